@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what eseal needs on Debian 12, idempotently: the GStreamer stack of TOOLCHAIN.md
+# (used to make and inspect test videos), curl (a real FTP client for tests) and just.
+set -euo pipefail
+
+pkgs=(pkg-config curl ca-certificates
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo (Rust 1.95) is required" >&2; exit 1; }
+
+# `just` is not packaged for Debian 12; the PyPI wheel rust-just carries the binary.
+if ! command -v just >/dev/null && command -v pip3 >/dev/null; then
+  pip3 install -q rust-just || echo "setup: could not install just (optional; scripts/ work without it)" >&2
+fi
