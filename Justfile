@@ -1,0 +1,42 @@
+# eseal — conformance simulator and test harness for the mine electronic seal (矿山电子封条)
+# `just` lists the recipes. scripts/ holds the same commands for machines without just.
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Install system packages (GStreamer, curl) idempotently
+setup:
+    bash scripts/setup.sh
+
+# Main job: demo platform run with the spec's five example uploads; prints the report path
+demo *ARGS:
+    bash scripts/demo.sh {{ARGS}}
+
+# Lints and every test of the workspace (what CI runs)
+test:
+    bash scripts/test.sh
+
+# Clippy with warnings as errors
+lint:
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Start the reference platform with demo mines and accounts
+serve *ARGS:
+    cargo run --locked --bin eseal -- platform serve --demo {{ARGS}}
+
+# Parse evidence file names (e.g. just name-parse 1404210078662001000520210104224515.jpg)
+name-parse +NAMES:
+    cargo run --quiet --locked --bin eseal -- name parse {{NAMES}}
+
+# Criterion benches (name codec); figures go to benches/RESULTS.md
+bench:
+    cargo bench --locked -p eseal-protocol --bench names
+
+# FTP load: 64 concurrent clients on loopback, uploads/s and ingest-to-event latency
+load CLIENTS="64" UPLOADS="2000":
+    cargo run --release --locked --bin eseal -- load ftp --clients {{CLIENTS}} --uploads {{UPLOADS}}
+
+# Regenerate the committed OpenAPI document
+openapi:
+    ESEAL_UPDATE_OPENAPI=1 cargo test --locked -p eseal-platform openapi

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need, then runs every test of the workspace
+# and the lint gate. Used as-is by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
