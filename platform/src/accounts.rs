@@ -1,0 +1,158 @@
+//! Per-mine accounts (U7: "FTP address and account per mine are issued by the administration").
+//!
+//! One account per mine: an FTP username and password (stored as an argon2id PHC string) and
+//! an HTTPS bearer token (stored as its SHA-256 hex; the token itself is random and shown once).
+//! Authentication yields a [`MineAccount`], which is what ingest trusts for "whose upload is this".
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use eseal_protocol::MineCode;
+use rand::Rng;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::evidence::sha256_hex;
+use crate::store::Store;
+
+/// An authenticated mine-side account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MineAccount {
+    /// FTP user name.
+    pub username: String,
+    /// The one mine this account may upload for.
+    pub mine: MineCode,
+}
+
+/// Credentials as issued: the only time the password and token exist in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewAccount {
+    /// FTP user name.
+    pub username: String,
+    /// FTP password.
+    pub password: String,
+    /// HTTPS bearer token.
+    pub token: String,
+}
+
+/// The account registry. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    store: Store,
+}
+
+/// The user name issued for a mine: `m` + the 12-digit code.
+pub fn username_for(mine: &MineCode) -> String {
+    format!("m{}", mine.as_str())
+}
+
+fn random_password() -> String {
+    rand::rng().sample_iter(&rand::distr::Alphanumeric).take(20).map(char::from).collect()
+}
+
+fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex::encode(bytes)
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| Error::Internal(format!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(format!("argon2: {e}")))
+}
+
+fn row_to_account(username: String, mine: String) -> Result<MineAccount> {
+    let mine = MineCode::parse(&mine).map_err(|e| Error::Account(format!("stored mine code of {username} is invalid: {e}")))?;
+    Ok(MineAccount { username, mine })
+}
+
+impl Accounts {
+    /// Accounts kept in `store`.
+    pub fn new(store: Store) -> Self {
+        Accounts { store }
+    }
+
+    /// Issues the account of `mine` (which must be registered in `mines`) with a random
+    /// password and token.
+    pub async fn create_account(&self, mine: &MineCode) -> Result<NewAccount> {
+        self.create_account_with(mine, username_for(mine), random_password(), random_token()).await
+    }
+
+    /// Issues an account with the given credentials (the demo seed uses fixed ones).
+    pub async fn create_account_with(&self, mine: &MineCode, username: String, password: String, token: String) -> Result<NewAccount> {
+        let mine_s = mine.as_str().to_owned();
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let password_hash = hash_password(&password)?;
+            let token_hash = sha256_hex(token.as_bytes());
+            store.call_blocking(|c| {
+                let known: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM mines WHERE code = ?1)", [&mine_s], |r| r.get(0))?;
+                if !known {
+                    return Err(Error::Account(format!("mine {mine_s} is not registered")));
+                }
+                let taken: Option<String> =
+                    c.query_row("SELECT username FROM accounts WHERE mine = ?1", [&mine_s], |r| r.get(0)).optional()?;
+                if let Some(u) = taken {
+                    return Err(Error::Account(format!("mine {mine_s} already has the account {u}")));
+                }
+                c.execute(
+                    "INSERT INTO accounts (username, mine, password_hash, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![username, mine_s, password_hash, token_hash, crate::ingest::now_rfc3339()],
+                )?;
+                Ok(())
+            })?;
+            Ok(NewAccount { username, password, token })
+        })
+        .await?
+    }
+
+    /// The account with this user name, if any.
+    pub async fn get(&self, username: &str) -> Result<Option<MineAccount>> {
+        let username = username.to_owned();
+        self.store
+            .read(move |c| {
+                let row: Option<(String, String)> = c
+                    .query_row("SELECT username, mine FROM accounts WHERE username = ?1", [&username], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                row.map(|(u, m)| row_to_account(u, m)).transpose()
+            })
+            .await
+    }
+
+    /// Checks an FTP password. `None` for an unknown user or a wrong password.
+    pub async fn verify_password(&self, username: &str, password: &str) -> Result<Option<MineAccount>> {
+        let user = username.to_owned();
+        let row: Option<(String, String, String)> = self
+            .store
+            .read(move |c| {
+                Ok(c.query_row("SELECT username, mine, password_hash FROM accounts WHERE username = ?1", [&user], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?)
+            })
+            .await?;
+        let Some((username, mine, phc)) = row else { return Ok(None) };
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&phc).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+        })
+        .await?;
+        if ok { row_to_account(username, mine).map(Some) } else { Ok(None) }
+    }
+
+    /// Checks an HTTPS bearer token. `None` when no account has it.
+    pub async fn verify_token(&self, token: &str) -> Result<Option<MineAccount>> {
+        let token_hash = sha256_hex(token.trim().as_bytes());
+        self.store
+            .read(move |c| {
+                let row: Option<(String, String)> = c
+                    .query_row("SELECT username, mine FROM accounts WHERE token_hash = ?1", [&token_hash], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                row.map(|(u, m)| row_to_account(u, m)).transpose()
+            })
+            .await
+    }
+}

@@ -1,0 +1,824 @@
+//! The one path every upload takes, FTP (U1–U4) and HTTPS (U5) alike.
+//!
+//! [`Ingest::accept`] decides, in this order: size, path (`..` refused), name (U1–U5), mine
+//! (the account's own, U7/R1), channel (U1–U4 by FTP, U5 by HTTPS), content (JPEG decodes;
+//! MP4 is H.264 with a duration), U5 metadata, then duplicates. A refusal is recorded as a
+//! `violations` row (bytes quarantined) and never becomes an event or evidence. An acceptance
+//! writes the evidence file atomically and durably, then commits the evidence and event rows in
+//! one transaction, and only then returns: an acknowledged upload survives a crash.
+//!
+//! Same name + same bytes again is an idempotent success (`duplicate: true`, no new row). Same
+//! name + different bytes is a `conflict` violation; the original stays. The `UNIQUE(name)`
+//! constraint decides races between concurrent uploads.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{SecondsFormat, Utc};
+use eseal_protocol::{EvidenceName, Extension, Finding, LockEventMetadata, NameError};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::accounts::MineAccount;
+use crate::content::{self, ContentInfo, MediaKind};
+use crate::error::{Error, Result};
+use crate::evidence::{EvidenceStore, sha256_hex};
+use crate::store::Store;
+
+/// Now as RFC 3339 UTC with milliseconds (`2021-01-04T14:45:15.123Z`).
+pub fn now_rfc3339() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// How the upload arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// FTP (U1–U4).
+    Ftp,
+    /// HTTPS POST (U5).
+    Https,
+}
+
+impl Channel {
+    /// `"ftp"` / `"https"`, as stored.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Channel::Ftp => "ftp",
+            Channel::Https => "https",
+        }
+    }
+}
+
+/// The uploaded bytes: in memory, or a temp file that is removed when ingest is done with it.
+#[derive(Debug)]
+pub enum UploadBody {
+    /// Bytes in memory.
+    Bytes(Vec<u8>),
+    /// A temp file (preferably under [`Ingest::tmp_dir`]); deleted on drop.
+    TempFile(tempfile::TempPath),
+}
+
+impl From<Vec<u8>> for UploadBody {
+    fn from(v: Vec<u8>) -> Self {
+        UploadBody::Bytes(v)
+    }
+}
+
+/// One upload to judge.
+#[derive(Debug)]
+pub struct Upload<'a> {
+    /// Who sent it (authenticated).
+    pub account: &'a MineAccount,
+    /// How.
+    pub channel: Channel,
+    /// The name as sent; may carry a directory prefix (`/incoming/…`), never `..`.
+    pub name: &'a str,
+    /// The bytes.
+    pub body: UploadBody,
+    /// U5: the JSON body as received.
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// An accepted upload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Accepted {
+    /// `events.id`.
+    pub event_id: i64,
+    /// The file name (without any directory prefix).
+    pub name: String,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// True when this exact upload had been accepted before (idempotent re-upload).
+    pub duplicate: bool,
+    /// Ambiguities of the name (U3 form, U5 extension …).
+    pub findings: Vec<Finding>,
+}
+
+/// Why an upload was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalKind {
+    /// The name does not parse, or the path is not allowed. FTP 553.
+    Name,
+    /// The name's mine is not the account's. FTP 550.
+    MineMismatch,
+    /// U1–U4 not by FTP, or U5 not by HTTPS. FTP 553.
+    Channel,
+    /// The bytes are not what the extension and clause require. FTP 551.
+    Content,
+    /// The name was accepted before with different bytes. FTP 553.
+    Conflict,
+    /// The U5 JSON body is malformed or disagrees with the name.
+    Metadata,
+    /// Larger than the configured maximum. FTP 552.
+    TooLarge,
+    /// The transfer was cut off before it completed (FTP data connection reset). FTP 426.
+    Aborted,
+    /// The platform failed (disk, database); nothing was recorded as accepted. FTP 451.
+    Internal,
+}
+
+impl RefusalKind {
+    /// The value stored in `violations.kind`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RefusalKind::Name => "name",
+            RefusalKind::MineMismatch => "mine_mismatch",
+            RefusalKind::Channel => "channel",
+            RefusalKind::Content => "content",
+            RefusalKind::Conflict => "conflict",
+            RefusalKind::Metadata => "metadata",
+            RefusalKind::TooLarge => "too_large",
+            RefusalKind::Aborted => "aborted",
+            RefusalKind::Internal => "internal",
+        }
+    }
+
+    /// The FTP reply code for this refusal.
+    pub const fn ftp_code(self) -> u16 {
+        match self {
+            RefusalKind::Name | RefusalKind::Channel | RefusalKind::Conflict | RefusalKind::Metadata => 553,
+            RefusalKind::MineMismatch => 550,
+            RefusalKind::Content => 551,
+            RefusalKind::TooLarge => 552,
+            RefusalKind::Aborted => 426,
+            RefusalKind::Internal => 451,
+        }
+    }
+}
+
+/// A refused upload, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// What kind of problem.
+    pub kind: RefusalKind,
+    /// The clause broken, when there is one (`U1`, `R1`, `U5` …).
+    pub clause: Option<String>,
+    /// The offending name field, when there is one (`count`, `mine` …).
+    pub field: Option<String>,
+    /// One line saying why, safe to show the client, e.g.
+    /// `U1 field count: expected 4 digits at 16..20, found "00a5"`.
+    pub reason: String,
+    /// `violations.id`; 0 when it could not be recorded (`Internal`).
+    pub violation_id: i64,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// Counters since start.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IngestMetrics {
+    /// New events.
+    pub accepted: u64,
+    /// Idempotent re-uploads.
+    pub duplicates: u64,
+    /// Refusals of any kind.
+    pub refused: u64,
+    /// Bytes of new evidence.
+    pub bytes_accepted: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    accepted: AtomicU64,
+    duplicates: AtomicU64,
+    refused: AtomicU64,
+    bytes_accepted: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    evidence: EvidenceStore,
+    max_upload_size: u64,
+    counters: Counters,
+}
+
+/// The ingest service. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    inner: Arc<Inner>,
+}
+
+/// A stored event, every column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRow {
+    /// Row id.
+    pub id: i64,
+    /// File name.
+    pub name: String,
+    /// U1..U5.
+    pub clause: String,
+    /// 12-digit mine code.
+    pub mine: String,
+    /// Camera code (U1–U4).
+    pub camera: Option<String>,
+    /// 01..05 (U1–U4).
+    pub analysis_type: Option<String>,
+    /// U1, U2.
+    pub daily_count: Option<i64>,
+    /// U3 32-digit form.
+    pub transport_state: Option<String>,
+    /// U5.
+    pub lock_code: Option<String>,
+    /// U5.
+    pub lock_state: Option<String>,
+    /// yyyyMMddHHmmss CST, as in the name.
+    pub mine_time: String,
+    /// RFC 3339 UTC.
+    pub event_utc: String,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+    /// ftp / https.
+    pub channel: String,
+    /// Uploading account.
+    pub account: String,
+    /// Evidence digest.
+    pub sha256: String,
+    /// JSON array of findings.
+    pub findings: serde_json::Value,
+    /// U5 JSON body.
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// A stored violation, every column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViolationRow {
+    /// Row id.
+    pub id: i64,
+    /// RFC 3339 UTC.
+    pub received_at: String,
+    /// ftp / https.
+    pub channel: String,
+    /// Account.
+    pub account: String,
+    /// The account's mine.
+    pub mine: Option<String>,
+    /// Name or path as sent.
+    pub name: String,
+    /// [`RefusalKind::as_str`].
+    pub kind: String,
+    /// Clause, when known.
+    pub clause: Option<String>,
+    /// Field, when known.
+    pub field: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// Digest of the refused bytes (kept in quarantine).
+    pub sha256: Option<String>,
+    /// Size of the refused bytes.
+    pub size: Option<i64>,
+}
+
+const EVENT_COLUMNS: &str = "id, name, clause, mine, camera, analysis_type, daily_count, transport_state, lock_code, lock_state, \
+     mine_time, event_utc, received_at, channel, account, sha256, findings, metadata";
+
+fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    let findings: String = r.get(16)?;
+    let metadata: Option<String> = r.get(17)?;
+    Ok(EventRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        clause: r.get(2)?,
+        mine: r.get(3)?,
+        camera: r.get(4)?,
+        analysis_type: r.get(5)?,
+        daily_count: r.get(6)?,
+        transport_state: r.get(7)?,
+        lock_code: r.get(8)?,
+        lock_state: r.get(9)?,
+        mine_time: r.get(10)?,
+        event_utc: r.get(11)?,
+        received_at: r.get(12)?,
+        channel: r.get(13)?,
+        account: r.get(14)?,
+        sha256: r.get(15)?,
+        findings: serde_json::from_str(&findings).unwrap_or(serde_json::Value::String(findings)),
+        metadata: metadata.map(|m| serde_json::from_str(&m).unwrap_or(serde_json::Value::String(m))),
+    })
+}
+
+/// Drops a trailing ` (U1)` clause citation from a protocol error's text.
+fn without_clause_suffix(s: &str) -> &str {
+    match s.rfind(" (") {
+        Some(i) if s.ends_with(')') && s[i + 2..s.len() - 1].chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => &s[..i],
+        _ => s,
+    }
+}
+
+/// A refusal before it is recorded.
+struct Pending {
+    kind: RefusalKind,
+    clause: Option<String>,
+    field: Option<String>,
+    reason: String,
+}
+
+fn pending(kind: RefusalKind, clause: Option<&str>, field: Option<&str>, reason: impl Into<String>) -> Pending {
+    Pending { kind, clause: clause.map(str::to_owned), field: field.map(str::to_owned), reason: reason.into() }
+}
+
+fn name_refusal(e: &NameError) -> Pending {
+    let text = e.to_string();
+    pending(RefusalKind::Name, Some(e.clause), Some(&e.field.to_string()), format!("{} {}", e.clause, without_clause_suffix(&text)))
+}
+
+/// The last path component of what the client sent, or why it is not acceptable.
+fn file_name_of(sent: &str) -> std::result::Result<&str, Pending> {
+    let comps: Vec<&str> = sent.split(['/', '\\']).collect();
+    if comps.iter().any(|c| *c == "..") {
+        return Err(pending(
+            RefusalKind::Name,
+            Some("U1-U5"),
+            Some("file name"),
+            format!("U1-U5 path {:?} contains \"..\"; upload plain file names (a directory prefix is ignored)", excerpt(sent)),
+        ));
+    }
+    let last = comps.last().copied().unwrap_or("");
+    if last.is_empty() {
+        return Err(pending(RefusalKind::Name, Some("U1-U5"), Some("file name"), format!("U1-U5 path {:?} has no file name", excerpt(sent))));
+    }
+    Ok(last)
+}
+
+fn excerpt(s: &str) -> String {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+struct Checked {
+    name: String,
+    parsed: EvidenceName,
+    findings: Vec<Finding>,
+    info: ContentInfo,
+}
+
+impl Ingest {
+    /// Ingest into `store`, keeping evidence under `data_dir` (see [`EvidenceStore`]).
+    /// Blocking (creates directories, empties `tmp/`): call at start-up.
+    pub fn new(store: Store, data_dir: impl Into<PathBuf>, max_upload_size: u64) -> Result<Ingest> {
+        let evidence = EvidenceStore::open(data_dir.into())?;
+        Ok(Ingest { inner: Arc::new(Inner { store, evidence, max_upload_size, counters: Counters::default() }) })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The evidence files.
+    pub fn evidence(&self) -> &EvidenceStore {
+        &self.inner.evidence
+    }
+
+    /// Where channel front-ends should spool uploads in flight.
+    pub fn tmp_dir(&self) -> &std::path::Path {
+        self.inner.evidence.tmp_dir()
+    }
+
+    /// The configured maximum upload size in bytes.
+    pub fn max_upload_size(&self) -> u64 {
+        self.inner.max_upload_size
+    }
+
+    /// Counters since start.
+    pub fn metrics(&self) -> IngestMetrics {
+        let c = &self.inner.counters;
+        IngestMetrics {
+            accepted: c.accepted.load(Ordering::Relaxed),
+            duplicates: c.duplicates.load(Ordering::Relaxed),
+            refused: c.refused.load(Ordering::Relaxed),
+            bytes_accepted: c.bytes_accepted.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Judges one upload; see the module docs. Returns only after the outcome is durable.
+    pub async fn accept(&self, up: Upload<'_>) -> std::result::Result<Accepted, Refusal> {
+        let this = self.clone();
+        let account = up.account.clone();
+        let channel = up.channel;
+        let sent = up.name.to_owned();
+        let body = up.body;
+        let metadata = up.metadata;
+        let outcome = tokio::task::spawn_blocking(move || this.accept_blocking(&account, channel, &sent, body, metadata)).await;
+        match outcome {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "ingest task failed");
+                self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
+                Err(internal_refusal())
+            }
+        }
+    }
+
+    /// Records an upload that never completed (e.g. an FTP data connection reset), so that the
+    /// attempt is visible. Nothing is stored as evidence.
+    pub async fn record_aborted(&self, account: &MineAccount, channel: Channel, sent: &str, received: u64, why: &str) -> Refusal {
+        let this = self.clone();
+        let account = account.clone();
+        let sent = sent.to_owned();
+        let reason = format!("upload aborted after {received} bytes: {why}; nothing was stored, send it again");
+        let res = tokio::task::spawn_blocking(move || {
+            this.refuse(&account, channel, &sent, None, pending(RefusalKind::Aborted, None, None, reason))
+        })
+        .await;
+        res.unwrap_or_else(|_| internal_refusal())
+    }
+
+    /// Records an upload refused for its size without reading it all.
+    pub async fn record_too_large(&self, account: &MineAccount, channel: Channel, sent: &str) -> Refusal {
+        let this = self.clone();
+        let account = account.clone();
+        let sent = sent.to_owned();
+        let max = self.inner.max_upload_size;
+        let res = tokio::task::spawn_blocking(move || {
+            this.refuse(&account, channel, &sent, None, pending(RefusalKind::TooLarge, None, None, too_large_reason(max)))
+        })
+        .await;
+        res.unwrap_or_else(|_| internal_refusal())
+    }
+
+    fn accept_blocking(
+        &self,
+        account: &MineAccount,
+        channel: Channel,
+        sent: &str,
+        body: UploadBody,
+        metadata: Option<serde_json::Value>,
+    ) -> std::result::Result<Accepted, Refusal> {
+        let max = self.inner.max_upload_size;
+        let bytes = match body {
+            UploadBody::Bytes(b) => b,
+            UploadBody::TempFile(p) => {
+                let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                if len > max {
+                    return Err(self.refuse(account, channel, sent, None, pending(RefusalKind::TooLarge, None, None, too_large_reason(max))));
+                }
+                match std::fs::read(&p) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::error!(path = %p.display(), error = %e, "could not read spooled upload");
+                        self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
+                        return Err(internal_refusal());
+                    }
+                }
+            }
+        };
+        if bytes.len() as u64 > max {
+            return Err(self.refuse(account, channel, sent, None, pending(RefusalKind::TooLarge, None, None, too_large_reason(max))));
+        }
+        let sha = sha256_hex(&bytes);
+        let checked = match self.check(account, channel, sent, &bytes, metadata.as_ref()) {
+            Ok(c) => c,
+            Err(p) => return Err(self.refuse(account, channel, sent, Some((&sha, &bytes)), p)),
+        };
+        match self.commit(account, channel, &checked, &sha, &bytes, metadata.as_ref()) {
+            Ok(Commit::New(event_id)) => {
+                let c = &self.inner.counters;
+                c.accepted.fetch_add(1, Ordering::Relaxed);
+                c.bytes_accepted.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                tracing::info!(name = %checked.name, event_id, account = %account.username, "accepted");
+                Ok(Accepted { event_id, name: checked.name, sha256: sha, duplicate: false, findings: checked.findings })
+            }
+            Ok(Commit::Duplicate(event_id)) => {
+                self.inner.counters.duplicates.fetch_add(1, Ordering::Relaxed);
+                Ok(Accepted { event_id, name: checked.name, sha256: sha, duplicate: true, findings: checked.findings })
+            }
+            Ok(Commit::Conflict { event_id, original }) => {
+                let reason = format!(
+                    "U8 {} was already accepted (event {event_id}) with different content (sha256 {}…); the original is kept, re-send the same bytes or use a new time",
+                    checked.name,
+                    &original[..original.len().min(16)]
+                );
+                let p = pending(RefusalKind::Conflict, Some("U8"), None, reason);
+                Err(self.refuse(account, channel, sent, Some((&sha, &bytes)), p))
+            }
+            Err(e) => {
+                tracing::error!(name = %checked.name, error = %e, "could not commit an upload");
+                self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
+                Err(internal_refusal())
+            }
+        }
+    }
+
+    fn check(
+        &self,
+        account: &MineAccount,
+        channel: Channel,
+        sent: &str,
+        bytes: &[u8],
+        metadata: Option<&serde_json::Value>,
+    ) -> std::result::Result<Checked, Pending> {
+        let file_name = file_name_of(sent)?;
+        let parsed = EvidenceName::parse(file_name).map_err(|e| name_refusal(&e))?;
+        let name = parsed.name;
+        let clause = name.clause().as_str();
+        let mine = name.mine();
+        if mine != account.mine {
+            return Err(pending(
+                RefusalKind::MineMismatch,
+                Some("U7"),
+                Some("mine"),
+                format!(
+                    "U7 mine code {} in the name is not this account's mine {} (account {} may upload only its own mine's evidence)",
+                    mine.as_str(),
+                    account.mine.as_str(),
+                    account.username
+                ),
+            ));
+        }
+        let expected_channel = if clause == "U5" { Channel::Https } else { Channel::Ftp };
+        if channel != expected_channel {
+            let how = match expected_channel {
+                Channel::Ftp => "by FTP",
+                Channel::Https => "by HTTPS POST",
+            };
+            return Err(pending(
+                RefusalKind::Channel,
+                Some(clause),
+                None,
+                format!("{clause} evidence is uploaded {how}, not by {}", channel.as_str().to_uppercase()),
+            ));
+        }
+        let kind = match name.extension() {
+            Extension::Jpg => MediaKind::Jpeg,
+            Extension::Mp4 => MediaKind::Mp4,
+        };
+        let info = content::check(kind, clause, bytes).map_err(|r| pending(RefusalKind::Content, r.clause.or(Some(clause)), None, r.reason))?;
+        if let Some(m) = metadata {
+            if clause != "U5" {
+                return Err(pending(RefusalKind::Metadata, Some(clause), None, format!("metadata: a JSON body is defined only for U5 lock events, not {clause}")));
+            }
+            let meta: LockEventMetadata =
+                serde_json::from_value(m.clone()).map_err(|e| pending(RefusalKind::Metadata, Some("U5"), None, format!("metadata: {e}")))?;
+            meta.check_consistent(&name).map_err(|e| {
+                let text = e.to_string();
+                pending(RefusalKind::Metadata, Some(e.clause), Some(&e.field.to_string()), format!("metadata: {}", without_clause_suffix(&text)))
+            })?;
+        }
+        Ok(Checked { name: file_name.to_owned(), parsed: name, findings: parsed.findings, info })
+    }
+
+    fn commit(
+        &self,
+        account: &MineAccount,
+        channel: Channel,
+        c: &Checked,
+        sha: &str,
+        bytes: &[u8],
+        metadata: Option<&serde_json::Value>,
+    ) -> Result<Commit> {
+        let store = &self.inner.store;
+        let evidence = &self.inner.evidence;
+        // Cheap look-up first so that re-uploads and conflicts write nothing.
+        let existing = store.call_blocking(|conn| existing_event(conn, &c.name))?;
+        if let Some(outcome) = classify(existing, sha) {
+            return Ok(outcome);
+        }
+        evidence.store(sha, bytes)?;
+        let n = &c.parsed;
+        let findings = serde_json::to_string(&c.findings).unwrap_or_else(|_| "[]".to_owned());
+        let metadata = metadata.map(|m| m.to_string());
+        let now = now_rfc3339();
+        store.call_blocking(|conn| {
+            // Another upload may have removed an orphan file with this digest meanwhile.
+            if !evidence.contains(sha) {
+                evidence.store(sha, bytes)?;
+            }
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT OR IGNORE INTO evidence (sha256, size, media_type, width, height, codec, duration_ms, stored_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    sha,
+                    bytes.len() as i64,
+                    c.info.media_type,
+                    c.info.width,
+                    c.info.height,
+                    c.info.codec,
+                    c.info.duration_ms.map(|d| d.min(i64::MAX as u64) as i64),
+                    now
+                ],
+            )?;
+            let inserted = tx.execute(
+                "INSERT INTO events (name, clause, mine, camera, analysis_type, daily_count, transport_state, lock_code, lock_state, \
+                 mine_time, event_utc, received_at, channel, account, sha256, findings, metadata) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (name) DO NOTHING",
+                params![
+                    c.name,
+                    n.clause().as_str(),
+                    n.mine().as_str(),
+                    n.camera().map(|x| x.to_string()),
+                    n.analysis_type().map(|x| x.to_string()),
+                    n.count().map(|x| i64::from(x.get())),
+                    n.transport_state().map(|x| x.to_string()),
+                    n.lock().map(|x| x.to_string()),
+                    n.lock_state().map(|x| x.to_string()),
+                    n.time().to_string(),
+                    n.time().to_utc().to_rfc3339_opts(SecondsFormat::Secs, true),
+                    now,
+                    channel.as_str(),
+                    account.username,
+                    sha,
+                    findings,
+                    metadata
+                ],
+            )?;
+            if inserted == 1 {
+                let id = tx.last_insert_rowid();
+                tx.commit()?;
+                return Ok(Commit::New(id));
+            }
+            // Lost a race on UNIQUE(name): the winner decides.
+            let existing = existing_event(&tx, &c.name)?;
+            tx.rollback()?;
+            let outcome = classify(existing, sha).ok_or_else(|| Error::Internal(format!("event {} vanished", c.name)))?;
+            let referenced: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?1)", [sha], |r| r.get(0))?;
+            if !referenced {
+                if let Some(p) = evidence.path_of(sha) {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Ok(outcome)
+        })
+    }
+
+    /// Records a refusal (violation row + quarantined bytes) and returns it.
+    fn refuse(&self, account: &MineAccount, channel: Channel, sent: &str, bytes: Option<(&str, &[u8])>, p: Pending) -> Refusal {
+        self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
+        if let Some((sha, b)) = bytes {
+            if let Err(e) = self.inner.evidence.quarantine(sha, b) {
+                tracing::warn!(error = %e, "could not quarantine refused bytes");
+            }
+        }
+        let reason = one_line(&p.reason, 480);
+        let recorded = self.inner.store.call_blocking(|conn| {
+            conn.execute(
+                "INSERT INTO violations (received_at, channel, account, mine, name, kind, clause, field, reason, sha256, size) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    now_rfc3339(),
+                    channel.as_str(),
+                    account.username,
+                    account.mine.as_str(),
+                    excerpt(sent),
+                    p.kind.as_str(),
+                    p.clause,
+                    p.field,
+                    reason,
+                    bytes.map(|(s, _)| s),
+                    bytes.map(|(_, b)| b.len() as i64)
+                ],
+            )?;
+            Ok(conn.last_insert_rowid())
+        });
+        let violation_id = recorded.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not record a violation");
+            0
+        });
+        tracing::info!(kind = p.kind.as_str(), %reason, account = %account.username, violation_id, "refused");
+        Refusal { kind: p.kind, clause: p.clause, field: p.field, reason, violation_id }
+    }
+
+    // ----- query helpers (the general filtered queries are in `query.rs`) -----
+
+    /// The event with this file name.
+    pub async fn event_by_name(&self, name: &str) -> Result<Option<EventRow>> {
+        let name = name.to_owned();
+        self.inner
+            .store
+            .read(move |c| {
+                Ok(c.query_row(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE name = ?1"), [&name], event_from_row).optional()?)
+            })
+            .await
+    }
+
+    /// Accepted file names of one mine, oldest first.
+    pub async fn event_names_of_mine(&self, mine: &str) -> Result<Vec<(String, String, i64)>> {
+        let mine = mine.to_owned();
+        self.inner
+            .store
+            .read(move |c| {
+                let mut st = c.prepare(
+                    "SELECT e.name, e.sha256, v.size FROM events e JOIN evidence v ON v.sha256 = e.sha256 WHERE e.mine = ?1 ORDER BY e.id",
+                )?;
+                let rows = st.query_map([&mine], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
+    }
+
+    /// Number of events.
+    pub async fn count_events(&self) -> Result<i64> {
+        self.inner.store.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?)).await
+    }
+
+    /// Number of evidence rows.
+    pub async fn count_evidence(&self) -> Result<i64> {
+        self.inner.store.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM evidence", [], |r| r.get(0))?)).await
+    }
+
+    /// All violations, oldest first.
+    pub async fn violations(&self) -> Result<Vec<ViolationRow>> {
+        self.inner
+            .store
+            .read(|c| {
+                let mut st = c.prepare(
+                    "SELECT id, received_at, channel, account, mine, name, kind, clause, field, reason, sha256, size FROM violations ORDER BY id",
+                )?;
+                let rows = st.query_map([], |r| {
+                    Ok(ViolationRow {
+                        id: r.get(0)?,
+                        received_at: r.get(1)?,
+                        channel: r.get(2)?,
+                        account: r.get(3)?,
+                        mine: r.get(4)?,
+                        name: r.get(5)?,
+                        kind: r.get(6)?,
+                        clause: r.get(7)?,
+                        field: r.get(8)?,
+                        reason: r.get(9)?,
+                        sha256: r.get(10)?,
+                        size: r.get(11)?,
+                    })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
+    }
+}
+
+enum Commit {
+    New(i64),
+    Duplicate(i64),
+    Conflict { event_id: i64, original: String },
+}
+
+fn existing_event(conn: &Connection, name: &str) -> Result<Option<(i64, String)>> {
+    Ok(conn.query_row("SELECT id, sha256 FROM events WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+}
+
+fn classify(existing: Option<(i64, String)>, sha: &str) -> Option<Commit> {
+    existing.map(|(id, original)| if original == sha { Commit::Duplicate(id) } else { Commit::Conflict { event_id: id, original } })
+}
+
+fn too_large_reason(max: u64) -> String {
+    format!("upload is larger than the platform's limit of {max} bytes")
+}
+
+fn internal_refusal() -> Refusal {
+    Refusal {
+        kind: RefusalKind::Internal,
+        clause: None,
+        field: None,
+        reason: "internal error: the upload was not stored, send it again later".to_owned(),
+        violation_id: 0,
+    }
+}
+
+/// `s` on one line (CR/LF and other controls replaced by spaces), at most `max` bytes.
+pub fn one_line(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if out.len() > max {
+        let mut cut = max;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clause_suffix_is_dropped() {
+        assert_eq!(without_clause_suffix(r#"field count: expected 4 digits at 16..20, found "00a5" (U1)"#), r#"field count: expected 4 digits at 16..20, found "00a5""#);
+        assert_eq!(without_clause_suffix("x (U1-U5)"), "x");
+        assert_eq!(without_clause_suffix("no suffix"), "no suffix");
+    }
+
+    #[test]
+    fn paths() {
+        assert!(matches!(file_name_of("/incoming/a.jpg"), Ok("a.jpg")));
+        assert!(matches!(file_name_of("a.jpg"), Ok("a.jpg")));
+        assert!(file_name_of("/incoming/../a.jpg").is_err());
+        assert!(file_name_of("/incoming/").is_err());
+    }
+
+    #[test]
+    fn one_line_strips_controls_and_bounds() {
+        assert_eq!(one_line("a\r\nb", 10), "a  b");
+        assert_eq!(one_line("煤煤煤", 4), "煤");
+    }
+}

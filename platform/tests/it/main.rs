@@ -1,0 +1,2 @@
+//! Integration tests of the platform: real FTP clients over loopback.
+#![allow(clippy::unwrap_used)]
