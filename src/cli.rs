@@ -1,0 +1,174 @@
+#![allow(clippy::print_stdout)] // the binary edge: printing is the job
+
+//! Command line: argument parsing and dispatch. Each subcommand is a function that returns an
+//! exit code; errors carry context for a one-line message at the binary edge.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::names::{self, FormatArgs};
+
+/// eseal — conformance simulator and test harness for the mine electronic seal (矿山电子封条).
+#[derive(Debug, Parser)]
+#[command(name = "eseal", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The reference regulators' platform (FTP + HTTPS ingest).
+    #[command(subcommand)]
+    Platform(PlatformCommand),
+    /// Parse or build evidence file names (U1–U5).
+    #[command(subcommand)]
+    Name(NameCommand),
+    /// Main job until the judge exists: demo platform, the spec's five examples uploaded with
+    /// curl, a report of what was recorded.
+    Demo {
+        /// Directory for the platform's data and the report.
+        #[arg(long, default_value = "var/demo")]
+        out: PathBuf,
+    },
+    /// Load tools.
+    #[command(subcommand)]
+    Load(LoadCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PlatformCommand {
+    /// Run the platform; prints the FTP and HTTPS addresses (and the demo accounts with --demo).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration file (keys documented in docs/platform.toml.example).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Seed demo regions, mines and accounts (Shanxi → Xinzhou → Fanshi / Dai, Changzhi).
+    #[arg(long)]
+    pub demo: bool,
+    /// Data directory (database, evidence, TLS); overrides the configuration.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// FTP listen address, e.g. 127.0.0.1:2121 (port 0 picks a free port).
+    #[arg(long)]
+    pub ftp_addr: Option<std::net::SocketAddr>,
+    /// HTTPS listen address, e.g. 127.0.0.1:8443 (port 0 picks a free port).
+    #[arg(long)]
+    pub https_addr: Option<std::net::SocketAddr>,
+    /// Also write the bound addresses and demo accounts as JSON to this file (for scripts).
+    #[arg(long)]
+    pub ready_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum NameCommand {
+    /// Parse names; prints the fields and findings, or the error naming the field. Exits 1 when
+    /// any name is malformed.
+    Parse {
+        /// File names such as 1404210078662001000520210104224515.jpg.
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build a name from its fields.
+    Format {
+        /// U1 people, U2 trucks, U3 transport state, U4 tamper, U5 lock.
+        #[arg(long)]
+        clause: String,
+        /// 12-digit mine code.
+        #[arg(long)]
+        mine: String,
+        /// Camera code (U1–U4): 1x main shaft, 2x auxiliary shaft, 3x vehicle gate.
+        #[arg(long)]
+        camera: Option<String>,
+        /// Daily cumulative count (U1, U2).
+        #[arg(long)]
+        count: Option<u16>,
+        /// yyyyMMddHHmmss, China Standard Time.
+        #[arg(long)]
+        time: String,
+        /// U3 transport state 00/01/02 (32-digit reference form); omit for the 30-digit rule form.
+        #[arg(long)]
+        state: Option<String>,
+        /// U4 tamper kind: 04 occluded, 05 angle moved.
+        #[arg(long)]
+        kind: Option<String>,
+        /// U5 lock code: 1x hoist, 2x belt, 3x winch, 4x tram, 5x skip.
+        #[arg(long)]
+        lock: Option<String>,
+        /// U5 lock state: 0001 moved, 0002 damaged.
+        #[arg(long)]
+        lock_state: Option<String>,
+        /// U5 extension: mp4 (reference profile) or jpg (the spec's table).
+        #[arg(long)]
+        ext: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LoadCommand {
+    /// FTP uploads/s and ingest-to-event latency against an in-process platform on loopback.
+    Ftp(crate::load::FtpLoadArgs),
+}
+
+/// Parses the process arguments and runs the command.
+pub fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Command::Name(NameCommand::Parse { names, json }) => {
+            let (text, ok) = names::parse_report(&names, json);
+            print!("{text}");
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Name(NameCommand::Format {
+            clause,
+            mine,
+            camera,
+            count,
+            time,
+            state,
+            kind,
+            lock,
+            lock_state,
+            ext,
+        }) => {
+            let args = FormatArgs { clause, mine, camera, count, time, state, kind, lock, lock_state, ext };
+            match names::format_name(&args) {
+                Ok(name) => {
+                    println!("{name}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(msg) => {
+                    eprintln!("error: {msg}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::Platform(PlatformCommand::Serve(args)) => runtime()?.block_on(crate::demo::serve(args)),
+        Command::Demo { out } => runtime()?.block_on(crate::demo::run(&out)),
+        Command::Load(LoadCommand::Ftp(args)) => runtime()?.block_on(crate::load::ftp(args)),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,libunftp=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

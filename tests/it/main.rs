@@ -1,0 +1,5 @@
+//! End-to-end tests of the `eseal` binary and the whole chain. One test binary (ripgrep style).
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+mod architecture;
+mod cli;
