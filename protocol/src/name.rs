@@ -13,8 +13,8 @@ use crate::codes::{
 use crate::error::{Field, NameError};
 use crate::time::MineTime;
 
-/// The longest input [`EvidenceName::parse`] looks into, in bytes. The longest
-/// form is 34 digits + `.jpg` = 38 bytes.
+/// The longest input [`EvidenceName::parse`] looks into, in characters (and
+/// four times that in bytes). The longest form is 34 digits + `.jpg` = 38.
 pub const MAX_NAME_LEN: usize = 64;
 
 /// Clause cited before the form of a name is known.
@@ -101,9 +101,12 @@ pub enum EvidenceName {
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// U3 in the example's 32-digit form, with a state code (reference
-    /// profile).
+    /// profile). Serialized `u3_example_form_32`.
+    #[serde(rename = "u3_example_form_32")]
     U3ExampleForm32,
     /// U3 in the naming rule's 30-digit form, without a state code.
+    /// Serialized `u3_rule_form_30`.
+    #[serde(rename = "u3_rule_form_30")]
     U3RuleForm30,
     /// U5 with `.jpg`, as the table says, while the example (and the H.264
     /// MP4 payload) say `.mp4`.
@@ -454,19 +457,21 @@ fn parse(name: &str) -> Result<ParsedName, NameError> {
             ANY,
         ));
     }
-    if name.len() > MAX_NAME_LEN {
+    if name.len() > 4 * MAX_NAME_LEN || name.chars().count() > MAX_NAME_LEN {
         return Err(NameError::new(
             Field::Length,
             0..name.len(),
             name,
-            format!("at most {MAX_NAME_LEN} bytes (the longest form is 34 digits + \".jpg\")"),
+            format!("at most {MAX_NAME_LEN} characters (the longest form is 34 digits + \".jpg\")"),
             ANY,
         ));
     }
-    let path = name
-        .find(['/', '\\'])
-        .map(|i| i..i + 1)
-        .or_else(|| name.find("..").map(|i| i..i + 2));
+    // The first `/`, `\` or `..`.
+    let path = name.bytes().enumerate().find_map(|(i, b)| match b {
+        b'/' | b'\\' => Some(i..i + 1),
+        b'.' if name.as_bytes().get(i + 1) == Some(&b'.') => Some(i..i + 2),
+        _ => None,
+    });
     if let Some(span) = path {
         let found = name.get(span.clone()).unwrap_or_default();
         return Err(NameError::new(
@@ -569,14 +574,14 @@ fn parse_34(stem: &Stem<'_>, ext: &Ext) -> Result<EvidenceName, NameError> {
         AnalysisType::People | AnalysisType::Vehicles => {}
         AnalysisType::TransportState => {
             return no_count(
-                "no count: a U3 transport name is mine+camera+03[+state]+time \
-                 (30 or 32 digits); this one has 34",
+                "no count field here: a U3 transport name is mine+camera+03[+state]+time \
+                 (30 or 32 digits), this one has 34",
             );
         }
         AnalysisType::Occlusion | AnalysisType::AngleMoved => {
             return no_count(
-                "no count: a U4 tamper name is mine+camera+type+time (30 digits); \
-                 this one has 34",
+                "no count field here: a U4 tamper name is mine+camera+type+time \
+                 (30 digits), this one has 34",
             );
         }
     }
