@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod ftp;
 pub mod ingest;
 pub mod store;
-// HTTPS API (engineer H): `pub mod http; pub mod query;` are declared here once they land.
+pub mod http;
+pub mod query;
 
 pub use error::{Error, Result};

@@ -1,0 +1,330 @@
+//! The platform's HTTPS API: U5 lock-event uploads, U6 stream registration, and the read side
+//! (events, violations, evidence, streams), plus health, metrics and the OpenAPI document.
+//!
+//! Key design decision: **the OpenAPI document is generated from the handlers** (`utoipa`
+//! attributes collected by `utoipa-axum`'s router), so a route cannot exist without being
+//! documented. The spec leaves the U5 JSON fields and the whole U6 API open (U5, U6, U8); this
+//! document *is* the reference profile for them. A copy is committed at
+//! `platform/openapi.json` and a test fails when the two differ.
+//!
+//! Uploads take the same path as FTP ones: after the HTTP-specific checks (token, multipart
+//! parts, JSON, name/JSON consistency) the bytes go to [`crate::ingest::Ingest::accept`]. Every
+//! refusal, including those made here before the ingest, is recorded as a violation.
+
+pub mod auth;
+pub mod error;
+mod lock_events;
+pub mod metrics;
+mod read;
+mod record;
+pub mod schema;
+mod streams;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use crate::accounts::Accounts;
+use crate::config::PlatformConfig;
+use crate::error::{Error, Result};
+use crate::evidence::EvidenceStore;
+use crate::ingest::Ingest;
+use crate::store::Store;
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// Version prefix of every API route.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Slack above the largest upload for the multipart envelope and the JSON part.
+const MULTIPART_SLACK: usize = 1 << 20;
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    store: Store,
+    accounts: Accounts,
+    ingest: Ingest,
+    evidence: EvidenceStore,
+    metrics: Arc<Metrics>,
+    admin_token_sha256: Option<[u8; 32]>,
+    max_upload_size: u64,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("admin_token", &self.admin_token_sha256.map(|_| "<set>"))
+            .field("max_upload_size", &self.max_upload_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over the platform's ingest (and through it its store, evidence files and
+    /// maximum upload size). No administrator token (mine tokens only) and a fresh metrics
+    /// registry until set with the `with_` calls.
+    pub fn new(ingest: Ingest) -> AppState {
+        let store = ingest.store().clone();
+        AppState {
+            accounts: Accounts::new(store.clone()),
+            evidence: ingest.evidence().clone(),
+            max_upload_size: ingest.max_upload_size(),
+            store,
+            ingest,
+            metrics: Arc::new(Metrics::new()),
+            admin_token_sha256: None,
+        }
+    }
+
+    /// The token that reads every mine's data.
+    pub fn with_admin_token(mut self, token: &str) -> AppState {
+        self.admin_token_sha256 = Some(auth::token_digest(token));
+        self
+    }
+
+    /// Shares a metrics registry (e.g. with the FTP server).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> AppState {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "eseal reference platform API",
+        description = "HTTPS API of the eseal reference regulators' platform (矿山电子封条 智能监管平台).\n\n\
+            The spec (attachment 3 §4.2) requires U5 lock events to be sent by HTTPS POST with UTF-8 JSON \
+            but gives no JSON fields, and requires a platform API for U6 live-stream addresses without \
+            specifying it (U5, U6, U8). This document is the reference profile for both; clause IDs refer \
+            to REQUIREMENTS.md.\n\n\
+            Authentication: `Authorization: Bearer <token>`. A mine's token (issued with its account, U7) \
+            uploads for that mine and reads only that mine; the administrator token reads every mine.\n\n\
+            Errors: every non-2xx response is `{\"error\": {\"code\", \"message\", \"field\", \"clause\", \
+            \"violation_id\"}}`; `field` names the offending JSON member, multipart part, query parameter \
+            or file-name field. Every refused upload or registration is recorded as a violation.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "uploads", description = "Mine-side uploads: U5 lock events, U6 stream addresses"),
+        (name = "read", description = "Events, violations, evidence and streams, scoped by token"),
+        (name = "ops", description = "Health, metrics and this document"),
+    ),
+    components(schemas(error::ErrorBody, schema::FindingDoc))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).description(Some(
+                "A mine's token (U7) or the administrator token",
+            )).build()),
+        );
+    }
+}
+
+fn api_router(max_upload_size: u64) -> OpenApiRouter<AppState> {
+    let body_limit = usize::try_from(max_upload_size).unwrap_or(usize::MAX).saturating_add(MULTIPART_SLACK);
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(
+            routes!(lock_events::post_lock_event)
+                .map(|r| r.layer(axum::extract::DefaultBodyLimit::max(body_limit))),
+        )
+        .routes(routes!(streams::put_stream, streams::get_stream))
+        .routes(routes!(streams::list_streams))
+        .routes(routes!(read::list_events))
+        .routes(routes!(read::get_event))
+        .routes(routes!(read::list_violations))
+        .routes(routes!(read::get_violation))
+        .routes(routes!(read::get_evidence))
+        .routes(routes!(healthz))
+        .routes(routes!(metrics_text))
+        .routes(routes!(openapi_json))
+}
+
+/// The OpenAPI 3.1 document of [`router`], as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = api_router(crate::config::DEFAULT_MAX_UPLOAD).split_for_parts().1;
+    lock_events::document_multipart_encoding(&mut doc);
+    doc
+}
+
+/// The OpenAPI document as pretty JSON with a trailing newline (the committed form).
+pub fn openapi_json_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| match openapi().to_pretty_json() {
+        Ok(t) => t + "\n",
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialize the OpenAPI document");
+            String::from("{}\n")
+        }
+    })
+}
+
+/// The API as an axum router (no TLS: [`serve_https`] adds it; tests call it in process).
+pub fn router(state: AppState) -> axum::Router {
+    let (router, _) = api_router(state.max_upload_size).split_for_parts();
+    router
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state)
+}
+
+async fn fallback() -> ApiError {
+    ApiError::not_found("no such route; see /openapi.json")
+}
+
+/// Counts every answered request by method, matched route template and status.
+async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let resp = next.run(req).await;
+    state.metrics.http_request(&method, &route, resp.status().as_u16());
+    resp
+}
+
+/// Health check result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `unavailable`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// `ok`, or `error` when the database did not answer a trivial query.
+    #[schema(example = "ok")]
+    pub db: &'static str,
+}
+
+/// Liveness and database health. No token needed.
+#[utoipa::path(
+    get, path = "/healthz", tag = "ops",
+    responses(
+        (status = 200, description = "Healthy", body = Health),
+        (status = 503, description = "The database does not answer", body = Health),
+    )
+)]
+async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    match state.store.read(|c| Ok(crate::query::ping(c)?)).await {
+        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", db: "ok" })),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database did not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", db: "error" }))
+        }
+    }
+}
+
+/// Prometheus text exposition: uploads by channel/outcome/clause, violations by kind, HTTP
+/// requests by route and status, ingest latency histogram. No token needed.
+#[utoipa::path(
+    get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
+        content_type = "text/plain; version=0.0.4"))
+)]
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+}
+
+/// This document (OpenAPI 3.1). No token needed.
+#[utoipa::path(
+    get, path = "/openapi.json", tag = "ops",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
+)]
+async fn openapi_json() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json_text())
+}
+
+/// A running HTTPS server.
+#[derive(Debug)]
+pub struct HttpsHandle {
+    /// The address actually bound (the real port when the configuration asked for port 0).
+    pub addr: SocketAddr,
+    /// The certificate served, PEM (clients that pin it load this as a root).
+    pub cert_pem: Vec<u8>,
+    /// SHA-256 of the certificate's DER, lower-case hex.
+    pub fingerprint_sha256: String,
+    handle: axum_server::Handle<SocketAddr>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl HttpsHandle {
+    /// Stops accepting connections and lets open requests finish (up to `grace`).
+    pub fn shutdown(&self, grace: Duration) {
+        self.handle.graceful_shutdown(Some(grace));
+    }
+
+    /// Waits for the server to stop (after [`HttpsHandle::shutdown`] or a failure).
+    pub async fn stopped(self) -> Result<()> {
+        match self.task.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::Server(format!("HTTPS server failed: {e}"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Binds `config.https_addr` (port 0 allowed), loads or makes the certificate (see [`tls`]) and
+/// serves [`router`] over TLS until [`HttpsHandle::shutdown`].
+pub async fn serve_https(config: &PlatformConfig, state: AppState) -> Result<HttpsHandle> {
+    tls::install_crypto_provider();
+    let cfg = config.clone();
+    let material = tokio::task::spawn_blocking(move || tls::load_or_generate(&cfg)).await??;
+    let rustls_config = tls::server_config(&material)?;
+    let listener = std::net::TcpListener::bind(config.https_addr)
+        .map_err(|e| Error::io(format!("could not bind HTTPS to {}", config.https_addr), e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("could not read the HTTPS listener's address", e))?;
+    let server = axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(rustls_config),
+    )
+    .map_err(|e| Error::io(format!("could not serve HTTPS on {addr}"), e))?;
+    let handle = axum_server::Handle::new();
+    let app = router(state);
+    let task = tokio::spawn(
+        server
+            .handle(handle.clone())
+            .serve(app.into_make_service_with_connect_info::<SocketAddr>()),
+    );
+    tracing::info!(
+        %addr,
+        cert = %material.cert_path.display(),
+        self_signed = material.self_signed,
+        sha256 = %material.fingerprint_sha256,
+        "HTTPS API listening"
+    );
+    Ok(HttpsHandle {
+        addr,
+        cert_pem: material.cert_pem.clone(),
+        fingerprint_sha256: material.fingerprint_sha256.clone(),
+        handle,
+        task,
+    })
+}
