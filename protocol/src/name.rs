@@ -4,6 +4,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use chrono::{Datelike, Timelike};
 use serde::Serialize;
 
 use crate::codes::{
@@ -301,58 +302,82 @@ impl EvidenceName {
 }
 
 impl fmt::Display for EvidenceName {
+    /// Writes the exact name, e.g. `1404210078662001000520210104224515.jpg`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut b = NameBuf::default();
+        b.push(self.mine().as_str());
         match self {
-            EvidenceName::People {
-                mine,
-                camera,
-                count,
-                time,
-            } => {
-                write!(f, "{mine}{camera}01{count}{time}.jpg")
+            EvidenceName::People { camera, count, .. }
+            | EvidenceName::Truck { camera, count, .. } => {
+                b.num(u32::from(camera.get()), 2);
+                b.push(self.analysis_type().map_or("", AnalysisType::code));
+                b.num(u32::from(count.get()), 4);
             }
-            EvidenceName::Truck {
-                mine,
-                camera,
-                count,
-                time,
-            } => {
-                write!(f, "{mine}{camera}02{count}{time}.jpg")
+            EvidenceName::Transport { camera, state, .. } => {
+                b.num(u32::from(camera.get()), 2);
+                b.push(AnalysisType::TransportState.code());
+                b.push(state.map_or("", TransportState::code));
             }
-            EvidenceName::Transport {
-                mine,
-                camera,
-                state: None,
-                time,
-            } => {
-                write!(f, "{mine}{camera}03{time}.mp4")
+            EvidenceName::Tamper { camera, kind, .. } => {
+                b.num(u32::from(camera.get()), 2);
+                b.push(kind.code());
             }
-            EvidenceName::Transport {
-                mine,
-                camera,
-                state: Some(state),
-                time,
-            } => {
-                write!(f, "{mine}{camera}03{state}{time}.mp4")
-            }
-            EvidenceName::Tamper {
-                mine,
-                camera,
-                kind,
-                time,
-            } => {
-                write!(f, "{mine}{camera}{kind}{time}.jpg")
-            }
-            EvidenceName::Lock {
-                mine,
-                lock,
-                state,
-                time,
-                ext,
-            } => {
-                write!(f, "{mine}{lock}{state}{time}.{ext}")
+            EvidenceName::Lock { lock, state, .. } => {
+                b.num(u32::from(lock.get()), 2);
+                b.push(state.code());
             }
         }
+        let t = self.time().naive();
+        // `MineTime` years are 0001-9999.
+        b.num(t.year().unsigned_abs(), 4);
+        for part in [t.month(), t.day(), t.hour(), t.minute(), t.second()] {
+            b.num(part, 2);
+        }
+        b.push(self.extension().suffix());
+        f.write_str(b.as_str())
+    }
+}
+
+/// A name assembled in place (names are at most 38 bytes).
+struct NameBuf {
+    bytes: [u8; 40],
+    len: usize,
+}
+
+impl Default for NameBuf {
+    fn default() -> Self {
+        NameBuf {
+            bytes: [0; 40],
+            len: 0,
+        }
+    }
+}
+
+impl NameBuf {
+    fn byte(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn push(&mut self, s: &str) {
+        for &b in s.as_bytes() {
+            self.byte(b);
+        }
+    }
+
+    /// `value` as exactly `width` decimal digits, zero-padded.
+    fn num(&mut self, value: u32, width: u32) {
+        for i in (0..width).rev() {
+            // A digit 0-9 fits u8.
+            self.byte(b'0' + ((value / 10u32.pow(i)) % 10) as u8);
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever pushed.
+        std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or_default()
     }
 }
 
