@@ -328,3 +328,55 @@ pub async fn serve_https(config: &PlatformConfig, state: AppState) -> Result<Htt
         task,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed `platform/openapi.json` is the document the router serves.
+    /// Regenerate with `ESEAL_UPDATE_OPENAPI=1 cargo test -p eseal-platform --lib openapi`.
+    #[test]
+    fn openapi_document_is_committed() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+        let current = openapi_json_text();
+        if std::env::var_os("ESEAL_UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, current).expect("write openapi.json");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == current,
+            "platform/openapi.json differs from the document the router serves; regenerate it with\n  \
+             ESEAL_UPDATE_OPENAPI=1 cargo test -p eseal-platform --lib openapi\nand commit it"
+        );
+    }
+
+    #[test]
+    fn openapi_documents_every_route_and_the_bodies() {
+        let doc: serde_json::Value = serde_json::from_str(openapi_json_text()).expect("json");
+        assert_eq!(doc["openapi"], "3.1.0");
+        for (path, method) in [
+            ("/api/v1/lock-events", "post"),
+            ("/api/v1/mines/{mine}/cameras/{camera}/stream", "put"),
+            ("/api/v1/mines/{mine}/cameras/{camera}/stream", "get"),
+            ("/api/v1/streams", "get"),
+            ("/api/v1/events", "get"),
+            ("/api/v1/events/{id}", "get"),
+            ("/api/v1/violations", "get"),
+            ("/api/v1/violations/{id}", "get"),
+            ("/api/v1/evidence/{sha256}", "get"),
+            ("/healthz", "get"),
+            ("/metrics", "get"),
+            ("/openapi.json", "get"),
+        ] {
+            assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
+        }
+        let schemas = &doc["components"]["schemas"];
+        for s in ["LockEventMetadata", "StreamRegistration", "ErrorBody", "EventRow", "Finding"] {
+            assert!(schemas[s].is_object(), "schema {s} missing");
+        }
+        let enc = &doc["paths"]["/api/v1/lock-events"]["post"]["requestBody"]["content"]["multipart/form-data"]["encoding"];
+        assert_eq!(enc["video"]["contentType"], "video/mp4");
+        assert_eq!(enc["metadata"]["contentType"], "application/json");
+    }
+}
