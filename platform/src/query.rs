@@ -29,9 +29,14 @@ pub fn cst() -> FixedOffset {
 pub fn parse_time_filter(s: &str) -> Option<DateTime<Utc>> {
     if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
         let naive = NaiveDateTime::parse_from_str(s, "%Y%m%d%H%M%S").ok()?;
-        return cst().from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc));
+        return cst()
+            .from_local_datetime(&naive)
+            .single()
+            .map(|t| t.with_timezone(&Utc));
     }
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The comparable prefix of a stored time column for `t`.
@@ -178,7 +183,11 @@ impl Where {
             // Half-open at one-second resolution: anything within a second before `to`
             // stays in, `to` itself (and its sub-second tail) is out, unless `to` has a
             // fractional part, in which case that whole second is kept.
-            let bound = if to.timestamp_subsec_nanos() == 0 { to } else { to + Duration::seconds(1) };
+            let bound = if to.timestamp_subsec_nanos() == 0 {
+                to
+            } else {
+                to + Duration::seconds(1)
+            };
             self.clauses.push(format!("{column} < ?"));
             self.params.push(Value::Text(time_key(bound)));
         }
@@ -303,14 +312,18 @@ pub fn list_violations(
         clamp_limit(filter.limit)
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(w.params.iter()), violation_from_row)?;
+    let rows = stmt.query_map(
+        rusqlite::params_from_iter(w.params.iter()),
+        violation_from_row,
+    )?;
     rows.collect()
 }
 
 /// One violation by id.
 pub fn get_violation(conn: &Connection, id: i64) -> rusqlite::Result<Option<ViolationRow>> {
     let sql = format!("SELECT {VIOLATION_COLUMNS} FROM violations WHERE id = ?1");
-    conn.query_row(&sql, params![id], violation_from_row).optional()
+    conn.query_row(&sql, params![id], violation_from_row)
+        .optional()
 }
 
 /// A refusal to record, for requests the HTTPS API turns away before they reach the ingest
@@ -468,7 +481,11 @@ pub fn list_streams(conn: &Connection, mine: Option<&str>) -> rusqlite::Result<V
 }
 
 /// The current address of one camera.
-pub fn get_stream(conn: &Connection, mine: &str, camera: &str) -> rusqlite::Result<Option<StreamRow>> {
+pub fn get_stream(
+    conn: &Connection,
+    mine: &str,
+    camera: &str,
+) -> rusqlite::Result<Option<StreamRow>> {
     conn.query_row(
         &format!("SELECT {STREAM_COLUMNS} FROM streams WHERE mine = ?1 AND camera = ?2"),
         params![mine, camera],
@@ -531,7 +548,8 @@ pub fn evidence_belongs_to(conn: &Connection, sha256: &str, mine: &str) -> rusql
 
 /// A trivial query proving the database answers (health check).
 pub fn ping(conn: &Connection) -> rusqlite::Result<()> {
-    conn.query_row("SELECT count(*) FROM mines", [], |r| r.get::<_, i64>(0)).map(|_| ())
+    conn.query_row("SELECT count(*) FROM mines", [], |r| r.get::<_, i64>(0))
+        .map(|_| ())
 }
 
 #[cfg(test)]
@@ -562,7 +580,14 @@ mod tests {
                 "INSERT INTO events (name, clause, mine, camera, analysis_type, daily_count, \
                  mine_time, event_utc, received_at, channel, account, sha256, findings) \
                  VALUES (?1, ?2, ?3, ?4, ?5, 1, 'x', ?6, 'r', 'ftp', 'a', 'aa', '[]')",
-                params![format!("n{i}"), if ty == "01" { "U1" } else { "U2" }, mine, camera, ty, utc],
+                params![
+                    format!("n{i}"),
+                    if ty == "01" { "U1" } else { "U2" },
+                    mine,
+                    camera,
+                    ty,
+                    utc
+                ],
             )
             .expect("event");
         }
@@ -571,25 +596,76 @@ mod tests {
 
     fn ids(f: &EventFilter) -> Vec<i64> {
         let conn = db();
-        list_events(&conn, f).expect("list").iter().map(|e| e.id).collect()
+        list_events(&conn, f)
+            .expect("list")
+            .iter()
+            .map(|e| e.id)
+            .collect()
     }
 
     #[test]
     fn event_filters() {
-        let all = EventFilter { limit: 100, ..Default::default() };
+        let all = EventFilter {
+            limit: 100,
+            ..Default::default()
+        };
         assert_eq!(ids(&all), [1, 2, 3]);
-        assert_eq!(ids(&EventFilter { mine: Some("140421007867".into()), ..all.clone() }), [3]);
-        assert_eq!(ids(&EventFilter { camera: Some("30".into()), ..all.clone() }), [2]);
-        assert_eq!(ids(&EventFilter { clause: Some("U1".into()), ..all.clone() }), [1, 3]);
-        assert_eq!(ids(&EventFilter { analysis_type: Some("02".into()), ..all.clone() }), [2]);
-        assert_eq!(ids(&EventFilter { after_id: Some(1), limit: 1, ..all.clone() }), [2]);
+        assert_eq!(
+            ids(&EventFilter {
+                mine: Some("140421007867".into()),
+                ..all.clone()
+            }),
+            [3]
+        );
+        assert_eq!(
+            ids(&EventFilter {
+                camera: Some("30".into()),
+                ..all.clone()
+            }),
+            [2]
+        );
+        assert_eq!(
+            ids(&EventFilter {
+                clause: Some("U1".into()),
+                ..all.clone()
+            }),
+            [1, 3]
+        );
+        assert_eq!(
+            ids(&EventFilter {
+                analysis_type: Some("02".into()),
+                ..all.clone()
+            }),
+            [2]
+        );
+        assert_eq!(
+            ids(&EventFilter {
+                after_id: Some(1),
+                limit: 1,
+                ..all.clone()
+            }),
+            [2]
+        );
         // Half-open interval, one-second resolution, fractional stored seconds included.
         let from = parse_time_filter("20210105200820");
-        assert_eq!(ids(&EventFilter { from, ..all.clone() }), [2, 3]);
+        assert_eq!(
+            ids(&EventFilter {
+                from,
+                ..all.clone()
+            }),
+            [2, 3]
+        );
         let to = parse_time_filter("2021-01-05T12:08:21Z");
         assert_eq!(ids(&EventFilter { to, ..all.clone() }), [1, 2]);
         let to = parse_time_filter("2021-01-05T20:08:22+08:00");
-        assert_eq!(ids(&EventFilter { from, to, ..all.clone() }), [2, 3]);
+        assert_eq!(
+            ids(&EventFilter {
+                from,
+                to,
+                ..all.clone()
+            }),
+            [2, 3]
+        );
     }
 
     #[test]
@@ -597,7 +673,10 @@ mod tests {
         let conn = db();
         let e = get_event(&conn, 1).expect("query").expect("row");
         assert_eq!(e.findings, serde_json::json!([]));
-        assert_eq!(e.evidence.as_ref().map(|v| v.media_type.as_str()), Some("image/jpeg"));
+        assert_eq!(
+            e.evidence.as_ref().map(|v| v.media_type.as_str()),
+            Some("image/jpeg")
+        );
         assert!(get_event(&conn, 99).expect("query").is_none());
     }
 
@@ -615,17 +694,25 @@ mod tests {
     fn stream_revisions_and_history() {
         let mut conn = db();
         let (m, c) = ("140421007866", "10");
-        let (row, ch) = register_stream(&mut conn, m, c, "http://a/?action=stream", "u").expect("r1");
+        let (row, ch) =
+            register_stream(&mut conn, m, c, "http://a/?action=stream", "u").expect("r1");
         assert_eq!((row.revision, ch), (1, StreamChange::Created));
-        let (row, ch) = register_stream(&mut conn, m, c, "http://a/?action=stream", "u").expect("r2");
+        let (row, ch) =
+            register_stream(&mut conn, m, c, "http://a/?action=stream", "u").expect("r2");
         assert_eq!((row.revision, ch), (1, StreamChange::Unchanged));
-        let (row, ch) = register_stream(&mut conn, m, c, "http://b/?action=stream", "u").expect("r3");
+        let (row, ch) =
+            register_stream(&mut conn, m, c, "http://b/?action=stream", "u").expect("r3");
         assert_eq!((row.revision, ch), (2, StreamChange::Updated));
         assert_eq!(row.url, "http://b/?action=stream");
         let h = stream_history(&conn, m, c).expect("history");
         assert_eq!(h.len(), 3);
         assert_eq!(list_streams(&conn, Some(m)).expect("list").len(), 1);
-        assert_eq!(list_streams(&conn, Some("140421007867")).expect("list").len(), 0);
+        assert_eq!(
+            list_streams(&conn, Some("140421007867"))
+                .expect("list")
+                .len(),
+            0
+        );
     }
 
     #[test]
@@ -644,12 +731,20 @@ mod tests {
             size: None,
         };
         let id = insert_violation(&conn, &v).expect("insert");
-        let f = ViolationFilter { kind: Some("metadata".into()), limit: 10, ..Default::default() };
+        let f = ViolationFilter {
+            kind: Some("metadata".into()),
+            limit: 10,
+            ..Default::default()
+        };
         let rows = list_violations(&conn, &f).expect("list");
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].id, id);
         assert_eq!(rows[0].field.as_deref(), Some("lock_state"));
-        let f = ViolationFilter { mine: Some("140421007867".into()), limit: 10, ..Default::default() };
+        let f = ViolationFilter {
+            mine: Some("140421007867".into()),
+            limit: 10,
+            ..Default::default()
+        };
         assert!(list_violations(&conn, &f).expect("list").is_empty());
         assert!(evidence_belongs_to(&conn, "aa", "140421007866").expect("q"));
         assert!(!evidence_belongs_to(&conn, "aa", "999999999999").expect("q"));

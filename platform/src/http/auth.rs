@@ -32,7 +32,11 @@ impl Principal {
 
     /// The mine filter to apply to a read: a mine token is confined to its own mine (asking for
     /// another is 403); the administrator gets what it asked for (`None` = every mine).
-    pub fn read_scope(&self, requested: Option<&str>, field: &str) -> Result<Option<String>, ApiError> {
+    pub fn read_scope(
+        &self,
+        requested: Option<&str>,
+        field: &str,
+    ) -> Result<Option<String>, ApiError> {
         match (self, requested) {
             (Principal::Admin, r) => Ok(r.map(str::to_owned)),
             (Principal::Mine(a), None) => Ok(Some(a.mine.as_str().to_owned())),
@@ -59,7 +63,9 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
         .ok_or_else(|| ApiError::unauthorized("Authorization: expected \"Bearer <token>\""))?;
     let token = token.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-        return Err(ApiError::unauthorized("Authorization: expected \"Bearer <token>\""));
+        return Err(ApiError::unauthorized(
+            "Authorization: expected \"Bearer <token>\"",
+        ));
     }
     Ok(token)
 }
@@ -84,7 +90,9 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     }
     match state.accounts.verify_token(token).await? {
         Some(account) => Ok(Principal::Mine(account)),
-        None => Err(ApiError::unauthorized("Authorization: unknown bearer token")),
+        None => Err(ApiError::unauthorized(
+            "Authorization: unknown bearer token",
+        )),
     }
 }
 

@@ -113,11 +113,17 @@ impl ApiError {
     /// 500: logs `cause` and answers with a message that reveals nothing of it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error in HTTPS API");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the platform log")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the platform log",
+        )
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { error: self.detail.clone() }
+        ErrorBody {
+            error: self.detail.clone(),
+        }
     }
 }
 
@@ -174,7 +180,10 @@ mod tests {
 
     #[test]
     fn backquoted_finds_the_field() {
-        assert_eq!(backquoted("missing field `lock_state` at line 1").as_deref(), Some("lock_state"));
+        assert_eq!(
+            backquoted("missing field `lock_state` at line 1").as_deref(),
+            Some("lock_state")
+        );
         assert_eq!(backquoted("no field"), None);
     }
 

@@ -10,8 +10,8 @@
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::multipart::{Field, Multipart, MultipartRejection};
 use axum::extract::State;
+use axum::extract::multipart::{Field, Multipart, MultipartRejection};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use eseal_protocol::{EvidenceName, Field as NameField, Finding, LockEventMetadata};
 use serde::Serialize;
@@ -72,7 +72,8 @@ fn refusal_status(kind: RefusalKind) -> (StatusCode, &'static str) {
 
 impl AppState {
     async fn refuse_upload(&self, who: &Rejected, kind: &'static str, err: ApiError) -> ApiError {
-        self.metrics.upload_refused("https", err.detail.clause.as_deref());
+        self.metrics
+            .upload_refused("https", err.detail.clause.as_deref());
         self.reject(who, kind, err).await
     }
 }
@@ -127,14 +128,19 @@ pub(super) async fn post_lock_event(
     uri: Uri,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<LockEventAccepted>), ApiError> {
-    let mut who = Rejected { name: uri.path().to_owned(), ..Default::default() };
+    let mut who = Rejected {
+        name: uri.path().to_owned(),
+        ..Default::default()
+    };
     let account = match authenticate(&state, &headers).await {
         Ok(Principal::Mine(a)) => a,
         Ok(Principal::Admin) => {
             who.account = "admin".to_owned();
-            let e = ApiError::forbidden("Authorization: lock events are uploaded with the mine's own token")
-                .field("Authorization")
-                .clause("U5");
+            let e = ApiError::forbidden(
+                "Authorization: lock events are uploaded with the mine's own token",
+            )
+            .field("Authorization")
+            .clause("U5");
             return Err(state.refuse_upload(&who, "auth", e).await);
         }
         Err(e) => return Err(state.refuse_upload(&who, "auth", e.clause("U7")).await),
@@ -145,9 +151,13 @@ pub(super) async fn post_lock_event(
     let mut multipart = match multipart {
         Ok(m) => m,
         Err(rej) => {
-            let e = ApiError::new(rej.status(), "invalid_multipart", format!("Content-Type: {}", rej.body_text()))
-                .field("Content-Type")
-                .clause("U5");
+            let e = ApiError::new(
+                rej.status(),
+                "invalid_multipart",
+                format!("Content-Type: {}", rej.body_text()),
+            )
+            .field("Content-Type")
+            .clause("U5");
             return Err(state.refuse_upload(&who, "request", e).await);
         }
     };
@@ -159,39 +169,63 @@ pub(super) async fn post_lock_event(
             Ok(None) => break,
             Err(err) => {
                 let status = err.status();
-                let kind = if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "request" };
-                let e = ApiError::new(status, "invalid_multipart", format!("body: {}", err.body_text()))
-                    .field("body")
-                    .clause("U5");
+                let kind = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "too_large"
+                } else {
+                    "request"
+                };
+                let e = ApiError::new(
+                    status,
+                    "invalid_multipart",
+                    format!("body: {}", err.body_text()),
+                )
+                .field("body")
+                .clause("U5");
                 return Err(state.refuse_upload(&who, kind, e).await);
             }
         };
         let part_name = field.name().unwrap_or("").to_owned();
         let content_type = field.content_type().map(str::to_owned);
-        let (slot, allowed, kind): (&mut Option<Part>, &[&str], &'static str) = match part_name.as_str() {
-            "metadata" => (&mut metadata, &["application/json", "text/json"], "metadata"),
-            "video" => (&mut video, &["video/mp4", "application/octet-stream"], "content"),
-            other => {
-                let e = ApiError::unprocessable(
-                    "unknown_part",
-                    format!("{other:?}: unknown part; send exactly \"metadata\" and \"video\""),
-                )
-                .field(other)
-                .clause("U5");
-                return Err(state.refuse_upload(&who, "request", e).await);
-            }
-        };
+        let (slot, allowed, kind): (&mut Option<Part>, &[&str], &'static str) =
+            match part_name.as_str() {
+                "metadata" => (
+                    &mut metadata,
+                    &["application/json", "text/json"],
+                    "metadata",
+                ),
+                "video" => (
+                    &mut video,
+                    &["video/mp4", "application/octet-stream"],
+                    "content",
+                ),
+                other => {
+                    let e = ApiError::unprocessable(
+                        "unknown_part",
+                        format!("{other:?}: unknown part; send exactly \"metadata\" and \"video\""),
+                    )
+                    .field(other)
+                    .clause("U5");
+                    return Err(state.refuse_upload(&who, "request", e).await);
+                }
+            };
         if slot.is_some() {
-            let e = ApiError::unprocessable("duplicate_part", format!("{part_name}: sent more than once"))
-                .field(part_name.as_str())
-                .clause("U5");
+            let e = ApiError::unprocessable(
+                "duplicate_part",
+                format!("{part_name}: sent more than once"),
+            )
+            .field(part_name.as_str())
+            .clause("U5");
             return Err(state.refuse_upload(&who, "request", e).await);
         }
         if !content_type_ok(content_type.as_deref(), allowed) {
             let e = ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "wrong_content_type",
-                format!("{part_name}: content type {:?}, expected {}", content_type.unwrap_or_default(), allowed[0]),
+                format!(
+                    "{part_name}: content type {:?}, expected {}",
+                    content_type.unwrap_or_default(),
+                    allowed[0]
+                ),
             )
             .field(part_name.as_str())
             .clause("U5");
@@ -201,10 +235,18 @@ pub(super) async fn post_lock_event(
             Ok(p) => *slot = Some(p),
             Err(err) => {
                 let status = err.status();
-                let kind = if status == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "aborted" };
-                let e = ApiError::new(status, "invalid_multipart", format!("{part_name}: {}", err.body_text()))
-                    .field(part_name.as_str())
-                    .clause("U5");
+                let kind = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "too_large"
+                } else {
+                    "aborted"
+                };
+                let e = ApiError::new(
+                    status,
+                    "invalid_multipart",
+                    format!("{part_name}: {}", err.body_text()),
+                )
+                .field(part_name.as_str())
+                .clause("U5");
                 return Err(state.refuse_upload(&who, kind, e).await);
             }
         }
@@ -218,23 +260,32 @@ pub(super) async fn post_lock_event(
         }
     }
     let Some(metadata) = metadata else {
-        let e = ApiError::unprocessable("missing_part", "metadata: part missing; send the lock event JSON as part \"metadata\"")
-            .field("metadata")
-            .clause("U5");
+        let e = ApiError::unprocessable(
+            "missing_part",
+            "metadata: part missing; send the lock event JSON as part \"metadata\"",
+        )
+        .field("metadata")
+        .clause("U5");
         return Err(state.refuse_upload(&who, "metadata", e).await);
     };
     let Some(video) = video else {
-        let e = ApiError::unprocessable("missing_part", "video: part missing; send the MP4 clip as part \"video\"")
-            .field("video")
-            .clause("U5");
+        let e = ApiError::unprocessable(
+            "missing_part",
+            "video: part missing; send the MP4 clip as part \"video\"",
+        )
+        .field("video")
+        .clause("U5");
         return Err(state.refuse_upload(&who, "content", e).await);
     };
     let file_name = match video.file_name.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => n.to_owned(),
         _ => {
-            let e = ApiError::unprocessable("missing_filename", "video: the part needs filename=<U5 file name>")
-                .field("video")
-                .clause("U5");
+            let e = ApiError::unprocessable(
+                "missing_filename",
+                "video: the part needs filename=<U5 file name>",
+            )
+            .field("video")
+            .clause("U5");
             return Err(state.refuse_upload(&who, "name", e).await);
         }
     };
@@ -251,14 +302,19 @@ pub(super) async fn post_lock_event(
     let meta: LockEventMetadata = match from_json(value.clone()) {
         Ok(m) => m,
         Err((field, message)) => {
-            let e = ApiError::unprocessable("invalid_metadata", message).field(field).clause("U5");
+            let e = ApiError::unprocessable("invalid_metadata", message)
+                .field(field)
+                .clause("U5");
             return Err(state.refuse_upload(&who, "metadata", e).await);
         }
     };
     if meta.file_name != file_name {
         let e = ApiError::unprocessable(
             "name_mismatch",
-            format!("file_name: {:?} in the JSON, {file_name:?} as the video part's filename", meta.file_name),
+            format!(
+                "file_name: {:?} in the JSON, {file_name:?} as the video part's filename",
+                meta.file_name
+            ),
         )
         .field("file_name")
         .clause("U5");
@@ -296,7 +352,11 @@ pub(super) async fn post_lock_event(
     match outcome {
         Ok(acc) => {
             state.metrics.upload_accepted("https", "U5");
-            let status = if acc.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+            let status = if acc.duplicate {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
             Ok((
                 status,
                 Json(LockEventAccepted {
@@ -309,13 +369,18 @@ pub(super) async fn post_lock_event(
             ))
         }
         Err(refusal) => {
-            state.metrics.upload_refused("https", refusal.clause.as_deref());
+            state
+                .metrics
+                .upload_refused("https", refusal.clause.as_deref());
             if refusal.violation_id != 0 {
                 state.metrics.violation(refusal.kind.as_str());
             }
             let (status, code) = refusal_status(refusal.kind);
             if refusal.kind == RefusalKind::Internal {
-                return Err(ApiError::internal(format!("ingest of {file_name} failed: {}", refusal.reason)));
+                return Err(ApiError::internal(format!(
+                    "ingest of {file_name} failed: {}",
+                    refusal.reason
+                )));
             }
             let field = refusal.field.clone().or_else(|| match refusal.kind {
                 RefusalKind::Content | RefusalKind::TooLarge => Some("video".to_owned()),
@@ -350,9 +415,14 @@ pub(super) fn document_multipart_encoding(doc: &mut utoipa::openapi::OpenApi) {
     };
     content.encoding.insert(
         "metadata".to_owned(),
-        Encoding::builder().content_type(Some("application/json")).build(),
+        Encoding::builder()
+            .content_type(Some("application/json"))
+            .build(),
     );
-    content.encoding.insert("video".to_owned(), Encoding::builder().content_type(Some("video/mp4")).build());
+    content.encoding.insert(
+        "video".to_owned(),
+        Encoding::builder().content_type(Some("video/mp4")).build(),
+    );
 }
 
 #[cfg(test)]
@@ -362,7 +432,13 @@ mod tests {
     #[test]
     fn part_content_types() {
         assert!(content_type_ok(None, &["video/mp4"]));
-        assert!(content_type_ok(Some("application/json; charset=utf-8"), &["application/json"]));
-        assert!(!content_type_ok(Some("image/jpeg"), &["video/mp4", "application/octet-stream"]));
+        assert!(content_type_ok(
+            Some("application/json; charset=utf-8"),
+            &["application/json"]
+        ));
+        assert!(!content_type_ok(
+            Some("image/jpeg"),
+            &["video/mp4", "application/octet-stream"]
+        ));
     }
 }

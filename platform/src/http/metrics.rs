@@ -11,7 +11,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Upper bounds (seconds) of the ingest latency histogram buckets.
-pub const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 /// Shared metrics registry.
 #[derive(Debug, Default)]
@@ -44,7 +46,10 @@ impl Histogram {
         if self.buckets.is_empty() {
             self.buckets = vec![0; LATENCY_BUCKETS.len() + 1];
         }
-        let i = LATENCY_BUCKETS.iter().position(|&b| secs <= b).unwrap_or(LATENCY_BUCKETS.len());
+        let i = LATENCY_BUCKETS
+            .iter()
+            .position(|&b| secs <= b)
+            .unwrap_or(LATENCY_BUCKETS.len());
         self.buckets[i] += 1;
         self.sum += secs;
         self.count += 1;
@@ -62,12 +67,20 @@ impl Metrics {
 
     /// An upload was accepted (`clause` U1..U5) on `channel` (`ftp` / `https`).
     pub fn upload_accepted(&self, channel: &str, clause: &str) {
-        *self.lock().uploads.entry((channel.to_owned(), "accepted", clause.to_owned())).or_default() += 1;
+        *self
+            .lock()
+            .uploads
+            .entry((channel.to_owned(), "accepted", clause.to_owned()))
+            .or_default() += 1;
     }
 
     /// An upload was refused; `clause` is the broken clause when known (empty otherwise).
     pub fn upload_refused(&self, channel: &str, clause: Option<&str>) {
-        let key = (channel.to_owned(), "refused", clause.unwrap_or("").to_owned());
+        let key = (
+            channel.to_owned(),
+            "refused",
+            clause.unwrap_or("").to_owned(),
+        );
         *self.lock().uploads.entry(key).or_default() += 1;
     }
 
@@ -84,7 +97,11 @@ impl Metrics {
 
     /// Time one ingest took, from the last byte received to the answer.
     pub fn observe_ingest(&self, channel: &str, elapsed: Duration) {
-        self.lock().ingest.entry(channel.to_owned()).or_default().observe(elapsed.as_secs_f64());
+        self.lock()
+            .ingest
+            .entry(channel.to_owned())
+            .or_default()
+            .observe(elapsed.as_secs_f64());
     }
 
     /// The exposition text.
@@ -129,9 +146,21 @@ impl Metrics {
                     "eseal_ingest_duration_seconds_bucket{{channel=\"{ch}\",le=\"{le}\"}} {cumulative}"
                 );
             }
-            let _ = writeln!(out, "eseal_ingest_duration_seconds_bucket{{channel=\"{ch}\",le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "eseal_ingest_duration_seconds_sum{{channel=\"{ch}\"}} {}", h.sum);
-            let _ = writeln!(out, "eseal_ingest_duration_seconds_count{{channel=\"{ch}\"}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "eseal_ingest_duration_seconds_bucket{{channel=\"{ch}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "eseal_ingest_duration_seconds_sum{{channel=\"{ch}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "eseal_ingest_duration_seconds_count{{channel=\"{ch}\"}} {}",
+                h.count
+            );
         }
         out
     }
@@ -139,7 +168,9 @@ impl Metrics {
 
 /// Escapes a label value (backslash, double quote, newline).
 fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -157,14 +188,37 @@ mod tests {
         m.observe_ingest("https", Duration::from_millis(20));
         m.observe_ingest("https", Duration::from_secs(20));
         let text = m.render();
-        assert!(text.contains("eseal_uploads_total{channel=\"https\",outcome=\"accepted\",clause=\"U5\"} 2\n"), "{text}");
-        assert!(text.contains("eseal_uploads_total{channel=\"ftp\",outcome=\"refused\",clause=\"\"} 1\n"));
+        assert!(
+            text.contains(
+                "eseal_uploads_total{channel=\"https\",outcome=\"accepted\",clause=\"U5\"} 2\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "eseal_uploads_total{channel=\"ftp\",outcome=\"refused\",clause=\"\"} 1\n"
+            )
+        );
         assert!(text.contains("eseal_violations_total{kind=\"name\"} 1\n"));
         assert!(text.contains("route=\"/api/v1/events/{id}\",status=\"200\"} 1\n"));
-        assert!(text.contains("eseal_ingest_duration_seconds_bucket{channel=\"https\",le=\"0.01\"} 0\n"));
-        assert!(text.contains("eseal_ingest_duration_seconds_bucket{channel=\"https\",le=\"0.025\"} 1\n"));
-        assert!(text.contains("eseal_ingest_duration_seconds_bucket{channel=\"https\",le=\"10\"} 1\n"));
-        assert!(text.contains("eseal_ingest_duration_seconds_bucket{channel=\"https\",le=\"+Inf\"} 2\n"));
+        assert!(
+            text.contains(
+                "eseal_ingest_duration_seconds_bucket{channel=\"https\",le=\"0.01\"} 0\n"
+            )
+        );
+        assert!(
+            text.contains(
+                "eseal_ingest_duration_seconds_bucket{channel=\"https\",le=\"0.025\"} 1\n"
+            )
+        );
+        assert!(
+            text.contains("eseal_ingest_duration_seconds_bucket{channel=\"https\",le=\"10\"} 1\n")
+        );
+        assert!(
+            text.contains(
+                "eseal_ingest_duration_seconds_bucket{channel=\"https\",le=\"+Inf\"} 2\n"
+            )
+        );
         assert!(text.contains("eseal_ingest_duration_seconds_count{channel=\"https\"} 2\n"));
         assert_eq!(esc("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }

@@ -141,15 +141,20 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).description(Some(
-                "A mine's token (U7) or the administrator token",
-            )).build()),
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A mine's token (U7) or the administrator token"))
+                    .build(),
+            ),
         );
     }
 }
 
 fn api_router(max_upload_size: u64) -> OpenApiRouter<AppState> {
-    let body_limit = usize::try_from(max_upload_size).unwrap_or(usize::MAX).saturating_add(MULTIPART_SLACK);
+    let body_limit = usize::try_from(max_upload_size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(MULTIPART_SLACK);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(
             routes!(lock_events::post_lock_event)
@@ -169,7 +174,9 @@ fn api_router(max_upload_size: u64) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of [`router`], as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = api_router(crate::config::DEFAULT_MAX_UPLOAD).split_for_parts().1;
+    let mut doc = api_router(crate::config::DEFAULT_MAX_UPLOAD)
+        .split_for_parts()
+        .1;
     lock_events::document_multipart_encoding(&mut doc);
     doc
 }
@@ -207,7 +214,9 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let resp = next.run(req).await;
-    state.metrics.http_request(&method, &route, resp.status().as_u16());
+    state
+        .metrics
+        .http_request(&method, &route, resp.status().as_u16());
     resp
 }
 
@@ -232,10 +241,22 @@ pub struct Health {
 )]
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.store.read(|c| Ok(crate::query::ping(c)?)).await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok", db: "ok" })),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ok",
+                db: "ok",
+            }),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "health check: database did not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", db: "error" }))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: "unavailable",
+                    db: "error",
+                }),
+            )
         }
     }
 }
@@ -248,7 +269,13 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         content_type = "text/plain; version=0.0.4"))
 )]
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
 }
 
 /// This document (OpenAPI 3.1). No token needed.
@@ -257,7 +284,10 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
 )]
 async fn openapi_json() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], openapi_json_text())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi_json_text(),
+    )
 }
 
 /// A running HTTPS server.
@@ -369,13 +399,23 @@ mod tests {
             ("/metrics", "get"),
             ("/openapi.json", "get"),
         ] {
-            assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "{method} {path} is not documented"
+            );
         }
         let schemas = &doc["components"]["schemas"];
-        for s in ["LockEventMetadata", "StreamRegistration", "ErrorBody", "EventRow", "Finding"] {
+        for s in [
+            "LockEventMetadata",
+            "StreamRegistration",
+            "ErrorBody",
+            "EventRow",
+            "Finding",
+        ] {
             assert!(schemas[s].is_object(), "schema {s} missing");
         }
-        let enc = &doc["paths"]["/api/v1/lock-events"]["post"]["requestBody"]["content"]["multipart/form-data"]["encoding"];
+        let enc = &doc["paths"]["/api/v1/lock-events"]["post"]["requestBody"]["content"]["multipart/form-data"]
+            ["encoding"];
         assert_eq!(enc["video"]["contentType"], "video/mp4");
         assert_eq!(enc["metadata"]["contentType"], "application/json");
     }

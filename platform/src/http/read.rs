@@ -124,8 +124,11 @@ fn cursor_param(cursor: Option<&str>, after_id: Option<i64>) -> Result<Option<i6
     let cursor = cursor
         .map(|c| {
             c.parse::<i64>().map_err(|_| {
-                ApiError::bad_request("invalid_query", format!("cursor: expected a next_cursor value, found {c:?}"))
-                    .field("cursor")
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("cursor: expected a next_cursor value, found {c:?}"),
+                )
+                .field("cursor")
             })
         })
         .transpose()?;
@@ -138,14 +141,22 @@ fn cursor_param(cursor: Option<&str>, after_id: Option<i64>) -> Result<Option<i6
 fn mine_param(mine: Option<&str>) -> Result<Option<&str>, ApiError> {
     if let Some(m) = mine {
         MineCode::parse(m).map_err(|e| {
-            ApiError::bad_request("invalid_query", format!("mine: {e}")).field("mine").clause(e.clause)
+            ApiError::bad_request("invalid_query", format!("mine: {e}"))
+                .field("mine")
+                .clause(e.clause)
         })?;
     }
     Ok(mine)
 }
 
-fn next_cursor(ids: impl DoubleEndedIterator<Item = i64>, len: usize, limit: u32) -> Option<String> {
-    (len == limit as usize).then(|| ids.last().map(|id| id.to_string())).flatten()
+fn next_cursor(
+    ids: impl DoubleEndedIterator<Item = i64>,
+    len: usize,
+    limit: u32,
+) -> Option<String> {
+    (len == limit as usize)
+        .then(|| ids.last().map(|id| id.to_string()))
+        .flatten()
 }
 
 /// Events (accepted uploads U1–U5) with every field parsed from the name, the evidence
@@ -171,7 +182,9 @@ pub(super) async fn list_events(
     let mine = principal.read_scope(mine_param(q.mine.as_deref())?, "mine")?;
     if let Some(c) = &q.camera {
         CameraCode::parse(c).map_err(|e| {
-            ApiError::bad_request("invalid_query", format!("camera: {e}")).field("camera").clause(e.clause)
+            ApiError::bad_request("invalid_query", format!("camera: {e}"))
+                .field("camera")
+                .clause(e.clause)
         })?;
     }
     let (clause, analysis_type) = match q.kind.as_deref() {
@@ -197,7 +210,10 @@ pub(super) async fn list_events(
         after_id: cursor_param(q.cursor.as_deref(), q.after_id)?,
         limit,
     };
-    let items = state.store.read(move |c| Ok(query::list_events(c, &filter)?)).await?;
+    let items = state
+        .store
+        .read(move |c| Ok(query::list_events(c, &filter)?))
+        .await?;
     let next_cursor = next_cursor(items.iter().map(|e| e.id), items.len(), limit);
     Ok(Json(EventPage { items, next_cursor }))
 }
@@ -220,7 +236,9 @@ pub(super) async fn get_event(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<EventRow>, ApiError> {
     let principal = authenticate(&state, &headers).await?;
-    let Path(id) = id.map_err(|e| ApiError::bad_request("invalid_path", format!("id: {}", e.body_text())).field("id"))?;
+    let Path(id) = id.map_err(|e| {
+        ApiError::bad_request("invalid_path", format!("id: {}", e.body_text())).field("id")
+    })?;
     let row = state
         .store
         .read(move |c| Ok(query::get_event(c, id)?))
@@ -261,7 +279,10 @@ pub(super) async fn list_violations(
         after_id: cursor_param(q.cursor.as_deref(), q.after_id)?,
         limit,
     };
-    let items = state.store.read(move |c| Ok(query::list_violations(c, &filter)?)).await?;
+    let items = state
+        .store
+        .read(move |c| Ok(query::list_violations(c, &filter)?))
+        .await?;
     let next_cursor = next_cursor(items.iter().map(|e| e.id), items.len(), limit);
     Ok(Json(ViolationPage { items, next_cursor }))
 }
@@ -284,7 +305,9 @@ pub(super) async fn get_violation(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<ViolationRow>, ApiError> {
     let principal = authenticate(&state, &headers).await?;
-    let Path(id) = id.map_err(|e| ApiError::bad_request("invalid_path", format!("id: {}", e.body_text())).field("id"))?;
+    let Path(id) = id.map_err(|e| {
+        ApiError::bad_request("invalid_path", format!("id: {}", e.body_text())).field("id")
+    })?;
     let row = state
         .store
         .read(move |c| Ok(query::get_violation(c, id)?))
@@ -327,8 +350,11 @@ pub(super) async fn get_evidence(
 ) -> Result<Response, ApiError> {
     let principal = authenticate(&state, &headers).await?;
     let path = state.evidence.path_of(&sha256).ok_or_else(|| {
-        ApiError::bad_request("invalid_path", format!("sha256: expected 64 lower-case hex digits, found {sha256:?}"))
-            .field("sha256")
+        ApiError::bad_request(
+            "invalid_path",
+            format!("sha256: expected 64 lower-case hex digits, found {sha256:?}"),
+        )
+        .field("sha256")
     })?;
     let mine = principal.mine_account().map(|a| a.mine.as_str().to_owned());
     let sha = sha256.clone();
@@ -343,17 +369,23 @@ pub(super) async fn get_evidence(
             Ok((info, visible))
         })
         .await?;
-    let info = info.ok_or_else(|| ApiError::not_found(format!("sha256: no evidence {sha256}")).field("sha256"))?;
+    let info = info.ok_or_else(|| {
+        ApiError::not_found(format!("sha256: no evidence {sha256}")).field("sha256")
+    })?;
     if !visible {
         return Err(ApiError::forbidden("sha256: evidence of another mine").field("sha256"));
     }
     let file = tokio::fs::File::open(&path).await.map_err(|e| {
-        ApiError::internal(format!("evidence {sha256} is in the database but not readable at {}: {e}", path.display()))
+        ApiError::internal(format!(
+            "evidence {sha256} is in the database but not readable at {}: {e}",
+            path.display()
+        ))
     })?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     let mut resp = body.into_response();
     let h = resp.headers_mut();
-    let media = HeaderValue::from_str(&info.media_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let media = HeaderValue::from_str(&info.media_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     h.insert(header::CONTENT_TYPE, media);
     if let Ok(len) = HeaderValue::from_str(&info.size.to_string()) {
         h.insert(header::CONTENT_LENGTH, len);
@@ -361,7 +393,13 @@ pub(super) async fn get_evidence(
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
         h.insert(header::ETAG, etag);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(resp)
 }

@@ -25,9 +25,18 @@ pub(crate) struct Rejected {
 impl AppState {
     /// Records `err` as a violation of `kind` for `who` and returns it with the violation id.
     /// A failure to record is logged as an error (the client still gets `err`).
-    pub(crate) async fn reject(&self, who: &Rejected, kind: &'static str, err: ApiError) -> ApiError {
+    pub(crate) async fn reject(
+        &self,
+        who: &Rejected,
+        kind: &'static str,
+        err: ApiError,
+    ) -> ApiError {
         let who = who.clone();
-        let (clause, field, reason) = (err.detail.clause.clone(), err.detail.field.clone(), err.detail.message.clone());
+        let (clause, field, reason) = (
+            err.detail.clause.clone(),
+            err.detail.field.clone(),
+            err.detail.message.clone(),
+        );
         let recorded = self
             .store
             .call(move |c| {
@@ -61,7 +70,9 @@ impl AppState {
 
 /// Deserializes a JSON value into `T`, naming the offending member on failure:
 /// `Err((field, message))`.
-pub(crate) fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, (String, String)> {
+pub(crate) fn from_json<T: DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, (String, String)> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
@@ -93,9 +104,19 @@ mod tests {
         assert_eq!(field, "lock_state", "{msg}");
         let mut missing = ok.clone();
         missing.as_object_mut().expect("object").remove("time");
-        assert_eq!(from_json::<LockEventMetadata>(missing).expect_err("missing").0, "time");
+        assert_eq!(
+            from_json::<LockEventMetadata>(missing)
+                .expect_err("missing")
+                .0,
+            "time"
+        );
         let mut extra = ok;
         extra["colour"] = "red".into();
-        assert_eq!(from_json::<LockEventMetadata>(extra).expect_err("unknown").0, "colour");
+        assert_eq!(
+            from_json::<LockEventMetadata>(extra)
+                .expect_err("unknown")
+                .0,
+            "colour"
+        );
     }
 }

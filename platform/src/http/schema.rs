@@ -36,7 +36,10 @@ pub struct LockEventMetadataDoc {
     /// The U5 file name of the attached MP4: mine code + lock code + lock state + time +
     /// `.mp4` (32 digits). Must equal the `video` part's filename and agree with the fields
     /// above.
-    #[schema(pattern = "^[0-9]{32}\\.(mp4|jpg)$", example = "14042100786610000120210104121546.mp4")]
+    #[schema(
+        pattern = "^[0-9]{32}\\.(mp4|jpg)$",
+        example = "14042100786610000120210104121546.mp4"
+    )]
     pub file_name: String,
     /// Clip length in seconds as the device measured it; 10 s expected, 9.5–10.5 s accepted
     /// (R3). Optional.
@@ -115,8 +118,12 @@ mod tests {
 
     fn property_names<T: PartialSchema>() -> Vec<String> {
         let v = serde_json::to_value(T::schema()).expect("schema json");
-        let mut keys: Vec<String> =
-            v["properties"].as_object().expect("properties").keys().cloned().collect();
+        let mut keys: Vec<String> = v["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .cloned()
+            .collect();
         keys.sort();
         keys
     }
@@ -136,13 +143,15 @@ mod tests {
         let m: LockEventMetadata = serde_json::from_value(full.clone()).expect("protocol body");
         let round = serde_json::to_value(&m).expect("serialize");
         assert_eq!(keys(&round), property_names::<LockEventMetadataDoc>());
-        let _: LockEventMetadataDoc = serde_json::from_value(round).expect("mirror accepts protocol");
+        let _: LockEventMetadataDoc =
+            serde_json::from_value(round).expect("mirror accepts protocol");
 
         let full = serde_json::json!({"mine_code": "140421007866", "camera_code": "20",
             "url": "http://h:8080/?action=stream", "codec": "mjpeg"});
         let s: StreamRegistration = serde_json::from_value(full).expect("protocol body");
         let round = serde_json::to_value(&s).expect("serialize");
         assert_eq!(keys(&round), property_names::<StreamRegistrationDoc>());
-        let _: StreamRegistrationDoc = serde_json::from_value(round).expect("mirror accepts protocol");
+        let _: StreamRegistrationDoc =
+            serde_json::from_value(round).expect("mirror accepts protocol");
     }
 }

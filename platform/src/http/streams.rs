@@ -60,10 +60,14 @@ fn path_error(e: PathRejection) -> ApiError {
 
 fn check_codes(mine: &str, camera: &str) -> Result<(), ApiError> {
     MineCode::parse(mine).map_err(|e| {
-        ApiError::unprocessable("invalid_path", format!("mine: {e}")).field("mine").clause("U6")
+        ApiError::unprocessable("invalid_path", format!("mine: {e}"))
+            .field("mine")
+            .clause("U6")
     })?;
     CameraCode::parse(camera).map_err(|e| {
-        ApiError::unprocessable("invalid_path", format!("camera: {e}")).field("camera").clause("U6")
+        ApiError::unprocessable("invalid_path", format!("camera: {e}"))
+            .field("camera")
+            .clause("U6")
     })?;
     Ok(())
 }
@@ -97,7 +101,10 @@ pub(super) async fn put_stream(
     path: Result<Path<(String, String)>, PathRejection>,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<(StatusCode, Json<StreamRegistered>), ApiError> {
-    let mut who = Rejected { name: uri.path().to_owned(), ..Default::default() };
+    let mut who = Rejected {
+        name: uri.path().to_owned(),
+        ..Default::default()
+    };
     let principal = match authenticate(&state, &headers).await {
         Ok(p) => p,
         Err(e) => return Err(state.reject(&who, "auth", e.clause("U7")).await),
@@ -106,9 +113,11 @@ pub(super) async fn put_stream(
         Principal::Mine(a) => a,
         Principal::Admin => {
             who.account = "admin".to_owned();
-            let e = ApiError::forbidden("Authorization: stream addresses are registered with the mine's own token")
-                .field("Authorization")
-                .clause("U6");
+            let e = ApiError::forbidden(
+                "Authorization: stream addresses are registered with the mine's own token",
+            )
+            .field("Authorization")
+            .clause("U6");
             return Err(state.reject(&who, "auth", e).await);
         }
     };
@@ -116,7 +125,11 @@ pub(super) async fn put_stream(
     who.mine = Some(account.mine.as_str().to_owned());
     let Path((mine, camera)) = match path {
         Ok(p) => p,
-        Err(e) => return Err(state.reject(&who, "request", path_error(e).clause("U6")).await),
+        Err(e) => {
+            return Err(state
+                .reject(&who, "request", path_error(e).clause("U6"))
+                .await);
+        }
     };
     if mine != account.mine.as_str() {
         let e = ApiError::forbidden(format!(
@@ -133,21 +146,29 @@ pub(super) async fn put_stream(
     let value = match body {
         Ok(Json(v)) => v,
         Err(rej) => {
-            let e = ApiError::new(rej.status(), "invalid_json", format!("body: {}", rej.body_text()))
-                .field("body")
-                .clause("U6");
+            let e = ApiError::new(
+                rej.status(),
+                "invalid_json",
+                format!("body: {}", rej.body_text()),
+            )
+            .field("body")
+            .clause("U6");
             return Err(state.reject(&who, "metadata", e).await);
         }
     };
     let reg: StreamRegistration = match from_json(value) {
         Ok(r) => r,
         Err((field, message)) => {
-            let e = ApiError::unprocessable("invalid_body", message).field(field).clause("U6");
+            let e = ApiError::unprocessable("invalid_body", message)
+                .field(field)
+                .clause("U6");
             return Err(state.reject(&who, "metadata", e).await);
         }
     };
     if let Err(e) = reg.validate() {
-        let e = ApiError::unprocessable("invalid_body", format!("url: {e}")).field("url").clause(e.clause);
+        let e = ApiError::unprocessable("invalid_body", format!("url: {e}"))
+            .field("url")
+            .clause(e.clause);
         return Err(state.reject(&who, "metadata", e).await);
     }
     let disagree = if reg.mine_code.as_str() != mine {
@@ -173,7 +194,11 @@ pub(super) async fn put_stream(
         .call(move |c| Ok(query::register_stream(c, &mine, &camera, &url, &username)?))
         .await?;
     tracing::info!(mine = %stream.mine, camera = %stream.camera, revision = stream.revision, ?change, "U6 stream registered");
-    let status = if change == StreamChange::Created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if change == StreamChange::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(StreamRegistered { stream, change })))
 }
 
@@ -212,8 +237,10 @@ pub(super) async fn get_stream(
         .await?;
     match found {
         Some((stream, history)) => Ok(Json(StreamDetail { stream, history })),
-        None => Err(ApiError::not_found(format!("camera: no stream registered for mine {mine} camera {camera}"))
-            .field("camera")),
+        None => Err(ApiError::not_found(format!(
+            "camera: no stream registered for mine {mine} camera {camera}"
+        ))
+        .field("camera")),
     }
 }
 
@@ -237,10 +264,14 @@ pub(super) async fn list_streams(
     let principal = authenticate(&state, &headers).await?;
     let Query(q) = q?;
     if let Some(m) = &q.mine {
-        MineCode::parse(m)
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("mine: {e}")).field("mine"))?;
+        MineCode::parse(m).map_err(|e| {
+            ApiError::bad_request("invalid_query", format!("mine: {e}")).field("mine")
+        })?;
     }
     let mine = principal.read_scope(q.mine.as_deref(), "mine")?;
-    let items = state.store.read(move |c| Ok(query::list_streams(c, mine.as_deref())?)).await?;
+    let items = state
+        .store
+        .read(move |c| Ok(query::list_streams(c, mine.as_deref())?))
+        .await?;
     Ok(Json(StreamList { items }))
 }

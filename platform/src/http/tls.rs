@@ -81,38 +81,75 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
 /// Blocking file I/O: call at start-up or inside `spawn_blocking`.
 pub fn load_or_generate(config: &PlatformConfig) -> Result<TlsMaterial> {
     if let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) {
-        let cert_pem = std::fs::read(cert).map_err(io(format!("could not read TLS certificate {}", cert.display())))?;
-        let key_pem = std::fs::read(key).map_err(io(format!("could not read TLS key {}", key.display())))?;
+        let cert_pem = std::fs::read(cert).map_err(io(format!(
+            "could not read TLS certificate {}",
+            cert.display()
+        )))?;
+        let key_pem =
+            std::fs::read(key).map_err(io(format!("could not read TLS key {}", key.display())))?;
         let fingerprint_sha256 = fingerprint(&cert_pem)?;
-        return Ok(TlsMaterial { cert_pem, key_pem, cert_path: cert.clone(), fingerprint_sha256, self_signed: false });
+        return Ok(TlsMaterial {
+            cert_pem,
+            key_pem,
+            cert_path: cert.clone(),
+            fingerprint_sha256,
+            self_signed: false,
+        });
     }
     let dir = tls_dir(&config.data_dir);
-    let (cert_path, key_path, sans_path) = (dir.join("cert.pem"), dir.join("key.pem"), dir.join("sans.txt"));
+    let (cert_path, key_path, sans_path) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("sans.txt"),
+    );
     let wanted = subject_alt_names(config);
     if cert_path.exists() && key_path.exists() {
         let have = std::fs::read_to_string(&sans_path).unwrap_or_default();
         let have: Vec<&str> = have.lines().collect();
         if wanted.iter().all(|s| have.contains(&s.as_str())) {
-            let cert_pem = std::fs::read(&cert_path).map_err(io(format!("could not read {}", cert_path.display())))?;
-            let key_pem = std::fs::read(&key_path).map_err(io(format!("could not read {}", key_path.display())))?;
+            let cert_pem = std::fs::read(&cert_path)
+                .map_err(io(format!("could not read {}", cert_path.display())))?;
+            let key_pem = std::fs::read(&key_path)
+                .map_err(io(format!("could not read {}", key_path.display())))?;
             let fingerprint_sha256 = fingerprint(&cert_pem)?;
-            return Ok(TlsMaterial { cert_pem, key_pem, cert_path, fingerprint_sha256, self_signed: true });
+            return Ok(TlsMaterial {
+                cert_pem,
+                key_pem,
+                cert_path,
+                fingerprint_sha256,
+                self_signed: true,
+            });
         }
         tracing::warn!(sans = ?wanted, "configured host not in the persisted certificate; generating a new one");
     }
     let mut params = rcgen::CertificateParams::new(wanted.clone())
         .map_err(|e| Error::Server(format!("could not make certificate parameters: {e}")))?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, "eseal reference platform");
-    let key = rcgen::KeyPair::generate().map_err(|e| Error::Server(format!("could not generate a TLS key: {e}")))?;
-    let cert = params.self_signed(&key).map_err(|e| Error::Server(format!("could not self-sign: {e}")))?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "eseal reference platform");
+    let key = rcgen::KeyPair::generate()
+        .map_err(|e| Error::Server(format!("could not generate a TLS key: {e}")))?;
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| Error::Server(format!("could not self-sign: {e}")))?;
     let cert_pem = cert.pem().into_bytes();
     let key_pem = key.serialize_pem().into_bytes();
     std::fs::create_dir_all(&dir).map_err(io(format!("could not create {}", dir.display())))?;
     write_atomic(&key_path, &key_pem, true)?;
     write_atomic(&cert_path, &cert_pem, false)?;
-    write_atomic(&sans_path, format!("{}\n", wanted.join("\n")).as_bytes(), false)?;
+    write_atomic(
+        &sans_path,
+        format!("{}\n", wanted.join("\n")).as_bytes(),
+        false,
+    )?;
     let fingerprint_sha256 = hex::encode(Sha256::digest(cert.der()));
-    Ok(TlsMaterial { cert_pem, key_pem, cert_path, fingerprint_sha256, self_signed: true })
+    Ok(TlsMaterial {
+        cert_pem,
+        key_pem,
+        cert_path,
+        fingerprint_sha256,
+        self_signed: true,
+    })
 }
 
 fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
@@ -128,11 +165,16 @@ fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
         #[cfg(not(unix))]
         let _ = private;
         use std::io::Write;
-        let mut f = opts.open(&tmp).map_err(io(format!("could not create {}", tmp.display())))?;
-        f.write_all(bytes).map_err(io(format!("could not write {}", tmp.display())))?;
-        f.sync_all().map_err(io(format!("could not sync {}", tmp.display())))?;
+        let mut f = opts
+            .open(&tmp)
+            .map_err(io(format!("could not create {}", tmp.display())))?;
+        f.write_all(bytes)
+            .map_err(io(format!("could not write {}", tmp.display())))?;
+        f.sync_all()
+            .map_err(io(format!("could not sync {}", tmp.display())))?;
     }
-    std::fs::rename(&tmp, path).map_err(io(format!("could not rename {} into place", tmp.display())))
+    std::fs::rename(&tmp, path)
+        .map_err(io(format!("could not rename {} into place", tmp.display())))
 }
 
 fn certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
@@ -140,7 +182,9 @@ fn certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| Error::Server(format!("TLS certificate is not valid PEM: {e}")))?;
     if certs.is_empty() {
-        return Err(Error::Server("TLS certificate file holds no certificate".into()));
+        return Err(Error::Server(
+            "TLS certificate file holds no certificate".into(),
+        ));
     }
     Ok(certs)
 }
@@ -155,12 +199,13 @@ pub fn server_config(m: &TlsMaterial) -> Result<Arc<ServerConfig>> {
     let chain = certs(&m.cert_pem)?;
     let key = PrivateKeyDer::from_pem_slice(&m.key_pem)
         .map_err(|e| Error::Server(format!("TLS key is not a valid PEM private key: {e}")))?;
-    let mut cfg = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Server(format!("TLS protocol versions: {e}")))?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| Error::Server(format!("TLS certificate and key do not fit: {e}")))?;
+    let mut cfg =
+        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Server(format!("TLS protocol versions: {e}")))?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(|e| Error::Server(format!("TLS certificate and key do not fit: {e}")))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
 }
@@ -172,7 +217,10 @@ mod tests {
     #[test]
     fn generated_certificate_persists_across_restarts() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let config = PlatformConfig::builder().data_dir(dir.path()).build().expect("config");
+        let config = PlatformConfig::builder()
+            .data_dir(dir.path())
+            .build()
+            .expect("config");
         let a = load_or_generate(&config).expect("generate");
         assert!(a.self_signed);
         assert_eq!(a.fingerprint_sha256.len(), 64);

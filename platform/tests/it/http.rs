@@ -32,12 +32,32 @@ fn clip() -> &'static [u8] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("clip.mp4");
         let status = std::process::Command::new("gst-launch-1.0")
-            .args(["-q", "videotestsrc", "num-buffers=100", "!", "video/x-raw,width=64,height=48,framerate=10/1"])
-            .args(["!", "videoconvert", "!", "video/x-raw,format=I420", "!", "x264enc", "!", "mp4mux", "!", "filesink"])
+            .args([
+                "-q",
+                "videotestsrc",
+                "num-buffers=100",
+                "!",
+                "video/x-raw,width=64,height=48,framerate=10/1",
+            ])
+            .args([
+                "!",
+                "videoconvert",
+                "!",
+                "video/x-raw,format=I420",
+                "!",
+                "x264enc",
+                "!",
+                "mp4mux",
+                "!",
+                "filesink",
+            ])
             .arg(format!("location={}", path.display()))
             .status()
             .expect("gst-launch-1.0 must be installed (scripts/setup.sh)");
-        assert!(status.success(), "gst-launch-1.0 failed to make the test clip");
+        assert!(
+            status.success(),
+            "gst-launch-1.0 failed to make the test clip"
+        );
         std::fs::read(&path).unwrap()
     })
 }
@@ -65,7 +85,9 @@ impl Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_async(dir.path().join("platform.sqlite3")).await.unwrap();
+    let store = Store::open_async(dir.path().join("platform.sqlite3"))
+        .await
+        .unwrap();
     store
         .call(|c| {
             c.execute_batch(&format!(
@@ -78,12 +100,28 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
     let accounts = Accounts::new(store.clone());
-    let token_a = accounts.create_account(&MineCode::parse(MINE_A).unwrap()).await.unwrap().token;
-    let token_b = accounts.create_account(&MineCode::parse(MINE_B).unwrap()).await.unwrap().token;
+    let token_a = accounts
+        .create_account(&MineCode::parse(MINE_A).unwrap())
+        .await
+        .unwrap()
+        .token;
+    let token_b = accounts
+        .create_account(&MineCode::parse(MINE_B).unwrap())
+        .await
+        .unwrap()
+        .token;
     let data_dir: PathBuf = dir.path().to_owned();
-    let ingest = tokio::task::spawn_blocking(move || Ingest::new(store, data_dir, 64 << 20)).await.unwrap().unwrap();
+    let ingest = tokio::task::spawn_blocking(move || Ingest::new(store, data_dir, 64 << 20))
+        .await
+        .unwrap()
+        .unwrap();
     let state = AppState::new(ingest).with_admin_token(ADMIN);
-    Fixture { dir, state, token_a, token_b }
+    Fixture {
+        dir,
+        state,
+        token_a,
+        token_b,
+    }
 }
 
 fn metadata(name: &str) -> Value {
@@ -98,7 +136,9 @@ fn metadata(name: &str) -> Value {
 fn multipart(parts: &[(&str, Option<&str>, &str, &[u8])]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, filename, ct, bytes) in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes());
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"").as_bytes(),
+        );
         if let Some(f) = filename {
             body.extend_from_slice(format!("; filename=\"{f}\"").as_bytes());
         }
@@ -112,12 +152,17 @@ fn multipart(parts: &[(&str, Option<&str>, &str, &[u8])]) -> Vec<u8> {
 
 fn lock_event_body(meta: &Value, filename: &str, video: &[u8]) -> Vec<u8> {
     let json = serde_json::to_vec(meta).unwrap();
-    multipart(&[("metadata", None, "application/json", &json), ("video", Some(filename), "video/mp4", video)])
+    multipart(&[
+        ("metadata", None, "application/json", &json),
+        ("video", Some(filename), "video/mp4", video),
+    ])
 }
 
 fn post_lock_event(token: Option<&str>, body: Vec<u8>) -> Request<Body> {
-    let mut r = Request::post("/api/v1/lock-events")
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"));
+    let mut r = Request::post("/api/v1/lock-events").header(
+        header::CONTENT_TYPE,
+        format!("multipart/form-data; boundary={BOUNDARY}"),
+    );
     if let Some(t) = token {
         r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
@@ -145,17 +190,23 @@ async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
     (status, body)
 }
 
 /// Asserts the one error shape and returns the detail.
 fn error(body: &Value, code: &str, field: Option<&str>) -> Value {
-    let e = body.get("error").unwrap_or_else(|| panic!("not an error body: {body}"));
+    let e = body
+        .get("error")
+        .unwrap_or_else(|| panic!("not an error body: {body}"));
     assert_eq!(e["code"], code, "{body}");
     if let Some(f) = field {
         assert_eq!(e["field"], f, "{body}");
-        assert!(e["message"].as_str().unwrap().contains(f), "message should name {f}: {body}");
+        assert!(
+            e["message"].as_str().unwrap().contains(f),
+            "message should name {f}: {body}"
+        );
     }
     e.clone()
 }
@@ -171,26 +222,54 @@ async fn missing_or_unknown_token_is_401() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // An unauthenticated upload is refused and still recorded.
-    let (status, body) = call(&app, post_lock_event(None, lock_event_body(&metadata(NAME_A), NAME_A, b"x"))).await;
+    let (status, body) = call(
+        &app,
+        post_lock_event(None, lock_event_body(&metadata(NAME_A), NAME_A, b"x")),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let id = error(&body, "unauthorized", Some("Authorization"))["violation_id"].as_i64().expect("violation id");
+    let id = error(&body, "unauthorized", Some("Authorization"))["violation_id"]
+        .as_i64()
+        .expect("violation id");
     let (status, v) = call(&app, get(&format!("/api/v1/violations/{id}"), Some(ADMIN))).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!((v["kind"].as_str(), v["clause"].as_str()), (Some("auth"), Some("U7")));
+    assert_eq!(
+        (v["kind"].as_str(), v["clause"].as_str()),
+        (Some("auth"), Some("U7"))
+    );
 }
 
 #[tokio::test]
 async fn a_mine_token_reads_only_its_mine() {
     let f = fixture().await;
     let app = f.app();
-    let (status, body) = call(&app, get(&format!("/api/v1/events?mine={MINE_B}"), Some(&f.token_a))).await;
+    let (status, body) = call(
+        &app,
+        get(&format!("/api/v1/events?mine={MINE_B}"), Some(&f.token_a)),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     error(&body, "forbidden", Some("mine"));
-    let (status, body) = call(&app, get(&format!("/api/v1/violations?mine={MINE_B}"), Some(&f.token_a))).await;
+    let (status, body) = call(
+        &app,
+        get(
+            &format!("/api/v1/violations?mine={MINE_B}"),
+            Some(&f.token_a),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, _) = call(&app, get(&format!("/api/v1/streams?mine={MINE_B}"), Some(&f.token_a))).await;
+    let (status, _) = call(
+        &app,
+        get(&format!("/api/v1/streams?mine={MINE_B}"), Some(&f.token_a)),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call(&app, get(&format!("/api/v1/events?mine={MINE_B}"), Some(ADMIN))).await;
+    let (status, _) = call(
+        &app,
+        get(&format!("/api/v1/events?mine={MINE_B}"), Some(ADMIN)),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 
     // Registering a stream for another mine is refused and recorded.
@@ -199,7 +278,11 @@ async fn a_mine_token_reads_only_its_mine() {
     let (status, body) = call(&app, put_json(&uri, &f.token_a, &reg)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     error(&body, "forbidden", Some("mine"));
-    let (_, v) = call(&app, get("/api/v1/violations?kind=mine_mismatch", Some(&f.token_a))).await;
+    let (_, v) = call(
+        &app,
+        get("/api/v1/violations?kind=mine_mismatch", Some(&f.token_a)),
+    )
+    .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
 }
 
@@ -209,31 +292,58 @@ async fn bad_json_member_is_422_naming_it_and_recorded() {
     let app = f.app();
     let mut meta = metadata(NAME_A);
     meta["lock_state"] = json!("0003");
-    let (status, body) = call(&app, post_lock_event(Some(&f.token_a), lock_event_body(&meta, NAME_A, clip()))).await;
+    let (status, body) = call(
+        &app,
+        post_lock_event(Some(&f.token_a), lock_event_body(&meta, NAME_A, clip())),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let e = error(&body, "invalid_metadata", Some("lock_state"));
     assert_eq!(e["clause"], "U5");
 
     let mut meta = metadata(NAME_A);
     meta.as_object_mut().unwrap().remove("time");
-    let (status, body) = call(&app, post_lock_event(Some(&f.token_a), lock_event_body(&meta, NAME_A, clip()))).await;
+    let (status, body) = call(
+        &app,
+        post_lock_event(Some(&f.token_a), lock_event_body(&meta, NAME_A, clip())),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     error(&body, "invalid_metadata", Some("time"));
 
     let mut meta = metadata(NAME_A);
     meta["colour"] = json!("red");
-    let (_, body) = call(&app, post_lock_event(Some(&f.token_a), lock_event_body(&meta, NAME_A, clip()))).await;
+    let (_, body) = call(
+        &app,
+        post_lock_event(Some(&f.token_a), lock_event_body(&meta, NAME_A, clip())),
+    )
+    .await;
     error(&body, "invalid_metadata", Some("colour"));
 
     // Not JSON at all, and missing parts.
-    let raw = multipart(&[("metadata", None, "application/json", b"{oops"), ("video", Some(NAME_A), "video/mp4", clip())]);
+    let raw = multipart(&[
+        ("metadata", None, "application/json", b"{oops"),
+        ("video", Some(NAME_A), "video/mp4", clip()),
+    ]);
     let (status, body) = call(&app, post_lock_event(Some(&f.token_a), raw)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     error(&body, "invalid_json", Some("metadata"));
-    let only_meta = multipart(&[("metadata", None, "application/json", &serde_json::to_vec(&metadata(NAME_A)).unwrap())]);
+    let only_meta = multipart(&[(
+        "metadata",
+        None,
+        "application/json",
+        &serde_json::to_vec(&metadata(NAME_A)).unwrap(),
+    )]);
     let (_, body) = call(&app, post_lock_event(Some(&f.token_a), only_meta)).await;
     error(&body, "missing_part", Some("video"));
-    let (_, body) = call(&app, post_lock_event(Some(&f.token_a), multipart(&[("video", Some(NAME_A), "video/mp4", clip())]))).await;
+    let (_, body) = call(
+        &app,
+        post_lock_event(
+            Some(&f.token_a),
+            multipart(&[("video", Some(NAME_A), "video/mp4", clip())]),
+        ),
+    )
+    .await;
     error(&body, "missing_part", Some("metadata"));
 
     // Every one of them is a violation of mine A, visible to mine A.
@@ -270,7 +380,14 @@ async fn query_parameters_are_checked_and_named() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
         assert_eq!(body["error"]["field"], field, "{uri}: {body}");
     }
-    let (status, body) = call(&app, get("/api/v1/events?type=U5&from=20210101000000&to=2021-02-01T00:00:00Z&limit=10", Some(ADMIN))).await;
+    let (status, body) = call(
+        &app,
+        get(
+            "/api/v1/events?type=U5&from=20210101000000&to=2021-02-01T00:00:00Z&limit=10",
+            Some(ADMIN),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = call(&app, get("/api/v1/events/999", Some(ADMIN))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -285,16 +402,30 @@ async fn ops_endpoints() {
     let f = fixture().await;
     let app = f.app();
     let (status, body) = call(&app, get("/healthz", None)).await;
-    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok", "db": "ok"})));
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({"status": "ok", "db": "ok"}))
+    );
     let (status, body) = call(&app, get("/openapi.json", None)).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, serde_json::from_str::<Value>(http::openapi_json_text()).unwrap());
+    assert_eq!(
+        body,
+        serde_json::from_str::<Value>(http::openapi_json_text()).unwrap()
+    );
     let _ = call(&app, get("/api/v1/events", None)).await;
     let (status, body) = call(&app, get("/metrics", None)).await;
     assert_eq!(status, StatusCode::OK);
     let text = body.as_str().unwrap();
-    assert!(text.contains("eseal_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{text}");
-    assert!(text.contains("route=\"/api/v1/events\",status=\"401\"} 1"), "{text}");
+    assert!(
+        text.contains(
+            "eseal_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/api/v1/events\",status=\"401\"} 1"),
+        "{text}"
+    );
 }
 
 /// The whole U5/U6 exchange over real TLS, trusting the platform's generated certificate.
@@ -315,11 +446,16 @@ async fn https_end_to_end() {
         reqwest::multipart::Form::new()
             .part(
                 "metadata",
-                reqwest::multipart::Part::text(meta.to_string()).mime_str("application/json").unwrap(),
+                reqwest::multipart::Part::text(meta.to_string())
+                    .mime_str("application/json")
+                    .unwrap(),
             )
             .part(
                 "video",
-                reqwest::multipart::Part::bytes(clip().to_vec()).file_name(filename.to_owned()).mime_str("video/mp4").unwrap(),
+                reqwest::multipart::Part::bytes(clip().to_vec())
+                    .file_name(filename.to_owned())
+                    .mime_str("video/mp4")
+                    .unwrap(),
             )
     };
 
@@ -362,10 +498,15 @@ async fn https_end_to_end() {
     assert_eq!(e["findings"], json!([]));
     assert_eq!(e["metadata"]["device_id"], "edge-01");
     assert_eq!(e["evidence"]["media_type"], "video/mp4");
-    assert!(e["evidence"]["duration_ms"].as_i64().unwrap() >= 9_500, "{e}");
+    assert!(
+        e["evidence"]["duration_ms"].as_i64().unwrap() >= 9_500,
+        "{e}"
+    );
     assert!(e["received_at"].as_str().unwrap().ends_with('Z'));
     let by_time: Value = client
-        .get(format!("{base}/api/v1/events?from=20210104121546&to=20210104121547&camera=10"))
+        .get(format!(
+            "{base}/api/v1/events?from=20210104121546&to=20210104121547&camera=10"
+        ))
         .header("Authorization", auth(ADMIN))
         .send()
         .await
@@ -404,7 +545,10 @@ async fn https_end_to_end() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     let again: Value = resp.json().await.unwrap();
-    assert_eq!((again["event_id"].as_i64(), again["duplicate"].as_bool()), (Some(event_id), Some(true)));
+    assert_eq!(
+        (again["event_id"].as_i64(), again["duplicate"].as_bool()),
+        (Some(event_id), Some(true))
+    );
 
     // A name that disagrees with the JSON is refused, the field named, and recorded.
     let name2 = "14042100786610000220210104121600.mp4";
@@ -430,7 +574,12 @@ async fn https_end_to_end() {
         .json()
         .await
         .unwrap();
-    let v = violations["items"].as_array().unwrap().iter().find(|v| v["id"] == vid).expect("violation listed");
+    let v = violations["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == vid)
+        .expect("violation listed");
     assert_eq!(v["name"], name2);
     assert_eq!(v["field"], "lock_state");
     assert_eq!(v["clause"], "U5");
@@ -449,18 +598,44 @@ async fn https_end_to_end() {
     let r1 = put("http://10.0.0.5:8080/?action=stream").await.unwrap();
     assert_eq!(r1.status(), 201);
     let r1: Value = r1.json().await.unwrap();
-    assert_eq!((r1["revision"].as_i64(), r1["change"].as_str()), (Some(1), Some("created")));
+    assert_eq!(
+        (r1["revision"].as_i64(), r1["change"].as_str()),
+        (Some(1), Some("created"))
+    );
     let r1b = put("http://10.0.0.5:8080/?action=stream").await.unwrap();
     assert_eq!(r1b.status(), 200);
     assert_eq!(r1b.json::<Value>().await.unwrap()["revision"], 1);
     let r2 = put("http://10.0.0.6:8080/?action=stream").await.unwrap();
     assert_eq!(r2.status(), 200);
     let r2: Value = r2.json().await.unwrap();
-    assert_eq!((r2["revision"].as_i64(), r2["change"].as_str()), (Some(2), Some("updated")));
-    let detail: Value = client.get(&uri).header("Authorization", auth(&f.token_a)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (r2["revision"].as_i64(), r2["change"].as_str()),
+        (Some(2), Some("updated"))
+    );
+    let detail: Value = client
+        .get(&uri)
+        .header("Authorization", auth(&f.token_a))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["url"], "http://10.0.0.6:8080/?action=stream");
-    let urls: Vec<&str> = detail["history"].as_array().unwrap().iter().map(|h| h["url"].as_str().unwrap()).collect();
-    assert_eq!(urls, ["http://10.0.0.5:8080/?action=stream", "http://10.0.0.5:8080/?action=stream", "http://10.0.0.6:8080/?action=stream"]);
+    let urls: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "http://10.0.0.5:8080/?action=stream",
+            "http://10.0.0.5:8080/?action=stream",
+            "http://10.0.0.6:8080/?action=stream"
+        ]
+    );
     let list: Value = client
         .get(format!("{base}/api/v1/streams"))
         .header("Authorization", auth(&f.token_a))
@@ -481,7 +656,11 @@ async fn https_end_to_end() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 422);
-    error(&bad.json::<Value>().await.unwrap(), "invalid_body", Some("url"));
+    error(
+        &bad.json::<Value>().await.unwrap(),
+        "invalid_body",
+        Some("url"),
+    );
     let bad = client
         .put(&uri)
         .header("Authorization", auth(&f.token_a))
@@ -490,7 +669,11 @@ async fn https_end_to_end() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 422);
-    error(&bad.json::<Value>().await.unwrap(), "path_mismatch", Some("camera_code"));
+    error(
+        &bad.json::<Value>().await.unwrap(),
+        "path_mismatch",
+        Some("camera_code"),
+    );
 
     // The certificate stays the same across a restart of the server.
     let fingerprint = server.fingerprint_sha256.clone();
@@ -498,7 +681,11 @@ async fn https_end_to_end() {
     server.stopped().await.unwrap();
     let again = http::serve_https(&config, f.state.clone()).await.unwrap();
     assert_eq!(again.fingerprint_sha256, fingerprint);
-    let health = client.get(format!("https://127.0.0.1:{}/healthz", again.addr.port())).send().await.unwrap();
+    let health = client
+        .get(format!("https://127.0.0.1:{}/healthz", again.addr.port()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     again.shutdown(std::time::Duration::from_secs(1));
 }
