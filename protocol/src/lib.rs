@@ -13,6 +13,20 @@
 //! `.mp4`). Ambiguity is reported, never silently passed or failed, and
 //! never guessed into an error.
 //!
+//! ```
+//! use eseal_protocol::{EvidenceName, Field, FindingKind};
+//!
+//! let parsed = EvidenceName::parse("14042100786610030120210104121546.mp4")?;
+//! assert_eq!(parsed.name.camera().map(|c| c.get()), Some(10));
+//! assert_eq!(parsed.findings[0].kind, FindingKind::U3ExampleForm32);
+//! assert_eq!(parsed.name.to_string(), "14042100786610030120210104121546.mp4");
+//!
+//! let err = EvidenceName::parse("14042100786620010a0520210104224515.jpg").unwrap_err();
+//! assert_eq!(err.field, Field::Count);
+//! assert_eq!(err.to_string(), r#"field count: expected 4 digits at 16..20, found "0a05" (U1)"#);
+//! # Ok::<(), eseal_protocol::NameError>(())
+//! ```
+//!
 //! Nothing here knows about FTP, HTTP, storage, the simulator or the
 //! platform's alarm rules; both sides depend on this crate and nothing else
 //! lives in it.
