@@ -123,7 +123,9 @@ enum LoadCommand {
 /// Parses the process arguments and runs the command.
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
-    init_tracing();
+    // The platform logs what it accepts and refuses; one-shot commands only warn.
+    let serving = matches!(cli.command, Command::Platform(_));
+    init_tracing(if serving { "info,libunftp=warn" } else { "warn,libunftp=error" });
     match cli.command {
         Command::Name(NameCommand::Parse { names, json }) => {
             let (text, ok) = names::parse_report(&names, json);
@@ -167,8 +169,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("could not start the async runtime")
 }
 
-fn init_tracing() {
+fn init_tracing(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,libunftp=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
