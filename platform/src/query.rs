@@ -71,34 +71,58 @@ pub struct EventFilter {
 /// Evidence blob facts joined into an event.
 #[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct EvidenceInfo {
+    /// SHA-256 of the file, lower-case hex (`GET /api/v1/evidence/{sha256}`).
     pub sha256: String,
+    /// Bytes.
     pub size: i64,
+    /// `image/jpeg` or `video/mp4`.
     pub media_type: String,
+    /// Pixels.
     pub width: Option<i64>,
+    /// Pixels.
     pub height: Option<i64>,
+    /// `jpeg`, or the MP4 video sample entry (`avc1`, `avc3`).
     pub codec: Option<String>,
+    /// MP4 only: the video track's duration.
     pub duration_ms: Option<i64>,
+    /// When the file was first stored (RFC 3339 UTC).
     pub stored_at: String,
 }
 
 /// One accepted upload with every field parsed from its name.
 #[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct EventRow {
+    /// Event id.
     pub id: i64,
+    /// The file name as uploaded.
     pub name: String,
+    /// `U1`..`U5`, from the name's form.
     pub clause: String,
+    /// Mine code, 12 digits (R1).
     pub mine: String,
+    /// Camera code (U1–U4).
     pub camera: Option<String>,
+    /// Analysis type `01`..`05` (U1–U4).
     pub analysis_type: Option<String>,
+    /// Cumulative count of the day (U1, U2).
     pub daily_count: Option<i64>,
+    /// U3 32-digit form only: `00` stopped, `01` running loaded, `02` running empty.
     pub transport_state: Option<String>,
+    /// Lock code (U5).
     pub lock_code: Option<String>,
+    /// Lock state `0001` moved / `0002` damaged (U5).
     pub lock_state: Option<String>,
+    /// Time field of the name, `yyyyMMddHHmmss`, China Standard Time (R2).
     pub mine_time: String,
+    /// `mine_time` as RFC 3339 UTC.
     pub event_utc: String,
+    /// When the platform accepted it (RFC 3339 UTC).
     pub received_at: String,
+    /// `ftp` or `https`.
     pub channel: String,
+    /// The uploading account.
     pub account: String,
+    /// SHA-256 of the evidence file.
     pub sha256: String,
     /// Ambiguities the name hit (U3 form, U5 extension): reported, not failed.
     #[schema(value_type = Vec<crate::http::schema::FindingDoc>)]
@@ -106,6 +130,7 @@ pub struct EventRow {
     /// The U5 JSON body as received (U5 events only).
     #[schema(value_type = Option<crate::http::schema::LockEventMetadataDoc>)]
     pub metadata: Option<serde_json::Value>,
+    /// The evidence file's facts.
     pub evidence: Option<EvidenceInfo>,
 }
 
@@ -260,17 +285,29 @@ pub struct ViolationFilter {
 /// One refused upload or request.
 #[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct ViolationRow {
+    /// Violation id.
     pub id: i64,
+    /// When it was refused (RFC 3339 UTC).
     pub received_at: String,
+    /// `ftp` or `https`.
     pub channel: String,
+    /// The account (empty when the token was missing or unknown; `admin` for the administrator token).
     pub account: String,
+    /// The account's mine.
     pub mine: Option<String>,
+    /// File name as sent, or the request path when there was none.
     pub name: String,
+    /// `name`, `mine_mismatch`, `channel`, `content`, `conflict`, `metadata`, `too_large`, `aborted`, `auth`, `request`.
     pub kind: String,
+    /// The clause broken, when known (`U1`..`U8`, `R1`..).
     pub clause: Option<String>,
+    /// The offending field, when known.
     pub field: Option<String>,
+    /// Why, one line.
     pub reason: String,
+    /// SHA-256 of the refused bytes, when they were read completely.
     pub sha256: Option<String>,
+    /// Size of the refused bytes, when read.
     pub size: Option<i64>,
 }
 
@@ -368,8 +405,11 @@ pub fn insert_violation(conn: &Connection, v: &NewViolation<'_>) -> rusqlite::Re
 /// The current live-stream address of one camera (U6).
 #[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct StreamRow {
+    /// Mine code.
     pub mine: String,
+    /// Camera code.
     pub camera: String,
+    /// The current live-stream URL (U6).
     pub url: String,
     /// First registration of this camera.
     pub registered_at: String,
@@ -382,9 +422,13 @@ pub struct StreamRow {
 /// One registration as received (U6).
 #[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct StreamHistoryRow {
+    /// Registration id.
     pub id: i64,
+    /// The URL registered.
     pub url: String,
+    /// When (RFC 3339 UTC).
     pub received_at: String,
+    /// The registering account.
     pub account: String,
 }
 

@@ -344,7 +344,7 @@ pub(super) async fn post_lock_event(
             account: &account,
             channel: Channel::Https,
             name: &file_name,
-            body: video.bytes.to_vec().into(),
+            body: Vec::from(video.bytes).into(),
             metadata: Some(value),
         })
         .await;

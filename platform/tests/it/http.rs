@@ -28,38 +28,47 @@ const BOUNDARY: &str = "eseal-test-boundary";
 /// A 10-second 64×48 H.264 MP4 made once per test run with GStreamer (never committed).
 fn clip() -> &'static [u8] {
     static CLIP: OnceLock<Vec<u8>> = OnceLock::new();
-    CLIP.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("clip.mp4");
-        let status = std::process::Command::new("gst-launch-1.0")
-            .args([
-                "-q",
-                "videotestsrc",
-                "num-buffers=100",
-                "!",
-                "video/x-raw,width=64,height=48,framerate=10/1",
-            ])
-            .args([
-                "!",
-                "videoconvert",
-                "!",
-                "video/x-raw,format=I420",
-                "!",
-                "x264enc",
-                "!",
-                "mp4mux",
-                "!",
-                "filesink",
-            ])
-            .arg(format!("location={}", path.display()))
-            .status()
-            .expect("gst-launch-1.0 must be installed (scripts/setup.sh)");
-        assert!(
-            status.success(),
-            "gst-launch-1.0 failed to make the test clip"
-        );
-        std::fs::read(&path).unwrap()
-    })
+    CLIP.get_or_init(|| make_clip("smpte"))
+}
+
+/// Another clip, with different bytes.
+fn other_clip() -> &'static [u8] {
+    static CLIP: OnceLock<Vec<u8>> = OnceLock::new();
+    CLIP.get_or_init(|| make_clip("ball"))
+}
+
+fn make_clip(pattern: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.mp4");
+    let status = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            &format!("pattern={pattern}"),
+            "num-buffers=100",
+            "!",
+            "video/x-raw,width=64,height=48,framerate=10/1",
+        ])
+        .args([
+            "!",
+            "videoconvert",
+            "!",
+            "video/x-raw,format=I420",
+            "!",
+            "x264enc",
+            "!",
+            "mp4mux",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", path.display()))
+        .status()
+        .expect("gst-launch-1.0 must be installed (scripts/setup.sh)");
+    assert!(
+        status.success(),
+        "gst-launch-1.0 failed to make the test clip"
+    );
+    std::fs::read(&path).unwrap()
 }
 
 struct Fixture {
@@ -84,6 +93,10 @@ impl Fixture {
 }
 
 async fn fixture() -> Fixture {
+    fixture_with(64 << 20).await
+}
+
+async fn fixture_with(max_upload_size: u64) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_async(dir.path().join("platform.sqlite3"))
         .await
@@ -111,7 +124,7 @@ async fn fixture() -> Fixture {
         .unwrap()
         .token;
     let data_dir: PathBuf = dir.path().to_owned();
-    let ingest = tokio::task::spawn_blocking(move || Ingest::new(store, data_dir, 64 << 20))
+    let ingest = tokio::task::spawn_blocking(move || Ingest::new(store, data_dir, max_upload_size))
         .await
         .unwrap()
         .unwrap();
@@ -688,4 +701,56 @@ async fn https_end_to_end() {
         .unwrap();
     assert_eq!(health.status(), 200);
     again.shutdown(std::time::Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn same_name_other_bytes_is_a_409_conflict() {
+    let f = fixture().await;
+    let app = f.app();
+    let body = lock_event_body(&metadata(NAME_A), NAME_A, clip());
+    let (status, _) = call(&app, post_lock_event(Some(&f.token_a), body)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let body = lock_event_body(&metadata(NAME_A), NAME_A, other_clip());
+    let (status, body) = call(&app, post_lock_event(Some(&f.token_a), body)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let e = error(&body, "conflict", Some("file_name"));
+    assert_eq!(e["clause"], "U8");
+    assert!(e["violation_id"].as_i64().is_some());
+    // A name of another mine is the ingest's mine check (U7).
+    let name_b = "14042100786710000120210104121546.mp4";
+    let body = lock_event_body(&metadata(name_b), name_b, clip());
+    let (status, body) = call(&app, post_lock_event(Some(&f.token_a), body)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    error(&body, "mine_mismatch", Some("mine"));
+}
+
+#[tokio::test]
+async fn oversized_uploads_are_413_and_recorded() {
+    let f = fixture_with(1000).await;
+    let app = f.app();
+    // Over the ingest's maximum: refused by the ingest.
+    let (status, body) = call(
+        &app,
+        post_lock_event(
+            Some(&f.token_a),
+            lock_event_body(&metadata(NAME_A), NAME_A, clip()),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    error(&body, "too_large", Some("video"));
+    // Over the request body limit (maximum + 1 MiB): refused while reading the part.
+    let big = vec![0u8; (1 << 20) + 4096];
+    let (status, body) = call(
+        &app,
+        post_lock_event(
+            Some(&f.token_a),
+            lock_event_body(&metadata(NAME_A), NAME_A, &big),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body["error"]["violation_id"].as_i64().is_some(), "{body}");
+    let (_, v) = call(&app, get("/api/v1/violations?kind=too_large", Some(ADMIN))).await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 2, "{v}");
 }
