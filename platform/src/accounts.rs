@@ -5,6 +5,9 @@
 //! Authentication yields a [`MineAccount`], which is what ingest trusts for "whose upload is this".
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use argon2::Argon2;
 use eseal_protocol::MineCode;
 use rand::Rng;
@@ -36,9 +39,18 @@ pub struct NewAccount {
 }
 
 /// The account registry. Cheap to clone.
+///
+/// Verified passwords are remembered per user as a salted SHA-256 next to the PHC string they
+/// matched, so a device that logs in for every upload (as U1–U4 "at once" makes them do) costs
+/// one argon2 computation per process, not one per file. A changed hash invalidates the entry.
 #[derive(Debug, Clone)]
 pub struct Accounts {
     store: Store,
+    verified: Arc<Mutex<HashMap<String, (String, String)>>>,
+}
+
+fn cache_key(phc: &str, password: &str) -> String {
+    sha256_hex(format!("{phc}\u{0}{password}").as_bytes())
 }
 
 /// The user name issued for a mine: `m` + the 12-digit code.
@@ -47,7 +59,11 @@ pub fn username_for(mine: &MineCode) -> String {
 }
 
 fn random_password() -> String {
-    rand::rng().sample_iter(&rand::distr::Alphanumeric).take(20).map(char::from).collect()
+    rand::rng()
+        .sample_iter(&rand::distr::Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
 }
 
 fn random_token() -> String {
@@ -57,7 +73,8 @@ fn random_token() -> String {
 
 fn hash_password(password: &str) -> Result<String> {
     let salt_bytes: [u8; 16] = rand::random();
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| Error::Internal(format!("salt: {e}")))?;
+    let salt =
+        SaltString::encode_b64(&salt_bytes).map_err(|e| Error::Internal(format!("salt: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -65,24 +82,35 @@ fn hash_password(password: &str) -> Result<String> {
 }
 
 fn row_to_account(username: String, mine: String) -> Result<MineAccount> {
-    let mine = MineCode::parse(&mine).map_err(|e| Error::Account(format!("stored mine code of {username} is invalid: {e}")))?;
+    let mine = MineCode::parse(&mine)
+        .map_err(|e| Error::Account(format!("stored mine code of {username} is invalid: {e}")))?;
     Ok(MineAccount { username, mine })
 }
 
 impl Accounts {
     /// Accounts kept in `store`.
     pub fn new(store: Store) -> Self {
-        Accounts { store }
+        Accounts {
+            store,
+            verified: Arc::default(),
+        }
     }
 
     /// Issues the account of `mine` (which must be registered in `mines`) with a random
     /// password and token.
     pub async fn create_account(&self, mine: &MineCode) -> Result<NewAccount> {
-        self.create_account_with(mine, username_for(mine), random_password(), random_token()).await
+        self.create_account_with(mine, username_for(mine), random_password(), random_token())
+            .await
     }
 
     /// Issues an account with the given credentials (the demo seed uses fixed ones).
-    pub async fn create_account_with(&self, mine: &MineCode, username: String, password: String, token: String) -> Result<NewAccount> {
+    pub async fn create_account_with(
+        &self,
+        mine: &MineCode,
+        username: String,
+        password: String,
+        token: String,
+    ) -> Result<NewAccount> {
         let mine_s = mine.as_str().to_owned();
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
@@ -115,7 +143,11 @@ impl Accounts {
         self.store
             .read(move |c| {
                 let row: Option<(String, String)> = c
-                    .query_row("SELECT username, mine FROM accounts WHERE username = ?1", [&username], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row(
+                        "SELECT username, mine FROM accounts WHERE username = ?1",
+                        [&username],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .optional()?;
                 row.map(|(u, m)| row_to_account(u, m)).transpose()
             })
@@ -123,24 +155,54 @@ impl Accounts {
     }
 
     /// Checks an FTP password. `None` for an unknown user or a wrong password.
-    pub async fn verify_password(&self, username: &str, password: &str) -> Result<Option<MineAccount>> {
+    pub async fn verify_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<MineAccount>> {
         let user = username.to_owned();
         let row: Option<(String, String, String)> = self
             .store
             .read(move |c| {
-                Ok(c.query_row("SELECT username, mine, password_hash FROM accounts WHERE username = ?1", [&user], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
+                Ok(c.query_row(
+                    "SELECT username, mine, password_hash FROM accounts WHERE username = ?1",
+                    [&user],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
                 .optional()?)
             })
             .await?;
-        let Some((username, mine, phc)) = row else { return Ok(None) };
-        let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&phc).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
-        })
-        .await?;
-        if ok { row_to_account(username, mine).map(Some) } else { Ok(None) }
+        let Some((username, mine, phc)) = row else {
+            return Ok(None);
+        };
+        let key = cache_key(&phc, password);
+        let cached = {
+            let v = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+            v.get(&username)
+                .is_some_and(|(p, k)| *p == phc && *k == key)
+        };
+        if !cached {
+            let password = password.to_owned();
+            let phc2 = phc.clone();
+            let ok = tokio::task::spawn_blocking(move || {
+                PasswordHash::new(&phc2)
+                    .map(|h| {
+                        Argon2::default()
+                            .verify_password(password.as_bytes(), &h)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })
+            .await?;
+            if !ok {
+                return Ok(None);
+            }
+            self.verified
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(username.clone(), (phc, key));
+        }
+        row_to_account(username, mine).map(Some)
     }
 
     /// Checks an HTTPS bearer token. `None` when no account has it.
@@ -149,7 +211,11 @@ impl Accounts {
         self.store
             .read(move |c| {
                 let row: Option<(String, String)> = c
-                    .query_row("SELECT username, mine FROM accounts WHERE token_hash = ?1", [&token_hash], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row(
+                        "SELECT username, mine FROM accounts WHERE token_hash = ?1",
+                        [&token_hash],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .optional()?;
                 row.map(|(u, m)| row_to_account(u, m)).transpose()
             })

@@ -119,13 +119,33 @@ pub struct PlatformConfigBuilder {
 /// (toml key, env suffix, expected form)
 const KEYS: &[(&str, &str, &str)] = &[
     ("data_dir", "DATA_DIR", "a directory path"),
-    ("ftp_addr", "FTP_ADDR", "an IP socket address like \"127.0.0.1:2121\""),
-    ("passive_ports", "PASSIVE_PORTS", "a port range like \"50000-50100\" (or \"0\" for any free port)"),
-    ("passive_host", "PASSIVE_HOST", "an IP address like \"192.0.2.10\""),
-    ("https_addr", "HTTPS_ADDR", "an IP socket address like \"127.0.0.1:8443\""),
+    (
+        "ftp_addr",
+        "FTP_ADDR",
+        "an IP socket address like \"127.0.0.1:2121\"",
+    ),
+    (
+        "passive_ports",
+        "PASSIVE_PORTS",
+        "a port range like \"50000-50100\" (or \"0\" for any free port)",
+    ),
+    (
+        "passive_host",
+        "PASSIVE_HOST",
+        "an IP address like \"192.0.2.10\"",
+    ),
+    (
+        "https_addr",
+        "HTTPS_ADDR",
+        "an IP socket address like \"127.0.0.1:8443\"",
+    ),
     ("tls_cert", "TLS_CERT", "a PEM file path"),
     ("tls_key", "TLS_KEY", "a PEM file path"),
-    ("max_upload_size", "MAX_UPLOAD_SIZE", "a size like 67108864, \"64MiB\" or \"500KiB\""),
+    (
+        "max_upload_size",
+        "MAX_UPLOAD_SIZE",
+        "a size like 67108864, \"64MiB\" or \"500KiB\"",
+    ),
 ];
 
 impl PlatformConfigBuilder {
@@ -164,7 +184,8 @@ impl PlatformConfigBuilder {
 
     /// Sets the data directory.
     pub fn data_dir(mut self, p: impl AsRef<Path>) -> Self {
-        self.explicit.insert("data_dir", p.as_ref().to_string_lossy().into_owned());
+        self.explicit
+            .insert("data_dir", p.as_ref().to_string_lossy().into_owned());
         self
     }
 
@@ -194,8 +215,10 @@ impl PlatformConfigBuilder {
 
     /// Sets the TLS certificate and key files.
     pub fn tls(mut self, cert: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
-        self.explicit.insert("tls_cert", cert.as_ref().to_string_lossy().into_owned());
-        self.explicit.insert("tls_key", key.as_ref().to_string_lossy().into_owned());
+        self.explicit
+            .insert("tls_cert", cert.as_ref().to_string_lossy().into_owned());
+        self.explicit
+            .insert("tls_key", key.as_ref().to_string_lossy().into_owned());
         self
     }
 
@@ -213,19 +236,29 @@ impl PlatformConfigBuilder {
         let toml_text = match (&self.file, &self.toml_text) {
             (_, Some(t)) => Some((t.clone(), "<toml>".to_owned())),
             (Some(p), None) => {
-                let t = std::fs::read_to_string(p).map_err(|e| Error::ConfigFile { path: p.clone(), reason: e.to_string() })?;
+                let t = std::fs::read_to_string(p).map_err(|e| Error::ConfigFile {
+                    path: p.clone(),
+                    reason: e.to_string(),
+                })?;
                 Some((t, p.display().to_string()))
             }
             (None, None) => None,
         };
         if let Some((text, origin)) = toml_text {
-            let table: toml::Table = text
-                .parse()
-                .map_err(|e: toml::de::Error| Error::ConfigFile { path: PathBuf::from(&origin), reason: e.to_string() })?;
+            let table: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| Error::ConfigFile {
+                        path: PathBuf::from(&origin),
+                        reason: e.to_string(),
+                    })?;
             for (k, v) in table {
                 let Some(&(key, _, expected)) = KEYS.iter().find(|(key, _, _)| *key == k) else {
                     let known: Vec<&str> = KEYS.iter().map(|k| k.0).collect();
-                    return Err(Error::config(&k, &format!("one of the keys {}", known.join(", ")), "an unknown key"));
+                    return Err(Error::config(
+                        &k,
+                        &format!("one of the keys {}", known.join(", ")),
+                        "an unknown key",
+                    ));
                 };
                 let s = match v {
                     toml::Value::String(s) => s,
@@ -245,44 +278,87 @@ impl PlatformConfigBuilder {
             values.insert(key, (v, key.to_owned()));
         }
 
-        let expected = |key: &str| KEYS.iter().find(|k| k.0 == key).map(|k| k.2).unwrap_or("a value");
-        let get = |key: &'static str| values.get(key).map(|(v, origin)| (v.as_str(), origin.as_str()));
+        let expected = |key: &str| {
+            KEYS.iter()
+                .find(|k| k.0 == key)
+                .map(|k| k.2)
+                .unwrap_or("a value")
+        };
+        let get = |key: &'static str| {
+            values
+                .get(key)
+                .map(|(v, origin)| (v.as_str(), origin.as_str()))
+        };
 
         let data_dir = match get("data_dir") {
-            Some((v, origin)) if v.trim().is_empty() => return Err(Error::config(origin, expected("data_dir"), v)),
+            Some((v, origin)) if v.trim().is_empty() => {
+                return Err(Error::config(origin, expected("data_dir"), v));
+            }
             Some((v, _)) => PathBuf::from(v),
             None => PathBuf::from(DEFAULT_DATA_DIR),
         };
         let addr = |key: &'static str, default: &str| -> Result<SocketAddr> {
             let (v, origin) = get(key).unwrap_or((default, key));
-            v.trim().parse().map_err(|_| Error::config(origin, expected(key), v))
+            v.trim()
+                .parse()
+                .map_err(|_| Error::config(origin, expected(key), v))
         };
         let ftp_addr = addr("ftp_addr", DEFAULT_FTP_ADDR)?;
         let https_addr = addr("https_addr", DEFAULT_HTTPS_ADDR)?;
         let passive_ports = match get("passive_ports") {
-            Some((v, origin)) => PortRange::parse(v).ok_or_else(|| Error::config(origin, expected("passive_ports"), v))?,
-            None => PortRange { start: 50000, end: 50100 },
+            Some((v, origin)) => PortRange::parse(v)
+                .ok_or_else(|| Error::config(origin, expected("passive_ports"), v))?,
+            None => PortRange {
+                start: 50000,
+                end: 50100,
+            },
         };
         let mut passive_host = match get("passive_host") {
             Some((v, _)) if v.trim().is_empty() => None,
-            Some((v, origin)) => Some(v.trim().parse::<IpAddr>().map_err(|_| Error::config(origin, expected("passive_host"), v))?),
+            Some((v, origin)) => Some(
+                v.trim()
+                    .parse::<IpAddr>()
+                    .map_err(|_| Error::config(origin, expected("passive_host"), v))?,
+            ),
             None => None,
         };
         if let Some(h) = self.explicit_passive_host {
             passive_host = h;
         }
-        let path = |key: &'static str| get(key).filter(|(v, _)| !v.trim().is_empty()).map(|(v, _)| PathBuf::from(v));
+        let path = |key: &'static str| {
+            get(key)
+                .filter(|(v, _)| !v.trim().is_empty())
+                .map(|(v, _)| PathBuf::from(v))
+        };
         let tls_cert = path("tls_cert");
         let tls_key = path("tls_key");
         if tls_cert.is_some() != tls_key.is_some() {
-            let (missing, present) = if tls_cert.is_some() { ("tls_key", "tls_cert") } else { ("tls_cert", "tls_key") };
-            return Err(Error::config(missing, &format!("a PEM file path, because {present} is set"), "nothing"));
+            let (missing, present) = if tls_cert.is_some() {
+                ("tls_key", "tls_cert")
+            } else {
+                ("tls_cert", "tls_key")
+            };
+            return Err(Error::config(
+                missing,
+                &format!("a PEM file path, because {present} is set"),
+                "nothing",
+            ));
         }
         let max_upload_size = match get("max_upload_size") {
-            Some((v, origin)) => parse_size(v).ok_or_else(|| Error::config(origin, expected("max_upload_size"), v))?,
+            Some((v, origin)) => parse_size(v)
+                .ok_or_else(|| Error::config(origin, expected("max_upload_size"), v))?,
             None => DEFAULT_MAX_UPLOAD,
         };
-        Ok(PlatformConfig { data_dir, ftp_addr, passive_ports, passive_host, https_addr, tls_cert, tls_key, max_upload_size })
+        Ok(PlatformConfig {
+            data_dir,
+            ftp_addr,
+            passive_ports,
+            passive_host,
+            https_addr,
+            tls_cert,
+            tls_key,
+            max_upload_size,
+        })
     }
 }
 
@@ -316,7 +392,13 @@ mod tests {
         assert_eq!(c.ftp_addr.to_string(), DEFAULT_FTP_ADDR);
         assert_eq!(c.https_addr.to_string(), DEFAULT_HTTPS_ADDR);
         assert_eq!(c.max_upload_size, 64 * 1024 * 1024);
-        assert_eq!(c.passive_ports, PortRange { start: 50000, end: 50100 });
+        assert_eq!(
+            c.passive_ports,
+            PortRange {
+                start: 50000,
+                end: 50100
+            }
+        );
         assert_eq!(c.passive_host, None);
     }
 
@@ -331,24 +413,52 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/explicit"));
         assert_eq!(c.ftp_addr.to_string(), "127.0.0.2:2121");
         assert_eq!(c.max_upload_size, 1024);
-        assert_eq!(c.passive_ports, PortRange { start: 60000, end: 60010 });
+        assert_eq!(
+            c.passive_ports,
+            PortRange {
+                start: 60000,
+                end: 60010
+            }
+        );
         assert_eq!(c.passive_host, Some("10.0.0.1".parse().unwrap()));
     }
 
     #[test]
     fn bad_values_name_the_key_and_form() {
-        let e = PlatformConfig::builder().env([("ESEAL_PLATFORM_PASSIVE_PORTS", "abc")]).build().unwrap_err();
+        let e = PlatformConfig::builder()
+            .env([("ESEAL_PLATFORM_PASSIVE_PORTS", "abc")])
+            .build()
+            .unwrap_err();
         assert_eq!(
             e.to_string(),
             "config: ESEAL_PLATFORM_PASSIVE_PORTS: expected a port range like \"50000-50100\" (or \"0\" for any free port), found \"abc\""
         );
-        let e = PlatformConfig::builder().toml("ftp_addr = \"localhost\"").build().unwrap_err();
-        assert!(e.to_string().contains("ftp_addr: expected an IP socket address"), "{e}");
-        let e = PlatformConfig::builder().toml("max_upload_size = \"lots\"").build().unwrap_err();
+        let e = PlatformConfig::builder()
+            .toml("ftp_addr = \"localhost\"")
+            .build()
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("ftp_addr: expected an IP socket address"),
+            "{e}"
+        );
+        let e = PlatformConfig::builder()
+            .toml("max_upload_size = \"lots\"")
+            .build()
+            .unwrap_err();
         assert!(e.to_string().contains("max_upload_size"), "{e}");
-        let e = PlatformConfig::builder().toml("ftp_port = 21").build().unwrap_err();
-        assert!(e.to_string().contains("ftp_port: expected one of the keys"), "{e}");
-        let e = PlatformConfig::builder().env([("ESEAL_PLATFORM_TLS_CERT", "c.pem")]).build().unwrap_err();
+        let e = PlatformConfig::builder()
+            .toml("ftp_port = 21")
+            .build()
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("ftp_port: expected one of the keys"),
+            "{e}"
+        );
+        let e = PlatformConfig::builder()
+            .env([("ESEAL_PLATFORM_TLS_CERT", "c.pem")])
+            .build()
+            .unwrap_err();
         assert!(e.to_string().contains("tls_key"), "{e}");
     }
 
@@ -362,6 +472,12 @@ mod tests {
         assert_eq!(PortRange::parse("0"), Some(PortRange::ANY));
         assert_eq!(PortRange::parse("5-4"), None);
         assert_eq!(PortRange::parse("0-10"), None);
-        assert_eq!(PortRange::parse("2100"), Some(PortRange { start: 2100, end: 2100 }));
+        assert_eq!(
+            PortRange::parse("2100"),
+            Some(PortRange {
+                start: 2100,
+                end: 2100
+            })
+        );
     }
 }

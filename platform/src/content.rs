@@ -39,7 +39,10 @@ pub struct ContentRefusal {
 }
 
 fn refuse(reason: impl Into<String>) -> ContentRefusal {
-    ContentRefusal { clause: None, reason: reason.into() }
+    ContentRefusal {
+        clause: None,
+        reason: reason.into(),
+    }
 }
 
 /// Checks `bytes` against the promised kind. `clause` (`"U1"` … `"U5"`) is used in messages.
@@ -69,12 +72,19 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if bytes.len() >= 8 && &bytes[4..8] == b"ftyp" {
         return Some("ISO-BMFF (MP4/MOV)");
     }
-    MAGIC.iter().find(|(m, _)| bytes.starts_with(m)).map(|(_, n)| *n)
+    MAGIC
+        .iter()
+        .find(|(m, _)| bytes.starts_with(m))
+        .map(|(_, n)| *n)
 }
 
 fn head_hex(bytes: &[u8]) -> String {
     let h: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02X}")).collect();
-    if h.is_empty() { "nothing (empty file)".to_owned() } else { h.join(" ") }
+    if h.is_empty() {
+        "nothing (empty file)".to_owned()
+    } else {
+        h.join(" ")
+    }
 }
 
 fn not_a(what: &str, bytes: &[u8]) -> ContentRefusal {
@@ -82,8 +92,14 @@ fn not_a(what: &str, bytes: &[u8]) -> ContentRefusal {
         return refuse(format!("content: not a {what} (the file is empty)"));
     }
     match sniff(bytes) {
-        Some(fmt) => refuse(format!("content: not a {what} (starts with {}: {fmt})", head_hex(bytes))),
-        None => refuse(format!("content: not a {what} (starts with {})", head_hex(bytes))),
+        Some(fmt) => refuse(format!(
+            "content: not a {what} (starts with {}: {fmt})",
+            head_hex(bytes)
+        )),
+        None => refuse(format!(
+            "content: not a {what} (starts with {})",
+            head_hex(bytes)
+        )),
     }
 }
 
@@ -106,12 +122,21 @@ pub fn check_jpeg(bytes: &[u8]) -> Result<ContentInfo, ContentRefusal> {
             bytes.len()
         )));
     }
-    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Jpeg);
+    let mut reader =
+        image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Jpeg);
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let img = reader.decode().map_err(|e| refuse(format!("content: JPEG does not decode: {e}")))?;
-    Ok(ContentInfo { media_type: "image/jpeg", width: Some(img.width()), height: Some(img.height()), codec: "jpeg".to_owned(), duration_ms: None })
+    let img = reader
+        .decode()
+        .map_err(|e| refuse(format!("content: JPEG does not decode: {e}")))?;
+    Ok(ContentInfo {
+        media_type: "image/jpeg",
+        width: Some(img.width()),
+        height: Some(img.height()),
+        codec: "jpeg".to_owned(),
+        duration_ms: None,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +151,9 @@ struct Box4<'a> {
 }
 
 fn fourcc(k: &[u8; 4]) -> String {
-    k.iter().map(|&b| if b.is_ascii_graphic() { b as char } else { '?' }).collect()
+    k.iter()
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '?' })
+        .collect()
 }
 
 /// Splits `data` (located at `base` in the file) into boxes; a box that overruns `data` is an error.
@@ -148,7 +175,11 @@ fn boxes(data: &[u8], base: usize) -> Result<Vec<Box4<'_>>, ContentRefusal> {
             0 => (8usize, rest.len() as u64),
             1 => {
                 if rest.len() < 16 {
-                    return Err(refuse(format!("content: MP4 box '{}' at offset {} is truncated", fourcc(&kind), base + pos)));
+                    return Err(refuse(format!(
+                        "content: MP4 box '{}' at offset {} is truncated",
+                        fourcc(&kind),
+                        base + pos
+                    )));
                 }
                 let mut b = [0u8; 8];
                 b.copy_from_slice(&rest[8..16]);
@@ -157,7 +188,11 @@ fn boxes(data: &[u8], base: usize) -> Result<Vec<Box4<'_>>, ContentRefusal> {
             n => (8usize, u64::from(n)),
         };
         if size < header as u64 {
-            return Err(refuse(format!("content: MP4 box '{}' at offset {} has an impossible size {size}", fourcc(&kind), base + pos)));
+            return Err(refuse(format!(
+                "content: MP4 box '{}' at offset {} has an impossible size {size}",
+                fourcc(&kind),
+                base + pos
+            )));
         }
         if size > rest.len() as u64 {
             return Err(refuse(format!(
@@ -168,7 +203,11 @@ fn boxes(data: &[u8], base: usize) -> Result<Vec<Box4<'_>>, ContentRefusal> {
             )));
         }
         let size = size as usize; // <= rest.len()
-        out.push(Box4 { kind, body: &rest[header..size], offset: base + pos });
+        out.push(Box4 {
+            kind,
+            body: &rest[header..size],
+            offset: base + pos,
+        });
         pos += size;
     }
     Ok(out)
@@ -204,7 +243,8 @@ impl<'a> Rd<'a> {
         self.take(2).map(|s| u16::from_be_bytes([s[0], s[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+        self.take(4)
+            .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
     }
     fn u64(&mut self) -> Option<u64> {
         self.take(8).map(|s| {
@@ -250,14 +290,20 @@ struct VideoTrack {
 
 fn video_track(trak: &Box4<'_>) -> Result<Option<VideoTrack>, ContentRefusal> {
     let kids = children(trak)?;
-    let Some(mdia) = find(&kids, b"mdia") else { return Ok(None) };
+    let Some(mdia) = find(&kids, b"mdia") else {
+        return Ok(None);
+    };
     let mdia_kids = children(&mdia)?;
-    let Some(hdlr) = find(&mdia_kids, b"hdlr") else { return Ok(None) };
+    let Some(hdlr) = find(&mdia_kids, b"hdlr") else {
+        return Ok(None);
+    };
     // full box header (4) + pre_defined (4) + handler_type (4)
     if hdlr.body.get(8..12) != Some(b"vide".as_slice()) {
         return Ok(None);
     }
-    let duration_ms = find(&mdia_kids, b"mdhd").and_then(|m| header_duration(m.body)).and_then(|(ts, d)| to_ms(ts, d));
+    let duration_ms = find(&mdia_kids, b"mdhd")
+        .and_then(|m| header_duration(m.body))
+        .and_then(|(ts, d)| to_ms(ts, d));
     let stsd = find(&mdia_kids, b"minf")
         .map(|m| children(&m))
         .transpose()?
@@ -266,13 +312,20 @@ fn video_track(trak: &Box4<'_>) -> Result<Option<VideoTrack>, ContentRefusal> {
         .transpose()?
         .and_then(|k| find(&k, b"stsd"));
     let Some(stsd) = stsd else {
-        return Err(refuse("content: MP4 video track has no sample description (trak/mdia/minf/stbl/stsd missing)"));
+        return Err(refuse(
+            "content: MP4 video track has no sample description (trak/mdia/minf/stbl/stsd missing)",
+        ));
     };
     // full box header (4) + entry_count (4), then sample entries as boxes
-    let entries = stsd.body.get(8..).ok_or_else(|| refuse("content: MP4 'stsd' box is truncated"))?;
+    let entries = stsd
+        .body
+        .get(8..)
+        .ok_or_else(|| refuse("content: MP4 'stsd' box is truncated"))?;
     let entries = boxes(entries, stsd.offset + 16)?;
     let Some(entry) = entries.first() else {
-        return Err(refuse("content: MP4 video track has an empty sample description (no codec)"));
+        return Err(refuse(
+            "content: MP4 video track has an empty sample description (no codec)",
+        ));
     };
     // VisualSampleEntry: reserved 6, data_reference_index 2, pre_defined 2, reserved 2,
     // pre_defined 12, width 2, height 2
@@ -281,7 +334,12 @@ fn video_track(trak: &Box4<'_>) -> Result<Option<VideoTrack>, ContentRefusal> {
         Some(_) => (r.u16().unwrap_or(0), r.u16().unwrap_or(0)),
         None => (0, 0),
     };
-    Ok(Some(VideoTrack { codec: entry.kind, width, height, duration_ms }))
+    Ok(Some(VideoTrack {
+        codec: entry.kind,
+        width,
+        height,
+        duration_ms,
+    }))
 }
 
 /// An MP4 with an H.264 video track and a duration.
@@ -291,14 +349,19 @@ pub fn check_mp4(clause: &str, bytes: &[u8]) -> Result<ContentInfo, ContentRefus
     }
     let top = boxes(bytes, 0)?;
     let Some(moov) = find(&top, b"moov") else {
-        let kinds: Vec<String> = top.iter().map(|b| format!("'{}'", fourcc(&b.kind))).collect();
+        let kinds: Vec<String> = top
+            .iter()
+            .map(|b| format!("'{}'", fourcc(&b.kind)))
+            .collect();
         return Err(refuse(format!(
             "content: MP4 has no 'moov' box (top-level boxes: {}); the recording was not finalised",
             kinds.join(", ")
         )));
     };
     let moov_kids = children(&moov)?;
-    let movie_ms = find(&moov_kids, b"mvhd").and_then(|m| header_duration(m.body)).and_then(|(ts, d)| to_ms(ts, d));
+    let movie_ms = find(&moov_kids, b"mvhd")
+        .and_then(|m| header_duration(m.body))
+        .and_then(|(ts, d)| to_ms(ts, d));
     let mut video = None;
     for trak in moov_kids.iter().filter(|b| &b.kind == b"trak") {
         if let Some(v) = video_track(trak)? {
@@ -307,7 +370,9 @@ pub fn check_mp4(clause: &str, bytes: &[u8]) -> Result<ContentInfo, ContentRefus
         }
     }
     let Some(v) = video else {
-        return Err(refuse("content: MP4 has no video track (no 'trak' with handler 'vide')"));
+        return Err(refuse(
+            "content: MP4 has no video track (no 'trak' with handler 'vide')",
+        ));
     };
     let codec = fourcc(&v.codec);
     match &v.codec {
@@ -320,21 +385,32 @@ pub fn check_mp4(clause: &str, bytes: &[u8]) -> Result<ContentInfo, ContentRefus
                     "content: .mp4 video track is H.265 ({codec}), {clause} clips must be H.264 (reference profile: U5 requires H.264 and is applied to every clip)"
                 )
             };
-            return Err(ContentRefusal { clause: Some("U5"), reason });
+            return Err(ContentRefusal {
+                clause: Some("U5"),
+                reason,
+            });
         }
         _ => {
             return Err(ContentRefusal {
                 clause: Some("U5"),
-                reason: format!("content: .mp4 video track codec is '{codec}', not H.264 (avc1/avc3) as U5 requires"),
+                reason: format!(
+                    "content: .mp4 video track codec is '{codec}', not H.264 (avc1/avc3) as U5 requires"
+                ),
             });
         }
     }
     let duration_ms = v.duration_ms.or(movie_ms);
     if duration_ms.is_none() {
-        return Err(refuse("content: MP4 has no duration (mvhd and the video track's mdhd both give 0 or unknown)"));
+        return Err(refuse(
+            "content: MP4 has no duration (mvhd and the video track's mdhd both give 0 or unknown)",
+        ));
     }
-    if !top.iter().any(|b| &b.kind == b"mdat" && !b.body.is_empty()) && !top.iter().any(|b| &b.kind == b"moof") {
-        return Err(refuse("content: MP4 has no media data (no non-empty 'mdat' box)"));
+    if !top.iter().any(|b| &b.kind == b"mdat" && !b.body.is_empty())
+        && !top.iter().any(|b| &b.kind == b"moof")
+    {
+        return Err(refuse(
+            "content: MP4 has no media data (no non-empty 'mdat' box)",
+        ));
     }
     Ok(ContentInfo {
         media_type: "video/mp4",
@@ -384,10 +460,18 @@ mod tests {
         stsd.extend(bx(codec, &entry));
         let stbl = bx(b"stbl", &full(b"stsd", &stsd));
         let minf = bx(b"minf", &stbl);
-        let mdia = bx(b"mdia", &[full(b"mdhd", &mdhd), full(b"hdlr", &hdlr), minf].concat());
+        let mdia = bx(
+            b"mdia",
+            &[full(b"mdhd", &mdhd), full(b"hdlr", &hdlr), minf].concat(),
+        );
         let trak = bx(b"trak", &mdia);
         let moov = bx(b"moov", &[full(b"mvhd", &mvhd), trak].concat());
-        [bx(b"ftyp", b"isomiso2avc1mp41"), bx(b"mdat", &[1, 2, 3]), moov].concat()
+        [
+            bx(b"ftyp", b"isomiso2avc1mp41"),
+            bx(b"mdat", &[1, 2, 3]),
+            moov,
+        ]
+        .concat()
     }
 
     #[test]
@@ -401,9 +485,16 @@ mod tests {
     #[test]
     fn h265_and_others_refused_with_reason() {
         let e = check_mp4("U5", &synthetic_mp4(b"hvc1", 1000, 10_000)).unwrap_err();
-        assert_eq!(e.reason, "content: .mp4 video track is H.265 (hvc1), U5 requires H.264");
+        assert_eq!(
+            e.reason,
+            "content: .mp4 video track is H.265 (hvc1), U5 requires H.264"
+        );
         let e = check_mp4("U3", &synthetic_mp4(b"hev1", 1000, 10_000)).unwrap_err();
-        assert!(e.reason.contains("H.265 (hev1), U3 clips must be H.264"), "{}", e.reason);
+        assert!(
+            e.reason.contains("H.265 (hev1), U3 clips must be H.264"),
+            "{}",
+            e.reason
+        );
         let e = check_mp4("U3", &synthetic_mp4(b"mp4v", 1000, 10_000)).unwrap_err();
         assert!(e.reason.contains("'mp4v'"), "{}", e.reason);
         let e = check_mp4("U3", &synthetic_mp4(b"avc1", 1000, 0)).unwrap_err();
@@ -422,8 +513,14 @@ mod tests {
     fn png_named_jpg_says_png() {
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
         let e = check_jpeg(png).unwrap_err();
-        assert_eq!(e.reason, "content: not a JPEG (starts with 89 50 4E 47: PNG)");
-        assert_eq!(check_jpeg(b"").unwrap_err().reason, "content: not a JPEG (the file is empty)");
+        assert_eq!(
+            e.reason,
+            "content: not a JPEG (starts with 89 50 4E 47: PNG)"
+        );
+        assert_eq!(
+            check_jpeg(b"").unwrap_err().reason,
+            "content: not a JPEG (the file is empty)"
+        );
         let e = check_mp4("U3", png).unwrap_err();
         assert!(e.reason.starts_with("content: not a MP4"), "{}", e.reason);
     }
@@ -432,10 +529,15 @@ mod tests {
     fn jpeg_decodes_and_truncation_is_refused() {
         let img = image::RgbImage::from_pixel(32, 24, image::Rgb([200, 10, 10]));
         let mut buf = std::io::Cursor::new(Vec::new());
-        image::DynamicImage::ImageRgb8(img).write_to(&mut buf, image::ImageFormat::Jpeg).unwrap();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut buf, image::ImageFormat::Jpeg)
+            .unwrap();
         let jpg = buf.into_inner();
         let info = check_jpeg(&jpg).unwrap();
-        assert_eq!((info.width, info.height, info.media_type), (Some(32), Some(24), "image/jpeg"));
+        assert_eq!(
+            (info.width, info.height, info.media_type),
+            (Some(32), Some(24), "image/jpeg")
+        );
         let e = check_jpeg(&jpg[..jpg.len() / 2]).unwrap_err();
         assert!(e.reason.contains("truncated"), "{}", e.reason);
     }

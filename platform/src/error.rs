@@ -64,11 +64,18 @@ pub enum Error {
 impl Error {
     /// An I/O error with context (`"could not create <path>"`).
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     pub(crate) fn config(key: &str, expected: &str, found: impl Into<String>) -> Self {
-        Error::Config { key: key.to_owned(), expected: expected.to_owned(), found: found.into() }
+        Error::Config {
+            key: key.to_owned(),
+            expected: expected.to_owned(),
+            found: found.into(),
+        }
     }
 }
 

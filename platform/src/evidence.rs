@@ -32,24 +32,32 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl EvidenceStore {
     /// Creates the directories under `data_dir` and empties `tmp/`.
     pub fn open(data_dir: impl AsRef<Path>) -> Result<EvidenceStore> {
         let d = data_dir.as_ref();
-        let s = EvidenceStore { evidence: d.join("evidence"), quarantine: d.join("quarantine"), tmp: d.join("tmp") };
+        let s = EvidenceStore {
+            evidence: d.join("evidence"),
+            quarantine: d.join("quarantine"),
+            tmp: d.join("tmp"),
+        };
         for dir in [&s.evidence, &s.quarantine, &s.tmp] {
-            fs::create_dir_all(dir).map_err(|e| Error::io(format!("could not create {}", dir.display()), e))?;
+            fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("could not create {}", dir.display()), e))?;
         }
-        let entries = fs::read_dir(&s.tmp).map_err(|e| Error::io(format!("could not list {}", s.tmp.display()), e))?;
+        let entries = fs::read_dir(&s.tmp)
+            .map_err(|e| Error::io(format!("could not list {}", s.tmp.display()), e))?;
         for entry in entries.flatten() {
             let p = entry.path();
-            if p.is_file() {
-                if let Err(e) = fs::remove_file(&p) {
-                    tracing::warn!(path = %p.display(), error = %e, "could not remove stale upload temp file");
-                }
+            if p.is_file()
+                && let Err(e) = fs::remove_file(&p)
+            {
+                tracing::warn!(path = %p.display(), error = %e, "could not remove stale upload temp file");
             }
         }
         Ok(s)
@@ -79,10 +87,16 @@ impl EvidenceStore {
     /// Stores `bytes` (whose digest the caller computed) as evidence, atomically and durably.
     /// Storing the same digest again is a no-op.
     pub fn store(&self, sha256: &str, bytes: &[u8]) -> Result<PathBuf> {
-        let path = self.path_of(sha256).ok_or_else(|| Error::Internal(format!("not a sha256 digest: {sha256:?}")))?;
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| self.evidence.clone());
+        let path = self
+            .path_of(sha256)
+            .ok_or_else(|| Error::Internal(format!("not a sha256 digest: {sha256:?}")))?;
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.evidence.clone());
         if !dir.is_dir() {
-            fs::create_dir_all(&dir).map_err(|e| Error::io(format!("could not create {}", dir.display()), e))?;
+            fs::create_dir_all(&dir)
+                .map_err(|e| Error::io(format!("could not create {}", dir.display()), e))?;
             sync_dir(&self.evidence)?;
         }
         if path.is_file() {
@@ -94,7 +108,9 @@ impl EvidenceStore {
 
     /// Keeps refused bytes for diagnosis (not evidence).
     pub fn quarantine(&self, sha256: &str, bytes: &[u8]) -> Result<PathBuf> {
-        let path = self.quarantine_path_of(sha256).ok_or_else(|| Error::Internal(format!("not a sha256 digest: {sha256:?}")))?;
+        let path = self
+            .quarantine_path_of(sha256)
+            .ok_or_else(|| Error::Internal(format!("not a sha256 digest: {sha256:?}")))?;
         if !path.is_file() {
             write_atomic(&self.quarantine, &path, bytes)?;
         }
@@ -103,23 +119,34 @@ impl EvidenceStore {
 
     /// Reads stored evidence.
     pub fn read(&self, sha256: &str) -> Result<Vec<u8>> {
-        let path = self.path_of(sha256).ok_or_else(|| Error::Internal(format!("not a sha256 digest: {sha256:?}")))?;
+        let path = self
+            .path_of(sha256)
+            .ok_or_else(|| Error::Internal(format!("not a sha256 digest: {sha256:?}")))?;
         fs::read(&path).map_err(|e| Error::io(format!("could not read {}", path.display()), e))
     }
 }
 
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     let ctx = |what: &str| format!("could not {what} {}", path.display());
-    let mut tmp = tempfile::Builder::new().prefix(".incoming-").tempfile_in(dir).map_err(|e| Error::io(ctx("create a temp file for"), e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(ctx("write"), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(ctx("fsync"), e))?;
-    tmp.persist(path).map_err(|e| Error::io(ctx("rename into"), e.error))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".incoming-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(ctx("create a temp file for"), e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io(ctx("write"), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(ctx("fsync"), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io(ctx("rename into"), e.error))?;
     sync_dir(dir)
 }
 
 /// fsyncs a directory so a rename or create in it is durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::io(format!("could not fsync directory {}", dir.display()), e))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(format!("could not fsync directory {}", dir.display()), e))
 }
 
 #[cfg(test)]

@@ -139,7 +139,10 @@ impl RefusalKind {
     /// The FTP reply code for this refusal.
     pub const fn ftp_code(self) -> u16 {
         match self {
-            RefusalKind::Name | RefusalKind::Channel | RefusalKind::Conflict | RefusalKind::Metadata => 553,
+            RefusalKind::Name
+            | RefusalKind::Channel
+            | RefusalKind::Conflict
+            | RefusalKind::Metadata => 553,
             RefusalKind::MineMismatch => 550,
             RefusalKind::Content => 551,
             RefusalKind::TooLarge => 552,
@@ -300,14 +303,22 @@ fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
         account: r.get(14)?,
         sha256: r.get(15)?,
         findings: serde_json::from_str(&findings).unwrap_or(serde_json::Value::String(findings)),
-        metadata: metadata.map(|m| serde_json::from_str(&m).unwrap_or(serde_json::Value::String(m))),
+        metadata: metadata
+            .map(|m| serde_json::from_str(&m).unwrap_or(serde_json::Value::String(m))),
     })
 }
 
 /// Drops a trailing ` (U1)` clause citation from a protocol error's text.
 fn without_clause_suffix(s: &str) -> &str {
     match s.rfind(" (") {
-        Some(i) if s.ends_with(')') && s[i + 2..s.len() - 1].chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => &s[..i],
+        Some(i)
+            if s.ends_with(')')
+                && s[i + 2..s.len() - 1]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            &s[..i]
+        }
         _ => s,
     }
 }
@@ -320,29 +331,52 @@ struct Pending {
     reason: String,
 }
 
-fn pending(kind: RefusalKind, clause: Option<&str>, field: Option<&str>, reason: impl Into<String>) -> Pending {
-    Pending { kind, clause: clause.map(str::to_owned), field: field.map(str::to_owned), reason: reason.into() }
+fn pending(
+    kind: RefusalKind,
+    clause: Option<&str>,
+    field: Option<&str>,
+    reason: impl Into<String>,
+) -> Pending {
+    Pending {
+        kind,
+        clause: clause.map(str::to_owned),
+        field: field.map(str::to_owned),
+        reason: reason.into(),
+    }
 }
 
 fn name_refusal(e: &NameError) -> Pending {
     let text = e.to_string();
-    pending(RefusalKind::Name, Some(e.clause), Some(&e.field.to_string()), format!("{} {}", e.clause, without_clause_suffix(&text)))
+    pending(
+        RefusalKind::Name,
+        Some(e.clause),
+        Some(&e.field.to_string()),
+        format!("{} {}", e.clause, without_clause_suffix(&text)),
+    )
 }
 
 /// The last path component of what the client sent, or why it is not acceptable.
 fn file_name_of(sent: &str) -> std::result::Result<&str, Pending> {
     let comps: Vec<&str> = sent.split(['/', '\\']).collect();
-    if comps.iter().any(|c| *c == "..") {
+    if comps.contains(&"..") {
         return Err(pending(
             RefusalKind::Name,
             Some("U1-U5"),
             Some("file name"),
-            format!("U1-U5 path {:?} contains \"..\"; upload plain file names (a directory prefix is ignored)", excerpt(sent)),
+            format!(
+                "U1-U5 path {:?} contains \"..\"; upload plain file names (a directory prefix is ignored)",
+                excerpt(sent)
+            ),
         ));
     }
     let last = comps.last().copied().unwrap_or("");
     if last.is_empty() {
-        return Err(pending(RefusalKind::Name, Some("U1-U5"), Some("file name"), format!("U1-U5 path {:?} has no file name", excerpt(sent))));
+        return Err(pending(
+            RefusalKind::Name,
+            Some("U1-U5"),
+            Some("file name"),
+            format!("U1-U5 path {:?} has no file name", excerpt(sent)),
+        ));
     }
     Ok(last)
 }
@@ -366,7 +400,14 @@ impl Ingest {
     /// Blocking (creates directories, empties `tmp/`): call at start-up.
     pub fn new(store: Store, data_dir: impl Into<PathBuf>, max_upload_size: u64) -> Result<Ingest> {
         let evidence = EvidenceStore::open(data_dir.into())?;
-        Ok(Ingest { inner: Arc::new(Inner { store, evidence, max_upload_size, counters: Counters::default() }) })
+        Ok(Ingest {
+            inner: Arc::new(Inner {
+                store,
+                evidence,
+                max_upload_size,
+                counters: Counters::default(),
+            }),
+        })
     }
 
     /// The store.
@@ -408,7 +449,10 @@ impl Ingest {
         let sent = up.name.to_owned();
         let body = up.body;
         let metadata = up.metadata;
-        let outcome = tokio::task::spawn_blocking(move || this.accept_blocking(&account, channel, &sent, body, metadata)).await;
+        let outcome = tokio::task::spawn_blocking(move || {
+            this.accept_blocking(&account, channel, &sent, body, metadata)
+        })
+        .await;
         match outcome {
             Ok(r) => r,
             Err(e) => {
@@ -421,26 +465,52 @@ impl Ingest {
 
     /// Records an upload that never completed (e.g. an FTP data connection reset), so that the
     /// attempt is visible. Nothing is stored as evidence.
-    pub async fn record_aborted(&self, account: &MineAccount, channel: Channel, sent: &str, received: u64, why: &str) -> Refusal {
+    pub async fn record_aborted(
+        &self,
+        account: &MineAccount,
+        channel: Channel,
+        sent: &str,
+        received: u64,
+        why: &str,
+    ) -> Refusal {
         let this = self.clone();
         let account = account.clone();
         let sent = sent.to_owned();
-        let reason = format!("upload aborted after {received} bytes: {why}; nothing was stored, send it again");
+        let reason = format!(
+            "upload aborted after {received} bytes: {why}; nothing was stored, send it again"
+        );
         let res = tokio::task::spawn_blocking(move || {
-            this.refuse(&account, channel, &sent, None, pending(RefusalKind::Aborted, None, None, reason))
+            this.refuse(
+                &account,
+                channel,
+                &sent,
+                None,
+                pending(RefusalKind::Aborted, None, None, reason),
+            )
         })
         .await;
         res.unwrap_or_else(|_| internal_refusal())
     }
 
     /// Records an upload refused for its size without reading it all.
-    pub async fn record_too_large(&self, account: &MineAccount, channel: Channel, sent: &str) -> Refusal {
+    pub async fn record_too_large(
+        &self,
+        account: &MineAccount,
+        channel: Channel,
+        sent: &str,
+    ) -> Refusal {
         let this = self.clone();
         let account = account.clone();
         let sent = sent.to_owned();
         let max = self.inner.max_upload_size;
         let res = tokio::task::spawn_blocking(move || {
-            this.refuse(&account, channel, &sent, None, pending(RefusalKind::TooLarge, None, None, too_large_reason(max)))
+            this.refuse(
+                &account,
+                channel,
+                &sent,
+                None,
+                pending(RefusalKind::TooLarge, None, None, too_large_reason(max)),
+            )
         })
         .await;
         res.unwrap_or_else(|_| internal_refusal())
@@ -460,7 +530,13 @@ impl Ingest {
             UploadBody::TempFile(p) => {
                 let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
                 if len > max {
-                    return Err(self.refuse(account, channel, sent, None, pending(RefusalKind::TooLarge, None, None, too_large_reason(max))));
+                    return Err(self.refuse(
+                        account,
+                        channel,
+                        sent,
+                        None,
+                        pending(RefusalKind::TooLarge, None, None, too_large_reason(max)),
+                    ));
                 }
                 match std::fs::read(&p) {
                     Ok(b) => b,
@@ -473,7 +549,13 @@ impl Ingest {
             }
         };
         if bytes.len() as u64 > max {
-            return Err(self.refuse(account, channel, sent, None, pending(RefusalKind::TooLarge, None, None, too_large_reason(max))));
+            return Err(self.refuse(
+                account,
+                channel,
+                sent,
+                None,
+                pending(RefusalKind::TooLarge, None, None, too_large_reason(max)),
+            ));
         }
         let sha = sha256_hex(&bytes);
         let checked = match self.check(account, channel, sent, &bytes, metadata.as_ref()) {
@@ -484,13 +566,29 @@ impl Ingest {
             Ok(Commit::New(event_id)) => {
                 let c = &self.inner.counters;
                 c.accepted.fetch_add(1, Ordering::Relaxed);
-                c.bytes_accepted.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                c.bytes_accepted
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                 tracing::info!(name = %checked.name, event_id, account = %account.username, "accepted");
-                Ok(Accepted { event_id, name: checked.name, sha256: sha, duplicate: false, findings: checked.findings })
+                Ok(Accepted {
+                    event_id,
+                    name: checked.name,
+                    sha256: sha,
+                    duplicate: false,
+                    findings: checked.findings,
+                })
             }
             Ok(Commit::Duplicate(event_id)) => {
-                self.inner.counters.duplicates.fetch_add(1, Ordering::Relaxed);
-                Ok(Accepted { event_id, name: checked.name, sha256: sha, duplicate: true, findings: checked.findings })
+                self.inner
+                    .counters
+                    .duplicates
+                    .fetch_add(1, Ordering::Relaxed);
+                Ok(Accepted {
+                    event_id,
+                    name: checked.name,
+                    sha256: sha,
+                    duplicate: true,
+                    findings: checked.findings,
+                })
             }
             Ok(Commit::Conflict { event_id, original }) => {
                 let reason = format!(
@@ -535,7 +633,11 @@ impl Ingest {
                 ),
             ));
         }
-        let expected_channel = if clause == "U5" { Channel::Https } else { Channel::Ftp };
+        let expected_channel = if clause == "U5" {
+            Channel::Https
+        } else {
+            Channel::Ftp
+        };
         if channel != expected_channel {
             let how = match expected_channel {
                 Channel::Ftp => "by FTP",
@@ -545,26 +647,59 @@ impl Ingest {
                 RefusalKind::Channel,
                 Some(clause),
                 None,
-                format!("{clause} evidence is uploaded {how}, not by {}", channel.as_str().to_uppercase()),
+                format!(
+                    "{clause} evidence is uploaded {how}, not by {}",
+                    channel.as_str().to_uppercase()
+                ),
             ));
         }
         let kind = match name.extension() {
             Extension::Jpg => MediaKind::Jpeg,
             Extension::Mp4 => MediaKind::Mp4,
         };
-        let info = content::check(kind, clause, bytes).map_err(|r| pending(RefusalKind::Content, r.clause.or(Some(clause)), None, r.reason))?;
+        let info = content::check(kind, clause, bytes).map_err(|r| {
+            pending(
+                RefusalKind::Content,
+                r.clause.or(Some(clause)),
+                None,
+                r.reason,
+            )
+        })?;
         if let Some(m) = metadata {
             if clause != "U5" {
-                return Err(pending(RefusalKind::Metadata, Some(clause), None, format!("metadata: a JSON body is defined only for U5 lock events, not {clause}")));
+                return Err(pending(
+                    RefusalKind::Metadata,
+                    Some(clause),
+                    None,
+                    format!(
+                        "metadata: a JSON body is defined only for U5 lock events, not {clause}"
+                    ),
+                ));
             }
-            let meta: LockEventMetadata =
-                serde_json::from_value(m.clone()).map_err(|e| pending(RefusalKind::Metadata, Some("U5"), None, format!("metadata: {e}")))?;
+            let meta: LockEventMetadata = serde_json::from_value(m.clone()).map_err(|e| {
+                pending(
+                    RefusalKind::Metadata,
+                    Some("U5"),
+                    None,
+                    format!("metadata: {e}"),
+                )
+            })?;
             meta.check_consistent(&name).map_err(|e| {
                 let text = e.to_string();
-                pending(RefusalKind::Metadata, Some(e.clause), Some(&e.field.to_string()), format!("metadata: {}", without_clause_suffix(&text)))
+                pending(
+                    RefusalKind::Metadata,
+                    Some(e.clause),
+                    Some(&e.field.to_string()),
+                    format!("metadata: {}", without_clause_suffix(&text)),
+                )
             })?;
         }
-        Ok(Checked { name: file_name.to_owned(), parsed: name, findings: parsed.findings, info })
+        Ok(Checked {
+            name: file_name.to_owned(),
+            parsed: name,
+            findings: parsed.findings,
+            info,
+        })
     }
 
     fn commit(
@@ -642,22 +777,27 @@ impl Ingest {
             tx.rollback()?;
             let outcome = classify(existing, sha).ok_or_else(|| Error::Internal(format!("event {} vanished", c.name)))?;
             let referenced: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?1)", [sha], |r| r.get(0))?;
-            if !referenced {
-                if let Some(p) = evidence.path_of(sha) {
-                    let _ = std::fs::remove_file(p);
-                }
+            if !referenced && let Some(p) = evidence.path_of(sha) {
+                let _ = std::fs::remove_file(p);
             }
             Ok(outcome)
         })
     }
 
     /// Records a refusal (violation row + quarantined bytes) and returns it.
-    fn refuse(&self, account: &MineAccount, channel: Channel, sent: &str, bytes: Option<(&str, &[u8])>, p: Pending) -> Refusal {
+    fn refuse(
+        &self,
+        account: &MineAccount,
+        channel: Channel,
+        sent: &str,
+        bytes: Option<(&str, &[u8])>,
+        p: Pending,
+    ) -> Refusal {
         self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
-        if let Some((sha, b)) = bytes {
-            if let Err(e) = self.inner.evidence.quarantine(sha, b) {
-                tracing::warn!(error = %e, "could not quarantine refused bytes");
-            }
+        if let Some((sha, b)) = bytes
+            && let Err(e) = self.inner.evidence.quarantine(sha, b)
+        {
+            tracing::warn!(error = %e, "could not quarantine refused bytes");
         }
         let reason = one_line(&p.reason, 480);
         let recorded = self.inner.store.call_blocking(|conn| {
@@ -685,7 +825,13 @@ impl Ingest {
             0
         });
         tracing::info!(kind = p.kind.as_str(), %reason, account = %account.username, violation_id, "refused");
-        Refusal { kind: p.kind, clause: p.clause, field: p.field, reason, violation_id }
+        Refusal {
+            kind: p.kind,
+            clause: p.clause,
+            field: p.field,
+            reason,
+            violation_id,
+        }
     }
 
     // ----- query helpers (the general filtered queries are in `query.rs`) -----
@@ -696,7 +842,12 @@ impl Ingest {
         self.inner
             .store
             .read(move |c| {
-                Ok(c.query_row(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE name = ?1"), [&name], event_from_row).optional()?)
+                Ok(c.query_row(
+                    &format!("SELECT {EVENT_COLUMNS} FROM events WHERE name = ?1"),
+                    [&name],
+                    event_from_row,
+                )
+                .optional()?)
             })
             .await
     }
@@ -718,12 +869,18 @@ impl Ingest {
 
     /// Number of events.
     pub async fn count_events(&self) -> Result<i64> {
-        self.inner.store.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?)).await
+        self.inner
+            .store
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?))
+            .await
     }
 
     /// Number of evidence rows.
     pub async fn count_evidence(&self) -> Result<i64> {
-        self.inner.store.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM evidence", [], |r| r.get(0))?)).await
+        self.inner
+            .store
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM evidence", [], |r| r.get(0))?))
+            .await
     }
 
     /// All violations, oldest first.
@@ -763,11 +920,26 @@ enum Commit {
 }
 
 fn existing_event(conn: &Connection, name: &str) -> Result<Option<(i64, String)>> {
-    Ok(conn.query_row("SELECT id, sha256 FROM events WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+    Ok(conn
+        .query_row(
+            "SELECT id, sha256 FROM events WHERE name = ?1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
 }
 
 fn classify(existing: Option<(i64, String)>, sha: &str) -> Option<Commit> {
-    existing.map(|(id, original)| if original == sha { Commit::Duplicate(id) } else { Commit::Conflict { event_id: id, original } })
+    existing.map(|(id, original)| {
+        if original == sha {
+            Commit::Duplicate(id)
+        } else {
+            Commit::Conflict {
+                event_id: id,
+                original,
+            }
+        }
+    })
 }
 
 fn too_large_reason(max: u64) -> String {
@@ -786,7 +958,10 @@ fn internal_refusal() -> Refusal {
 
 /// `s` on one line (CR/LF and other controls replaced by spaces), at most `max` bytes.
 pub fn one_line(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if out.len() > max {
         let mut cut = max;
         while !out.is_char_boundary(cut) {
@@ -803,7 +978,10 @@ mod tests {
 
     #[test]
     fn clause_suffix_is_dropped() {
-        assert_eq!(without_clause_suffix(r#"field count: expected 4 digits at 16..20, found "00a5" (U1)"#), r#"field count: expected 4 digits at 16..20, found "00a5""#);
+        assert_eq!(
+            without_clause_suffix(r#"field count: expected 4 digits at 16..20, found "00a5" (U1)"#),
+            r#"field count: expected 4 digits at 16..20, found "00a5""#
+        );
         assert_eq!(without_clause_suffix("x (U1-U5)"), "x");
         assert_eq!(without_clause_suffix("no suffix"), "no suffix");
     }

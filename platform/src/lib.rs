@@ -18,9 +18,126 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod ftp;
-pub mod ingest;
-pub mod store;
 pub mod http;
+pub mod ingest;
 pub mod query;
+pub mod store;
 
 pub use error::{Error, Result};
+
+use std::net::SocketAddr;
+
+use accounts::Accounts;
+use config::PlatformConfig;
+use demo::DemoAccount;
+use ftp::{FtpHandle, FtpServer};
+use ingest::Ingest;
+use store::Store;
+
+/// Starts the platform: opens the store (migrating it), optionally seeds the demo data, and
+/// starts the FTP server. The HTTPS API is started by its own module on the same [`Ingest`].
+///
+/// ```no_run
+/// # async fn f() -> eseal_platform::Result<()> {
+/// let config = eseal_platform::config::PlatformConfig::builder().process_env().build()?;
+/// let platform = eseal_platform::Platform::builder(config).seed_demo(true).start().await?;
+/// println!("FTP on {:?}", platform.ftp_addr());
+/// platform.shutdown().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Platform {
+    /// The configuration it runs with.
+    pub config: PlatformConfig,
+    /// The database.
+    pub store: Store,
+    /// The one ingest path (FTP and HTTPS).
+    pub ingest: Ingest,
+    /// Mine accounts.
+    pub accounts: Accounts,
+    /// Demo credentials, when seeded.
+    pub demo: Vec<DemoAccount>,
+    /// The FTP server, when started.
+    pub ftp: Option<FtpHandle>,
+}
+
+/// Builder of a running [`Platform`].
+#[derive(Debug)]
+pub struct PlatformBuilder {
+    config: PlatformConfig,
+    seed_demo: bool,
+    ftp: bool,
+}
+
+impl Platform {
+    /// A builder: FTP on, demo seeding off.
+    pub fn builder(config: PlatformConfig) -> PlatformBuilder {
+        PlatformBuilder {
+            config,
+            seed_demo: false,
+            ftp: true,
+        }
+    }
+
+    /// The bound FTP control address.
+    pub fn ftp_addr(&self) -> Option<SocketAddr> {
+        self.ftp.as_ref().map(FtpHandle::local_addr)
+    }
+
+    /// Stops the servers.
+    pub async fn shutdown(self) -> Result<()> {
+        if let Some(ftp) = self.ftp {
+            ftp.shutdown().await?;
+        }
+        Ok(())
+    }
+}
+
+impl PlatformBuilder {
+    /// Seeds the demo hierarchy, mines and accounts ([`demo::seed_demo`]).
+    pub fn seed_demo(mut self, yes: bool) -> Self {
+        self.seed_demo = yes;
+        self
+    }
+
+    /// Starts the FTP server (default on).
+    pub fn ftp(mut self, yes: bool) -> Self {
+        self.ftp = yes;
+        self
+    }
+
+    /// Opens everything and starts the servers.
+    pub async fn start(self) -> Result<Platform> {
+        let config = self.config;
+        let store = Store::open_async(config.database_path()).await?;
+        let demo = if self.seed_demo {
+            demo::seed_demo(&store).await?
+        } else {
+            Vec::new()
+        };
+        let (s, dir, max) = (
+            store.clone(),
+            config.data_dir.clone(),
+            config.max_upload_size,
+        );
+        let ingest = tokio::task::spawn_blocking(move || Ingest::new(s, dir, max)).await??;
+        let accounts = Accounts::new(store.clone());
+        let ftp = if self.ftp {
+            Some(
+                FtpServer::bind(&config, ingest.clone(), accounts.clone())
+                    .await?
+                    .spawn(),
+            )
+        } else {
+            None
+        };
+        Ok(Platform {
+            config,
+            store,
+            ingest,
+            accounts,
+            demo,
+            ftp,
+        })
+    }
+}

@@ -16,7 +16,10 @@ use crate::error::{Error, Result};
 /// Migrations in order; the index + 1 is the schema version they bring the file to.
 pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_ingest", include_str!("../migrations/0001_ingest.sql")),
-    ("0002_ingest_indexes", include_str!("../migrations/0002_ingest_indexes.sql")),
+    (
+        "0002_ingest_indexes",
+        include_str!("../migrations/0002_ingest_indexes.sql"),
+    ),
 ];
 
 /// Schema version of this build (`PRAGMA user_version` after all migrations).
@@ -36,7 +39,9 @@ struct Inner {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.inner.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -52,21 +57,31 @@ impl Store {
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("could not create {}", dir.display()), e))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("could not create {}", dir.display()), e))?;
         }
         let mut writer = Connection::open(&path)?;
         configure(&writer)?;
-        let mode: String = writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        let mode: String =
+            writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(%mode, path = %path.display(), "SQLite refused WAL mode");
         }
         migrate(&mut writer)?;
         let reader = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&reader)?;
-        Ok(Store { inner: Arc::new(Inner { path, writer: Mutex::new(writer), reader: Mutex::new(reader) }) })
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                reader: Mutex::new(reader),
+            }),
+        })
     }
 
     /// Async [`Store::open`].
@@ -108,7 +123,77 @@ impl Store {
 
     /// `PRAGMA user_version` of the file.
     pub async fn schema_version(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)).await
+        self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+            .await
+    }
+}
+
+/// Administrative level of a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionLevel {
+    /// 省
+    Province,
+    /// 市
+    City,
+    /// 县
+    County,
+}
+
+impl RegionLevel {
+    /// As stored in `regions.level`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RegionLevel::Province => "province",
+            RegionLevel::City => "city",
+            RegionLevel::County => "county",
+        }
+    }
+}
+
+impl Store {
+    /// Inserts or updates a region (6-digit division code).
+    pub async fn upsert_region(
+        &self,
+        code: &str,
+        name: &str,
+        level: RegionLevel,
+        parent: Option<&str>,
+    ) -> Result<()> {
+        let (code, name, parent) = (code.to_owned(), name.to_owned(), parent.map(str::to_owned));
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO regions (code, name, level, parent) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, parent = excluded.parent",
+                rusqlite::params![code, name, level.as_str(), parent],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Inserts or updates a mine (12-digit code; R1: its county is the first 6 digits unless given).
+    pub async fn upsert_mine(
+        &self,
+        code: &str,
+        name: &str,
+        county: &str,
+        state: &str,
+    ) -> Result<()> {
+        let (code, name, county, state) = (
+            code.to_owned(),
+            name.to_owned(),
+            county.to_owned(),
+            state.to_owned(),
+        );
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO mines (code, name, county, state) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, county = excluded.county, state = excluded.state",
+                rusqlite::params![code, name, county, state],
+            )?;
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -123,7 +208,10 @@ fn configure(c: &Connection) -> Result<()> {
 fn migrate(c: &mut Connection) -> Result<()> {
     let current: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew { found: current, known: SCHEMA_VERSION });
+        return Err(Error::SchemaTooNew {
+            found: current,
+            known: SCHEMA_VERSION,
+        });
     }
     for (i, (name, sql)) in MIGRATIONS.iter().enumerate() {
         let version = i as i64 + 1;

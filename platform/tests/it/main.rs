@@ -1,2 +1,7 @@
-//! Integration tests of the platform: real FTP clients over loopback.
+//! Integration tests of the platform: real FTP clients over loopback, and the ingest API.
 #![allow(clippy::unwrap_used)]
+
+mod ftp;
+mod http;
+mod ingest;
+mod support;
