@@ -23,6 +23,9 @@ use unftp_core::storage::{Error as StorageError, ErrorKind, Fileinfo, Metadata, 
 use crate::accounts::{Accounts, MineAccount};
 use crate::ingest::{Channel, Ingest, Refusal, RefusalKind, Upload, UploadBody, one_line};
 
+/// A STOR whose data connection stays silent this long is treated as cut off.
+pub const DATA_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The logged-in FTP user: a mine account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MineUser {
@@ -246,7 +249,14 @@ impl EvidenceBackend {
         let mut buf = vec![0u8; 64 * 1024];
         let mut total: u64 = 0;
         loop {
-            let n = match input.read(&mut buf).await {
+            let read = tokio::time::timeout(DATA_IDLE_TIMEOUT, input.read(&mut buf)).await;
+            let read = read.unwrap_or_else(|_| {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no data for {} s", DATA_IDLE_TIMEOUT.as_secs()),
+                ))
+            });
+            let n = match read {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) => {
