@@ -576,3 +576,71 @@ async fn sixteen_concurrent_clients() {
     }
     assert_eq!(tp.evidence_files().len(), 16);
 }
+
+/// libunftp alone only accepts data connections from the control connection's address, which
+/// behind the front is always 127.0.0.1; the front relays them, so a client at any address
+/// works, and a data connection from a different address than the client's is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passive_data_from_a_non_loopback_style_client_address() {
+    let tp = TestPlatform::start_with(|b| b.ftp_addr("127.0.0.2:0".parse().unwrap())).await;
+    let server = tp.platform.ftp_addr().unwrap();
+    let acc = tp.account(MINE).clone();
+    let client_ip: std::net::IpAddr = "127.0.0.3".parse().unwrap();
+    let mut raw = RawFtp::login_from(client_ip, server, &acc.username, &acc.password).await;
+    let reply = raw.cmd("PASV").await;
+    let data_addr = pasv_addr(&reply);
+    assert_eq!(
+        data_addr.ip().to_string(),
+        "127.0.0.2",
+        "advertises the address the client reached: {reply}"
+    );
+
+    // a stranger connecting first is dropped; the client's own connection is relayed
+    let mut stranger = connect_from("127.0.0.4".parse().unwrap(), data_addr)
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1];
+    let n = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::io::AsyncReadExt::read(&mut stranger, &mut buf),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(n, Ok(0) | Err(_)),
+        "stranger's data connection must be closed"
+    );
+    let mut data = connect_from(client_ip, data_addr).await.unwrap();
+    let name = "1404210078662001000520210104224515.jpg";
+    let r = raw.cmd(&format!("STOR {name}")).await;
+    assert!(r.starts_with("150"), "{r}");
+    let bytes = jpeg(7);
+    data.write_all(&bytes).await.unwrap();
+    data.shutdown().await.unwrap();
+    drop(data);
+    let r = raw.reply().await;
+    assert!(r.starts_with("226"), "{r}");
+    let e = tp
+        .platform
+        .ingest
+        .event_by_name(name)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.sha256, sha256_hex(&bytes));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_passive_host_is_advertised() {
+    let tp =
+        TestPlatform::start_with(|b| b.passive_host(Some("192.0.2.10".parse().unwrap()))).await;
+    let acc = tp.account(MINE).clone();
+    let mut raw = RawFtp::login(tp.port(), &acc.username, &acc.password).await;
+    let reply = raw.cmd("PASV").await;
+    assert_eq!(pasv_addr(&reply).ip().to_string(), "192.0.2.10", "{reply}");
+    let reply = raw.cmd("EPSV").await;
+    assert!(
+        reply.starts_with("229 Entering Extended Passive Mode (|||"),
+        "{reply}"
+    );
+}

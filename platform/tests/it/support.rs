@@ -207,6 +207,21 @@ pub struct RawFtp {
 impl RawFtp {
     pub async fn login(port: u16, user: &str, pass: &str) -> RawFtp {
         let s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        Self::login_on(s, user, pass).await
+    }
+
+    /// Connects from `from` (any local address, e.g. 127.0.0.3) to `server`.
+    pub async fn login_from(
+        from: std::net::IpAddr,
+        server: std::net::SocketAddr,
+        user: &str,
+        pass: &str,
+    ) -> RawFtp {
+        let s = connect_from(from, server).await.unwrap();
+        Self::login_on(s, user, pass).await
+    }
+
+    async fn login_on(s: TcpStream, user: &str, pass: &str) -> RawFtp {
         let (r, w) = s.into_split();
         let mut f = RawFtp {
             r: BufReader::new(r),
@@ -254,4 +269,27 @@ impl RawFtp {
         assert!(r.starts_with("150"), "{r}");
         data
     }
+}
+
+/// A TCP connection to `server` whose source address is `from`.
+pub async fn connect_from(
+    from: std::net::IpAddr,
+    server: std::net::SocketAddr,
+) -> std::io::Result<TcpStream> {
+    let sock = tokio::net::TcpSocket::new_v4()?;
+    sock.bind(std::net::SocketAddr::new(from, 0))?;
+    sock.connect(server).await
+}
+
+/// The address in a `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)` reply.
+pub fn pasv_addr(reply: &str) -> std::net::SocketAddr {
+    let inner = &reply[reply.find('(').unwrap() + 1..reply.rfind(')').unwrap()];
+    let n: Vec<u8> = inner
+        .split(',')
+        .map(|x| x.trim().parse().unwrap())
+        .collect();
+    std::net::SocketAddr::new(
+        std::net::Ipv4Addr::new(n[0], n[1], n[2], n[3]).into(),
+        u16::from(n[4]) * 256 + u16::from(n[5]),
+    )
 }
