@@ -35,3 +35,22 @@ fn name_format_round_trips_through_parse() {
     let name = String::from_utf8(out.stdout).unwrap();
     assert_eq!(name.trim(), "14042100786610030120210104121546.mp4");
 }
+
+#[test]
+fn the_documented_configuration_example_is_accepted() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/platform.toml.example");
+    let config = eseal_platform::config::PlatformConfig::builder().file(path).build().unwrap();
+    assert_eq!(config.ftp_addr.port(), 2121);
+    assert_eq!(config.https_addr.port(), 8443);
+}
+
+#[test]
+fn platform_serve_names_the_bad_configuration_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "ftp_addr = \"localhost:twenty-one\"\n").unwrap();
+    let out = eseal(&["platform", "serve", "--config", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ftp_addr"), "{err}");
+}
