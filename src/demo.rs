@@ -266,6 +266,22 @@ pub async fn run(out: &Path) -> Result<ExitCode> {
     let streams = read("/api/v1/streams?mine=140421007866")?;
     platform.shutdown().await;
 
+    // Put the platform's own reason next to each refused upload (curl only shows the reply code).
+    for step in steps.iter_mut().filter(|s| s["accepted"] == false) {
+        let Some(name) = step["name"].as_str().map(str::to_owned) else { continue };
+        let reason = violations["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["name"].as_str().is_some_and(|n| n.ends_with(&name)))
+            .and_then(|v| v["reason"].as_str())
+            .map(str::to_owned);
+        if let Some(reason) = reason {
+            println!("  platform recorded the refusal of {name}: {reason}");
+            step["platform_reason"] = json!(reason);
+        }
+    }
+
     let report = json!({
         "title": "eseal demo: the spec's five example uploads on the reference platform / 规范示例上传演示",
         "generated_at": chrono::Utc::now().to_rfc3339(),
@@ -292,7 +308,7 @@ fn markdown(report: &Value) -> String {
     s.push_str("## 上传 / Uploads\n\n| name | channel | result |\n|---|---|---|\n");
     for step in report["steps"].as_array().into_iter().flatten() {
         let what = step["name"].as_str().or(step["stream_url"].as_str()).unwrap_or("?");
-        let result = if step["accepted"] == true { "accepted 已接收".to_owned() } else { format!("refused 拒收: {}", step["client_stderr"].as_str().unwrap_or("")) };
+        let result = if step["accepted"] == true { "accepted 已接收".to_owned() } else { format!("refused 拒收: {}", step["platform_reason"].as_str().or(step["client_stderr"].as_str()).unwrap_or("")) };
         s.push_str(&format!("| `{what}` | {} | {result} |\n", step["channel"].as_str().unwrap_or("HTTPS PUT (U6)")));
     }
     s.push_str("\n## 平台记录的事件 / Events recorded\n\n```json\n");

@@ -143,6 +143,7 @@ pub fn format_name(a: &FormatArgs) -> Result<EvidenceName, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

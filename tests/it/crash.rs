@@ -19,6 +19,14 @@ struct Server {
     ready: Value,
 }
 
+impl Drop for Server {
+    /// Never leave a platform process behind, whatever the test did.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start(data: &Path) -> Server {
     let ready_file = data.join("ready.json");
     let _ = std::fs::remove_file(&ready_file);
@@ -33,12 +41,14 @@ fn start(data: &Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut server = Server { child, ready: Value::Null };
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(text) = std::fs::read_to_string(&ready_file)
             && let Ok(ready) = serde_json::from_str::<Value>(&text)
         {
-            return Server { child, ready };
+            server.ready = ready;
+            return server;
         }
         assert!(Instant::now() < deadline, "platform did not become ready");
         std::thread::sleep(Duration::from_millis(50));

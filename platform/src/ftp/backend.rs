@@ -25,6 +25,11 @@ use crate::ingest::{Channel, Ingest, Refusal, RefusalKind, Upload, UploadBody, o
 
 /// A STOR whose data connection stays silent this long is treated as cut off.
 pub const DATA_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// After a file grew past the size limit, up to this much more (or the limit, if larger) is read
+/// and discarded so the client sees the 552 reply.
+const DRAIN_MIN_BYTES: u64 = 16 * 1024 * 1024;
+/// Idle time that ends draining an oversized upload.
+const DRAIN_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The logged-in FTP user: a mine account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +280,16 @@ impl EvidenceBackend {
             };
             total += n as u64;
             if total > max {
+                // Read (and discard) the rest of a moderately oversized file so that the client
+                // finishes sending and reads the 552 with its reason, instead of a broken pipe.
+                let mut drained: u64 = 0;
+                let drain_limit = max.max(DRAIN_MIN_BYTES);
+                while drained < drain_limit {
+                    match tokio::time::timeout(DRAIN_IDLE_TIMEOUT, input.read(&mut buf)).await {
+                        Ok(Ok(n)) if n > 0 => drained += n as u64,
+                        _ => break,
+                    }
+                }
                 let r = self
                     .ingest
                     .record_too_large(&user.account, Channel::Ftp, sent)
