@@ -12,7 +12,7 @@ fn root() -> &'static Path {
 fn named_paths(doc: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (i, chunk) in doc.split('`').enumerate() {
-        if i % 2 == 0 || chunk.contains(' ') || chunk.starts_with("../") || chunk.contains("::") {
+        if i % 2 == 0 || chunk.contains(' ') || chunk.starts_with("../") || chunk.starts_with('/') || chunk.contains("::") {
             continue;
         }
         let looks_like_path = chunk.ends_with('/')
