@@ -5,12 +5,16 @@
 //! MP4 is H.264 with a duration), U5 metadata, then duplicates. A refusal is recorded as a
 //! `violations` row (bytes quarantined) and never becomes an event or evidence. An acceptance
 //! writes the evidence file atomically and durably, then commits the evidence and event rows in
-//! one transaction, and only then returns: an acknowledged upload survives a crash.
+//! one transaction, and only then returns: an acknowledged upload survives a crash. A crash
+//! between the file's rename and the commit leaves a file no event references; [`Ingest::new`]
+//! moves such files to `quarantine/orphans/` at start-up, so the evidence tree holds what the
+//! events reference and nothing else.
 //!
 //! Same name + same bytes again is an idempotent success (`duplicate: true`, no new row). Same
 //! name + different bytes is a `conflict` violation; the original stays. The `UNIQUE(name)`
 //! constraint decides races between concurrent uploads.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +27,7 @@ use serde::Serialize;
 use crate::accounts::MineAccount;
 use crate::content::{self, ContentInfo, MediaKind};
 use crate::error::{Error, Result};
-use crate::evidence::{EvidenceStore, sha256_hex};
+use crate::evidence::{Digest32, EvidenceStore, OrphanSweep, digest_of, sha256_hex};
 use crate::store::Store;
 
 /// Now as RFC 3339 UTC with milliseconds (`2021-01-04T14:45:15.123Z`).
@@ -201,6 +205,7 @@ struct Inner {
     evidence: EvidenceStore,
     max_upload_size: u64,
     counters: Counters,
+    sweep: OrphanSweep,
 }
 
 /// The ingest service. Cheap to clone.
@@ -397,17 +402,27 @@ struct Checked {
 
 impl Ingest {
     /// Ingest into `store`, keeping evidence under `data_dir` (see [`EvidenceStore`]).
-    /// Blocking (creates directories, empties `tmp/`): call at start-up.
+    /// Blocking (creates directories, empties `tmp/`, sweeps orphans — see
+    /// [`Ingest::orphan_sweep`]): call at start-up, before any other `Ingest` uses `data_dir`.
     pub fn new(store: Store, data_dir: impl Into<PathBuf>, max_upload_size: u64) -> Result<Ingest> {
         let evidence = EvidenceStore::open(data_dir.into())?;
+        let sweep = sweep_orphans(&store, &evidence)?;
         Ok(Ingest {
             inner: Arc::new(Inner {
                 store,
                 evidence,
                 max_upload_size,
                 counters: Counters::default(),
+                sweep,
             }),
         })
+    }
+
+    /// What the start-up sweep did: evidence files no event references (left by a crash
+    /// between the file's rename and its event's commit) moved to `quarantine/orphans/`, and
+    /// `evidence` rows no event references deleted.
+    pub fn orphan_sweep(&self) -> OrphanSweep {
+        self.inner.sweep
     }
 
     /// The store.
@@ -940,6 +955,67 @@ fn classify(existing: Option<(i64, String)>, sha: &str) -> Option<Commit> {
             }
         }
     })
+}
+
+/// The start-up half of the durability invariant "the evidence tree holds what events reference,
+/// nothing else": deletes `evidence` rows no event references (the ingest writes both rows in
+/// one transaction, so only a manual edit or an older build leaves such a row), reads the
+/// referenced digests into a set (32 bytes each), and moves every other file of the tree to
+/// `quarantine/orphans/` ([`EvidenceStore::quarantine_orphans`]).
+fn sweep_orphans(store: &Store, evidence: &EvidenceStore) -> Result<OrphanSweep> {
+    let started = std::time::Instant::now();
+    let (rows_deleted, referenced) = store.call_blocking(|conn| {
+        let tx = conn.transaction()?;
+        let deleted = tx.execute(
+            "DELETE FROM evidence WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.sha256 = evidence.sha256)",
+            [],
+        )?;
+        let mut set: HashSet<Digest32> = HashSet::new();
+        {
+            let mut st = tx.prepare("SELECT DISTINCT sha256 FROM events")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let hex: String = r.get(0)?;
+                match digest_of(&hex) {
+                    Some(d) => {
+                        set.insert(d);
+                    }
+                    None => tracing::error!(sha256 = %hex, "an event references a malformed digest"),
+                }
+            }
+        }
+        tx.commit()?;
+        Ok((deleted as u64, set))
+    })?;
+    let mut sweep = evidence.quarantine_orphans(&referenced)?;
+    sweep.rows_deleted = rows_deleted;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    if sweep.moved() > 0 || sweep.rows_deleted > 0 || sweep.move_failed > 0 {
+        tracing::warn!(
+            moved = sweep.moved(),
+            blobs = sweep.blobs_moved,
+            others = sweep.others_moved,
+            failed = sweep.move_failed,
+            rows_deleted = sweep.rows_deleted,
+            referenced = referenced.len(),
+            elapsed_ms,
+            "start-up sweep moved evidence files no event references to quarantine/orphans"
+        );
+    } else {
+        tracing::info!(
+            moved = 0,
+            referenced = referenced.len(),
+            elapsed_ms,
+            "start-up sweep: evidence tree matches the events"
+        );
+    }
+    if sweep.missing > 0 {
+        tracing::error!(
+            missing = sweep.missing,
+            "events reference evidence files that are not in the evidence tree"
+        );
+    }
+    Ok(sweep)
 }
 
 fn too_large_reason(max: u64) -> String {

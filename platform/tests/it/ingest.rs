@@ -158,3 +158,94 @@ async fn paths_with_dotdot_are_refused() {
     assert_eq!(r.kind, RefusalKind::Name);
     assert!(r.reason.contains(".."), "{}", r.reason);
 }
+
+/// A crash between an evidence file's rename and its event's commit leaves a file no event
+/// references (and a crash inside the atomic write a `.incoming-*` temp file). Start-up moves
+/// them to `quarantine/orphans/` (never deletes them) and keeps every referenced file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphan_evidence_is_quarantined_at_start_up() {
+    let tp = TestPlatform::start().await;
+    assert_eq!(tp.platform.ingest.orphan_sweep().moved(), 0);
+    let acc = tp.account(MINE).clone();
+    let name = "1404210078662001000520210104224515.jpg";
+    let kept = jpeg(1);
+    let mut ftp = suppa_login(tp.port(), &acc.username, &acc.password).await;
+    suppa_put(&mut ftp, name, &kept).await.unwrap();
+    let _ = ftp.quit().await;
+    let kept_sha = sha256_hex(&kept);
+    let evidence_dir = tp.dir.path().join("evidence");
+    let kept_path = evidence_dir.join(&kept_sha[..2]).join(&kept_sha);
+    assert_eq!(std::fs::read(&kept_path).unwrap(), kept);
+
+    // a clean restart moves nothing
+    let tp = tp.restart().await;
+    assert_eq!(tp.platform.ingest.orphan_sweep(), Default::default());
+    let db = tp.platform.config.database_path();
+    let (dir, config) = tp.stop().await;
+
+    // What a crash leaves behind: a blob renamed into place whose event never committed,
+    let plant = |bytes: &[u8]| {
+        let sha = sha256_hex(bytes);
+        std::fs::create_dir_all(evidence_dir.join(&sha[..2])).unwrap();
+        std::fs::write(evidence_dir.join(&sha[..2]).join(&sha), bytes).unwrap();
+        sha
+    };
+    plant(&jpeg(2));
+    // a half-written temp file of the atomic write, beside a referenced blob,
+    std::fs::write(kept_path.with_file_name(".incoming-Xy12Ab"), &kept[..10]).unwrap();
+    // and an evidence row that no event references, with its file.
+    let rowless = plant(&jpeg(3));
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute(
+        "INSERT INTO evidence (sha256, size, media_type, stored_at) VALUES (?1, ?2, 'image/jpeg', '2021-01-04T14:45:15.000Z')",
+        rusqlite::params![rowless, jpeg(3).len() as i64],
+    )
+    .unwrap();
+    drop(c);
+    assert_eq!(files_under(&evidence_dir).len(), 4);
+
+    let tp = TestPlatform::resume(dir, config).await;
+    let sweep = tp.platform.ingest.orphan_sweep();
+    assert_eq!(
+        (
+            sweep.blobs_moved,
+            sweep.others_moved,
+            sweep.rows_deleted,
+            sweep.move_failed,
+            sweep.missing
+        ),
+        (2, 1, 1, 0, 0),
+        "{sweep:?}"
+    );
+    // the referenced blob stays, and is the only file left
+    assert_eq!(tp.evidence_files(), vec![kept_path.clone()]);
+    assert_eq!(std::fs::read(&kept_path).unwrap(), kept);
+    assert_eq!(tp.platform.ingest.count_evidence().await.unwrap(), 1);
+    // the others are in quarantine/orphans, whole
+    let orphans = tp.dir.path().join("quarantine/orphans");
+    assert_eq!(
+        std::fs::read(orphans.join(sha256_hex(&jpeg(2)))).unwrap(),
+        jpeg(2)
+    );
+    assert_eq!(
+        std::fs::read(orphans.join(sha256_hex(&jpeg(3)))).unwrap(),
+        jpeg(3)
+    );
+    assert_eq!(
+        std::fs::read(orphans.join("incoming-Xy12Ab")).unwrap(),
+        &kept[..10]
+    );
+    assert_eq!(files_under(&orphans).len(), 3);
+    assert!(tp.platform.ingest.violations().await.unwrap().is_empty());
+
+    // the platform works on: the event is listed, and the orphan's bytes upload as new evidence
+    let mut ftp = suppa_login(tp.port(), &acc.username, &acc.password).await;
+    let listed = ftp.nlst(None).await.unwrap();
+    assert!(listed.iter().any(|n| n.ends_with(name)), "{listed:?}");
+    suppa_put(&mut ftp, "1404210078662001000620210104224516.jpg", &jpeg(2))
+        .await
+        .unwrap();
+    let _ = ftp.quit().await;
+    assert_eq!(tp.evidence_files().len(), 2);
+    assert_eq!(tp.platform.ingest.count_evidence().await.unwrap(), 2);
+}

@@ -46,6 +46,30 @@ impl TestPlatform {
         TestPlatform { dir, platform }
     }
 
+    /// Stops the platform and starts a new one on the same data directory and configuration
+    /// (what a process restart does: the start-up work runs again).
+    pub async fn restart(self) -> TestPlatform {
+        let (dir, config) = self.stop().await;
+        TestPlatform::resume(dir, config).await
+    }
+
+    /// Stops the platform, keeping its data directory.
+    pub async fn stop(self) -> (tempfile::TempDir, PlatformConfig) {
+        let config = self.platform.config.clone();
+        self.platform.shutdown().await.unwrap();
+        (self.dir, config)
+    }
+
+    /// Starts a platform on a stopped one's data directory.
+    pub async fn resume(dir: tempfile::TempDir, config: PlatformConfig) -> TestPlatform {
+        let platform = Platform::builder(config)
+            .seed_demo(true)
+            .start()
+            .await
+            .unwrap();
+        TestPlatform { dir, platform }
+    }
+
     pub fn port(&self) -> u16 {
         self.platform.ftp_addr().unwrap().port()
     }
