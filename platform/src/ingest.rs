@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use chrono::{SecondsFormat, Utc};
 use eseal_protocol::{EvidenceName, Extension, Finding, LockEventMetadata, NameError};
@@ -28,6 +28,8 @@ use crate::accounts::MineAccount;
 use crate::content::{self, ContentInfo, MediaKind};
 use crate::error::{Error, Result};
 use crate::evidence::{Digest32, EvidenceStore, OrphanSweep, digest_of, sha256_hex};
+use crate::metrics::IngestMetrics;
+use crate::query::{self, NewViolation};
 use crate::store::Store;
 
 /// Now as RFC 3339 UTC with milliseconds (`2021-01-04T14:45:15.123Z`).
@@ -178,25 +180,30 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// Counters since start.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct IngestMetrics {
-    /// New events.
-    pub accepted: u64,
-    /// Idempotent re-uploads.
-    pub duplicates: u64,
-    /// Refusals of any kind.
-    pub refused: u64,
-    /// Bytes of new evidence.
-    pub bytes_accepted: u64,
-}
-
-#[derive(Debug, Default)]
-struct Counters {
-    accepted: AtomicU64,
-    duplicates: AtomicU64,
-    refused: AtomicU64,
-    bytes_accepted: AtomicU64,
+/// A refusal a channel front-end made itself, outside [`Ingest::accept`] (the HTTPS API's
+/// token, multipart and JSON checks; U6 registrations), to record as a `violations` row.
+#[derive(Debug, Clone)]
+pub struct FrontRefusal {
+    /// How the request arrived.
+    pub channel: Channel,
+    /// The account's user name; empty when unknown.
+    pub account: String,
+    /// The account's mine.
+    pub mine: Option<String>,
+    /// The file name as sent, or the request path when there is none.
+    pub name: String,
+    /// `violations.kind`.
+    pub kind: &'static str,
+    /// The clause broken, when known.
+    pub clause: Option<String>,
+    /// The offending field, when known.
+    pub field: Option<String>,
+    /// Why, one line.
+    pub reason: String,
+    /// SHA-256 of the refused bytes, when they were read completely.
+    pub sha256: Option<String>,
+    /// Size of the refused bytes, when read.
+    pub size: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -204,7 +211,7 @@ struct Inner {
     store: Store,
     evidence: EvidenceStore,
     max_upload_size: u64,
-    counters: Counters,
+    metrics: IngestMetrics,
     sweep: OrphanSweep,
 }
 
@@ -412,7 +419,7 @@ impl Ingest {
                 store,
                 evidence,
                 max_upload_size,
-                counters: Counters::default(),
+                metrics: IngestMetrics::default(),
                 sweep,
             }),
         })
@@ -445,19 +452,16 @@ impl Ingest {
         self.inner.max_upload_size
     }
 
-    /// Counters since start.
-    pub fn metrics(&self) -> IngestMetrics {
-        let c = &self.inner.counters;
-        IngestMetrics {
-            accepted: c.accepted.load(Ordering::Relaxed),
-            duplicates: c.duplicates.load(Ordering::Relaxed),
-            refused: c.refused.load(Ordering::Relaxed),
-            bytes_accepted: c.bytes_accepted.load(Ordering::Relaxed),
-        }
+    /// The one metrics registry of uploads and violations, every channel (see
+    /// [`crate::metrics`]); `/metrics` renders it.
+    pub fn metrics(&self) -> &IngestMetrics {
+        &self.inner.metrics
     }
 
     /// Judges one upload; see the module docs. Returns only after the outcome is durable.
+    /// Counts the outcome and the time it took in [`Ingest::metrics`].
     pub async fn accept(&self, up: Upload<'_>) -> std::result::Result<Accepted, Refusal> {
+        let started = Instant::now();
         let this = self.clone();
         let account = up.account.clone();
         let channel = up.channel;
@@ -468,14 +472,49 @@ impl Ingest {
             this.accept_blocking(&account, channel, &sent, body, metadata)
         })
         .await;
-        match outcome {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "ingest task failed");
-                self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
-                Err(internal_refusal())
-            }
-        }
+        let outcome = outcome.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "ingest task failed");
+            self.inner.metrics.refused(channel, None);
+            Err(internal_refusal())
+        });
+        self.inner.metrics.observe(channel, started.elapsed());
+        outcome
+    }
+
+    /// Records a refused upload that a channel front-end turned away before it reached
+    /// [`Ingest::accept`]; counted as a refused upload and a violation. Returns the row id.
+    pub async fn record_refused_upload(&self, r: FrontRefusal) -> Result<i64> {
+        self.inner.metrics.refused(r.channel, r.clause.as_deref());
+        self.record_violation(r).await
+    }
+
+    /// Records a violation that is not an upload (e.g. a refused U6 registration); counted as a
+    /// violation of its kind. Returns the row id.
+    pub async fn record_violation(&self, r: FrontRefusal) -> Result<i64> {
+        let (channel, kind) = (r.channel, r.kind);
+        let id = self
+            .inner
+            .store
+            .call(move |c| {
+                Ok(query::insert_violation(
+                    c,
+                    &NewViolation {
+                        channel: r.channel.as_str(),
+                        account: &r.account,
+                        mine: r.mine.as_deref(),
+                        name: &r.name,
+                        kind: r.kind,
+                        clause: r.clause.as_deref(),
+                        field: r.field.as_deref(),
+                        reason: &r.reason,
+                        sha256: r.sha256.as_deref(),
+                        size: r.size,
+                    },
+                )?)
+            })
+            .await?;
+        self.inner.metrics.violation(channel, kind);
+        Ok(id)
     }
 
     /// Records an upload that never completed (e.g. an FTP data connection reset), so that the
@@ -557,7 +596,7 @@ impl Ingest {
                     Ok(b) => b,
                     Err(e) => {
                         tracing::error!(path = %p.display(), error = %e, "could not read spooled upload");
-                        self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
+                        self.inner.metrics.refused(channel, None);
                         return Err(internal_refusal());
                     }
                 }
@@ -579,10 +618,11 @@ impl Ingest {
         };
         match self.commit(account, channel, &checked, &sha, &bytes, metadata.as_ref()) {
             Ok(Commit::New(event_id)) => {
-                let c = &self.inner.counters;
-                c.accepted.fetch_add(1, Ordering::Relaxed);
-                c.bytes_accepted
-                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                self.inner.metrics.accepted(
+                    channel,
+                    checked.parsed.clause().as_str(),
+                    bytes.len() as u64,
+                );
                 tracing::info!(name = %checked.name, event_id, account = %account.username, "accepted");
                 Ok(Accepted {
                     event_id,
@@ -594,9 +634,8 @@ impl Ingest {
             }
             Ok(Commit::Duplicate(event_id)) => {
                 self.inner
-                    .counters
-                    .duplicates
-                    .fetch_add(1, Ordering::Relaxed);
+                    .metrics
+                    .duplicate(channel, checked.parsed.clause().as_str());
                 Ok(Accepted {
                     event_id,
                     name: checked.name,
@@ -616,7 +655,7 @@ impl Ingest {
             }
             Err(e) => {
                 tracing::error!(name = %checked.name, error = %e, "could not commit an upload");
-                self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
+                self.inner.metrics.refused(channel, None);
                 Err(internal_refusal())
             }
         }
@@ -799,7 +838,7 @@ impl Ingest {
         })
     }
 
-    /// Records a refusal (violation row + quarantined bytes) and returns it.
+    /// Records a refusal (violation row + quarantined bytes), counts it and returns it.
     fn refuse(
         &self,
         account: &MineAccount,
@@ -808,33 +847,34 @@ impl Ingest {
         bytes: Option<(&str, &[u8])>,
         p: Pending,
     ) -> Refusal {
-        self.inner.counters.refused.fetch_add(1, Ordering::Relaxed);
+        self.inner.metrics.refused(channel, p.clause.as_deref());
         if let Some((sha, b)) = bytes
             && let Err(e) = self.inner.evidence.quarantine(sha, b)
         {
             tracing::warn!(error = %e, "could not quarantine refused bytes");
         }
         let reason = one_line(&p.reason, 480);
+        let name = excerpt(sent);
         let recorded = self.inner.store.call_blocking(|conn| {
-            conn.execute(
-                "INSERT INTO violations (received_at, channel, account, mine, name, kind, clause, field, reason, sha256, size) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    now_rfc3339(),
-                    channel.as_str(),
-                    account.username,
-                    account.mine.as_str(),
-                    excerpt(sent),
-                    p.kind.as_str(),
-                    p.clause,
-                    p.field,
-                    reason,
-                    bytes.map(|(s, _)| s),
-                    bytes.map(|(_, b)| b.len() as i64)
-                ],
-            )?;
-            Ok(conn.last_insert_rowid())
+            Ok(query::insert_violation(
+                conn,
+                &NewViolation {
+                    channel: channel.as_str(),
+                    account: &account.username,
+                    mine: Some(account.mine.as_str()),
+                    name: &name,
+                    kind: p.kind.as_str(),
+                    clause: p.clause.as_deref(),
+                    field: p.field.as_deref(),
+                    reason: &reason,
+                    sha256: bytes.map(|(s, _)| s),
+                    size: bytes.map(|(_, b)| b.len() as i64),
+                },
+            )?)
         });
+        if recorded.is_ok() {
+            self.inner.metrics.violation(channel, p.kind.as_str());
+        }
         let violation_id = recorded.unwrap_or_else(|e| {
             tracing::error!(error = %e, "could not record a violation");
             0

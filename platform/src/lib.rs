@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod ftp;
 pub mod http;
 pub mod ingest;
+pub mod metrics;
 pub mod query;
 pub mod store;
 

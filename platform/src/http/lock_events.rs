@@ -7,8 +7,6 @@
 //! JSON fields against the name. Then the ingest judges the name, mine, content and duplicates
 //! exactly as it judges FTP uploads.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Field, Multipart, MultipartRejection};
@@ -67,14 +65,6 @@ fn refusal_status(kind: RefusalKind) -> (StatusCode, &'static str) {
         RefusalKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
         RefusalKind::Aborted => (StatusCode::BAD_REQUEST, "aborted"),
         RefusalKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-    }
-}
-
-impl AppState {
-    async fn refuse_upload(&self, who: &Rejected, kind: &'static str, err: ApiError) -> ApiError {
-        self.metrics
-            .upload_refused("https", err.detail.clause.as_deref());
-        self.reject(who, kind, err).await
     }
 }
 
@@ -141,9 +131,9 @@ pub(super) async fn post_lock_event(
             )
             .field("Authorization")
             .clause("U5");
-            return Err(state.refuse_upload(&who, "auth", e).await);
+            return Err(state.reject_upload(&who, "auth", e).await);
         }
-        Err(e) => return Err(state.refuse_upload(&who, "auth", e.clause("U7")).await),
+        Err(e) => return Err(state.reject_upload(&who, "auth", e.clause("U7")).await),
     };
     who.account = account.username.clone();
     who.mine = Some(account.mine.as_str().to_owned());
@@ -158,7 +148,7 @@ pub(super) async fn post_lock_event(
             )
             .field("Content-Type")
             .clause("U5");
-            return Err(state.refuse_upload(&who, "request", e).await);
+            return Err(state.reject_upload(&who, "request", e).await);
         }
     };
 
@@ -181,7 +171,7 @@ pub(super) async fn post_lock_event(
                 )
                 .field("body")
                 .clause("U5");
-                return Err(state.refuse_upload(&who, kind, e).await);
+                return Err(state.reject_upload(&who, kind, e).await);
             }
         };
         let part_name = field.name().unwrap_or("").to_owned();
@@ -205,7 +195,7 @@ pub(super) async fn post_lock_event(
                     )
                     .field(other)
                     .clause("U5");
-                    return Err(state.refuse_upload(&who, "request", e).await);
+                    return Err(state.reject_upload(&who, "request", e).await);
                 }
             };
         if slot.is_some() {
@@ -215,7 +205,7 @@ pub(super) async fn post_lock_event(
             )
             .field(part_name.as_str())
             .clause("U5");
-            return Err(state.refuse_upload(&who, "request", e).await);
+            return Err(state.reject_upload(&who, "request", e).await);
         }
         if !content_type_ok(content_type.as_deref(), allowed) {
             let e = ApiError::new(
@@ -229,7 +219,7 @@ pub(super) async fn post_lock_event(
             )
             .field(part_name.as_str())
             .clause("U5");
-            return Err(state.refuse_upload(&who, kind, e).await);
+            return Err(state.reject_upload(&who, kind, e).await);
         }
         match read_part(field).await {
             Ok(p) => *slot = Some(p),
@@ -247,7 +237,7 @@ pub(super) async fn post_lock_event(
                 )
                 .field(part_name.as_str())
                 .clause("U5");
-                return Err(state.refuse_upload(&who, kind, e).await);
+                return Err(state.reject_upload(&who, kind, e).await);
             }
         }
     }
@@ -266,7 +256,7 @@ pub(super) async fn post_lock_event(
         )
         .field("metadata")
         .clause("U5");
-        return Err(state.refuse_upload(&who, "metadata", e).await);
+        return Err(state.reject_upload(&who, "metadata", e).await);
     };
     let Some(video) = video else {
         let e = ApiError::unprocessable(
@@ -275,7 +265,7 @@ pub(super) async fn post_lock_event(
         )
         .field("video")
         .clause("U5");
-        return Err(state.refuse_upload(&who, "content", e).await);
+        return Err(state.reject_upload(&who, "content", e).await);
     };
     let file_name = match video.file_name.as_deref().map(str::trim) {
         Some(n) if !n.is_empty() => n.to_owned(),
@@ -286,7 +276,7 @@ pub(super) async fn post_lock_event(
             )
             .field("video")
             .clause("U5");
-            return Err(state.refuse_upload(&who, "name", e).await);
+            return Err(state.reject_upload(&who, "name", e).await);
         }
     };
 
@@ -296,7 +286,7 @@ pub(super) async fn post_lock_event(
             let e = ApiError::unprocessable("invalid_json", format!("metadata: not JSON: {err}"))
                 .field("metadata")
                 .clause("U5");
-            return Err(state.refuse_upload(&who, "metadata", e).await);
+            return Err(state.reject_upload(&who, "metadata", e).await);
         }
     };
     let meta: LockEventMetadata = match from_json(value.clone()) {
@@ -305,7 +295,7 @@ pub(super) async fn post_lock_event(
             let e = ApiError::unprocessable("invalid_metadata", message)
                 .field(field)
                 .clause("U5");
-            return Err(state.refuse_upload(&who, "metadata", e).await);
+            return Err(state.reject_upload(&who, "metadata", e).await);
         }
     };
     if meta.file_name != file_name {
@@ -318,7 +308,7 @@ pub(super) async fn post_lock_event(
         )
         .field("file_name")
         .clause("U5");
-        return Err(state.refuse_upload(&who, "metadata", e).await);
+        return Err(state.reject_upload(&who, "metadata", e).await);
     }
     // A name that does not parse is the ingest's to refuse (kind `name`, with the name field).
     if let Ok(parsed) = EvidenceName::parse(&file_name)
@@ -334,10 +324,9 @@ pub(super) async fn post_lock_event(
         )
         .field(member)
         .clause(err.clause);
-        return Err(state.refuse_upload(&who, "metadata", e).await);
+        return Err(state.reject_upload(&who, "metadata", e).await);
     }
 
-    let started = Instant::now();
     let outcome = state
         .ingest
         .accept(Upload {
@@ -348,10 +337,8 @@ pub(super) async fn post_lock_event(
             metadata: Some(value),
         })
         .await;
-    state.metrics.observe_ingest("https", started.elapsed());
     match outcome {
         Ok(acc) => {
-            state.metrics.upload_accepted("https", "U5");
             let status = if acc.duplicate {
                 StatusCode::OK
             } else {
@@ -369,12 +356,6 @@ pub(super) async fn post_lock_event(
             ))
         }
         Err(refusal) => {
-            state
-                .metrics
-                .upload_refused("https", refusal.clause.as_deref());
-            if refusal.violation_id != 0 {
-                state.metrics.violation(refusal.kind.as_str());
-            }
             let (status, code) = refusal_status(refusal.kind);
             if refusal.kind == RefusalKind::Internal {
                 return Err(ApiError::internal(format!(

@@ -43,7 +43,7 @@ use crate::evidence::EvidenceStore;
 use crate::ingest::Ingest;
 use crate::store::Store;
 pub use error::ApiError;
-pub use metrics::Metrics;
+pub use metrics::HttpMetrics;
 
 /// Version prefix of every API route.
 pub const API_PREFIX: &str = "/api/v1";
@@ -58,7 +58,7 @@ pub struct AppState {
     accounts: Accounts,
     ingest: Ingest,
     evidence: EvidenceStore,
-    metrics: Arc<Metrics>,
+    http_metrics: Arc<HttpMetrics>,
     admin_token_sha256: Option<[u8; 32]>,
     max_upload_size: u64,
 }
@@ -74,9 +74,9 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State over the platform's ingest (and through it its store, evidence files and
-    /// maximum upload size). No administrator token (mine tokens only) and a fresh metrics
-    /// registry until set with the `with_` calls.
+    /// State over the platform's ingest (and through it its store, evidence files, maximum
+    /// upload size and the metrics registry `/metrics` renders). No administrator token (mine
+    /// tokens only) until set with [`AppState::with_admin_token`].
     pub fn new(ingest: Ingest) -> AppState {
         let store = ingest.store().clone();
         AppState {
@@ -85,7 +85,7 @@ impl AppState {
             max_upload_size: ingest.max_upload_size(),
             store,
             ingest,
-            metrics: Arc::new(Metrics::new()),
+            http_metrics: Arc::new(HttpMetrics::new()),
             admin_token_sha256: None,
         }
     }
@@ -96,15 +96,17 @@ impl AppState {
         self
     }
 
-    /// Shares a metrics registry (e.g. with the FTP server).
-    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> AppState {
-        self.metrics = metrics;
-        self
+    /// The HTTP request counters (uploads are counted by the ingest: [`Ingest::metrics`]).
+    pub fn http_metrics(&self) -> &HttpMetrics {
+        &self.http_metrics
     }
 
-    /// The metrics registry.
-    pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
+    /// The exposition text `/metrics` serves: the ingest's registry (every channel), then the
+    /// HTTP request counters.
+    pub fn render_metrics(&self) -> String {
+        let mut out = self.ingest.metrics().render();
+        self.http_metrics.render_into(&mut out);
+        out
     }
 }
 
@@ -215,7 +217,7 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let resp = next.run(req).await;
     state
-        .metrics
+        .http_metrics
         .http_request(&method, &route, resp.status().as_u16());
     resp
 }
@@ -261,8 +263,9 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     }
 }
 
-/// Prometheus text exposition: uploads by channel/outcome/clause, violations by kind, HTTP
-/// requests by route and status, ingest latency histogram. No token needed.
+/// Prometheus text exposition: uploads accepted, duplicate and refused by channel (FTP and
+/// HTTPS) and clause, violations by channel and kind, the ingest latency histogram by channel,
+/// HTTP requests by method, route and status. No token needed.
 #[utoipa::path(
     get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
@@ -274,7 +277,7 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        state.render_metrics(),
     )
 }
 

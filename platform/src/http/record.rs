@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::error::{ApiError, backquoted};
-use crate::query::{self, NewViolation};
+use crate::ingest::{Channel, FrontRefusal};
 
 /// What is known about a refused request.
 #[derive(Debug, Clone, Default)]
@@ -23,47 +23,55 @@ pub(crate) struct Rejected {
 }
 
 impl AppState {
-    /// Records `err` as a violation of `kind` for `who` and returns it with the violation id.
-    /// A failure to record is logged as an error (the client still gets `err`).
+    /// Records `err` as a violation of `kind` for `who` (not an upload: e.g. a U6
+    /// registration) and returns it with the violation id. A failure to record is logged as an
+    /// error (the client still gets `err`).
     pub(crate) async fn reject(
         &self,
         who: &Rejected,
         kind: &'static str,
         err: ApiError,
     ) -> ApiError {
-        let who = who.clone();
-        let (clause, field, reason) = (
-            err.detail.clause.clone(),
-            err.detail.field.clone(),
-            err.detail.message.clone(),
-        );
-        let recorded = self
-            .store
-            .call(move |c| {
-                Ok(query::insert_violation(
-                    c,
-                    &NewViolation {
-                        channel: "https",
-                        account: &who.account,
-                        mine: who.mine.as_deref(),
-                        name: &who.name,
-                        kind,
-                        clause: clause.as_deref(),
-                        field: field.as_deref(),
-                        reason: &reason,
-                        sha256: who.sha256.as_deref(),
-                        size: who.size,
-                    },
-                )?)
-            })
-            .await;
-        self.metrics.violation(kind);
-        match recorded {
-            Ok(id) => err.violation(Some(id)),
-            Err(e) => {
-                tracing::error!(error = %e, kind, reason = %err.detail.message, "could not record a violation");
-                err
-            }
+        let r = front_refusal(who, kind, &err);
+        let recorded = self.ingest.record_violation(r).await;
+        with_violation(recorded, kind, err)
+    }
+
+    /// As [`AppState::reject`], for an upload refused before it reached the ingest: also counted
+    /// as a refused upload.
+    pub(crate) async fn reject_upload(
+        &self,
+        who: &Rejected,
+        kind: &'static str,
+        err: ApiError,
+    ) -> ApiError {
+        let r = front_refusal(who, kind, &err);
+        let recorded = self.ingest.record_refused_upload(r).await;
+        with_violation(recorded, kind, err)
+    }
+}
+
+fn front_refusal(who: &Rejected, kind: &'static str, err: &ApiError) -> FrontRefusal {
+    FrontRefusal {
+        channel: Channel::Https,
+        account: who.account.clone(),
+        mine: who.mine.clone(),
+        name: who.name.clone(),
+        kind,
+        clause: err.detail.clause.clone(),
+        field: err.detail.field.clone(),
+        reason: err.detail.message.clone(),
+        sha256: who.sha256.clone(),
+        size: who.size,
+    }
+}
+
+fn with_violation(recorded: crate::Result<i64>, kind: &str, err: ApiError) -> ApiError {
+    match recorded {
+        Ok(id) => err.violation(Some(id)),
+        Err(e) => {
+            tracing::error!(error = %e, kind, reason = %err.detail.message, "could not record a violation");
+            err
         }
     }
 }

@@ -420,7 +420,15 @@ async fn reupload_is_idempotent_and_conflict_keeps_the_original() {
     let r = curl_upload(tp.port(), &acc.username, &acc.password, name, &original).await;
     assert!(r.ok, "{}", r.stderr);
     assert_eq!(tp.platform.ingest.count_events().await.unwrap(), 1);
-    assert_eq!(tp.platform.ingest.metrics().duplicates, 2);
+    let m = tp.platform.ingest.metrics();
+    assert_eq!(
+        m.duplicate_count(eseal_platform::ingest::Channel::Ftp, "U1"),
+        2
+    );
+    assert_eq!(
+        m.accepted_count(eseal_platform::ingest::Channel::Ftp, "U1"),
+        1
+    );
 
     let e = suppa_put(&mut ftp, name, &jpeg(2))
         .await

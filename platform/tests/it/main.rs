@@ -4,4 +4,5 @@
 mod ftp;
 mod http;
 mod ingest;
+mod metrics;
 mod support;
