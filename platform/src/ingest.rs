@@ -320,14 +320,14 @@ fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
     })
 }
 
-/// Drops a trailing ` (U1)` clause citation from a protocol error's text.
+/// Drops a trailing ` (U1)` / ` (U1-U5)` / ` (U1/U2)` clause citation from a protocol error's text.
 fn without_clause_suffix(s: &str) -> &str {
     match s.rfind(" (") {
         Some(i)
             if s.ends_with(')')
                 && s[i + 2..s.len() - 1]
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/') =>
         {
             &s[..i]
         }
@@ -367,16 +367,18 @@ fn name_refusal(e: &NameError) -> Pending {
     )
 }
 
-/// The last path component of what the client sent, or why it is not acceptable.
+/// The last path component of what the client sent, or why it is not acceptable. A refusal
+/// names the field `name` (the file name as a whole), as the protocol's parser does.
 fn file_name_of(sent: &str) -> std::result::Result<&str, Pending> {
+    let field = eseal_protocol::Field::Name.as_str();
     let comps: Vec<&str> = sent.split(['/', '\\']).collect();
     if comps.contains(&"..") {
         return Err(pending(
             RefusalKind::Name,
             Some("U1-U5"),
-            Some("file name"),
+            Some(field),
             format!(
-                "U1-U5 path {:?} contains \"..\"; upload plain file names (a directory prefix is ignored)",
+                "U1-U5 field {field}: path {:?} contains \"..\"; upload plain file names (a directory prefix is ignored)",
                 excerpt(sent)
             ),
         ));
@@ -386,8 +388,11 @@ fn file_name_of(sent: &str) -> std::result::Result<&str, Pending> {
         return Err(pending(
             RefusalKind::Name,
             Some("U1-U5"),
-            Some("file name"),
-            format!("U1-U5 path {:?} has no file name", excerpt(sent)),
+            Some(field),
+            format!(
+                "U1-U5 field {field}: path {:?} has no file name",
+                excerpt(sent)
+            ),
         ));
     }
     Ok(last)
@@ -1099,6 +1104,11 @@ mod tests {
             r#"field count: expected 4 digits at 16..20, found "00a5""#
         );
         assert_eq!(without_clause_suffix("x (U1-U5)"), "x");
+        assert_eq!(
+            without_clause_suffix(r#"found "06" (U1/U2)"#),
+            r#"found "06""#
+        );
+        assert_eq!(without_clause_suffix("a (b c)"), "a (b c)");
         assert_eq!(without_clause_suffix("no suffix"), "no suffix");
     }
 

@@ -4,5 +4,6 @@
 mod ftp;
 mod http;
 mod ingest;
+mod malformed;
 mod metrics;
 mod support;
