@@ -281,6 +281,8 @@ async fn data_relay(
     };
     drop(listener);
     let upstream = TcpStream::connect((Ipv4Addr::LOCALHOST, internal)).await?;
+    let _ = client.set_nodelay(true);
+    let _ = upstream.set_nodelay(true);
     splice(client, upstream, cancel).await
 }
 

@@ -188,6 +188,9 @@ async fn loopback_pair() -> io::Result<(TcpStream, TcpStream)> {
     let (ours, theirs) = tokio::join!(TcpStream::connect(addr), l.accept());
     let ours = ours?;
     let (theirs, peer) = theirs?;
+    // Replies and commands are small writes: no Nagle delay on either end of the pair.
+    ours.set_nodelay(true)?;
+    theirs.set_nodelay(true)?;
     if peer != ours.local_addr()? {
         return Err(io::Error::other(
             "loopback pairing was raced by another connection",
