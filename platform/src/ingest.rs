@@ -221,104 +221,7 @@ pub struct Ingest {
     inner: Arc<Inner>,
 }
 
-/// A stored event, every column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EventRow {
-    /// Row id.
-    pub id: i64,
-    /// File name.
-    pub name: String,
-    /// U1..U5.
-    pub clause: String,
-    /// 12-digit mine code.
-    pub mine: String,
-    /// Camera code (U1–U4).
-    pub camera: Option<String>,
-    /// 01..05 (U1–U4).
-    pub analysis_type: Option<String>,
-    /// U1, U2.
-    pub daily_count: Option<i64>,
-    /// U3 32-digit form.
-    pub transport_state: Option<String>,
-    /// U5.
-    pub lock_code: Option<String>,
-    /// U5.
-    pub lock_state: Option<String>,
-    /// yyyyMMddHHmmss CST, as in the name.
-    pub mine_time: String,
-    /// RFC 3339 UTC.
-    pub event_utc: String,
-    /// RFC 3339 UTC.
-    pub received_at: String,
-    /// ftp / https.
-    pub channel: String,
-    /// Uploading account.
-    pub account: String,
-    /// Evidence digest.
-    pub sha256: String,
-    /// JSON array of findings.
-    pub findings: serde_json::Value,
-    /// U5 JSON body.
-    pub metadata: Option<serde_json::Value>,
-}
-
-/// A stored violation, every column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ViolationRow {
-    /// Row id.
-    pub id: i64,
-    /// RFC 3339 UTC.
-    pub received_at: String,
-    /// ftp / https.
-    pub channel: String,
-    /// Account.
-    pub account: String,
-    /// The account's mine.
-    pub mine: Option<String>,
-    /// Name or path as sent.
-    pub name: String,
-    /// [`RefusalKind::as_str`].
-    pub kind: String,
-    /// Clause, when known.
-    pub clause: Option<String>,
-    /// Field, when known.
-    pub field: Option<String>,
-    /// Why.
-    pub reason: String,
-    /// Digest of the refused bytes (kept in quarantine).
-    pub sha256: Option<String>,
-    /// Size of the refused bytes.
-    pub size: Option<i64>,
-}
-
-const EVENT_COLUMNS: &str = "id, name, clause, mine, camera, analysis_type, daily_count, transport_state, lock_code, lock_state, \
-     mine_time, event_utc, received_at, channel, account, sha256, findings, metadata";
-
-fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
-    let findings: String = r.get(16)?;
-    let metadata: Option<String> = r.get(17)?;
-    Ok(EventRow {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        clause: r.get(2)?,
-        mine: r.get(3)?,
-        camera: r.get(4)?,
-        analysis_type: r.get(5)?,
-        daily_count: r.get(6)?,
-        transport_state: r.get(7)?,
-        lock_code: r.get(8)?,
-        lock_state: r.get(9)?,
-        mine_time: r.get(10)?,
-        event_utc: r.get(11)?,
-        received_at: r.get(12)?,
-        channel: r.get(13)?,
-        account: r.get(14)?,
-        sha256: r.get(15)?,
-        findings: serde_json::from_str(&findings).unwrap_or(serde_json::Value::String(findings)),
-        metadata: metadata
-            .map(|m| serde_json::from_str(&m).unwrap_or(serde_json::Value::String(m))),
-    })
-}
+pub use crate::query::{EventRow, ViolationRow};
 
 /// Drops a trailing ` (U1)` / ` (U1-U5)` / ` (U1/U2)` clause citation from a protocol error's text.
 fn without_clause_suffix(s: &str) -> &str {
@@ -899,17 +802,7 @@ impl Ingest {
     /// The event with this file name.
     pub async fn event_by_name(&self, name: &str) -> Result<Option<EventRow>> {
         let name = name.to_owned();
-        self.inner
-            .store
-            .read(move |c| {
-                Ok(c.query_row(
-                    &format!("SELECT {EVENT_COLUMNS} FROM events WHERE name = ?1"),
-                    [&name],
-                    event_from_row,
-                )
-                .optional()?)
-            })
-            .await
+        self.inner.store.read(move |c| Ok(crate::query::get_event_by_name(c, &name)?)).await
     }
 
     /// Accepted file names of one mine, oldest first.
@@ -945,31 +838,7 @@ impl Ingest {
 
     /// All violations, oldest first.
     pub async fn violations(&self) -> Result<Vec<ViolationRow>> {
-        self.inner
-            .store
-            .read(|c| {
-                let mut st = c.prepare(
-                    "SELECT id, received_at, channel, account, mine, name, kind, clause, field, reason, sha256, size FROM violations ORDER BY id",
-                )?;
-                let rows = st.query_map([], |r| {
-                    Ok(ViolationRow {
-                        id: r.get(0)?,
-                        received_at: r.get(1)?,
-                        channel: r.get(2)?,
-                        account: r.get(3)?,
-                        mine: r.get(4)?,
-                        name: r.get(5)?,
-                        kind: r.get(6)?,
-                        clause: r.get(7)?,
-                        field: r.get(8)?,
-                        reason: r.get(9)?,
-                        sha256: r.get(10)?,
-                        size: r.get(11)?,
-                    })
-                })?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-            })
-            .await
+        self.inner.store.read(|c| Ok(crate::query::all_violations(c)?)).await
     }
 }
 

@@ -258,6 +258,24 @@ pub fn list_events(conn: &Connection, filter: &EventFilter) -> rusqlite::Result<
     rows.collect()
 }
 
+/// One event by its file name.
+pub fn get_event_by_name(conn: &Connection, name: &str) -> rusqlite::Result<Option<EventRow>> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN evidence v ON v.sha256 = e.sha256 \
+         WHERE e.name = ?1"
+    );
+    conn.query_row(&sql, params![name], event_from_row).optional()
+}
+
+/// Every violation, oldest first (for tests and diagnostics; the API pages with
+/// [`list_violations`]).
+pub fn all_violations(conn: &Connection) -> rusqlite::Result<Vec<ViolationRow>> {
+    let sql = format!("SELECT {VIOLATION_COLUMNS} FROM violations ORDER BY id");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], violation_from_row)?;
+    rows.collect()
+}
+
 /// One event by id.
 pub fn get_event(conn: &Connection, id: i64) -> rusqlite::Result<Option<EventRow>> {
     let sql = format!(
