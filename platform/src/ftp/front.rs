@@ -27,6 +27,9 @@ use crate::config::PortRange;
 
 /// Longest control line relayed in one piece.
 const MAX_LINE: usize = 8 * 1024;
+/// Longest command a client may send (a file name of a few KiB fits many times over). A longer
+/// one closes the connection: libunftp would otherwise buffer it without bound.
+pub(crate) const MAX_COMMAND: usize = 64 * 1024;
 /// How long a passive port waits for the client.
 const DATA_ACCEPT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -87,11 +90,21 @@ pub(crate) async fn relay_control(
     let c2s = async move {
         let mut r = BufReader::new(cr);
         let mut line = Vec::with_capacity(256);
+        let mut command_len = 0usize;
         loop {
             line.clear();
             if read_line(&mut r, &mut line).await? == 0 {
                 let _ = uw.shutdown().await;
                 return Ok::<(), io::Error>(());
+            }
+            command_len += line.len();
+            if command_len > MAX_COMMAND {
+                tracing::warn!(bytes = command_len, "FTP command line too long; closing the connection");
+                let _ = uw.shutdown().await;
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "FTP command line too long"));
+            }
+            if line.ends_with(b"\n") {
+                command_len = 0;
             }
             uw.write_all(&line).await?;
         }

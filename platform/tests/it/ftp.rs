@@ -537,6 +537,35 @@ async fn too_large_is_refused_with_552() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_command_line_closes_the_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tp = TestPlatform::start().await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", tp.port())).await.unwrap();
+    let mut greeting = [0u8; 64];
+    let n = s.read(&mut greeting).await.unwrap();
+    assert!(greeting[..n].starts_with(b"220"));
+    // 1 MiB without a line end: the front must hang up rather than buffer it.
+    let chunk = vec![b'A'; 64 * 1024];
+    let mut closed = false;
+    for _ in 0..16 {
+        if s.write_all(&chunk).await.is_err() {
+            closed = true;
+            break;
+        }
+    }
+    if !closed {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut rest)).await;
+        closed = matches!(read, Ok(Ok(_)) | Ok(Err(_)));
+    }
+    assert!(closed, "the server kept reading a 1 MiB command line");
+    // The server still serves others.
+    let acc = tp.account(MINE).clone();
+    let mut ftp = suppa_login(tp.port(), &acc.username, &acc.password).await;
+    suppa_put(&mut ftp, "1404210078662001000120261128101010.jpg", &jpeg(3)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_is_refused() {
     let tp = TestPlatform::start().await;
     let acc = tp.account(MINE).clone();
