@@ -39,4 +39,4 @@ load CLIENTS="64" UPLOADS="2000":
 
 # Regenerate the committed OpenAPI document
 openapi:
-    ESEAL_UPDATE_OPENAPI=1 cargo test --locked -p eseal-platform openapi
+    ESEAL_UPDATE_OPENAPI=1 cargo test --locked -p eseal-platform --lib openapi
