@@ -1,0 +1,350 @@
+//! Outputs: PNG and contact sheet, MP4 read back by `gst-discoverer-1.0`, RTSP pulled by
+//! `gst-launch-1.0 rtspsrc`, MJPEG pulled by `curl`. Servers bind 127.0.0.1:0.
+
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use eseal_simulator::frame::Frame;
+use eseal_simulator::output::{
+    self, Codec, Error, FrameSink, MjpegServer, Mp4Writer, RtspServer, contact_sheet, font, probe_mp4, read_png,
+    write_mp4, write_png,
+};
+
+const NS_PER_S: u64 = 1_000_000_000;
+
+/// A test pattern: a gradient that drifts with the frame index, a moving bright bar and the
+/// frame index in the top-left corner.
+fn pattern(width: u32, height: u32, index: u64, fps: u32) -> Frame {
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    let bar = (index * 8 % u64::from(width)) as u32;
+    for y in 0..height {
+        for x in 0..width {
+            let at = (y as usize * width as usize + x as usize) * 3;
+            let lit = x >= bar && x < bar + width / 16;
+            rgb[at] = if lit { 255 } else { ((x + index as u32 * 4) * 255 / width.max(1)) as u8 };
+            rgb[at + 1] = (y * 255 / height.max(1)) as u8;
+            rgb[at + 2] = (index * 8 % 256) as u8;
+        }
+    }
+    font::draw_text(&mut rgb, width, 4, 4, &index.to_string(), 2, [255, 255, 255]);
+    Frame { width, height, rgb, index, pts_ns: index * NS_PER_S / u64::from(fps) }
+}
+
+fn frames(width: u32, height: u32, fps: u32, count: u64) -> impl Iterator<Item = Frame> {
+    (0..count).map(move |i| pattern(width, height, i, fps))
+}
+
+/// Runs a command with stdout and stderr to files, killing it after `limit`.
+fn run_with_timeout(cmd: &mut Command, dir: &Path, name: &str, limit: Duration) -> (ExitStatus, String, String) {
+    let out_path = dir.join(format!("{name}.out"));
+    let err_path = dir.join(format!("{name}.err"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            break child.wait().expect("wait after kill");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+    (status, read(&out_path), read(&err_path))
+}
+
+fn discoverer(path: &Path) -> String {
+    let out = Command::new("gst-discoverer-1.0").arg(path).output().expect("gst-discoverer-1.0 runs");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn ten_second_clip_is_h264_and_ten_seconds_by_gst_discoverer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("clip.mp4");
+    let mut calls = Vec::new();
+    let info = write_mp4(&path, Codec::H264, 25, frames(320, 180, 25, 250), |n| calls.push(n)).expect("writes");
+    assert_eq!(calls, (1..=250).collect::<Vec<u64>>(), "progress after every frame");
+    assert_eq!(info.duration, Duration::from_secs(10));
+
+    let text = discoverer(&path);
+    assert!(text.contains("H.264"), "{text}");
+    assert!(text.contains("Duration: 0:00:10.0"), "{text}");
+    let probed = probe_mp4(&path).expect("probes");
+    assert_eq!(probed.codec, Codec::H264);
+    assert_eq!((probed.width, probed.height), (320, 180));
+    // R3: a 10-second clip is accepted within 9.5–10.5 s; ours is exact.
+    assert_eq!(probed.duration, Duration::from_secs(10), "{text}");
+}
+
+#[test]
+fn ten_second_clip_is_h265_by_gst_discoverer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("clip.mp4");
+    write_mp4(&path, Codec::H265, 25, frames(320, 180, 25, 250), |_| {}).expect("writes");
+    let text = discoverer(&path);
+    assert!(text.contains("H.265"), "{text}");
+    assert!(text.contains("Duration: 0:00:10.0"), "{text}");
+    let probed = probe_mp4(&path).expect("probes");
+    assert_eq!((probed.codec, probed.width, probed.height), (Codec::H265, 320, 180));
+    assert_eq!(probed.duration, Duration::from_secs(10));
+}
+
+#[test]
+fn c7_maximum_resolution_2560x1440_encodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.mp4");
+    let mut writer = Mp4Writer::create(&path, Codec::H264, 2560, 1440, 25).expect("pipeline");
+    let frame = pattern(2560, 1440, 0, 25);
+    for i in 0..10 {
+        writer.push(&Frame { index: i, pts_ns: i * NS_PER_S / 25, ..frame.clone() }).expect("push");
+    }
+    let info = writer.finish().expect("finishes");
+    assert_eq!(info.duration, Duration::from_millis(400));
+    let probed = probe_mp4(&path).expect("probes");
+    assert_eq!((probed.codec, probed.width, probed.height), (Codec::H264, 2560, 1440));
+    assert_eq!(probed.duration, Duration::from_millis(400));
+}
+
+#[test]
+fn mp4_errors_name_the_element_or_the_frame() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing_dir = dir.path().join("no/such/dir/clip.mp4");
+    match Mp4Writer::create(&missing_dir, Codec::H264, 320, 180, 25) {
+        Err(Error::Gst { element, message, .. }) => {
+            assert_eq!(element, "filesink", "{message}");
+        }
+        other => panic!("expected a filesink error, got {other:?}"),
+    }
+    assert!(matches!(
+        Mp4Writer::create(&dir.path().join("odd.mp4"), Codec::H264, 321, 180, 25),
+        Err(Error::BadSize { width: 321, height: 180 })
+    ));
+    let mut writer = Mp4Writer::create(&dir.path().join("x.mp4"), Codec::H264, 320, 180, 25).expect("pipeline");
+    let err = writer.push(&pattern(160, 90, 3, 25)).expect_err("wrong size");
+    assert_eq!(err.to_string(), "frame 3 is 160×90 with 43200 bytes, expected 320×180 RGB8");
+    assert!(matches!(writer.finish(), Err(Error::NoFrames)));
+    assert!(matches!(probe_mp4(&dir.path().join("absent.mp4")), Err(Error::Probe { .. })));
+}
+
+#[test]
+fn png_round_trip_and_contact_sheet_size_and_labels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let frame = pattern(320, 180, 42, 25);
+    let path = dir.path().join("f.png");
+    write_png(&frame, &path).expect("writes");
+    let back = read_png(&path).expect("reads");
+    assert_eq!((back.width, back.height), (320, 180));
+    assert_eq!(back.rgb, frame.rgb, "PNG is lossless");
+
+    let shots: Vec<Frame> = frames(320, 180, 25, 7).collect();
+    let sheet = contact_sheet(&shots, 3, 160).expect("sheet");
+    // 3 columns of 160 + 4 px gaps; 3 rows of (90 thumb + 11 label strip) + gaps.
+    assert_eq!((sheet.width, sheet.height), (3 * 164 + 4, 3 * (90 + 11 + 4) + 4));
+    assert_eq!(
+        output::png::contact_sheet_size(&shots, 3, 160),
+        Some((sheet.width, sheet.height))
+    );
+    // The first tile's label strip (under its 90-px thumbnail) has white label pixels.
+    let white_in_strip = (4 + 90..4 + 90 + 11).any(|y| {
+        (4..4 + 160).any(|x| {
+            let at = ((y * sheet.width + x) * 3) as usize;
+            sheet.rgb[at..at + 3] == [255, 255, 255]
+        })
+    });
+    assert!(white_in_strip, "label drawn");
+    let sheet_path = dir.path().join("sheet.png");
+    write_png(&sheet, &sheet_path).expect("writes sheet");
+    assert_eq!(read_png(&sheet_path).expect("reads sheet").rgb, sheet.rgb);
+    assert!(matches!(contact_sheet(&[], 3, 160), Err(Error::NoFrames)));
+
+    let written = output::write_pngs(&dir.path().join("frames"), frames(64, 36, 25, 3), |_| {}).expect("pngs");
+    assert_eq!(written, 3);
+    assert!(dir.path().join("frames/frame_000002.png").is_file());
+}
+
+/// Pushes the test pattern to `sink` in real time at `fps` until `stop` is set.
+fn feed(sink: impl FrameSink + 'static, width: u32, height: u32, fps: u32, stop: Arc<AtomicBool>) -> JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let endless = (0..).map(move |i| pattern(width, height, i, fps));
+        output::pace(endless, &stop, |f| sink.push(f).expect("push")).frames
+    })
+}
+
+fn gst_pull(url: &str, depay: &str, parse: &str, dec: &str, buffers: u32) -> Command {
+    let mut cmd = Command::new("gst-launch-1.0");
+    cmd.arg("-m").args(["rtspsrc", &format!("location={url}"), "!", depay, "!", parse, "!", dec, "!", "fakesink"]);
+    cmd.arg(format!("num-buffers={buffers}"));
+    cmd
+}
+
+#[test]
+fn rtsp_h264_is_pulled_by_gst_launch_rtspsrc_from_two_clients() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = RtspServer::start("127.0.0.1:0".parse().expect("addr")).expect("starts");
+    assert_ne!(server.addr().port(), 0);
+    let sink = server.add_camera("10", Codec::H264, 320, 180, 25).expect("mount");
+    let url = server.url("10");
+    assert_eq!(url, format!("rtsp://127.0.0.1:{}/cam/10", server.addr().port()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeder = feed(sink.clone(), 320, 180, 25, stop.clone());
+
+    let second = {
+        let (url, dir) = (url.clone(), dir.path().to_owned());
+        std::thread::spawn(move || {
+            let mut cmd = gst_pull(&url, "rtph264depay", "h264parse", "avdec_h264", 25);
+            run_with_timeout(&mut cmd, &dir, "second", Duration::from_secs(12))
+        })
+    };
+    let mut cmd = gst_pull(&url, "rtph264depay", "h264parse", "avdec_h264", 50);
+    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "first", Duration::from_secs(12));
+    let (status2, out2, err2) = second.join().expect("second client");
+    stop.store(true, Ordering::Relaxed);
+    let pushed = feeder.join().expect("feeder");
+
+    // fakesink num-buffers=N posts EOS only after N decoded frames; gst-launch exits 0 on EOS.
+    assert!(status.success(), "{status}\n{out}\n{err}");
+    assert!(out.contains("Got EOS from element"), "{out}");
+    assert!(status2.success(), "{status2}\n{out2}\n{err2}");
+    assert!(out2.contains("Got EOS from element"), "{out2}");
+    assert!(pushed >= 50, "pushed {pushed}");
+    server.shutdown();
+}
+
+#[test]
+fn rtsp_h265_is_pulled_by_gst_launch_rtspsrc() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = RtspServer::start("127.0.0.1:0".parse().expect("addr")).expect("starts");
+    let sink = server.add_camera("11", Codec::H265, 320, 180, 25).expect("mount");
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeder = feed(sink, 320, 180, 25, stop.clone());
+    let mut cmd = gst_pull(&server.url("11"), "rtph265depay", "h265parse", "avdec_h265", 25);
+    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "h265", Duration::from_secs(12));
+    stop.store(true, Ordering::Relaxed);
+    feeder.join().expect("feeder");
+    assert!(status.success(), "{status}\n{out}\n{err}");
+    assert!(out.contains("Got EOS from element"), "{out}");
+}
+
+/// Splits an mjpg-streamer multipart body into its complete JPEG parts.
+fn multipart_jpegs(body: &[u8], boundary: &str) -> Vec<Vec<u8>> {
+    let delimiter = format!("--{boundary}\r\n");
+    let mut parts = Vec::new();
+    let mut rest = body;
+    while let Some(at) = find(rest, delimiter.as_bytes()) {
+        rest = &rest[at + delimiter.len()..];
+        let Some(end) = find(rest, b"\r\n\r\n") else { break };
+        let headers = String::from_utf8_lossy(&rest[..end]).into_owned();
+        let mut content_type = None;
+        let mut length = None;
+        for line in headers.split("\r\n") {
+            let (name, value) = line.split_once(':').expect("header line");
+            match name.to_ascii_lowercase().as_str() {
+                "content-type" => content_type = Some(value.trim().to_owned()),
+                "content-length" => length = Some(value.trim().parse::<usize>().expect("length")),
+                _ => {}
+            }
+        }
+        assert_eq!(content_type.as_deref(), Some("image/jpeg"), "{headers}");
+        let length = length.expect("Content-Length per part");
+        let body_start = end + 4;
+        if rest.len() < body_start + length + 2 {
+            break; // cut off by curl's --max-time
+        }
+        assert_eq!(&rest[body_start + length..body_start + length + 2], b"\r\n");
+        parts.push(rest[body_start..body_start + length].to_vec());
+        rest = &rest[body_start + length + 2..];
+    }
+    parts
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn curl(args: &[&str], dir: &Path, name: &str) -> (ExitStatus, String) {
+    let mut cmd = Command::new("curl");
+    cmd.args(args);
+    let (status, out, _) = run_with_timeout(&mut cmd, dir, name, Duration::from_secs(8));
+    (status, out)
+}
+
+#[test]
+fn mjpeg_stream_and_snapshot_are_pulled_by_curl() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MjpegServer::start("127.0.0.1:0".parse().expect("addr")).expect("starts");
+    let sink = server.sender("10");
+    let base = format!("http://{}/cam/10", server.addr());
+    assert_eq!(server.url("10"), format!("{base}?action=stream"));
+
+    // Registered, no frame yet: the snapshot says so.
+    let (_, code) = curl(&["-s", "-o", "/dev/null", "-w", "%{http_code}", &format!("{base}?action=snapshot")], dir.path(), "early");
+    assert_eq!(code, "503");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeder = feed(sink, 320, 180, 25, stop.clone());
+    let stream_file = dir.path().join("stream.bin");
+    let headers_file = dir.path().join("stream.headers");
+    let (status, _) = curl(
+        &[
+            "-s",
+            "--max-time",
+            "3",
+            &server.url("10"),
+            "-o",
+            stream_file.to_str().expect("utf-8"),
+            "-D",
+            headers_file.to_str().expect("utf-8"),
+        ],
+        dir.path(),
+        "stream",
+    );
+    // A stream never ends: curl stops at --max-time (exit 28).
+    assert_eq!(status.code(), Some(28), "{status}");
+    let headers = std::fs::read_to_string(&headers_file).expect("headers");
+    assert!(
+        headers.to_ascii_lowercase().contains("content-type: multipart/x-mixed-replace;boundary=boundarydonotcross"),
+        "{headers}"
+    );
+    let body = std::fs::read(&stream_file).expect("body");
+    let jpegs = multipart_jpegs(&body, output::mjpeg::BOUNDARY);
+    assert!(jpegs.len() >= 2, "{} complete parts", jpegs.len());
+    for jpeg in &jpegs {
+        let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg).expect("valid JPEG");
+        assert_eq!((img.width(), img.height()), (320, 180));
+    }
+
+    let snap_file = dir.path().join("snap.jpg");
+    let (status, code) = curl(
+        &["-s", "--max-time", "3", "-o", snap_file.to_str().expect("utf-8"), "-w", "%{http_code} %{content_type}", &format!("{base}?action=snapshot")],
+        dir.path(),
+        "snapshot",
+    );
+    assert!(status.success(), "{status}");
+    assert_eq!(code, "200 image/jpeg");
+    let snap = image::open(&snap_file).expect("snapshot decodes");
+    assert_eq!((snap.width(), snap.height()), (320, 180));
+
+    let (_, code) = curl(
+        &["-s", "-o", "/dev/null", "-w", "%{http_code}", &format!("http://{}/cam/99?action=stream", server.addr())],
+        dir.path(),
+        "unknown",
+    );
+    assert_eq!(code, "404");
+
+    stop.store(true, Ordering::Relaxed);
+    let pushed = feeder.join().expect("feeder");
+    assert!(pushed >= 25, "pushed {pushed} frames in real time");
+    server.shutdown();
+}
