@@ -10,5 +10,6 @@
 //! bytes on any machine and any number of threads. Depends only on `eseal-protocol`.
 
 pub mod frame;
+pub mod render;
 pub mod scene;
 pub mod output;

@@ -7,6 +7,18 @@
 //!
 //! Coordinates: world space in metres, right-handed, `z` up, the ground is `z = 0`. Headings
 //! and yaw are radians counter-clockwise from the `+x` axis in the ground plane.
+//!
+//! Projection: [`CameraPose::project`] and [`CameraPose::pixel_to_ground`] (implemented in
+//! `render::Camera`) map world points to pixels and image pixels back to the ground; pixel
+//! `(0, 0)` is the top-left corner of the image, the optical axis hits the image centre.
+//!
+//! Where the fixed structures stand is decided by the renderer from the scene alone (see
+//! `render::SiteLayout`): relative to the counting edge when there is one (a shaft portal's
+//! front wall stands `render::PORTAL_SETBACK_M` beyond the edge, away from the camera, its
+//! opening centred on the edge's midpoint), else around the point where the optical axis meets
+//! the ground (vehicle-gate road along the view direction, belt across it, headframe on it).
+//! Structures and equipment never hide actors: the world should retire a person who walks into
+//! the portal.
 
 use serde::{Deserialize, Serialize};
 
@@ -108,7 +120,8 @@ pub struct Atmosphere {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Tamper {
-    /// Part of the lens covered: `fraction` of the image area, from `edge`.
+    /// Part of the lens covered: `fraction` of the image area, from the top edge of the image
+    /// down (a dark band with a soft lower edge).
     Cover { fraction: f32 },
     /// Spray / smear over the lens: blur and grey veil of this strength (0..=1).
     Smear { strength: f32 },

@@ -1,3 +1,4 @@
 //! The one integration-test binary of eseal-simulator.
 
 mod output;
+mod render;

@@ -1,0 +1,82 @@
+//! Rendering alone: frames/s at 1280×720 and 2560×1440 with 10 people in view, day colour and
+//! night IR (goal in issue 3: ≥ 400 and ≥ 100 frames/s per core). The background cache is warm
+//! (the camera does not move between frames), as in a real run; people walk between frames.
+#![allow(clippy::unwrap_used)]
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use eseal_simulator::render::{Rendered, Renderer};
+use eseal_simulator::scene::{
+    Actor, ActorKind, Atmosphere, CameraPose, ColourMode, Equipment, Lighting, PersonLook, RenderScene, SiteKind,
+    Vec2, Vec3,
+};
+
+fn scene(w: u32, h: u32, ir: bool) -> RenderScene {
+    let (height, tilt) = (4.5f32, 0.96f32);
+    let ex = height / tilt.tan();
+    let actors = (0..10u32)
+        .map(|i| Actor {
+            id: i + 1,
+            position: Vec3::new(ex - 1.5 + (i / 5) as f32 * 2.2 + 0.3 * (i % 5) as f32, -2.4 + (i % 5) as f32 * 1.2, 0.0),
+            heading: if i.is_multiple_of(2) { 0.0 } else { std::f32::consts::PI },
+            kind: ActorKind::Person(PersonLook {
+                height_m: 1.7,
+                helmet: [240, 200, 20],
+                vest: [250, 120, 20],
+                clothes: [40, 50, 75],
+                carrying_tool: i.is_multiple_of(3),
+                lamp_on: true,
+                gait_phase: i as f32 * 0.1,
+                walking: true,
+            }),
+        })
+        .collect();
+    RenderScene {
+        frame_index: 0,
+        time_ns: 0,
+        camera: CameraPose { position: Vec3::new(0.0, 0.0, height), yaw: 0.0, tilt, hfov: 80f32.to_radians(), width: w, height: h },
+        site: SiteKind::ShaftMouth,
+        counting_edge: Some((Vec2::new(ex, -3.0), Vec2::new(ex, 3.0))),
+        lighting: if ir {
+            Lighting { mode: ColourMode::InfraredMono, ambient: 0.0, dusk: 0.0, lamp: 1.0 }
+        } else {
+            Lighting { mode: ColourMode::Colour, ambient: 0.9, dusk: 0.0, lamp: 1.0 }
+        },
+        atmosphere: Atmosphere { noise_sigma: 2.5, haze: 0.1 },
+        tamper: None,
+        actors,
+        equipment: Equipment { belt: None, skip: None },
+        noise_seed: 1,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("render_10_people");
+    g.sample_size(20);
+    for (w, h) in [(1280u32, 720u32), (2560, 1440)] {
+        for ir in [false, true] {
+            let name = format!("{w}x{h}_{}", if ir { "night_ir" } else { "day" });
+            let mut s = scene(w, h, ir);
+            let mut r = Renderer::new();
+            let mut out = Rendered::empty();
+            r.render_into(&s, &mut out).unwrap();
+            g.bench_function(&name, |b| {
+                b.iter(|| {
+                    s.frame_index += 1;
+                    s.noise_seed = s.noise_seed.wrapping_add(1);
+                    for a in &mut s.actors {
+                        a.position.x += 0.01;
+                        if let ActorKind::Person(p) = &mut a.kind {
+                            p.gait_phase = (p.gait_phase + 0.04) % 1.0;
+                        }
+                    }
+                    r.render_into(&s, &mut out).unwrap();
+                    std::hint::black_box(&out);
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

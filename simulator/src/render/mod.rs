@@ -1,0 +1,679 @@
+//! The software renderer: a [`RenderScene`] → RGB pixels, an id mask and per-object truth.
+//!
+//! Key design decision: **one geometry, two rasterisations.** Every object is built as 3-D
+//! primitives (boxes, limbs as round-capped strokes, spheres, projected hulls), projected by a
+//! pinhole [`Camera`] and drawn back to front with tiny-skia: anti-aliased into the colour image,
+//! and *without* anti-aliasing into an id mask whose colour encodes the object id. Boxes and
+//! visible fractions are measured on that mask, so the truth is pixel-exact with what is drawn.
+//!
+//! Painter's order: the static background (sky, ground, painted edge, site structures — cached
+//! per camera pose, site and quantised lighting), then moving equipment (belt surface, skip),
+//! then actors sorted far to near by the depth of their centre (ties by id); each actor's parts
+//! are ordered by the actor's own builder. Consequences, by design: structures never occlude
+//! actors, and equipment never occludes actors.
+//!
+//! Light is per primitive (see `light`), except the per-frame lamp flicker and exposure gain,
+//! which are one global gain applied with the noise in the final pass. Tamper effects: cover (a
+//! dark band from the top edge with a soft lower edge), smear (blur + grey veil), defocus (blur),
+//! exposure (gain), freeze (the previous unfrozen frame's pixels repeat); angle moved is already
+//! in the pose. Tampering never changes the truth: ids and objects always describe the live
+//! scene (under cover or freeze they describe what the camera would see untampered).
+//!
+//! Determinism: no global state, no wall clock, no threads; every loop runs in a fixed order.
+//! The same scene gives the same bytes whether or not the background cache was warm.
+
+mod camera;
+mod emit;
+mod geom;
+mod light;
+mod person;
+mod post;
+mod site;
+mod truck;
+
+pub use camera::{Camera, NEAR_M};
+pub use site::{
+    BELT_LENGTH_M, BELT_TOP_M, BELT_WIDTH_M, HEADFRAME_M, PORTAL_OPENING_M, PORTAL_SETBACK_M, ROAD_WIDTH_M,
+    SiteLayout,
+};
+
+use serde::{Deserialize, Serialize};
+use tiny_skia::{
+    Color, FillRule, GradientStop, LinearGradient, Paint, Pixmap, Point, Rect, SpreadMode, Stroke, Transform,
+};
+
+use crate::frame::Frame;
+use crate::scene::{ActorKind, CameraPose, ColourMode, RenderScene, SiteKind, Tamper, Vec2};
+use emit::Emitter;
+use geom::{Op, Shape, V3};
+use light::Light;
+
+/// Largest image side accepted (pixels).
+pub const MAX_SIDE: u32 = 8192;
+
+/// Why a scene cannot be rendered.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RenderError {
+    #[error("image size {width}×{height} is outside 1..={MAX_SIDE} per side")]
+    BadSize { width: u32, height: u32 },
+}
+
+/// What kind of object a truth record is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    Person,
+    Truck,
+}
+
+/// Which side of an object faces the camera: its front (a person's face), its back, or a side.
+/// Decided from the object's heading against the horizontal direction to the camera: within
+/// 60° of facing the camera is `front`, within 60° of facing away is `back`, else `side`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Facing {
+    Front,
+    Back,
+    Side,
+}
+
+/// An axis-aligned pixel box, half-open: columns `x0..x1`, rows `y0..y1` (so a one-pixel box at
+/// `(3, 4)` is `{x0: 3, y0: 4, x1: 4, y1: 5}`); always inside the image, never empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoxPx {
+    pub x0: u32,
+    pub y0: u32,
+    pub x1: u32,
+    pub y1: u32,
+}
+
+impl BoxPx {
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.x1 - self.x0
+    }
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.y1 - self.y0
+    }
+    /// Whether `other` lies inside this box.
+    pub fn contains(&self, other: &BoxPx) -> bool {
+        self.x0 <= other.x0 && self.y0 <= other.y0 && self.x1 >= other.x1 && self.y1 >= other.y1
+    }
+}
+
+/// Ground truth of one object in one frame (a JSON Lines record field).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectTruth {
+    /// The actor's id (full `u32`; the id mask holds [`IdMask::value_of`] of it).
+    pub id: u32,
+    /// Person or truck.
+    pub class: Class,
+    /// Bounds of the object's pixels were it alone in the scene (nothing in front of it),
+    /// clipped to the image; `None` when no pixel of it falls in the image.
+    pub full_box: Option<BoxPx>,
+    /// Bounds of the object's pixels in the id mask (what is actually seen); `None` when fully
+    /// occluded or outside.
+    pub visible_box: Option<BoxPx>,
+    /// Visible pixels / unoccluded pixels (0 when it has no pixel in the image).
+    pub visible_fraction: f32,
+    /// Visible pixel count in the id mask.
+    pub visible_px: u32,
+    /// Pixel count were it alone (inside the image).
+    pub unoccluded_px: u32,
+    /// People: projected bounds of the head-and-shoulders region (from 1.30 m to 1.80 m on a
+    /// 1.75 m person, shoulder-wide), clipped to the image; geometric, ignores occlusion.
+    pub head_shoulder_box: Option<BoxPx>,
+    /// Which side faces the camera.
+    pub facing: Facing,
+    /// Depth of the object's ground point along the optical axis (metres).
+    pub depth_m: f32,
+}
+
+/// Per-pixel object ids: row-major `u16`, 0 = background (ground, structures, equipment), else
+/// [`IdMask::value_of`] of the actor id drawn there (the nearest one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdMask {
+    pub width: u32,
+    pub height: u32,
+    pub ids: Vec<u16>,
+}
+
+impl IdMask {
+    /// Mask value of an actor id: ids 1..=65535 are themselves; larger ids wrap into 1..=65535
+    /// (`(id - 1) % 65535 + 1`), never 0. Two actors in one frame whose ids are congruent would
+    /// share a value; truth records keep the full id.
+    pub fn value_of(id: u32) -> u16 {
+        (id.wrapping_sub(1) % 65535 + 1) as u16
+    }
+
+    /// Value at pixel `(x, y)`.
+    pub fn get(&self, x: u32, y: u32) -> u16 {
+        self.ids[(y * self.width + x) as usize]
+    }
+}
+
+/// One rendered frame: pixels, id mask and per-object truth (in the scene's actor order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub frame: Frame,
+    pub ids: IdMask,
+    pub objects: Vec<ObjectTruth>,
+    /// The pixels are a repeat of an earlier frame (freeze tamper).
+    pub frozen: bool,
+}
+
+impl Rendered {
+    /// An empty result to render into.
+    pub fn empty() -> Rendered {
+        Rendered {
+            frame: Frame { width: 0, height: 0, rgb: Vec::new(), index: 0, pts_ns: 0 },
+            ids: IdMask { width: 0, height: 0, ids: Vec::new() },
+            objects: Vec::new(),
+            frozen: false,
+        }
+    }
+}
+
+/// Renders one scene with a fresh [`Renderer`] (no frame to repeat under freeze).
+pub fn render(scene: &RenderScene) -> Result<Rendered, RenderError> {
+    let mut out = Rendered::empty();
+    Renderer::new().render_into(scene, &mut out)?;
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct BgKey {
+    pose: CameraPose,
+    site: SiteKind,
+    edge: Option<(Vec2, Vec2)>,
+    light: Light,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ActorDraw {
+    index: usize,
+    ops: (usize, usize),
+    rect: Option<(u32, u32, u32, u32)>,
+    depth: f32,
+}
+
+/// A reusable renderer: caches the static background per camera and lighting, keeps scratch
+/// buffers, and remembers the last frame for the freeze tamper. Use one per camera.
+#[derive(Debug)]
+pub struct Renderer {
+    size: (u32, u32),
+    bg_key: Option<BgKey>,
+    bg: Vec<u8>,
+    canvas: Option<Pixmap>,
+    mask: Option<Pixmap>,
+    alone: Option<Pixmap>,
+    ops: Vec<Op>,
+    draws: Vec<ActorDraw>,
+    normal: Vec<f32>,
+    noise: Vec<i16>,
+    noise_sigma: f32,
+    blur_tmp: Vec<u8>,
+    last_rgb: Vec<u8>,
+    has_last: bool,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Renderer {
+    /// A renderer with empty caches.
+    pub fn new() -> Renderer {
+        Renderer {
+            size: (0, 0),
+            bg_key: None,
+            bg: Vec::new(),
+            canvas: None,
+            mask: None,
+            alone: None,
+            ops: Vec::with_capacity(1024),
+            draws: Vec::with_capacity(32),
+            normal: post::normal_table(),
+            noise: Vec::new(),
+            noise_sigma: f32::NAN,
+            blur_tmp: Vec::new(),
+            last_rgb: Vec::new(),
+            has_last: false,
+        }
+    }
+
+    /// Renders `scene` into `out`, reusing its buffers.
+    pub fn render_into(&mut self, scene: &RenderScene, out: &mut Rendered) -> Result<(), RenderError> {
+        let (w, h) = (scene.camera.width, scene.camera.height);
+        if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+            return Err(RenderError::BadSize { width: w, height: h });
+        }
+        if self.size != (w, h) {
+            self.size = (w, h);
+            self.canvas = Pixmap::new(w, h);
+            self.mask = Pixmap::new(w, h);
+            self.alone = Pixmap::new(w, h);
+            self.bg_key = None;
+            self.has_last = false;
+        }
+        let cam = Camera::new(&scene.camera);
+        let light = Light::new(&scene.lighting, scene.atmosphere.haze);
+        self.ensure_background(scene, &cam, &light);
+
+        let (Some(canvas), Some(mask), Some(alone)) = (self.canvas.as_mut(), self.mask.as_mut(), self.alone.as_mut())
+        else {
+            return Err(RenderError::BadSize { width: w, height: h });
+        };
+        let frozen = matches!(scene.tamper, Some(Tamper::Freeze)) && self.has_last;
+        canvas.data_mut().copy_from_slice(&self.bg);
+
+        // Equipment, then actors far to near.
+        self.ops.clear();
+        {
+            let mut e = Emitter::new(&cam, &light, &mut self.ops);
+            site::equipment(&mut e, scene);
+        }
+        if !frozen {
+            draw_ops(canvas, None, &self.ops, &light);
+        }
+        self.ops.clear();
+        self.draws.clear();
+        for (index, actor) in scene.actors.iter().enumerate() {
+            let pos = V3::from(actor.position);
+            let start = self.ops.len();
+            let corners = match &actor.kind {
+                ActorKind::Person(look) => {
+                    let s = look.height_m / 1.75;
+                    let mut c = [V3::default(); 8];
+                    for (i, c) in c.iter_mut().enumerate() {
+                        let dx = if i & 1 == 0 { -0.9 } else { 0.9 } * s;
+                        let dy = if i & 2 == 0 { -0.9 } else { 0.9 } * s;
+                        let dz = if i & 4 == 0 { 0.0 } else { 1.95 } * s;
+                        *c = pos + V3::new(dx, dy, dz);
+                    }
+                    c
+                }
+                ActorKind::Truck(look) => truck::bounds_pts(pos, actor.heading, look),
+            };
+            let in_view = corners_rect(&cam, &corners, w, h).is_some();
+            if in_view {
+                let mut e = Emitter::new(&cam, &light, &mut self.ops);
+                match &actor.kind {
+                    ActorKind::Person(look) => {
+                        person::emit(&mut e, pos, actor.heading, look);
+                    }
+                    ActorKind::Truck(look) => truck::emit(&mut e, pos, actor.heading, look),
+                }
+            }
+            let end = self.ops.len();
+            let rect = ops_rect(&self.ops[start..end], w, h);
+            let centre_z = match &actor.kind {
+                ActorKind::Person(look) => 0.9 * look.height_m / 1.75,
+                ActorKind::Truck(_) => 1.2,
+            };
+            let depth = cam.depth(pos + V3::new(0.0, 0.0, centre_z));
+            self.draws.push(ActorDraw { index, ops: (start, end), rect, depth });
+        }
+        let mut order: Vec<usize> = (0..self.draws.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (da, db) = (&self.draws[a], &self.draws[b]);
+            db.depth.total_cmp(&da.depth).then(scene.actors[da.index].id.cmp(&scene.actors[db.index].id))
+        });
+        for &k in &order {
+            let d = self.draws[k];
+            if d.rect.is_none() {
+                continue;
+            }
+            let ops = &self.ops[d.ops.0..d.ops.1];
+            let id = IdMask::value_of(scene.actors[d.index].id);
+            if !frozen {
+                draw_ops(canvas, None, ops, &light);
+            }
+            draw_ops(mask, Some(id), ops, &light);
+        }
+
+        // Truth: each object alone into the scratch mask, then measured on the shared mask.
+        out.objects.clear();
+        out.ids.width = w;
+        out.ids.height = h;
+        out.ids.ids.clear();
+        out.ids.ids.resize((w * h) as usize, 0);
+        for d in &self.draws {
+            let actor = &scene.actors[d.index];
+            let pos = V3::from(actor.position);
+            let (class, facing, hs) = match &actor.kind {
+                ActorKind::Person(look) => {
+                    let f = match person::view_of(pos, actor.heading, cam.centre) {
+                        person::View::Front => Facing::Front,
+                        person::View::Back => Facing::Back,
+                        person::View::Side => Facing::Side,
+                    };
+                    let pts = person::head_shoulder_pts(pos, actor.heading, look);
+                    (Class::Person, f, corners_rect(&cam, &pts, w, h).map(rect_box))
+                }
+                ActorKind::Truck(_) => {
+                    let f = match person::view_of(pos, actor.heading, cam.centre) {
+                        person::View::Front => Facing::Front,
+                        person::View::Back => Facing::Back,
+                        person::View::Side => Facing::Side,
+                    };
+                    (Class::Truck, f, None)
+                }
+            };
+            let value = IdMask::value_of(actor.id);
+            let mut truth = ObjectTruth {
+                id: actor.id,
+                class,
+                full_box: None,
+                visible_box: None,
+                visible_fraction: 0.0,
+                visible_px: 0,
+                unoccluded_px: 0,
+                head_shoulder_box: hs,
+                facing,
+                depth_m: cam.depth(pos),
+            };
+            if let Some(r) = d.rect {
+                draw_ops(alone, Some(value), &self.ops[d.ops.0..d.ops.1], &light);
+                let (fb, n_alone) = scan(alone, r, value);
+                clear_rect(alone, r);
+                let (vb, n_vis) = scan(mask, r, value);
+                truth.full_box = fb;
+                truth.visible_box = vb;
+                truth.unoccluded_px = n_alone;
+                truth.visible_px = n_vis;
+                truth.visible_fraction = if n_alone > 0 { (n_vis as f32 / n_alone as f32).min(1.0) } else { 0.0 };
+                copy_ids(mask, r, &mut out.ids.ids, w);
+            }
+            out.objects.push(truth);
+        }
+        for d in &self.draws {
+            if let Some(r) = d.rect {
+                clear_rect(mask, r);
+            }
+        }
+
+        // Image effects and the final pass.
+        let mut gain = lamp_gain(scene);
+        if let Some(t) = scene.tamper {
+            if !frozen {
+                apply_optical(canvas, t, &mut self.blur_tmp, light.is_ir());
+            }
+            if let Tamper::Exposure { gain: g } = t {
+                gain *= g.max(0.0);
+            }
+        }
+        out.frame.width = w;
+        out.frame.height = h;
+        out.frame.index = scene.frame_index;
+        out.frame.pts_ns = scene.time_ns;
+        out.frame.rgb.resize((w * h * 3) as usize, 0);
+        out.frozen = frozen;
+        if frozen {
+            out.frame.rgb.copy_from_slice(&self.last_rgb);
+            return Ok(());
+        }
+        let sigma = scene.atmosphere.noise_sigma.max(0.0);
+        if sigma != self.noise_sigma {
+            post::scale_table(&self.normal, sigma, &mut self.noise);
+            self.noise_sigma = sigma;
+        }
+        let noise = (sigma > 0.0).then_some((&self.noise[..], scene.noise_seed));
+        let lut = post::gain_lut(gain);
+        post::to_rgb(canvas.data(), &mut out.frame.rgb, w, &lut, noise, light.is_ir());
+        self.last_rgb.clear();
+        self.last_rgb.extend_from_slice(&out.frame.rgb);
+        self.has_last = true;
+        Ok(())
+    }
+
+    fn ensure_background(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
+        let key = BgKey { pose: scene.camera, site: scene.site, edge: scene.counting_edge, light: *light };
+        if self.bg_key.as_ref() == Some(&key) {
+            return;
+        }
+        let (w, h) = self.size;
+        let Some(mut pm) = Pixmap::new(w, h) else { return };
+        // Sky.
+        let sky = if light.is_ir() {
+            [0.10, 0.10, 0.10]
+        } else {
+            let l = light.light_level();
+            let t = light.tint();
+            [0.62 * l * t[0], 0.70 * l * t[1], 0.80 * l * t[2]]
+        };
+        pm.fill(color(sky, 1.0));
+        let mut ops = Vec::with_capacity(4096);
+        let mut e = Emitter::new(cam, light, &mut ops);
+        site::background(&mut e, scene);
+        // The ground is the first op; shade it at a reference depth, then lay depth overlays.
+        let split = site::background(&mut e, scene);
+        // Flat ground ops are shaded at the nearest ground depth; the gradient overlays add the
+        // fall-off and haze with distance.
+        let near = cam.ground_depth_at_row(h as f32).unwrap_or(5.0);
+        for op in &mut ops[..split] {
+            op.depth = near;
+        }
+        draw_ops(&mut pm, None, &ops[..split], light);
+        ground_overlays(&mut pm, cam, light, near);
+        draw_ops(&mut pm, None, &ops[split..], light);
+        self.bg.clear();
+        self.bg.extend_from_slice(pm.data());
+        self.bg_key = Some(key);
+    }
+}
+
+fn color(c: [f32; 3], a: f32) -> Color {
+    Color::from_rgba(c[0], c[1], c[2], a.clamp(0.0, 1.0)).unwrap_or(Color::BLACK)
+}
+
+/// Darkening (IR fall-off) and haze with distance over the ground, as vertical gradients: for a
+/// camera without roll, ground depth depends only on the image row.
+fn ground_overlays(pm: &mut Pixmap, cam: &Camera, light: &Light, near: f32) {
+    let h = pm.height() as f32;
+    let w = pm.width() as f32;
+    let far = 400.0;
+    let n = 24;
+    let depth_at = |t: f32| cam.ground_depth_at_row(t * h).unwrap_or(far).min(far);
+    let mut dark = Vec::with_capacity(n + 1);
+    let mut haze = Vec::with_capacity(n + 1);
+    let hz = light.haze_rgb();
+    for i in 0..=n {
+        let t = i as f32 / n as f32;
+        let d = depth_at(t);
+        if light.is_ir() {
+            let k = Light::ir_fill(d) / Light::ir_fill(near);
+            dark.push(GradientStop::new(t, color([0.0; 3], 1.0 - k.min(1.0))));
+        }
+        haze.push(GradientStop::new(t, color(hz, light.haze_at(d))));
+    }
+    let rect = Rect::from_xywh(0.0, 0.0, w, h);
+    for stops in [dark, haze] {
+        if stops.len() < 2 {
+            continue;
+        }
+        let Some(shader) =
+            LinearGradient::new(Point::from_xy(0.0, 0.0), Point::from_xy(0.0, h), stops, SpreadMode::Pad, Transform::identity())
+        else {
+            continue;
+        };
+        let paint = Paint { shader, anti_alias: false, ..Paint::default() };
+        if let Some(r) = rect {
+            pm.fill_rect(r, &paint, Transform::identity(), None);
+        }
+    }
+}
+
+/// Draws ops: lit and anti-aliased (`id = None`), or flat id colour without anti-aliasing.
+fn draw_ops(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light) {
+    let mut paint = Paint::default();
+    for op in ops {
+        match id {
+            Some(v) => {
+                if !op.in_mask() {
+                    continue;
+                }
+                paint.set_color_rgba8((v & 0xff) as u8, (v >> 8) as u8, 0, 255);
+                paint.anti_alias = false;
+            }
+            None => {
+                let c = light.shade(op.rgb, op.mat, op.facing_light.abs(), op.depth);
+                paint.set_color(color(c, op.alpha));
+                paint.anti_alias = true;
+            }
+        }
+        match &op.shape {
+            Shape::Fill(p) => pm.fill_path(p, &paint, FillRule::Winding, Transform::identity(), None),
+            Shape::Stroke(p, wd) => {
+                let stroke = Stroke { width: *wd, line_cap: tiny_skia::LineCap::Round, line_join: tiny_skia::LineJoin::Round, ..Stroke::default() };
+                pm.stroke_path(p, &paint, &stroke, Transform::identity(), None);
+            }
+        }
+    }
+}
+
+/// Pixel rect `(x0, y0, x1, y1)` (half-open) covering the ops' bounds, clipped; `None` if empty.
+fn ops_rect(ops: &[Op], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
+    let mut b: Option<(f32, f32, f32, f32)> = None;
+    for op in ops.iter().filter(|o| o.in_mask()) {
+        let r = op.shape.bounds();
+        b = Some(match b {
+            None => (r.left(), r.top(), r.right(), r.bottom()),
+            Some(a) => (a.0.min(r.left()), a.1.min(r.top()), a.2.max(r.right()), a.3.max(r.bottom())),
+        });
+    }
+    let b = b?;
+    clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)
+}
+
+fn clip_rect(x0: f32, y0: f32, x1: f32, y1: f32, w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
+    let x0 = x0.floor().clamp(0.0, w as f32) as u32;
+    let y0 = y0.floor().clamp(0.0, h as f32) as u32;
+    let x1 = x1.ceil().clamp(0.0, w as f32) as u32;
+    let y1 = y1.ceil().clamp(0.0, h as f32) as u32;
+    (x1 > x0 && y1 > y0).then_some((x0, y0, x1, y1))
+}
+
+/// Bounds of projected points, clipped; `None` if all are behind the camera or outside.
+fn corners_rect(cam: &Camera, pts: &[V3], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
+    let mut b: Option<(f32, f32, f32, f32)> = None;
+    for p in pts {
+        let c = cam.cam_space(*p);
+        if c.z < NEAR_M {
+            continue;
+        }
+        let (x, y) = cam.cam_to_px(c);
+        b = Some(match b {
+            None => (x, y, x, y),
+            Some(a) => (a.0.min(x), a.1.min(y), a.2.max(x), a.3.max(y)),
+        });
+    }
+    let b = b?;
+    clip_rect(b.0, b.1, b.2, b.3, w, h)
+}
+
+fn rect_box(r: (u32, u32, u32, u32)) -> BoxPx {
+    BoxPx { x0: r.0, y0: r.1, x1: r.2, y1: r.3 }
+}
+
+/// Bounds and count of pixels with mask value `v` inside rect `r`.
+fn scan(pm: &Pixmap, r: (u32, u32, u32, u32), v: u16) -> (Option<BoxPx>, u32) {
+    let w = pm.width() as usize;
+    let data = pm.data();
+    let want = [(v & 0xff) as u8, (v >> 8) as u8, 0, 255];
+    let mut n = 0u32;
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for y in r.1..r.3 {
+        let row = &data[(y as usize * w + r.0 as usize) * 4..(y as usize * w + r.2 as usize) * 4];
+        for (i, px) in row.chunks_exact(4).enumerate() {
+            if px == want {
+                let x = r.0 + i as u32;
+                n += 1;
+                x0 = x0.min(x);
+                x1 = x1.max(x + 1);
+                y0 = y0.min(y);
+                y1 = y1.max(y + 1);
+            }
+        }
+    }
+    ((n > 0).then_some(BoxPx { x0, y0, x1, y1 }), n)
+}
+
+fn clear_rect(pm: &mut Pixmap, r: (u32, u32, u32, u32)) {
+    let w = pm.width() as usize;
+    let data = pm.data_mut();
+    for y in r.1..r.3 {
+        data[(y as usize * w + r.0 as usize) * 4..(y as usize * w + r.2 as usize) * 4].fill(0);
+    }
+}
+
+fn copy_ids(pm: &Pixmap, r: (u32, u32, u32, u32), ids: &mut [u16], w: u32) {
+    let w = w as usize;
+    let data = pm.data();
+    for y in r.1..r.3 {
+        let base = y as usize * w;
+        for x in r.0 as usize..r.2 as usize {
+            let px = &data[(base + x) * 4..(base + x) * 4 + 4];
+            if px[3] == 255 {
+                ids[base + x] = px[0] as u16 | (px[1] as u16) << 8;
+            }
+        }
+    }
+}
+
+/// Global gain from the site lamps' flicker: strong in the dark, weak by day or under IR.
+fn lamp_gain(scene: &RenderScene) -> f32 {
+    let l = &scene.lighting;
+    let k = match l.mode {
+        ColourMode::Colour => 1.0 - l.ambient.clamp(0.0, 1.0),
+        ColourMode::InfraredMono => 0.3,
+    };
+    1.0 + (l.lamp - 1.0) * k
+}
+
+/// Cover, smear and defocus on the RGBA canvas.
+fn apply_optical(pm: &mut Pixmap, t: Tamper, tmp: &mut Vec<u8>, grey: bool) {
+    let (w, h) = (pm.width(), pm.height());
+    match t {
+        Tamper::Cover { fraction } => {
+            let f = fraction.clamp(0.0, 1.0);
+            if f <= 0.0 {
+                return;
+            }
+            let edge = h as f32 * f;
+            let soft = (h as f32 * 0.04).max(2.0);
+            let dark = if grey { [0.06, 0.06, 0.06] } else { [0.07, 0.06, 0.05] };
+            let stops = vec![
+                GradientStop::new(0.0, color(dark, 1.0)),
+                GradientStop::new(((edge - soft * 0.5) / h as f32).clamp(0.0, 1.0), color(dark, 1.0)),
+                GradientStop::new(((edge + soft * 0.5) / h as f32).clamp(0.0, 1.0), color(dark, 0.0)),
+                GradientStop::new(1.0, color(dark, 0.0)),
+            ];
+            if let (Some(shader), Some(r)) = (
+                LinearGradient::new(Point::from_xy(0.0, 0.0), Point::from_xy(0.0, h as f32), stops, SpreadMode::Pad, Transform::identity()),
+                Rect::from_xywh(0.0, 0.0, w as f32, (edge + soft).min(h as f32)),
+            ) {
+                let paint = Paint { shader, anti_alias: false, ..Paint::default() };
+                pm.fill_rect(r, &paint, Transform::identity(), None);
+            }
+        }
+        Tamper::Smear { strength } => {
+            let s = strength.clamp(0.0, 1.0);
+            let r = (s * w.min(h) as f32 * 0.012).round() as usize;
+            post::box_blur_rgba(pm.data_mut(), w as usize, h as usize, r, 2, tmp);
+            let mut paint = Paint::default();
+            paint.set_color(color([0.55, 0.55, 0.53], 0.65 * s));
+            if let Some(rect) = Rect::from_xywh(0.0, 0.0, w as f32, h as f32) {
+                pm.fill_rect(rect, &paint, Transform::identity(), None);
+            }
+        }
+        Tamper::Defocus { radius_px } => {
+            let r = radius_px.max(0.0).round() as usize;
+            post::box_blur_rgba(pm.data_mut(), w as usize, h as usize, r.min(w.min(h) as usize / 2), 2, tmp);
+        }
+        Tamper::AngleMoved { .. } | Tamper::Freeze | Tamper::Exposure { .. } => {}
+    }
+}

@@ -1,0 +1,387 @@
+//! Renderer: id-mask truth, projection, determinism, looks, tamper effects, 2560×1440.
+//!
+//! `ESEAL_RENDER_PNG=DIR cargo test -p eseal-simulator --test it render::` also writes the
+//! frames it renders as PNGs to DIR, to look at.
+#![allow(clippy::unwrap_used)]
+
+use eseal_simulator::render::{Class, Facing, IdMask, ObjectTruth, Rendered, Renderer, render};
+use eseal_simulator::scene::{
+    Actor, ActorKind, Atmosphere, BeltView, CameraPose, ColourMode, Equipment, Lighting, PersonLook, RenderScene,
+    SiteKind, SkipView, Tamper, TruckLook, Vec2, Vec3,
+};
+use sha2::{Digest, Sha256};
+
+const H: f32 = 4.5;
+const TILT: f32 = 0.96; // 55°
+
+fn pose(w: u32, h: u32) -> CameraPose {
+    CameraPose { position: Vec3::new(0.0, 0.0, H), yaw: 0.0, tilt: TILT, hfov: 80f32.to_radians(), width: w, height: h }
+}
+
+fn edge_x() -> f32 {
+    H / TILT.tan()
+}
+
+fn person(id: u32, x: f32, y: f32, heading: f32, phase: f32) -> Actor {
+    let pal = [[240, 200, 20], [230, 230, 230], [220, 60, 30], [40, 90, 200]];
+    let vest = [[250, 120, 20], [200, 230, 30]];
+    Actor {
+        id,
+        position: Vec3::new(x, y, 0.0),
+        heading,
+        kind: ActorKind::Person(PersonLook {
+            height_m: 1.65 + 0.05 * (id % 4) as f32,
+            helmet: pal[id as usize % 4],
+            vest: vest[id as usize % 2],
+            clothes: [40, 50, 75],
+            carrying_tool: id.is_multiple_of(3),
+            lamp_on: true,
+            gait_phase: phase,
+            walking: true,
+        }),
+    }
+}
+
+fn truck(id: u32, x: f32, y: f32, heading: f32, loaded: bool) -> Actor {
+    Actor {
+        id,
+        position: Vec3::new(x, y, 0.0),
+        heading,
+        kind: ActorKind::Truck(TruckLook { length_m: 7.5, width_m: 2.5, cab: [230, 180, 30], loaded }),
+    }
+}
+
+fn scene(w: u32, h: u32, actors: Vec<Actor>) -> RenderScene {
+    let ex = edge_x();
+    RenderScene {
+        frame_index: 7,
+        time_ns: 280_000_000,
+        camera: pose(w, h),
+        site: SiteKind::ShaftMouth,
+        counting_edge: Some((Vec2::new(ex, -3.0), Vec2::new(ex, 3.0))),
+        lighting: Lighting { mode: ColourMode::Colour, ambient: 0.9, dusk: 0.0, lamp: 1.0 },
+        atmosphere: Atmosphere { noise_sigma: 2.0, haze: 0.1 },
+        tamper: None,
+        actors,
+        equipment: Equipment { belt: None, skip: None },
+        noise_seed: 42,
+    }
+}
+
+/// Ten people around the counting edge, some overlapping, facing in and out.
+fn crowd(w: u32, h: u32) -> RenderScene {
+    let ex = edge_x();
+    let mut a = Vec::new();
+    for i in 0..10u32 {
+        let row = (i / 5) as f32;
+        let col = (i % 5) as f32;
+        let heading = if i % 2 == 0 { 0.0 } else { std::f32::consts::PI };
+        a.push(person(i + 1, ex - 1.5 + row * 2.2 + 0.3 * col, -2.4 + col * 1.2, heading, i as f32 * 0.13));
+    }
+    scene(w, h, a)
+}
+
+fn save(name: &str, r: &Rendered) {
+    let Ok(dir) = std::env::var("ESEAL_RENDER_PNG") else { return };
+    let f = &r.frame;
+    let img = image::RgbImage::from_raw(f.width, f.height, f.rgb.clone()).unwrap();
+    img.save(format!("{dir}/{name}.png")).unwrap();
+}
+
+fn sha(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+fn mask_bytes(m: &IdMask) -> Vec<u8> {
+    m.ids.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Every object's visible box holds exactly its mask pixels and is tight; full ⊇ visible.
+fn check_truth(r: &Rendered) {
+    let m = &r.ids;
+    for o in &r.objects {
+        let v = IdMask::value_of(o.id);
+        let mut n = 0u32;
+        let mut bounds: Option<(u32, u32, u32, u32)> = None;
+        for y in 0..m.height {
+            for x in 0..m.width {
+                if m.get(x, y) == v {
+                    n += 1;
+                    bounds = Some(match bounds {
+                        None => (x, y, x + 1, y + 1),
+                        Some(b) => (b.0.min(x), b.1.min(y), b.2.max(x + 1), b.3.max(y + 1)),
+                    });
+                }
+            }
+        }
+        assert_eq!(n, o.visible_px, "object {} visible pixel count", o.id);
+        match (bounds, o.visible_box) {
+            (None, None) => {}
+            (Some(b), Some(vb)) => {
+                assert_eq!((vb.x0, vb.y0, vb.x1, vb.y1), b, "object {} visible box is tight", o.id);
+                let fb = o.full_box.unwrap();
+                assert!(fb.contains(&vb), "object {}: full {fb:?} ⊇ visible {vb:?}", o.id);
+                assert!(o.visible_fraction > 0.0 && o.visible_fraction <= 1.0);
+            }
+            other => panic!("object {}: mask vs truth {other:?}", o.id),
+        }
+    }
+}
+
+fn obj(r: &Rendered, id: u32) -> &ObjectTruth {
+    r.objects.iter().find(|o| o.id == id).unwrap()
+}
+
+#[test]
+fn crowd_truth_boxes_match_the_id_mask() {
+    let r = render(&crowd(640, 360)).unwrap();
+    save("crowd_day", &r);
+    assert_eq!(r.objects.len(), 10);
+    check_truth(&r);
+    for o in &r.objects {
+        assert_eq!(o.class, Class::Person);
+        assert!(o.visible_box.is_some(), "person {} in view", o.id);
+        assert!(o.head_shoulder_box.is_some());
+    }
+}
+
+#[test]
+fn person_behind_another_is_partly_occluded_and_ordered() {
+    let ex = edge_x();
+    // Same line of sight: the far one stands 0.6 m behind the near one.
+    let near = person(1, ex, 0.0, 0.0, 0.2);
+    let far = person(2, ex + 0.6, 0.0, 0.0, 0.7);
+    let r = render(&scene(320, 180, vec![far, near])).unwrap();
+    check_truth(&r);
+    let (n, f) = (obj(&r, 1), obj(&r, 2));
+    assert!(n.visible_fraction > 0.99, "near one is fully visible: {}", n.visible_fraction);
+    assert!(f.visible_fraction < 0.9, "far one is partly hidden: {}", f.visible_fraction);
+    assert!(f.visible_fraction > 0.0);
+    assert!(f.depth_m > n.depth_m);
+    assert!(f.visible_px < f.unoccluded_px);
+}
+
+#[test]
+fn truck_and_people_truth() {
+    let ex = edge_x();
+    let mut s = scene(480, 270, vec![truck(5, 14.0, 1.8, std::f32::consts::PI, true), person(6, 9.0, -1.5, 0.0, 0.1)]);
+    s.site = SiteKind::VehicleGate;
+    s.counting_edge = None;
+    s.camera.position = Vec3::new(0.0, 0.0, 6.0);
+    s.camera.tilt = 0.7;
+    let _ = ex;
+    let r = render(&s).unwrap();
+    save("gate_truck", &r);
+    check_truth(&r);
+    let t = obj(&r, 5);
+    assert_eq!(t.class, Class::Truck);
+    assert!(t.visible_px > 2000, "truck is big: {}", t.visible_px);
+    let mut big = s.clone();
+    big.camera.width = 1280;
+    big.camera.height = 720;
+    big.actors.push(truck(7, 30.0, -1.8, 0.0, false));
+    save("gate_trucks_720p", &render(&big).unwrap());
+}
+
+#[test]
+fn object_off_screen_has_no_boxes() {
+    let r = render(&scene(320, 180, vec![person(3, -10.0, 0.0, 0.0, 0.0), person(4, edge_x(), 40.0, 0.0, 0.0)])).unwrap();
+    for o in &r.objects {
+        assert_eq!(o.visible_box, None);
+        assert_eq!(o.full_box, None);
+        assert_eq!(o.visible_fraction, 0.0);
+    }
+    assert!(r.ids.ids.iter().all(|v| *v == 0));
+}
+
+#[test]
+fn facing_front_and_back() {
+    let ex = edge_x();
+    // Heading π walks toward the camera (at x = 0): its face is toward the camera.
+    let r = render(&scene(320, 180, vec![person(1, ex, -1.0, std::f32::consts::PI, 0.0), person(2, ex, 1.0, 0.0, 0.0)])).unwrap();
+    assert_eq!(obj(&r, 1).facing, Facing::Front);
+    assert_eq!(obj(&r, 2).facing, Facing::Back);
+}
+
+#[test]
+fn projection_round_trips_through_the_ground() {
+    let p = pose(1280, 720);
+    let cam = eseal_simulator::render::Camera::new(&p);
+    for (x, y) in [(3.0f32, 0.0f32), (5.0, -2.0), (2.2, 1.7), (8.0, 3.0)] {
+        let (px, py, d) = cam.project(Vec3::new(x, y, 0.0)).unwrap();
+        assert!(d > 0.0);
+        let g = cam.pixel_to_ground(px, py).unwrap();
+        assert!((g.x - x).abs() < 0.01 && (g.y - y).abs() < 0.01, "({x},{y}) → ({px},{py}) → {g:?}");
+    }
+    // The optical axis meets the ground in front at distance H / tan(tilt) and projects to the centre.
+    let g = cam.axis_ground_point().unwrap();
+    assert!((g.x - edge_x()).abs() < 1e-3 && g.y.abs() < 1e-3, "{g:?}");
+    let (px, py, _) = p.project(Vec3::new(g.x, g.y, 0.0)).unwrap();
+    assert!((px - 640.0).abs() < 1e-2 && (py - 360.0).abs() < 1e-2, "({px},{py})");
+    // Behind the camera: nothing.
+    assert!(cam.project(Vec3::new(-5.0, 0.0, 6.0)).is_none());
+    assert!(p.pixel_to_ground(640.0, -5000.0).is_none());
+}
+
+#[test]
+fn c4_person_a_metre_either_side_of_the_edge_is_fully_in_frame() {
+    let ex = edge_x();
+    for dx in [-1.0f32, 1.0] {
+        let r = render(&scene(640, 360, vec![person(1, ex + dx, 0.0, 0.0, 0.0)])).unwrap();
+        let o = obj(&r, 1);
+        let hs = o.head_shoulder_box.unwrap();
+        assert!(hs.y0 > 0 && hs.y1 < 360, "head and shoulders inside at {dx}: {hs:?}");
+        assert!(o.visible_fraction > 0.999);
+    }
+}
+
+#[test]
+fn same_scene_same_bytes_other_seed_other_noise() {
+    let s = crowd(320, 180);
+    let a = render(&s).unwrap();
+    let mut renderer = Renderer::new();
+    let mut b = Rendered::empty();
+    // Render something else first so the cache is warm with another key, then the scene twice.
+    renderer.render_into(&scene(320, 180, vec![]), &mut b).unwrap();
+    renderer.render_into(&s, &mut b).unwrap();
+    assert_eq!(sha(&a.frame.rgb), sha(&b.frame.rgb));
+    assert_eq!(sha(&mask_bytes(&a.ids)), sha(&mask_bytes(&b.ids)));
+    assert_eq!(a.objects, b.objects);
+    let t = std::thread::spawn(move || render(&s).unwrap()).join().unwrap();
+    assert_eq!(sha(&a.frame.rgb), sha(&t.frame.rgb));
+    let mut s2 = crowd(320, 180);
+    s2.noise_seed = 43;
+    let c = render(&s2).unwrap();
+    assert_ne!(sha(&a.frame.rgb), sha(&c.frame.rgb));
+    assert_eq!(a.ids, c.ids);
+}
+
+fn is_grey(rgb: &[u8]) -> bool {
+    rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2])
+}
+
+#[test]
+fn night_ir_is_grey_day_is_colour() {
+    let mut s = crowd(320, 180);
+    let day = render(&s).unwrap();
+    assert!(!is_grey(&day.frame.rgb));
+    s.lighting = Lighting { mode: ColourMode::InfraredMono, ambient: 0.02, dusk: 0.0, lamp: 1.1 };
+    let night = render(&s).unwrap();
+    save("crowd_night", &night);
+    assert!(is_grey(&night.frame.rgb));
+    check_truth(&night);
+}
+
+fn mean(rgb: &[u8]) -> f64 {
+    rgb.iter().map(|v| *v as f64).sum::<f64>() / rgb.len() as f64
+}
+
+fn sharpness(r: &Rendered) -> f64 {
+    let (w, h, p) = (r.frame.width as usize, r.frame.height as usize, &r.frame.rgb);
+    let mut s = 0.0;
+    for y in 0..h - 1 {
+        for x in 0..w - 1 {
+            let i = (y * w + x) * 3 + 1;
+            s += (p[i] as f64 - p[i + 3] as f64).abs() + (p[i] as f64 - p[i + w * 3] as f64).abs();
+        }
+    }
+    s / (w * h) as f64
+}
+
+#[test]
+fn tamper_effects() {
+    let mut s = crowd(320, 180);
+    s.atmosphere.noise_sigma = 0.0;
+    let clean = render(&s).unwrap();
+
+    s.tamper = Some(Tamper::Cover { fraction: 0.5 });
+    let cover = render(&s).unwrap();
+    save("cover", &cover);
+    let half = 320 * 3 * 80;
+    assert!(mean(&cover.frame.rgb[..half]) < 25.0, "covered top is dark");
+    assert!(mean(&cover.frame.rgb[..half]) < mean(&clean.frame.rgb[..half]) * 0.3);
+    assert!(cover.frame.rgb[320 * 3 * 100..] == clean.frame.rgb[320 * 3 * 100..], "below the cover untouched");
+    assert_eq!(cover.objects, clean.objects, "truth ignores tampering");
+
+    s.tamper = Some(Tamper::Defocus { radius_px: 4.0 });
+    let blur = render(&s).unwrap();
+    save("defocus", &blur);
+    assert!(sharpness(&blur) < sharpness(&clean) * 0.5, "{} vs {}", sharpness(&blur), sharpness(&clean));
+
+    s.tamper = Some(Tamper::Smear { strength: 0.8 });
+    let smear = render(&s).unwrap();
+    assert!(sharpness(&smear) < sharpness(&clean) * 0.5);
+
+    s.tamper = Some(Tamper::Exposure { gain: 2.0 });
+    assert!(mean(&render(&s).unwrap().frame.rgb) > mean(&clean.frame.rgb) * 1.4);
+    s.tamper = Some(Tamper::Exposure { gain: 0.3 });
+    assert!(mean(&render(&s).unwrap().frame.rgb) < mean(&clean.frame.rgb) * 0.5);
+}
+
+#[test]
+fn freeze_repeats_the_last_frame() {
+    let mut r = Renderer::new();
+    let mut out = Rendered::empty();
+    let mut s = crowd(320, 180);
+    r.render_into(&s, &mut out).unwrap();
+    let before = out.frame.rgb.clone();
+    s.actors.iter_mut().for_each(|a| a.position.x += 0.5);
+    s.noise_seed = 99;
+    s.tamper = Some(Tamper::Freeze);
+    r.render_into(&s, &mut out).unwrap();
+    assert!(out.frozen);
+    assert!(out.frame.rgb == before);
+    s.tamper = None;
+    r.render_into(&s, &mut out).unwrap();
+    assert!(!out.frozen);
+    assert!(out.frame.rgb != before);
+}
+
+#[test]
+fn equipment_belt_moves_and_loaded_differs() {
+    let mut s = scene(320, 180, vec![]);
+    s.site = SiteKind::Belt;
+    s.counting_edge = None;
+    s.atmosphere.noise_sigma = 0.0;
+    let belt = |loaded, travel| BeltView { running: true, loaded, travel_m: travel, pattern_seed: 5 };
+    s.equipment.belt = Some(belt(true, 0.0));
+    let a = render(&s).unwrap();
+    save("belt_loaded", &a);
+    s.equipment.belt = Some(belt(true, 0.4));
+    let b = render(&s).unwrap();
+    assert_ne!(sha(&a.frame.rgb), sha(&b.frame.rgb), "surface moved");
+    s.equipment.belt = Some(belt(false, 0.0));
+    let e = render(&s).unwrap();
+    save("belt_empty", &e);
+    assert_ne!(sha(&a.frame.rgb), sha(&e.frame.rgb));
+
+    let mut k = scene(320, 180, vec![]);
+    k.site = SiteKind::SkipHeadframe;
+    k.counting_edge = None;
+    k.camera.tilt = 0.35;
+    k.camera.position = Vec3::new(-10.0, 0.0, 6.0);
+    k.equipment.skip = Some(SkipView { height_m: 0.5, loaded: true });
+    let sk = render(&k).unwrap();
+    save("skip", &sk);
+    k.equipment.skip = Some(SkipView { height_m: 3.0, loaded: false });
+    assert_ne!(sha(&render(&k).unwrap().frame.rgb), sha(&sk.frame.rgb));
+}
+
+#[test]
+fn renders_2560x1440() {
+    let mut s = crowd(2560, 1440);
+    s.lighting = Lighting { mode: ColourMode::InfraredMono, ambient: 0.0, dusk: 0.0, lamp: 1.0 };
+    let r = render(&s).unwrap();
+    assert_eq!((r.frame.width, r.frame.height), (2560, 1440));
+    assert_eq!(r.frame.rgb.len(), 2560 * 1440 * 3);
+    assert_eq!(r.objects.iter().filter(|o| o.visible_box.is_some()).count(), 10);
+    save("crowd_night_1440p", &r);
+    let mut day = crowd(1280, 720);
+    day.atmosphere.noise_sigma = 3.0;
+    save("crowd_day_720p", &render(&day).unwrap());
+}
+
+#[test]
+fn bad_size_is_an_error() {
+    assert!(render(&scene(0, 10, vec![])).is_err());
+}
