@@ -15,7 +15,9 @@
 //! Light is per primitive (see `light`), except the per-frame lamp flicker and exposure gain,
 //! which are one global gain applied with the noise in the final pass. Tamper effects: cover (a
 //! dark band from the top edge with a soft lower edge), smear (blur + grey veil), defocus (blur),
-//! exposure (gain), freeze (the previous unfrozen frame's pixels repeat); angle moved is already
+//! exposure (gain), freeze (the last unfrozen frame's pixels repeat — the renderer re-renders
+//! that frame's scene, so they are byte-identical; the first frame of a renderer is never
+//! frozen); angle moved is already
 //! in the pose. Tampering never changes the truth: ids and objects always describe the live
 //! scene (under cover or freeze they describe what the camera would see untampered).
 //!
@@ -214,8 +216,12 @@ pub struct Renderer {
     noise: Vec<i16>,
     noise_sigma: f32,
     blur_tmp: Vec<u8>,
-    last_rgb: Vec<u8>,
-    has_last: bool,
+    /// The last scene rendered with pixels (not frozen): a freeze re-renders it, which gives
+    /// the same bytes (deterministic) without copying every frame.
+    last_scene: Option<RenderScene>,
+    /// Canvas regions that differ from the cached background (restored before drawing).
+    dirty: Vec<(u32, u32, u32, u32)>,
+    dirty_all: bool,
 }
 
 impl Default for Renderer {
@@ -240,13 +246,37 @@ impl Renderer {
             noise: Vec::new(),
             noise_sigma: f32::NAN,
             blur_tmp: Vec::new(),
-            last_rgb: Vec::new(),
-            has_last: false,
+            last_scene: None,
+            dirty: Vec::with_capacity(32),
+            dirty_all: true,
         }
     }
 
     /// Renders `scene` into `out`, reusing its buffers.
     pub fn render_into(&mut self, scene: &RenderScene, out: &mut Rendered) -> Result<(), RenderError> {
+        let same_size = |a: &RenderScene| (a.camera.width, a.camera.height) == (scene.camera.width, scene.camera.height);
+        let last = self.last_scene.take().filter(|l| same_size(l));
+        match (scene.tamper, last) {
+            (Some(Tamper::Freeze), Some(last)) => {
+                self.render_inner(&last, out, true)?;
+                let rgb = std::mem::take(&mut out.frame.rgb);
+                self.render_inner(scene, out, false)?;
+                out.frame.rgb = rgb;
+                out.frozen = true;
+                self.last_scene = Some(last);
+            }
+            _ => {
+                self.render_inner(scene, out, true)?;
+                out.frozen = false;
+                let mut keep = scene.clone();
+                keep.tamper = keep.tamper.filter(|t| !matches!(t, Tamper::Freeze));
+                self.last_scene = Some(keep);
+            }
+        }
+        Ok(())
+    }
+
+    fn render_inner(&mut self, scene: &RenderScene, out: &mut Rendered, pixels: bool) -> Result<(), RenderError> {
         let (w, h) = (scene.camera.width, scene.camera.height);
         if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
             return Err(RenderError::BadSize { width: w, height: h });
@@ -257,7 +287,7 @@ impl Renderer {
             self.mask = Pixmap::new(w, h);
             self.alone = Pixmap::new(w, h);
             self.bg_key = None;
-            self.has_last = false;
+            self.last_scene = None;
         }
         let cam = Camera::new(&scene.camera);
         let light = Light::new(&scene.lighting, scene.atmosphere.haze);
@@ -267,8 +297,25 @@ impl Renderer {
         else {
             return Err(RenderError::BadSize { width: w, height: h });
         };
-        let frozen = matches!(scene.tamper, Some(Tamper::Freeze)) && self.has_last;
-        canvas.data_mut().copy_from_slice(&self.bg);
+        let frozen = !pixels;
+        if pixels {
+            // Restore what the last frame drew over the background.
+            if self.dirty_all {
+                canvas.data_mut().copy_from_slice(&self.bg);
+            } else {
+                let stride = w as usize * 4;
+                let data = canvas.data_mut();
+                for r in &self.dirty {
+                    for y in r.1 as usize..r.3 as usize {
+                        let a = y * stride + r.0 as usize * 4;
+                        let b = y * stride + r.2 as usize * 4;
+                        data[a..b].copy_from_slice(&self.bg[a..b]);
+                    }
+                }
+            }
+            self.dirty.clear();
+            self.dirty_all = false;
+        }
 
         // Equipment, then actors far to near.
         self.ops.clear();
@@ -278,6 +325,7 @@ impl Renderer {
         }
         if !frozen {
             draw_ops(canvas, None, &self.ops, &light);
+            self.dirty.extend(all_ops_rect(&self.ops, w, h));
         }
         self.ops.clear();
         self.draws.clear();
@@ -331,6 +379,7 @@ impl Renderer {
             let id = IdMask::value_of(scene.actors[d.index].id);
             if !frozen {
                 draw_ops(canvas, None, ops, &light);
+                self.dirty.extend(all_ops_rect(ops, w, h));
             }
             draw_ops(mask, Some(id), ops, &light);
         }
@@ -399,8 +448,9 @@ impl Renderer {
         // Image effects and the final pass.
         let mut gain = lamp_gain(scene);
         if let Some(t) = scene.tamper {
-            if !frozen {
+            if !frozen && matches!(t, Tamper::Cover { .. } | Tamper::Smear { .. } | Tamper::Defocus { .. }) {
                 apply_optical(canvas, t, &mut self.blur_tmp, light.is_ir());
+                self.dirty_all = true;
             }
             if let Tamper::Exposure { gain: g } = t {
                 gain *= g.max(0.0);
@@ -411,9 +461,7 @@ impl Renderer {
         out.frame.index = scene.frame_index;
         out.frame.pts_ns = scene.time_ns;
         out.frame.rgb.resize((w * h * 3) as usize, 0);
-        out.frozen = frozen;
         if frozen {
-            out.frame.rgb.copy_from_slice(&self.last_rgb);
             return Ok(());
         }
         let sigma = scene.atmosphere.noise_sigma.max(0.0);
@@ -424,9 +472,6 @@ impl Renderer {
         let noise = (sigma > 0.0).then_some((&self.noise[..], scene.noise_seed));
         let lut = post::gain_lut(gain);
         post::to_rgb(canvas.data(), &mut out.frame.rgb, w, &lut, noise, light.is_ir());
-        self.last_rgb.clear();
-        self.last_rgb.extend_from_slice(&out.frame.rgb);
-        self.has_last = true;
         Ok(())
     }
 
@@ -463,6 +508,7 @@ impl Renderer {
         self.bg.clear();
         self.bg.extend_from_slice(pm.data());
         self.bg_key = Some(key);
+        self.dirty_all = true;
     }
 }
 
@@ -547,6 +593,20 @@ fn ops_rect(ops: &[Op], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
     }
     let b = b?;
     clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)
+}
+
+/// Pixel rect covering all ops (glows included): what drawing them may have changed.
+fn all_ops_rect(ops: &[Op], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
+    let mut b: Option<(f32, f32, f32, f32)> = None;
+    for op in ops {
+        let r = op.shape.bounds();
+        b = Some(match b {
+            None => (r.left(), r.top(), r.right(), r.bottom()),
+            Some(a) => (a.0.min(r.left()), a.1.min(r.top()), a.2.max(r.right()), a.3.max(r.bottom())),
+        });
+    }
+    let b = b?;
+    clip_rect(b.0 - 2.0, b.1 - 2.0, b.2 + 2.0, b.3 + 2.0, w, h)
 }
 
 fn clip_rect(x0: f32, y0: f32, x1: f32, y1: f32, w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {

@@ -385,3 +385,24 @@ fn renders_2560x1440() {
 fn bad_size_is_an_error() {
     assert!(render(&scene(0, 10, vec![])).is_err());
 }
+
+#[test]
+fn a_reused_renderer_gives_the_same_bytes_as_a_fresh_one() {
+    // Exercises the background cache and the restore of only what the last frame drew.
+    let mut r = Renderer::new();
+    let mut out = Rendered::empty();
+    let mut s = crowd(320, 180);
+    for i in 0..6u64 {
+        s.frame_index = i;
+        s.noise_seed = i;
+        s.actors.iter_mut().for_each(|a| a.position.y += 0.3);
+        s.tamper = if i == 2 { Some(Tamper::Cover { fraction: 0.3 }) } else { None };
+        if i == 4 {
+            s.lighting.ambient = 0.4;
+        }
+        r.render_into(&s, &mut out).unwrap();
+        let fresh = render(&s).unwrap();
+        assert!(out.frame.rgb == fresh.frame.rgb, "frame {i}");
+        assert_eq!(out.objects, fresh.objects);
+    }
+}
