@@ -9,7 +9,17 @@
 //! world coordinates. Nothing reads the wall clock, so the same scenario and seed give the same
 //! bytes on any machine and any number of threads. Depends only on `eseal-protocol`.
 
+pub mod clock;
 pub mod frame;
 pub mod render;
+pub mod rng;
+pub mod scenario;
 pub mod scene;
 pub mod output;
+pub mod timeline;
+pub mod truth;
+pub mod world;
+
+pub use scenario::{Scenario, ScenarioError};
+pub use timeline::{Timeline, check};
+pub use world::{SimFrame, Simulation, World};

@@ -2,3 +2,6 @@
 
 mod output;
 mod render;
+mod scenario;
+mod truth;
+mod world;
