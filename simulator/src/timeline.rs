@@ -13,6 +13,7 @@ use std::path::Path;
 use eseal_protocol::CameraCode;
 
 use crate::scenario::{Scenario, ScenarioError, fmt_offset, site_name};
+use crate::scene::SiteKind;
 use crate::truth::{DayCounts, Event, EventKind, daily_counts};
 use crate::world::World;
 
@@ -168,13 +169,30 @@ impl fmt::Display for Timeline {
             }
         }
         writeln!(f, "actors: {} people, {} trucks", self.people, self.trucks)?;
-        writeln!(f, "totals per camera:")?;
-        for (cam, t) in self.totals() {
-            writeln!(
-                f,
-                "  {cam}: people {} down / {} up, trucks {} out / {} in, skip trips {}",
-                t.people_down, t.people_up, t.trucks_out, t.trucks_in, t.skip_trips
-            )?;
+        writeln!(
+            f,
+            "daily counts (CST day, camera; U1 people down, U2 trucks out):"
+        )?;
+        let sites: BTreeMap<CameraCode, SiteKind> =
+            s.cameras.iter().map(|c| (c.code, c.site)).collect();
+        let daily = daily_counts(&self.events);
+        let mut any = false;
+        for ((day, cam), c) in &daily {
+            let what = match sites.get(cam) {
+                Some(SiteKind::ShaftMouth | SiteKind::ReturnAirShaft) => {
+                    format!("people {} down / {} up", c.people_down, c.people_up)
+                }
+                Some(SiteKind::VehicleGate) => {
+                    format!("trucks {} out / {} in", c.trucks_out, c.trucks_in)
+                }
+                Some(SiteKind::SkipHeadframe) => format!("skip trips {}", c.skip_trips),
+                _ => continue,
+            };
+            any = true;
+            writeln!(f, "  {day} {cam}: {what}")?;
+        }
+        if !any {
+            writeln!(f, "  (none)")?;
         }
         writeln!(f, "events (crossings and trucks counted above):")?;
         let mut any = false;

@@ -372,3 +372,58 @@ fn public_shaft_cameras_meet_c4() {
         }
     }
 }
+
+#[test]
+fn a_whole_shift_from_generators_checks_fast() {
+    // Eight hours of Poisson arrivals: planning and solving truth needs no frames.
+    let extra = r#"
+[[generators]]
+kind = "people"
+camera = "20"
+from = 0
+until = "+08:00:00"
+rate_per_hour = 30
+direction = "both"
+p_stop_and_go = 0.1
+p_turn_back = 0.1
+
+[[generators]]
+kind = "trucks"
+camera = "30"
+from = 0
+until = "+08:00:00"
+rate_per_hour = 6
+direction = "out"
+"#;
+    let text =
+        format!("{BASE}{extra}").replace("duration = \"00:00:30\"", "duration = \"08:00:00\"");
+    let started = std::time::Instant::now();
+    let s = Scenario::parse(&text, "shift.toml").unwrap();
+    let timeline = eseal_simulator::Timeline::new(&s);
+    assert!(
+        started.elapsed().as_secs_f64() < 5.0,
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(timeline.frames(), &[288_000, 288_000]);
+    let totals = timeline.totals();
+    let shaft = totals
+        .get(&eseal_protocol::CameraCode::parse("20").unwrap())
+        .unwrap();
+    let gate = totals
+        .get(&eseal_protocol::CameraCode::parse("30").unwrap())
+        .unwrap();
+    // ≈ 240 groups of 1–3, 80 % crossing, half down: far outside these bounds means a bug.
+    assert!(
+        (100..=600).contains(&(shaft.people_down + shaft.people_up)),
+        "{shaft:?}"
+    );
+    assert!((20..=80).contains(&gate.trucks_out), "{gate:?}");
+}
+
+#[test]
+fn timeline_summary_of_the_midnight_scenario() {
+    let text = std::fs::read_to_string(scenarios_dir().join("midnight-reset.toml")).unwrap();
+    let s = Scenario::parse(&text, "scenarios/midnight-reset.toml").unwrap();
+    insta::assert_snapshot!(eseal_simulator::Timeline::new(&s).to_string());
+}
