@@ -76,6 +76,25 @@ fn bench(c: &mut Criterion) {
         }
     }
     g.finish();
+    // The same frames without people: the fixed per-frame cost (background restore, RGB
+    // conversion with noise, id mask clear); the difference to the above is the people.
+    let mut g = c.benchmark_group("render_no_people");
+    g.sample_size(20);
+    for (w, h) in [(1280u32, 720u32), (2560, 1440)] {
+        let mut s = scene(w, h, false);
+        s.actors.clear();
+        let mut r = Renderer::new();
+        let mut out = Rendered::empty();
+        r.render_into(&s, &mut out).unwrap();
+        g.bench_function(format!("{w}x{h}_day"), |b| {
+            b.iter(|| {
+                s.noise_seed = s.noise_seed.wrapping_add(1);
+                r.render_into(&s, &mut out).unwrap();
+                std::hint::black_box(&out);
+            })
+        });
+    }
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -214,6 +214,7 @@ pub struct Renderer {
     draws: Vec<ActorDraw>,
     normal: Vec<f32>,
     noise: Vec<i16>,
+    noise_grey3: Vec<i16>,
     noise_sigma: f32,
     blur_tmp: Vec<u8>,
     /// The last scene rendered with pixels (not frozen): a freeze re-renders it, which gives
@@ -244,6 +245,7 @@ impl Renderer {
             draws: Vec::with_capacity(32),
             normal: post::normal_table(),
             noise: Vec::new(),
+            noise_grey3: Vec::new(),
             noise_sigma: f32::NAN,
             blur_tmp: Vec::new(),
             last_scene: None,
@@ -466,10 +468,10 @@ impl Renderer {
         }
         let sigma = scene.atmosphere.noise_sigma.max(0.0);
         if sigma != self.noise_sigma {
-            post::scale_table(&self.normal, sigma, &mut self.noise);
+            post::scale_table(&self.normal, sigma, &mut self.noise, &mut self.noise_grey3);
             self.noise_sigma = sigma;
         }
-        let noise = (sigma > 0.0).then_some((&self.noise[..], scene.noise_seed));
+        let noise = (sigma > 0.0).then_some((&self.noise[..], &self.noise_grey3[..], scene.noise_seed));
         let lut = post::gain_lut(gain);
         post::to_rgb(canvas.data(), &mut out.frame.rgb, w, &lut, noise, light.is_ir());
         Ok(())

@@ -23,9 +23,11 @@ pub(crate) fn normal_table() -> Vec<f32> {
 }
 
 /// Scales the normal table by sigma into 8-bit level offsets.
-pub(crate) fn scale_table(normal: &[f32], sigma: f32, out: &mut Vec<i16>) {
+pub(crate) fn scale_table(normal: &[f32], sigma: f32, out: &mut Vec<i16>, grey3: &mut Vec<i16>) {
     out.clear();
     out.extend(normal.iter().map(|z| (z * sigma).round().clamp(-255.0, 255.0) as i16));
+    grey3.clear();
+    grey3.extend(out.iter().flat_map(|n| [*n; 3]));
 }
 
 /// Offset of row `y`'s window into the noise table.
@@ -35,51 +37,50 @@ fn row_offset(seed: u64, y: u32, row_len: usize) -> usize {
 }
 
 /// RGBA (opaque, premultiplied = straight) → RGB through `lut`, plus noise. `grey` writes the
-/// green channel's value to all three (IR monochrome, exactly R = G = B).
+/// green channel's value to all three (IR monochrome, exactly R = G = B). `noise` is the
+/// per-channel table (`grey3` its per-pixel version, each sample repeated three times) and the
+/// frame's seed. Two simple passes per row (convert, then add noise over the flat bytes) so
+/// the compiler vectorises them.
 pub(crate) fn to_rgb(
     src: &[u8],
     dst: &mut [u8],
     width: u32,
     lut: &[u8; 256],
-    noise: Option<(&[i16], u64)>,
+    noise: Option<(&[i16], &[i16], u64)>,
     grey: bool,
 ) {
     let w = width as usize;
+    let identity = lut.iter().enumerate().all(|(i, v)| *v as usize == i);
     for (y, (srow, drow)) in src.chunks_exact(w * 4).zip(dst.chunks_exact_mut(w * 3)).enumerate() {
-        match (noise, grey) {
-            (None, false) => {
-                for (s, d) in srow.chunks_exact(4).zip(drow.chunks_exact_mut(3)) {
-                    d[0] = lut[s[0] as usize];
-                    d[1] = lut[s[1] as usize];
-                    d[2] = lut[s[2] as usize];
+        let (s4, _) = srow.as_chunks::<4>();
+        let (d3, _) = drow.as_chunks_mut::<3>();
+        match (grey, identity) {
+            (false, true) => {
+                for (s, d) in s4.iter().zip(d3) {
+                    *d = [s[0], s[1], s[2]];
                 }
             }
-            (None, true) => {
-                for (s, d) in srow.chunks_exact(4).zip(drow.chunks_exact_mut(3)) {
-                    let g = lut[s[1] as usize];
-                    d[0] = g;
-                    d[1] = g;
-                    d[2] = g;
+            (false, false) => {
+                for (s, d) in s4.iter().zip(d3) {
+                    *d = [lut[s[0] as usize], lut[s[1] as usize], lut[s[2] as usize]];
                 }
             }
-            (Some((table, seed)), false) => {
-                let off = row_offset(seed, y as u32, w * 3);
-                let n = &table[off..off + w * 3];
-                for ((s, d), n) in srow.chunks_exact(4).zip(drow.chunks_exact_mut(3)).zip(n.chunks_exact(3)) {
-                    d[0] = (lut[s[0] as usize] as i16 + n[0]).clamp(0, 255) as u8;
-                    d[1] = (lut[s[1] as usize] as i16 + n[1]).clamp(0, 255) as u8;
-                    d[2] = (lut[s[2] as usize] as i16 + n[2]).clamp(0, 255) as u8;
+            (true, _) => {
+                for (s, d) in s4.iter().zip(d3) {
+                    *d = [lut[s[1] as usize]; 3];
                 }
             }
-            (Some((table, seed)), true) => {
+        }
+        if let Some((table, grey3, seed)) = noise {
+            let n = if grey {
                 let off = row_offset(seed, y as u32, w);
-                let n = &table[off..off + w];
-                for ((s, d), n) in srow.chunks_exact(4).zip(drow.chunks_exact_mut(3)).zip(n) {
-                    let g = (lut[s[1] as usize] as i16 + n).clamp(0, 255) as u8;
-                    d[0] = g;
-                    d[1] = g;
-                    d[2] = g;
-                }
+                &grey3[off * 3..(off + w) * 3]
+            } else {
+                let off = row_offset(seed, y as u32, w * 3);
+                &table[off..off + w * 3]
+            };
+            for (d, n) in drow.iter_mut().zip(n) {
+                *d = (*d as i16 + *n).clamp(0, 255) as u8;
             }
         }
     }
