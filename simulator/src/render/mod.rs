@@ -392,7 +392,11 @@ impl Renderer {
         out.ids.height = h;
         out.ids.ids.clear();
         out.ids.ids.resize((w * h) as usize, 0);
-        for d in &self.draws {
+        let mut rank = vec![0usize; self.draws.len()];
+        for (i, &k) in order.iter().enumerate() {
+            rank[k] = i;
+        }
+        for (k, d) in self.draws.iter().enumerate() {
             let actor = &scene.actors[d.index];
             let pos = V3::from(actor.position);
             let (class, facing, hs) = match &actor.kind {
@@ -428,10 +432,20 @@ impl Renderer {
                 depth_m: cam.depth(pos),
             };
             if let Some(r) = d.rect {
-                draw_ops(alone, Some(value), &self.ops[d.ops.0..d.ops.1], &light);
-                let (fb, n_alone) = scan(alone, r, value);
-                clear_rect(alone, r);
+                // Only an object that a nearer one's rect overlaps can be occluded; otherwise its
+                // pixels in the shared mask are exactly its pixels alone.
+                let covered = self.draws.iter().enumerate().any(|(j, o)| {
+                    rank[j] > rank[k] && o.rect.is_some_and(|q| q.0 < r.2 && r.0 < q.2 && q.1 < r.3 && r.1 < q.3)
+                });
                 let (vb, n_vis) = scan(mask, r, value);
+                let (fb, n_alone) = if covered {
+                    draw_ops(alone, Some(value), &self.ops[d.ops.0..d.ops.1], &light);
+                    let res = scan(alone, r, value);
+                    clear_rect(alone, r);
+                    res
+                } else {
+                    (vb, n_vis)
+                };
                 truth.full_box = fb;
                 truth.visible_box = vb;
                 truth.unoccluded_px = n_alone;
