@@ -120,7 +120,8 @@ pub struct TrackState {
 }
 
 impl Track {
-    fn new(points: Vec<(u64, [f64; 2])>) -> Track {
+    /// A track through `points` (`(t_ns, [x, y])`, times non-decreasing).
+    pub fn new(points: Vec<(u64, [f64; 2])>) -> Track {
         let n = points.len();
         let mut raw: Vec<Option<f64>> = Vec::with_capacity(n.saturating_sub(1));
         let mut dist = vec![0.0; n];

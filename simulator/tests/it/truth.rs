@@ -284,3 +284,37 @@ fn generators_produce_arrivals_at_about_the_rate() {
         "{crossed} of {n}"
     );
 }
+
+proptest::proptest! {
+    /// A straight walk and an edge segment in general position: one crossing exactly where the
+    /// two segments meet (time by linear interpolation, direction by the side it ends on), or
+    /// none when they do not meet.
+    #[test]
+    fn straight_walks_cross_where_the_segments_meet(
+        ax in -5.0f64..5.0, ay in -5.0f64..5.0, bx in -5.0f64..5.0, by in -5.0f64..5.0,
+        px in -8.0f64..8.0, py in -8.0f64..8.0, qx in -8.0f64..8.0, qy in -8.0f64..8.0,
+        t0 in 0u64..10_000_000_000, dur in 1_000_000u64..20_000_000_000,
+    ) {
+        let edge = Edge { a: [ax, ay], b: [bx, by] };
+        proptest::prop_assume!(edge.length() > 0.5);
+        let (p, q) = ([px, py], [qx, qy]);
+        let (sp, sq) = (truth::side(&edge, p), truth::side(&edge, q));
+        proptest::prop_assume!(sp.abs() > 1e-3 && sq.abs() > 1e-3);
+        // Where the walk's line meets the edge's line, as a fraction along the edge.
+        let f = sp / (sp - sq);
+        let m = [p[0] + (q[0] - p[0]) * f, p[1] + (q[1] - p[1]) * f];
+        let along = edge.along();
+        let u = ((m[0] - ax) * along[0] + (m[1] - ay) * along[1]) / edge.length();
+        proptest::prop_assume!((u - 0.0).abs() > 1e-3 && (u - 1.0).abs() > 1e-3);
+        let track = eseal_simulator::world::Track::new(vec![(t0, p), (t0 + dur, q)]);
+        let got = crossings(&track, &edge);
+        if (sp > 0.0) != (sq > 0.0) && (0.0..=1.0).contains(&u) {
+            proptest::prop_assert_eq!(got.len(), 1);
+            let expected = t0 as f64 + dur as f64 * f;
+            proptest::prop_assert!((got[0].t_ns as f64 - expected).abs() <= 1.0);
+            proptest::prop_assert_eq!(got[0].inward, sq > 0.0);
+        } else {
+            proptest::prop_assert!(got.is_empty());
+        }
+    }
+}
