@@ -5,11 +5,14 @@
 //! Each frame is encoded once, by the pusher, and published on a `tokio::sync::watch` channel
 //! per camera: every client reads the newest JPEG, so a slow client skips frames rather than
 //! holding the others back or growing a queue, and a snapshot is simply the newest JPEG.
+//! While nobody streams a camera its frames are not encoded: the newest is kept raw and encoded
+//! only if a snapshot (or a new stream) asks for it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::Cursor;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -37,9 +40,63 @@ pub const JPEG_QUALITY: u8 = 80;
 struct Jpeg {
     bytes: Bytes,
     pts_ns: u64,
+    /// Push order, so an older frame encoded late never replaces a newer one.
+    seq: u64,
 }
 
-type Channel = Arc<watch::Sender<Option<Jpeg>>>;
+/// One camera's stream state.
+#[derive(Debug)]
+struct Feed {
+    jpeg: watch::Sender<Option<Jpeg>>,
+    /// The newest frame pushed while nobody streamed, not yet encoded.
+    pending: Mutex<Option<(u64, Frame)>>,
+    next_seq: AtomicU64,
+}
+
+impl Feed {
+    fn new() -> Feed {
+        Feed { jpeg: watch::Sender::new(None), pending: Mutex::new(None), next_seq: AtomicU64::new(0) }
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Option<(u64, Frame)>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Encodes and publishes the frame if anyone streams; otherwise keeps it for later.
+    fn push(&self, frame: &Frame) -> Result<(), Error> {
+        Error::check_frame(frame, frame.width, frame.height)?;
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        if self.jpeg.receiver_count() == 0 {
+            *self.pending() = Some((seq, frame.clone()));
+            return Ok(());
+        }
+        *self.pending() = None;
+        self.publish(seq, frame)
+    }
+
+    /// Encodes a kept frame, if any, so the channel holds the newest frame as a JPEG.
+    fn flush(&self) -> Result<(), Error> {
+        let kept = self.pending().take();
+        match kept {
+            Some((seq, frame)) => self.publish(seq, &frame),
+            None => Ok(()),
+        }
+    }
+
+    fn publish(&self, seq: u64, frame: &Frame) -> Result<(), Error> {
+        let jpeg = Jpeg { bytes: encode_jpeg(frame, JPEG_QUALITY)?, pts_ns: frame.pts_ns, seq };
+        self.jpeg.send_if_modified(|current| {
+            let newer = current.as_ref().is_none_or(|c| c.seq < jpeg.seq);
+            if newer {
+                *current = Some(jpeg);
+            }
+            newer
+        });
+        Ok(())
+    }
+}
+
+type Channel = Arc<Feed>;
 type Cameras = Arc<Mutex<HashMap<String, Channel>>>;
 
 /// Encodes a frame as a baseline JPEG at `quality` (1–100).
@@ -59,11 +116,10 @@ pub struct MjpegSink {
 }
 
 impl FrameSink for MjpegSink {
-    /// Encodes the frame once and makes it every client's next part and the snapshot.
+    /// Encodes the frame once and makes it every client's next part and the snapshot (while
+    /// nobody streams, keeps it unencoded until a snapshot asks).
     fn push(&self, frame: &Frame) -> Result<(), Error> {
-        let bytes = encode_jpeg(frame, JPEG_QUALITY)?;
-        self.channel.send_replace(Some(Jpeg { bytes, pts_ns: frame.pts_ns }));
-        Ok(())
+        self.channel.push(frame)
     }
 }
 
@@ -157,7 +213,7 @@ impl Drop for MjpegServer {
 
 fn channel(cameras: &Cameras, camera: &str) -> Channel {
     let mut map = cameras.lock().unwrap_or_else(PoisonError::into_inner);
-    map.entry(camera.to_owned()).or_insert_with(|| Arc::new(watch::Sender::new(None))).clone()
+    map.entry(camera.to_owned()).or_insert_with(|| Arc::new(Feed::new())).clone()
 }
 
 fn lookup(cameras: &Cameras, camera: &str) -> Option<Channel> {
@@ -186,8 +242,8 @@ async fn camera(
         return (StatusCode::NOT_FOUND, "no such camera\n").into_response();
     };
     match query.get("action").map(String::as_str) {
-        None | Some("stream") => stream(&channel),
-        Some("snapshot") => snapshot(&channel),
+        None | Some("stream") => stream(channel).await,
+        Some("snapshot") => snapshot(channel).await,
         Some(_) => (StatusCode::BAD_REQUEST, "action must be stream or snapshot\n").into_response(),
     }
 }
@@ -198,8 +254,19 @@ fn no_cache(builder: axum::http::response::Builder) -> axum::http::response::Bui
         .header(header::PRAGMA, "no-cache")
 }
 
-fn snapshot(channel: &Channel) -> Response {
-    let Some(jpeg) = channel.borrow().clone() else {
+/// Encodes a kept frame off the async thread.
+async fn flush(channel: &Channel) {
+    let feed = channel.clone();
+    match tokio::task::spawn_blocking(move || feed.flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "MJPEG frame could not be encoded"),
+        Err(e) => tracing::error!(error = %e, "MJPEG encoder task failed"),
+    }
+}
+
+async fn snapshot(channel: Channel) -> Response {
+    flush(&channel).await;
+    let Some(jpeg) = channel.jpeg.borrow().clone() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "no frame yet\n").into_response();
     };
     no_cache(Response::builder())
@@ -210,8 +277,10 @@ fn snapshot(channel: &Channel) -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-fn stream(channel: &Channel) -> Response {
-    let mut rx = channel.subscribe();
+async fn stream(channel: Channel) -> Response {
+    // Subscribe first: from now on every push is encoded; then encode what was kept.
+    let mut rx = channel.jpeg.subscribe();
+    flush(&channel).await;
     // Send the newest frame at once, then every new one.
     rx.mark_changed();
     let parts = futures::stream::unfold(rx, |mut rx| async move {

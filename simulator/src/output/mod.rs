@@ -13,17 +13,20 @@
 //!   [`write_mp4`] with a progress hook, [`probe_mp4`] through `gst-discoverer-1.0`.
 //! - [`rtsp`]: [`RtspServer`], one mount `/cam/<camera code>` per camera.
 //! - [`mjpeg`]: [`MjpegServer`], `/cam/<camera code>?action=stream|snapshot`.
+//! - [`live`]: [`LiveServer`], both of the above per camera, as `eseal sim serve` runs them.
 //! - [`pace`]: real-time pacing of a frame iterator.
 
 use crate::frame::Frame;
 
 pub mod font;
+pub mod live;
 pub mod mjpeg;
 pub mod mp4;
 pub mod pace;
 pub mod png;
 pub mod rtsp;
 
+pub use live::{LiveFeed, LiveServer};
 pub use mjpeg::{MjpegServer, MjpegSink};
 pub use mp4::{Codec, Mp4Info, Mp4Writer, probe_mp4, write_mp4};
 pub use pace::{PaceReport, Pacer, pace};

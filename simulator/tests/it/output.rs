@@ -1,6 +1,7 @@
 //! Outputs: PNG and contact sheet, MP4 read back by `gst-discoverer-1.0`, RTSP pulled by
 //! `gst-launch-1.0 rtspsrc`, MJPEG pulled by `curl`. Servers bind 127.0.0.1:0.
 
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use eseal_simulator::frame::Frame;
 use eseal_simulator::output::{
-    self, Codec, Error, FrameSink, MjpegServer, Mp4Writer, RtspServer, contact_sheet, font, probe_mp4, read_png,
+    self, Codec, Error, FrameSink, LiveServer, MjpegServer, Mp4Writer, RtspServer, contact_sheet, font, probe_mp4, read_png,
     write_mp4, write_png,
 };
 
@@ -175,7 +176,7 @@ fn png_round_trip_and_contact_sheet_size_and_labels() {
 }
 
 /// Pushes the test pattern to `sink` in real time at `fps` until `stop` is set.
-fn feed(sink: impl FrameSink + 'static, width: u32, height: u32, fps: u32, stop: Arc<AtomicBool>) -> JoinHandle<u64> {
+fn feed_sink(sink: impl FrameSink + 'static, width: u32, height: u32, fps: u32, stop: Arc<AtomicBool>) -> JoinHandle<u64> {
     std::thread::spawn(move || {
         let endless = (0..).map(move |i| pattern(width, height, i, fps));
         output::pace(endless, &stop, |f| sink.push(f).expect("push")).frames
@@ -198,7 +199,7 @@ fn rtsp_h264_is_pulled_by_gst_launch_rtspsrc_from_two_clients() {
     let url = server.url("10");
     assert_eq!(url, format!("rtsp://127.0.0.1:{}/cam/10", server.addr().port()));
     let stop = Arc::new(AtomicBool::new(false));
-    let feeder = feed(sink.clone(), 320, 180, 25, stop.clone());
+    let feeder = feed_sink(sink.clone(), 320, 180, 25, stop.clone());
 
     let second = {
         let (url, dir) = (url.clone(), dir.path().to_owned());
@@ -219,7 +220,9 @@ fn rtsp_h264_is_pulled_by_gst_launch_rtspsrc_from_two_clients() {
     assert!(status2.success(), "{status2}\n{out2}\n{err2}");
     assert!(out2.contains("Got EOS from element"), "{out2}");
     assert!(pushed >= 50, "pushed {pushed}");
+    let addr = server.addr();
     server.shutdown();
+    assert_refused(addr, "RTSP server");
 }
 
 #[test]
@@ -228,7 +231,7 @@ fn rtsp_h265_is_pulled_by_gst_launch_rtspsrc() {
     let server = RtspServer::start("127.0.0.1:0".parse().expect("addr")).expect("starts");
     let sink = server.add_camera("11", Codec::H265, 320, 180, 25).expect("mount");
     let stop = Arc::new(AtomicBool::new(false));
-    let feeder = feed(sink, 320, 180, 25, stop.clone());
+    let feeder = feed_sink(sink, 320, 180, 25, stop.clone());
     let mut cmd = gst_pull(&server.url("11"), "rtph265depay", "h265parse", "avdec_h265", 25);
     let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "h265", Duration::from_secs(12));
     stop.store(true, Ordering::Relaxed);
@@ -293,7 +296,7 @@ fn mjpeg_stream_and_snapshot_are_pulled_by_curl() {
     assert_eq!(code, "503");
 
     let stop = Arc::new(AtomicBool::new(false));
-    let feeder = feed(sink, 320, 180, 25, stop.clone());
+    let feeder = feed_sink(sink, 320, 180, 25, stop.clone());
     let stream_file = dir.path().join("stream.bin");
     let headers_file = dir.path().join("stream.headers");
     let (status, _) = curl(
@@ -346,5 +349,49 @@ fn mjpeg_stream_and_snapshot_are_pulled_by_curl() {
     stop.store(true, Ordering::Relaxed);
     let pushed = feeder.join().expect("feeder");
     assert!(pushed >= 25, "pushed {pushed} frames in real time");
+    let addr = server.addr();
     server.shutdown();
+    assert_refused(addr, "MJPEG server");
+}
+
+/// After shutdown nothing listens on the port any more (allowing the OS a moment).
+fn assert_refused(addr: SocketAddr, what: &str) {
+    let start = Instant::now();
+    while TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+        assert!(start.elapsed() < Duration::from_secs(3), "{what} on {addr} still accepts connections after shutdown");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn live_server_serves_one_camera_over_rtsp_and_mjpeg() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let live = LiveServer::start(any, any).expect("starts");
+    let feed = live.add_camera("10", Codec::H264, 320, 180, 25).expect("camera");
+    let (rtsp_addr, http_addr) = (live.rtsp().addr(), live.mjpeg().addr());
+    assert_eq!(live.rtsp_url("10"), format!("rtsp://{rtsp_addr}/cam/10"));
+    assert_eq!(live.mjpeg_url("10"), format!("http://{http_addr}/cam/10?action=stream"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let feeder = feed_sink(feed, 320, 180, 25, stop.clone());
+    std::thread::sleep(Duration::from_millis(200));
+
+    let snap_file = dir.path().join("snap.jpg");
+    let snapshot_url = format!("http://{http_addr}/cam/10?action=snapshot");
+    let (status, code) = curl(
+        &["-s", "--max-time", "3", "-o", snap_file.to_str().expect("utf-8"), "-w", "%{http_code}", &snapshot_url],
+        dir.path(),
+        "snapshot",
+    );
+    assert!(status.success() && code == "200", "{status} {code}");
+    assert!(image::open(&snap_file).is_ok(), "snapshot decodes");
+    let mut cmd = gst_pull(&live.rtsp_url("10"), "rtph264depay", "h264parse", "avdec_h264", 10);
+    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "rtsp", Duration::from_secs(12));
+    assert!(status.success(), "{status}\n{out}\n{err}");
+
+    stop.store(true, Ordering::Relaxed);
+    feeder.join().expect("feeder");
+    live.shutdown();
+    assert_refused(rtsp_addr, "live RTSP server");
+    assert_refused(http_addr, "live MJPEG server");
 }
