@@ -24,7 +24,7 @@ pub(crate) struct Light {
 /// Depth scale of haze (metres): at this depth haze reaches 63 % of its strength.
 const HAZE_DEPTH_M: f32 = 25.0;
 /// Depth at which the IR fill has fallen to half (metres).
-const IR_RANGE_M: f32 = 11.0;
+const IR_RANGE_M: f32 = 8.0;
 
 fn q(v: f32) -> f32 {
     (v.clamp(0.0, 1.0) * 128.0).round() / 128.0
@@ -80,7 +80,7 @@ impl Light {
             let g = match mat {
                 Mat::Emissive | Mat::Glow => 1.0,
                 Mat::Retro => (2.5 * fill).min(1.0),
-                Mat::Diffuse => (lum * 1.25 + 0.05) * fill * facing,
+                Mat::Diffuse => (lum * 1.4 + 0.06) * fill * facing,
             };
             [g; 3]
         } else {
