@@ -659,20 +659,29 @@ fn rect_box(r: (u32, u32, u32, u32)) -> BoxPx {
 fn scan(pm: &Pixmap, r: (u32, u32, u32, u32), v: u16) -> (Option<BoxPx>, u32) {
     let w = pm.width() as usize;
     let data = pm.data();
-    let want = [(v & 0xff) as u8, (v >> 8) as u8, 0, 255];
+    let want = u32::from_le_bytes([(v & 0xff) as u8, (v >> 8) as u8, 0, 255]);
     let mut n = 0u32;
     let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
     for y in r.1..r.3 {
-        let row = &data[(y as usize * w + r.0 as usize) * 4..(y as usize * w + r.2 as usize) * 4];
-        for (i, px) in row.chunks_exact(4).enumerate() {
-            if px == want {
-                let x = r.0 + i as u32;
-                n += 1;
-                x0 = x0.min(x);
-                x1 = x1.max(x + 1);
-                y0 = y0.min(y);
-                y1 = y1.max(y + 1);
+        let a = y as usize * w + r.0 as usize;
+        let b = y as usize * w + r.2 as usize;
+        let (row, _) = data[a * 4..b * 4].as_chunks::<4>();
+        let mut first = None;
+        let mut last = 0;
+        let mut count = 0u32;
+        for (i, px) in row.iter().enumerate() {
+            if u32::from_le_bytes(*px) == want {
+                count += 1;
+                first.get_or_insert(i);
+                last = i;
             }
+        }
+        if let Some(f) = first {
+            n += count;
+            x0 = x0.min(r.0 + f as u32);
+            x1 = x1.max(r.0 + last as u32 + 1);
+            y0 = y0.min(y);
+            y1 = y1.max(y + 1);
         }
     }
     ((n > 0).then_some(BoxPx { x0, y0, x1, y1 }), n)
@@ -689,12 +698,12 @@ fn clear_rect(pm: &mut Pixmap, r: (u32, u32, u32, u32)) {
 fn copy_ids(pm: &Pixmap, r: (u32, u32, u32, u32), ids: &mut [u16], w: u32) {
     let w = w as usize;
     let data = pm.data();
-    for y in r.1..r.3 {
-        let base = y as usize * w;
-        for x in r.0 as usize..r.2 as usize {
-            let px = &data[(base + x) * 4..(base + x) * 4 + 4];
+    for y in r.1 as usize..r.3 as usize {
+        let (a, b) = (y * w + r.0 as usize, y * w + r.2 as usize);
+        let (src, _) = data[a * 4..b * 4].as_chunks::<4>();
+        for (d, px) in ids[a..b].iter_mut().zip(src) {
             if px[3] == 255 {
-                ids[base + x] = px[0] as u16 | (px[1] as u16) << 8;
+                *d = px[0] as u16 | (px[1] as u16) << 8;
             }
         }
     }
