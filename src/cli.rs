@@ -37,6 +37,20 @@ enum Command {
     /// Load tools.
     #[command(subcommand)]
     Load(LoadCommand),
+    /// The simulator: scenario files → synthetic mine footage with exact ground truth.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SimCommand {
+    /// Validate a scenario file and print its timeline (errors give file, line and field).
+    Check {
+        /// Scenario file (TOML), e.g. scenarios/EXAMPLE.toml.
+        file: PathBuf,
+    },
+    /// Render a scenario: frames, ground truth (JSON Lines), contact sheets, optional MP4.
+    Render(crate::sim::RenderArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +173,8 @@ pub fn run() -> Result<ExitCode> {
         Command::Platform(PlatformCommand::Serve(args)) => runtime()?.block_on(crate::demo::serve(args)),
         Command::Demo { out } => runtime()?.block_on(crate::demo::run(&out)),
         Command::Load(LoadCommand::Ftp(args)) => runtime()?.block_on(crate::load::ftp(args)),
+        Command::Sim(SimCommand::Check { file }) => crate::sim::check(&file),
+        Command::Sim(SimCommand::Render(args)) => crate::sim::render(&args),
     }
 }
 

@@ -9,3 +9,4 @@ pub mod cli;
 pub mod demo;
 pub mod load;
 pub mod names;
+pub mod sim;

@@ -6,3 +6,4 @@ mod cli;
 mod crash;
 mod demo;
 mod ingest;
+mod sim;

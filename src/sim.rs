@@ -1,0 +1,169 @@
+//! `eseal sim check | render`: the simulator from the command line.
+//!
+//! `check` validates a scenario and prints its timeline. `render` steps the world at the
+//! cameras' frame rates on the virtual clock, renders every camera's frames and writes, per run:
+//! `events.jsonl` (ground-truth events, `eseal_simulator::truth`), `objects.jsonl` (per-frame
+//! object truth: boxes, visible fraction, facing), a contact sheet PNG per camera, and on request
+//! every frame as PNG and an MP4 per camera (H.264 or H.265).
+
+#![allow(clippy::print_stdout)] // command-line output is the job here
+
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use eseal_simulator::frame::Frame;
+use eseal_simulator::output::{self, Codec, Mp4Writer};
+use eseal_simulator::render::{Rendered, Renderer};
+use eseal_simulator::{ScenarioError, Simulation};
+use serde_json::json;
+
+/// Prints a scenario error with every diagnostic (file:line: field: message) and returns exit 2.
+fn report_scenario_error(err: &ScenarioError) -> ExitCode {
+    eprintln!("error: {err}");
+    for d in err.diagnostics() {
+        eprintln!("  {d}");
+    }
+    ExitCode::from(2)
+}
+
+/// `eseal sim check FILE`.
+pub fn check(file: &Path) -> Result<ExitCode> {
+    match eseal_simulator::check(file) {
+        Ok((scenario, timeline)) => {
+            println!("{}: ok (seed {})", file.display(), scenario.seed);
+            print!("{timeline}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => Ok(report_scenario_error(&err)),
+    }
+}
+
+/// Options of `eseal sim render`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RenderArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write every frame as PNG (DIR/<camera>/frame-NNNNNN.png).
+    #[arg(long)]
+    pub png: bool,
+    /// Write one MP4 per camera with this codec: h264 or h265.
+    #[arg(long)]
+    pub mp4: Option<String>,
+    /// Render only the first SECONDS of the scenario.
+    #[arg(long)]
+    pub seconds: Option<f64>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// `eseal sim render`.
+pub fn render(args: &RenderArgs) -> Result<ExitCode> {
+    let (mut scenario, _) = match eseal_simulator::check(&args.file) {
+        Ok(v) => v,
+        Err(err) => return Ok(report_scenario_error(&err)),
+    };
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let codec: Option<Codec> = args
+        .mp4
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--mp4: {e}"))?;
+    let limit_ns = args.seconds.map(|s| (s.max(0.0) * 1e9) as u64).unwrap_or(u64::MAX);
+    std::fs::create_dir_all(&args.out).with_context(|| format!("could not create {}", args.out.display()))?;
+    println!("rendering {} (seed {}) into {}", args.file.display(), scenario.seed, args.out.display());
+
+    let sim = Simulation::new(&scenario);
+    let total: u64 = (0..scenario.cameras.len())
+        .map(|c| {
+            let fps = u64::from(scenario.cameras[c].fps.max(1));
+            sim.world().frame_count(c).min(limit_ns.saturating_mul(fps) / 1_000_000_000 + 1)
+        })
+        .sum();
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames {per_sec} eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+
+    let codes: Vec<String> = scenario.cameras.iter().map(|c| c.code.to_string()).collect();
+    let mut renderers: Vec<Renderer> = scenario.cameras.iter().map(|_| Renderer::new()).collect();
+    let mut rendered: Vec<Rendered> = scenario.cameras.iter().map(|_| Rendered::empty()).collect();
+    let mut writers: BTreeMap<usize, Mp4Writer> = BTreeMap::new();
+    let mut sheet: BTreeMap<usize, Vec<Frame>> = BTreeMap::new();
+    let mut events = Vec::new();
+    let mut objects = BufWriter::new(std::fs::File::create(args.out.join("objects.jsonl"))?);
+    let mut frames_done = 0u64;
+
+    for step in sim {
+        if step.t_ns > limit_ns {
+            break;
+        }
+        events.extend(step.events);
+        for (cam, scene) in &step.scenes {
+            let cam = *cam;
+            let out = &mut rendered[cam];
+            renderers[cam].render_into(scene, out).with_context(|| format!("rendering camera {}", codes[cam]))?;
+            let line = json!({
+                "t_ns": scene.time_ns, "camera": codes[cam], "frame": scene.frame_index,
+                "frozen": out.frozen, "objects": out.objects,
+            });
+            serde_json::to_writer(&mut objects, &line)?;
+            objects.write_all(b"\n")?;
+            if args.png {
+                let dir = args.out.join(&codes[cam]);
+                std::fs::create_dir_all(&dir)?;
+                output::write_png(&out.frame, &dir.join(format!("frame-{:06}.png", scene.frame_index)))?;
+            }
+            if let Some(codec) = codec {
+                let cam_spec = &scenario.cameras[cam];
+                let w = match writers.entry(cam) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        let path = args.out.join(format!("{}.mp4", codes[cam]));
+                        e.insert(Mp4Writer::create(&path, codec, out.frame.width, out.frame.height, cam_spec.fps)?)
+                    }
+                };
+                w.push(&out.frame)?;
+            }
+            // Contact sheet: one frame per second of virtual time, at most 24.
+            let fps = u64::from(scenario.cameras[cam].fps.max(1));
+            let tiles = sheet.entry(cam).or_default();
+            if scene.frame_index % fps == 0 && tiles.len() < 24 {
+                tiles.push(out.frame.clone());
+            }
+            frames_done += 1;
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    objects.flush()?;
+    let mut ev = BufWriter::new(std::fs::File::create(args.out.join("events.jsonl"))?);
+    eseal_simulator::truth::write_jsonl(&events, &mut ev)?;
+    ev.flush()?;
+    for (cam, w) in writers {
+        let info = w.finish()?;
+        println!("  {}.mp4: {info:?}", codes[cam]);
+    }
+    for (cam, tiles) in &sheet {
+        if tiles.is_empty() {
+            continue;
+        }
+        let sheet = output::contact_sheet(tiles, 4, 320)?;
+        let path = args.out.join(format!("{}-contact.png", codes[*cam]));
+        output::write_png(&sheet, &path)?;
+        println!("  contact sheet {}", path.display());
+    }
+    println!("{frames_done} frames, {} events", events.len());
+    println!("{}", args.out.join("events.jsonl").display());
+    Ok(ExitCode::SUCCESS)
+}
