@@ -59,6 +59,15 @@ fn protocol_is_a_leaf_without_io_or_async() {
 }
 
 #[test]
+fn simulator_depends_only_on_protocol() {
+    let deps = deps_of("simulator/Cargo.toml");
+    assert!(deps.iter().any(|d| d == "eseal-protocol"), "{deps:?}");
+    for forbidden in ["eseal-platform", "eseal-vision", "eseal"] {
+        assert!(!deps.iter().any(|d| d == forbidden), "simulator must not depend on {forbidden}: {deps:?}");
+    }
+}
+
+#[test]
 fn platform_knows_nothing_of_simulator_or_vision() {
     let deps = deps_of("platform/Cargo.toml");
     assert!(deps.iter().any(|d| d == "eseal-protocol"), "{deps:?}");
