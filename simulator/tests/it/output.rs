@@ -185,7 +185,8 @@ fn feed_sink(sink: impl FrameSink + 'static, width: u32, height: u32, fps: u32, 
 
 fn gst_pull(url: &str, depay: &str, parse: &str, dec: &str, buffers: u32) -> Command {
     let mut cmd = Command::new("gst-launch-1.0");
-    cmd.arg("-m").args(["rtspsrc", &format!("location={url}"), "!", depay, "!", parse, "!", dec, "!", "fakesink"]);
+    // RTP over the RTSP TCP connection: no UDP port pairs to race for on a loaded CI machine.
+    cmd.arg("-m").args(["rtspsrc", &format!("location={url}"), "protocols=tcp", "!", depay, "!", parse, "!", dec, "!", "fakesink"]);
     cmd.arg(format!("num-buffers={buffers}"));
     cmd
 }
@@ -205,11 +206,11 @@ fn rtsp_h264_is_pulled_by_gst_launch_rtspsrc_from_two_clients() {
         let (url, dir) = (url.clone(), dir.path().to_owned());
         std::thread::spawn(move || {
             let mut cmd = gst_pull(&url, "rtph264depay", "h264parse", "avdec_h264", 25);
-            run_with_timeout(&mut cmd, &dir, "second", Duration::from_secs(12))
+            run_with_timeout(&mut cmd, &dir, "second", Duration::from_secs(30))
         })
     };
     let mut cmd = gst_pull(&url, "rtph264depay", "h264parse", "avdec_h264", 50);
-    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "first", Duration::from_secs(12));
+    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "first", Duration::from_secs(30));
     let (status2, out2, err2) = second.join().expect("second client");
     stop.store(true, Ordering::Relaxed);
     let pushed = feeder.join().expect("feeder");
@@ -233,7 +234,7 @@ fn rtsp_h265_is_pulled_by_gst_launch_rtspsrc() {
     let stop = Arc::new(AtomicBool::new(false));
     let feeder = feed_sink(sink, 320, 180, 25, stop.clone());
     let mut cmd = gst_pull(&server.url("11"), "rtph265depay", "h265parse", "avdec_h265", 25);
-    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "h265", Duration::from_secs(12));
+    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "h265", Duration::from_secs(30));
     stop.store(true, Ordering::Relaxed);
     feeder.join().expect("feeder");
     assert!(status.success(), "{status}\n{out}\n{err}");
@@ -386,7 +387,7 @@ fn live_server_serves_one_camera_over_rtsp_and_mjpeg() {
     assert!(status.success() && code == "200", "{status} {code}");
     assert!(image::open(&snap_file).is_ok(), "snapshot decodes");
     let mut cmd = gst_pull(&live.rtsp_url("10"), "rtph264depay", "h264parse", "avdec_h264", 10);
-    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "rtsp", Duration::from_secs(12));
+    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "rtsp", Duration::from_secs(30));
     assert!(status.success(), "{status}\n{out}\n{err}");
 
     stop.store(true, Ordering::Relaxed);
