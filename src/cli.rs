@@ -51,6 +51,9 @@ enum SimCommand {
     },
     /// Render a scenario: frames, ground truth (JSON Lines), contact sheets, optional MP4.
     Render(crate::sim::RenderArgs),
+    /// Serve every camera as RTSP and MJPEG (U6) at real time, for an external device; prints
+    /// the URLs.
+    Serve(crate::sim::ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,6 +178,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Load(LoadCommand::Ftp(args)) => runtime()?.block_on(crate::load::ftp(args)),
         Command::Sim(SimCommand::Check { file }) => crate::sim::check(&file),
         Command::Sim(SimCommand::Render(args)) => crate::sim::render(&args),
+        Command::Sim(SimCommand::Serve(args)) => crate::sim::serve(&args),
     }
 }
 

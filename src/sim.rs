@@ -167,3 +167,81 @@ pub fn render(args: &RenderArgs) -> Result<ExitCode> {
     println!("{}", args.out.join("events.jsonl").display());
     Ok(ExitCode::SUCCESS)
 }
+
+/// Options of `eseal sim serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// RTSP listen address (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8554")]
+    pub rtsp_addr: std::net::SocketAddr,
+    /// MJPEG HTTP listen address (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http_addr: std::net::SocketAddr,
+    /// RTSP codec: h264 or h265 (C7: cameras encode both).
+    #[arg(long, default_value = "h264")]
+    pub codec: String,
+    /// Play the scenario again from the start when it ends.
+    #[arg(long = "loop")]
+    pub repeat: bool,
+    /// Also write the stream URLs as JSON to this file once they are up (for scripts and tests).
+    #[arg(long)]
+    pub ready_file: Option<PathBuf>,
+}
+
+/// `eseal sim serve`: every camera of the scenario as an RTSP stream and an mjpg-streamer-style
+/// MJPEG stream (U6), rendered on the fly and paced at real time, for external devices.
+pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
+    use eseal_simulator::output::{FrameSink, LiveServer, Pacer};
+
+    let (scenario, _) = match eseal_simulator::check(&args.file) {
+        Ok(v) => v,
+        Err(err) => return Ok(report_scenario_error(&err)),
+    };
+    let codec: Codec = args.codec.parse().map_err(|e| anyhow::anyhow!("--codec: {e}"))?;
+    let live = LiveServer::start(args.rtsp_addr, args.http_addr).context("could not start the stream servers")?;
+    let mut feeds = Vec::new();
+    let mut urls = Vec::new();
+    println!("serving {} (seed {}) at real time", args.file.display(), scenario.seed);
+    for cam in &scenario.cameras {
+        let code = cam.code.to_string();
+        feeds.push(live.add_camera(&code, codec, cam.pose.width, cam.pose.height, cam.fps)?);
+        let (rtsp, mjpeg) = (live.rtsp_url(&code), live.mjpeg_url(&code));
+        println!("  camera {code} ({:?}, {}x{} @ {} fps)", cam.site, cam.pose.width, cam.pose.height, cam.fps);
+        println!("    RTSP  {rtsp}");
+        println!("    MJPEG {mjpeg}");
+        urls.push(json!({ "camera": code, "rtsp": rtsp, "mjpeg": mjpeg }));
+    }
+    if let Some(path) = &args.ready_file {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&json!({ "cameras": urls }))?)?;
+        std::fs::rename(&tmp, path).with_context(|| format!("could not write {}", path.display()))?;
+    }
+    let mut renderers: Vec<Renderer> = scenario.cameras.iter().map(|_| Renderer::new()).collect();
+    let mut rendered: Vec<Rendered> = scenario.cameras.iter().map(|_| Rendered::empty()).collect();
+    loop {
+        let mut pacer = Pacer::new();
+        let mut late_frames = 0u64;
+        for step in Simulation::new(&scenario) {
+            if pacer.wait_for(step.t_ns) > std::time::Duration::from_millis(200) {
+                late_frames += 1;
+            }
+            for (cam, scene) in &step.scenes {
+                renderers[*cam].render_into(scene, &mut rendered[*cam])?;
+                if let Err(err) = feeds[*cam].push(&rendered[*cam].frame) {
+                    tracing::warn!(camera = %scenario.cameras[*cam].code, %err, "frame not delivered");
+                }
+            }
+        }
+        if late_frames > 0 {
+            tracing::warn!(late_frames, "rendering fell behind real time (more than 200 ms late)");
+        }
+        if !args.repeat {
+            break;
+        }
+    }
+    println!("scenario finished");
+    live.shutdown();
+    Ok(ExitCode::SUCCESS)
+}

@@ -62,3 +62,59 @@ fn sim_render_writes_truth_and_a_contact_sheet() {
     let sheet = image::open(dir.path().join("20-contact.png")).unwrap();
     assert!(sheet.width() > 0);
 }
+
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Issue 3 acceptance: an RTSP stream from `eseal sim serve` is pulled by `gst-launch-1.0
+/// rtspsrc` and an MJPEG stream by `curl`, on loopback.
+#[test]
+fn sim_serve_streams_rtsp_to_gst_launch_and_mjpeg_to_curl() {
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready.json");
+    let _server = Child(
+        Command::new(env!("CARGO_BIN_EXE_eseal"))
+            .args(["sim", "serve", &format!("{ROOT}/scenarios/shaft-day-groups.toml"), "--loop"])
+            .args(["--rtsp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--ready-file"])
+            .arg(&ready)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let urls: serde_json::Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&ready)
+            && let Ok(v) = serde_json::from_str(&text)
+        {
+            break v;
+        }
+        assert!(std::time::Instant::now() < deadline, "sim serve did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let cam = &urls["cameras"][0];
+    let (rtsp, mjpeg) = (cam["rtsp"].as_str().unwrap(), cam["mjpeg"].as_str().unwrap());
+    assert!(mjpeg.ends_with("?action=stream"), "{mjpeg}");
+
+    let out = Command::new("timeout")
+        .args(["60", "gst-launch-1.0", "-m", "rtspsrc", &format!("location={rtsp}"), "protocols=tcp", "!"])
+        .args(["rtph264depay", "!", "h264parse", "!", "avdec_h264", "!", "fakesink", "num-buffers=25"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("Got EOS"), "rtspsrc: {text}\n{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = Command::new("curl").args(["-s", "--max-time", "3", mjpeg]).output().unwrap();
+    let body = out.stdout;
+    let parts = body.windows(24).filter(|w| w.eq_ignore_ascii_case(b"content-type: image/jpeg")).count();
+    assert!(parts >= 2, "expected ≥ 2 JPEG parts in 3 s, got {parts} ({} bytes)", body.len());
+    let soi = body.windows(3).position(|w| w == [0xFF, 0xD8, 0xFF]).expect("a JPEG in the stream");
+    let eoi = soi + body[soi..].windows(2).position(|w| w == [0xFF, 0xD9]).expect("JPEG end") + 2;
+    let img = image::load_from_memory(&body[soi..eoi]).unwrap();
+    assert_eq!((img.width(), img.height()), (1280, 720), "the scenario's camera 20 is 1280×720");
+}
