@@ -40,3 +40,20 @@ load CLIENTS="64" UPLOADS="2000":
 # Regenerate the committed OpenAPI document
 openapi:
     ESEAL_UPDATE_OPENAPI=1 cargo test --locked -p eseal-platform --lib openapi
+
+# Validate every public scenario and print its timeline
+sim-check:
+    for f in scenarios/*.toml; do cargo run --quiet --locked --bin eseal -- sim check "$f" || exit 1; done
+
+# Contact sheet PNGs of every public scenario (first 24 s) into var/contact-sheets/ (not committed)
+contact-sheets:
+    for f in scenarios/*.toml; do n=$(basename "$f" .toml); cargo run --quiet --release --locked --bin eseal -- sim render "$f" --out "var/contact-sheets/$n" --seconds 24 || exit 1; done
+
+# Serve a scenario's cameras as RTSP + MJPEG at real time (e.g. just sim-serve scenarios/gate-trucks.toml)
+sim-serve FILE *ARGS:
+    cargo run --locked --bin eseal -- sim serve {{FILE}} {{ARGS}}
+
+# Renderer and encoder benches (simulator); figures go to benches/RESULTS.md
+bench-sim:
+    cargo bench --locked -p eseal-simulator --bench render
+    cargo bench --locked -p eseal-simulator --bench encode
