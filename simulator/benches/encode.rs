@@ -49,5 +49,43 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encode);
+/// Render + encode, as `eseal sim render --mp4 h264` does: scenes of a public scenario (the
+/// stretch with the most people in view) rendered by one warm `Renderer` and pushed into an MP4.
+fn render_encode(c: &mut Criterion) {
+    use eseal_simulator::render::{Rendered, Renderer};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/shaft-bidirectional-flow.toml");
+    let scenario = eseal_simulator::Scenario::load(file).expect("public scenario");
+    let world = eseal_simulator::World::new(&scenario);
+    let cam = 0;
+    let count = 50u64;
+    // The 50-frame window with the most actors in view.
+    let start = (0..world.frame_count(cam).saturating_sub(count))
+        .step_by(25)
+        .max_by_key(|&f| world.scene_at(cam, f).actors.len())
+        .unwrap_or(0);
+    let scenes: Vec<_> = (start..start + count).map(|f| world.scene_at(cam, f)).collect();
+    let (width, height) = (scenes[0].camera.width, scenes[0].camera.height);
+    let fps = scenario.cameras[cam].fps;
+    let path = dir.path().join("render-encode.mp4");
+    let mut group = c.benchmark_group("render_encode_h264");
+    group.sample_size(10).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(12));
+    group.throughput(Throughput::Elements(count));
+    let people = scenes.iter().map(|s| s.actors.len()).max().unwrap_or(0);
+    group.bench_function(format!("{width}x{height}_{people}_actors_max"), |b| {
+        let mut renderer = Renderer::new();
+        let mut out = Rendered::empty();
+        b.iter(|| {
+            let mut writer = Mp4Writer::create(&path, Codec::H264, width, height, fps).expect("pipeline");
+            for scene in &scenes {
+                renderer.render_into(scene, &mut out).expect("render");
+                writer.push(&out.frame).expect("push");
+            }
+            black_box(writer.finish().expect("finish"))
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, encode, render_encode);
 criterion_main!(benches);
