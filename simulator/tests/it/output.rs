@@ -183,6 +183,16 @@ fn feed_sink(sink: impl FrameSink + 'static, width: u32, height: u32, fps: u32, 
     })
 }
 
+/// fakesink `num-buffers=N` posts EOS only after N decoded frames, so EOS with no error before it
+/// means the stream was pulled and decoded. An error *after* EOS is rtspsrc's TEARDOWN racing the
+/// server closing the session, which gst-launch reports with exit status 1: not a stream failure.
+fn pulled_to_eos(stdout: &str) -> bool {
+    match stdout.find("Got EOS from element") {
+        Some(eos) => stdout.find("ERROR").is_none_or(|e| e > eos),
+        None => false,
+    }
+}
+
 fn gst_pull(url: &str, depay: &str, parse: &str, dec: &str, buffers: u32) -> Command {
     let mut cmd = Command::new("gst-launch-1.0");
     // RTP over the RTSP TCP connection: no UDP port pairs to race for on a loaded CI machine.
@@ -216,10 +226,8 @@ fn rtsp_h264_is_pulled_by_gst_launch_rtspsrc_from_two_clients() {
     let pushed = feeder.join().expect("feeder");
 
     // fakesink num-buffers=N posts EOS only after N decoded frames; gst-launch exits 0 on EOS.
-    assert!(status.success(), "{status}\n{out}\n{err}");
-    assert!(out.contains("Got EOS from element"), "{out}");
-    assert!(status2.success(), "{status2}\n{out2}\n{err2}");
-    assert!(out2.contains("Got EOS from element"), "{out2}");
+    assert!(pulled_to_eos(&out), "{status}\n{out}\n{err}");
+    assert!(pulled_to_eos(&out2), "{status2}\n{out2}\n{err2}");
     assert!(pushed >= 50, "pushed {pushed}");
     let addr = server.addr();
     server.shutdown();
@@ -237,8 +245,7 @@ fn rtsp_h265_is_pulled_by_gst_launch_rtspsrc() {
     let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "h265", Duration::from_secs(30));
     stop.store(true, Ordering::Relaxed);
     feeder.join().expect("feeder");
-    assert!(status.success(), "{status}\n{out}\n{err}");
-    assert!(out.contains("Got EOS from element"), "{out}");
+    assert!(pulled_to_eos(&out), "{status}\n{out}\n{err}");
 }
 
 /// Splits an mjpg-streamer multipart body into its complete JPEG parts.
@@ -388,7 +395,7 @@ fn live_server_serves_one_camera_over_rtsp_and_mjpeg() {
     assert!(image::open(&snap_file).is_ok(), "snapshot decodes");
     let mut cmd = gst_pull(&live.rtsp_url("10"), "rtph264depay", "h264parse", "avdec_h264", 10);
     let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "rtsp", Duration::from_secs(30));
-    assert!(status.success(), "{status}\n{out}\n{err}");
+    assert!(pulled_to_eos(&out), "{status}\n{out}\n{err}");
 
     stop.store(true, Ordering::Relaxed);
     feeder.join().expect("feeder");
