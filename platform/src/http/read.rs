@@ -218,6 +218,12 @@ pub(super) async fn list_events(
     Ok(Json(EventPage { items, next_cursor }))
 }
 
+/// The `{id}` path segment, or a 400 naming `id`.
+fn id_param(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
+    id.map(|Path(id)| id)
+        .map_err(|e| ApiError::bad_request("invalid_path", format!("id: {}", e.body_text())).field("id"))
+}
+
 /// One event by id.
 #[utoipa::path(
     get, path = "/api/v1/events/{id}", tag = "read",
@@ -236,9 +242,7 @@ pub(super) async fn get_event(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<EventRow>, ApiError> {
     let principal = authenticate(&state, &headers).await?;
-    let Path(id) = id.map_err(|e| {
-        ApiError::bad_request("invalid_path", format!("id: {}", e.body_text())).field("id")
-    })?;
+    let id = id_param(id)?;
     let row = state
         .store
         .read(move |c| Ok(query::get_event(c, id)?))
@@ -305,9 +309,7 @@ pub(super) async fn get_violation(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<ViolationRow>, ApiError> {
     let principal = authenticate(&state, &headers).await?;
-    let Path(id) = id.map_err(|e| {
-        ApiError::bad_request("invalid_path", format!("id: {}", e.body_text())).field("id")
-    })?;
+    let id = id_param(id)?;
     let row = state
         .store
         .read(move |c| Ok(query::get_violation(c, id)?))
