@@ -1,0 +1,2 @@
+//! Integration tests of eseal-vision (one test binary, ripgrep style).
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
