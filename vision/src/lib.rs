@@ -13,8 +13,14 @@
 pub mod calib;
 pub mod clock;
 pub mod config;
+pub mod equipment;
 pub mod evidence;
 pub mod frame;
+pub mod media;
+pub mod source;
+pub mod spool;
+pub mod tamper;
+pub mod upload;
 
 pub use config::{ConfigError, DeviceConfig};
 
