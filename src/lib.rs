@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod cli;
 pub mod demo;
+pub mod edge;
 pub mod load;
 pub mod names;
 pub mod sim;

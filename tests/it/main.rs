@@ -5,5 +5,6 @@ mod architecture;
 mod cli;
 mod crash;
 mod demo;
+mod edge_people;
 mod ingest;
 mod sim;

@@ -17,6 +17,7 @@ pub mod equipment;
 pub mod evidence;
 pub mod frame;
 pub mod media;
+pub mod people;
 pub mod source;
 pub mod spool;
 pub mod tamper;

@@ -1,0 +1,209 @@
+//! People counting of the reference device on a scenario, frame by frame on the virtual clock,
+//! compared with the simulator's crossings: the figures of E3 (counting accuracy) and E4 (capture
+//! rate) per camera and direction.
+
+use std::collections::BTreeMap;
+
+use eseal_simulator::render::{BoxPx, Rendered, Renderer};
+use eseal_simulator::scenario::PersonDirection;
+use eseal_simulator::truth::EventKind;
+use eseal_simulator::{Scenario, Simulation};
+use eseal_vision::frame::Frame;
+use eseal_vision::people::{Direction, PeopleAnalyzer, PersonCrossing};
+
+use super::install::device_config;
+
+/// One camera's people figures.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PeopleScore {
+    pub camera: String,
+    pub true_down: u32,
+    pub true_up: u32,
+    pub device_down: u32,
+    pub device_up: u32,
+    /// True crossings matched one-to-one to device crossings (same direction, within the window).
+    pub matched_down: u32,
+    pub matched_up: u32,
+    /// True people down with a matched capture whose box overlaps the person's truth box at the
+    /// capture frame with IoU ≥ 0.5 (R4).
+    pub captured: u32,
+    /// Device crossings per direction with their times (s) and capture IoU, for diagnosis.
+    pub details: Vec<String>,
+}
+
+impl PeopleScore {
+    /// Count-level accuracy per direction: 1 − |device − true| / true (1 when both are 0).
+    pub fn count_accuracy(device: u32, truth: u32) -> f64 {
+        if truth == 0 {
+            return if device == 0 { 1.0 } else { 0.0 };
+        }
+        1.0 - (f64::from(device) - f64::from(truth)).abs() / f64::from(truth)
+    }
+    /// Event-level recall per direction.
+    pub fn recall(matched: u32, truth: u32) -> f64 {
+        if truth == 0 { 1.0 } else { f64::from(matched) / f64::from(truth) }
+    }
+}
+
+fn iou(a: [u32; 4], b: &BoxPx) -> f64 {
+    let (ix0, iy0) = (a[0].max(b.x0), a[1].max(b.y0));
+    let (ix1, iy1) = (a[2].min(b.x1), a[3].min(b.y1));
+    let inter = f64::from(ix1.saturating_sub(ix0)) * f64::from(iy1.saturating_sub(iy0));
+    let area_a = f64::from(a[2] - a[0]) * f64::from(a[3] - a[1]);
+    let area_b = f64::from(b.x1 - b.x0) * f64::from(b.y1 - b.y0);
+    let union = area_a + area_b - inter;
+    if union <= 0.0 { 0.0 } else { inter / union }
+}
+
+/// `ESEAL_DEBUG_PEOPLE=FROM..TO` (seconds): print detections, tracks and truth boxes per frame.
+fn debug_window() -> Option<(f64, f64)> {
+    let v = std::env::var("ESEAL_DEBUG_PEOPLE").ok()?;
+    let (a, b) = v.split_once("..")?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Runs people counting on every counting camera of `scenario` and scores it.
+pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
+    let dir = std::env::temp_dir();
+    let config = device_config(scenario, &dir);
+    let mut analyzers: BTreeMap<usize, PeopleAnalyzer> = BTreeMap::new();
+    for (i, c) in config.cameras.iter().enumerate() {
+        if c.site.counts_people()
+            && let Some(a) = PeopleAnalyzer::new(c)
+        {
+            analyzers.insert(i, a);
+        }
+    }
+    let mut renderers: BTreeMap<usize, Renderer> = analyzers.keys().map(|k| (*k, Renderer::new())).collect();
+    let mut rendered = Rendered::empty();
+    let mut truth: BTreeMap<usize, Vec<(u64, u32, PersonDirection)>> = BTreeMap::new();
+    let mut crossings: BTreeMap<usize, Vec<PersonCrossing>> = BTreeMap::new();
+    // Truth boxes of each person at each frame where a capture might come from.
+    let mut boxes: BTreeMap<(usize, u64), Vec<(u32, Option<BoxPx>, Option<BoxPx>)>> = BTreeMap::new();
+    let code_index: BTreeMap<_, _> = scenario.cameras.iter().enumerate().map(|(i, c)| (c.code, i)).collect();
+    for step in Simulation::new(scenario) {
+        for e in &step.events {
+            if let EventKind::Crossing { id, direction, .. } = &e.kind
+                && let Some(cam) = e.camera.and_then(|c| code_index.get(&c).copied())
+            {
+                truth.entry(cam).or_default().push((e.t_ns, *id, *direction));
+            }
+        }
+        for (cam, scene) in &step.scenes {
+            let (Some(a), Some(r)) = (analyzers.get_mut(cam), renderers.get_mut(cam)) else { continue };
+            if r.render_into(scene, &mut rendered).is_err() {
+                continue;
+            }
+            let f = &rendered.frame;
+            // A copy: the renderer draws the next frame incrementally over this one.
+            let Some(frame) = Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns) else {
+                continue;
+            };
+            boxes.insert(
+                (*cam, frame.pts_ns),
+                rendered.objects.iter().map(|o| (o.id, o.full_box, o.visible_box)).collect(),
+            );
+            let out = a.push(&frame);
+            if let Some((from, to)) = debug_window()
+                && (from..to).contains(&(frame.pts_ns as f64 / 1e9))
+            {
+                let dets: Vec<String> = a
+                    .last_detections
+                    .iter()
+                    .map(|d| format!("({:.2},{:.2}) {:?} v{:.2} s{:.0}", d.ground[0], d.ground[1], d.bbox, d.visibility, d.score))
+                    .collect();
+                let tracks: Vec<String> = a
+                    .tracks()
+                    .iter()
+                    .map(|t| format!("#{}({:.2},{:.2}){}{:?}", t.id, t.pos[0], t.pos[1], if t.confirmed { "" } else { "?" }, t.anchor))
+                    .collect();
+                let objs: Vec<String> = rendered
+                    .objects
+                    .iter()
+                    .filter_map(|o| o.visible_box.map(|b| format!("{}:[{},{},{},{}]v{:.2}", o.id, b.x0, b.y0, b.x1, b.y1, o.visible_fraction)))
+                    .collect();
+                eprintln!("{:.2}s dets {dets:?}\n   tracks {tracks:?}\n   truth {objs:?}", frame.pts_ns as f64 / 1e9);
+            }
+            crossings.entry(*cam).or_default().extend(out);
+        }
+    }
+    let mut scores = Vec::new();
+    for (cam, _) in analyzers {
+        let mut s = PeopleScore { camera: scenario.cameras[cam].code.to_string(), ..Default::default() };
+        let t = truth.remove(&cam).unwrap_or_default();
+        let d = crossings.remove(&cam).unwrap_or_default();
+        s.true_down = t.iter().filter(|x| x.2 == PersonDirection::Down).count() as u32;
+        s.true_up = t.len() as u32 - s.true_down;
+        s.device_down = d.iter().filter(|x| x.direction == Direction::Down).count() as u32;
+        s.device_up = d.len() as u32 - s.device_down;
+        // Optimal one-to-one matching per direction within the window; for people going down
+        // the cost also rewards a capture box on that very person, so simultaneous crossings of
+        // a group are told apart by who is in the picture.
+        let big = 1e6;
+        let capture_iou = |x: &PersonCrossing, id: u32| -> f64 {
+            let Some(shot) = &x.capture else { return 0.0 };
+            boxes
+                .get(&(cam, shot.frame.pts_ns))
+                .into_iter()
+                .flatten()
+                .filter(|(oid, _, _)| *oid == id)
+                .flat_map(|(_, full, vis)| [full, vis])
+                .flatten()
+                .map(|b| iou(shot.bbox, b))
+                .fold(0.0, f64::max)
+        };
+        let mut used = vec![false; d.len()];
+        for want in [Direction::Down, Direction::Up] {
+            let ti: Vec<usize> = (0..t.len())
+                .filter(|i| (t[*i].2 == PersonDirection::Down) == (want == Direction::Down))
+                .collect();
+            let dj: Vec<usize> = (0..d.len()).filter(|j| d[*j].direction == want).collect();
+            let cost: Vec<Vec<f64>> = ti
+                .iter()
+                .map(|&i| {
+                    dj.iter()
+                        .map(|&j| {
+                            let dt = (d[j].crossing_ns as f64 - t[i].0 as f64).abs() / 1e9;
+                            if dt > window_s {
+                                big
+                            } else if want == Direction::Down {
+                                dt / window_s + 2.0 * (1.0 - capture_iou(&d[j], t[i].1))
+                            } else {
+                                dt / window_s
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let assign = eseal_vision::people::track::hungarian(&cost, big);
+            for (k, &i) in ti.iter().enumerate() {
+                let (tt, id, dir) = t[i];
+                match assign.get(k).copied().flatten() {
+                    Some(c) => {
+                        let j = dj[c];
+                        used[j] = true;
+                        if want == Direction::Down {
+                            s.matched_down += 1;
+                            let v = capture_iou(&d[j], id);
+                            if v >= 0.5 {
+                                s.captured += 1;
+                            }
+                            let q = d[j].capture.as_ref().map_or(0.0, |c| c.quality);
+                            s.details.push(format!("person {id} down at {:.2}s: capture IoU {v:.2} q {q:.2}", tt as f64 / 1e9));
+                        } else {
+                            s.matched_up += 1;
+                        }
+                    }
+                    None => s.details.push(format!("MISSED person {id} {dir:?} at {:.2}s", tt as f64 / 1e9)),
+                }
+            }
+        }
+        for (j, x) in d.iter().enumerate() {
+            if !used[j] {
+                s.details.push(format!("EXTRA {:?} track {} at {:.2}s", x.direction, x.track, x.crossing_ns as f64 / 1e9));
+            }
+        }
+        scores.push(s);
+    }
+    scores
+}

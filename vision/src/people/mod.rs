@@ -1,0 +1,125 @@
+//! People at a shaft mouth (E3, E4, U1): detection, tracking, bidirectional counting, capture.
+//!
+//! Key design decision: **the count and the capture come from the same track.** A
+//! [`PeopleAnalyzer`] runs a [`detect::PersonDetector`] on every frame, feeds the detections to a
+//! [`track::Tracker`] that counts zone changes across the counting band, and keeps for every
+//! track its best view so far — the frame where that person was most fully seen and wholly in
+//! the picture, front or back. When a track is counted going down, that best view becomes the
+//! capture (the device turns it into the U1 JPEG with the rectangle drawn round the person), so
+//! every counted person has a capture and no capture exists without a count.
+
+pub mod detect;
+pub mod foreground;
+pub mod track;
+
+use std::collections::HashMap;
+
+use crate::calib::Projector;
+use crate::config::CameraConfig;
+use crate::frame::Frame;
+
+pub use detect::{Detection, PersonDetector, TemplateDetector, TemplateSettings};
+pub use track::{CrossingEvent, Direction, TrackSettings, Tracker};
+
+/// A frame and the box of one person in it: the evidence for a U1 capture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shot {
+    pub frame: Frame,
+    /// Full-frame pixels `[x0, y0, x1, y1)`.
+    pub bbox: [u32; 4],
+    /// How good the view is (0–1): share of the person seen, wholly inside the picture.
+    pub quality: f32,
+}
+
+/// A person counted across the edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonCrossing {
+    pub track: u64,
+    pub direction: Direction,
+    /// Estimated instant the feet crossed the edge.
+    pub crossing_ns: u64,
+    /// The frame on which the count was decided.
+    pub decided_ns: u64,
+    /// The best view of this person (always present for `Down` once the person was seen).
+    pub capture: Option<Shot>,
+}
+
+/// Counting and capture on one shaft-mouth camera.
+#[derive(Debug)]
+pub struct PeopleAnalyzer {
+    detector: Box<dyn PersonDetector + Send>,
+    tracker: Tracker,
+    edge: [[f64; 2]; 2],
+    best: HashMap<u64, Shot>,
+    /// Detections of the last frame (diagnostics, live overlay).
+    pub last_detections: Vec<Detection>,
+}
+
+impl std::fmt::Debug for dyn PersonDetector + Send {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PersonDetector")
+    }
+}
+
+impl PeopleAnalyzer {
+    /// The analyser for a camera with a counting edge; `None` without one.
+    pub fn new(camera: &CameraConfig) -> Option<PeopleAnalyzer> {
+        let edge = camera.edge?;
+        let projector = Projector::new(&camera.calibration, camera.width, camera.height);
+        let detector = TemplateDetector::new(projector, edge, TemplateSettings::default());
+        Some(Self::with_detector(Box::new(detector), edge, TrackSettings::default()))
+    }
+
+    /// The analyser with another detector (e.g. a learned one) and tracker settings.
+    pub fn with_detector(
+        detector: Box<dyn PersonDetector + Send>,
+        edge: [[f64; 2]; 2],
+        settings: TrackSettings,
+    ) -> PeopleAnalyzer {
+        PeopleAnalyzer {
+            detector,
+            tracker: Tracker::new(edge, settings),
+            edge,
+            best: HashMap::new(),
+            last_detections: Vec::new(),
+        }
+    }
+
+    /// The live tracks.
+    pub fn tracks(&self) -> &[track::Track] {
+        self.tracker.tracks()
+    }
+
+    /// Analyses one frame; returns the people counted on it.
+    pub fn push(&mut self, frame: &Frame) -> Vec<PersonCrossing> {
+        let detections = self.detector.detect(frame);
+        let (events, owners) = self.tracker.update(frame.pts_ns, &detections);
+        for (d, id) in detections.iter().zip(&owners) {
+            let s = detect::side(&self.edge, d.ground);
+            // Front or back views near the edge; wholly inside the picture beats cut off.
+            if !(-2.6..=1.2).contains(&s) {
+                continue;
+            }
+            let quality = d.visibility.min(1.0) * if d.inside { 1.0 } else { 0.35 };
+            let better = self.best.get(id).is_none_or(|b| quality > b.quality + 0.02);
+            if better {
+                self.best.insert(*id, Shot { frame: frame.clone(), bbox: d.bbox, quality });
+            }
+        }
+        self.last_detections = detections;
+        let out = events
+            .into_iter()
+            .map(|e| PersonCrossing {
+                track: e.track,
+                direction: e.direction,
+                crossing_ns: e.crossing_ns,
+                decided_ns: e.decided_ns,
+                capture: self.best.get(&e.track).cloned(),
+            })
+            .collect();
+        for id in &self.tracker.ended {
+            self.best.remove(id);
+        }
+        out
+    }
+}

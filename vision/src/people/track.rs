@@ -1,0 +1,503 @@
+//! Multi-object tracking on the ground plane and bidirectional counting with hysteresis (E3).
+//!
+//! Key design decision: **count zone changes of tracks, never line touches of detections.** Each
+//! person is a track with an alpha–beta motion model on the ground (metres, seconds); detections
+//! are assigned to tracks by an optimal one-to-one assignment (Hungarian) inside a gate that
+//! widens while a track coasts, so short occlusions and people walking abreast keep their
+//! identities. The counting edge is a band, not a line: a track is *outside* beyond `h` metres
+//! before the edge, *inside* beyond `h` after it, and in the band between. A count happens only
+//! when a track that was last anchored on one side reaches the other side, so stopping on the
+//! edge and walking on counts once, turning back in the band counts nothing, and two people
+//! abreast are two tracks and two counts. When a track is lost (occlusion, a missed stretch of
+//! frames), it leaves a short-lived *ghost* with its side; a track born near the ghost's
+//! predicted position inherits that side, so a broken track does not lose its count.
+
+use super::detect::{Detection, along, side};
+
+/// Where a ground point is relative to the counting band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// More than `h` before the edge (outside the shaft).
+    Outside,
+    /// Within `h` of the edge.
+    Band,
+    /// More than `h` past the edge (inside).
+    Inside,
+}
+
+/// Direction of a counted crossing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Outside → inside: going down the shaft (U1), or a truck entering.
+    Down,
+    /// Inside → outside: coming up, or a truck leaving.
+    Up,
+}
+
+/// Tracker and counter tunables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackSettings {
+    /// Half width of the counting band, metres.
+    pub band_m: f64,
+    /// Gate for assignment at one frame's gap, metres.
+    pub gate_m: f64,
+    /// Fastest plausible speed, m/s (widens the gate while coasting).
+    pub max_speed: f64,
+    /// Hits before a track is confirmed.
+    pub confirm_hits: u32,
+    /// Seconds a confirmed track coasts without detections before it is lost.
+    pub max_coast_s: f64,
+    /// Seconds a lost track's ghost can hand its side to a new track.
+    pub ghost_s: f64,
+    /// Alpha–beta gains.
+    pub alpha: f64,
+    pub beta: f64,
+    /// Crossings must lie within the edge's extent plus this margin, metres.
+    pub extent_margin_m: f64,
+}
+
+impl Default for TrackSettings {
+    fn default() -> Self {
+        TrackSettings {
+            band_m: 0.4,
+            gate_m: 0.45,
+            max_speed: 2.5,
+            confirm_hits: 3,
+            max_coast_s: 1.2,
+            ghost_s: 2.5,
+            alpha: 0.55,
+            beta: 0.15,
+            extent_margin_m: 1.0,
+        }
+    }
+}
+
+/// One tracked person.
+#[derive(Debug, Clone)]
+pub struct Track {
+    pub id: u64,
+    pub pos: [f64; 2],
+    pub vel: [f64; 2],
+    pub last_seen_ns: u64,
+    pub last_update_ns: u64,
+    pub hits: u32,
+    pub confirmed: bool,
+    /// The side the track is anchored on (last zone outside the band).
+    pub anchor: Option<Zone>,
+    /// When the track last changed sign of its edge distance (the best crossing-time estimate).
+    pub last_sign_change_ns: Option<u64>,
+    last_side: f64,
+    /// The last detection assigned.
+    pub last_detection: Option<Detection>,
+}
+
+/// A counted crossing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CrossingEvent {
+    /// Track id.
+    pub track: u64,
+    pub direction: Direction,
+    /// Estimated instant the person's feet crossed the edge line.
+    pub crossing_ns: u64,
+    /// Frame on which the count was decided.
+    pub decided_ns: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Ghost {
+    anchor: Zone,
+    pos: [f64; 2],
+    vel: [f64; 2],
+    at_ns: u64,
+    last_sign_change_ns: Option<u64>,
+    track: u64,
+}
+
+/// Tracks people on one camera and counts them across its edge.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    settings: TrackSettings,
+    edge: [[f64; 2]; 2],
+    edge_len: f64,
+    tracks: Vec<Track>,
+    ghosts: Vec<Ghost>,
+    next_id: u64,
+    /// Tracks that ended this update (id), for the caller to drop per-track state.
+    pub ended: Vec<u64>,
+}
+
+const NS: f64 = 1e9;
+
+impl Tracker {
+    /// A tracker for a counting edge `[a, b]` (inside on the left of `a → b`).
+    pub fn new(edge: [[f64; 2]; 2], settings: TrackSettings) -> Tracker {
+        let len = ((edge[1][0] - edge[0][0]).powi(2) + (edge[1][1] - edge[0][1]).powi(2)).sqrt();
+        Tracker { settings, edge, edge_len: len, tracks: Vec::new(), ghosts: Vec::new(), next_id: 1, ended: Vec::new() }
+    }
+
+    /// The live tracks.
+    pub fn tracks(&self) -> &[Track] {
+        &self.tracks
+    }
+
+    fn zone(&self, p: [f64; 2]) -> Zone {
+        let s = side(&self.edge, p);
+        if s > self.settings.band_m {
+            Zone::Inside
+        } else if s < -self.settings.band_m {
+            Zone::Outside
+        } else {
+            Zone::Band
+        }
+    }
+
+    fn within_extent(&self, p: [f64; 2]) -> bool {
+        let a = along(&self.edge, p);
+        a >= -self.settings.extent_margin_m && a <= self.edge_len + self.settings.extent_margin_m
+    }
+
+    /// Updates with one frame's detections at `pts_ns`; returns the crossings counted, and for
+    /// each detection the id of the track it was assigned to (`None`: unassigned, new tentative).
+    pub fn update(&mut self, pts_ns: u64, detections: &[Detection]) -> (Vec<CrossingEvent>, Vec<u64>) {
+        let st = self.settings;
+        self.ended.clear();
+        // Predict.
+        let preds: Vec<[f64; 2]> = self
+            .tracks
+            .iter()
+            .map(|t| {
+                let dt = pts_ns.saturating_sub(t.last_update_ns) as f64 / NS;
+                [t.pos[0] + t.vel[0] * dt, t.pos[1] + t.vel[1] * dt]
+            })
+            .collect();
+        // Cost matrix with gates.
+        let n = self.tracks.len();
+        let m = detections.len();
+        let big = 1e6;
+        let mut cost = vec![vec![big; m]; n];
+        for (i, t) in self.tracks.iter().enumerate() {
+            let gap = pts_ns.saturating_sub(t.last_seen_ns) as f64 / NS;
+            let gate = (st.gate_m + st.max_speed * 0.5 * gap).min(1.6);
+            for (j, d) in detections.iter().enumerate() {
+                let dx = d.ground[0] - preds[i][0];
+                let dy = d.ground[1] - preds[i][1];
+                let dist = (dx * dx + dy * dy).sqrt();
+                if dist <= gate {
+                    // Prefer confirmed tracks a little, so a tentative duplicate does not steal.
+                    cost[i][j] = dist + if t.confirmed { 0.0 } else { 0.15 };
+                }
+            }
+        }
+        let assign = hungarian(&cost, big);
+        let mut det_track = vec![0u64; m];
+        let mut used = vec![false; m];
+        let mut events = Vec::new();
+        let prev_update: Vec<u64> = self.tracks.iter().map(|t| t.last_update_ns).collect();
+        for i in 0..n {
+            let t = &mut self.tracks[i];
+            let dt = (pts_ns.saturating_sub(t.last_update_ns) as f64 / NS).max(1e-3);
+            match assign[i] {
+                Some(j) if cost[i][j] < big => {
+                    used[j] = true;
+                    let d = detections[j];
+                    det_track[j] = t.id;
+                    let r = [d.ground[0] - preds[i][0], d.ground[1] - preds[i][1]];
+                    t.pos = [preds[i][0] + st.alpha * r[0], preds[i][1] + st.alpha * r[1]];
+                    t.vel = [t.vel[0] + st.beta * r[0] / dt, t.vel[1] + st.beta * r[1] / dt];
+                    let sp = (t.vel[0].powi(2) + t.vel[1].powi(2)).sqrt();
+                    if sp > st.max_speed {
+                        t.vel = [t.vel[0] * st.max_speed / sp, t.vel[1] * st.max_speed / sp];
+                    }
+                    t.last_seen_ns = pts_ns;
+                    t.hits += 1;
+                    t.last_detection = Some(d);
+                    if t.hits >= st.confirm_hits {
+                        t.confirmed = true;
+                    }
+                }
+                _ => {
+                    // Coast, slowing down (people stop more often than they keep walking unseen).
+                    t.pos = preds[i];
+                    t.vel = [t.vel[0] * 0.9, t.vel[1] * 0.9];
+                }
+            }
+            t.last_update_ns = pts_ns;
+        }
+        // Zones and counting on the updated tracks.
+        let edge = self.edge;
+        for i in 0..self.tracks.len() {
+            let p = self.tracks[i].pos;
+            let s = side(&edge, p);
+            let zone = self.zone(p);
+            let inside_extent = self.within_extent(p);
+            let t = &mut self.tracks[i];
+            if t.last_side != 0.0 && (s > 0.0) != (t.last_side > 0.0) {
+                // Interpolate the zero crossing between the last update and this one.
+                let f = (t.last_side / (t.last_side - s)).clamp(0.0, 1.0);
+                let before = prev_update.get(i).copied().unwrap_or(pts_ns);
+                let span = pts_ns.saturating_sub(before) as f64;
+                t.last_sign_change_ns = Some(before + (span * f) as u64);
+            }
+            t.last_side = if s == 0.0 { 1e-9 } else { s };
+            if !t.confirmed || zone == Zone::Band {
+                continue;
+            }
+            match t.anchor {
+                Some(a) if a != zone => {
+                    if inside_extent {
+                        events.push(CrossingEvent {
+                            track: t.id,
+                            direction: if zone == Zone::Inside { Direction::Down } else { Direction::Up },
+                            crossing_ns: t.last_sign_change_ns.unwrap_or(pts_ns).min(pts_ns),
+                            decided_ns: pts_ns,
+                        });
+                    }
+                    t.anchor = Some(zone);
+                }
+                None => t.anchor = Some(zone),
+                _ => {}
+            }
+        }
+        // Lose tracks that coasted too long; tentative ones go fast.
+        let mut keep = Vec::with_capacity(self.tracks.len());
+        for t in self.tracks.drain(..) {
+            let gap = pts_ns.saturating_sub(t.last_seen_ns) as f64 / NS;
+            let limit = if t.confirmed { st.max_coast_s } else { 0.2 };
+            if gap > limit {
+                if t.confirmed
+                    && let Some(anchor) = t.anchor
+                {
+                    self.ghosts.push(Ghost {
+                        anchor,
+                        pos: t.pos,
+                        vel: t.vel,
+                        at_ns: pts_ns,
+                        last_sign_change_ns: t.last_sign_change_ns,
+                        track: t.id,
+                    });
+                }
+                self.ended.push(t.id);
+            } else {
+                keep.push(t);
+            }
+        }
+        self.tracks = keep;
+        self.ghosts.retain(|g| (pts_ns.saturating_sub(g.at_ns) as f64 / NS) <= st.ghost_s);
+        // Births from unassigned detections; a ghost nearby hands over its side.
+        for (j, d) in detections.iter().enumerate() {
+            if used[j] {
+                continue;
+            }
+            // Not on top of an existing track (a duplicate detection of the same person).
+            if self.tracks.iter().any(|t| dist(t.pos, d.ground) < 0.35) {
+                continue;
+            }
+            let id = self.next_id;
+            self.next_id += 1;
+            det_track[j] = id;
+            let mut anchor = match self.zone(d.ground) {
+                Zone::Band => None,
+                z => Some(z),
+            };
+            let mut vel = [0.0, 0.0];
+            let mut sign_change = None;
+            let mut best: Option<(usize, f64)> = None;
+            for (k, g) in self.ghosts.iter().enumerate() {
+                let gap = pts_ns.saturating_sub(g.at_ns) as f64 / NS + st.max_coast_s;
+                let pred = [g.pos[0] + g.vel[0] * gap * 0.5, g.pos[1] + g.vel[1] * gap * 0.5];
+                let dd = dist(pred, d.ground).min(dist(g.pos, d.ground));
+                let reach = 0.6 + st.max_speed * 0.5 * gap;
+                if dd <= reach && best.is_none_or(|(_, b)| dd < b) {
+                    best = Some((k, dd));
+                }
+            }
+            if let Some((k, _)) = best {
+                let g = self.ghosts.remove(k);
+                tracing::debug!(ghost = g.track, new = id, "track resumed from ghost");
+                // The ghost's side stands until the new track itself reaches a side.
+                anchor = Some(g.anchor);
+                vel = g.vel;
+                sign_change = g.last_sign_change_ns;
+            }
+            let s = side(&edge, d.ground);
+            self.tracks.push(Track {
+                id,
+                pos: d.ground,
+                vel,
+                last_seen_ns: pts_ns,
+                last_update_ns: pts_ns,
+                hits: 1,
+                confirmed: best.is_some() && st.confirm_hits <= 1,
+                anchor,
+                last_sign_change_ns: sign_change,
+                last_side: if s == 0.0 { 1e-9 } else { s },
+                last_detection: Some(*d),
+            });
+        }
+        (events, det_track)
+    }
+}
+
+fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+}
+
+/// Minimum-cost one-to-one assignment of rows to columns (Hungarian / Kuhn–Munkres, O(n³)).
+/// Returns for each row its column, or `None`; pairs at cost `>= big` are not real.
+pub fn hungarian(cost: &[Vec<f64>], big: f64) -> Vec<Option<usize>> {
+    let n = cost.len();
+    let m = cost.first().map_or(0, Vec::len);
+    if n == 0 || m == 0 {
+        return vec![None; n];
+    }
+    let size = n.max(m);
+    // Square matrix padded with `big`.
+    let at = |i: usize, j: usize| if i < n && j < m { cost[i][j] } else { big };
+    let inf = f64::INFINITY;
+    let mut u = vec![0.0; size + 1];
+    let mut v = vec![0.0; size + 1];
+    let mut p = vec![0usize; size + 1]; // p[j] = row assigned to column j (1-based)
+    let mut way = vec![0usize; size + 1];
+    for i in 1..=size {
+        p[0] = i;
+        let mut j0 = 0usize;
+        let mut minv = vec![inf; size + 1];
+        let mut used = vec![false; size + 1];
+        loop {
+            used[j0] = true;
+            let i0 = p[j0];
+            let mut delta = inf;
+            let mut j1 = 0usize;
+            for j in 1..=size {
+                if !used[j] {
+                    let cur = at(i0 - 1, j - 1) - u[i0] - v[j];
+                    if cur < minv[j] {
+                        minv[j] = cur;
+                        way[j] = j0;
+                    }
+                    if minv[j] < delta {
+                        delta = minv[j];
+                        j1 = j;
+                    }
+                }
+            }
+            for j in 0..=size {
+                if used[j] {
+                    u[p[j]] += delta;
+                    v[j] -= delta;
+                } else {
+                    minv[j] -= delta;
+                }
+            }
+            j0 = j1;
+            if p[j0] == 0 {
+                break;
+            }
+        }
+        loop {
+            let j1 = way[j0];
+            p[j0] = p[j1];
+            j0 = j1;
+            if j0 == 0 {
+                break;
+            }
+        }
+    }
+    let mut out = vec![None; n];
+    for j in 1..=size {
+        let i = p[j];
+        if i >= 1 && i <= n && j <= m && cost[i - 1][j - 1] < big {
+            out[i - 1] = Some(j - 1);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn det(x: f64, y: f64) -> Detection {
+        Detection { ground: [x, y], bbox: [0, 0, 1, 1], score: 1.0, visibility: 1.0, inside: true }
+    }
+
+    const EDGE: [[f64; 2]; 2] = [[-2.5, 0.0], [2.5, 0.0]];
+
+    /// Walks people along y on given paths (one position per 40 ms frame) and counts.
+    fn run(paths: &[Vec<Option<[f64; 2]>>]) -> Vec<CrossingEvent> {
+        let mut t = Tracker::new(EDGE, TrackSettings::default());
+        let frames = paths.iter().map(Vec::len).max().unwrap_or(0);
+        let mut out = Vec::new();
+        for k in 0..frames {
+            let dets: Vec<Detection> =
+                paths.iter().filter_map(|p| p.get(k).copied().flatten()).map(|g| det(g[0], g[1])).collect();
+            out.extend(t.update(k as u64 * 40_000_000, &dets).0);
+        }
+        out
+    }
+
+    fn walk(x: f64, from: f64, to: f64, speed: f64) -> Vec<Option<[f64; 2]>> {
+        let n = ((to - from).abs() / (speed * 0.04)).ceil() as usize;
+        (0..=n).map(|k| Some([x, from + (to - from) * k as f64 / n as f64])).collect()
+    }
+
+    #[test]
+    fn hungarian_finds_the_optimal_pairs() {
+        let c = vec![vec![4.0, 1.0, 3.0], vec![2.0, 0.0, 5.0], vec![3.0, 2.0, 2.0]];
+        assert_eq!(hungarian(&c, 1e6), vec![Some(1), Some(0), Some(2)]);
+        let c = vec![vec![1e6, 1.0], vec![1e6, 0.5], vec![0.2, 1e6]];
+        let a = hungarian(&c, 1e6);
+        assert_eq!(a[2], Some(0));
+        assert_eq!(a[1], Some(1));
+        assert_eq!(a[0], None);
+    }
+
+    #[test]
+    fn one_walk_down_counts_once_at_the_edge() {
+        let ev = run(&[walk(0.0, -2.0, 3.0, 1.2)]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].direction, Direction::Down);
+        // feet cross y = 0 after 2 m at 1.2 m/s ≈ 1.67 s
+        let t = ev[0].crossing_ns as f64 / 1e9;
+        assert!((t - 1.667).abs() < 0.15, "crossing at {t}");
+    }
+
+    #[test]
+    fn stop_on_the_edge_and_turn_back_in_the_band() {
+        // stop-and-go: walk to the edge, stand 3 s, walk on: one count
+        let mut p = walk(0.0, -2.0, 0.0, 1.2);
+        p.extend(std::iter::repeat_n(Some([0.0, 0.0]), 75));
+        p.extend(walk(0.0, 0.0, 3.0, 1.2));
+        assert_eq!(run(&[p]).len(), 1);
+        // turn back 0.3 m before the edge (inside the band): nothing
+        let mut p = walk(0.0, -2.0, -0.3, 1.2);
+        p.extend(std::iter::repeat_n(Some([0.0, -0.3]), 50));
+        p.extend(walk(0.0, -0.3, -2.0, 1.2));
+        assert!(run(&[p]).is_empty());
+        // jitter on the line ±0.3 m for 2 s: nothing
+        let p: Vec<_> = (0..50).map(|k| Some([0.0, if k % 2 == 0 { 0.3 } else { -0.3 }])).collect();
+        assert!(run(&[p]).is_empty());
+    }
+
+    #[test]
+    fn two_abreast_count_twice_and_opposite_flows_count_both_ways() {
+        let ev = run(&[walk(-0.4, -2.0, 3.0, 1.2), walk(0.4, -2.0, 3.0, 1.2)]);
+        assert_eq!(ev.iter().filter(|e| e.direction == Direction::Down).count(), 2, "{ev:?}");
+        let ev = run(&[walk(-1.2, -2.0, 3.0, 1.2), walk(1.2, 3.0, -2.0, 1.2)]);
+        assert_eq!(ev.iter().filter(|e| e.direction == Direction::Down).count(), 1);
+        assert_eq!(ev.iter().filter(|e| e.direction == Direction::Up).count(), 1);
+    }
+
+    #[test]
+    fn a_track_broken_in_the_band_still_counts() {
+        // Lost for 1.5 s (beyond the coast limit) right on the edge.
+        let mut p = walk(0.0, -2.0, 0.0, 1.0);
+        p.extend(std::iter::repeat_n(None, 38));
+        p.extend(walk(0.0, 0.2, 3.0, 1.0));
+        let ev = run(&[p]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].direction, Direction::Down);
+    }
+}
