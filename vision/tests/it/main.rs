@@ -1,2 +1,4 @@
 //! Integration tests of eseal-vision (one test binary, ripgrep style).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
+mod spool;
+mod upload;
