@@ -2,3 +2,5 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 mod spool;
 mod upload;
+mod media;
+mod source;
