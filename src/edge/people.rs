@@ -188,8 +188,18 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
                             if v >= 0.5 {
                                 s.captured += 1;
                             }
-                            let q = d[j].capture.as_ref().map_or(0.0, |c| c.quality);
-                            s.details.push(format!("person {id} down at {:.2}s: capture IoU {v:.2} q {q:.2}", tt as f64 / 1e9));
+                            let (q, at, bb) = d[j].capture.as_ref().map_or((0.0, 0.0, [0; 4]), |c| (c.quality, c.frame.pts_ns as f64 / 1e9, c.bbox));
+                            let truth_box = d[j]
+                                .capture
+                                .as_ref()
+                                .and_then(|c| boxes.get(&(cam, c.frame.pts_ns)))
+                                .and_then(|v| v.iter().find(|o| o.0 == id))
+                                .and_then(|o| o.2)
+                                .map(|b| [b.x0, b.y0, b.x1, b.y1]);
+                            s.details.push(format!(
+                                "person {id} down at {:.2}s: capture IoU {v:.2} q {q:.2} at {at:.2}s box {bb:?} truth {truth_box:?}",
+                                tt as f64 / 1e9
+                            ));
                         } else {
                             s.matched_up += 1;
                         }

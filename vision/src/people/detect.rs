@@ -375,7 +375,31 @@ impl TemplateDetector {
                     }
                 }
             }
-            self.prefix_rows(ya, c.y1, true);
+            // Legs going on below the template (a taller person, or one placed a little far):
+            // grow the claim downwards while the rows under its feet are mostly this person's.
+            let mut yb = c.y1;
+            if c.y1 > 0 {
+                let (l, r) = wide.span(c.y1 - 1, w);
+                while yb < h && r > l {
+                    let row = &self.bg.mask[yb * w + l..yb * w + r];
+                    let exp = &self.explained[yb * w + l..yb * w + r];
+                    let own = row.iter().zip(exp).filter(|(m, e)| **m == 1 && **e == 0).count();
+                    if (own as f32) < 0.25 * (r - l) as f32 || yb >= c.y1 + (c.y1 - c.y0) * 3 / 10 {
+                        break;
+                    }
+                    for x in l..r {
+                        let i = yb * w + x;
+                        if self.bg.mask[i] == 1 && self.explained[i] == 0 {
+                            self.explained[i] = 1;
+                            x0 = x0.min(x);
+                            x1 = x1.max(x + 1);
+                            y1 = y1.max(yb + 1);
+                        }
+                    }
+                    yb += 1;
+                }
+            }
+            self.prefix_rows(ya, yb, true);
             let inside = c.y0 > 0 || c.top >= 0.0;
             let inside = inside && (c.y1 as f32) >= (c.top + c.area_full / (2.0 * c.hw)) - 0.5 && c.bx0 > 0 && c.bx1 < w;
             if x1 > x0 && y1 > y0 {
@@ -401,7 +425,7 @@ impl TemplateDetector {
                     continue;
                 }
                 let o_below = o.y1 + (((o.y1 - o.y0) as f32) * st.below_share).ceil() as usize;
-                let overlaps = o.y0 < c.y1 && ya < o_below && o.bx0 < bx1 && bx0 < o.bx1;
+                let overlaps = o.y0 < yb && ya < o_below && o.bx0 < bx1 && bx0 < o.bx1;
                 if overlaps {
                     self.rescore(i);
                 }

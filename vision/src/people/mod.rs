@@ -51,6 +51,8 @@ pub struct PeopleAnalyzer {
     tracker: Tracker,
     edge: [[f64; 2]; 2],
     best: HashMap<u64, Shot>,
+    /// Views of tracks that ended recently: (track, when it ended, view).
+    lost: Vec<(u64, u64, Shot)>,
     /// Detections of the last frame (diagnostics, live overlay).
     pub last_detections: Vec<Detection>,
 }
@@ -81,6 +83,7 @@ impl PeopleAnalyzer {
             tracker: Tracker::new(edge, settings),
             edge,
             best: HashMap::new(),
+            lost: Vec::new(),
             last_detections: Vec::new(),
         }
     }
@@ -94,13 +97,31 @@ impl PeopleAnalyzer {
     pub fn push(&mut self, frame: &Frame) -> Vec<PersonCrossing> {
         let detections = self.detector.detect(frame);
         let (events, owners) = self.tracker.update(frame.pts_ns, &detections);
+        // A track resumed from a lost one carries its best view on.
+        for (old, new) in &self.tracker.resumed {
+            let shot = self.best.remove(old).or_else(|| {
+                let k = self.lost.iter().position(|(id, _, _)| id == old)?;
+                Some(self.lost.swap_remove(k).2)
+            });
+            if let Some(shot) = shot {
+                self.best.insert(*new, shot);
+            }
+        }
         for (d, id) in detections.iter().zip(&owners) {
             let s = detect::side(&self.edge, d.ground);
             // Front or back views near the edge; wholly inside the picture beats cut off.
-            if !(-2.6..=1.2).contains(&s) {
+            if !(-0.9..=0.6).contains(&s) {
                 continue;
             }
-            let quality = d.visibility.min(1.0) * if d.inside { 1.0 } else { 0.35 };
+            // A person cut by the picture's border is a poor capture, whatever the template says.
+            let margin = frame.width.div_ceil(foreground::TARGET_WIDTH) * 2;
+            let cut = d.bbox[0] < margin
+                || d.bbox[1] < margin
+                || d.bbox[2] + margin > frame.width
+                || d.bbox[3] + margin > frame.height;
+            // Nearer the edge the person is mid-picture and the position surest.
+            let near = 1.0 - 0.3 * (s.abs() / 1.8).min(1.0) as f32;
+            let quality = near * d.visibility.min(1.0) * if d.inside && !cut { 1.0 } else { 0.35 };
             let better = self.best.get(id).is_none_or(|b| quality > b.quality + 0.02);
             if better {
                 self.best.insert(*id, Shot { frame: frame.clone(), bbox: d.bbox, quality });
@@ -117,9 +138,13 @@ impl PeopleAnalyzer {
                 capture: self.best.get(&e.track).cloned(),
             })
             .collect();
+        // Ended tracks may still be resumed through their ghost: keep their views a while.
         for id in &self.tracker.ended {
-            self.best.remove(id);
+            if let Some(shot) = self.best.remove(id) {
+                self.lost.push((*id, frame.pts_ns, shot));
+            }
         }
+        self.lost.retain(|(_, at, _)| frame.pts_ns.saturating_sub(*at) < 5_000_000_000);
         out
     }
 }

@@ -125,6 +125,8 @@ pub struct Tracker {
     next_id: u64,
     /// Tracks that ended this update (id), for the caller to drop per-track state.
     pub ended: Vec<u64>,
+    /// `(lost track, new track)` pairs handed over through a ghost this update.
+    pub resumed: Vec<(u64, u64)>,
 }
 
 const NS: f64 = 1e9;
@@ -133,7 +135,7 @@ impl Tracker {
     /// A tracker for a counting edge `[a, b]` (inside on the left of `a → b`).
     pub fn new(edge: [[f64; 2]; 2], settings: TrackSettings) -> Tracker {
         let len = ((edge[1][0] - edge[0][0]).powi(2) + (edge[1][1] - edge[0][1]).powi(2)).sqrt();
-        Tracker { settings, edge, edge_len: len, tracks: Vec::new(), ghosts: Vec::new(), next_id: 1, ended: Vec::new() }
+        Tracker { settings, edge, edge_len: len, tracks: Vec::new(), ghosts: Vec::new(), next_id: 1, ended: Vec::new(), resumed: Vec::new() }
     }
 
     /// The live tracks.
@@ -162,6 +164,7 @@ impl Tracker {
     pub fn update(&mut self, pts_ns: u64, detections: &[Detection]) -> (Vec<CrossingEvent>, Vec<u64>) {
         let st = self.settings;
         self.ended.clear();
+        self.resumed.clear();
         // Predict.
         let preds: Vec<[f64; 2]> = self
             .tracks
@@ -315,6 +318,7 @@ impl Tracker {
             if let Some((k, _)) = best {
                 let g = self.ghosts.remove(k);
                 tracing::debug!(ghost = g.track, new = id, "track resumed from ghost");
+                self.resumed.push((g.track, id));
                 // The ghost's side stands until the new track itself reaches a side.
                 anchor = Some(g.anchor);
                 vel = g.vel;
