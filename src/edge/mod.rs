@@ -4,3 +4,4 @@
 
 pub mod install;
 pub mod people;
+pub mod trucks;

@@ -6,5 +6,6 @@ mod cli;
 mod crash;
 mod demo;
 mod edge_people;
+mod edge_trucks;
 mod ingest;
 mod sim;

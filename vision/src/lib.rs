@@ -21,6 +21,7 @@ pub mod people;
 pub mod source;
 pub mod spool;
 pub mod tamper;
+pub mod trucks;
 pub mod upload;
 
 pub use config::{ConfigError, DeviceConfig};
