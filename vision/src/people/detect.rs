@@ -39,8 +39,10 @@ pub struct Detection {
 
 /// Anything that finds people in a frame and places them on the ground.
 pub trait PersonDetector {
-    /// The people in `frame`.
-    fn detect(&mut self, frame: &Frame) -> Vec<Detection>;
+    /// The people in `frame`. `priors` are where tracked people are predicted to stand now
+    /// (ground points); a detector may favour hypotheses there (tracking-by-detection with
+    /// feedback) or ignore them.
+    fn detect(&mut self, frame: &Frame, priors: &[[f64; 2]]) -> Vec<Detection>;
 }
 
 /// Tunables of the template detector.
@@ -67,6 +69,10 @@ pub struct TemplateSettings {
     pub min_in_image: f32,
     /// No two people closer than this on the ground, metres.
     pub min_separation_m: f64,
+    /// Bonus for a template at a tracked person's predicted position, share of its area.
+    pub prior_weight: f32,
+    /// Radius of that bonus, metres.
+    pub prior_radius_m: f64,
     /// How far outside and inside of the edge people are looked for, metres.
     pub depth_m: f64,
     /// How far beyond the edge's ends people are looked for, metres.
@@ -86,6 +92,8 @@ impl Default for TemplateSettings {
             min_support: 0.12,
             min_in_image: 0.35,
             min_separation_m: 0.42,
+            prior_weight: 0.0,
+            prior_radius_m: 0.3,
             depth_m: 4.5,
             margin_m: 1.2,
         }
@@ -138,6 +146,7 @@ pub struct TemplateDetector {
     pu: Vec<u32>,
     explained: Vec<u8>,
     scores: Vec<f32>,
+    priors: Vec<[f64; 2]>,
 }
 
 /// Signed distance of `p` from the line `a → b`, positive on the left (inside).
@@ -172,6 +181,7 @@ impl TemplateDetector {
             pu: Vec::new(),
             explained: Vec::new(),
             scores: Vec::new(),
+            priors: Vec::new(),
         };
         d.build_candidates();
         d
@@ -293,7 +303,20 @@ impl TemplateDetector {
 
     fn rescore(&mut self, i: usize) {
         let (sc, u, b, _) = self.score(i);
-        self.scores[i] = if self.acceptable(i, u, b) { sc } else { f32::NEG_INFINITY };
+        self.scores[i] = if self.acceptable(i, u, b) { sc + self.prior_bonus(i) } else { f32::NEG_INFINITY };
+    }
+
+    /// A small bonus for a template where a tracked person is predicted: among near-equal fits
+    /// of a column of people in file, the one consistent with their motion wins.
+    fn prior_bonus(&self, i: usize) -> f32 {
+        let c = &self.cands[i];
+        let r = self.settings.prior_radius_m;
+        let d = self
+            .priors
+            .iter()
+            .map(|p| ((p[0] - c.ground[0]).powi(2) + (p[1] - c.ground[1]).powi(2)).sqrt())
+            .fold(f64::INFINITY, f64::min);
+        if d >= r { 0.0 } else { self.settings.prior_weight * c.area_full * (1.0 - (d / r) as f32) }
     }
 
     fn prefix_rows(&mut self, y0: usize, y1: usize, unexplained_only: bool) {
@@ -436,7 +459,9 @@ impl TemplateDetector {
 }
 
 impl PersonDetector for TemplateDetector {
-    fn detect(&mut self, frame: &Frame) -> Vec<Detection> {
+    fn detect(&mut self, frame: &Frame, priors: &[[f64; 2]]) -> Vec<Detection> {
+        self.priors.clear();
+        self.priors.extend_from_slice(priors);
         self.run(frame)
     }
 }

@@ -95,7 +95,8 @@ impl PeopleAnalyzer {
 
     /// Analyses one frame; returns the people counted on it.
     pub fn push(&mut self, frame: &Frame) -> Vec<PersonCrossing> {
-        let detections = self.detector.detect(frame);
+        let priors = self.tracker.predictions(frame.pts_ns);
+        let detections = self.detector.detect(frame, &priors);
         let (events, owners) = self.tracker.update(frame.pts_ns, &detections);
         // A track resumed from a lost one carries its best view on.
         for (old, new) in &self.tracker.resumed {

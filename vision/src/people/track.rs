@@ -143,6 +143,18 @@ impl Tracker {
         &self.tracks
     }
 
+    /// Where each confirmed track is predicted to be at `pts_ns`.
+    pub fn predictions(&self, pts_ns: u64) -> Vec<[f64; 2]> {
+        self.tracks
+            .iter()
+            .filter(|t| t.confirmed)
+            .map(|t| {
+                let dt = pts_ns.saturating_sub(t.last_update_ns) as f64 / NS;
+                [t.pos[0] + t.vel[0] * dt, t.pos[1] + t.vel[1] * dt]
+            })
+            .collect()
+    }
+
     fn zone(&self, p: [f64; 2]) -> Zone {
         let s = side(&self.edge, p);
         if s > self.settings.band_m {
