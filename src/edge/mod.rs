@@ -4,4 +4,6 @@
 
 pub mod install;
 pub mod people;
+pub mod run;
+pub mod score;
 pub mod trucks;

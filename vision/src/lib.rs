@@ -13,6 +13,7 @@
 pub mod calib;
 pub mod clock;
 pub mod config;
+pub mod device;
 pub mod equipment;
 pub mod evidence;
 pub mod frame;

@@ -1,0 +1,309 @@
+//! An in-process run: the simulator's cameras feed the reference device on the virtual clock,
+//! and the device uploads through its spool to a real reference platform (FTP + HTTPS on
+//! loopback) — the chain of a certification run without wall-clock waiting.
+//!
+//! Faults are knobs: the platform can be taken down for a stretch of virtual time and the device
+//! restarted in the middle of it (a new [`Device`] and [`Uploader`] on the same state
+//! directory), which is how store-and-forward is shown to lose nothing.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use eseal_platform::Platform;
+use eseal_platform::config::{PlatformConfig, PortRange};
+use eseal_platform::http::{AppState, HttpsHandle, serve_https};
+use eseal_simulator::render::{BoxPx, Rendered, Renderer};
+use eseal_simulator::truth::{Event, EventKind};
+use eseal_simulator::{Scenario, Simulation};
+use eseal_vision::clock::DeviceClock;
+use eseal_vision::config::{DeviceConfig, PlatformLink};
+use eseal_vision::device::{DailyReport, Decision, Device, Faults};
+use eseal_vision::frame::Frame;
+use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings};
+use eseal_vision::upload::{UploadOptions, Uploader};
+
+use super::install::device_config;
+
+const S: u64 = 1_000_000_000;
+
+/// A platform outage during the run, in seconds of virtual time from the start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outage {
+    /// The platform stops.
+    pub stop_s: f64,
+    /// The device is restarted (dropped and re-opened on its state directory), if set.
+    pub restart_device_s: Option<f64>,
+    /// The platform starts again on the same data directory and ports.
+    pub resume_s: f64,
+}
+
+/// Options of an in-process run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Tamper check cadence, seconds (the spec's hour is too long for short scenarios).
+    pub tamper_interval_s: Option<f64>,
+    pub outage: Option<Outage>,
+    pub faults: Faults,
+    /// Where the platform's data and the device's state go (a temp dir when `None`).
+    pub work_dir: Option<PathBuf>,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Ground truth of the scenario.
+    pub truth: Vec<Event>,
+    /// Accepted uploads on the platform: (file name, sha256), in commit order.
+    pub received: Vec<String>,
+    /// Refused uploads (platform violations): (name, reason).
+    pub violations: Vec<(String, String)>,
+    /// U6 stream registrations the platform holds: (camera, url).
+    pub streams: Vec<(String, String)>,
+    /// Every decision of every device instance, in order.
+    pub decisions: Vec<Decision>,
+    /// The device's own per-day report (E3), from its durable counters.
+    pub report: DailyReport,
+    /// Items still in the spool at the end (should be none), rejected by the platform.
+    pub left_in_spool: usize,
+    pub rejected: usize,
+    /// Per camera index and frame pts: truth boxes (id, full, visible), for frames the device
+    /// captured.
+    pub capture_truth: BTreeMap<(String, u64), Vec<(u32, Option<BoxPx>, Option<BoxPx>)>>,
+    /// Frames analysed and wall time.
+    pub frames: u64,
+    pub wall: Duration,
+    pub scenario_s: f64,
+}
+
+struct TestPlatform {
+    platform: Platform,
+    https: HttpsHandle,
+}
+
+const ADMIN: &str = "eseal-inprocess-admin";
+
+async fn start_platform(data_dir: &Path, ftp: SocketAddr, https: SocketAddr) -> Result<TestPlatform> {
+    let config = PlatformConfig::builder()
+        .data_dir(data_dir)
+        .ftp_addr(ftp)
+        .https_addr(https)
+        .passive_ports(PortRange::ANY)
+        .build()
+        .context("platform configuration")?;
+    let platform = Platform::builder(config.clone()).seed_demo(true).start().await.context("starting the platform")?;
+    let state = AppState::new(platform.ingest.clone()).with_admin_token(ADMIN);
+    let https = serve_https(&config, state).await.context("starting the platform's HTTPS API")?;
+    Ok(TestPlatform { platform, https })
+}
+
+async fn stop_platform(p: TestPlatform) -> Result<()> {
+    p.https.shutdown(Duration::from_secs(1));
+    p.https.stopped().await.context("stopping HTTPS")?;
+    p.platform.shutdown().await.context("stopping FTP")?;
+    Ok(())
+}
+
+fn link(p: &TestPlatform, mine: &str) -> Result<PlatformLink> {
+    let acc = p
+        .platform
+        .demo
+        .iter()
+        .find(|d| d.mine == mine)
+        .with_context(|| format!("mine {mine} has no demo account on the reference platform"))?;
+    let ftp = p.platform.ftp_addr().context("FTP is not running")?;
+    Ok(PlatformLink {
+        ftp_addr: ftp.to_string(),
+        ftp_user: acc.username.clone(),
+        ftp_password: acc.password.clone(),
+        https_url: format!("https://127.0.0.1:{}", p.https.addr.port()),
+        token: acc.token.clone(),
+        ca_cert: Some(eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem")),
+    })
+}
+
+/// Runs `scenario` through the reference device into a reference platform.
+pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResult> {
+    let started = Instant::now();
+    let tmp;
+    let work = match &opts.work_dir {
+        Some(d) => d.clone(),
+        None => {
+            tmp = tempfile::tempdir().context("temp dir")?;
+            tmp.path().to_path_buf()
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let platform_dir = work.join("platform");
+    let any: SocketAddr = "127.0.0.1:0".parse()?;
+    let mut platform = Some(rt.block_on(start_platform(&platform_dir, any, any))?);
+    let (ftp_addr, https_addr) = {
+        let p = platform.as_ref().context("platform")?;
+        (p.platform.ftp_addr().context("ftp")?, p.https.addr)
+    };
+    let mine = scenario.mine.code.to_string();
+    let the_link = link(platform.as_ref().context("platform")?, &mine)?;
+
+    let mut config: DeviceConfig = device_config(scenario, &work.join("device"));
+    if let Some(t) = opts.tamper_interval_s {
+        config.analysis.tamper_interval_s = t;
+    }
+    config.platform = Some(the_link.clone());
+    let clock = DeviceClock::new(scenario.start);
+
+    // The device's own MJPEG server (U6), registered at start.
+    let hub = MjpegHub::new(MjpegSettings::default());
+    for c in &config.cameras {
+        hub.register(c.code);
+    }
+    let listener = rt.block_on(tokio::net::TcpListener::bind(any))?;
+    let mjpeg = {
+        let _g = rt.enter();
+        MjpegServer::start(listener, hub.clone())?
+    };
+
+    let open = |config: &DeviceConfig| -> Result<(Device, Uploader)> {
+        let device = Device::open(config.clone(), clock)?.with_faults(opts.faults.clone());
+        let uploader = {
+            let _g = rt.enter();
+            Uploader::new(device.spool(), &the_link, UploadOptions::default())?
+        };
+        Ok((device, uploader))
+    };
+    let (mut device, mut uploader) = open(&config)?;
+    for c in &config.cameras {
+        device.register_stream(c.code, &mjpeg.url(c.code), 0)?;
+    }
+
+    let mut decisions: Vec<Decision> = Vec::new();
+    let mut renderers: Vec<Renderer> = scenario.cameras.iter().map(|_| Renderer::new()).collect();
+    let mut rendered = Rendered::empty();
+    let mut truth = Vec::new();
+    let mut boxes: BTreeMap<(String, u64), Vec<(u32, Option<BoxPx>, Option<BoxPx>)>> = BTreeMap::new();
+    let mut frames = 0u64;
+    let mut restarted = false;
+    let mut last_pump = 0u64;
+    let codes: Vec<_> = scenario.cameras.iter().map(|c| c.code).collect();
+    let keep_boxes_s = 4 * S;
+
+    for step in Simulation::new(scenario) {
+        let now = step.t_ns;
+        // Faults on the virtual clock.
+        if let Some(o) = opts.outage {
+            let at = |s: f64| (s * 1e9) as u64;
+            if platform.is_some() && now >= at(o.stop_s) && now < at(o.resume_s) {
+                if let Some(p) = platform.take() {
+                    rt.block_on(stop_platform(p))?;
+                    tracing::info!(t_s = now as f64 / 1e9, "fault: platform stopped");
+                }
+            }
+            if let Some(r) = o.restart_device_s
+                && !restarted
+                && now >= at(r)
+            {
+                restarted = true;
+                decisions.extend(device.decisions().iter().cloned());
+                rt.block_on(uploader.close());
+                drop(uploader);
+                drop(device);
+                (device, uploader) = open(&config)?;
+                tracing::info!(t_s = now as f64 / 1e9, "fault: device restarted");
+            }
+            if platform.is_none() && now >= at(o.resume_s) {
+                platform = Some(rt.block_on(start_platform(&platform_dir, ftp_addr, https_addr))?);
+                tracing::info!(t_s = now as f64 / 1e9, "fault: platform back");
+            }
+        }
+        for e in &step.events {
+            if let EventKind::Lock { lock, state } = &e.kind {
+                device.lock_signal(*lock, *state, e.t_ns)?;
+            }
+        }
+        truth.extend(step.events);
+        for (cam, scene) in &step.scenes {
+            let r = &mut renderers[*cam];
+            r.render_into(scene, &mut rendered).with_context(|| format!("rendering camera {}", codes[*cam]))?;
+            let f = &rendered.frame;
+            let frame = Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns).context("frame size")?;
+            let key = (codes[*cam].to_string(), frame.pts_ns);
+            boxes.insert(key, rendered.objects.iter().map(|o| (o.id, o.full_box, o.visible_box)).collect());
+            let _ = hub.publish(codes[*cam], &frame);
+            device.process(codes[*cam], &frame)?;
+            frames += 1;
+        }
+        // Forget truth boxes of frames that can no longer be a capture, except captured ones.
+        let captured: std::collections::BTreeSet<u64> = device
+            .decisions()
+            .iter()
+            .chain(decisions.iter())
+            .filter_map(|d| d.capture.map(|c| c.0))
+            .collect();
+        boxes.retain(|(_, t), _| t + keep_boxes_s > now || captured.contains(t));
+        if now >= last_pump + S / 5 {
+            last_pump = now;
+            rt.block_on(uploader.pump(now));
+        }
+    }
+    device.finish()?;
+    let end = scenario.duration_ns;
+    if platform.is_none() {
+        platform = Some(rt.block_on(start_platform(&platform_dir, ftp_addr, https_addr))?);
+    }
+    let report_pump = rt.block_on(uploader.run_until_idle(end, end + 3600 * S));
+    let p = platform.take().context("platform")?;
+    let received: Vec<String> = rt
+        .block_on(p.platform.ingest.event_names_of_mine(&mine))?
+        .into_iter()
+        .map(|(n, _, _)| n)
+        .collect();
+    let violations = rt
+        .block_on(p.platform.ingest.violations())?
+        .into_iter()
+        .map(|v| (v.name, v.reason))
+        .collect();
+    let streams = rt.block_on(streams_of(&p, &mine))?;
+    decisions.extend(device.decisions().iter().cloned());
+    let counts = device.spool().lock().map(|s| s.counts()).map_err(|_| anyhow::anyhow!("spool lock"))?;
+    let report = device.report();
+    rt.block_on(uploader.close());
+    rt.block_on(stop_platform(p))?;
+    let _ = rt.block_on(mjpeg.shutdown());
+    let captured: std::collections::BTreeSet<u64> = decisions.iter().filter_map(|d| d.capture.map(|c| c.0)).collect();
+    boxes.retain(|(_, t), _| captured.contains(t));
+    Ok(RunResult {
+        truth,
+        received,
+        violations,
+        streams,
+        decisions,
+        report,
+        left_in_spool: report_pump.pending,
+        rejected: counts.rejected as usize,
+        capture_truth: boxes,
+        frames,
+        wall: started.elapsed(),
+        scenario_s: scenario.duration_ns as f64 / 1e9,
+    })
+}
+
+async fn streams_of(p: &TestPlatform, mine: &str) -> Result<Vec<(String, String)>> {
+    let pem = std::fs::read(eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem"))?;
+    let client = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&pem)?]).build()?;
+    let v: serde_json::Value = client
+        .get(format!("https://127.0.0.1:{}/api/v1/streams?mine={mine}", p.https.addr.port()))
+        .bearer_auth(ADMIN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let items = v.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default();
+    Ok(items
+        .iter()
+        .map(|s| {
+            let f = |k: &str| s.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+            (f("camera"), f("url"))
+        })
+        .collect())
+}
