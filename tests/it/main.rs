@@ -5,6 +5,7 @@ mod architecture;
 mod cli;
 mod crash;
 mod demo;
+mod edge_device;
 mod edge_people;
 mod edge_trucks;
 mod ingest;
