@@ -6,4 +6,3 @@ pub mod install;
 pub mod people;
 pub mod run;
 pub mod score;
-pub mod trucks;

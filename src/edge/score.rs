@@ -214,6 +214,11 @@ pub fn score(scenario: &Scenario, run: &RunResult, tamper_interval_s: f64, windo
                     out.details.push(format!("camera {code}: person {} at {:.1}s captured with IoU {v:.2} ({})", down[*i].1, down[*i].0, u1[*j]));
                 }
             }
+            for (i, d) in down.iter().enumerate() {
+                if !pairs.iter().any(|(a, _)| *a == i) {
+                    out.details.push(format!("camera {code}: person {} down at {:.1}s has no U1", d.1, d.0));
+                }
+            }
             let n_down = down.len() as u32;
             let rep_down = u1.len() as u32;
             out.figures.push(Figure {

@@ -75,3 +75,16 @@ fn platform_knows_nothing_of_simulator_or_vision() {
         assert!(!deps.iter().any(|d| d == forbidden), "platform must not depend on {forbidden}: {deps:?}");
     }
 }
+
+#[test]
+fn vision_never_sees_ground_truth() {
+    // The reference device depends on the wire contract only: never on the simulator (ground
+    // truth) — not even as a dev-dependency — and never on the platform at run time.
+    let deps = deps_of("vision/Cargo.toml");
+    assert!(deps.iter().any(|d| d == "eseal-protocol"), "{deps:?}");
+    for forbidden in ["eseal-simulator", "eseal-platform", "eseal"] {
+        assert!(!deps.iter().any(|d| d == forbidden), "vision must not depend on {forbidden}: {deps:?}");
+    }
+    let manifest = std::fs::read_to_string(root().join("vision/Cargo.toml")).unwrap();
+    assert!(!manifest.contains("eseal-simulator"), "vision/Cargo.toml names the simulator");
+}

@@ -7,6 +7,5 @@ mod crash;
 mod demo;
 mod edge_device;
 mod edge_people;
-mod edge_trucks;
 mod ingest;
 mod sim;

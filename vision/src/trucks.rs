@@ -150,8 +150,8 @@ impl TruckAnalyzer {
     /// Analyses one frame; returns the trucks counted on it.
     pub fn push(&mut self, frame: &Frame) -> Vec<TruckCrossing> {
         downscale(frame, self.scale, &mut self.grey);
-        self.bg.apply(&self.grey);
-        let detections = if self.bg.age == 0 { Vec::new() } else { self.blobs() };
+        self.bg.apply_at(&self.grey, frame.pts_ns);
+        let detections = if self.bg.age == 0 || self.bg.frozen { Vec::new() } else { self.blobs() };
         let (events, owners) = self.tracker.update(frame.pts_ns, &detections);
         for (old, new) in &self.tracker.resumed {
             if let Some(shot) = self.best.remove(old) {

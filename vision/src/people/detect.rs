@@ -352,9 +352,9 @@ impl TemplateDetector {
             self.build_candidates();
         }
         downscale(frame, self.scale, &mut self.grey);
-        self.bg.apply(&self.grey);
+        self.bg.apply_at(&self.grey, frame.pts_ns);
         let (w, h) = (self.grey.width, self.grey.height);
-        if self.bg.age == 0 || w == 0 || h == 0 {
+        if self.bg.age == 0 || self.bg.frozen || w == 0 || h == 0 {
             return Vec::new();
         }
         self.pf.resize((w + 1) * h, 0);

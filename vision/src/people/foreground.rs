@@ -100,8 +100,20 @@ pub struct Background {
     pub gain: f32,
     /// Frames since the last reset.
     pub age: u64,
+    /// The last frame repeated the one before exactly (a frozen picture): nothing was learnt.
+    pub frozen: bool,
     ratios: Vec<f32>,
+    /// Start-up samples (a few seconds apart) whose per-pixel median is the first background,
+    /// so people already in view at start-up do not stay as ghosts.
+    samples: Vec<Vec<f32>>,
+    last_sample_ns: Option<u64>,
+    last: Vec<f32>,
 }
+
+/// Start-up samples taken for the median background.
+const WARMUP_SAMPLES: usize = 7;
+/// Spacing of the start-up samples, ns.
+const WARMUP_SPACING_NS: u64 = 400_000_000;
 
 impl Background {
     /// An empty model; the first frame becomes the background.
@@ -114,7 +126,11 @@ impl Background {
             mask: Vec::new(),
             gain: 1.0,
             age: 0,
+            frozen: false,
             ratios: Vec::new(),
+            samples: Vec::new(),
+            last_sample_ns: None,
+            last: Vec::new(),
         }
     }
 
@@ -136,6 +152,41 @@ impl Background {
         self.mask.resize(img.px.len(), 0);
         self.gain = 1.0;
         self.age = 0;
+    }
+
+    /// Segments `img` (taken at `pts_ns`) and updates the model; the mask is in
+    /// [`Background::mask`].
+    pub fn apply_at(&mut self, img: &GreyImage, pts_ns: u64) {
+        if img.width != self.width || img.height != self.height || self.bg.is_empty() {
+            self.reset(img);
+            self.samples.clear();
+            self.samples.push(img.px.clone());
+            self.last_sample_ns = Some(pts_ns);
+            self.last.clone_from(&img.px);
+            return;
+        }
+        // A frozen picture (identical to the last one, sensor noise and all): learn nothing.
+        self.frozen = self.last.len() == img.px.len() && self.last.iter().zip(&img.px).all(|(a, b)| a == b);
+        self.last.clone_from(&img.px);
+        if self.frozen {
+            return;
+        }
+        if self.samples.len() < WARMUP_SAMPLES
+            && self.last_sample_ns.is_some_and(|t| pts_ns >= t + WARMUP_SPACING_NS)
+        {
+            self.samples.push(img.px.clone());
+            self.last_sample_ns = Some(pts_ns);
+            if self.samples.len() >= 3 {
+                let mut v = Vec::with_capacity(self.samples.len());
+                for (i, b) in self.bg.iter_mut().enumerate() {
+                    v.clear();
+                    v.extend(self.samples.iter().map(|s| s[i]));
+                    v.sort_unstable_by(f32::total_cmp);
+                    *b = v[v.len() / 2];
+                }
+            }
+        }
+        self.apply(img);
     }
 
     /// Segments `img` and updates the model; the mask is in [`Background::mask`].
