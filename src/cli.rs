@@ -40,6 +40,18 @@ enum Command {
     /// The simulator: scenario files → synthetic mine footage with exact ground truth.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// The reference edge device (前置分析设备).
+    #[command(subcommand)]
+    Edge(EdgeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum EdgeCommand {
+    /// Live: pull each camera's stream, analyse, upload to the configured platform.
+    Run(crate::edge::cli::RunArgs),
+    /// In process: scenarios → reference device → reference platform; print the figures
+    /// (exit 1 below a bar).
+    Check(crate::edge::cli::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,7 +153,7 @@ enum LoadCommand {
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     // The platform logs what it accepts and refuses; one-shot commands only warn.
-    let serving = matches!(cli.command, Command::Platform(_));
+    let serving = matches!(cli.command, Command::Platform(_) | Command::Edge(EdgeCommand::Run(_)));
     init_tracing(if serving { "info,libunftp=warn" } else { "warn,libunftp=error" });
     match cli.command {
         Command::Name(NameCommand::Parse { names, json }) => {
@@ -179,6 +191,8 @@ pub fn run() -> Result<ExitCode> {
         Command::Sim(SimCommand::Check { file }) => crate::sim::check(&file),
         Command::Sim(SimCommand::Render(args)) => crate::sim::render(&args),
         Command::Sim(SimCommand::Serve(args)) => crate::sim::serve(&args),
+        Command::Edge(EdgeCommand::Run(args)) => runtime()?.block_on(crate::edge::cli::run(&args)),
+        Command::Edge(EdgeCommand::Check(args)) => crate::edge::cli::check(&args),
     }
 }
 

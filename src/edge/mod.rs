@@ -2,6 +2,7 @@
 //! scenario, frames on the virtual clock, and a small scorer against ground truth (until the
 //! judge, issue 5, replaces it).
 
+pub mod cli;
 pub mod install;
 pub mod people;
 pub mod run;

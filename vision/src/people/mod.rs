@@ -21,6 +21,9 @@ use crate::frame::Frame;
 pub use detect::{Detection, PersonDetector, TemplateDetector, TemplateSettings};
 pub use track::{CrossingEvent, Direction, TrackSettings, Tracker};
 
+/// How recent a view must be to stay the best one, ns.
+const RECENT_NS: u64 = 1_200_000_000;
+
 /// A frame and the box of one person in it: the evidence for a U1 capture.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shot {
@@ -122,8 +125,22 @@ impl PeopleAnalyzer {
                 || d.bbox[3] + margin > frame.height;
             // Nearer the edge the person is mid-picture and the position surest.
             let near = 1.0 - 0.3 * (s.abs() / 1.8).min(1.0) as f32;
-            let quality = near * d.visibility.min(1.0) * if d.inside && !cut { 1.0 } else { 0.35 };
-            let better = self.best.get(id).is_none_or(|b| quality > b.quality + 0.02);
+            // Overlapped by someone else's box: the fit is less sure and the picture less clear.
+            let area = |b: [u32; 4]| f64::from(b[2].saturating_sub(b[0])) * f64::from(b[3].saturating_sub(b[1]));
+            let overlap = detections
+                .iter()
+                .filter(|e| !std::ptr::eq(*e, d))
+                .map(|e| {
+                    let i = [d.bbox[0].max(e.bbox[0]), d.bbox[1].max(e.bbox[1]), d.bbox[2].min(e.bbox[2]), d.bbox[3].min(e.bbox[3])];
+                    area(i) / area(d.bbox).max(1.0)
+                })
+                .fold(0.0, f64::max) as f32;
+            let clear = (1.0 - overlap).clamp(0.2, 1.0);
+            let quality = clear * near * d.visibility.min(1.0) * if d.inside && !cut { 1.0 } else { 0.35 };
+            // Best of the recent views: the one just before the count is surely this person's.
+            let better = self.best.get(id).is_none_or(|b| {
+                quality > b.quality + 0.02 || frame.pts_ns.saturating_sub(b.frame.pts_ns) > RECENT_NS
+            });
             if better {
                 self.best.insert(*id, Shot { frame: frame.clone(), bbox: d.bbox, quality });
             }

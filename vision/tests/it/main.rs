@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 mod spool;
 mod upload;
+mod config;
 mod media;
 mod source;

@@ -1,0 +1,172 @@
+//! `eseal edge run | check`: the reference device from the command line.
+//!
+//! `run --config FILE` is the live device: one GStreamer source thread per camera (RTSP, MJPEG
+//! or MP4 at wall time), the device on the frames as they come, its own MJPEG server (U6
+//! addresses registered at start), the uploader on the wall clock, and the per-day report
+//! written to the state directory as JSON. `check SCENARIO...` runs scenarios in process
+//! through the device into a reference platform and prints the scorer's figures.
+
+#![allow(clippy::print_stdout)] // command-line output is the job here
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use eseal_vision::DeviceConfig;
+use eseal_vision::clock::DeviceClock;
+use eseal_vision::device::Device;
+use eseal_vision::frame::FrameSource;
+use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings, stream_url};
+use eseal_vision::source::{GstSource, SourceSettings};
+use eseal_vision::upload::{UploadOptions, Uploader};
+
+use super::run::{RunOptions, run_in_process};
+use super::score::{score, table};
+
+/// Options of `eseal edge check`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Tamper check cadence in seconds (the spec's is 3600).
+    #[arg(long, default_value_t = 5.0)]
+    pub tamper_interval: f64,
+    /// Matching window, seconds.
+    #[arg(long, default_value_t = 3.0)]
+    pub window: f64,
+}
+
+/// `eseal edge check`: exit 1 when any figure is below its bar.
+pub fn check(args: &CheckArgs) -> Result<ExitCode> {
+    let mut all_pass = true;
+    let mut rows = Vec::new();
+    for file in &args.files {
+        let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let opts = RunOptions { tamper_interval_s: Some(args.tamper_interval), ..RunOptions::default() };
+        let result = run_in_process(&scenario, &opts).with_context(|| format!("running {}", file.display()))?;
+        let s = score(&scenario, &result, args.tamper_interval, args.window);
+        println!(
+            "{} (seed {}): {} frames, {:.1} s wall for {:.0} s of scenario ({:.1}× real time)",
+            file.display(),
+            scenario.seed,
+            result.frames,
+            result.wall.as_secs_f64(),
+            result.scenario_s,
+            result.scenario_s / result.wall.as_secs_f64().max(1e-9)
+        );
+        for p in &s.problems {
+            println!("  problem: {p}");
+        }
+        all_pass &= s.passes();
+        rows.push((file.display().to_string(), s));
+    }
+    print!("{}", table(&rows));
+    Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Options of `eseal edge run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Device configuration (TOML, see docs/edge.toml.example).
+    #[arg(long)]
+    pub config: PathBuf,
+}
+
+/// `eseal edge run`: the live device until every source ends or Ctrl-C.
+pub async fn run(args: &RunArgs) -> Result<ExitCode> {
+    let config = DeviceConfig::from_file(&args.config)?;
+    let link = config.platform.clone().context("the configuration has no [platform] to upload to")?;
+    let clock = DeviceClock::new(chrono::Utc::now().with_timezone(&eseal_vision::clock::cst()));
+    let started = Instant::now();
+    let mut device = Device::open(config.clone(), clock)?;
+    let hub = MjpegHub::new(MjpegSettings::default());
+    let mjpeg = match &config.streams {
+        Some(s) => {
+            for c in &config.cameras {
+                hub.register(c.code);
+            }
+            let listener = tokio::net::TcpListener::bind(&s.listen)
+                .await
+                .with_context(|| format!("streams.listen {}", s.listen))?;
+            let server = MjpegServer::start(listener, hub.clone())?;
+            for c in &config.cameras {
+                let url = stream_url(&s.public_url, c.code);
+                device.register_stream(c.code, &url, 0)?;
+                println!("camera {}: live stream {url}", c.code);
+            }
+            Some(server)
+        }
+        None => None,
+    };
+    let mut uploader = Uploader::new(device.spool(), &link, UploadOptions::default())?;
+    let waker = uploader.waker();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let upload_task = tokio::spawn(async move {
+        let totals = uploader.run(async {
+            let _ = stop_rx.await;
+        });
+        totals.await
+    });
+
+    // One decoding thread per camera; frames carry the pipeline's running time, which we put on
+    // the device clock's epoch (the start of this run).
+    let (tx, rx) = mpsc::sync_channel::<(usize, eseal_vision::frame::Frame)>(64);
+    let mut threads = Vec::new();
+    for (i, c) in config.cameras.iter().enumerate() {
+        let input = c.source.clone().with_context(|| format!("cameras[{i}].source: expected the stream to pull"))?;
+        let settings = SourceSettings::new(c.width, c.height);
+        let tx = tx.clone();
+        let offset = started.elapsed().as_nanos() as u64;
+        threads.push(std::thread::spawn(move || -> Result<()> {
+            let mut src = GstSource::open(&input, settings)?;
+            while let Some(mut f) = src.next_frame()? {
+                f.pts_ns += offset;
+                if tx.send((i, f)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        }));
+        println!("camera {}: pulling {}", c.code, eseal_vision::source::redact(c.source.as_deref().unwrap_or("")));
+    }
+    drop(tx);
+    let codes: Vec<_> = config.cameras.iter().map(|c| c.code).collect();
+    let report_path = config.state_dir.join("report.json");
+    let rx_task = tokio::task::spawn_blocking(move || -> Result<Device> {
+        while let Ok((i, frame)) = rx.recv() {
+            let _ = hub.publish(codes[i], &frame);
+            if !device.process(codes[i], &frame)?.is_empty() {
+                waker.notify_one();
+            }
+        }
+        device.finish()?;
+        waker.notify_one();
+        Ok(device)
+    });
+    let device = tokio::select! {
+        d = rx_task => d??,
+        _ = tokio::signal::ctrl_c() => {
+            println!("interrupted");
+            return Ok(ExitCode::from(130));
+        }
+    };
+    for t in threads {
+        match t.join() {
+            Ok(Err(e)) => println!("source ended with an error: {e}"),
+            Err(_) => println!("a source thread panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+    std::fs::write(&report_path, serde_json::to_vec_pretty(&device.report())?)?;
+    let _ = stop_tx.send(());
+    let totals = upload_task.await?;
+    if let Some(m) = mjpeg {
+        let _ = m.shutdown().await;
+    }
+    println!("uploads: {totals:?}");
+    println!("report: {}", report_path.display());
+    Ok(ExitCode::SUCCESS)
+}
