@@ -147,6 +147,7 @@ pub struct TemplateDetector {
     explained: Vec<u8>,
     scores: Vec<f32>,
     priors: Vec<[f64; 2]>,
+    integral: Vec<u32>,
 }
 
 /// Signed distance of `p` from the line `a → b`, positive on the left (inside).
@@ -182,6 +183,7 @@ impl TemplateDetector {
             explained: Vec::new(),
             scores: Vec::new(),
             priors: Vec::new(),
+            integral: Vec::new(),
         };
         d.build_candidates();
         d
@@ -362,7 +364,24 @@ impl TemplateDetector {
         self.explained.clear();
         self.explained.resize(w * h, 0);
         self.prefix_rows(0, h, false);
+        // Column sums of the row prefixes give a 2-D integral: a candidate whose bounding box
+        // holds too little foreground to ever be accepted is skipped without a row walk.
+        let stride = w + 1;
+        self.integral.clear();
+        self.integral.resize(stride * (h + 1), 0);
+        for y in 0..h {
+            for x in 0..=w {
+                self.integral[(y + 1) * stride + x] = self.integral[y * stride + x] + self.pf[y * stride + x];
+            }
+        }
         for i in 0..self.cands.len() {
+            let c = &self.cands[i];
+            let ii = |x: usize, y: usize| self.integral[y * stride + x];
+            let in_box = ii(c.bx1, c.y1) + ii(c.bx0, c.y0) - ii(c.bx0, c.y1) - ii(c.bx1, c.y0);
+            if (in_box as f32) < self.settings.min_support * c.area_full {
+                self.scores[i] = f32::NEG_INFINITY;
+                continue;
+            }
             self.rescore(i);
         }
         let s = self.scale;
