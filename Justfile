@@ -57,3 +57,15 @@ sim-serve FILE *ARGS:
 bench-sim:
     cargo bench --locked -p eseal-simulator --bench render
     cargo bench --locked -p eseal-simulator --bench encode
+
+# Reference edge device in process on every public scenario: figures against ground truth
+edge-check *FILES="scenarios/*.toml":
+    cargo run --locked --bin eseal -- edge check {{FILES}}
+
+# Reference edge device live (RTSP/MJPEG/MP4 in, FTP/HTTPS out), e.g. just edge-run docs/edge.toml.example
+edge-run CONFIG:
+    cargo run --locked --bin eseal -- edge run --config {{CONFIG}}
+
+# People-analysis bench of the reference device (720p, 10 in view); figures go to benches/RESULTS.md
+bench-edge:
+    cargo bench --locked --bench analysis
