@@ -6,6 +6,7 @@ mod cli;
 mod crash;
 mod demo;
 mod edge_device;
+mod edge_equipment;
 mod edge_people;
 mod ingest;
 mod sim;
