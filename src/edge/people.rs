@@ -79,7 +79,7 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
     let mut truth: BTreeMap<usize, Vec<(u64, u32, PersonDirection)>> = BTreeMap::new();
     let mut crossings: BTreeMap<usize, Vec<PersonCrossing>> = BTreeMap::new();
     // Truth boxes of each person at each frame where a capture might come from.
-    let mut boxes: BTreeMap<(usize, u64), Vec<(u32, Option<BoxPx>, Option<BoxPx>)>> = BTreeMap::new();
+    let mut boxes: BTreeMap<(usize, u64), super::run::FrameBoxes> = BTreeMap::new();
     let code_index: BTreeMap<_, _> = scenario.cameras.iter().enumerate().map(|(i, c)| (c.code, i)).collect();
     for step in Simulation::new(scenario) {
         for e in &step.events {

@@ -29,6 +29,9 @@ use super::install::device_config;
 
 const S: u64 = 1_000_000_000;
 
+/// Truth boxes of one frame: (actor id, full box, visible box).
+pub type FrameBoxes = Vec<(u32, Option<BoxPx>, Option<BoxPx>)>;
+
 /// A platform outage during the run, in seconds of virtual time from the start.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outage {
@@ -71,7 +74,7 @@ pub struct RunResult {
     pub rejected: usize,
     /// Per camera index and frame pts: truth boxes (id, full, visible), for frames the device
     /// captured.
-    pub capture_truth: BTreeMap<(String, u64), Vec<(u32, Option<BoxPx>, Option<BoxPx>)>>,
+    pub capture_truth: BTreeMap<(String, u64), FrameBoxes>,
     /// Frames analysed and wall time.
     pub frames: u64,
     pub wall: Duration,
@@ -181,7 +184,7 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     let mut renderers: Vec<Renderer> = scenario.cameras.iter().map(|_| Renderer::new()).collect();
     let mut rendered = Rendered::empty();
     let mut truth = Vec::new();
-    let mut boxes: BTreeMap<(String, u64), Vec<(u32, Option<BoxPx>, Option<BoxPx>)>> = BTreeMap::new();
+    let mut boxes: BTreeMap<(String, u64), FrameBoxes> = BTreeMap::new();
     let mut frames = 0u64;
     let mut restarted = false;
     let mut last_pump = 0u64;
@@ -193,11 +196,12 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         // Faults on the virtual clock.
         if let Some(o) = opts.outage {
             let at = |s: f64| (s * 1e9) as u64;
-            if platform.is_some() && now >= at(o.stop_s) && now < at(o.resume_s) {
-                if let Some(p) = platform.take() {
-                    rt.block_on(stop_platform(p))?;
-                    tracing::info!(t_s = now as f64 / 1e9, "fault: platform stopped");
-                }
+            if now >= at(o.stop_s)
+                && now < at(o.resume_s)
+                && let Some(p) = platform.take()
+            {
+                rt.block_on(stop_platform(p))?;
+                tracing::info!(t_s = now as f64 / 1e9, "fault: platform stopped");
             }
             if let Some(r) = o.restart_device_s
                 && !restarted
