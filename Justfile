@@ -59,8 +59,8 @@ bench-sim:
     cargo bench --locked -p eseal-simulator --bench encode
 
 # Reference edge device in process on every public scenario: figures against ground truth
-edge-check *FILES="scenarios/*.toml":
-    cargo run --locked --bin eseal -- edge check {{FILES}}
+edge-check *FILES:
+    cargo run --locked --bin eseal -- edge check {{ if FILES == "" { `ls scenarios/*.toml | grep -v EXAMPLE | tr '\n' ' '` } else { FILES } }}
 
 # Reference edge device live (RTSP/MJPEG/MP4 in, FTP/HTTPS out), e.g. just edge-run docs/edge.toml.example
 edge-run CONFIG:
