@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use eseal_protocol::{
-    CameraCode, DailyCount, EvidenceName, Extension, LockCode, LockEventMetadata, LockState, MineTime,
+    CameraCode, Clause, DailyCount, EvidenceName, Extension, LockCode, LockEventMetadata, LockState, MineTime,
     StreamRegistration, TamperKind, TransportState,
 };
 use serde::{Deserialize, Serialize};
@@ -279,10 +279,27 @@ impl Device {
         self.next_count(camera, event_ns, f).map(|_| ())
     }
 
-    fn capture_jpeg(shot: &Shot) -> Result<Vec<u8>, Error> {
+    /// U1 / U2: the day's next number, then the JPEG of the best view with the rectangle drawn
+    /// round the person or truck, spooled under its name. `when` is (event, decided).
+    fn capture(&mut self, clause: Clause, camera: CameraCode, when: (u64, u64), shot: Option<Shot>, frame: &Frame) -> Result<u64, Error> {
+        let (event_ns, decided_ns) = when;
+        let count = if clause == Clause::U1 {
+            self.next_count(camera, event_ns, |d| &mut d.people_down)?
+        } else {
+            self.next_count(camera, event_ns, |d| &mut d.trucks_out)?
+        };
+        let (mine, count, time) = (self.config.mine, daily(count)?, self.mine_time(event_ns)?);
+        let name = if clause == Clause::U1 {
+            EvidenceName::People { mine, camera, count, time }
+        } else {
+            EvidenceName::Truck { mine, camera, count, time }
+        };
+        // Counted but never well seen (should not happen): the current frame.
+        let shot = shot.unwrap_or_else(|| Shot { frame: frame.clone(), bbox: [0; 4], quality: 0.0 });
         let b = shot.bbox;
         let rect = Rect::new(b[0] as i32, b[1] as i32, b[2] as i32, b[3] as i32);
-        jpeg::encode_with_boxes(&shot.frame, &[rect], &JpegOptions::default())
+        let bytes = jpeg::encode_with_boxes(&shot.frame, &[rect], &JpegOptions::default())?;
+        self.spool_item(Outgoing::Ftp { name, bytes }, event_ns, decided_ns, Some((shot.frame.pts_ns, shot.bbox)))
     }
 
     /// Analyses one frame of camera `camera`; returns the spool sequence numbers of the evidence
@@ -329,18 +346,8 @@ impl Device {
                                 tracing::warn!("fault: person dropped");
                                 continue;
                             }
-                            let count = self.next_count(camera, c.crossing_ns, |d| &mut d.people_down)?;
-                            // Counted but never well seen (should not happen): the current frame.
-                            let shot = c.capture.unwrap_or_else(|| Shot { frame: frame.clone(), bbox: [0; 4], quality: 0.0 });
-                            let name = EvidenceName::People {
-                                mine,
-                                camera,
-                                count: daily(count)?,
-                                time: self.mine_time(c.crossing_ns)?,
-                            };
-                            let bytes = Self::capture_jpeg(&shot)?;
-                            let cap = Some((shot.frame.pts_ns, shot.bbox));
-                            out.push(self.spool_item(Outgoing::Ftp { name, bytes }, c.crossing_ns, c.decided_ns, cap)?);
+                            let when = (c.crossing_ns, c.decided_ns);
+                            out.push(self.capture(Clause::U1, camera, when, c.capture, frame)?);
                         }
                     }
                 }
@@ -351,17 +358,8 @@ impl Device {
                     match c.direction {
                         Direction::Down => self.bump(camera, c.crossing_ns, |d| &mut d.trucks_in)?,
                         Direction::Up => {
-                            let count = self.next_count(camera, c.crossing_ns, |d| &mut d.trucks_out)?;
-                            let shot = c.capture.unwrap_or_else(|| Shot { frame: frame.clone(), bbox: [0; 4], quality: 0.0 });
-                            let name = EvidenceName::Truck {
-                                mine,
-                                camera,
-                                count: daily(count)?,
-                                time: self.mine_time(c.crossing_ns)?,
-                            };
-                            let bytes = Self::capture_jpeg(&shot)?;
-                            let cap = Some((shot.frame.pts_ns, shot.bbox));
-                            out.push(self.spool_item(Outgoing::Ftp { name, bytes }, c.crossing_ns, c.decided_ns, cap)?);
+                            let when = (c.crossing_ns, c.decided_ns);
+                            out.push(self.capture(Clause::U2, camera, when, c.capture, frame)?);
                         }
                     }
                 }
