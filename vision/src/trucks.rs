@@ -15,20 +15,12 @@ use crate::calib::Projector;
 use crate::config::CameraConfig;
 use crate::frame::Frame;
 use crate::people::foreground::{Background, BackgroundSettings, GreyImage, downscale, scale_for};
-use crate::people::track::{Direction, TrackSettings, Tracker};
-use crate::people::{Detection, Shot};
+use crate::people::track::{TrackSettings, Tracker};
+use crate::people::{Detection, PersonCrossing, Shot, with_captures};
 
-/// A truck counted across the gate line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TruckCrossing {
-    pub track: u64,
-    /// `Up`: leaving the site (U2); `Down`: entering.
-    pub direction: Direction,
-    pub crossing_ns: u64,
-    pub decided_ns: u64,
-    /// The best view of the truck near the gate line.
-    pub capture: Option<Shot>,
-}
+/// A truck counted across the gate line: `Up` is leaving the site (U2), `Down` entering; the
+/// capture is the best view near the gate line.
+pub type TruckCrossing = PersonCrossing;
 
 /// Truck detection, tracking and counting on one gate camera.
 #[derive(Debug)]
@@ -167,16 +159,7 @@ impl TruckAnalyzer {
             }
         }
         self.last_detections = detections;
-        let out = events
-            .into_iter()
-            .map(|e| TruckCrossing {
-                track: e.track,
-                direction: e.direction,
-                crossing_ns: e.crossing_ns,
-                decided_ns: e.decided_ns,
-                capture: self.best.get(&e.track).cloned(),
-            })
-            .collect();
+        let out = with_captures(events, &self.best);
         for id in &self.tracker.ended {
             self.best.remove(id);
         }

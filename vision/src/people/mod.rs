@@ -34,7 +34,7 @@ pub struct Shot {
     pub quality: f32,
 }
 
-/// A person counted across the edge.
+/// A person (or, as [`crate::trucks::TruckCrossing`], a truck) counted across the edge.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonCrossing {
     pub track: u64,
@@ -45,6 +45,20 @@ pub struct PersonCrossing {
     pub decided_ns: u64,
     /// The best view of this person (always present for `Down` once the person was seen).
     pub capture: Option<Shot>,
+}
+
+/// Counted crossings with each track's best view (people here, trucks in [`crate::trucks`]).
+pub(crate) fn with_captures(events: Vec<CrossingEvent>, best: &HashMap<u64, Shot>) -> Vec<PersonCrossing> {
+    events
+        .into_iter()
+        .map(|e| PersonCrossing {
+            track: e.track,
+            direction: e.direction,
+            crossing_ns: e.crossing_ns,
+            decided_ns: e.decided_ns,
+            capture: best.get(&e.track).cloned(),
+        })
+        .collect()
 }
 
 /// Counting and capture on one shaft-mouth camera.
@@ -146,16 +160,7 @@ impl PeopleAnalyzer {
             }
         }
         self.last_detections = detections;
-        let out = events
-            .into_iter()
-            .map(|e| PersonCrossing {
-                track: e.track,
-                direction: e.direction,
-                crossing_ns: e.crossing_ns,
-                decided_ns: e.decided_ns,
-                capture: self.best.get(&e.track).cloned(),
-            })
-            .collect();
+        let out = with_captures(events, &self.best);
         // Ended tracks may still be resumed through their ghost: keep their views a while.
         for id in &self.tracker.ended {
             if let Some(shot) = self.best.remove(id) {
