@@ -38,6 +38,8 @@ pub mod labels {
     pub const NOISE: &str = "noise";
     /// Lamp flicker (index = camera code << 40 | frame index).
     pub const FLICKER: &str = "flicker";
+    /// A generated group's walking lane (index as for `GENERATED`).
+    pub const LANE: &str = "lane";
     /// A belt's ore-lump pattern (index = camera code).
     pub const BELT: &str = "belt";
 }

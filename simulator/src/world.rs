@@ -366,6 +366,10 @@ impl Plan {
                         } else {
                             Formation::File
                         };
+                        let (offset_m, formation) = s.cameras.get(g.camera).and_then(|c| c.edge).map_or((0.0, formation), |edge| {
+                            let mut lane = rng::stream(s.seed, labels::LANE, ((gi as u64) << 32) | k);
+                            generated_lane(&edge, direction, count, formation, g.direction, &mut lane)
+                        });
                         let spec = PeopleSpec {
                             camera: g.camera,
                             at_ns,
@@ -384,7 +388,7 @@ impl Plan {
                             } else {
                                 0.0
                             },
-                            offset_m: 0.0,
+                            offset_m,
                             tools: None,
                         };
                         groups.push((spec, r));
@@ -472,6 +476,43 @@ fn belt_travel(p: &BeltPhase, t: u64) -> f64 {
         BeltState::Stopped => p.travel_m,
         _ => p.travel_m + p.speed_mps * (t.saturating_sub(p.at_ns)) as f64 / 1e9,
     }
+}
+
+/// Where across the edge a generated group walks, and in what formation: people keep to the
+/// right of their way (so when a generator sends people both ways, the two flows pass side by
+/// side instead of through each other, as bodies do), anywhere in their half, and always through
+/// the portal opening. A group abreast too wide for its half walks in file instead. The draw
+/// comes from its own stream, so adding it changed no other random choice.
+fn generated_lane(
+    edge: &Edge,
+    direction: PersonDirection,
+    count: u8,
+    formation: Formation,
+    flows: GeneratorDirection,
+    r: &mut rand_chacha::ChaCha12Rng,
+) -> (f64, Formation) {
+    let x: f64 = r.random_range(0.0..=1.0);
+    let room = (edge.length() / 2.0).min(PORTAL_HALF_OPENING_M) - 0.25;
+    let spread = |f: Formation| match f {
+        Formation::SideBySide => (f64::from(count.max(1)) - 1.0) / 2.0 * ABREAST_M,
+        Formation::File => 0.0,
+    };
+    if flows != GeneratorDirection::Both {
+        let half = (room - spread(formation)).clamp(0.0, 0.8);
+        return ((2.0 * x - 1.0) * half, formation);
+    }
+    // Walking inward (down) along the edge's `along` axis, the right hand is +along; the group's
+    // centre lies in [lo, hi] so that nobody in it is left of 0.1 m.
+    let sign = if direction == PersonDirection::Down { 1.0 } else { -1.0 };
+    let mut formation = formation;
+    if 0.1 + spread(formation) > room - spread(formation) {
+        formation = Formation::File;
+    }
+    let (lo, hi) = (0.1 + spread(formation), room - spread(formation));
+    if hi <= lo {
+        return (0.0, formation);
+    }
+    (sign * (lo + (hi - lo) * x), formation)
 }
 
 fn plan_group(

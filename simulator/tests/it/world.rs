@@ -258,3 +258,36 @@ fn world_projection_matches_the_renderer() {
         }
     }
 }
+
+/// Generated people sent both ways keep to the right of their way, as bodies must pass: on this
+/// edge (a → b along +x, inside +y) people going down walk at x > 0, people coming up at x < 0,
+/// and every one through the 3.4 m portal opening.
+#[test]
+fn generated_flows_both_ways_pass_side_by_side() {
+    use eseal_simulator::scenario::PersonDirection;
+    use eseal_simulator::truth::EventKind;
+    let s = load("tamper-all-kinds.toml");
+    let world = World::new(&s);
+    let cam = s.cameras.iter().position(|c| c.code.to_string() == "20").unwrap();
+    let fps = f64::from(s.cameras[cam].fps);
+    let (mut down, mut up) = (0, 0);
+    for e in world.events() {
+        let EventKind::Crossing { id, direction, .. } = e.kind else { continue };
+        let frame = (e.t_ns as f64 / 1e9 * fps).round() as u64;
+        let scene = world.scene_at(cam, frame.min(world.frame_count(cam) - 1));
+        let Some(a) = scene.actors.iter().find(|a| a.id == id) else { continue };
+        let x = f64::from(a.position.x);
+        assert!(x.abs() <= 1.6, "person {id} crosses at x = {x:.2}, outside the portal opening");
+        match direction {
+            PersonDirection::Down => {
+                down += 1;
+                assert!(x > 0.0, "person {id} going down walks on the left (x = {x:.2})");
+            }
+            PersonDirection::Up => {
+                up += 1;
+                assert!(x < 0.0, "person {id} coming up walks on the left (x = {x:.2})");
+            }
+        }
+    }
+    assert!(down >= 10 && up >= 5, "too few crossings to tell: {down} down, {up} up");
+}
