@@ -20,7 +20,7 @@ use eseal_simulator::truth::{Event, EventKind};
 use eseal_simulator::{Scenario, Simulation};
 use eseal_vision::clock::DeviceClock;
 use eseal_vision::config::{DeviceConfig, PlatformLink};
-use eseal_vision::device::{DailyReport, Decision, Device, Faults};
+use eseal_vision::device::{Counted, DailyReport, Decision, Device, Faults};
 use eseal_vision::frame::Frame;
 use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings};
 use eseal_vision::upload::{UploadOptions, Uploader};
@@ -67,6 +67,8 @@ pub struct RunResult {
     pub streams: Vec<(String, String)>,
     /// Every decision of every device instance, in order.
     pub decisions: Vec<Decision>,
+    /// Every count of every device instance, in order (event-level view of the report).
+    pub counts: Vec<Counted>,
     /// The device's own per-day report (E3), from its durable counters.
     pub report: DailyReport,
     /// Items still in the spool at the end (should be none), rejected by the platform.
@@ -181,6 +183,7 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     }
 
     let mut decisions: Vec<Decision> = Vec::new();
+    let mut counts: Vec<Counted> = Vec::new();
     let mut renderers: Vec<Renderer> = scenario.cameras.iter().map(|_| Renderer::new()).collect();
     let mut rendered = Rendered::empty();
     let mut truth = Vec::new();
@@ -209,6 +212,7 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
             {
                 restarted = true;
                 decisions.extend(device.decisions().iter().cloned());
+                counts.extend_from_slice(device.counts());
                 rt.block_on(uploader.close());
                 drop(uploader);
                 drop(device);
@@ -269,7 +273,8 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         .collect();
     let streams = rt.block_on(streams_of(&p, &mine))?;
     decisions.extend(device.decisions().iter().cloned());
-    let counts = device.spool().lock().map(|s| s.counts()).map_err(|_| anyhow::anyhow!("spool lock"))?;
+    counts.extend_from_slice(device.counts());
+    let spool_counts = device.spool().lock().map(|s| s.counts()).map_err(|_| anyhow::anyhow!("spool lock"))?;
     let report = device.report();
     rt.block_on(uploader.close());
     rt.block_on(stop_platform(p))?;
@@ -282,9 +287,10 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         violations,
         streams,
         decisions,
+        counts,
         report,
         left_in_spool: report_pump.pending,
-        rejected: counts.rejected as usize,
+        rejected: spool_counts.rejected as usize,
         capture_truth: boxes,
         frames,
         wall: started.elapsed(),

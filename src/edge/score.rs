@@ -6,8 +6,8 @@
 //! - Times: an upload's name carries its CST second; it matches a truth event of the same kind,
 //!   camera and (where there is one) state within `window_s` (optimal one-to-one assignment per
 //!   camera and kind, cost = time difference).
-//! - People (E3): *down* from the U1 uploads, *up* from the device's own day report (U1 is only
-//!   for people going down). Accuracy per direction is the lower of the count-level figure
+//! - People (E3): *down* from the U1 uploads, *up* from the device's counts event by event (U1 is
+//!   only for people going down), which must add up to its own day report. Accuracy per direction is the lower of the count-level figure
 //!   `1 − |reported − true| / true` and event-level recall. Crossings while the camera is being
 //!   tampered with (truth tamper interval) are left out of both sides: a covered camera cannot
 //!   see; U4 is what the device owes then.
@@ -25,6 +25,7 @@ use eseal_simulator::render::BoxPx;
 use eseal_simulator::scenario::{PersonDirection, TruckDirection};
 use eseal_simulator::truth::EventKind;
 use eseal_simulator::Scenario;
+use eseal_vision::device::Counter;
 use eseal_vision::people::track::hungarian;
 use serde::Serialize;
 
@@ -174,13 +175,14 @@ pub fn score(scenario: &Scenario, run: &RunResult, tamper_interval_s: f64, windo
             })
             .filter(|(t, _)| !during_tamper(&code, *t))
             .collect();
-        let up = run
+        let up: Vec<f64> = run
             .truth
             .iter()
             .filter(|e| ours(e))
             .filter(|e| matches!(e.kind, EventKind::Crossing { direction: PersonDirection::Up, .. }))
-            .filter(|e| !during_tamper(&code, t_of(e)))
-            .count() as u32;
+            .map(t_of)
+            .filter(|t| !during_tamper(&code, *t))
+            .collect();
         if cam.edge.is_some() && matches!(cam.site, eseal_simulator::scene::SiteKind::ShaftMouth | eseal_simulator::scene::SiteKind::ReturnAirShaft) {
             let u1: Vec<&EvidenceName> = names
                 .iter()
@@ -229,13 +231,37 @@ pub fn score(scenario: &Scenario, run: &RunResult, tamper_interval_s: f64, windo
                 value: count_accuracy(rep_down, n_down).min(ratio(matched, n_down)),
                 bar: COUNT_BAR,
             });
+            // People coming up have no upload: the device's counts, event by event, which must
+            // add up to its own day report.
+            let counted_up: Vec<f64> = run
+                .counts
+                .iter()
+                .filter(|c| c.camera == cam.code && c.counter == Counter::PeopleUp)
+                .map(|c| c.event_ns as f64 / 1e9)
+                .collect();
             let rep_up: u32 = run.report.days.values().filter_map(|d| d.get(&code)).map(|f| f.people_up).sum();
+            if rep_up as usize != counted_up.len() {
+                out.problems.push(format!("camera {code}: the day report says {rep_up} people up, the device counted {}", counted_up.len()));
+            }
+            let counted_up: Vec<f64> = counted_up.into_iter().filter(|t| !during_tamper(&code, *t)).collect();
+            let pairs = match_times(&up, &counted_up, window_s, |_, _| 0.0);
+            for (i, t) in up.iter().enumerate() {
+                if !pairs.iter().any(|(a, _)| *a == i) {
+                    out.details.push(format!("camera {code}: person up at {t:.1}s not counted"));
+                }
+            }
+            for (j, t) in counted_up.iter().enumerate() {
+                if !pairs.iter().any(|(_, b)| *b == j) {
+                    out.details.push(format!("camera {code}: person up counted at {t:.1}s matches nobody"));
+                }
+            }
+            let (n_up, rep_up, matched_up) = (up.len() as u32, counted_up.len() as u32, pairs.len() as u32);
             out.figures.push(Figure {
-                what: format!("people up (E3, device report) camera {code}"),
-                expected: up,
+                what: format!("people up (E3, device counts) camera {code}"),
+                expected: n_up,
                 reported: rep_up,
-                matched: rep_up.min(up),
-                value: count_accuracy(rep_up, up),
+                matched: matched_up,
+                value: count_accuracy(rep_up, n_up).min(ratio(matched_up, n_up)),
                 bar: COUNT_BAR,
             });
             out.figures.push(Figure {

@@ -46,6 +46,42 @@ pub struct DayFigures {
     pub tamper_findings: u32,
 }
 
+/// One of the figures of [`DayFigures`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Counter {
+    PeopleDown,
+    PeopleUp,
+    TrucksOut,
+    TrucksIn,
+    SkipTrips,
+    TransportChanges,
+    TamperFindings,
+}
+
+impl Counter {
+    fn field(self, d: &mut DayFigures) -> &mut u32 {
+        match self {
+            Counter::PeopleDown => &mut d.people_down,
+            Counter::PeopleUp => &mut d.people_up,
+            Counter::TrucksOut => &mut d.trucks_out,
+            Counter::TrucksIn => &mut d.trucks_in,
+            Counter::SkipTrips => &mut d.skip_trips,
+            Counter::TransportChanges => &mut d.transport_changes,
+            Counter::TamperFindings => &mut d.tamper_findings,
+        }
+    }
+}
+
+/// One count the device made, with the instant of the event (the report's figures, event by
+/// event: what lets a judge match people coming up, who have no upload, to the truth).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub camera: CameraCode,
+    pub counter: Counter,
+    pub event_ns: u64,
+}
+
 /// The per-day report: `date → camera → figures`, as JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyReport {
@@ -155,6 +191,7 @@ pub struct Device {
     counters_path: PathBuf,
     spool: SharedSpool,
     decisions: Vec<Decision>,
+    counts: Vec<Counted>,
     faults: Faults,
     people_seen: u32,
 }
@@ -210,6 +247,7 @@ impl Device {
             counters_path,
             spool,
             decisions: Vec::new(),
+            counts: Vec::new(),
             faults: Faults::default(),
             people_seen: 0,
         })
@@ -241,6 +279,12 @@ impl Device {
         &self.decisions
     }
 
+    /// Every count made since the device was opened, in order (the daily counters hold the
+    /// totals across restarts; this is the event-level view of the same counts).
+    pub fn counts(&self) -> &[Counted] {
+        &self.counts
+    }
+
     /// The per-day in/out report (E3), all days the counters hold.
     pub fn report(&self) -> DailyReport {
         DailyReport { mine: self.config.mine.to_string(), days: self.counters.days.clone() }
@@ -264,18 +308,19 @@ impl Device {
     }
 
     /// Takes the next number of the day for `camera` and persists it before it is used.
-    fn next_count(&mut self, camera: CameraCode, event_ns: u64, f: fn(&mut DayFigures) -> &mut u32) -> Result<u32, Error> {
+    fn next_count(&mut self, camera: CameraCode, event_ns: u64, f: Counter) -> Result<u32, Error> {
         let date = self.clock.day(event_ns);
         let n = {
-            let v = f(self.counters.day(date, camera));
+            let v = f.field(self.counters.day(date, camera));
             *v += 1;
             *v
         };
         self.counters.save(&self.counters_path)?;
+        self.counts.push(Counted { camera, counter: f, event_ns });
         Ok(n)
     }
 
-    fn bump(&mut self, camera: CameraCode, event_ns: u64, f: fn(&mut DayFigures) -> &mut u32) -> Result<(), Error> {
+    fn bump(&mut self, camera: CameraCode, event_ns: u64, f: Counter) -> Result<(), Error> {
         self.next_count(camera, event_ns, f).map(|_| ())
     }
 
@@ -284,9 +329,9 @@ impl Device {
     fn capture(&mut self, clause: Clause, camera: CameraCode, when: (u64, u64), shot: Option<Shot>, frame: &Frame) -> Result<u64, Error> {
         let (event_ns, decided_ns) = when;
         let count = if clause == Clause::U1 {
-            self.next_count(camera, event_ns, |d| &mut d.people_down)?
+            self.next_count(camera, event_ns, Counter::PeopleDown)?
         } else {
-            self.next_count(camera, event_ns, |d| &mut d.trucks_out)?
+            self.next_count(camera, event_ns, Counter::TrucksOut)?
         };
         let (mine, count, time) = (self.config.mine, daily(count)?, self.mine_time(event_ns)?);
         let name = if clause == Clause::U1 {
@@ -328,7 +373,7 @@ impl Device {
             let kind: TamperKind = finding.kind;
             let time = self.mine_time(finding.pts_ns)?;
             let bytes = jpeg::encode(frame, 85)?;
-            self.bump(camera, finding.pts_ns, |d| &mut d.tamper_findings)?;
+            self.bump(camera, finding.pts_ns, Counter::TamperFindings)?;
             let name = EvidenceName::Tamper { mine, camera, kind, time };
             out.push(self.spool_item(Outgoing::Ftp { name, bytes }, finding.pts_ns, frame.pts_ns, None)?);
         }
@@ -338,7 +383,7 @@ impl Device {
                 let crossings = a.push(frame);
                 for c in crossings {
                     match c.direction {
-                        Direction::Up => self.bump(camera, c.crossing_ns, |d| &mut d.people_up)?,
+                        Direction::Up => self.bump(camera, c.crossing_ns, Counter::PeopleUp)?,
                         Direction::Down => {
                             self.people_seen += 1;
                             let n = self.faults.drop_every_nth_person;
@@ -356,7 +401,7 @@ impl Device {
                 let crossings = a.push(frame);
                 for c in crossings {
                     match c.direction {
-                        Direction::Down => self.bump(camera, c.crossing_ns, |d| &mut d.trucks_in)?,
+                        Direction::Down => self.bump(camera, c.crossing_ns, Counter::TrucksIn)?,
                         Direction::Up => {
                             let when = (c.crossing_ns, c.decided_ns);
                             out.push(self.capture(Clause::U2, camera, when, c.capture, frame)?);
@@ -378,7 +423,7 @@ impl Device {
                 for e in events {
                     match e {
                         SkipEvent::Transport(ch) => self.transport_change(ui, camera, ch)?,
-                        SkipEvent::Trip { pts_ns, .. } => self.bump(camera, pts_ns, |d| &mut d.skip_trips)?,
+                        SkipEvent::Trip { pts_ns, .. } => self.bump(camera, pts_ns, Counter::SkipTrips)?,
                     }
                 }
             }
@@ -391,7 +436,7 @@ impl Device {
     /// clip too (state 00 of the reference profile), so the platform sees the equipment at rest.
     fn transport_change(&mut self, ui: usize, camera: CameraCode, ch: TransportChange) -> Result<(), Error> {
         let time = self.mine_time(ch.pts_ns)?;
-        self.bump(camera, ch.pts_ns, |d| &mut d.transport_changes)?;
+        self.bump(camera, ch.pts_ns, Counter::TransportChanges)?;
         if let Some(clips) = self.units[ui].clips.as_mut() {
             clips.request(ch.pts_ns, ClipTag::Transport { state: ch.state, time });
         }
