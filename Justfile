@@ -62,6 +62,10 @@ bench-sim:
 edge-check *FILES:
     cargo run --locked --bin eseal -- edge check {{ if FILES == "" { `ls scenarios/*.toml | grep -v EXAMPLE | tr '\n' ' '` } else { FILES } }}
 
+# People counting and capture of the reference device, match by match (e.g. just edge-people scenarios/shaft-day-groups.toml)
+edge-people +FILES:
+    cargo run --release --locked --bin eseal -- edge people {{FILES}}
+
 # Reference edge device live (RTSP/MJPEG/MP4 in, FTP/HTTPS out), e.g. just edge-run docs/edge.toml.example
 edge-run CONFIG:
     cargo run --locked --bin eseal -- edge run --config {{CONFIG}}

@@ -52,6 +52,9 @@ enum EdgeCommand {
     /// In process: scenarios → reference device → reference platform; print the figures
     /// (exit 1 below a bar).
     Check(crate::edge::cli::CheckArgs),
+    /// People counting and capture only, match by match (diagnosis of E3/E4 figures;
+    /// `ESEAL_DEBUG_PEOPLE=FROM..TO` adds per-frame detections, tracks and truth boxes).
+    People(crate::edge::cli::PeopleArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +196,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Sim(SimCommand::Serve(args)) => crate::sim::serve(&args),
         Command::Edge(EdgeCommand::Run(args)) => runtime()?.block_on(crate::edge::cli::run(&args)),
         Command::Edge(EdgeCommand::Check(args)) => crate::edge::cli::check(&args),
+        Command::Edge(EdgeCommand::People(args)) => crate::edge::cli::people(&args),
     }
 }
 

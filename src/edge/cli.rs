@@ -67,6 +67,53 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// Options of `eseal edge people`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PeopleArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Matching window, seconds.
+    #[arg(long, default_value_t = 3.0)]
+    pub window: f64,
+}
+
+/// `eseal edge people`: people figures per counting camera with every match, miss and extra.
+pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    for file in &args.files {
+        let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = Instant::now();
+        for s in super::people::score_people(&scenario, args.window) {
+            let mut text = format!(
+                "{} camera {} (seed {}): down {}/{} matched {} · up {}/{} matched {} · captured {}/{} ({:.1} s)\n",
+                file.display(),
+                s.camera,
+                scenario.seed,
+                s.device_down,
+                s.true_down,
+                s.matched_down,
+                s.device_up,
+                s.true_up,
+                s.matched_up,
+                s.captured,
+                s.true_down,
+                started.elapsed().as_secs_f64()
+            );
+            for d in &s.details {
+                text.push_str(&format!("  {d}\n"));
+            }
+            // A closed pipe (`| head`) ends the listing, it is not an error.
+            match out.write_all(text.as_bytes()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+                r => r.context("writing to stdout")?,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Options of `eseal edge run`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {

@@ -122,7 +122,20 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
                     .iter()
                     .filter_map(|o| o.visible_box.map(|b| format!("{}:[{},{},{},{}]v{:.2}", o.id, b.x0, b.y0, b.x1, b.y1, o.visible_fraction)))
                     .collect();
-                eprintln!("{:.2}s dets {dets:?}\n   tracks {tracks:?}\n   truth {objs:?}", frame.pts_ns as f64 / 1e9);
+                let ground: Vec<String> = scene
+                    .actors
+                    .iter()
+                    .filter_map(|a| match a.kind {
+                        eseal_simulator::scene::ActorKind::Person(l) => {
+                            Some(format!("{}:({:.2},{:.2})h{:.2}", a.id, a.position.x, a.position.y, l.height_m))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                eprintln!(
+                    "{:.2}s dets {dets:?}\n   tracks {tracks:?}\n   truth {objs:?}\n   ground {ground:?}",
+                    frame.pts_ns as f64 / 1e9
+                );
             }
             crossings.entry(*cam).or_default().extend(out);
         }

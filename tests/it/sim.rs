@@ -63,22 +63,13 @@ fn sim_render_writes_truth_and_a_contact_sheet() {
     assert!(sheet.width() > 0);
 }
 
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Issue 3 acceptance: an RTSP stream from `eseal sim serve` is pulled by `gst-launch-1.0
 /// rtspsrc` and an MJPEG stream by `curl`, on loopback.
 #[test]
 fn sim_serve_streams_rtsp_to_gst_launch_and_mjpeg_to_curl() {
     let dir = tempfile::tempdir().unwrap();
     let ready = dir.path().join("ready.json");
-    let _server = Child(
+    let _server = crate::Child(
         Command::new(env!("CARGO_BIN_EXE_eseal"))
             .args(["sim", "serve", &format!("{ROOT}/scenarios/shaft-day-groups.toml"), "--loop"])
             .args(["--rtsp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--ready-file"])
@@ -87,16 +78,7 @@ fn sim_serve_streams_rtsp_to_gst_launch_and_mjpeg_to_curl() {
             .spawn()
             .unwrap(),
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let urls: serde_json::Value = loop {
-        if let Ok(text) = std::fs::read_to_string(&ready)
-            && let Ok(v) = serde_json::from_str(&text)
-        {
-            break v;
-        }
-        assert!(std::time::Instant::now() < deadline, "sim serve did not come up");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let urls = crate::wait_for_json(&ready, 60, "sim serve");
     let cam = &urls["cameras"][0];
     let (rtsp, mjpeg) = (cam["rtsp"].as_str().unwrap(), cam["mjpeg"].as_str().unwrap());
     assert!(mjpeg.ends_with("?action=stream"), "{mjpeg}");

@@ -1,0 +1,130 @@
+//! The live reference device (issue 4, deliver 1 and 9): `eseal edge run` pulls a camera's RTSP
+//! stream from `eseal sim serve` at wall time through GStreamer, counts and captures, and uploads
+//! to `eseal platform serve` by FTP (U1) and HTTPS (U6), three real processes on loopback.
+//! Checked from outside with curl against the platform's read API.
+
+use std::process::{Command, Stdio};
+
+use crate::{Child, wait_for_json};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn api(platform: &serde_json::Value, path: &str) -> serde_json::Value {
+    let url = format!("https://{}{path}", platform["https"].as_str().unwrap());
+    let out = Command::new("curl")
+        .args(["-s", "--fail", "--max-time", "10", "--cacert", platform["cert_pem"].as_str().unwrap()])
+        .args(["-H", &format!("Authorization: Bearer {}", platform["admin_token"].as_str().unwrap()), &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn edge_run_pulls_rtsp_from_sim_serve_and_uploads_to_the_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bin = env!("CARGO_BIN_EXE_eseal");
+    let _platform = Child(
+        Command::new(bin)
+            .args(["platform", "serve", "--demo", "--ftp-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(d.join("platform"))
+            .arg("--ready-file")
+            .arg(d.join("platform.json"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let platform = wait_for_json(&d.join("platform.json"), 60, "platform serve");
+    let account = platform["accounts"].as_array().unwrap()[0].clone();
+    let mine = account["mine"].as_str().unwrap().to_owned();
+
+    let _sim = Child(
+        Command::new(bin)
+            .args(["sim", "serve", &format!("{ROOT}/scenarios/live/shaft-25s.toml")])
+            .args(["--rtsp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--ready-file"])
+            .arg(d.join("sim.json"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let sim = wait_for_json(&d.join("sim.json"), 60, "sim serve");
+    let rtsp = sim["cameras"][0]["rtsp"].as_str().unwrap();
+
+    let port = free_port();
+    let config = format!(
+        r#"device_id = "eseal-live-test"
+mine = "{mine}"
+state_dir = "{state}"
+[platform]
+ftp_addr = "{ftp}"
+ftp_user = "{user}"
+ftp_password = "{password}"
+https_url = "https://{https}"
+token = "{token}"
+ca_cert = "{cert}"
+[streams]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+[analysis]
+tamper_interval_s = 3600
+[[cameras]]
+code = "20"
+site = "shaft_mouth"
+source = "{rtsp}"
+width = 640
+height = 360
+fps = 25
+edge = [[-2.5, 0.0], [2.5, 0.0]]
+[cameras.calibration]
+position = [0.0, -4.0, 4.5]
+yaw_deg = 90
+tilt_deg = 45
+hfov_deg = 70
+"#,
+        state = d.join("edge").display(),
+        ftp = platform["ftp"].as_str().unwrap(),
+        user = account["username"].as_str().unwrap(),
+        password = account["password"].as_str().unwrap(),
+        https = platform["https"].as_str().unwrap(),
+        token = account["token"].as_str().unwrap(),
+        cert = platform["cert_pem"].as_str().unwrap(),
+    );
+    std::fs::write(d.join("edge.toml"), config).unwrap();
+    // The device runs until the stream ends (the scenario is 25 s), then drains its spool.
+    let out = Command::new("timeout").arg("120").arg(bin).args(["edge", "run", "--config"]).arg(d.join("edge.toml")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "edge run: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("report: "), "edge run names its report: {stdout}");
+
+    // E3: the device's own day report, as JSON in its state directory.
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("edge/report.json")).unwrap()).unwrap();
+    let day = report["days"].as_object().unwrap().values().next().unwrap();
+    assert_eq!(day["20"]["people_down"], 2, "{report}");
+    assert_eq!(day["20"]["people_up"], 1, "{report}");
+
+    // U1: two captures over FTP, numbered 0001 and 0002 for camera 20 of this mine.
+    let events = api(&platform, &format!("/api/v1/events?mine={mine}"));
+    let u1: Vec<&serde_json::Value> = events["items"].as_array().unwrap().iter().filter(|e| e["clause"] == "U1").collect();
+    assert_eq!(u1.len(), 2, "{events}");
+    let mut counts: Vec<i64> = u1.iter().map(|e| e["daily_count"].as_i64().unwrap()).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [1, 2]);
+    for e in &u1 {
+        assert_eq!(e["camera"], "20");
+        assert_eq!(e["channel"], "ftp");
+        assert_eq!(e["evidence"]["media_type"], "image/jpeg");
+        assert_eq!((e["evidence"]["width"].as_i64(), e["evidence"]["height"].as_i64()), (Some(640), Some(360)));
+    }
+    // U6: the device's own MJPEG address registered over HTTPS.
+    let streams = api(&platform, &format!("/api/v1/streams?mine={mine}"));
+    let urls: Vec<&str> = streams["items"].as_array().unwrap().iter().filter_map(|s| s["url"].as_str()).collect();
+    assert_eq!(urls, [format!("http://127.0.0.1:{port}/cam/20?action=stream")], "{streams}");
+}
