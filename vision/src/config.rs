@@ -245,6 +245,21 @@ impl DeviceConfig {
         if !(1.0..=60.0).contains(&a.clip_s) || !(0.0..=a.clip_s).contains(&a.clip_pre_s) {
             return Err(ConfigError::new("analysis.clip_s", "expected 1 ≤ clip_s ≤ 60 and 0 ≤ clip_pre_s ≤ clip_s"));
         }
+        if let Some(st) = &self.streams {
+            if st.listen.parse::<std::net::SocketAddr>().is_err() {
+                return Err(ConfigError::new("streams.listen", format!("expected an address such as 0.0.0.0:8090, found {:?}", st.listen)));
+            }
+            // U6: the address is registered on the platform, which must be able to open it.
+            let rest = st.public_url.strip_prefix("http://").or_else(|| st.public_url.strip_prefix("https://"));
+            let authority = rest.map(|r| r.split('/').next().unwrap_or_default());
+            let port_zero = authority.is_some_and(|a| a.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>() == Ok(0)));
+            if authority.is_none_or(str::is_empty) || port_zero {
+                return Err(ConfigError::new(
+                    "streams.public_url",
+                    format!("expected the URL the platform reaches this device at, e.g. http://10.0.0.5:8090 (U6), found {:?}", st.public_url),
+                ));
+            }
+        }
         Ok(())
     }
 
