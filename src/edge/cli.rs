@@ -114,6 +114,17 @@ pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// E3 "report statistics": the day report as JSON, served at `/report.json` by the device's own
+/// server and written to `state_dir/report.json` (tmp + rename, so a reader never sees half).
+fn publish_report(device: &Device, hub: &MjpegHub, path: &std::path::Path) -> Result<()> {
+    let json = serde_json::to_vec_pretty(&device.report())?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, &json).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    hub.set_report(json);
+    Ok(())
+}
+
 /// Options of `eseal edge run`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
@@ -182,15 +193,22 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode> {
     drop(tx);
     let codes: Vec<_> = config.cameras.iter().map(|c| c.code).collect();
     let report_path = config.state_dir.join("report.json");
+    publish_report(&device, &hub, &report_path)?;
     let rx_task = tokio::task::spawn_blocking(move || -> Result<Device> {
+        let mut counted = device.counts().len();
         while let Ok((i, frame)) = rx.recv() {
             let _ = hub.publish(codes[i], &frame);
             if !device.process(codes[i], &frame)?.is_empty() {
                 waker.notify_one();
             }
+            if device.counts().len() != counted {
+                counted = device.counts().len();
+                publish_report(&device, &hub, &report_path)?;
+            }
         }
         device.finish()?;
         waker.notify_one();
+        publish_report(&device, &hub, &report_path)?;
         Ok(device)
     });
     let device = tokio::select! {
@@ -207,7 +225,8 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode> {
             Ok(Ok(())) => {}
         }
     }
-    std::fs::write(&report_path, serde_json::to_vec_pretty(&device.report())?)?;
+    let report_path = config.state_dir.join("report.json");
+    drop(device);
     let _ = stop_tx.send(());
     let totals = upload_task.await?;
     if let Some(m) = mjpeg {

@@ -1,6 +1,7 @@
 //! The live reference device (issue 4, deliver 1 and 9): `eseal edge run` pulls a camera's RTSP
 //! stream from `eseal sim serve` at wall time through GStreamer, counts and captures, and uploads
-//! to `eseal platform serve` by FTP (U1) and HTTPS (U6), three real processes on loopback.
+//! to `eseal platform serve` by FTP (U1) and HTTPS (U6), three real processes on loopback, and
+//! serves its day report (E3) at `/report.json` while it runs.
 //! Checked from outside with curl against the platform's read API.
 
 use std::process::{Command, Stdio};
@@ -99,7 +100,31 @@ hfov_deg = 70
     );
     std::fs::write(d.join("edge.toml"), config).unwrap();
     // The device runs until the stream ends (the scenario is 25 s), then drains its spool.
-    let out = Command::new("timeout").arg("120").arg(bin).args(["edge", "run", "--config"]).arg(d.join("edge.toml")).output().unwrap();
+    let mut edge = Command::new("timeout")
+        .arg("120")
+        .arg(bin)
+        .args(["edge", "run", "--config"])
+        .arg(d.join("edge.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // E3 while it runs: its own server answers `/report.json` with the counts so far; the first
+    // person is down by +8 s of the scenario.
+    let report_url = format!("http://127.0.0.1:{port}/report.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let live_down = loop {
+        let out = Command::new("curl").args(["-s", "--fail", "--max-time", "2", &report_url]).output().unwrap();
+        let down = serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|r| r["days"].as_object()?.values().next()?["20"]["people_down"].as_u64());
+        if down.is_some_and(|n| n >= 1) || std::time::Instant::now() > deadline || edge.try_wait().unwrap().is_some() {
+            break down;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert!(live_down.is_some_and(|n| n >= 1), "the running device's /report.json never showed a person down");
+    let out = edge.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "edge run: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("report: "), "edge run names its report: {stdout}");

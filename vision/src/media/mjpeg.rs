@@ -1,6 +1,7 @@
 //! The device's own live streams (U6: "an mjpg-streamer style HTTP URL" per camera): per camera
 //! `GET /cam/<code>?action=stream` answers `multipart/x-mixed-replace;boundary=boundarydonotcross`
 //! with one JPEG part per published frame, and `GET /cam/<code>?action=snapshot` the newest JPEG.
+//! `GET /report.json` is the device's per-day in/out report (E3), as the device last set it.
 //! [`stream_url`] builds the address the device registers with the platform.
 //!
 //! Key design decision: **encode for viewers only, at a capped rate, once for all of them.**
@@ -162,6 +163,8 @@ struct HubInner {
     cameras: Mutex<HashMap<CameraCode, Arc<Feed>>>,
     /// Never set: the closing signal of routers made by [`MjpegHub::router`].
     never_closing: watch::Sender<bool>,
+    /// The device's per-day report (E3) as JSON, served at `GET /report.json`.
+    report: Mutex<Option<Arc<Vec<u8>>>>,
 }
 
 /// The device's live streams, one per camera; cheap to clone, shared by the frame loops that
@@ -179,6 +182,7 @@ impl MjpegHub {
                 settings,
                 cameras: Mutex::new(HashMap::new()),
                 never_closing: watch::Sender::new(false),
+                report: Mutex::new(None),
             }),
         }
     }
@@ -250,7 +254,16 @@ impl MjpegHub {
             .map_or(0, |f| f.encoded.load(Ordering::Relaxed))
     }
 
-    /// The routes, `GET /cam/{code}?action=stream|snapshot`, to embed in another server or to
+    /// Sets the JSON document served at `GET /report.json` (the device's E3 day report).
+    pub fn set_report(&self, json: Vec<u8>) {
+        *self.inner.report.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(json));
+    }
+
+    fn report(&self) -> Option<Arc<Vec<u8>>> {
+        self.inner.report.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The routes, `GET /cam/{code}?action=stream|snapshot` and `GET /report.json`, to embed in another server or to
     /// test with `Router::oneshot`. Their streams end only when the client goes away.
     pub fn router(&self) -> Router {
         routes(self.clone(), self.inner.never_closing.subscribe())
@@ -266,7 +279,19 @@ struct AppState {
 fn routes(hub: MjpegHub, closing: watch::Receiver<bool>) -> Router {
     Router::new()
         .route("/cam/{code}", get(camera))
+        .route("/report.json", get(report))
         .with_state(AppState { hub, closing })
+}
+
+/// `GET /report.json`: the device's per-day in/out report (E3), as the device last set it.
+async fn report(State(app): State<AppState>) -> Response {
+    let Some(json) = app.hub.report() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "no report yet\n").into_response();
+    };
+    no_cache(Response::builder())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json.as_ref().clone()))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// The MJPEG server on a tokio runtime. [`MjpegServer::shutdown`] ends the open streams and
