@@ -8,6 +8,7 @@ pub mod assets;
 pub mod cli;
 pub mod demo;
 pub mod edge;
+pub mod judge;
 pub mod load;
 pub mod names;
 pub mod sim;
