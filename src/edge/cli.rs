@@ -194,6 +194,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode> {
     let codes: Vec<_> = config.cameras.iter().map(|c| c.code).collect();
     let report_path = config.state_dir.join("report.json");
     publish_report(&device, &hub, &report_path)?;
+    let task_report_path = report_path.clone();
     let rx_task = tokio::task::spawn_blocking(move || -> Result<Device> {
         let mut counted = device.counts().len();
         while let Ok((i, frame)) = rx.recv() {
@@ -203,12 +204,12 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode> {
             }
             if device.counts().len() != counted {
                 counted = device.counts().len();
-                publish_report(&device, &hub, &report_path)?;
+                publish_report(&device, &hub, &task_report_path)?;
             }
         }
         device.finish()?;
         waker.notify_one();
-        publish_report(&device, &hub, &report_path)?;
+        publish_report(&device, &hub, &task_report_path)?;
         Ok(device)
     });
     let device = tokio::select! {
@@ -225,7 +226,6 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode> {
             Ok(Ok(())) => {}
         }
     }
-    let report_path = config.state_dir.join("report.json");
     drop(device);
     let _ = stop_tx.send(());
     let totals = upload_task.await?;

@@ -7,8 +7,9 @@
 //!   camera and (where there is one) state within `window_s` (optimal one-to-one assignment per
 //!   camera and kind, cost = time difference).
 //! - People (E3): *down* from the U1 uploads, *up* from the device's counts event by event (U1 is
-//!   only for people going down), which must add up to its own day report. Accuracy per direction is the lower of the count-level figure
-//!   `1 − |reported − true| / true` and event-level recall. Crossings while the camera is being
+//!   only for people going down), which must add up to its own day report. Accuracy per
+//!   direction is the lower of the count-level figure `1 − |reported − true| / true` and
+//!   event-level recall. Crossings while the camera is being
 //!   tampered with (truth tamper interval) are left out of both sides: a covered camera cannot
 //!   see; U4 is what the device owes then.
 //! - Capture (E4, R4): a true person down is captured when the matched U1 decision's rectangle
@@ -25,6 +26,8 @@ use eseal_simulator::render::BoxPx;
 use eseal_simulator::scenario::{PersonDirection, TruckDirection};
 use eseal_simulator::truth::EventKind;
 use eseal_simulator::Scenario;
+// The judge's `crate::judge::matching` (asymmetric R2 window) replaces `match_times` below when
+// the judge takes over this scorer (issue 5); until then the figures keep their symmetric window.
 use eseal_vision::device::Counter;
 use eseal_vision::people::track::hungarian;
 use serde::Serialize;

@@ -10,6 +10,11 @@ use crate::{Child, wait_for_json};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// Starts `eseal ARGS...` with its output discarded.
+fn quiet(args: &[&std::ffi::OsStr]) -> Child {
+    Child(Command::new(env!("CARGO_BIN_EXE_eseal")).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -30,32 +35,22 @@ fn edge_run_pulls_rtsp_from_sim_serve_and_uploads_to_the_platform() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let bin = env!("CARGO_BIN_EXE_eseal");
-    let _platform = Child(
-        Command::new(bin)
-            .args(["platform", "serve", "--demo", "--ftp-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0"])
-            .arg("--data-dir")
-            .arg(d.join("platform"))
-            .arg("--ready-file")
-            .arg(d.join("platform.json"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (data, ready) = (d.join("platform"), d.join("platform.json"));
+    let _platform = quiet(&[
+        "platform".as_ref(), "serve".as_ref(), "--demo".as_ref(), "--ftp-addr".as_ref(), "127.0.0.1:0".as_ref(),
+        "--https-addr".as_ref(), "127.0.0.1:0".as_ref(), "--data-dir".as_ref(), data.as_os_str(),
+        "--ready-file".as_ref(), ready.as_os_str(),
+    ]);
     let platform = wait_for_json(&d.join("platform.json"), 60, "platform serve");
     let account = platform["accounts"].as_array().unwrap()[0].clone();
     let mine = account["mine"].as_str().unwrap().to_owned();
 
-    let _sim = Child(
-        Command::new(bin)
-            .args(["sim", "serve", &format!("{ROOT}/scenarios/live/shaft-25s.toml")])
-            .args(["--rtsp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--ready-file"])
-            .arg(d.join("sim.json"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let scenario = format!("{ROOT}/scenarios/live/shaft-25s.toml");
+    let sim_ready = d.join("sim.json");
+    let _sim = quiet(&[
+        "sim".as_ref(), "serve".as_ref(), scenario.as_ref(), "--rtsp-addr".as_ref(), "127.0.0.1:0".as_ref(),
+        "--http-addr".as_ref(), "127.0.0.1:0".as_ref(), "--ready-file".as_ref(), sim_ready.as_os_str(),
+    ]);
     let sim = wait_for_json(&d.join("sim.json"), 60, "sim serve");
     let rtsp = sim["cameras"][0]["rtsp"].as_str().unwrap();
 

@@ -47,8 +47,7 @@ pub struct DayFigures {
 }
 
 /// One of the figures of [`DayFigures`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counter {
     PeopleDown,
     PeopleUp,
