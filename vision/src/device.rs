@@ -196,10 +196,11 @@ pub struct Device {
 }
 
 /// Clip settings from the analysis configuration.
-fn clip_settings(config: &DeviceConfig) -> ClipSettings {
+fn clip_settings(config: &DeviceConfig, clock: &DeviceClock) -> ClipSettings {
     ClipSettings {
         clip_s: config.analysis.clip_s,
         pre_s: config.analysis.clip_pre_s,
+        epoch_unix_s: clock.epoch().timestamp(),
         ..ClipSettings::default()
     }
 }
@@ -226,7 +227,7 @@ impl Device {
             };
             let needs_clips = matches!(c.site, Site::Belt | Site::SkipHeadframe) || lock_cameras.contains(&c.code);
             let clips = if needs_clips {
-                Some(ClipRecorder::new(clip_settings(&config), f64::from(c.fps))?)
+                Some(ClipRecorder::new(clip_settings(&config, &clock), f64::from(c.fps))?)
             } else {
                 None
             };

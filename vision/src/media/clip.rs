@@ -57,6 +57,10 @@ pub struct ClipSettings {
     pub bitrate_kbps: u32,
     /// Keyframe interval, seconds (so the clip is seekable).
     pub keyframe_s: f64,
+    /// Unix time (seconds) of `pts_ns = 0`. A clip's MP4 creation time is this plus its window
+    /// start, so the same frames give the same bytes whenever they are encoded (without it the
+    /// muxer stamps the wall clock, and a re-encoded clip would differ from the first one).
+    pub epoch_unix_s: i64,
 }
 
 impl Default for ClipSettings {
@@ -69,6 +73,7 @@ impl Default for ClipSettings {
             fps_target: 12.5,
             bitrate_kbps: 1000,
             keyframe_s: 1.0,
+            epoch_unix_s: 0,
         }
     }
 }
@@ -197,6 +202,8 @@ pub struct ClipJob<T> {
     fps: gst::Fraction,
     bitrate_kbps: u32,
     key_int: u32,
+    /// The MP4's creation time (Unix seconds): the window start on the device clock.
+    created_unix_s: i64,
 }
 
 impl<T> ClipJob<T> {
@@ -495,6 +502,10 @@ impl<T> ClipRecorder<T> {
             fps,
             bitrate_kbps: self.settings.bitrate_kbps,
             key_int,
+            created_unix_s: self
+                .settings
+                .epoch_unix_s
+                .saturating_add(i64::try_from(p.start_ns / 1_000_000_000).unwrap_or(i64::MAX)),
         }
     }
 }
@@ -573,7 +584,69 @@ fn encode_mp4<T>(job: &ClipJob<T>, timeline: &[(u64, u64)]) -> Result<Vec<u8>, E
     gst::Element::link_many(elements).map_err(|e| fail(&e))?;
     let result = run_encoder(&pipeline, &src, &sink, job, timeline, &what);
     let _ = pipeline.set_state(gst::State::Null);
-    result
+    let mut mp4 = result?;
+    // mp4mux stamps the wall clock as creation and modification time; the clip's own time goes
+    // there instead, so the same frames give the same file whenever they are encoded.
+    stamp_mp4_times(&mut mp4, job.created_unix_s);
+    Ok(mp4)
+}
+
+/// Seconds from 1904-01-01 (the QuickTime epoch) to 1970-01-01.
+const QT_EPOCH_OFFSET_S: i64 = 2_082_844_800;
+
+/// Sets the creation and modification times of every `mvhd`, `tkhd` and `mdhd` box in `moov`
+/// to `unix_s` (ISO/IEC 14496-12 §8.2.2, §8.3.2, §8.4.2: version 0 holds 32-bit, version 1
+/// 64-bit seconds since 1904). Boxes it cannot parse are left as they are.
+pub(crate) fn stamp_mp4_times(mp4: &mut [u8], unix_s: i64) {
+    let qt = unix_s.saturating_add(QT_EPOCH_OFFSET_S).max(0);
+    walk_boxes(mp4, &mut |kind, body| {
+        if !matches!(kind, b"mvhd" | b"tkhd" | b"mdhd") || body.len() < 4 {
+            return;
+        }
+        match body[0] {
+            0 if body.len() >= 12 => {
+                let v = u32::try_from(qt).unwrap_or(u32::MAX).to_be_bytes();
+                body[4..8].copy_from_slice(&v);
+                body[8..12].copy_from_slice(&v);
+            }
+            1 if body.len() >= 20 => {
+                let v = u64::try_from(qt).unwrap_or(0).to_be_bytes();
+                body[4..12].copy_from_slice(&v);
+                body[12..20].copy_from_slice(&v);
+            }
+            _ => {}
+        }
+    });
+}
+
+/// Calls `visit(type, body)` for every box, descending into the containers on the path to the
+/// time-stamped boxes (`moov`, `trak`, `mdia`).
+fn walk_boxes(mut data: &mut [u8], visit: &mut dyn FnMut(&[u8; 4], &mut [u8])) {
+    while data.len() >= 8 {
+        let size32 = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as u64;
+        let kind = [data[4], data[5], data[6], data[7]];
+        let (header, size) = match size32 {
+            0 => (8, data.len() as u64),
+            1 if data.len() >= 16 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&data[8..16]);
+                (16, u64::from_be_bytes(b))
+            }
+            _ => (8, size32),
+        };
+        let Ok(size) = usize::try_from(size) else { return };
+        if size < header || size > data.len() {
+            return;
+        }
+        let (this, rest) = data.split_at_mut(size);
+        let body = &mut this[header..];
+        if matches!(&kind, b"moov" | b"trak" | b"mdia") {
+            walk_boxes(body, visit);
+        } else {
+            visit(&kind, body);
+        }
+        data = rest;
+    }
 }
 
 fn run_encoder<T>(

@@ -746,3 +746,34 @@ fn the_day_report_is_served_as_json_once_set() {
     drop(server);
     drop(rt);
 }
+
+#[test]
+fn the_same_frames_encoded_a_second_apart_give_the_same_bytes() {
+    // The muxer would stamp the wall clock as the creation time; the clip's own time is used
+    // instead, so a clip re-encoded later (after a restart, say) is the same file.
+    let encode = || {
+        let mut rec = ClipRecorder::new(ClipSettings::default(), 25.0).unwrap();
+        let clips = run(&mut rec, 0..12 * 25, &[(6 * SECOND, "a")]);
+        clips[0].clip.as_ref().unwrap().mp4.clone()
+    };
+    let first = encode();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(first, encode());
+}
+
+#[test]
+fn the_mp4_creation_time_is_the_clip_window_start_on_the_device_clock() {
+    let epoch = 1_700_000_000; // 2023-11-14T22:13:20Z
+    let settings = ClipSettings {
+        epoch_unix_s: epoch,
+        ..ClipSettings::default()
+    };
+    let mut rec = ClipRecorder::new(settings, 25.0).unwrap();
+    let clips = run(&mut rec, 0..12 * 25, &[(6 * SECOND, "a")]);
+    let mp4 = &clips[0].clip.as_ref().unwrap().mp4;
+    let at = mp4.windows(4).position(|w| w == b"mvhd").unwrap() + 4;
+    assert_eq!(mp4[at], 0, "mvhd version 0");
+    let created = u32::from_be_bytes(mp4[at + 4..at + 8].try_into().unwrap());
+    // The window starts 1 s into the stream; QuickTime counts from 1904.
+    assert_eq!(i64::from(created), epoch + 1 + 2_082_844_800);
+}
