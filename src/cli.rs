@@ -43,6 +43,8 @@ enum Command {
     /// The reference edge device (前置分析设备).
     #[command(subcommand)]
     Edge(EdgeCommand),
+    /// Certify a device clause by clause on scenarios (and violation cases); writes the report.
+    Certify(crate::judge::cli::CertifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +199,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Edge(EdgeCommand::Run(args)) => runtime()?.block_on(crate::edge::cli::run(&args)),
         Command::Edge(EdgeCommand::Check(args)) => crate::edge::cli::check(&args),
         Command::Edge(EdgeCommand::People(args)) => crate::edge::cli::people(&args),
+        Command::Certify(args) => crate::judge::cli::certify(&args),
     }
 }
 

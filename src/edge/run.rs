@@ -50,6 +50,11 @@ pub struct RunOptions {
     pub tamper_interval_s: Option<f64>,
     pub outage: Option<Outage>,
     pub faults: Faults,
+    /// The device uploads in batches this far apart, seconds (a late-upload fault; default: at
+    /// once, every 0.2 s).
+    pub upload_batch_s: Option<f64>,
+    /// Clip length the device is configured with, seconds (default the spec's 10).
+    pub clip_s: Option<f64>,
     /// Where the platform's data and the device's state go (a temp dir when `None`).
     pub work_dir: Option<PathBuf>,
 }
@@ -59,12 +64,16 @@ pub struct RunOptions {
 pub struct RunResult {
     /// Ground truth of the scenario.
     pub truth: Vec<Event>,
-    /// Accepted uploads on the platform: (file name, sha256), in commit order.
+    /// Accepted uploads on the platform (file names), in commit order.
     pub received: Vec<String>,
+    /// The same uploads with their content and when they arrived on the virtual clock.
+    pub uploads: Vec<ReceivedFile>,
     /// Refused uploads (platform violations): (name, reason).
     pub violations: Vec<(String, String)>,
     /// U6 stream registrations the platform holds: (camera, url).
     pub streams: Vec<(String, String)>,
+    /// What each registered address served when the run probed it before stopping (U6).
+    pub stream_probes: Vec<StreamProbe>,
     /// Every decision of every device instance, in order.
     pub decisions: Vec<Decision>,
     /// Every count of every device instance, in order (event-level view of the report).
@@ -82,6 +91,33 @@ pub struct RunResult {
     pub wall: Duration,
     pub scenario_s: f64,
 }
+
+/// One upload the platform accepted.
+#[derive(Debug, Clone)]
+pub struct ReceivedFile {
+    pub name: String,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+    /// Virtual time (ns from the scenario start) of the first poll that saw it on the platform:
+    /// its arrival, to the poll interval ([`ARRIVAL_POLL_NS`]). `None` if it was only seen at the
+    /// end (after the scenario's last frame).
+    pub arrived_ns: Option<u64>,
+}
+
+/// What a registered stream address answered (U6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamProbe {
+    pub camera: String,
+    pub url: String,
+    /// HTTP status, `Content-Type`, and whether a JPEG (FF D8) came within the first part.
+    pub status: Option<u16>,
+    pub content_type: String,
+    pub jpeg: bool,
+    pub error: Option<String>,
+}
+
+/// How often the run looks for new uploads on the platform, virtual ns.
+pub const ARRIVAL_POLL_NS: u64 = S;
 
 struct TestPlatform {
     platform: Platform,
@@ -155,6 +191,10 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     if let Some(t) = opts.tamper_interval_s {
         config.analysis.tamper_interval_s = t;
     }
+    if let Some(c) = opts.clip_s {
+        config.analysis.clip_s = c;
+    }
+    let pump_every_ns = opts.upload_batch_s.map_or(S / 5, |b| (b * 1e9) as u64);
     config.platform = Some(the_link.clone());
     let clock = DeviceClock::new(scenario.start);
 
@@ -191,6 +231,8 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     let mut frames = 0u64;
     let mut restarted = false;
     let mut last_pump = 0u64;
+    let (mut last_poll, mut seen_events) = (0u64, -1i64);
+    let mut arrivals: BTreeMap<String, u64> = BTreeMap::new();
     let codes: Vec<_> = scenario.cameras.iter().map(|c| c.code).collect();
     let keep_boxes_s = 4 * S;
 
@@ -249,9 +291,21 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
             .filter_map(|d| d.capture.map(|c| c.0))
             .collect();
         boxes.retain(|(_, t), _| t + keep_boxes_s > now || captured.contains(t));
-        if now >= last_pump + S / 5 {
+        if now >= last_pump + pump_every_ns {
             last_pump = now;
             rt.block_on(uploader.pump(now));
+        }
+        if now >= last_poll + ARRIVAL_POLL_NS
+            && let Some(p) = platform.as_ref()
+        {
+            last_poll = now;
+            let n = rt.block_on(p.platform.ingest.count_events())?;
+            if n != seen_events {
+                seen_events = n;
+                for (name, _, _) in rt.block_on(p.platform.ingest.event_names_of_mine(&mine))? {
+                    arrivals.entry(name).or_insert(now);
+                }
+            }
         }
     }
     device.finish()?;
@@ -261,17 +315,20 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     }
     let report_pump = rt.block_on(uploader.run_until_idle(end, end + 3600 * S));
     let p = platform.take().context("platform")?;
-    let received: Vec<String> = rt
-        .block_on(p.platform.ingest.event_names_of_mine(&mine))?
-        .into_iter()
-        .map(|(n, _, _)| n)
-        .collect();
+    let mut uploads = Vec::new();
+    for (name, sha256, _) in rt.block_on(p.platform.ingest.event_names_of_mine(&mine))? {
+        let bytes = p.platform.ingest.evidence().read(&sha256).with_context(|| format!("reading the evidence of {name}"))?;
+        let arrived_ns = arrivals.get(&name).copied();
+        uploads.push(ReceivedFile { name, sha256, bytes, arrived_ns });
+    }
+    let received: Vec<String> = uploads.iter().map(|u| u.name.clone()).collect();
     let violations = rt
         .block_on(p.platform.ingest.violations())?
         .into_iter()
         .map(|v| (v.name, v.reason))
         .collect();
     let streams = rt.block_on(streams_of(&p, &mine))?;
+    let stream_probes = rt.block_on(probe_streams(&streams));
     decisions.extend(device.decisions().iter().cloned());
     counts.extend_from_slice(device.counts());
     let spool_counts = device.spool().lock().map(|s| s.counts()).map_err(|_| anyhow::anyhow!("spool lock"))?;
@@ -284,8 +341,10 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     Ok(RunResult {
         truth,
         received,
+        uploads,
         violations,
         streams,
+        stream_probes,
         decisions,
         counts,
         report,
@@ -296,6 +355,46 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         wall: started.elapsed(),
         scenario_s: scenario.duration_ns as f64 / 1e9,
     })
+}
+
+/// Fetches each registered address and reads the start of what it serves (U6: an
+/// mjpeg-streamer style `multipart/x-mixed-replace` stream of JPEGs).
+pub async fn probe_streams(streams: &[(String, String)]) -> Vec<StreamProbe> {
+    let mut out = Vec::new();
+    for (camera, url) in streams {
+        let mut probe =
+            StreamProbe { camera: camera.clone(), url: url.clone(), status: None, content_type: String::new(), jpeg: false, error: None };
+        match probe_one(url).await {
+            Ok((status, ct, jpeg)) => {
+                probe.status = Some(status);
+                probe.content_type = ct;
+                probe.jpeg = jpeg;
+            }
+            Err(e) => probe.error = Some(format!("{e:#}")),
+        }
+        out.push(probe);
+    }
+    out
+}
+
+async fn probe_one(url: &str) -> Result<(u16, String, bool)> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+    let mut resp = client.get(url).send().await?;
+    let status = resp.status().as_u16();
+    let ct = resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let mut head = Vec::new();
+    while head.len() < 256 * 1024 {
+        match tokio::time::timeout(Duration::from_secs(3), resp.chunk()).await {
+            Ok(Ok(Some(c))) => {
+                head.extend_from_slice(&c);
+                if head.windows(2).any(|w| w == [0xFF, 0xD8]) {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    Ok((status, ct, head.windows(2).any(|w| w == [0xFF, 0xD8])))
 }
 
 async fn streams_of(p: &TestPlatform, mine: &str) -> Result<Vec<(String, String)>> {

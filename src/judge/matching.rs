@@ -79,16 +79,25 @@ impl Matching {
 /// Matches event times (seconds) of one key: the most pairs inside the window, then the least
 /// total `|Δt|`.
 pub fn match_times(truth: &[f64], reported: &[f64], window: Window) -> Matching {
-    // Each real pair costs at most 1, so any assignment with one more real pair is cheaper
-    // than every assignment with fewer as long as `big` exceeds the number of rows.
+    match_times_by(truth, reported, window, |_, _| 0.0)
+}
+
+/// [`match_times`] with a second criterion: `misfit(i, j)` in 0..=1 (e.g. 1 − IoU of a drawn
+/// rectangle) is added to the pair's cost, so among pairings with the most pairs the judge
+/// prefers those that fit; it never trades a pair away for a better fit.
+pub fn match_times_by(truth: &[f64], reported: &[f64], window: Window, misfit: impl Fn(usize, usize) -> f64) -> Matching {
+    // Each real pair costs at most 2, so any assignment with one more real pair is cheaper
+    // than every assignment with fewer as long as `big` exceeds twice the number of rows.
     let big = 1e9;
     let scale = (2.0 * window.skew_s + window.latency_s).max(1e-9);
     let cost: Vec<Vec<f64>> = truth
         .iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(i, t)| {
             reported
                 .iter()
-                .map(|r| if window.admits(*t, *r) { (r - t).abs() / scale } else { big })
+                .enumerate()
+                .map(|(j, r)| if window.admits(*t, *r) { (r - t).abs() / scale + misfit(i, j).clamp(0.0, 1.0) } else { big })
                 .collect()
         })
         .collect();
@@ -105,6 +114,21 @@ pub fn match_times(truth: &[f64], reported: &[f64], window: Window) -> Matching 
         }
     }
     out.extra = (0..reported.len()).filter(|j| !used[*j]).collect();
+    out
+}
+
+/// [`match_by_key`] merged into one [`Matching`] over all keys (indices into the caller's
+/// slices, each list sorted).
+pub fn match_all<K: Ord + Clone>(truth: &[(K, f64)], reported: &[(K, f64)], window: Window) -> Matching {
+    let mut out = Matching::default();
+    for m in match_by_key(truth, reported, window).into_values() {
+        out.pairs.extend(m.pairs);
+        out.missed.extend(m.missed);
+        out.extra.extend(m.extra);
+    }
+    out.pairs.sort_unstable();
+    out.missed.sort_unstable();
+    out.extra.sort_unstable();
     out
 }
 

@@ -3,7 +3,14 @@
 //!
 //! - [`matching`]: optimal one-to-one matching of truth events to reports inside the R2
 //!   tolerance window, with event-level precision, recall and F1.
+//! - [`checks`]: the checks, clause by clause, from truth and what a device delivered.
 //! - [`verdict`]: what the judge concludes, as data (the `report.json` schema).
 
+pub mod capture_pass;
+pub mod cases;
+pub mod certify;
+pub mod checks;
+pub mod cli;
 pub mod matching;
+pub mod report;
 pub mod verdict;

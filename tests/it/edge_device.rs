@@ -144,7 +144,7 @@ fn a_device_that_drops_every_fifth_person_fails_the_people_figure() {
     let (scenario, _) = eseal_simulator::check(std::path::Path::new("scenarios/midnight-reset.toml")).unwrap();
     let opts = RunOptions {
         tamper_interval_s: Some(TAMPER_S),
-        faults: eseal_vision::device::Faults { drop_every_nth_person: 5 },
+        faults: eseal_vision::device::Faults { drop_every_nth_person: 5, ..Default::default() },
         ..RunOptions::default()
     };
     let result = run_in_process(&scenario, &opts).unwrap();

@@ -176,8 +176,52 @@ pub struct Decision {
 /// device (issue 5 uses them). All off by default.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
-    /// Drop every n-th person going down (0: none).
+    /// Drop every n-th person going down (0: none): not counted, nothing uploaded.
     pub drop_every_nth_person: u32,
+    /// Never reset the daily counters: every count goes on the first day's counter (U1/U2).
+    pub no_midnight_reset: bool,
+    /// Name this camera's evidence with that code instead (a misconfigured camera code).
+    pub rename_camera: Option<(CameraCode, CameraCode)>,
+    /// Swap loaded and empty in U3 names (a state that contradicts the belt).
+    pub swap_load_state: bool,
+    /// U1/U2 pictures without the rectangle (E4/R4).
+    pub no_rectangle: bool,
+    /// U3 names in the naming rule's 30-digit form, without the state code (the spec's other
+    /// reading: AMBIGUOUS-IN-SPEC, not a failure).
+    pub u3_rule_form: bool,
+}
+
+impl Faults {
+    /// The faults switched on, as `key=value` words for a report (empty when none).
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.drop_every_nth_person > 0 {
+            out.push(format!("drop_every_nth_person={}", self.drop_every_nth_person));
+        }
+        if self.no_midnight_reset {
+            out.push("no_midnight_reset".to_owned());
+        }
+        if let Some((a, b)) = self.rename_camera {
+            out.push(format!("rename_camera={a}->{b}"));
+        }
+        if self.swap_load_state {
+            out.push("swap_load_state".to_owned());
+        }
+        if self.no_rectangle {
+            out.push("no_rectangle".to_owned());
+        }
+        if self.u3_rule_form {
+            out.push("u3_rule_form".to_owned());
+        }
+        out
+    }
+
+    fn camera(&self, c: CameraCode) -> CameraCode {
+        match self.rename_camera {
+            Some((from, to)) if from == c => to,
+            _ => c,
+        }
+    }
 }
 
 /// The reference edge device.
@@ -309,7 +353,7 @@ impl Device {
 
     /// Takes the next number of the day for `camera` and persists it before it is used.
     fn next_count(&mut self, camera: CameraCode, event_ns: u64, f: Counter) -> Result<u32, Error> {
-        let date = self.clock.day(event_ns);
+        let date = if self.faults.no_midnight_reset { self.clock.day(0) } else { self.clock.day(event_ns) };
         let n = {
             let v = f.field(self.counters.day(date, camera));
             *v += 1;
@@ -334,6 +378,7 @@ impl Device {
             self.next_count(camera, event_ns, Counter::TrucksOut)?
         };
         let (mine, count, time) = (self.config.mine, daily(count)?, self.mine_time(event_ns)?);
+        let camera = self.faults.camera(camera);
         let name = if clause == Clause::U1 {
             EvidenceName::People { mine, camera, count, time }
         } else {
@@ -343,7 +388,8 @@ impl Device {
         let shot = shot.unwrap_or_else(|| Shot { frame: frame.clone(), bbox: [0; 4], quality: 0.0 });
         let b = shot.bbox;
         let rect = Rect::new(b[0] as i32, b[1] as i32, b[2] as i32, b[3] as i32);
-        let bytes = jpeg::encode_with_boxes(&shot.frame, &[rect], &JpegOptions::default())?;
+        let rects: &[Rect] = if self.faults.no_rectangle { &[] } else { &[rect] };
+        let bytes = jpeg::encode_with_boxes(&shot.frame, rects, &JpegOptions::default())?;
         self.spool_item(Outgoing::Ftp { name, bytes }, event_ns, decided_ns, Some((shot.frame.pts_ns, shot.bbox)))
     }
 
@@ -374,7 +420,7 @@ impl Device {
             let time = self.mine_time(finding.pts_ns)?;
             let bytes = jpeg::encode(frame, 85)?;
             self.bump(camera, finding.pts_ns, Counter::TamperFindings)?;
-            let name = EvidenceName::Tamper { mine, camera, kind, time };
+            let name = EvidenceName::Tamper { mine, camera: self.faults.camera(camera), kind, time };
             out.push(self.spool_item(Outgoing::Ftp { name, bytes }, finding.pts_ns, frame.pts_ns, None)?);
         }
 
@@ -459,10 +505,16 @@ impl Device {
         };
         let mine = self.config.mine;
         let item = match tag {
-            ClipTag::Transport { state, time } => Outgoing::Ftp {
-                name: EvidenceName::Transport { mine, camera, state: Some(state), time },
-                bytes: mp4,
-            },
+            ClipTag::Transport { state, time } => {
+                let state = match state {
+                    TransportState::RunningLoaded if self.faults.swap_load_state => TransportState::RunningEmpty,
+                    TransportState::RunningEmpty if self.faults.swap_load_state => TransportState::RunningLoaded,
+                    s => s,
+                };
+                let state = (!self.faults.u3_rule_form).then_some(state);
+                let camera = self.faults.camera(camera);
+                Outgoing::Ftp { name: EvidenceName::Transport { mine, camera, state, time }, bytes: mp4 }
+            }
             ClipTag::Lock { lock, state, time } => {
                 let name = EvidenceName::Lock { mine, lock, state, time, ext: Extension::Mp4 };
                 Outgoing::Lock {

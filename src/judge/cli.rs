@@ -1,0 +1,124 @@
+//! `eseal certify`: certify a device on scenarios and violation cases, write the report.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // command-line output is the job here
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+use super::cases::{self, LoadedCase};
+use super::certify::{CertifyOptions, certification, run_cases};
+use super::checks::Options;
+use super::matching::Window;
+use super::verdict::Verdict;
+
+/// Options of `eseal certify`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CertifyArgs {
+    /// Scenario files, violation case files, or directories of them.
+    #[arg(long, required = true, num_args = 1..)]
+    pub scenarios: Vec<PathBuf>,
+    /// The device under test: `reference` (in process, virtual time).
+    #[arg(long, default_value = "reference")]
+    pub device: String,
+    /// Overrides every scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where the report, its evidence and its manifest go.
+    #[arg(long, default_value = "var/certify")]
+    pub out: PathBuf,
+    /// Cases run at once (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Clock skew allowed either way, seconds (R2).
+    #[arg(long, default_value_t = 5.0)]
+    pub skew: f64,
+    /// Upload latency allowed after the event, seconds (R2 "at once").
+    #[arg(long, default_value_t = 10.0)]
+    pub latency: f64,
+    /// The device's tamper check cadence, seconds (the spec's is 3600; short scenarios need less).
+    #[arg(long, default_value_t = 5.0)]
+    pub tamper_interval: f64,
+}
+
+/// Runs `eseal certify`; exit 0 when the device passes, 1 when it fails.
+pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
+    if args.device != "reference" {
+        bail!(
+            "--device {}: only `reference` (the in-process reference device) can be certified by this build; \
+             `external` (a vendor's box on RTSP and the platform's FTP/HTTPS at real time) is not built yet",
+            args.device
+        );
+    }
+    for (what, v) in [("--skew", args.skew), ("--latency", args.latency), ("--tamper-interval", args.tamper_interval)] {
+        if !(v.is_finite() && v >= 0.0) {
+            bail!("{what} must be a number of seconds ≥ 0, found {v}");
+        }
+    }
+    let files = cases::expand(&args.scenarios)?;
+    let loaded: Vec<LoadedCase> = files.iter().map(|f| cases::load(f, args.seed)).collect::<Result<_>>()?;
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let opts = CertifyOptions {
+        judge: Options { window: Window { skew_s: args.skew, latency_s: args.latency }, tamper_interval_s: args.tamper_interval },
+        out_dir: Some(args.out.clone()),
+        jobs,
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    eprintln!("eseal certify: {} case(s), {jobs} at a time, seeds {}", loaded.len(), seeds(&loaded));
+    let bar = indicatif::ProgressBar::new(loaded.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.tick();
+    let cases: Vec<_> = loaded.iter().map(|l| l.case.clone()).collect();
+    let outcomes = run_cases(&cases, &opts, &|_, _, name| {
+        bar.inc(1);
+        bar.set_message(name.to_owned());
+    })?;
+    bar.finish_and_clear();
+    let report = certification(&outcomes, &opts);
+    let timings: Vec<_> = outcomes.iter().map(|o| o.timing.clone()).collect();
+    let paths = super::report::write_report(&args.out, &report, &timings)?;
+
+    // A summary, and for every failure the seed and the command that reproduces it.
+    let mut ok = true;
+    for (l, o) in loaded.iter().zip(&outcomes) {
+        let r = &o.report;
+        let errors = l.expect.as_ref().map(|e| cases::expectation_errors(r, e));
+        let line = match &errors {
+            None => r.verdict.label().to_owned(),
+            Some(e) if e.is_empty() => format!("{} as expected (violation case)", r.verdict.label()),
+            Some(_) => format!("{} NOT as the violation case expects", r.verdict.label()),
+        };
+        println!("{:<36} {line}", r.scenario);
+        let failed = match &errors {
+            None => r.verdict == Verdict::Fail,
+            Some(e) => !e.is_empty(),
+        };
+        if failed {
+            ok = false;
+            for c in r.checks.iter().filter(|c| c.verdict == Verdict::Fail) {
+                println!("  FAIL {} ({}): {}", c.id, c.clause, c.actual);
+            }
+            for e in errors.iter().flatten() {
+                println!("  case: {e}");
+            }
+            println!("  seed {}; reproduce: eseal certify --scenarios {} --seed {}", r.seed, r.file, r.seed);
+        }
+    }
+    println!("verdict: {}", if ok { "PASS 通过" } else { "FAIL 不通过" });
+    println!("{}", paths.html.display());
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn seeds(cases: &[LoadedCase]) -> String {
+    let mut v: Vec<String> = cases.iter().map(|c| c.case.scenario.seed.to_string()).collect();
+    v.dedup();
+    if v.len() > 4 {
+        format!("{} … ({} cases)", v[..4].join(", "), cases.len())
+    } else {
+        v.join(", ")
+    }
+}
