@@ -43,13 +43,13 @@ openapi:
 
 # Validate every public scenario and print its timeline
 sim-check:
-    for f in scenarios/*.toml; do cargo run --quiet --locked --bin eseal -- sim check "$f" || exit 1; done
+    for f in scenarios/conformant/*.toml; do cargo run --quiet --locked --bin eseal -- sim check "$f" || exit 1; done
 
 # Contact sheet PNGs of every public scenario (first 24 s) into var/contact-sheets/ (not committed)
 contact-sheets:
-    for f in scenarios/*.toml; do n=$(basename "$f" .toml); cargo run --quiet --release --locked --bin eseal -- sim render "$f" --out "var/contact-sheets/$n" --seconds 24 || exit 1; done
+    for f in scenarios/conformant/*.toml; do n=$(basename "$f" .toml); cargo run --quiet --release --locked --bin eseal -- sim render "$f" --out "var/contact-sheets/$n" --seconds 24 || exit 1; done
 
-# Serve a scenario's cameras as RTSP + MJPEG at real time (e.g. just sim-serve scenarios/gate-trucks.toml)
+# Serve a scenario's cameras as RTSP + MJPEG at real time (e.g. just sim-serve scenarios/conformant/gate-trucks.toml)
 sim-serve FILE *ARGS:
     cargo run --locked --bin eseal -- sim serve {{FILE}} {{ARGS}}
 
@@ -60,9 +60,9 @@ bench-sim:
 
 # Reference edge device in process on every public scenario: figures against ground truth
 edge-check *FILES:
-    cargo run --locked --bin eseal -- edge check {{ if FILES == "" { `ls scenarios/*.toml | grep -v EXAMPLE | tr '\n' ' '` } else { FILES } }}
+    cargo run --locked --bin eseal -- edge check {{ if FILES == "" { `ls scenarios/conformant/*.toml | grep -v EXAMPLE | tr '\n' ' '` } else { FILES } }}
 
-# People counting and capture of the reference device, match by match (e.g. just edge-people scenarios/shaft-day-groups.toml)
+# People counting and capture of the reference device, match by match (e.g. just edge-people scenarios/conformant/shaft-day-groups.toml)
 edge-people +FILES:
     cargo run --release --locked --bin eseal -- edge people {{FILES}}
 

@@ -54,7 +54,7 @@ fn encode(c: &mut Criterion) {
 fn render_encode(c: &mut Criterion) {
     use eseal_simulator::render::{Rendered, Renderer};
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/shaft-bidirectional-flow.toml");
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/conformant/shaft-bidirectional-flow.toml");
     let scenario = eseal_simulator::Scenario::load(file).expect("public scenario");
     let world = eseal_simulator::World::new(&scenario);
     let cam = 0;

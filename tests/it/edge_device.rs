@@ -51,7 +51,7 @@ fn run(file: &str) -> RunScore {
 
 /// Runs one public scenario and holds its figures to the bars (or their known floors).
 fn meets_the_bars(name: &str) {
-    let file = format!("scenarios/{name}.toml");
+    let file = format!("scenarios/conformant/{name}.toml");
     let s = run(&file);
     let mut failed: Vec<String> = s.problems.iter().map(|p| format!("{file}: {p}")).collect();
     for f in &s.figures {
@@ -94,16 +94,16 @@ public_scenarios! {
 /// A new public scenario cannot be left out of the tests above.
 #[test]
 fn every_public_scenario_has_its_test() {
-    let mut on_disk: Vec<String> = std::fs::read_dir("scenarios")
+    let mut on_disk: Vec<String> = std::fs::read_dir("scenarios/conformant")
         .unwrap()
         .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_owned))
         .filter(|n| n != "EXAMPLE")
         .collect();
-    on_disk.retain(|n| std::path::Path::new(&format!("scenarios/{n}.toml")).is_file());
+    on_disk.retain(|n| std::path::Path::new(&format!("scenarios/conformant/{n}.toml")).is_file());
     on_disk.sort();
     let mut listed: Vec<String> = PUBLIC.iter().map(|s| (*s).to_owned()).collect();
     listed.sort();
-    assert_eq!(on_disk, listed, "scenarios/*.toml and the public_scenarios! list differ");
+    assert_eq!(on_disk, listed, "scenarios/conformant/*.toml and the public_scenarios! list differ");
 }
 
 /// Store-and-forward (issue 4 acceptance): the platform is down for 10 virtual minutes and the
@@ -141,7 +141,7 @@ fn outage_of_ten_minutes_with_a_device_restart_loses_and_duplicates_nothing() {
 /// falls below the people bar on a scenario it otherwise passes.
 #[test]
 fn a_device_that_drops_every_fifth_person_fails_the_people_figure() {
-    let (scenario, _) = eseal_simulator::check(std::path::Path::new("scenarios/midnight-reset.toml")).unwrap();
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new("scenarios/conformant/midnight-reset.toml")).unwrap();
     let opts = RunOptions {
         tamper_interval_s: Some(TAMPER_S),
         faults: eseal_vision::device::Faults { drop_every_nth_person: 5, ..Default::default() },

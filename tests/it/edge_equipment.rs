@@ -28,7 +28,7 @@ const NS: f64 = 1e9;
 /// A scenario from `scenarios/`, optionally edited (`(from, to)` text replacements, then text
 /// appended), as the world and the cameras the device is installed with.
 fn load(name: &str, edits: &[(&str, &str)], append: &str) -> (World, Vec<CameraConfig>) {
-    let mut text = std::fs::read_to_string(format!("{ROOT}/scenarios/{name}")).unwrap();
+    let mut text = std::fs::read_to_string(format!("{ROOT}/scenarios/conformant/{name}")).unwrap();
     for (from, to) in edits {
         assert!(text.contains(from), "{name}: no {from:?} to edit");
         text = text.replacen(from, to, 1);

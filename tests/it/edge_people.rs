@@ -27,11 +27,11 @@ fn check(file: &str, down: u32, up: u32) {
 #[test]
 fn stop_and_go_on_the_edge_counts_once_and_turning_back_counts_nothing() {
     // 1 stop-and-go down, 1 turn-back (0), 2 stop-and-go up, 1 loiter down, 1 up with a pause.
-    check("scenarios/shaft-stop-and-go-turn-back.toml", 2, 3);
+    check("scenarios/conformant/shaft-stop-and-go-turn-back.toml", 2, 3);
 }
 
 #[test]
 fn groups_side_by_side_and_in_file_count_one_each() {
     // 2, 3 and 5 abreast, then 4 in file: 14 down.
-    check("scenarios/shaft-day-groups.toml", 14, 0);
+    check("scenarios/conformant/shaft-day-groups.toml", 14, 0);
 }

@@ -28,7 +28,7 @@ fn sim_check_prints_the_timeline_of_every_public_scenario() {
 #[test]
 fn sim_check_names_file_line_and_field_of_a_bad_scenario() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(format!("{ROOT}/scenarios/shaft-day-groups.toml")).unwrap();
+    let good = std::fs::read_to_string(format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml")).unwrap();
     let (line_no, line) = good
         .lines()
         .enumerate()
@@ -48,7 +48,7 @@ fn sim_check_names_file_line_and_field_of_a_bad_scenario() {
 fn sim_render_writes_truth_and_a_contact_sheet() {
     let dir = tempfile::tempdir().unwrap();
     let out = eseal(&[
-        "sim", "render", &format!("{ROOT}/scenarios/shaft-day-groups.toml"), "--out", dir.path().to_str().unwrap(),
+        "sim", "render", &format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml"), "--out", dir.path().to_str().unwrap(),
         "--seconds", "8",
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -71,7 +71,7 @@ fn sim_serve_streams_rtsp_to_gst_launch_and_mjpeg_to_curl() {
     let ready = dir.path().join("ready.json");
     let _server = crate::Child(
         Command::new(env!("CARGO_BIN_EXE_eseal"))
-            .args(["sim", "serve", &format!("{ROOT}/scenarios/shaft-day-groups.toml"), "--loop"])
+            .args(["sim", "serve", &format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml"), "--loop"])
             .args(["--rtsp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--ready-file"])
             .arg(&ready)
             .stdout(std::process::Stdio::null())

@@ -412,7 +412,7 @@ fn a_reused_renderer_gives_the_same_bytes_as_a_fresh_one() {
 /// mask drawn alongside, and full ⊇ visible.
 #[test]
 fn public_scenarios_sampled_frames_truth_matches_the_id_mask() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/conformant");
     let mut checked_frames = 0;
     let mut checked_objects = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -455,7 +455,7 @@ fn public_scenarios_sampled_frames_truth_matches_the_id_mask() {
 /// Frame hashes of the first `n` frames of camera 0 of a public scenario, rendered by `threads`
 /// threads (frames dealt round-robin, one renderer per thread).
 fn scenario_frame_hashes(file: &str, seed: Option<u64>, n: u64, threads: u64) -> Vec<String> {
-    let path = format!("{}/../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../scenarios/conformant/{file}", env!("CARGO_MANIFEST_DIR"));
     let mut scenario = eseal_simulator::Scenario::load(&path).unwrap();
     if let Some(seed) = seed {
         scenario.seed = seed;

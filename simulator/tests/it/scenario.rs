@@ -10,13 +10,14 @@ pub fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
 }
 
-/// Every `scenarios/*.toml`, sorted.
+/// `scenarios/EXAMPLE.toml` and every `scenarios/conformant/*.toml`, sorted.
 pub fn public_scenarios() -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
+    let mut out: Vec<PathBuf> = std::fs::read_dir(scenarios_dir().join("conformant"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
+    out.push(scenarios_dir().join("EXAMPLE.toml"));
     out.sort();
     out
 }
@@ -423,7 +424,7 @@ direction = "out"
 
 #[test]
 fn timeline_summary_of_the_midnight_scenario() {
-    let text = std::fs::read_to_string(scenarios_dir().join("midnight-reset.toml")).unwrap();
-    let s = Scenario::parse(&text, "scenarios/midnight-reset.toml").unwrap();
+    let text = std::fs::read_to_string(scenarios_dir().join("conformant/midnight-reset.toml")).unwrap();
+    let s = Scenario::parse(&text, "scenarios/conformant/midnight-reset.toml").unwrap();
     insta::assert_snapshot!(eseal_simulator::Timeline::new(&s).to_string());
 }

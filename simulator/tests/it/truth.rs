@@ -173,7 +173,7 @@ fn loiter_crosses_once() {
 
 #[test]
 fn daily_counts_reset_at_midnight_cst() {
-    let s = Scenario::load(scenarios_dir().join("midnight-reset.toml")).unwrap();
+    let s = Scenario::load(scenarios_dir().join("conformant/midnight-reset.toml")).unwrap();
     let world = World::new(&s);
     let ev = world.events();
     let midnight = 90_000_000_000;

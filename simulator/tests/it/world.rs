@@ -10,7 +10,7 @@ use eseal_simulator::{Scenario, Simulation, World};
 use crate::scenario::scenarios_dir;
 
 fn load(name: &str) -> Scenario {
-    Scenario::load(scenarios_dir().join(name)).unwrap()
+    Scenario::load(scenarios_dir().join("conformant").join(name)).unwrap()
 }
 
 /// Hash of the event stream and of every `stride`-th scene of every camera, camera-major.
