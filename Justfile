@@ -58,9 +58,13 @@ bench-sim:
     cargo bench --locked -p eseal-simulator --bench render
     cargo bench --locked -p eseal-simulator --bench encode
 
-# Reference edge device in process on every public scenario: figures against ground truth
-edge-check *FILES:
-    cargo run --locked --bin eseal -- edge check {{ if FILES == "" { `ls scenarios/conformant/*.toml | grep -v EXAMPLE | tr '\n' ' '` } else { FILES } }}
+# Certify the reference device (default: the public suite); report in var/certify, path printed last
+certify *ARGS:
+    cargo run --release --locked --bin eseal -- certify {{ if ARGS == "" { "--scenarios scenarios/conformant" } else { ARGS } }}
+
+# The judge on the violation suite: every faulty device must fail exactly what its case names
+certify-violations:
+    cargo run --release --locked --bin eseal -- certify --scenarios scenarios/violations --out var/certify-violations
 
 # People counting and capture of the reference device, match by match (e.g. just edge-people scenarios/conformant/shaft-day-groups.toml)
 edge-people +FILES:

@@ -51,9 +51,6 @@ enum Command {
 enum EdgeCommand {
     /// Live: pull each camera's stream, analyse, upload to the configured platform.
     Run(crate::edge::cli::RunArgs),
-    /// In process: scenarios → reference device → reference platform; print the figures
-    /// (exit 1 below a bar).
-    Check(crate::edge::cli::CheckArgs),
     /// People counting and capture only, match by match (diagnosis of E3/E4 figures;
     /// `ESEAL_DEBUG_PEOPLE=FROM..TO` adds per-frame detections, tracks and truth boxes).
     People(crate::edge::cli::PeopleArgs),
@@ -197,7 +194,6 @@ pub fn run() -> Result<ExitCode> {
         Command::Sim(SimCommand::Render(args)) => crate::sim::render(&args),
         Command::Sim(SimCommand::Serve(args)) => crate::sim::serve(&args),
         Command::Edge(EdgeCommand::Run(args)) => runtime()?.block_on(crate::edge::cli::run(&args)),
-        Command::Edge(EdgeCommand::Check(args)) => crate::edge::cli::check(&args),
         Command::Edge(EdgeCommand::People(args)) => crate::edge::cli::people(&args),
         Command::Certify(args) => crate::judge::cli::certify(&args),
     }

@@ -1,10 +1,9 @@
-//! `eseal edge run | check`: the reference device from the command line.
+//! `eseal edge run | people`: the reference device from the command line.
 //!
 //! `run --config FILE` is the live device: one GStreamer source thread per camera (RTSP, MJPEG
 //! or MP4 at wall time), the device on the frames as they come, its own MJPEG server (U6
 //! addresses registered at start), the uploader on the wall clock, and the per-day report
-//! written to the state directory as JSON. `check SCENARIO...` runs scenarios in process
-//! through the device into a reference platform and prints the scorer's figures.
+//! written to the state directory as JSON. (`eseal certify` judges the device in process.)
 
 #![allow(clippy::print_stdout)] // command-line output is the job here
 
@@ -22,50 +21,6 @@ use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings, stream_ur
 use eseal_vision::source::{GstSource, SourceSettings};
 use eseal_vision::upload::{UploadOptions, Uploader};
 
-use super::run::{RunOptions, run_in_process};
-use super::score::{score, table};
-
-/// Options of `eseal edge check`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CheckArgs {
-    /// Scenario files (TOML).
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// Tamper check cadence in seconds (the spec's is 3600).
-    #[arg(long, default_value_t = 5.0)]
-    pub tamper_interval: f64,
-    /// Matching window, seconds.
-    #[arg(long, default_value_t = 3.0)]
-    pub window: f64,
-}
-
-/// `eseal edge check`: exit 1 when any figure is below its bar.
-pub fn check(args: &CheckArgs) -> Result<ExitCode> {
-    let mut all_pass = true;
-    let mut rows = Vec::new();
-    for file in &args.files {
-        let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let opts = RunOptions { tamper_interval_s: Some(args.tamper_interval), ..RunOptions::default() };
-        let result = run_in_process(&scenario, &opts).with_context(|| format!("running {}", file.display()))?;
-        let s = score(&scenario, &result, args.tamper_interval, args.window);
-        println!(
-            "{} (seed {}): {} frames, {:.1} s wall for {:.0} s of scenario ({:.1}× real time)",
-            file.display(),
-            scenario.seed,
-            result.frames,
-            result.wall.as_secs_f64(),
-            result.scenario_s,
-            result.scenario_s / result.wall.as_secs_f64().max(1e-9)
-        );
-        for p in &s.problems {
-            println!("  problem: {p}");
-        }
-        all_pass &= s.passes();
-        rows.push((file.display().to_string(), s));
-    }
-    print!("{}", table(&rows));
-    Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
 
 /// Options of `eseal edge people`.
 #[derive(Debug, Clone, clap::Args)]

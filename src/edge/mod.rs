@@ -1,9 +1,8 @@
-//! The reference edge device run in-process against the simulator: installation from a
-//! scenario, frames on the virtual clock, and a small scorer against ground truth (until the
-//! judge, issue 5, replaces it).
+//! The reference edge device from the command line (`edge run`, `edge people`) and in process
+//! against the simulator: installation from a scenario and frames on the virtual clock, the run
+//! the judge (`crate::judge`) scores.
 
 pub mod cli;
 pub mod install;
 pub mod people;
 pub mod run;
-pub mod score;

@@ -567,6 +567,9 @@ fn encode_mp4<T>(job: &ClipJob<T>, timeline: &[(u64, u64)]) -> Result<Vec<u8>, E
     enc.set_property_from_str("tune", "zerolatency");
     enc.set_property("key-int-max", job.key_int);
     enc.set_property("bitrate", job.bitrate_kbps);
+    // One thread: with zerolatency's sliced threads the bitstream depends on the thread count,
+    // i.e. on the machine; one thread gives the same bytes everywhere (a clip is 125 small frames).
+    enc.set_property("threads", 1u32);
     let parse = make("h264parse")?;
     let mux = make("mp4mux")?;
     mux.set_property("faststart", true);
