@@ -72,3 +72,75 @@ fn a_case_file_with_an_unknown_fault_is_refused_naming_the_key() {
     let e = format!("{:#}", cases::load(&f, None).unwrap_err());
     assert!(e.contains("nowhere.toml"), "{e}");
 }
+
+/// A hand-checked case (issue 5 acceptance: the event-level figures agree with an independent
+/// computation). The truth of `gate-trucks` is five trucks leaving, at about 7.1, 16.1, 25.1,
+/// 98.7 and 108.4 s; the device's U2 uploads are written by hand around them, and the figures
+/// worked out on paper with the R2 window (a report may be at most 5 s early, 15 s late):
+///
+/// | upload at | admissible for     | outcome                                           |
+/// |-----------|--------------------|---------------------------------------------------|
+/// | t1        | truck 1            | match                                             |
+/// | t3 + 14 s | truck 3            | match (inside the latency); truck 2 has none: miss |
+/// | 60 s      | none               | extra                                             |
+/// | t4 − 3 s  | truck 4            | match (inside the skew; 3 s is closer than 3.7 s) |
+/// | t5 − 6 s  | truck 4 only       | extra (truck 4 is taken, truck 5 too far): miss   |
+///
+/// 5 true, 5 reported, 3 matched: precision 3/5, recall 3/5, F1 3/5; the counter (0001..0005 in
+/// time order) is in order, and the day's count-level accuracy is 1 − |5 − 5| / 5 = 100 %.
+#[test]
+fn event_level_figures_agree_with_a_hand_checked_case() {
+    use eseal::judge::checks::{Observed, Upload, judge};
+    use eseal_simulator::truth::EventKind;
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new("scenarios/conformant/gate-trucks.toml")).unwrap();
+    let truth: Vec<_> = eseal_simulator::Simulation::new(&scenario).flat_map(|s| s.events).collect();
+    let out: Vec<f64> = truth
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Truck { direction: eseal_simulator::scenario::TruckDirection::Out, .. }))
+        .map(|e| e.t_ns as f64 / 1e9)
+        .collect();
+    assert_eq!(out.len(), 5, "the scenario sends five trucks out: {out:?}");
+    assert!(out[1] - out[0] > 5.0 && out[3] - out[2] > 60.0 && out[4] - out[3] > 6.5, "the table assumes these gaps: {out:?}");
+    let mut times = vec![out[0], out[2] + 14.0, 60.0, out[3] - 3.0, out[4] - 6.0];
+    times.sort_by(f64::total_cmp);
+    let uploads = times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let at = scenario.start + chrono::Duration::milliseconds((t * 1000.0) as i64);
+            let name = format!("{}3002{:04}{}.jpg", scenario.mine.code, i + 1, at.format("%Y%m%d%H%M%S"));
+            Upload { name, bytes: Vec::new(), arrived_s: None }
+        })
+        .collect();
+    let seen = Observed { uploads, ..Observed::default() };
+    let checks = judge(&scenario, &truth, &seen, &eseal::judge::certify::CertifyOptions::default().judge);
+    let get = |id: &str| checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no {id}"));
+    let events = get("E5.events.30");
+    assert_eq!(events.actual, "5 true, 5 reported, 3 matched: precision 60.0 %, recall 60.0 %, F1 60.0 %");
+    assert_eq!(events.value, Some(0.6));
+    assert_eq!(events.verdict, eseal::judge::verdict::Verdict::Fail);
+    assert_eq!(events.findings.len(), 4, "two misses and two extras: {:?}", events.findings);
+    assert!(events.findings[0].starts_with(&format!("truck leaving at {:.1} s", out[1])), "{:?}", events.findings);
+    assert!(events.findings[1].starts_with(&format!("truck leaving at {:.1} s", out[4])), "{:?}", events.findings);
+    assert!(events.findings[2].contains("at 60.0 s matches no truck"), "{:?}", events.findings);
+    assert_eq!(get("E5.count.30").value, Some(1.0));
+    assert_eq!(get("U2.counter.30").verdict, eseal::judge::verdict::Verdict::Pass);
+}
+
+/// Determinism (issue 5 acceptance): the same scenario, seed and device give byte-identical
+/// JSON reports.
+#[test]
+fn the_same_case_gives_byte_identical_json_reports() {
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new("scenarios/conformant/belt-state-changes.toml")).unwrap();
+    let case = eseal::judge::certify::Case::conformant(scenario);
+    let opts = CertifyOptions::default();
+    let json = || {
+        let o = judge_case(&case, &opts).unwrap();
+        let report = eseal::judge::certify::certification(&[o], &opts);
+        serde_json::to_vec_pretty(&report).unwrap()
+    };
+    let (a, b) = (json(), json());
+    assert!(a == b, "the two reports differ:\n{}\n----\n{}", String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+    // Clips and pictures are in it by hash, so this also says the evidence bytes are the same.
+    assert!(String::from_utf8_lossy(&a).contains("\"sha256\""));
+}
