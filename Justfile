@@ -77,3 +77,7 @@ edge-run CONFIG:
 # People-analysis bench of the reference device (720p, 10 in view); figures go to benches/RESULTS.md
 bench-edge:
     cargo bench --locked --bench analysis
+
+# Screenshot a certification report's HTML page with headless Chromium (e.g. just report-screenshot var/certify)
+report-screenshot DIR="var/certify":
+    chromium --headless --disable-gpu --no-sandbox --hide-scrollbars --window-size=1280,2400 --screenshot="{{DIR}}/report.png" "file://$(realpath {{DIR}})/report.html" 2>/dev/null && echo "{{DIR}}/report.png"

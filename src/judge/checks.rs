@@ -306,6 +306,7 @@ pub fn iou(a: [u32; 4], b: &BoxPx) -> f64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

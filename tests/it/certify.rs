@@ -101,7 +101,7 @@ fn event_level_figures_agree_with_a_hand_checked_case() {
         .collect();
     assert_eq!(out.len(), 5, "the scenario sends five trucks out: {out:?}");
     assert!(out[1] - out[0] > 5.0 && out[3] - out[2] > 60.0 && out[4] - out[3] > 6.5, "the table assumes these gaps: {out:?}");
-    let mut times = vec![out[0], out[2] + 14.0, 60.0, out[3] - 3.0, out[4] - 6.0];
+    let mut times = [out[0], out[2] + 14.0, 60.0, out[3] - 3.0, out[4] - 6.0];
     times.sort_by(f64::total_cmp);
     let uploads = times
         .iter()

@@ -11,6 +11,7 @@ mod edge_equipment;
 mod edge_live;
 mod edge_people;
 mod ingest;
+mod report;
 mod sim;
 
 /// A spawned process, killed when the test ends however it ends.
