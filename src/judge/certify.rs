@@ -206,7 +206,7 @@ pub fn judge_case(case: &Case, opts: &CertifyOptions) -> Result<CaseOutcome> {
     };
     let run = run_in_process(&case.scenario, &run_opts).with_context(|| format!("running {}", case.file))?;
     let mut seen = observe(&run);
-    seen.captures = super::capture_pass::locate(&case.scenario, &seen.uploads)
+    seen.captures = super::capture_pass::locate(&case.scenario, &seen.uploads, opts.judge.window.skew_s)
         .with_context(|| format!("examining the captures of {}", case.file))?;
     let mut checks = checks::judge(&case.scenario, &run.truth, &seen, &opts.judge);
     // Evidence paths are per case.

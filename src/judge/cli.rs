@@ -108,7 +108,11 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
             println!("  seed {}; reproduce: eseal certify --scenarios {} --seed {}", r.seed, r.file, r.seed);
         }
     }
-    println!("verdict: {}", if ok { "PASS 通过" } else { "FAIL 不通过" });
+    if loaded.iter().any(|l| l.expect.is_some()) {
+        println!("violation cases: {}", if ok { "every case as expected 全部符合预期" } else { "NOT as expected 不符合预期" });
+    } else {
+        println!("verdict: {}", if ok { "PASS 通过" } else { "FAIL 不通过" });
+    }
     println!("{}", paths.html.display());
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

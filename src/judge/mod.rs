@@ -6,6 +6,7 @@
 //! - [`checks`]: the checks, clause by clause, from truth and what a device delivered.
 //! - [`verdict`]: what the judge concludes, as data (the `report.json` schema).
 
+pub mod capture;
 pub mod capture_pass;
 pub mod cases;
 pub mod certify;
