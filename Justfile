@@ -5,7 +5,7 @@
 default:
     @just --list --unsorted
 
-# Install system packages (GStreamer, curl) idempotently
+# Install system packages (GStreamer, curl, Chromium and CJK fonts) idempotently
 setup:
     bash scripts/setup.sh
 
@@ -78,6 +78,6 @@ edge-run CONFIG:
 bench-edge:
     cargo bench --locked --bench analysis
 
-# Screenshot a certification report's HTML page with headless Chromium (e.g. just report-screenshot var/certify)
+# Screenshot a judge report directory's page: DIR/report.html → DIR/report.png (headless Chromium, 1280 px wide)
 report-screenshot DIR="var/certify":
-    chromium --headless --disable-gpu --no-sandbox --hide-scrollbars --window-size=1280,2400 --screenshot="{{DIR}}/report.png" "file://$(realpath {{DIR}})/report.html" 2>/dev/null && echo "{{DIR}}/report.png"
+    cargo run --quiet --locked --bin eseal -- report screenshot {{DIR}}

@@ -45,6 +45,18 @@ enum Command {
     Edge(EdgeCommand),
     /// Certify a device clause by clause on scenarios (and violation cases); writes the report.
     Certify(crate::judge::cli::CertifyArgs),
+    /// Report directories of the judge (hidden: behind `just report-screenshot DIR`).
+    #[command(subcommand, hide = true)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Screenshot DIR/report.html to DIR/report.png with headless Chromium; prints the PNG path.
+    Screenshot {
+        /// A report directory written by the judge.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +208,12 @@ pub fn run() -> Result<ExitCode> {
         Command::Edge(EdgeCommand::Run(args)) => runtime()?.block_on(crate::edge::cli::run(&args)),
         Command::Edge(EdgeCommand::People(args)) => crate::edge::cli::people(&args),
         Command::Certify(args) => crate::judge::cli::certify(&args),
+        Command::Report(ReportCommand::Screenshot { dir }) => {
+            let (html, png) = (dir.join(crate::judge::report::REPORT_HTML), dir.join("report.png"));
+            crate::judge::report::screenshot(&html, &png).context("could not screenshot the report")?;
+            println!("{}", png.display());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

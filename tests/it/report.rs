@@ -1,161 +1,173 @@
-//! The report writers on a hand-built report (issue 5, deliver 4): the files, the manifest that
-//! `sha256sum -c` accepts and that catches a changed byte, byte-identical rewrites, and a
-//! headless-Chromium screenshot showing the verdict table and the plots.
+//! The judge's report directory as a certification lab receives it: written from a hand-built
+//! report, screenshotted by headless Chromium (Debian package `chromium`), and the picture
+//! checked to be the page (1280 px wide, a red FAIL banner, dark text), not a blank.
 
-use eseal::judge::report::{screenshot, write_report};
-use eseal::judge::verdict::*;
+use std::path::Path;
 
-fn check(id: &str, verdict: Verdict, value: Option<f64>, findings: &[&str]) -> Check {
+use eseal::judge::report::{self, write_report};
+use eseal::judge::verdict::{
+    CertificationReport, Check, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing, Verdict,
+};
+use sha2::{Digest, Sha256};
+
+fn check(id: &str, title_zh: &str, title_en: &str, verdict: Verdict, expected: &str, actual: &str) -> Check {
     Check {
         id: id.to_owned(),
         clause: id.split('.').next().unwrap().to_owned(),
-        title_zh: "人员双向计数".to_owned(),
-        title_en: "People counted both ways".to_owned(),
-        requirement: "Count pedestrians in both directions; counting accuracy ≥ 90 %.".to_owned(),
+        title_zh: title_zh.to_owned(),
+        title_en: title_en.to_owned(),
+        requirement: format!("{title_en} ({id})"),
         verdict,
-        expected: "≥ 90.0 %".to_owned(),
-        actual: "8 of 10".to_owned(),
-        value,
-        bar: value.map(|_| 0.9),
-        unit: "ratio".to_owned(),
-        evidence: Vec::new(),
-        findings: findings.iter().map(|s| (*s).to_owned()).collect(),
+        expected: expected.to_owned(),
+        actual: actual.to_owned(),
+        value: None,
+        bar: None,
+        unit: String::new(),
+        evidence: vec![],
+        findings: vec![],
     }
 }
 
-fn sample(dir: &std::path::Path) -> (CertificationReport, Vec<Timing>) {
-    // One evidence picture, written where the report links it.
-    let pic = "14042100786620010001202611280800 05.jpg".replace(' ', "");
-    let rel = format!("evidence/a/{pic}");
-    let img = image::RgbImage::from_fn(64, 36, |x, y| image::Rgb([(x * 4) as u8, (y * 7) as u8, 90]));
-    std::fs::create_dir_all(dir.join("evidence/a")).unwrap();
-    img.save(dir.join(&rel)).unwrap();
-    let bytes = std::fs::read(dir.join(&rel)).unwrap();
-    let scenario = |name: &str, checks: Vec<Check>, evidence: Vec<EvidenceFile>| ScenarioReport {
-        scenario: name.to_owned(),
-        file: format!("scenarios/conformant/{name}.toml"),
-        seed: 42,
-        mine: "140421007866".to_owned(),
-        start: "2026-11-28T08:00:00+08:00".to_owned(),
-        duration_s: 120.0,
-        verdict: Verdict::NotApplicable,
-        checks,
-        series: vec![CountSeries {
-            what: "入井人数 people down, camera 20".to_owned(),
-            truth_s: vec![5.0, 12.5, 30.0, 31.0, 80.0],
-            reported_s: vec![6.0, 13.0, 31.5, 81.0],
-        }],
-        evidence,
-    };
+/// A small JPEG in `dir/evidence/` and its entry.
+fn jpeg(dir: &Path, name: &str, shade: u8) -> EvidenceFile {
+    let img = image::RgbImage::from_fn(64, 40, |x, y| image::Rgb([shade, (x * 4) as u8, (y * 6) as u8]));
+    let path = dir.join("evidence").join(name);
+    img.save(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    EvidenceFile {
+        name: name.to_owned(),
+        path: format!("evidence/{name}"),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        bytes: bytes.len() as u64,
+    }
+}
+
+/// Two scenarios: one with a failing count (findings, a plot), one with an ambiguous and a
+/// not-applicable check.
+fn sample(dir: &Path) -> CertificationReport {
+    std::fs::create_dir_all(dir.join("evidence")).unwrap();
+    let mut accuracy =
+        check("E3.down.count", "下井人数计数准确率", "People-down counting accuracy", Verdict::Fail, "≥ 0.90", "0.75 (3 of 4)");
+    (accuracy.value, accuracy.bar, accuracy.unit) = (Some(0.75), Some(0.9), "ratio".to_owned());
+    accuracy.findings = vec![
+        "missed: person 3 going down at 41.0 s (camera 20)".to_owned(),
+        "extra: 1404210078662001000420210104080230.jpg matches no crossing".to_owned(),
+    ];
+    let mut name = check("U1.name", "人员图片命名", "People picture names", Verdict::Pass, "34 digits + .jpg", "3 of 3 well formed");
+    name.evidence = vec!["evidence/1404210078662001000120210104080012.jpg".to_owned()];
+    let mut form = check("U3.form", "运输状态视频命名", "Transport-state clip name", Verdict::AmbiguousInSpec, "30 or 32 digits", "");
+    form.actual = "32-digit form with state 01 (running loaded)".to_owned();
+    let trucks = check("E5.count", "车辆计数", "Truck counting", Verdict::NotApplicable, "trucks counted", "no trucks in the scenario");
+    let evidence = vec![
+        jpeg(dir, "1404210078662001000120210104080012.jpg", 200),
+        jpeg(dir, "1404210078662001000220210104080044.jpg", 120),
+        jpeg(dir, "1404210078662001000320210104080131.jpg", 40),
+    ];
     let mut r = CertificationReport {
         schema: SCHEMA.to_owned(),
         tool: "eseal".to_owned(),
-        tool_version: "0.1.0".to_owned(),
-        device: DeviceIdentity { kind: "reference".into(), name: "test device".into(), version: "1".into(), faults: vec![] },
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        device: DeviceIdentity {
+            kind: "reference".to_owned(),
+            name: "eseal reference edge device".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            faults: vec!["drop_every_nth_person=3".to_owned()],
+        },
         skew_s: 5.0,
         latency_s: 10.0,
-        verdict: Verdict::NotApplicable,
+        verdict: Verdict::Pass,
         scenarios: vec![
-            scenario(
-                "a",
-                vec![
-                    check("E3.down.count.20", Verdict::Fail, Some(0.8), &["person 4 going down at 30.0 s: no U1"]),
-                    check("U3.form", Verdict::AmbiguousInSpec, None, &[]),
-                    check("P4.alarm-closure", Verdict::NotApplicable, None, &[]),
-                ],
-                vec![EvidenceFile { name: pic.clone(), path: rel.clone(), sha256: String::new(), bytes: bytes.len() as u64 }],
-            ),
-            scenario("b", vec![check("E3.up.count.20", Verdict::Pass, Some(1.0), &[])], vec![]),
+            ScenarioReport {
+                scenario: "shaft-day-groups".to_owned(),
+                file: "scenarios/shaft-day-groups.toml".to_owned(),
+                seed: 42,
+                mine: "140421007866".to_owned(),
+                start: "2021-01-04T08:00:00+08:00".to_owned(),
+                duration_s: 150.0,
+                verdict: Verdict::Pass,
+                checks: vec![accuracy, name],
+                series: vec![CountSeries {
+                    what: "people down camera 20".to_owned(),
+                    truth_s: vec![11.0, 43.0, 41.0, 90.5],
+                    reported_s: vec![12.0, 44.0, 91.0],
+                }],
+                evidence,
+            },
+            ScenarioReport {
+                scenario: "belt-states".to_owned(),
+                file: "scenarios/belt-states.toml".to_owned(),
+                seed: 7,
+                mine: "140421007866".to_owned(),
+                start: "2021-01-04T12:00:00+08:00".to_owned(),
+                duration_s: 60.0,
+                verdict: Verdict::Pass,
+                checks: vec![form, trucks],
+                series: vec![],
+                evidence: vec![],
+            },
         ],
     };
     r.settle();
-    let timings = vec![Timing { scenario: "a".into(), frames: 3000, wall_s: 12.5, scenario_s: 120.0, speedup: 9.6 }];
-    (r, timings)
+    r
+}
+
+fn timings() -> Vec<Timing> {
+    vec![
+        Timing { scenario: "shaft-day-groups".to_owned(), frames: 3750, wall_s: 6.25, scenario_s: 150.0, speedup: 24.0 },
+        Timing { scenario: "belt-states".to_owned(), frames: 1500, wall_s: 2.0, scenario_s: 60.0, speedup: 30.0 },
+    ]
 }
 
 #[test]
-fn the_manifest_verifies_and_catches_a_changed_byte_and_rewrites_are_identical() {
+fn report_directory_screenshots_as_a_page_with_a_red_fail_banner() {
     let dir = tempfile::tempdir().unwrap();
-    let (r, t) = sample(dir.path());
+    let r = sample(dir.path());
     assert_eq!(r.verdict, Verdict::Fail);
-    let paths = write_report(dir.path(), &r, &t).unwrap();
-    for p in [&paths.json, &paths.html, &paths.junit, &paths.timings, &paths.manifest] {
-        assert!(p.is_file(), "{} missing", p.display());
-    }
-    let manifest = std::fs::read_to_string(&paths.manifest).unwrap();
-    assert_eq!(manifest.lines().count(), 5, "four report files and one picture: {manifest}");
-    let sha = |dir: &std::path::Path| {
-        std::process::Command::new("sha256sum").args(["-c", "--status", "MANIFEST.sha256"]).current_dir(dir).status().unwrap().success()
-    };
-    assert!(sha(dir.path()), "sha256sum -c refused a fresh manifest:\n{manifest}");
-    // Same report, same bytes.
-    let before: Vec<Vec<u8>> = [&paths.json, &paths.junit, &paths.html].iter().map(|p| std::fs::read(p).unwrap()).collect();
-    write_report(dir.path(), &r, &t).unwrap();
-    let after: Vec<Vec<u8>> = [&paths.json, &paths.junit, &paths.html].iter().map(|p| std::fs::read(p).unwrap()).collect();
-    assert!(before == after, "rewriting the same report changed a file");
-    // The JSON reads back as the report.
-    let back: CertificationReport = serde_json::from_slice(&before[0]).unwrap();
-    assert_eq!(back, r);
-    // One changed byte of evidence is caught.
-    let pic = dir.path().join(&r.scenarios[0].evidence[0].path);
-    let mut b = std::fs::read(&pic).unwrap();
-    let last = b.len() - 3;
-    b[last] ^= 0x01;
-    std::fs::write(&pic, b).unwrap();
-    assert!(!sha(dir.path()), "sha256sum -c accepted a changed evidence file");
-}
+    let paths = write_report(dir.path(), &r, &timings()).unwrap();
+    let ok = std::process::Command::new("sha256sum")
+        .args(["-c", "--quiet", report::MANIFEST])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
 
-#[test]
-fn junit_parses_and_has_one_testcase_per_check() {
-    let dir = tempfile::tempdir().unwrap();
-    let (r, t) = sample(dir.path());
-    let paths = write_report(dir.path(), &r, &t).unwrap();
-    let xml = std::fs::read_to_string(&paths.junit).unwrap();
-    // xmllint (libxml2-utils) is not assumed: a well-formedness check of our own on the tags.
-    let mut stack: Vec<String> = Vec::new();
-    let mut testcases = 0;
-    let mut rest = xml.as_str();
-    while let Some(i) = rest.find('<') {
-        let j = rest[i..].find('>').unwrap() + i;
-        let tag = &rest[i + 1..j];
-        rest = &rest[j + 1..];
-        if tag.starts_with('?') {
-            continue;
-        }
-        if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(stack.pop().as_deref(), Some(name), "unbalanced </{name}>");
-        } else {
-            let name = tag.split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
-            if name == "testcase" {
-                testcases += 1;
-            }
-            if !tag.ends_with('/') {
-                stack.push(name);
-            }
-        }
-    }
-    assert!(stack.is_empty(), "unclosed {stack:?}");
-    assert_eq!(testcases, 4);
-    assert!(xml.contains("failures=\"1\" skipped=\"1\""), "{xml}");
-}
-
-#[test]
-fn a_headless_chromium_screenshot_shows_the_verdict_table_and_the_plots() {
-    let dir = tempfile::tempdir().unwrap();
-    let (r, t) = sample(dir.path());
-    let paths = write_report(dir.path(), &r, &t).unwrap();
     let png = dir.path().join("report.png");
-    screenshot(&paths.html, &png, 1280, 1600).unwrap();
+    report::screenshot(&paths.html, &png).unwrap();
     let img = image::open(&png).unwrap().to_rgb8();
-    assert_eq!(img.width(), 1280);
-    let count = |f: &dyn Fn(&image::Rgb<u8>) -> bool| img.pixels().filter(|p| f(p)).count();
-    // The FAIL badges and the failed row (red-ish), the truth line of the plot (blue), text (dark).
-    let red = count(&|p| p[0] > 150 && p[1] < 90 && p[2] < 110);
-    let blue = count(&|p| p[2] > 150 && p[0] < 60 && p[1] > 70 && p[1] < 140);
-    let dark = count(&|p| p[0] < 70 && p[1] < 70 && p[2] < 70);
-    assert!(red > 200 && blue > 200 && dark > 5000, "red {red}, blue {blue}, dark {dark}: the page did not render");
-    // Keep the picture for a human when asked.
-    if let Ok(keep) = std::env::var("ESEAL_KEEP_SCREENSHOT") {
-        std::fs::copy(&png, keep).unwrap();
+    assert_eq!(img.width(), report::SCREENSHOT_SIZE.0, "PNG width");
+    assert_eq!(img.height(), report::SCREENSHOT_SIZE.1, "PNG height");
+
+    let (mut red, mut dark, mut white) = (0usize, 0usize, 0usize);
+    for p in img.pixels() {
+        let [r, g, b] = p.0;
+        if r > 150 && g < 80 && b < 80 {
+            red += 1;
+        }
+        if r < 70 && g < 70 && b < 70 {
+            dark += 1;
+        }
+        if r > 245 && g > 245 && b > 245 {
+            white += 1;
+        }
     }
+    let total = (img.width() * img.height()) as usize;
+    // The FAIL banner alone is ~1150 × 70 px of red; text is thousands of dark pixels.
+    assert!(red > 20_000, "too few red-ish pixels for a FAIL banner: {red}");
+    assert!(dark > 5_000, "too few dark text pixels: {dark}");
+    assert!(white > total / 2, "the page background should be mostly white: {white} of {total}");
+    // The banner sits near the top: its row band holds most of the red.
+    let top_red = img.enumerate_pixels().filter(|(_, y, p)| *y < 300 && p.0[0] > 150 && p.0[1] < 80 && p.0[2] < 80).count();
+    assert!(top_red > 20_000, "no red banner in the top 300 rows: {top_red}");
+}
+
+#[test]
+fn report_screenshot_subcommand_names_a_missing_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_eseal"))
+        .args(["report", "screenshot", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("report.html"), "{err}");
 }

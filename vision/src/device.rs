@@ -353,7 +353,12 @@ impl Device {
 
     /// Takes the next number of the day for `camera` and persists it before it is used.
     fn next_count(&mut self, camera: CameraCode, event_ns: u64, f: Counter) -> Result<u32, Error> {
-        let date = if self.faults.no_midnight_reset { self.clock.day(0) } else { self.clock.day(event_ns) };
+        self.next_count_on(camera, event_ns, event_ns, f)
+    }
+
+    /// [`Self::next_count`] on the day of `day_ns` (when the count is taken), logged at `event_ns`.
+    fn next_count_on(&mut self, camera: CameraCode, day_ns: u64, event_ns: u64, f: Counter) -> Result<u32, Error> {
+        let date = if self.faults.no_midnight_reset { self.clock.day(0) } else { self.clock.day(day_ns) };
         let n = {
             let v = f.field(self.counters.day(date, camera));
             *v += 1;
@@ -370,14 +375,15 @@ impl Device {
 
     /// U1 / U2: the day's next number, then the JPEG of the best view with the rectangle drawn
     /// round the person or truck, spooled under its name. `when` is (event, decided).
+    ///
+    /// The name's time is when the device recognised the crossing (the spec's "当前时间", the
+    /// current time), and the number is that instant's day's next: so numbers run in the order
+    /// of the names' times even when a person who crossed earlier is recognised later.
     fn capture(&mut self, clause: Clause, camera: CameraCode, when: (u64, u64), shot: Option<Shot>, frame: &Frame) -> Result<u64, Error> {
         let (event_ns, decided_ns) = when;
-        let count = if clause == Clause::U1 {
-            self.next_count(camera, event_ns, Counter::PeopleDown)?
-        } else {
-            self.next_count(camera, event_ns, Counter::TrucksOut)?
-        };
-        let (mine, count, time) = (self.config.mine, daily(count)?, self.mine_time(event_ns)?);
+        let counter = if clause == Clause::U1 { Counter::PeopleDown } else { Counter::TrucksOut };
+        let count = self.next_count_on(camera, decided_ns, event_ns, counter)?;
+        let (mine, count, time) = (self.config.mine, daily(count)?, self.mine_time(decided_ns)?);
         let camera = self.faults.camera(camera);
         let name = if clause == Clause::U1 {
             EvidenceName::People { mine, camera, count, time }
