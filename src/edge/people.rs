@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use eseal_simulator::render::{BoxPx, Rendered, Renderer};
+use eseal_simulator::render::{Rendered, Renderer};
 use eseal_simulator::scenario::PersonDirection;
 use eseal_simulator::truth::EventKind;
 use eseal_simulator::{Scenario, Simulation};
 use eseal_vision::frame::Frame;
 use eseal_vision::people::{Direction, PeopleAnalyzer, PersonCrossing};
 
+use crate::judge::capture::{corners, iou};
 use super::install::device_config;
 
 /// One camera's people figures.
@@ -43,16 +44,6 @@ impl PeopleScore {
     pub fn recall(matched: u32, truth: u32) -> f64 {
         if truth == 0 { 1.0 } else { f64::from(matched) / f64::from(truth) }
     }
-}
-
-fn iou(a: [u32; 4], b: &BoxPx) -> f64 {
-    let (ix0, iy0) = (a[0].max(b.x0), a[1].max(b.y0));
-    let (ix1, iy1) = (a[2].min(b.x1), a[3].min(b.y1));
-    let inter = f64::from(ix1.saturating_sub(ix0)) * f64::from(iy1.saturating_sub(iy0));
-    let area_a = f64::from(a[2] - a[0]) * f64::from(a[3] - a[1]);
-    let area_b = f64::from(b.x1 - b.x0) * f64::from(b.y1 - b.y0);
-    let union = area_a + area_b - inter;
-    if union <= 0.0 { 0.0 } else { inter / union }
 }
 
 /// `ESEAL_DEBUG_PEOPLE=FROM..TO` (seconds): print detections, tracks and truth boxes per frame.
@@ -162,7 +153,7 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
                 .filter(|(oid, _, _)| *oid == id)
                 .flat_map(|(_, full, vis)| [full, vis])
                 .flatten()
-                .map(|b| iou(shot.bbox, b))
+                .map(|b| iou(shot.bbox, corners(b)))
                 .fold(0.0, f64::max)
         };
         let mut used = vec![false; d.len()];

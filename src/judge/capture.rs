@@ -14,15 +14,18 @@
 //!
 //! Key design decision: **the rectangle is found by difference from the clean render, not by
 //! colour.** The judge has the exact pixels the camera showed, so whatever a device drew (any
-//! colour, any line width, any JPEG quality) is what differs from them. The difference is
-//! thresholded relative to its strongest pixels and kept only where it forms straight runs
-//! along rows or columns (JPEG noise and ringing do not); a connected outline whose every side
-//! is either drawn or cut by the frame border is a rectangle, and each side is placed on the
-//! outermost row or column the line covers for at least half the box, so a stray pixel of
-//! ringing does not grow the box. The frame [`Signature`] must not be fooled by the rectangle
-//! either: it compares coarse luma cells with each cell's contribution capped, so the few cells
-//! a rectangle crosses weigh the same for every candidate frame and the rest of the picture
-//! decides. Every pass is linear in the pixels; nothing panics on any input.
+//! colour, any line width, any JPEG quality) is what differs from them. A pixel counts where it
+//! differs by more than JPEG noise does and by a good part of its neighbourhood's strongest
+//! difference (the blur beside a line is not line); only straight runs along rows or columns
+//! are kept (noise and ringing do not form them), bridged where the upload has the lines' own
+//! colour (where a line crosses something of its colour it cannot show). A connected outline
+//! whose every side is either seen or cut by the frame border is a rectangle, each side placed
+//! on the outermost row or column the line covers well, so a stray pixel of ringing does not
+//! grow the box. A side that shows nowhere (a black line along dark hair on a dark ground) is
+//! not guessed: that upload is "no rectangle". The frame [`Signature`] must not be fooled by the
+//! rectangle either: it compares coarse luma cells, each cell's difference capped, so the few
+//! cells a rectangle crosses weigh the same against every candidate frame and the rest of the
+//! picture decides. Every pass is linear in the pixels; nothing panics on any input.
 
 use std::io::Cursor;
 
@@ -40,6 +43,9 @@ pub const SIGNATURE_ROWS: u32 = 90;
 /// Most a single cell adds to a [`Signature::distance`], luma levels: a cell a rectangle line
 /// crosses differs by far more than JPEG noise, and counts no more than this.
 pub const CELL_CAP: f32 = 12.0;
+/// A cell's difference up to this, luma levels, is taken for noise in a
+/// [`Signature::distance`] (an 8×8 cell's mean moves by about half a level through JPEG).
+pub const NOISE_LEVEL: f32 = 1.0;
 
 /// Least difference of a drawn line's pixel from the clean frame: `|ΔR| + |ΔG| + |ΔB|`. JPEG
 /// noise of an undrawn pixel stays below it even at quality 50.
@@ -47,8 +53,9 @@ pub const MIN_THRESHOLD: u16 = 90;
 /// A line pixel also differs by at least this fraction of the largest difference within 2 px,
 /// so the JPEG blur beside a line is not taken for the line.
 pub const LOCAL_RATIO: f64 = 0.4;
-/// Fewer differing pixels than this are no rectangle (a few outliers are not a line).
-pub const PEAK_RANK: usize = 64;
+/// Fewer pixels differing by [`MIN_THRESHOLD`] than this are no rectangle (a few outliers are
+/// not a line).
+pub const MIN_DIFFERING: usize = 64;
 /// Shortest straight run of differing pixels that counts as a line, pixels; also the shortest
 /// side of a rectangle the locator finds.
 pub const MIN_RUN: usize = 8;
@@ -66,6 +73,12 @@ pub enum CaptureError {
     SizeMismatch { upload_width: u32, upload_height: u32, clean_width: u32, clean_height: u32 },
     #[error("{what} has {len} bytes, which is not a {width}×{height} RGB frame")]
     BadBuffer { what: &'static str, len: usize, width: u32, height: u32 },
+    /// The upload differs from the clean frame over more than a quarter of its pixels, far
+    /// more than any rectangle covers: it shows another instant, camera or scene.
+    #[error(
+        "the upload is not this frame: {differing} of its {pixels} pixels differ from it by {MIN_THRESHOLD} or more"
+    )]
+    NotTheFrame { differing: usize, pixels: usize },
     /// The upload and the clean frame do not differ by a rectangular outline.
     #[error("no rectangle: {0}")]
     NoRectangle(String),
@@ -86,7 +99,10 @@ pub struct Decoded {
 pub fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, CaptureError> {
     let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     if bytes.len() >= 2 && bytes[..2] == [0xFF, 0xD8] && !bytes[..end].ends_with(&[0xFF, 0xD9]) {
-        return Err(CaptureError::NotJpeg(format!("it is cut short: its {} bytes end without the end-of-image marker", bytes.len())));
+        return Err(CaptureError::NotJpeg(format!(
+            "it is cut short: its {} bytes end without the end-of-image marker",
+            bytes.len()
+        )));
     }
     let decoder = JpegDecoder::new(Cursor::new(bytes)).map_err(|e| CaptureError::NotJpeg(e.to_string()))?;
     let (width, height) = decoder.dimensions();
@@ -150,9 +166,8 @@ impl Signature {
             sums.fill(0);
             for row in rgb[yb[r] * w * 3..yb[r + 1] * w * 3].chunks_exact(w * 3) {
                 for (c, sum) in sums.iter_mut().enumerate() {
-                    let part = &row[xb[c] * 3..xb[c + 1] * 3];
-                    let s: u32 =
-                        part.chunks_exact(3).map(|p| u32::from(p[0]) + 2 * u32::from(p[1]) + u32::from(p[2])).sum();
+                    let (part, _) = row[xb[c] * 3..xb[c + 1] * 3].as_chunks::<3>();
+                    let s: u32 = part.iter().map(|p| u32::from(p[0]) + 2 * u32::from(p[1]) + u32::from(p[2])).sum();
                     *sum += u64::from(s);
                 }
             }
@@ -176,14 +191,25 @@ impl Signature {
     }
 
     /// How different two frames look, in luma levels: the mean over cells of the absolute
-    /// difference, each cell capped at [`CELL_CAP`] (so a drawn rectangle, which changes a few
-    /// cells a lot, weighs the same against every candidate frame). About 0–1 for the same
-    /// instant through JPEG; `f64::INFINITY` when the frame sizes differ.
+    /// difference, each cell's capped at [`CELL_CAP`] (so a drawn rectangle, which changes a
+    /// few cells a lot, weighs the same against every candidate frame) and its first
+    /// [`NOISE_LEVEL`] counting a tenth (JPEG and sensor noise move a cell by less, motion by
+    /// more; the tenth still tells apart frames of a still scene). About 0.1 for the same
+    /// instant through JPEG with a rectangle drawn; `f64::INFINITY` when the frame sizes
+    /// differ.
     pub fn distance(&self, other: &Signature) -> f64 {
         if self.size() != other.size() || self.cells.len() != other.cells.len() {
             return f64::INFINITY;
         }
-        let sum: f64 = self.cells.iter().zip(&other.cells).map(|(a, b)| f64::from((a - b).abs().min(CELL_CAP))).sum();
+        let sum: f64 = self
+            .cells
+            .iter()
+            .zip(&other.cells)
+            .map(|(a, b)| {
+                let d = (a - b).abs().min(CELL_CAP);
+                f64::from(d - 0.9 * d.min(NOISE_LEVEL))
+            })
+            .sum();
         sum / self.cells.len() as f64
     }
 }
@@ -278,8 +304,9 @@ pub struct Located {
     pub thickness: u32,
     /// The lines' colour as decoded (the median over all line pixels found).
     pub colour: [u8; 3],
-    /// Fraction of the drawn sides' length where the line is seen, 0–1 (the rest is where
-    /// the picture is the line's colour already, so a line cannot show).
+    /// Fraction of the drawn sides' length where the line is seen, 0–1 (the rest has the
+    /// lines' colour in the upload: the line is faint there against what it crosses, or does
+    /// not show at all).
     pub support: f64,
     /// Strongly differing pixels on no rectangle found, as a fraction of all of them: near 0
     /// when the clean frame is the upload's instant; high when it is not (people moved) or the
@@ -305,73 +332,81 @@ pub fn locate_in_jpeg(jpeg: &[u8], clean: &[u8], width: u32, height: u32) -> Res
 /// The strongest rectangle drawn in `upload` (decoded, `width`×`height` RGB8) that is not in
 /// `clean`, the same frame as rendered; see [`locate_rectangles`].
 pub fn locate_rectangle(upload: &[u8], clean: &[u8], width: u32, height: u32) -> Result<Located, CaptureError> {
-    let mut all = locate_rectangles(upload, clean, width, height)?;
-    // `locate_rectangles` never returns an empty list.
-    Ok(all.swap_remove(0))
+    let all = locate_rectangles(upload, clean, width, height)?;
+    all.into_iter().next().ok_or_else(|| CaptureError::NoRectangle("none found".to_owned()))
 }
 
 // Per-pixel flags of the locator.
 const STRONG: u8 = 1;
 const LINE: u8 = 2;
 const SEEN: u8 = 4;
-/// Not strong, and so close to the lines' colour in both pictures that a line would not show.
-const HIDDEN: u8 = 8;
+/// Not strong, but of the lines' colour in the upload: a line may be there, faint against the
+/// clean frame or not showing at all where the picture has that colour already.
+const COLOURED: u8 = 8;
 
 /// Largest number of candidate outlines examined (the largest connected sets of line pixels).
 const MAX_CANDIDATES: usize = 32;
 
 /// Every rectangle drawn in `upload` that is not in `clean` (both `width`×`height` RGB8, the
-/// same instant), strongest outline first; at least one, else [`CaptureError::NoRectangle`].
+/// same instant), strongest outline first; at least one, else [`CaptureError::NoRectangle`]
+/// ([`CaptureError::NotTheFrame`] when they are not the same picture at all).
 ///
 /// 1. Difference `|ΔR| + |ΔG| + |ΔB|` per pixel. A pixel is *strong* when it differs by at
 ///    least [`MIN_THRESHOLD`] and by at least [`LOCAL_RATIO`] of the largest difference within
 ///    2 px (so the blur beside a line is not line, whatever the line's contrast elsewhere).
 /// 2. *Line* pixels: runs of at least [`MIN_RUN`] pixels along a row or a column, from a
-///    strong pixel to a strong pixel, gaps of up to [`MAX_GAP`] bridged. Their median colour is
-///    the lines' colour; a second pass also bridges *hidden* pixels, where upload and clean
-///    frame both are that colour already and a line could not show.
+///    strong pixel to a strong pixel, with at least half that many strong, gaps of up to
+///    [`MAX_GAP`] bridged. Their median colour in the upload is the lines' colour; a second
+///    pass also bridges any stretch of *coloured* pixels, those of the upload within
+///    [`MIN_THRESHOLD`] of that colour (a line faint against, or hidden by, what it crosses).
 /// 3. The largest 8-connected sets of line pixels are candidates. Each side of a candidate's
 ///    bounds is placed on the frame border when it touches it (a cut rectangle); else on the
-///    nearest row (column) beyond it, reached through hidden pixels along both perpendicular
-///    sides, that holds a line segment and is seen or hidden over half the box; else on the
-///    outermost row (column) within it that is seen over a fifth and seen or hidden over half.
-/// 4. A candidate is a rectangle when every drawn side is seen or hidden along at least half of
-///    its middle (between the perpendicular lines) and seen along [`MIN_RUN`] px of it, and
-///    opposite drawn sides leave a hole between them (a filled strip is not an outline).
+///    outer edge of the nearest row (column) beyond it, reached through coloured pixels along
+///    both perpendicular sides, that holds [`MIN_RUN`] line pixels and is line or coloured
+///    over half the box; else on the outermost row (column) within it that is line over a
+///    fifth of the box and line or coloured over half.
+/// 4. A candidate is a rectangle when every side not on the border is line or coloured along
+///    at least half of its middle (between the perpendicular lines) and line along
+///    [`MIN_RUN`] px of it, and opposite drawn sides leave a hole between them (a filled strip
+///    is not an outline). Rectangles found twice (pieces of one outline) are kept once.
 pub fn locate_rectangles(upload: &[u8], clean: &[u8], width: u32, height: u32) -> Result<Vec<Located>, CaptureError> {
     check_rgb("the upload", upload, width, height)?;
     check_rgb("the clean frame", clean, width, height)?;
     let (w, h) = (width as usize, height as usize);
-    let diff: Vec<u16> = upload.chunks_exact(3).zip(clean.chunks_exact(3)).map(|(u, c)| distance(u, [c[0], c[1], c[2]])).collect();
-    let differing = diff.iter().filter(|&&d| d >= MIN_THRESHOLD).count();
-    if differing < PEAK_RANK {
+    let (upload3, clean3) = (upload.as_chunks::<3>().0, clean.as_chunks::<3>().0);
+    let n = w * h;
+    // Strong: differing by MIN_THRESHOLD, then by LOCAL_RATIO of the local maximum.
+    let mut flags: Vec<u8> =
+        upload3.iter().zip(clean3).map(|(u, c)| if distance(u, c) >= MIN_THRESHOLD { STRONG } else { 0 }).collect();
+    let differing = flags.iter().filter(|&&f| f != 0).count();
+    if differing < MIN_DIFFERING {
         return Err(CaptureError::NoRectangle(format!(
             "only {differing} pixel(s) of the upload differ from the clean frame by {MIN_THRESHOLD} or more \
              (|ΔR| + |ΔG| + |ΔB|)"
         )));
     }
-    let mut flags = vec![0u8; w * h];
-    for (p, &d) in diff.iter().enumerate() {
-        if d >= MIN_THRESHOLD && f64::from(d) >= LOCAL_RATIO * f64::from(local_max(&diff, w, h, p)) {
-            flags[p] = STRONG;
+    if differing > n / 4 {
+        return Err(CaptureError::NotTheFrame { differing, pixels: n });
+    }
+    let diff = |p: usize| distance(&upload3[p], &clean3[p]);
+    for (p, f) in flags.iter_mut().enumerate() {
+        if *f != 0 && f64::from(diff(p)) < LOCAL_RATIO * f64::from(local_max(diff, w, h, p)) {
+            *f = 0;
         }
     }
-    drop(diff);
     // Lines as seen, then again bridging where a line of their colour would not show.
     mark_runs(&mut flags, w, h, 0);
-    let colour = line_colour(&flags, upload).ok_or_else(|| {
+    let colour = line_colour(&flags, upload3).ok_or_else(|| {
         CaptureError::NoRectangle(format!(
             "the upload differs from the clean frame ({differing} pixels by {MIN_THRESHOLD} or more, \
              |ΔR| + |ΔG| + |ΔB|) in no straight run of {MIN_RUN}+ px"
         ))
     })?;
-    for ((f, u), c) in flags.iter_mut().zip(upload.chunks_exact(3)).zip(clean.chunks_exact(3)) {
-        *f &= !LINE;
-        if *f & STRONG == 0 && distance(u, colour) < MIN_THRESHOLD && distance(c, colour) < MIN_THRESHOLD {
-            *f |= HIDDEN;
-        }
+    for (f, u) in flags.iter_mut().zip(upload3) {
+        let coloured = (*f & STRONG == 0) & (distance(u, &colour) < MIN_THRESHOLD);
+        *f = (*f & !LINE) | if coloured { COLOURED } else { 0 };
     }
-    mark_runs(&mut flags, w, h, HIDDEN);
+    mark_runs(&mut flags, w, h, COLOURED);
 
     // Candidates: the largest connected sets of line pixels, by their bounds.
     let mut sets: Vec<(usize, [usize; 4])> = Vec::new();
@@ -385,12 +420,12 @@ pub fn locate_rectangles(upload: &[u8], clean: &[u8], width: u32, height: u32) -
         }
     }
     let segments = sets.len();
-    sets.sort_by(|a, b| b.0.cmp(&a.0));
+    sets.sort_by_key(|s| std::cmp::Reverse(s.0));
     let map = Map { flags: &flags, w, h };
     let mut found: Vec<Outline> = Vec::new();
     for (_, bounds) in sets.into_iter().take(MAX_CANDIDATES) {
         if let Some(o) = map.outline(bounds) {
-            // Two pieces of one outline (split where it is hidden) give the same rectangle.
+            // Two pieces of one outline (split where it does not show) give the same rectangle.
             if !found.iter().any(|f| iou(f.bbox.map(|v| v as u32), o.bbox.map(|v| v as u32)) > 0.9) {
                 found.push(o);
             }
@@ -417,27 +452,31 @@ pub fn locate_rectangles(upload: &[u8], clean: &[u8], width: u32, height: u32) -
         .collect())
 }
 
-/// `|ΔR| + |ΔG| + |ΔB|` between an RGB pixel and a colour.
-fn distance(p: &[u8], colour: [u8; 3]) -> u16 {
-    (0..3).map(|i| u16::from(p[i].abs_diff(colour[i]))).sum()
+/// `|ΔR| + |ΔG| + |ΔB|` between two RGB pixels.
+fn distance(a: &[u8; 3], b: &[u8; 3]) -> u16 {
+    u16::from(a[0].abs_diff(b[0])) + u16::from(a[1].abs_diff(b[1])) + u16::from(a[2].abs_diff(b[2]))
 }
 
-/// The largest of `diff` within 2 px (a 5×5 square, cut by the frame) of pixel `p`.
-fn local_max(diff: &[u16], w: usize, h: usize, p: usize) -> u16 {
+/// The largest `diff` within 2 px (a 5×5 square, cut by the frame) of pixel `p`.
+fn local_max(diff: impl Fn(usize) -> u16, w: usize, h: usize, p: usize) -> u16 {
     let (x, y) = (p % w, p / w);
     let xs = x.saturating_sub(2)..(x + 3).min(w);
-    (y.saturating_sub(2)..(y + 3).min(h)).flat_map(|ny| diff[ny * w + xs.start..ny * w + xs.end].iter()).copied().max().unwrap_or(0)
+    (y.saturating_sub(2)..(y + 3).min(h))
+        .flat_map(|ny| xs.clone().map(move |nx| ny * w + nx))
+        .map(diff)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The colour of the lines: the per-channel median of the upload over the [`LINE`] pixels
 /// (`None` when there are too few to be a line).
-fn line_colour(flags: &[u8], upload: &[u8]) -> Option<[u8; 3]> {
+fn line_colour(flags: &[u8], upload: &[[u8; 3]]) -> Option<[u8; 3]> {
     let mut hist = [[0usize; 256]; 3];
     let mut n = 0;
-    for (f, u) in flags.iter().zip(upload.chunks_exact(3)) {
+    for (p, f) in flags.iter().enumerate() {
         if f & LINE != 0 {
             n += 1;
-            (0..3).for_each(|i| hist[i][usize::from(u[i])] += 1);
+            (0..3).for_each(|i| hist[i][usize::from(upload[p][i])] += 1);
         }
     }
     if n < MIN_RUN {
@@ -461,45 +500,60 @@ struct Run {
     last: usize,
     /// Strong pixels in it.
     strong: usize,
-    /// Pixels since `last` that are neither strong nor bridging.
+    /// Consecutive strong pixels up to `last`, and the most seen in it.
+    segment: usize,
+    longest: usize,
+    /// Pixels since `last`: all, and those neither strong nor bridging.
+    since: usize,
     gap: usize,
+    /// Whether it bridges more than [`MAX_GAP`] pixels somewhere.
+    bridged: bool,
 }
 
 impl Run {
     fn start(at: usize) -> Run {
-        Run { first: at, last: at, strong: 1, gap: 0 }
+        Run { first: at, last: at, strong: 1, segment: 1, longest: 1, since: 0, gap: 0, bridged: false }
     }
 
-    /// Whether it is a line: long enough, and mostly seen rather than bridged.
+    /// Whether it is a line: long enough, mostly seen rather than bridged, and, where it
+    /// bridges a long stretch, seen along [`MIN_RUN`] pixels in a row somewhere (so the
+    /// cross-sections of two perpendicular lines are not joined across what lies between).
     fn is_line(&self) -> bool {
-        self.last + 1 - self.first >= MIN_RUN && 2 * self.strong >= MIN_RUN
+        self.last + 1 - self.first >= MIN_RUN
+            && 2 * self.strong >= MIN_RUN
+            && (!self.bridged || self.longest >= MIN_RUN)
     }
 }
 
 /// Sets [`LINE`] on every pixel of each run along a row or a column from a [`STRONG`] pixel to
-/// a strong pixel, at least [`MIN_RUN`] long with at least half that many strong pixels; up to
-/// [`MAX_GAP`] other pixels in a row are bridged, and any number of pixels flagged `bridge`
-/// (where a line would not show). One row-major pass.
+/// a strong pixel that [`Run::is_line`]; up to [`MAX_GAP`] other pixels in a row are bridged,
+/// and any number of pixels flagged `bridge`. One row-major pass.
 fn mark_runs(flags: &mut [u8], w: usize, h: usize, bridge: u8) {
     // Horizontal runs.
     for row in flags.chunks_exact_mut(w) {
+        if !row.iter().any(|f| f & STRONG != 0) {
+            continue;
+        }
         let mut run: Option<Run> = None;
         for x in 0..w {
-            run = step(run, row[x], x, bridge, |r| row[r.first..=r.last].iter_mut().for_each(|f| *f |= LINE));
+            if let Some(r) = step(&mut run, row[x], x, bridge) {
+                row[r.first..=r.last].iter_mut().for_each(|f| *f |= LINE);
+            }
         }
         if let Some(r) = run.filter(Run::is_line) {
             row[r.first..=r.last].iter_mut().for_each(|f| *f |= LINE);
         }
     }
-    // Vertical runs: one state per column while scanning rows.
+    // Vertical runs: one state per column while scanning rows; the runs closed in a row are
+    // marked after it (`step` does not read LINE, so marking order does not matter).
     let mut runs: Vec<Option<Run>> = vec![None; w];
     let mut done: Vec<(usize, Run)> = Vec::new();
     for y in 0..h {
-        for (x, run) in runs.iter_mut().enumerate() {
-            *run = step(*run, flags[y * w + x], y, bridge, |r| done.push((x, r)));
+        for (x, (run, &f)) in runs.iter_mut().zip(&flags[y * w..(y + 1) * w]).enumerate() {
+            if let Some(r) = step(run, f, y, bridge) {
+                done.push((x, r));
+            }
         }
-        // Marking after the row keeps the flags read above unchanged by this pass's marks
-        // (LINE is not read here), and touches each closed run once.
         for (x, r) in done.drain(..) {
             (r.first..=r.last).for_each(|y| flags[y * w + x] |= LINE);
         }
@@ -511,32 +565,32 @@ fn mark_runs(flags: &mut [u8], w: usize, h: usize, bridge: u8) {
     }
 }
 
-/// Advances `run` over the pixel at position `at` with flags `f`; a run that ends and is a line
-/// is handed to `close`.
-fn step(run: Option<Run>, f: u8, at: usize, bridge: u8, mut close: impl FnMut(Run)) -> Option<Run> {
-    if f & STRONG != 0 {
-        return Some(match run {
-            Some(r) if r.gap <= MAX_GAP => Run { last: at, strong: r.strong + 1, gap: 0, ..r },
-            Some(r) => {
-                if r.is_line() {
-                    close(r);
-                }
-                Run::start(at)
-            }
-            None => Run::start(at),
-        });
-    }
-    match run {
-        Some(r) if f & bridge != 0 => Some(r),
-        Some(r) if r.gap < MAX_GAP => Some(Run { gap: r.gap + 1, ..r }),
-        Some(r) => {
-            if r.is_line() {
-                close(r);
-            }
-            None
+/// Advances `run` over the pixel at position `at` with flags `f`; returns the run that ends
+/// there if it is a line.
+#[inline]
+fn step(run: &mut Option<Run>, f: u8, at: usize, bridge: u8) -> Option<Run> {
+    let Some(r) = run else {
+        if f & STRONG != 0 {
+            *run = Some(Run::start(at));
         }
-        None => None,
+        return None;
+    };
+    if f & STRONG != 0 {
+        // An open run has at most MAX_GAP other pixels since its last strong one.
+        r.segment = if r.since == 0 { r.segment + 1 } else { 1 };
+        r.longest = r.longest.max(r.segment);
+        r.bridged |= r.since > MAX_GAP;
+        (r.last, r.strong, r.since, r.gap) = (at, r.strong + 1, 0, 0);
+    } else if f & bridge != 0 {
+        r.since += 1;
+    } else if r.gap < MAX_GAP {
+        (r.since, r.gap) = (r.since + 1, r.gap + 1);
+    } else {
+        let ended = *r;
+        *run = None;
+        return ended.is_line().then_some(ended);
     }
+    None
 }
 
 /// Marks [`SEEN`] the 8-connected [`LINE`] pixels reachable from `start`; returns how many there
@@ -607,13 +661,12 @@ impl Map<'_> {
         let mut r = b;
         // Left and right on the bounds, top and bottom on those, left and right again.
         for i in [0, 2, 1, 3, 0, 2] {
-            let place = self.place(i, &r, &places);
-            if std::env::var("CAPTURE_DEBUG").is_ok() { eprintln!("DBG bounds {b:?} r {r:?} side {i} -> {place:?}"); }
-            let place = place?;
+            let place = self.place(i, &r, &places)?;
             places[i] = Some(place);
             r[i] = match place {
                 Place::Border => [0, 0, w, h][i],
-                Place::Drawn(p) => if i < 2 { p } else { p + 1 },
+                // The box is half-open: a right or bottom line's outer pixels are inside it.
+                Place::Drawn(p) => p + usize::from(i >= 2),
             };
             if r[0] >= r[2] || r[1] >= r[3] {
                 return None;
@@ -649,18 +702,15 @@ impl Map<'_> {
             let (lo, hi) = if horizontal { (0, 2) } else { (1, 3) };
             let middle = (r[lo] + thick[lo])..r[hi].saturating_sub(thick[hi]);
             let band: Vec<usize> = (0..thick[i]).map(|k| if i < 2 { r[i] + k } else { r[i] - 1 - k }).collect();
-            let (mut seen, mut hidden) = (0, 0);
+            let (mut line, mut either, mut seen) = (0, 0, 0);
             for q in middle.clone() {
                 let any = |mask: u8| band.iter().any(|&pos| self.at(horizontal, pos, q) & mask != 0);
-                if any(LINE) {
-                    seen += 1;
-                } else if any(HIDDEN) {
-                    hidden += 1;
-                }
+                line += usize::from(any(LINE));
+                either += usize::from(any(LINE | COLOURED));
+                seen += usize::from(any(STRONG));
             }
             let n = middle.len();
-            if std::env::var("CAPTURE_DEBUG").is_ok() { eprintln!("DBG middle side {i} r {r:?} thick {thick:?} seen {seen} hidden {hidden} n {n}"); }
-            if 2 * (seen + hidden) < n || seen < MIN_RUN.min(n) {
+            if 2 * either < n || line < MIN_RUN.min(n) {
                 return None;
             }
             (seen_all, middle_all) = (seen_all + seen, middle_all + n);
@@ -682,39 +732,37 @@ impl Map<'_> {
         }
         let span = if horizontal { r[0]..r[2] } else { r[1]..r[3] };
         let n = span.len();
-        // Pixels of line `pos` seen, and seen or hidden.
+        // Pixels of line `pos` that are line, and line or coloured.
         let cover = |pos: usize| {
-            (self.count(horizontal, pos, span.clone(), LINE), self.count(horizontal, pos, span.clone(), LINE | HIDDEN))
+            (
+                self.count(horizontal, pos, span.clone(), LINE),
+                self.count(horizontal, pos, span.clone(), LINE | COLOURED),
+            )
         };
         // Beyond the edge, while both perpendicular sides can go on unseen: a pixel of the
-        // first 3 of each one's band is strong, line or hidden.
+        // first 3 of each one's band is strong, line or coloured.
         let (lo, hi) = if horizontal { (0, 2) } else { (1, 3) };
         let goes_on = |pos: usize| {
-            let band = |q: Option<usize>| q.is_some_and(|q| self.at(horizontal, pos, q) & (STRONG | LINE | HIDDEN) != 0);
+            let band =
+                |q: Option<usize>| q.is_some_and(|q| self.at(horizontal, pos, q) & (STRONG | LINE | COLOURED) != 0);
             (places[lo] == Some(Place::Border) || (0..3).any(|k| band(Some(span.start + k).filter(|&q| q < span.end))))
                 && (places[hi] == Some(Place::Border)
                     || (0..3).any(|k| band((span.end - 1).checked_sub(k).filter(|&q| q >= span.start))))
         };
+        let outward = |pos: usize| if i < 2 { pos.checked_sub(1) } else { Some(pos + 1).filter(|&p| p < limit) };
+        let drawn = |pos: usize| {
+            let (seen, either) = cover(pos);
+            seen >= MIN_RUN.min(n.div_ceil(2)) && 2 * either >= n
+        };
         let mut pos = at;
-        loop {
-            let next = if i < 2 { pos.checked_sub(1) } else { Some(pos + 1).filter(|&p| p < limit) };
-            match next {
-                Some(next) if goes_on(next) => pos = next,
-                _ => break,
-            }
-            let drawn = |pos: usize| {
-                let (seen, either) = cover(pos);
-                seen >= MIN_RUN.min(n.div_ceil(2)) && 2 * either >= n
-            };
+        while let Some(next) = outward(pos).filter(|&p| goes_on(p)) {
+            pos = next;
             if drawn(pos) {
-                // Reached from inside: the line's outer edge is further out.
-                loop {
-                    let next = if i < 2 { pos.checked_sub(1) } else { Some(pos + 1).filter(|&p| p < limit) };
-                    match next {
-                        Some(next) if drawn(next) => pos = next,
-                        _ => return Some(Place::Drawn(pos)),
-                    }
+                // Reached from inside: the line's outer edge may be further out.
+                while let Some(next) = outward(pos).filter(|&p| drawn(p)) {
+                    pos = next;
                 }
+                return Some(Place::Drawn(pos));
             }
         }
         // Within the bounds, from the edge in.
@@ -736,22 +784,18 @@ fn unexplained(flags: &[u8], w: usize, outlines: &[Outline], strong: usize) -> f
         return 0.0;
     }
     let h = flags.len() / w;
-    let mut on_band = vec![false; flags.len()];
-    for o in outlines {
-        let [x0, y0, x1, y1] = o.bbox;
-        let m = o.thickness + 2;
-        let (ox0, oy0, ox1, oy1) = (x0.saturating_sub(2), y0.saturating_sub(2), (x1 + 2).min(w), (y1 + 2).min(h));
-        for y in oy0..oy1 {
-            let inner_row = y >= y0 + m && y + m < y1;
-            for x in ox0..ox1 {
-                if !(inner_row && x >= x0 + m && x + m < x1) {
-                    on_band[y * w + x] = true;
-                }
-            }
-        }
+    let mut on_band = 0;
+    for (p, _) in flags.iter().enumerate().filter(|(_, f)| *f & STRONG != 0) {
+        let (x, y) = (p % w, p / w);
+        on_band += usize::from(outlines.iter().any(|o| {
+            let [x0, y0, x1, y1] = o.bbox;
+            let m = o.thickness + 2;
+            let outer = x + 2 >= x0 && x < (x1 + 2).min(w) && y + 2 >= y0 && y < (y1 + 2).min(h);
+            let inner = x >= x0 + m && x + m < x1 && y >= y0 + m && y + m < y1;
+            outer && !inner
+        }));
     }
-    let off = flags.iter().zip(&on_band).filter(|(f, b)| *f & STRONG != 0 && !**b).count();
-    off as f64 / strong as f64
+    (strong - on_band) as f64 / strong as f64
 }
 
 #[cfg(test)]
@@ -803,7 +847,12 @@ mod tests {
 
     /// The truth boxes of the whole, unoccluded people in `r`.
     fn people(r: &Rendered) -> Vec<[u32; 4]> {
-        r.objects.iter().filter(|o| o.visible_fraction > 0.99).filter_map(|o| o.full_box.as_ref()).map(corners).collect()
+        r.objects
+            .iter()
+            .filter(|o| o.visible_fraction > 0.99)
+            .filter_map(|o| o.full_box.as_ref())
+            .map(corners)
+            .collect()
     }
 
     fn rect(b: [u32; 4]) -> Rect {
@@ -868,12 +917,13 @@ mod tests {
     fn box_cut_by_the_frame_border_is_located_as_its_part_inside() {
         let found = check(Rect::new(-40, -30, 200, 260), JpegOptions::default(), [0, 0, 200, 260]);
         assert_eq!(found.at_border, [true, true, false, false]);
-        let found = check(Rect::new(1100, 500, 1400, 900), JpegOptions::default().color([255, 255, 0]), [1100, 500, 1280, 720]);
+        let found =
+            check(Rect::new(1100, 500, 1400, 900), JpegOptions::default().color([255, 255, 0]), [1100, 500, 1280, 720]);
         assert_eq!(found.at_border, [false, false, true, true]);
     }
 
     #[test]
-    fn every_rectangle_drawn_is_located_strongest_first() {
+    fn every_rectangle_drawn_is_located() {
         let r = shot();
         let boxes = people(r);
         let thin = JpegOptions::default().thickness(1);
@@ -908,11 +958,15 @@ mod tests {
         let jpeg = draw(shot(), &[rect(drawn_box)], &JpegOptions::default());
         let upload = decode_jpeg(&jpeg).expect("decodes");
         let mut finder = FrameFinder::new(Signature::of_decoded(&upload).expect("signature"));
-        let mut distances = Vec::new();
+        let (mut distances, mut next_frame) = (Vec::new(), Vec::new());
         render(from, 50, |r| {
             let f = &r.frame;
-            finder.offer(f.pts_ns, &f.rgb, f.width, f.height);
-            distances.push((f.pts_ns, finder.target().distance(&Signature::of_rgb(&f.rgb, f.width, f.height).unwrap())));
+            if f.pts_ns == AT_NS + FRAME_NS {
+                next_frame = f.rgb.clone();
+            }
+            let signature = Signature::of_rgb(&f.rgb, f.width, f.height).expect("signature");
+            distances.push((f.pts_ns, finder.target().distance(&signature)));
+            finder.offer_signed(f.pts_ns, &signature, &f.rgb);
         });
         let best = finder.into_best().expect("a frame was offered");
         assert_eq!(best.pts_ns, AT_NS, "distances {distances:?}");
@@ -922,6 +976,12 @@ mod tests {
         assert!(next > 1.5 * best.distance, "best {} next {next}", best.distance);
         let found = locate_rectangle(&upload.rgb, &best.rgb, best.width, best.height).expect("found");
         assert!(iou(found.bbox, drawn_box) >= 0.9, "{found:?}");
+        assert!(found.unexplained < 0.05, "{found:?}");
+        // Against the next frame, 40 ms later, what moved is no rectangle.
+        match locate_rectangle(&upload.rgb, &next_frame, best.width, best.height) {
+            Ok(l) => assert!(l.unexplained > 0.3, "{l:?}"),
+            Err(e) => assert!(matches!(e, CaptureError::NoRectangle(_)), "{e}"),
+        }
     }
 
     #[test]
@@ -940,7 +1000,7 @@ mod tests {
             assert!(matches!(err, CaptureError::NotJpeg(_)), "cut at {cut}: {err}");
         }
         // Corrupted: whatever it decodes to, no panic.
-        for _ in 0..20 {
+        for _ in 0..8 {
             let mut bad = jpeg.clone();
             for _ in 0..8 {
                 let i = rng.random_range(0..bad.len());
@@ -952,11 +1012,18 @@ mod tests {
         let small = encode_rgb(&f.rgb[..640 * 360 * 3], 640, 360, 85).expect("encodes");
         let err = locate_in_jpeg(&small, &f.rgb, f.width, f.height).expect_err("wrong size");
         assert_eq!(err.to_string(), "the upload is 640×360 but the camera's frame is 1280×720");
+        // Another picture altogether.
+        let negative: Vec<u8> = f.rgb.iter().map(|v| 255 - v).collect();
+        let err = locate_rectangle(&negative, &f.rgb, f.width, f.height).expect_err("not the frame");
+        assert!(matches!(err, CaptureError::NotTheFrame { .. }), "{err}");
         // Buffers that are not the frame they claim to be.
-        assert!(matches!(locate_rectangle(&f.rgb, &f.rgb[1..], f.width, f.height), Err(CaptureError::BadBuffer { .. })));
+        assert!(matches!(
+            locate_rectangle(&f.rgb, &f.rgb[1..], f.width, f.height),
+            Err(CaptureError::BadBuffer { .. })
+        ));
         assert!(matches!(locate_rectangle(&[], &[], 0, 0), Err(CaptureError::BadBuffer { .. })));
         assert!(Signature::of_rgb(&[1, 2], 1, 1).is_err());
-        assert!(!FrameFinder::new(Signature::of_rgb(&[0; 3], 1, 1).unwrap()).offer(0, &[0; 6], 2, 1));
+        assert!(!FrameFinder::new(Signature::of_rgb(&[0; 3], 1, 1).expect("1×1")).offer(0, &[0; 6], 2, 1));
         // Tiny and random images, drawn or not.
         for (w, h) in [(1, 1), (2, 3), (7, 1), (1, 9), (9, 9), (16, 16), (33, 20)] {
             let n = w as usize * h as usize * 3;
@@ -965,13 +1032,62 @@ mod tests {
             let _ = locate_rectangles(&a, &b, w, h);
             let _ = locate_rectangles(&a, &a, w, h);
             let mut boxed = a.clone();
-            eseal_vision::media::jpeg::draw_rect(&mut boxed, w, h, Rect::new(1, 1, w as i32 - 1, h as i32 - 1), [255; 3], 1);
+            eseal_vision::media::jpeg::draw_rect(
+                &mut boxed,
+                w,
+                h,
+                Rect::new(1, 1, w as i32 - 1, h as i32 - 1),
+                [255; 3],
+                1,
+            );
             let _ = locate_rectangles(&boxed, &a, w, h);
             let s = Signature::of_rgb(&a, w, h).expect("signature");
             assert_eq!(s.distance(&s), 0.0);
             let tiny = encode_rgb(&a, w, h, 85).expect("encodes");
             assert_eq!(decode_jpeg(&tiny).map(|d| (d.width, d.height)), Ok((w, h)));
         }
+    }
+
+    /// A `w`×`h` grey picture with `patches` of colour painted on, and the same with a
+    /// `thickness` px rectangle `drawn` in `colour`, through JPEG at quality 85, decoded.
+    fn synthetic(
+        w: u32,
+        h: u32,
+        patches: &[(Rect, [u8; 3])],
+        drawn: Rect,
+        colour: [u8; 3],
+        thickness: u32,
+    ) -> (Vec<u8>, Vec<u8>) {
+        let mut clean = vec![150u8; (w * h * 3) as usize];
+        for (r, c) in patches {
+            eseal_vision::media::jpeg::draw_rect(&mut clean, w, h, *r, *c, u32::MAX);
+        }
+        let mut upload = clean.clone();
+        eseal_vision::media::jpeg::draw_rect(&mut upload, w, h, drawn, colour, thickness);
+        let jpeg = encode_rgb(&upload, w, h, 85).expect("encodes");
+        (decode_jpeg(&jpeg).expect("decodes").rgb, clean)
+    }
+
+    #[test]
+    fn box_round_a_region_of_its_own_colour_is_an_outline_not_a_filled_box() {
+        // Everything inside the black lines is black already: rows between the left and right
+        // lines must not be joined into lines across it.
+        let (upload, clean) =
+            synthetic(200, 160, &[(Rect::new(33, 23, 167, 137), [10, 10, 10])], Rect::new(30, 20, 170, 140), [0; 3], 3);
+        let found = locate_rectangle(&upload, &clean, 200, 160).expect("found");
+        assert_eq!(found.bbox, [30, 20, 170, 140], "{found:?}");
+        assert!(found.thickness <= 4, "{found:?}");
+    }
+
+    #[test]
+    fn line_crossing_something_of_its_colour_is_bridged() {
+        // A white bar 30 px wide crosses the top and bottom lines of a white rectangle, and a
+        // white block hides its top-left corner.
+        let patches = [(Rect::new(80, 0, 110, 160), [255; 3]), (Rect::new(20, 10, 45, 40), [255; 3])];
+        let (upload, clean) = synthetic(200, 160, &patches, Rect::new(30, 20, 170, 140), [255; 3], 2);
+        let found = locate_rectangle(&upload, &clean, 200, 160).expect("found");
+        assert_eq!(found.bbox, [30, 20, 170, 140], "{found:?}");
+        assert!(found.support < 0.9, "part of the outline does not show: {found:?}");
     }
 
     #[test]
@@ -984,179 +1100,5 @@ mod tests {
         // Empty and inverted boxes have no area.
         assert_eq!(iou([5, 5, 5, 5], [5, 5, 5, 5]), 0.0);
         assert_eq!(iou([9, 9, 1, 1], [0, 0, 10, 10]), 0.0);
-    }
-}
-
-#[cfg(test)]
-mod explore {
-    use super::*;
-    use eseal_simulator::render::{Rendered, Renderer};
-    use eseal_simulator::{Scenario, Simulation};
-    use eseal_vision::frame::Frame;
-    use eseal_vision::media::jpeg::{JpegOptions, Rect, encode_with_boxes, encode_rgb};
-
-    #[test]
-    fn stats() {
-        let scenario = Scenario::load(format!("{}/scenarios/conformant/shaft-day-groups.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let mut renderer = Renderer::new();
-        let mut out = Rendered::empty();
-        for step in Simulation::new(&scenario) {
-            if step.t_ns != 6_000_000_000 && step.t_ns != 18_000_000_000 { continue; }
-            for (_, scene) in &step.scenes {
-                renderer.render_into(scene, &mut out).unwrap();
-                let f = &out.frame;
-                let (w, h) = (f.width as usize, f.height as usize);
-                let frame = Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns).unwrap();
-                let b = out.objects[0].full_box.unwrap();
-                for (color, t, q) in [([0u8, 0, 0], 1u32, 85u8), ([0, 0, 0], 3, 50), ([255, 0, 0], 1, 50)] {
-                    let r = Rect::new(b.x0 as i32, b.y0 as i32, b.x1 as i32, b.y1 as i32);
-                    let opts = JpegOptions::default().color(color).thickness(t).quality(q);
-                    let jpeg = encode_with_boxes(&frame, &[r], &opts).unwrap();
-                    let up = decode_jpeg(&jpeg).unwrap();
-                    let mut mask = vec![0u8; w * h * 3];
-                    eseal_vision::media::jpeg::draw_rect(&mut mask, f.width, f.height, r, [255, 255, 255], t);
-                    let mut on = [0usize; 10]; let mut off = [0usize; 10]; let mut offflat = [0usize; 10];
-                    let mut on_clean = [0usize; 10];
-                    for p in 0..w * h {
-                        let d: u32 = (0..3).map(|c| u32::from(up.rgb[p * 3 + c].abs_diff(f.rgb[p * 3 + c]))).sum();
-                        let bin = ((d / 30) as usize).min(9);
-                        let (x, y) = (p % w, p / w);
-                        // local activity of the clean: max abs diff to 4-neighbours (sum channels)
-                        let mut act = 0u32;
-                        for (dx, dy) in [(1i64, 0i64), (-1, 0), (0, 1), (0, -1), (2,0), (-2,0), (0,2), (0,-2)] {
-                            let (nx, ny) = (x as i64 + dx, y as i64 + dy);
-                            if nx < 0 || ny < 0 || nx >= w as i64 || ny >= h as i64 { continue; }
-                            let q = ny as usize * w + nx as usize;
-                            let a: u32 = (0..3).map(|c| u32::from(f.rgb[p*3+c].abs_diff(f.rgb[q*3+c]))).sum();
-                            act = act.max(a);
-                        }
-                        if mask[p * 3] == 255 { on[bin] += 1; let cb: u32 = (0..3).map(|c| u32::from(f.rgb[p*3+c].abs_diff(color[c]))).sum(); on_clean[((cb/30) as usize).min(9)] += 1; }
-                        else { off[bin] += 1; if act < 30 { offflat[bin] += 1; } }
-                    }
-                    eprintln!("t={} {color:?} t{t} q{q}\n  on  {on:?}\n  bg-vs-colour {on_clean:?}\n  off {off:?}\n  offflat {offflat:?}", step.t_ns / 1_000_000_000);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn sides() {
-        for (file, t_s, want, th) in [("shaft-day-groups", 28u64, [388u32, 15, 482, 252], 4u32), ("shaft-day-groups", 18, [471, 88, 573, 358], 4), ("gate-trucks", 28, [104, 345, 595, 720], 1)] {
-            let scenario = Scenario::load(format!("{}/scenarios/conformant/{file}.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
-            let mut renderer = Renderer::new();
-            let mut out = Rendered::empty();
-            let step = Simulation::new(&scenario).find(|s| s.t_ns == t_s * 1_000_000_000).unwrap();
-            renderer.render_into(&step.scenes[0].1, &mut out).unwrap();
-            let f = &out.frame;
-            let w = f.width as usize;
-            let frame = Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns).unwrap();
-            let r = Rect::new(want[0] as i32, want[1] as i32, want[2] as i32, want[3] as i32);
-            let jpeg = encode_with_boxes(&frame, &[r], &JpegOptions::default().color([0, 0, 0]).thickness(th)).unwrap();
-            let up = decode_jpeg(&jpeg).unwrap();
-            let d = |x: u32, y: u32| { let p = y as usize * w + x as usize; (0..3).map(|c| u32::from(up.rgb[p*3+c].abs_diff(f.rgb[p*3+c]))).sum::<u32>() };
-            let cl = |x: u32, y: u32| { let p = y as usize * w + x as usize; (0..3).map(|c| u32::from(f.rgb[p*3+c])).sum::<u32>() };
-            let mut line = String::new();
-            for x in (want[0]..want[2]).step_by(2) { line += &format!("{},", d(x, want[1]) / 10); }
-            eprintln!("{file} {t_s} top diff/10: {line}");
-            let mut line = String::new();
-            for x in (want[0]..want[2]).step_by(2) { line += &format!("{},", cl(x, want[1]) / 10); }
-            eprintln!("   top clean sum/10: {line}");
-            let mut line = String::new();
-            for x in (want[0]..want[2]).step_by(2) { line += &format!("{},", d(x, want[3]-1) / 10); }
-            eprintln!("   bottom diff/10: {line}");
-            let mut line = String::new();
-            for y in (want[1]..want[3]).step_by(3) { line += &format!("{},", d(want[0], y) / 10); }
-            eprintln!("   left diff/10: {line}");
-            let mut line = String::new();
-            for y in (want[1]..want[3]).step_by(3) { line += &format!("{},", d(want[2]-1, y) / 10); }
-            eprintln!("   right diff/10: {line}");
-            eprintln!("   {:?}", locate_rectangles(&up.rgb, &f.rgb, f.width, f.height));
-        }
-    }
-
-    #[test]
-    fn rows() {
-        let scenario = Scenario::load(format!("{}/scenarios/conformant/shaft-day-groups.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let mut renderer = Renderer::new();
-        let mut out = Rendered::empty();
-        let scenario = Scenario::load(format!("{}/scenarios/conformant/shaft-bidirectional-flow.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let step = Simulation::new(&scenario).find(|s| s.t_ns == 23 * 1_000_000_000).unwrap();
-        renderer.render_into(&step.scenes[0].1, &mut out).unwrap();
-        let f = &out.frame;
-        let w = f.width as usize;
-        let frame = Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns).unwrap();
-        let want = [713usize, 0, 805, 295];
-        let r = Rect::new(713, 0, 805, 295);
-        let jpeg = encode_with_boxes(&frame, &[r], &JpegOptions::default().color([0, 0, 0]).thickness(5)).unwrap();
-        let up = decode_jpeg(&jpeg).unwrap();
-        for y in 0..9 {
-            let mut line = String::new();
-            for x in (want[0]..want[2]).step_by(2) {
-                let p = y * w + x;
-                let d: u32 = (0..3).map(|c| u32::from(up.rgb[p*3+c].abs_diff(f.rgb[p*3+c]))).sum();
-                let cl: u32 = (0..3).map(|c| u32::from(f.rgb[p*3+c])).sum();
-                line += &format!("{}/{} ", d / 10, cl / 10);
-            }
-            eprintln!("row {y}: {line}");
-        }
-        eprintln!("{:?}", locate_rectangles(&up.rgb, &f.rgb, f.width, f.height));
-    }
-
-    #[test]
-    fn explore() {
-        let files = ["shaft-day-groups", "shaft-night-ir", "shaft-bidirectional-flow", "gate-trucks"];
-        let colors = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 255, 255], [0, 0, 0]];
-        let (mut n, mut bad, mut worst) = (0, 0, 0u32);
-        let mut false_pos = 0;
-        let mut hist = [0usize; 8];
-        for file in files {
-            let scenario = Scenario::load(format!("{}/scenarios/conformant/{file}.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
-            let mut renderer = Renderer::new();
-            let mut out = Rendered::empty();
-            let mut k = 0usize;
-            for step in Simulation::new(&scenario) {
-                if step.t_ns % 1_000_000_000 != 0 { continue; }
-                if step.t_ns > 40_000_000_000 { break; }
-                for (_, scene) in &step.scenes {
-                    renderer.render_into(scene, &mut out).unwrap();
-                    let f = &out.frame;
-                    let frame = Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns).unwrap();
-                    for q in [40u8, 50, 85] {
-                        let jpeg = encode_rgb(&f.rgb, f.width, f.height, q).unwrap();
-                        if let Ok(l) = locate_in_jpeg(&jpeg, &f.rgb, f.width, f.height) { false_pos += 1; eprintln!("FALSE {file} t={} q{q} {l:?}", step.t_ns/1_000_000_000); }
-                    }
-                    for o in &out.objects {
-                        let Some(b) = o.full_box else { continue };
-                        if b.width() < 10 || b.height() < 10 { continue; }
-                        for variant in 0..3 {
-                        k += 1;
-                        let color = if variant == 2 { [(k * 97 % 256) as u8, (k * 53 % 256) as u8, (k * 31 % 256) as u8] } else { colors[k % colors.len()] };
-                        let t = (k % 5) as u32 + 1;
-                        let q = [40u8, 50, 70, 85, 95][k % 5];
-                        let opts = JpegOptions::default().color(color).thickness(t).quality(q);
-                        let rr = if variant == 1 {
-                            // Shifted, maybe past the border.
-                            let dx = (k as i32 * 37 % 200) - 100; let dy = (k as i32 * 23 % 160) - 80;
-                            Rect::new(b.x0 as i32 + dx, b.y0 as i32 + dy, b.x1 as i32 + dx, b.y1 as i32 + dy)
-                        } else { Rect::new(b.x0 as i32, b.y0 as i32, b.x1 as i32, b.y1 as i32) };
-                        let Some(want) = rr.clip(f.width, f.height) else { continue };
-                        if want[2] - want[0] < 12 || want[3] - want[1] < 12 { continue; }
-                        let jpeg = encode_with_boxes(&frame, &[rr], &opts).unwrap();
-                        n += 1;
-                        match locate_in_jpeg(&jpeg, &f.rgb, f.width, f.height) {
-                            Ok(l) => {
-                                let off = (0..4).map(|i| l.bbox[i].abs_diff(want[i])).max().unwrap();
-                                for i in 0..4 { hist[(l.bbox[i] as i64 - want[i] as i64 + 4).clamp(0, 7) as usize] += 1; }
-                                worst = worst.max(off);
-                                if off > 2 { bad += 1; eprintln!("OFF {file} t={} {want:?} {color:?} t{t} q{q}: {l:?}", step.t_ns/1_000_000_000); }
-                            }
-                            Err(e) => { bad += 1; eprintln!("ERR {file} t={} {want:?} {color:?} t{t} q{q}: {e}", step.t_ns/1_000_000_000); }
-                        }
-                        }
-                    }
-                }
-            }
-        }
-        eprintln!("{n} boxes, {bad} bad, worst {worst}, false positives {false_pos}, offsets -4..3 {hist:?}");
     }
 }

@@ -38,6 +38,7 @@ use eseal_simulator::scene::SiteKind;
 use eseal_simulator::scenario::{PersonDirection, TruckDirection};
 use eseal_simulator::truth::{Event, EventKind};
 
+use super::capture::{corners, iou};
 use super::matching::{EventLevel, Window, match_all, match_times_by};
 use super::verdict::{Check, Verdict};
 
@@ -294,17 +295,6 @@ pub fn count_accuracy(reported: u32, truth: u32) -> f64 {
     (1.0 - (f64::from(reported) - f64::from(truth)).abs() / f64::from(truth)).max(0.0)
 }
 
-/// Intersection over union of two half-open boxes.
-pub fn iou(a: [u32; 4], b: &BoxPx) -> f64 {
-    let (ix0, iy0) = (a[0].max(b.x0), a[1].max(b.y0));
-    let (ix1, iy1) = (a[2].min(b.x1), a[3].min(b.y1));
-    let inter = f64::from(ix1.saturating_sub(ix0)) * f64::from(iy1.saturating_sub(iy0));
-    let area_a = f64::from(a[2].saturating_sub(a[0])) * f64::from(a[3].saturating_sub(a[1]));
-    let area_b = f64::from(b.x1.saturating_sub(b.x0)) * f64::from(b.y1.saturating_sub(b.y0));
-    let union = area_a + area_b - inter;
-    if union <= 0.0 { 0.0 } else { inter / union }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -328,6 +318,16 @@ mod tests {
 
 fn pct(v: f64) -> String {
     format!("{:.1} %", v * 100.0)
+}
+
+/// Event-level F1 against the floor; not applicable when nothing happened and nothing was
+/// reported.
+fn events_verdict(e: &EventLevel) -> Verdict {
+    if e.truth == 0 && e.reported == 0 { Verdict::NotApplicable } else { pass_if(e.f1 + 1e-12 >= COUNT_FLOOR) }
+}
+
+fn events_value(e: &EventLevel) -> Option<f64> {
+    (e.truth > 0 || e.reported > 0).then_some(e.f1)
 }
 
 fn events_line(e: &EventLevel) -> String {
@@ -402,7 +402,7 @@ pub fn judge(scenario: &Scenario, truth: &[Event], seen: &Observed, opts: &Optio
                         .filter(|(id, _, _)| *id == down[i].1)
                         .flat_map(|(_, f, v)| [f, v])
                         .flatten()
-                        .map(|b| iou(c.rect, b))
+                        .map(|b| iou(c.rect, corners(b)))
                         .fold(0.0, f64::max),
                     _ => 0.0,
                 }
@@ -431,10 +431,10 @@ pub fn judge(scenario: &Scenario, truth: &[Event], seen: &Observed, opts: &Optio
             out.push(
                 &E3,
                 format!("E3.down.events.{code}"),
-                pass_if(ev.f1 + 1e-12 >= COUNT_FLOOR),
+                events_verdict(&ev),
                 format!("F1 ≥ {}", pct(COUNT_FLOOR)),
                 events_line(&ev),
-                Some(ev.f1),
+                events_value(&ev),
                 Some(COUNT_FLOOR),
                 "ratio",
                 findings,
@@ -527,7 +527,7 @@ pub fn judge(scenario: &Scenario, truth: &[Event], seen: &Observed, opts: &Optio
                     for &j in &m.extra {
                         f.push(format!("counted coming up at {:.1} s: matches nobody", c[j].1));
                     }
-                    out.push(&E3, format!("E3.up.events.{code}"), pass_if(ev.f1 + 1e-12 >= COUNT_FLOOR), format!("F1 ≥ {}", pct(COUNT_FLOOR)), events_line(&ev), Some(ev.f1), Some(COUNT_FLOOR), "ratio", f, Vec::new());
+                    out.push(&E3, format!("E3.up.events.{code}"), events_verdict(&ev), format!("F1 ≥ {}", pct(COUNT_FLOOR)), events_line(&ev), events_value(&ev), Some(COUNT_FLOOR), "ratio", f, Vec::new());
                 }
                 None => out.push(&E3, format!("E3.up.events.{code}"), Verdict::NotApplicable, "an event-level count log".into(), "the device exposes no per-person log of people coming up (the spec has no upload for them)".into(), None, None, "ratio", Vec::new(), Vec::new()),
             }
@@ -560,7 +560,7 @@ pub fn judge(scenario: &Scenario, truth: &[Event], seen: &Observed, opts: &Optio
                 scenario,
             );
             push_counts(&mut out, &E5, format!("E5.count.{code}"), &format!("camera {code}, trucks leaving"), &rows);
-            out.push(&E5, format!("E5.events.{code}"), pass_if(ev.f1 + 1e-12 >= COUNT_FLOOR), format!("F1 ≥ {}", pct(COUNT_FLOOR)), events_line(&ev), Some(ev.f1), Some(COUNT_FLOOR), "ratio", f, Vec::new());
+            out.push(&E5, format!("E5.events.{code}"), events_verdict(&ev), format!("F1 ≥ {}", pct(COUNT_FLOOR)), events_line(&ev), events_value(&ev), Some(COUNT_FLOOR), "ratio", f, Vec::new());
             push_counter(&mut out, &U2, format!("U2.counter.{code}"), &all_u2);
         }
         if matches!(cam.site, SiteKind::Belt | SiteKind::SkipHeadframe) {

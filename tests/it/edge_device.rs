@@ -29,7 +29,7 @@ const KNOWN_SHORTFALLS: &[(&str, &str, f64)] = &[
     ("shaft-day-groups", "E4.capture", 0.92),
     ("shaft-bidirectional-flow", "E3.up", 0.88),
     ("shaft-bidirectional-flow", "E4.capture", 0.87),
-    ("tamper-all-kinds", "E3.down", 0.84),
+    ("tamper-all-kinds", "E3.down", 0.83),
     ("tamper-all-kinds", "E3.up", 0.33),
     ("tamper-all-kinds", "E4.capture", 0.69),
 ];
