@@ -9,7 +9,11 @@ default:
 setup:
     bash scripts/setup.sh
 
-# Main job: demo platform run with the spec's five example uploads; prints the report path
+# Main job: certify the reference device on a bundled scenario; prints the HTML report's path
+main *ARGS:
+    bash scripts/certify.sh {{ARGS}}
+
+# Platform walk-through: demo platform run with the spec's five example uploads; prints the report path
 demo *ARGS:
     bash scripts/demo.sh {{ARGS}}
 

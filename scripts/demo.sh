@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's main job. Until the judge exists (issue 5) it starts the reference platform in demo
-# mode, uploads the spec's five example evidence names with curl (FTP for U1-U4, HTTPS for U5),
+# The platform-only walk-through (the main job is scripts/certify.sh). It starts the reference
+# platform in demo mode, uploads the spec's five example evidence names with curl (FTP for U1-U4, HTTPS for U5),
 # registers a stream address (U6), and writes a report of what the platform recorded; the last
 # line printed is the report's path.
 set -euo pipefail

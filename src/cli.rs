@@ -27,8 +27,8 @@ enum Command {
     /// Parse or build evidence file names (U1–U5).
     #[command(subcommand)]
     Name(NameCommand),
-    /// Main job until the judge exists: demo platform, the spec's five examples uploaded with
-    /// curl, a report of what was recorded.
+    /// Platform walk-through: demo platform, the spec's five examples uploaded with curl, a
+    /// report of what was recorded (the main job is `certify`).
     Demo {
         /// Directory for the platform's data and the report.
         #[arg(long, default_value = "var/demo")]
