@@ -119,14 +119,15 @@ pub struct StreamProbe {
 /// How often the run looks for new uploads on the platform, virtual ns.
 pub const ARRIVAL_POLL_NS: u64 = S;
 
-struct TestPlatform {
-    platform: Platform,
-    https: HttpsHandle,
+/// A reference platform run in process: FTP and HTTPS.
+pub(crate) struct TestPlatform {
+    pub(crate) platform: Platform,
+    pub(crate) https: HttpsHandle,
 }
 
-const ADMIN: &str = "eseal-inprocess-admin";
+pub(crate) const ADMIN: &str = "eseal-inprocess-admin";
 
-async fn start_platform(data_dir: &Path, ftp: SocketAddr, https: SocketAddr) -> Result<TestPlatform> {
+pub(crate) async fn start_platform(data_dir: &Path, ftp: SocketAddr, https: SocketAddr) -> Result<TestPlatform> {
     let config = PlatformConfig::builder()
         .data_dir(data_dir)
         .ftp_addr(ftp)
@@ -140,7 +141,7 @@ async fn start_platform(data_dir: &Path, ftp: SocketAddr, https: SocketAddr) -> 
     Ok(TestPlatform { platform, https })
 }
 
-async fn stop_platform(p: TestPlatform) -> Result<()> {
+pub(crate) async fn stop_platform(p: TestPlatform) -> Result<()> {
     p.https.shutdown(Duration::from_secs(1));
     p.https.stopped().await.context("stopping HTTPS")?;
     p.platform.shutdown().await.context("stopping FTP")?;
@@ -397,7 +398,7 @@ async fn probe_one(url: &str) -> Result<(u16, String, bool)> {
     Ok((status, ct, head.windows(2).any(|w| w == [0xFF, 0xD8])))
 }
 
-async fn streams_of(p: &TestPlatform, mine: &str) -> Result<Vec<(String, String)>> {
+pub(crate) async fn streams_of(p: &TestPlatform, mine: &str) -> Result<Vec<(String, String)>> {
     let pem = std::fs::read(eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem"))?;
     let client = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&pem)?]).build()?;
     let v: serde_json::Value = client

@@ -206,9 +206,24 @@ pub fn judge_case(case: &Case, opts: &CertifyOptions) -> Result<CaseOutcome> {
     };
     let run = run_in_process(&case.scenario, &run_opts).with_context(|| format!("running {}", case.file))?;
     let mut seen = observe(&run);
+    let report = scenario_report(case, &run.truth, &mut seen, opts)?;
+    let wall_s = run.wall.as_secs_f64();
+    let timing = Timing {
+        scenario: case.name.clone(),
+        frames: run.frames,
+        wall_s,
+        scenario_s: run.scenario_s,
+        speedup: run.scenario_s / wall_s.max(1e-9),
+    };
+    Ok(CaseOutcome { report, timing, faults: case.fault_words() })
+}
+
+/// Judges what was seen of a case's run (any device): locates the captures, runs the checks,
+/// keeps the evidence (written under `opts.out_dir` when set) and builds the scenario's report.
+pub fn scenario_report(case: &Case, truth: &[eseal_simulator::truth::Event], seen: &mut Observed, opts: &CertifyOptions) -> Result<ScenarioReport> {
     seen.captures = super::capture_pass::locate(&case.scenario, &seen.uploads, opts.judge.window.skew_s)
         .with_context(|| format!("examining the captures of {}", case.file))?;
-    let mut checks = checks::judge(&case.scenario, &run.truth, &seen, &opts.judge);
+    let mut checks = checks::judge(&case.scenario, truth, seen, &opts.judge);
     // Evidence paths are per case.
     let dir = format!("evidence/{}", case.name);
     for c in &mut checks {
@@ -227,28 +242,18 @@ pub fn judge_case(case: &Case, opts: &CertifyOptions) -> Result<CaseOutcome> {
         }
         evidence.push(EvidenceFile { name: u.name.clone(), path, sha256: sha, bytes: u.bytes.len() as u64 });
     }
-    let verdict = Verdict::combine(checks.iter().map(|c| c.verdict));
-    let report = ScenarioReport {
+    Ok(ScenarioReport {
         scenario: case.name.clone(),
         file: case.file.clone(),
         seed: case.scenario.seed,
         mine: case.scenario.mine.code.to_string(),
         start: case.scenario.start.to_rfc3339(),
         duration_s: case.scenario.duration_ns as f64 / 1e9,
-        verdict,
-        series: series(&case.scenario, &run.truth, &seen),
+        verdict: Verdict::combine(checks.iter().map(|c| c.verdict)),
+        series: series(&case.scenario, truth, seen),
         checks,
         evidence,
-    };
-    let wall_s = run.wall.as_secs_f64();
-    let timing = Timing {
-        scenario: case.name.clone(),
-        frames: run.frames,
-        wall_s,
-        scenario_s: run.scenario_s,
-        speedup: run.scenario_s / wall_s.max(1e-9),
-    };
-    Ok(CaseOutcome { report, timing, faults: case.fault_words() })
+    })
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use super::cases::{self, LoadedCase};
 use super::certify::{CertifyOptions, certification, run_cases};
 use super::checks::Options;
+use super::external::{ExternalOptions, certify_external};
 use super::matching::Window;
 use super::verdict::Verdict;
 
@@ -19,9 +20,31 @@ pub struct CertifyArgs {
     /// Scenario files, violation case files, or directories of them.
     #[arg(long, required = true, num_args = 1..)]
     pub scenarios: Vec<PathBuf>,
-    /// The device under test: `reference` (in process, virtual time).
+    /// The device under test: `reference` (in process, virtual time) or `external` (a device
+    /// that pulls the cameras' RTSP streams and uploads to the judge's platform, at real time).
     #[arg(long, default_value = "reference")]
     pub device: String,
+    /// External mode: RTSP server address.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub rtsp_addr: std::net::SocketAddr,
+    /// External mode: MJPEG server address.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub mjpeg_addr: std::net::SocketAddr,
+    /// External mode: the platform's FTP address.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub ftp_addr: std::net::SocketAddr,
+    /// External mode: the platform's HTTPS address.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub https_addr: std::net::SocketAddr,
+    /// External mode: write every address and account as JSON here once serving.
+    #[arg(long)]
+    pub ready_file: Option<PathBuf>,
+    /// External mode: seconds to wait for the device to pull every camera.
+    #[arg(long, default_value_t = 300)]
+    pub connect_timeout: u64,
+    /// External mode: the device's day report (E3) as JSON, fetched at the end.
+    #[arg(long)]
+    pub device_report: Option<String>,
     /// Overrides every scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -44,13 +67,11 @@ pub struct CertifyArgs {
 
 /// Runs `eseal certify`; exit 0 when the device passes, 1 when it fails.
 pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
-    if args.device != "reference" {
-        bail!(
-            "--device {}: only `reference` (the in-process reference device) can be certified by this build; \
-             `external` (a vendor's box on RTSP and the platform's FTP/HTTPS at real time) is not built yet",
-            args.device
-        );
-    }
+    let external = match args.device.as_str() {
+        "reference" => false,
+        "external" => true,
+        other => bail!("--device {other}: expected `reference` (in process) or `external` (a device on RTSP, at real time)"),
+    };
     for (what, v) in [("--skew", args.skew), ("--latency", args.latency), ("--tamper-interval", args.tamper_interval)] {
         if !(v.is_finite() && v >= 0.0) {
             bail!("{what} must be a number of seconds ≥ 0, found {v}");
@@ -58,6 +79,9 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
     }
     let files = cases::expand(&args.scenarios)?;
     let loaded: Vec<LoadedCase> = files.iter().map(|f| cases::load(f, args.seed)).collect::<Result<_>>()?;
+    if external && let Some(v) = loaded.iter().find(|l| l.expect.is_some()) {
+        bail!("{}: a violation case gives the reference device a fault; it needs --device reference", v.case.file);
+    }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let opts = CertifyOptions {
         judge: Options { window: Window { skew_s: args.skew, latency_s: args.latency }, tamper_interval_s: args.tamper_interval },
@@ -73,12 +97,38 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
     );
     bar.tick();
     let cases: Vec<_> = loaded.iter().map(|l| l.case.clone()).collect();
-    let outcomes = run_cases(&cases, &opts, &|_, _, name| {
-        bar.inc(1);
-        bar.set_message(name.to_owned());
-    })?;
-    bar.finish_and_clear();
-    let report = certification(&outcomes, &opts);
+    let outcomes = if external {
+        bar.finish_and_clear();
+        let mut out = Vec::new();
+        for case in &cases {
+            let data = tempfile::tempdir().context("a directory for the platform's data")?;
+            let ext = ExternalOptions {
+                rtsp_addr: args.rtsp_addr,
+                mjpeg_addr: args.mjpeg_addr,
+                ftp_addr: args.ftp_addr,
+                https_addr: args.https_addr,
+                data_dir: data.path().to_path_buf(),
+                ready_file: args.ready_file.clone(),
+                connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
+                device_report: args.device_report.clone(),
+            };
+            out.push(certify_external(case, &ext, &opts)?);
+        }
+        out
+    } else {
+        let o = run_cases(&cases, &opts, &|_, _, name| {
+            bar.inc(1);
+            bar.set_message(name.to_owned());
+        })?;
+        bar.finish_and_clear();
+        o
+    };
+    let mut report = certification(&outcomes, &opts);
+    if external {
+        report.device.kind = "external".to_owned();
+        report.device.name = "device under test 被测设备".to_owned();
+        report.device.version = "as configured by the operator".to_owned();
+    }
     let timings: Vec<_> = outcomes.iter().map(|o| o.timing.clone()).collect();
     let paths = super::report::write_report(&args.out, &report, &timings)?;
 

@@ -12,6 +12,7 @@ pub mod cases;
 pub mod certify;
 pub mod checks;
 pub mod cli;
+pub mod external;
 pub mod matching;
 pub mod report;
 pub mod verdict;

@@ -30,6 +30,72 @@ fn api(platform: &serde_json::Value, path: &str) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// What the live device needs to know: its platform account and its camera's stream.
+#[derive(Debug)]
+pub struct EdgeLink {
+    pub state_dir: std::path::PathBuf,
+    pub mine: String,
+    pub ftp: String,
+    pub user: String,
+    pub password: String,
+    pub https_url: String,
+    pub token: String,
+    pub cert: String,
+    /// The device's own MJPEG server port (U6).
+    pub port: u16,
+    pub rtsp: String,
+}
+
+/// An `edge run` configuration for `scenarios/live/shaft-25s.toml`'s one camera (640×360, the
+/// scenario's calibration).
+pub fn edge_config(l: &EdgeLink) -> String {
+    format!(
+        r#"device_id = "eseal-live-test"
+mine = "{mine}"
+state_dir = "{state}"
+[platform]
+ftp_addr = "{ftp}"
+ftp_user = "{user}"
+ftp_password = "{password}"
+https_url = "{https}"
+token = "{token}"
+ca_cert = "{cert}"
+[streams]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+[analysis]
+tamper_interval_s = 3600
+[[cameras]]
+code = "20"
+site = "shaft_mouth"
+source = "{rtsp}"
+width = 640
+height = 360
+fps = 25
+edge = [[-2.5, 0.0], [2.5, 0.0]]
+[cameras.calibration]
+position = [0.0, -4.0, 4.5]
+yaw_deg = 90
+tilt_deg = 45
+hfov_deg = 70
+"#,
+        mine = l.mine,
+        state = l.state_dir.display(),
+        ftp = l.ftp,
+        user = l.user,
+        password = l.password,
+        https = l.https_url,
+        token = l.token,
+        cert = l.cert,
+        port = l.port,
+        rtsp = l.rtsp,
+    )
+}
+
+pub fn free_port_for_tests() -> u16 {
+    free_port()
+}
+
 #[test]
 fn edge_run_pulls_rtsp_from_sim_serve_and_uploads_to_the_platform() {
     let dir = tempfile::tempdir().unwrap();
@@ -55,44 +121,18 @@ fn edge_run_pulls_rtsp_from_sim_serve_and_uploads_to_the_platform() {
     let rtsp = sim["cameras"][0]["rtsp"].as_str().unwrap();
 
     let port = free_port();
-    let config = format!(
-        r#"device_id = "eseal-live-test"
-mine = "{mine}"
-state_dir = "{state}"
-[platform]
-ftp_addr = "{ftp}"
-ftp_user = "{user}"
-ftp_password = "{password}"
-https_url = "https://{https}"
-token = "{token}"
-ca_cert = "{cert}"
-[streams]
-listen = "127.0.0.1:{port}"
-public_url = "http://127.0.0.1:{port}"
-[analysis]
-tamper_interval_s = 3600
-[[cameras]]
-code = "20"
-site = "shaft_mouth"
-source = "{rtsp}"
-width = 640
-height = 360
-fps = 25
-edge = [[-2.5, 0.0], [2.5, 0.0]]
-[cameras.calibration]
-position = [0.0, -4.0, 4.5]
-yaw_deg = 90
-tilt_deg = 45
-hfov_deg = 70
-"#,
-        state = d.join("edge").display(),
-        ftp = platform["ftp"].as_str().unwrap(),
-        user = account["username"].as_str().unwrap(),
-        password = account["password"].as_str().unwrap(),
-        https = platform["https"].as_str().unwrap(),
-        token = account["token"].as_str().unwrap(),
-        cert = platform["cert_pem"].as_str().unwrap(),
-    );
+    let config = edge_config(&EdgeLink {
+        state_dir: d.join("edge"),
+        mine: mine.clone(),
+        ftp: platform["ftp"].as_str().unwrap().to_owned(),
+        user: account["username"].as_str().unwrap().to_owned(),
+        password: account["password"].as_str().unwrap().to_owned(),
+        https_url: format!("https://{}", platform["https"].as_str().unwrap()),
+        token: account["token"].as_str().unwrap().to_owned(),
+        cert: platform["cert_pem"].as_str().unwrap().to_owned(),
+        port,
+        rtsp: rtsp.to_owned(),
+    });
     std::fs::write(d.join("edge.toml"), config).unwrap();
     // The device runs until the stream ends (the scenario is 25 s), then drains its spool.
     let mut edge = Command::new("timeout")

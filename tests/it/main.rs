@@ -3,12 +3,13 @@
 
 mod architecture;
 mod certify;
+mod certify_external;
 mod cli;
 mod crash;
 mod demo;
 mod edge_device;
 mod edge_equipment;
-mod edge_live;
+pub mod edge_live;
 mod edge_people;
 mod ingest;
 mod report;

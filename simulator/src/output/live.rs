@@ -23,6 +23,13 @@ pub struct LiveFeed {
     mjpeg: MjpegSink,
 }
 
+impl LiveFeed {
+    /// Whether an RTSP client is watching this camera.
+    pub fn has_viewers(&self) -> bool {
+        self.rtsp.has_viewers()
+    }
+}
+
 impl FrameSink for LiveFeed {
     /// Offers the frame to both streams; if one fails the other still gets it.
     fn push(&self, frame: &Frame) -> Result<(), Error> {
