@@ -134,7 +134,7 @@ impl TruckAnalyzer {
             let (fw, fh) = (self.projector.width(), self.projector.height());
             let bbox = [x0 as u32 * scale, y0 as u32 * scale, (x1 as u32 * scale).min(fw), (y1 as u32 * scale).min(fh)];
             let inside = x0 > 0 && y0 > 0 && x1 < w && y1 < h;
-            out.push(Detection { ground: gc, bbox, score: n as f32, visibility: fill, inside });
+            out.push(Detection { ground: gc, bbox, score: n as f32, visibility: fill, inside, crowded: 0.0 });
         }
         out
     }

@@ -35,6 +35,11 @@ pub struct Detection {
     pub visibility: f32,
     /// Whether the template lies wholly inside the image.
     pub inside: bool,
+    /// Foreground left unexplained by every pick next to this person (a band above the head
+    /// and below the feet in the box's columns), per pixel of the box, 0–1: someone not found
+    /// is standing in the same image column, so the box may hold part of them. Capture uses it
+    /// to prefer clear views; detection and tracking ignore it.
+    pub crowded: f32,
 }
 
 /// Anything that finds people in a frame and places them on the ground.
@@ -387,6 +392,8 @@ impl TemplateDetector {
         let s = self.scale;
         let st = self.settings;
         let mut out = Vec::new();
+        // Each pick's claimed pixels' box, on the foreground grid.
+        let mut claims: Vec<[usize; 4]> = Vec::new();
         for _ in 0..24 {
             let Some((best, &sc)) = self
                 .scores
@@ -451,7 +458,9 @@ impl TemplateDetector {
                     score: sc,
                     visibility: (u / c.area_full).min(1.0),
                     inside: inside && area >= 0.98 * c.area_full,
+                    crowded: 0.0,
                 });
+                claims.push([x0, y0, x1, y1]);
             }
             // Suppress neighbours on the ground, re-score templates that overlap the claim.
             let (bx0, bx1) = (wide.bx0.saturating_sub((c.hw * 0.6) as usize), (wide.bx1 + (c.hw * 0.6) as usize).min(w));
@@ -472,6 +481,17 @@ impl TemplateDetector {
                     self.rescore(i);
                 }
             }
+        }
+        // What no pick explained, next to each pick (see `Detection::crowded`).
+        for (d, b) in out.iter_mut().zip(&claims) {
+            let [x0, y0, x1, y1] = *b;
+            let bh = y1 - y0;
+            let (ya, yb) = (y0.saturating_sub(bh * 3 / 10), (y1 + bh / 5).min(h));
+            let mut left = 0usize;
+            for y in (ya..y0).chain(y1..yb) {
+                left += (x0..x1).filter(|x| self.bg.mask[y * w + x] == 1 && self.explained[y * w + x] == 0).count();
+            }
+            d.crowded = (left as f32 / ((x1 - x0) * bh).max(1) as f32).min(1.0);
         }
         out
     }

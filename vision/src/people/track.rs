@@ -436,7 +436,7 @@ mod tests {
     use super::*;
 
     fn det(x: f64, y: f64) -> Detection {
-        Detection { ground: [x, y], bbox: [0, 0, 1, 1], score: 1.0, visibility: 1.0, inside: true }
+        Detection { ground: [x, y], bbox: [0, 0, 1, 1], score: 1.0, visibility: 1.0, inside: true, crowded: 0.0 }
     }
 
     const EDGE: [[f64; 2]; 2] = [[-2.5, 0.0], [2.5, 0.0]];
