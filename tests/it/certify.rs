@@ -144,3 +144,46 @@ fn the_same_case_gives_byte_identical_json_reports() {
     // Clips and pictures are in it by hash, so this also says the evidence bytes are the same.
     assert!(String::from_utf8_lossy(&a).contains("\"sha256\""));
 }
+
+fn eseal(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_eseal")).args(args).output().unwrap()
+}
+
+/// `eseal certify` as a CI maintainer calls it: exit 0 and the HTML report's path as the last
+/// line when the device passes; exit 1 with the seed and the command that reproduces it when a
+/// case does not come out as it should; a clear refusal of bad arguments.
+#[test]
+fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pass");
+    let o = eseal(&["certify", "--scenarios", "scenarios/conformant/gate-trucks.toml", "--out", out.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    let last = stdout.lines().last().unwrap();
+    assert_eq!(last, out.join("report.html").display().to_string());
+    for f in ["report.json", "report.html", "junit.xml", "timings.json", "MANIFEST.sha256"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    // A case whose expectation the device does not meet: the uploads are late (latency fails),
+    // but the case claims only E5 fails.
+    let case = dir.path().join("wrong-expectation.toml");
+    std::fs::write(
+        &case,
+        format!(
+            "about = \"late uploads, wrongly expected to fail E5\"\nscenario = \"{}/scenarios/conformant/gate-trucks.toml\"\nduration_s = 40\n[faults]\nupload_batch_s = 40\n[expect]\nfail = [\"E5\"]\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let o = eseal(&["certify", "--scenarios", case.to_str().unwrap(), "--out", dir.path().join("fail").to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("protocol.latency failed, which the case does not target"), "{stdout}");
+    assert!(stdout.contains(&format!("reproduce: eseal certify --scenarios {} --seed 505", case.display())), "{stdout}");
+    // Bad arguments name the flag and the expected form.
+    let o = eseal(&["certify", "--scenarios", "scenarios/conformant/gate-trucks.toml", "--device", "vendor-x"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && stderr.contains("--device vendor-x: expected `reference`"), "{stderr}");
+    let o = eseal(&["certify", "--scenarios", "no/such/dir"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/dir: no such file or directory"));
+}
