@@ -20,7 +20,7 @@ use eseal_simulator::truth::EventKind;
 use eseal_vision::device::{Counter, Faults};
 use sha2::{Digest, Sha256};
 
-use super::checks::{self, ClipSeen, DayCounts, Observed, Options, StreamSeen, Upload};
+use super::checks::{self, ClipSeen, DayCounts, Observed, Options, Upload};
 use super::verdict::{CertificationReport, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing, Verdict};
 use crate::edge::run::{RunOptions, RunResult, run_in_process};
 
@@ -134,18 +134,7 @@ pub fn observe(run: &RunResult) -> Observed {
     Observed {
         uploads,
         refused: run.violations.clone(),
-        streams: run
-            .stream_probes
-            .iter()
-            .map(|p| StreamSeen {
-                camera: p.camera.clone(),
-                url: p.url.clone(),
-                status: p.status,
-                content_type: p.content_type.clone(),
-                jpeg: p.jpeg,
-                error: p.error.clone(),
-            })
-            .collect(),
+        streams: run.stream_probes.clone(),
         day_report: Some(day_report),
         counted_up: Some(counted_up),
         captures: BTreeMap::new(),

@@ -70,16 +70,8 @@ pub struct CaptureFound {
     pub objects: Vec<(u32, Option<BoxPx>, Option<BoxPx>)>,
 }
 
-/// A registered stream address and what it served (U6).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StreamSeen {
-    pub camera: String,
-    pub url: String,
-    pub status: Option<u16>,
-    pub content_type: String,
-    pub jpeg: bool,
-    pub error: Option<String>,
-}
+/// A registered stream address and what it served (U6), as the run's probe saw it.
+pub use crate::edge::run::StreamProbe as StreamSeen;
 
 /// A U3/U5 clip as probed.
 #[derive(Debug, Clone, PartialEq)]

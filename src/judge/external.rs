@@ -192,11 +192,7 @@ async fn observe_platform(
 /// The registered stream addresses (U6), each fetched.
 async fn probe_registered(p: &crate::edge::run::TestPlatform, mine: &str) -> Result<Vec<StreamSeen>> {
     let streams = streams_of(p, mine).await?;
-    Ok(probe_streams(&streams)
-        .await
-        .into_iter()
-        .map(|s| StreamSeen { camera: s.camera, url: s.url, status: s.status, content_type: s.content_type, jpeg: s.jpeg, error: s.error })
-        .collect())
+    Ok(probe_streams(&streams).await)
 }
 
 /// The device's day report: `{"days": {"YYYY-MM-DD": {"<camera>": {"people_down": n, ...}}}}`
