@@ -1,4 +1,4 @@
-//! The README's main job: `eseal demo` uploads the spec's five examples with curl and reports what
+//! The platform walk-through (`scripts/demo.sh`; the main job is `scripts/certify.sh`): `eseal demo` uploads the spec's five examples with curl and reports what
 //! the reference platform recorded.
 
 use std::process::Command;
