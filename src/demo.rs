@@ -185,7 +185,7 @@ fn curl(args: &[String]) -> Result<(bool, String, String)> {
     Ok((out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).trim().to_owned()))
 }
 
-/// `eseal demo`: the main job until the judge exists.
+/// `eseal demo`: the platform walk-through (the main job is `eseal certify`, `scripts/certify.sh`).
 pub async fn run(out: &Path) -> Result<ExitCode> {
     let data = out.join("platform");
     if data.exists() {
