@@ -1,4 +1,4 @@
-//! `eseal platform serve` and `eseal demo` (the main job until the judge exists).
+//! `eseal platform serve` and `eseal demo` (the platform walk-through; the main job is `eseal certify`).
 //!
 //! [`start_platform`] composes the reference platform from its parts — store, ingest, accounts,
 //! FTP server, HTTPS API — and is what the CLI, the load tool and the end-to-end tests start.
