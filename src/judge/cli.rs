@@ -89,7 +89,7 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
         jobs,
     };
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    eprintln!("eseal certify: {} case(s), {jobs} at a time, seeds {}", loaded.len(), seeds(&loaded));
+    eprintln!("eseal certify: {} case(s), {} at a time, seeds {}", loaded.len(), jobs.min(loaded.len().max(1)), seeds(&loaded));
     let bar = indicatif::ProgressBar::new(loaded.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {elapsed} {msg}")
