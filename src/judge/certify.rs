@@ -20,7 +20,7 @@ use eseal_simulator::truth::EventKind;
 use eseal_vision::device::{Counter, Faults};
 use sha2::{Digest, Sha256};
 
-use super::checks::{self, ClipSeen, DayCounts, Observed, Options, Upload};
+use super::checks::{self, ClipSeen, Observed, Options, Upload};
 use super::verdict::{CertificationReport, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing, Verdict};
 use crate::edge::run::{RunOptions, RunResult, run_in_process};
 
@@ -116,15 +116,8 @@ pub fn observe(run: &RunResult) -> Observed {
             (u.name.clone(), probe)
         })
         .collect();
-    let mut day_report: BTreeMap<_, BTreeMap<String, DayCounts>> = BTreeMap::new();
-    for (day, cams) in &run.report.days {
-        for (cam, f) in cams {
-            day_report
-                .entry(*day)
-                .or_default()
-                .insert(cam.clone(), DayCounts { people_down: f.people_down, people_up: f.people_up, trucks_out: f.trucks_out });
-        }
-    }
+    // Read through its JSON, exactly as an external device's report is read.
+    let day_report = serde_json::to_value(&run.report).ok().and_then(|v| checks::parse_day_report(&v).ok());
     let counted_up = run
         .counts
         .iter()
@@ -135,7 +128,7 @@ pub fn observe(run: &RunResult) -> Observed {
         uploads,
         refused: run.violations.clone(),
         streams: run.stream_probes.clone(),
-        day_report: Some(day_report),
+        day_report,
         counted_up: Some(counted_up),
         captures: BTreeMap::new(),
         clips,

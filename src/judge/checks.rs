@@ -90,7 +90,7 @@ pub struct Observed {
     pub refused: Vec<(String, String)>,
     pub streams: Vec<StreamSeen>,
     /// The device's day report: date → camera → (people down, people up, trucks out).
-    pub day_report: Option<BTreeMap<NaiveDate, BTreeMap<String, DayCounts>>>,
+    pub day_report: Option<DayReport>,
     /// The device's event-level count of people coming up, (camera, seconds from the start),
     /// where the device exposes one (the spec has no upload for people coming up).
     pub counted_up: Option<Vec<(String, f64)>>,
@@ -106,6 +106,28 @@ pub struct DayCounts {
     pub people_down: u32,
     pub people_up: u32,
     pub trucks_out: u32,
+}
+
+/// A device's day report as the judge reads it: date → camera → figures.
+pub type DayReport = BTreeMap<NaiveDate, BTreeMap<String, DayCounts>>;
+
+/// Reads a day report, `{"days": {"YYYY-MM-DD": {"<camera>": {"people_down": n, "people_up": n,
+/// "trucks_out": n, ...}}}}` (the reference device's `/report.json`); a figure left out counts 0,
+/// other keys are ignored, so a vendor's richer report reads too.
+pub fn parse_day_report(v: &serde_json::Value) -> anyhow::Result<DayReport> {
+    use anyhow::Context as _;
+    let mut out = BTreeMap::new();
+    let days = v.get("days").and_then(|d| d.as_object()).context("the report has no \"days\" object")?;
+    for (day, cams) in days {
+        let date: NaiveDate = day.parse().with_context(|| format!("days.{day}: expected a date YYYY-MM-DD"))?;
+        let mut per = BTreeMap::new();
+        for (cam, f) in cams.as_object().into_iter().flatten() {
+            let n = |k: &str| f.get(k).and_then(serde_json::Value::as_u64).map_or(0, |x| x.min(u64::from(u32::MAX)) as u32);
+            per.insert(cam.clone(), DayCounts { people_down: n("people_down"), people_up: n("people_up"), trucks_out: n("trucks_out") });
+        }
+        out.insert(date, per);
+    }
+    Ok(out)
 }
 
 /// Judge options.

@@ -25,7 +25,7 @@ use eseal_simulator::render::{Rendered, Renderer};
 use serde_json::json;
 
 use super::certify::{Case, CaseOutcome, CertifyOptions, scenario_report};
-use super::checks::{DayCounts, Observed, StreamSeen, Upload};
+use super::checks::{DayReport, Observed, StreamSeen, Upload, parse_day_report};
 use super::verdict::Timing;
 use crate::edge::run::{probe_streams, start_platform, stop_platform, streams_of};
 
@@ -172,7 +172,7 @@ async fn observe_platform(
     mine: &str,
     t0: chrono::DateTime<FixedOffset>,
     streams: Vec<StreamSeen>,
-    day_report: Option<std::collections::BTreeMap<chrono::NaiveDate, std::collections::BTreeMap<String, DayCounts>>>,
+    day_report: Option<DayReport>,
 ) -> Result<Observed> {
     let ingest = &p.platform.ingest;
     let mut uploads = Vec::new();
@@ -197,18 +197,7 @@ async fn probe_registered(p: &crate::edge::run::TestPlatform, mine: &str) -> Res
 
 /// The device's day report: `{"days": {"YYYY-MM-DD": {"<camera>": {"people_down": n, ...}}}}`
 /// (the reference device's `/report.json`).
-async fn fetch_report(url: &str) -> Result<std::collections::BTreeMap<chrono::NaiveDate, std::collections::BTreeMap<String, DayCounts>>> {
+async fn fetch_report(url: &str) -> Result<DayReport> {
     let v: serde_json::Value = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?.get(url).send().await?.error_for_status()?.json().await?;
-    let mut out = std::collections::BTreeMap::new();
-    let days = v.get("days").and_then(|d| d.as_object()).context("the report has no \"days\" object")?;
-    for (day, cams) in days {
-        let date: chrono::NaiveDate = day.parse().with_context(|| format!("days.{day}: expected a date YYYY-MM-DD"))?;
-        let mut per = std::collections::BTreeMap::new();
-        for (cam, f) in cams.as_object().into_iter().flatten() {
-            let n = |k: &str| f.get(k).and_then(serde_json::Value::as_u64).map_or(0, |x| x.min(u64::from(u32::MAX)) as u32);
-            per.insert(cam.clone(), DayCounts { people_down: n("people_down"), people_up: n("people_up"), trucks_out: n("trucks_out") });
-        }
-        out.insert(date, per);
-    }
-    Ok(out)
+    parse_day_report(&v)
 }
