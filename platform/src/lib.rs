@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod query;
 pub mod store;
+pub mod supervision;
 
 pub use error::{Error, Result};
 
