@@ -8,7 +8,8 @@
 //! differencing. The background follows the scene quickly where nothing is in front of it and
 //! very slowly under foreground, so a person who stops on the edge for several seconds stays
 //! foreground. A change of most of the picture at once (the camera switching between colour and
-//! IR, C6) resets the model instead of flooding the detector.
+//! IR, C6, or a cover put on or taken off, U4) resets the model instead of flooding the detector,
+//! and the background is then learnt again from a median of frames, as at start-up.
 
 use crate::frame::Frame;
 
@@ -166,13 +167,16 @@ impl Background {
             return;
         }
         // A frozen picture (identical to the last one, sensor noise and all): learn nothing.
-        self.frozen = self.last.len() == img.px.len() && self.last.iter().zip(&img.px).all(|(a, b)| a == b);
+        self.frozen =
+            self.last.len() == img.px.len() && self.last.iter().zip(&img.px).all(|(a, b)| a == b);
         self.last.clone_from(&img.px);
         if self.frozen {
             return;
         }
         if self.samples.len() < WARMUP_SAMPLES
-            && self.last_sample_ns.is_some_and(|t| pts_ns >= t + WARMUP_SPACING_NS)
+            && self
+                .last_sample_ns
+                .is_some_and(|t| pts_ns >= t + WARMUP_SPACING_NS)
         {
             self.samples.push(img.px.clone());
             self.last_sample_ns = Some(pts_ns);
@@ -187,6 +191,14 @@ impl Background {
             }
         }
         self.apply(img);
+        if self.age == 0 {
+            // A global change reset the model onto this frame, people and all: learn the new
+            // background again from samples a few seconds apart, as at start-up, so whoever
+            // stood in view at the reset does not stay as a ghost.
+            self.samples.clear();
+            self.samples.push(img.px.clone());
+            self.last_sample_ns = Some(pts_ns);
+        }
     }
 
     /// Segments `img` and updates the model; the mask is in [`Background::mask`].
@@ -245,7 +257,11 @@ mod tests {
         let rgb = std::sync::Arc::make_mut(&mut f.rgb);
         // pixel (0,0) pure green 200: luma (0 + 400 + 0) / 4 = 100; block of 4 → 25
         rgb[1] = 200;
-        let mut g = GreyImage { width: 0, height: 0, px: vec![] };
+        let mut g = GreyImage {
+            width: 0,
+            height: 0,
+            px: vec![],
+        };
         downscale(&f, 2, &mut g);
         assert_eq!((g.width, g.height), (4, 2));
         assert!((g.px[0] - 25.0).abs() < 1e-4, "{}", g.px[0]);
@@ -255,12 +271,21 @@ mod tests {
     #[test]
     fn a_dark_object_is_foreground_and_a_global_dimming_is_not() {
         let mut bg = Background::new(BackgroundSettings::default());
-        let mut img = GreyImage { width: 20, height: 10, px: vec![120.0; 200] };
+        let mut img = GreyImage {
+            width: 20,
+            height: 10,
+            px: vec![120.0; 200],
+        };
         bg.apply(&img);
         // 30 % dimmer everywhere (lamp flicker): no foreground.
         img.px.iter_mut().for_each(|p| *p *= 0.7);
         bg.apply(&img);
-        assert_eq!(bg.mask.iter().filter(|m| **m == 1).count(), 0, "gain {}", bg.gain);
+        assert_eq!(
+            bg.mask.iter().filter(|m| **m == 1).count(),
+            0,
+            "gain {}",
+            bg.gain
+        );
         // a dark 3×3 patch: foreground exactly there.
         for y in 2..5 {
             for x in 4..7 {
@@ -275,7 +300,11 @@ mod tests {
     #[test]
     fn a_change_of_the_whole_picture_resets_the_model() {
         let mut bg = Background::new(BackgroundSettings::default());
-        let mut img = GreyImage { width: 20, height: 10, px: vec![120.0; 200] };
+        let mut img = GreyImage {
+            width: 20,
+            height: 10,
+            px: vec![120.0; 200],
+        };
         bg.apply(&img);
         bg.apply(&img);
         for (i, p) in img.px.iter_mut().enumerate() {
