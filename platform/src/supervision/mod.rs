@@ -19,6 +19,7 @@ pub mod mines;
 pub mod rules;
 pub mod workflow;
 pub mod push;
+pub mod users; pub mod audit;
 
 use std::fmt;
 
