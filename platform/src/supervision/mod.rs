@@ -166,6 +166,20 @@ impl UnitCode {
         }
     }
 
+    /// The code prefix of this unit's jurisdiction: `covers(b)` is `b` starting with it (for
+    /// codes that parse). Empty for national. Lets a query scope rows by
+    /// `unit LIKE '<prefix>%'` with the same meaning as [`UnitCode::covers`].
+    pub fn jurisdiction_prefix(&self) -> &str {
+        let s = self.0.as_str();
+        match self.level() {
+            UnitLevel::National => "",
+            UnitLevel::Province => &s[..2],
+            UnitLevel::City => &s[..4],
+            UnitLevel::County => &s[..6],
+            UnitLevel::Mine => s,
+        }
+    }
+
     /// Whether this unit's jurisdiction includes `mine`.
     pub fn covers_mine(&self, mine: &MineCode) -> bool {
         self.covers(&UnitCode::of_mine(mine))
