@@ -52,7 +52,7 @@ fn steps(backend: Backend) -> &'static [Migration] {
 }
 
 /// Key of the PostgreSQL advisory lock that migrations hold: "eseal" in ASCII.
-const PG_MIGRATION_LOCK: i64 = 0x6573_6561_6c;
+const PG_MIGRATION_LOCK: i64 = 0x65_7365_616c;
 
 /// Applies every step the database has not recorded; returns the versions applied now.
 pub(super) fn migrate(c: &mut Conn) -> Result<Vec<i64>> {

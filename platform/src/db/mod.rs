@@ -374,7 +374,8 @@ impl Conn {
         self.depth > 0
     }
 
-    /// Runs a statement; the number of rows it changed.
+    /// Runs a statement; the number of rows it changed (for a statement with result rows, such
+    /// as `... RETURNING`, the number of rows it returned, as PostgreSQL counts them).
     pub fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         match &mut self.raw {
             Raw::Sqlite(c) => sqlite::execute(c, sql, params),

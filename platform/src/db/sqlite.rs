@@ -28,22 +28,22 @@ pub(super) fn connect(path: &Path) -> Result<Raw> {
 
 /// A backend-neutral error: constraint failures become [`Error::Constraint`].
 pub(super) fn error(e: rusqlite::Error) -> Error {
-    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
-        if f.code == rusqlite::ErrorCode::ConstraintViolation {
-            let kind = match f.extended_code {
-                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
-                    ConstraintKind::Unique
-                }
-                ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ConstraintKind::ForeignKey,
-                ffi::SQLITE_CONSTRAINT_CHECK => ConstraintKind::Check,
-                ffi::SQLITE_CONSTRAINT_NOTNULL => ConstraintKind::NotNull,
-                _ => ConstraintKind::Other,
-            };
-            return Error::Constraint {
-                kind,
-                detail: msg.clone().unwrap_or_else(|| f.to_string()),
-            };
-        }
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && f.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        let kind = match f.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                ConstraintKind::Unique
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => ConstraintKind::ForeignKey,
+            ffi::SQLITE_CONSTRAINT_CHECK => ConstraintKind::Check,
+            ffi::SQLITE_CONSTRAINT_NOTNULL => ConstraintKind::NotNull,
+            _ => ConstraintKind::Other,
+        };
+        return Error::Constraint {
+            kind,
+            detail: msg.clone().unwrap_or_else(|| f.to_string()),
+        };
     }
     Error::Db(e)
 }
@@ -99,8 +99,18 @@ fn bind(st: &mut Statement<'_>, params: &[Value]) -> Result<()> {
 pub(super) fn execute(c: &mut Connection, sql: &str, params: &[Value]) -> Result<u64> {
     let mut st = c.prepare_cached(sql).map_err(error)?;
     bind(&mut st, params)?;
-    let n = st.raw_execute().map_err(error)?;
-    Ok(n as u64)
+    if st.column_count() == 0 {
+        let n = st.raw_execute().map_err(error)?;
+        return Ok(n as u64);
+    }
+    // A statement with result rows (`... RETURNING`, `SELECT`): PostgreSQL's `execute` runs it
+    // and counts the rows, so this does too instead of refusing it as rusqlite would.
+    let mut rows = st.raw_query();
+    let mut n = 0;
+    while rows.next().map_err(error)?.is_some() {
+        n += 1;
+    }
+    Ok(n)
 }
 
 fn value(column: &str, v: ValueRef<'_>) -> Result<Value> {

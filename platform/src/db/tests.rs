@@ -261,41 +261,29 @@ async fn a_panic_inside_a_transaction_does_not_poison_the_pool(db: Db) {
 
 async fn constraint_failures_have_one_kind_on_both_backends(db: Db) {
     seed(&db).await;
-    let kind = |r: Result<u64>| match r {
-        Err(Error::Constraint { kind, .. }) => kind,
-        other => panic!("expected a constraint failure, got {other:?}"),
-    };
-    let dup = db
-        .execute(INSERT_UNIT, units_row("000000", "again", "national", None))
-        .await;
-    assert_eq!(kind(dup), ConstraintKind::Unique);
-    let fk = db
-        .execute(
-            INSERT_UNIT,
+    let mut not_null = units_row("150000", "x", "province", Some("000000"));
+    not_null[1] = Value::Null;
+    let cases = [
+        (
+            units_row("000000", "again", "national", None),
+            ConstraintKind::Unique,
+        ),
+        (
             units_row("150000", "x", "province", Some("990000")),
-        )
-        .await;
-    assert_eq!(kind(fk), ConstraintKind::ForeignKey);
-    let check = db
-        .execute(
-            INSERT_UNIT,
+            ConstraintKind::ForeignKey,
+        ),
+        (
             units_row("150000", "x", "planet", Some("000000")),
-        )
-        .await;
-    assert_eq!(kind(check), ConstraintKind::Check);
-    let not_null = db
-        .execute(
-            INSERT_UNIT,
-            vec![
-                "150000".into(),
-                Value::Null,
-                "province".into(),
-                "000000".into(),
-                "t".into(),
-            ],
-        )
-        .await;
-    assert_eq!(kind(not_null), ConstraintKind::NotNull);
+            ConstraintKind::Check,
+        ),
+        (not_null, ConstraintKind::NotNull),
+    ];
+    for (row, expect) in cases {
+        match db.execute(INSERT_UNIT, row).await {
+            Err(Error::Constraint { kind, .. }) => assert_eq!(kind, expect),
+            other => panic!("expected a {expect} constraint failure, got {other:?}"),
+        }
+    }
     assert_eq!(count(&db, "units").await, 2);
 }
 
@@ -343,6 +331,21 @@ async fn inserts_return_their_id_and_booleans_round_trip(db: Db) {
         ids.push(id);
     }
     assert!(ids[1] > ids[0], "{ids:?}");
+    // `execute` runs a statement with result rows too, and counts them, on both backends.
+    let n = db
+        .execute(
+            insert,
+            vec![
+                "140421007866".into(),
+                "140421".into(),
+                "x".into(),
+                "2021-01-04T14:45:15.000Z".into(),
+                "c".into(),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
     for (automatic, note) in [(true, None), (false, Some("市局督办"))] {
         db.execute(
             "INSERT INTO supervisions (alarm_id, at, actor, level, automatic, note) \

@@ -123,15 +123,23 @@ fn found(v: &Value) -> String {
     v.type_name().to_owned()
 }
 
-impl FromValue for i64 {
-    const EXPECTED: &'static str = "integer";
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        match v {
-            Value::I64(i) => Ok(*i),
-            other => Err(found(other)),
+/// `FromValue` of a type that one variant holds as it is.
+macro_rules! from_variant {
+    ($ty:ty, $variant:ident, $expected:literal) => {
+        impl FromValue for $ty {
+            const EXPECTED: &'static str = $expected;
+            fn from_value(v: &Value) -> std::result::Result<Self, String> {
+                match v {
+                    Value::$variant(x) => Ok(x.clone()),
+                    other => Err(found(other)),
+                }
+            }
         }
-    }
+    };
 }
+from_variant!(i64, I64, "integer");
+from_variant!(String, Text, "text");
+from_variant!(Vec<u8>, Bytes, "bytes");
 
 impl FromValue for f64 {
     const EXPECTED: &'static str = "real";
@@ -154,26 +162,6 @@ impl FromValue for bool {
             Value::I64(0) => Ok(false),
             Value::I64(1) => Ok(true),
             Value::I64(i) => Err(format!("integer {i}")),
-            other => Err(found(other)),
-        }
-    }
-}
-
-impl FromValue for String {
-    const EXPECTED: &'static str = "text";
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        match v {
-            Value::Text(s) => Ok(s.clone()),
-            other => Err(found(other)),
-        }
-    }
-}
-
-impl FromValue for Vec<u8> {
-    const EXPECTED: &'static str = "bytes";
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        match v {
-            Value::Bytes(b) => Ok(b.clone()),
             other => Err(found(other)),
         }
     }

@@ -393,13 +393,13 @@ impl Users {
                 if exists(tx, &unit.code)? {
                     return Err(Error::Conflict(format!("unit {} exists already", unit.code)));
                 }
-                if let Some(parent) = &unit.parent {
-                    if !exists(tx, parent)? {
-                        return Err(Error::NotFound(format!(
-                            "unit {parent}, the parent of {}: create it first",
-                            unit.code
-                        )));
-                    }
+                if let Some(parent) = &unit.parent
+                    && !exists(tx, parent)?
+                {
+                    return Err(Error::NotFound(format!(
+                        "unit {parent}, the parent of {}: create it first",
+                        unit.code
+                    )));
                 }
                 tx.execute(
                     "INSERT INTO units (code, name, level, parent, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -861,6 +861,26 @@ mod tests {
         }
     }
 
+    /// `actor` creates a user.
+    async fn try_add(
+        users: &Users,
+        actor: &Actor,
+        name: &str,
+        unit: &str,
+        role: Role,
+    ) -> Result<User> {
+        users
+            .create_user(actor, new_user(name, unit, role), t0())
+            .await
+    }
+
+    /// The system creates a user.
+    async fn add(users: &Users, name: &str, unit: &str, role: Role) -> User {
+        try_add(users, &Actor::System, name, unit, role)
+            .await
+            .unwrap()
+    }
+
     /// National → 山西 → 忻州 → 代县 (+ 繁峙县) → one mine; a national admin and a county admin.
     async fn hierarchy(db: &Db) -> Users {
         let users = Users::new(db.clone());
@@ -877,22 +897,8 @@ mod tests {
                 .await
                 .unwrap();
         }
-        users
-            .create_user(
-                &Actor::System,
-                new_user("root", "000000", Role::Admin),
-                t0(),
-            )
-            .await
-            .unwrap();
-        users
-            .create_user(
-                &Actor::System,
-                new_user("daixian.admin", "140421", Role::Admin),
-                t0(),
-            )
-            .await
-            .unwrap();
+        add(&users, "root", "000000", Role::Admin).await;
+        add(&users, "daixian.admin", "140421", Role::Admin).await;
         users
     }
 
@@ -980,36 +986,24 @@ mod tests {
             e,
             "password: expected 8 characters or more (at most 1024 bytes), found 7 characters"
         );
-        let e = users
-            .create_user(
-                &Actor::System,
-                new_user("ghost", "140499", Role::Viewer),
-                t0(),
-            )
+        let e = try_add(&users, &Actor::System, "ghost", "140499", Role::Viewer)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::NotFound(_)), "{e}");
-        let e = users
-            .create_user(
-                &Actor::System,
-                new_user("root", "140421", Role::Viewer),
-                t0(),
-            )
+        let e = try_add(&users, &Actor::System, "root", "140421", Role::Viewer)
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Conflict(_)), "{e}");
 
         let county = Actor::user("daixian.admin", u("140421"), Role::Admin);
-        let alice = users
-            .create_user(&county, new_user("alice", "140421", Role::Inspector), t0())
+        let alice = try_add(&users, &county, "alice", "140421", Role::Inspector)
             .await
             .unwrap();
         assert_eq!(
             (alice.unit.as_str(), alice.role, alice.disabled),
             ("140421", Role::Inspector, false)
         );
-        let e = users
-            .create_user(&county, new_user("carol", "140400", Role::Viewer), t0())
+        let e = try_add(&users, &county, "carol", "140400", Role::Viewer)
             .await
             .unwrap_err();
         assert!(
@@ -1207,30 +1201,9 @@ mod tests {
 
     async fn only_an_admin_over_the_unit_changes_a_role(db: Db) {
         let users = hierarchy(&db).await;
-        users
-            .create_user(
-                &Actor::System,
-                new_user("alice", "140421", Role::Viewer),
-                t0(),
-            )
-            .await
-            .unwrap();
-        users
-            .create_user(
-                &Actor::System,
-                new_user("fanshi.admin", "140422", Role::Admin),
-                t0(),
-            )
-            .await
-            .unwrap();
-        users
-            .create_user(
-                &Actor::System,
-                new_user("shanxi.sup", "140000", Role::Supervisor),
-                t0(),
-            )
-            .await
-            .unwrap();
+        add(&users, "alice", "140421", Role::Viewer).await;
+        add(&users, "fanshi.admin", "140422", Role::Admin).await;
+        add(&users, "shanxi.sup", "140000", Role::Supervisor).await;
         let alice = users.login("alice", PASSWORD, t0()).await.unwrap();
 
         let refused = [
@@ -1304,12 +1277,7 @@ mod tests {
         let before = audit_query(&db, &Actor::System, AuditQuery::default())
             .await
             .unwrap();
-        let _ = users
-            .create_user(
-                &Actor::System,
-                new_user("root", "140421", Role::Viewer),
-                t0(),
-            )
+        let _ = try_add(&users, &Actor::System, "root", "140421", Role::Viewer)
             .await
             .unwrap_err();
         let _ = users
@@ -1330,22 +1298,8 @@ mod tests {
 
     async fn users_are_listed_by_jurisdiction(db: Db) {
         let users = hierarchy(&db).await;
-        users
-            .create_user(
-                &Actor::System,
-                new_user("miner", "140421007866", Role::Viewer),
-                t0(),
-            )
-            .await
-            .unwrap();
-        users
-            .create_user(
-                &Actor::System,
-                new_user("fanshi", "140422", Role::Viewer),
-                t0(),
-            )
-            .await
-            .unwrap();
+        add(&users, "miner", "140421007866", Role::Viewer).await;
+        add(&users, "fanshi", "140422", Role::Viewer).await;
         let names = |v: Vec<User>| v.into_iter().map(|u| u.username).collect::<Vec<_>>();
         let county = Actor::user("daixian.admin", u("140421"), Role::Admin);
         assert_eq!(
