@@ -23,7 +23,7 @@ if ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q "install ok i
 fi
 
 # The newest installed major version (Debian 12: 15).
-version="$(ls /usr/lib/postgresql | sort -n | tail -n 1)"
+version="$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1 || true)"
 [ -n "$version" ] || { say "no PostgreSQL server found under /usr/lib/postgresql"; exit 1; }
 
 # A package installed without its default cluster (e.g. create_main_cluster = false) has none.
