@@ -24,7 +24,7 @@
 //!   `IMMEDIATE`, so two writers wait on the busy timeout instead of deadlocking.
 //! - **Migrations** are per-backend SQL files under `migrations/supervision/{sqlite,postgres}/`
 //!   with the same numbers and names, applied in order and recorded in `schema_migrations`
-//!   ([`migrate`]).
+//!   ([`MIGRATIONS_SQLITE`], [`MIGRATIONS_POSTGRES`]).
 //! - **A small pool** per [`Db`] (default 4 connections); a connection left inside a
 //!   transaction by a panic, or closed by the server, is dropped instead of reused.
 
