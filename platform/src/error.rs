@@ -59,6 +59,53 @@ pub enum Error {
     /// A background task panicked or was cancelled.
     #[error("internal: {0}")]
     Internal(String),
+    /// PostgreSQL failed (the [`crate::db`] layer's second backend).
+    #[error("database: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// A result column is missing or holds another type than the caller reads.
+    #[error("column {column:?}: expected {expected}, found {found}")]
+    Column {
+        /// The column name.
+        column: String,
+        /// What the caller reads (`integer`, `text` ...).
+        expected: String,
+        /// What the row holds.
+        found: String,
+    },
+    /// A statement is malformed for the [`crate::db`] layer (placeholders, parameter count) or
+    /// returned another number of rows than the call requires.
+    #[error("query: {0}")]
+    Query(String),
+    /// The database refused a write by a constraint, the same kind on both backends.
+    #[error("database: {kind} constraint failed: {detail}")]
+    Constraint {
+        /// Which kind of constraint.
+        kind: crate::db::ConstraintKind,
+        /// The backend's message.
+        detail: String,
+    },
+    /// A value given to the platform is malformed. `field` names it.
+    #[error("{field}: expected {expected}, found {found}")]
+    Invalid {
+        /// The field (`username`, `password` ...).
+        field: String,
+        /// The expected form.
+        expected: String,
+        /// What was found (never a secret: a password is described by its length).
+        found: String,
+    },
+    /// A session token or a login was refused.
+    #[error("authentication: {0}")]
+    Auth(#[from] crate::supervision::users::AuthError),
+    /// The actor may not do this; the message names the rule.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The thing to act on does not exist (or is outside the actor's jurisdiction).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The thing to create exists already.
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 impl Error {
@@ -73,6 +120,14 @@ impl Error {
     pub(crate) fn config(key: &str, expected: &str, found: impl Into<String>) -> Self {
         Error::Config {
             key: key.to_owned(),
+            expected: expected.to_owned(),
+            found: found.into(),
+        }
+    }
+
+    pub(crate) fn invalid(field: &str, expected: &str, found: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: field.to_owned(),
             expected: expected.to_owned(),
             found: found.into(),
         }

@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod config;
 pub mod content;
+pub mod db;
 pub mod demo;
 pub mod error;
 pub mod evidence;

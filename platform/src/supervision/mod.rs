@@ -19,6 +19,7 @@ pub mod mines;
 pub mod rules;
 pub mod workflow;
 pub mod push;
+pub mod users; pub mod audit;
 
 use std::fmt;
 
@@ -162,6 +163,20 @@ impl UnitCode {
             UnitLevel::City => b.len() >= 6 && b[..4] == a[..4] && other.level() >= UnitLevel::City,
             UnitLevel::County => b.len() >= 6 && b[..6] == a[..6],
             UnitLevel::Mine => a == b,
+        }
+    }
+
+    /// The code prefix of this unit's jurisdiction: `covers(b)` is `b` starting with it (for
+    /// codes that parse). Empty for national. Lets a query scope rows by
+    /// `unit LIKE '<prefix>%'` with the same meaning as [`UnitCode::covers`].
+    pub fn jurisdiction_prefix(&self) -> &str {
+        let s = self.0.as_str();
+        match self.level() {
+            UnitLevel::National => "",
+            UnitLevel::Province => &s[..2],
+            UnitLevel::City => &s[..4],
+            UnitLevel::County => &s[..6],
+            UnitLevel::Mine => s,
         }
     }
 
