@@ -424,13 +424,23 @@ mod tests {
         out
     }
 
-    #[tokio::test]
-    async fn a_slow_subscriber_refills_from_the_replay_buffer_without_blocking_publishers() {
-        let feed = Feed::builder().live_capacity(4).replay_capacity(16).build();
-        let mut sub = feed.subscribe(&county(), None);
-        for _ in 0..12 {
+    /// A feed of the capacities with a county subscriber that did not read while `n` notices
+    /// of its mine were published (publishing never waits for it).
+    fn flooded(live: usize, replay: usize, n: usize) -> (Feed, Subscription) {
+        let feed = Feed::builder()
+            .live_capacity(live)
+            .replay_capacity(replay)
+            .build();
+        let sub = feed.subscribe(&county(), None);
+        for _ in 0..n {
             feed.publish(notice("140421007866"));
         }
+        (feed, sub)
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_refills_from_the_replay_buffer_without_blocking_publishers() {
+        let (_feed, mut sub) = flooded(4, 16, 12);
         // Publishing never waited; the subscriber lagged in the broadcast but the replay buffer
         // still held everything: all 12, in order, once.
         let got = drain(&mut sub, 12).await;
@@ -439,11 +449,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_subscriber_behind_the_replay_buffer_gets_one_lagged_item() {
-        let feed = Feed::builder().live_capacity(2).replay_capacity(4).build();
-        let mut sub = feed.subscribe(&county(), None);
-        for _ in 0..10 {
-            feed.publish(notice("140421007866"));
-        }
+        let (feed, mut sub) = flooded(2, 4, 10);
         let got = drain(&mut sub, 5).await;
         assert!(matches!(got[0], Item::Lagged { missed: 6 }), "{got:?}");
         assert_eq!(seqs(&got[1..]), [Some(7), Some(8), Some(9), Some(10)]);

@@ -106,30 +106,31 @@ pub struct Notice {
 
 impl Notice {
     fn base(alarm: &Alarm, event: NoticeEvent, at: DateTime<Utc>, actor: &str) -> Notice {
+        let facts = &alarm.facts;
         let mut n = Notice {
             seq: 0,
             at,
             event,
-            alarm_id: alarm.id,
-            mine: alarm.mine,
+            alarm_id: facts.id,
+            mine: facts.mine,
             county: alarm.county.clone(),
-            kind: alarm.kind,
-            grade: alarm.grade,
+            kind: facts.kind,
+            grade: facts.grade,
             state: alarm.state,
-            camera: alarm.camera.clone(),
-            message: alarm.message.clone(),
+            camera: facts.camera.clone(),
+            message: facts.message.clone(),
             actor: actor.to_owned(),
             supervising_unit: None,
             text: String::new(),
         };
         n.text = format!(
             "【{}】矿山 {} {}：{}（{}，报警 {}）",
-            alarm.grade.zh(),
-            alarm.mine,
-            alarm.kind.zh(),
-            alarm.message,
+            facts.grade.zh(),
+            facts.mine,
+            facts.kind.zh(),
+            facts.message,
             event.zh(),
-            alarm.id,
+            facts.id,
         );
         n
     }

@@ -385,73 +385,68 @@ pub struct Delivery {
 /// The time source of delivery records.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
-/// Sends notices to webhook targets.
+/// What [`Webhooks`] are configured with.
 #[derive(Clone)]
-pub struct Webhooks {
-    client: reqwest::Client,
-    targets: Arc<[WebhookTarget]>,
-    retry: RetryPolicy,
-    clock: Clock,
-    concurrency: usize,
-}
-
-impl std::fmt::Debug for Webhooks {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Webhooks")
-            .field("targets", &self.targets)
-            .field("retry", &self.retry)
-            .field("concurrency", &self.concurrency)
-            .finish()
-    }
-}
-
-/// Builder of [`Webhooks`].
-pub struct WebhooksBuilder {
+struct Settings {
     targets: Vec<WebhookTarget>,
     retry: RetryPolicy,
     clock: Clock,
     concurrency: usize,
 }
 
-impl std::fmt::Debug for WebhooksBuilder {
+impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhooksBuilder")
+        f.debug_struct("Settings")
             .field("targets", &self.targets)
             .field("retry", &self.retry)
-            .finish()
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
     }
 }
+
+/// Sends notices to webhook targets. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    client: reqwest::Client,
+    settings: Arc<Settings>,
+}
+
+/// Builder of [`Webhooks`].
+#[derive(Debug)]
+pub struct WebhooksBuilder(Settings);
 
 impl WebhooksBuilder {
     /// Adds a target.
     pub fn target(mut self, target: WebhookTarget) -> Self {
-        self.targets.push(target);
+        self.0.targets.push(target);
         self
     }
 
     /// The retry policy.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
+        self.0.retry = retry;
         self
     }
 
     /// The clock of the attempt records (default: the system clock).
     pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+        self.0.clock = clock;
         self
     }
 
     /// Most deliveries in flight at once in [`Webhooks::spawn`] (default 16).
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.0.concurrency = n.max(1);
         self
     }
 
     /// Checks every target (and that names are unique) and builds the HTTP client.
     pub fn build(self) -> Result<Webhooks, PushError> {
-        for (i, t) in self.targets.iter().enumerate() {
+        let mut settings = self.0;
+        settings.retry.max_attempts = settings.retry.max_attempts.max(1);
+        for (i, t) in settings.targets.iter().enumerate() {
             t.check()?;
-            if self.targets[..i].iter().any(|o| o.name == t.name) {
+            if settings.targets[..i].iter().any(|o| o.name == t.name) {
                 return Err(PushError {
                     target: t.name.clone(),
                     field: "name",
@@ -461,7 +456,7 @@ impl WebhooksBuilder {
             }
         }
         let client = reqwest::Client::builder()
-            .timeout(self.retry.timeout)
+            .timeout(settings.retry.timeout)
             .user_agent(concat!("eseal-platform/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| PushError {
@@ -472,13 +467,7 @@ impl WebhooksBuilder {
             })?;
         Ok(Webhooks {
             client,
-            targets: self.targets.into(),
-            retry: RetryPolicy {
-                max_attempts: self.retry.max_attempts.max(1),
-                ..self.retry
-            },
-            clock: self.clock,
-            concurrency: self.concurrency,
+            settings: Arc::new(settings),
         })
     }
 }
@@ -565,24 +554,27 @@ fn delivery_seed(seed: u64, target: &str, seq: u64) -> u64 {
 impl Webhooks {
     /// A builder: no targets, default retries, system clock.
     pub fn builder() -> WebhooksBuilder {
-        WebhooksBuilder {
+        WebhooksBuilder(Settings {
             targets: Vec::new(),
             retry: RetryPolicy::default(),
             clock: Arc::new(Utc::now),
             concurrency: 16,
-        }
+        })
     }
 
     /// The targets.
     pub fn targets(&self) -> &[WebhookTarget] {
-        &self.targets
+        &self.settings.targets
     }
 
     /// Sends `notice` to `target`, retrying by the policy; returns the record of every attempt.
     pub async fn deliver(&self, target: &WebhookTarget, notice: &Notice) -> Delivery {
         let body = target.body(notice);
-        let mut rng =
-            StdRng::seed_from_u64(delivery_seed(self.retry.seed, &target.name, notice.seq));
+        let mut rng = StdRng::seed_from_u64(delivery_seed(
+            self.settings.retry.seed,
+            &target.name,
+            notice.seq,
+        ));
         let mut delivery = Delivery {
             target: target.name.clone(),
             channel: target.channel.id().to_owned(),
@@ -592,14 +584,14 @@ impl Webhooks {
             delivered_at: None,
             last_error: None,
         };
-        for n in 1..=self.retry.max_attempts {
+        for n in 1..=self.settings.retry.max_attempts {
             let wait = if n == 1 {
                 Duration::ZERO
             } else {
-                self.retry.backoff(n, &mut rng)
+                self.settings.retry.backoff(n, &mut rng)
             };
             tokio::time::sleep(wait).await;
-            let at = (self.clock)();
+            let at = (self.settings.clock)();
             let started = Instant::now();
             let (status, outcome, retryable) = match self
                 .client
@@ -660,6 +652,7 @@ impl Webhooks {
     /// Sends `notice` to every matching target at once.
     pub async fn dispatch(&self, notice: &Notice) -> Vec<Delivery> {
         let sends = self
+            .settings
             .targets
             .iter()
             .filter(|t| t.matches(notice))
@@ -677,7 +670,7 @@ impl Webhooks {
         deliveries: mpsc::Sender<Delivery>,
     ) -> tokio::task::JoinHandle<()> {
         let mut sub = feed.subscribe(&Actor::System, None);
-        let permits = Arc::new(Semaphore::new(self.concurrency));
+        let permits = Arc::new(Semaphore::new(self.settings.concurrency));
         tokio::spawn(async move {
             while let Some(item) = sub.recv().await {
                 let p = match item {
@@ -687,7 +680,7 @@ impl Webhooks {
                         continue;
                     }
                 };
-                if !self.targets.iter().any(|t| t.matches(&p.notice)) {
+                if !self.settings.targets.iter().any(|t| t.matches(&p.notice)) {
                     continue;
                 }
                 let Ok(permit) = permits.clone().acquire_owned().await else {

@@ -284,7 +284,7 @@ pub struct Supervision {
 
 /// What the alarm rules raise; [`Alarm::raise`] makes an alarm of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Raised {
+pub struct AlarmFacts {
     /// Id given by the store.
     pub id: i64,
     /// Alarm type (P3).
@@ -301,23 +301,12 @@ pub struct Raised {
     pub event_time: DateTime<Utc>,
 }
 
-/// An alarm and its whole history.
+/// An alarm and its whole history. Serialised flat: the facts' fields beside the others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alarm {
-    /// Id given by the store.
-    pub id: i64,
-    /// Alarm type (P3).
-    pub kind: AlarmKind,
-    /// Risk grade (P2).
-    pub grade: RiskGrade,
-    /// The mine.
-    pub mine: MineCode,
-    /// Location: the camera or lock code, when the alarm has one.
-    pub camera: Option<String>,
-    /// Message of the alarm table.
-    pub message: String,
-    /// When the event happened.
-    pub event_time: DateTime<Utc>,
+    /// What was raised: id, kind, grade, mine, camera, message, event time.
+    #[serde(flatten)]
+    pub facts: AlarmFacts,
     /// When the platform raised the alarm and pushed it to the county.
     pub raised_at: DateTime<Utc>,
     /// Where it is in its handling.
@@ -347,29 +336,27 @@ pub struct RaiseError {
 impl Alarm {
     /// Raises an alarm at `now`: state `Pushed`, pushed to the mine's county (R1), deadlines
     /// from `policy`. Fails when the mine code's first six digits are not a county code.
-    pub fn raise(raised: Raised, policy: &Policy, now: DateTime<Utc>) -> Result<Alarm, RaiseError> {
-        let prefix = raised.mine.county_code().to_owned();
+    pub fn raise(
+        facts: AlarmFacts,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Result<Alarm, RaiseError> {
+        let prefix = facts.mine.county_code().to_owned();
         let county = UnitCode::parse(&prefix)
             .ok()
             .filter(|c| c.level() == UnitLevel::County)
             .ok_or(RaiseError {
-                mine: raised.mine,
+                mine: facts.mine,
                 prefix,
             })?;
         Ok(Alarm {
-            id: raised.id,
-            kind: raised.kind,
-            grade: raised.grade,
-            mine: raised.mine,
-            camera: raised.camera,
-            message: raised.message,
-            event_time: raised.event_time,
+            deadlines: policy.deadlines(facts.grade, now),
+            facts,
             raised_at: now,
             state: AlarmState::Pushed,
             county,
             steps: Vec::new(),
             supervisions: Vec::new(),
-            deadlines: policy.deadlines(raised.grade, now),
         })
     }
 
@@ -530,7 +517,7 @@ impl From<Refusal> for crate::http::error::ApiError {
 /// Whether `actor` may read `alarm` (its state, steps and supervisions): every unit covering
 /// the mine — its county and every level above — and the platform.
 pub fn visible_to(alarm: &Alarm, actor: &Actor) -> bool {
-    actor.sees_mine(&alarm.mine)
+    actor.sees_mine(&alarm.facts.mine)
 }
 
 /// Checks that `actor` may read `alarm`.
@@ -539,7 +526,7 @@ pub fn check_visible(alarm: &Alarm, actor: &Actor) -> Result<(), Refusal> {
         Actor::User { unit, .. } if !visible_to(alarm, actor) => {
             Err(Refusal::OutsideJurisdiction {
                 unit: unit.clone(),
-                mine: alarm.mine,
+                mine: alarm.facts.mine,
             })
         }
         _ => Ok(()),
@@ -756,7 +743,7 @@ pub fn apply(
     let from = alarm.state;
     alarm.state = kind.target(from);
     let step = Step {
-        alarm_id: alarm.id,
+        alarm_id: alarm.facts.id,
         seq: u32::try_from(alarm.steps.len() + 1).unwrap_or(u32::MAX),
         at: now,
         actor: actor.name().to_owned(),
@@ -825,7 +812,7 @@ pub fn tick(alarms: &mut [Alarm], policy: &Policy, now: DateTime<Utc>) -> Vec<St
             match apply(alarm, &Actor::System, Action::AutoSupervise(auto), now) {
                 Ok(step) => steps.push(step),
                 Err(e) => {
-                    tracing::warn!(alarm = alarm.id, error = %e, "automatic supervision refused");
+                    tracing::warn!(alarm = alarm.facts.id, error = %e, "automatic supervision refused");
                     break;
                 }
             }

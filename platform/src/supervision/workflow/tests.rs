@@ -22,7 +22,7 @@ fn unit(s: &str) -> UnitCode {
 }
 
 fn raise(grade: RiskGrade) -> Alarm {
-    let raised = Raised {
+    let raised = AlarmFacts {
         id: 7,
         kind: AlarmKind::PeopleOverLimit,
         grade,
@@ -119,6 +119,11 @@ enum Expect {
 }
 use Expect::{Refused, To};
 
+const CONFLICT: Expect = Refused(409, "invalid_transition");
+const LEVEL: Expect = Refused(403, "wrong_level");
+const ROLE: Expect = Refused(403, "role_too_low");
+const OUTSIDE: Expect = Refused(403, "outside_jurisdiction");
+
 /// Applies `kind` by `who` to an alarm in `from` and checks the outcome; a refusal leaves the
 /// alarm untouched.
 fn check(from: AlarmState, who: &str, kind: ActionKind, expect: Expect) {
@@ -166,190 +171,50 @@ fn every_transition_allowed_and_refused() {
         // 签收 (P5): the county's Inspectors and up, from Pushed only.
         (Pushed, "county_inspector", Acknowledge, To(Acknowledged)),
         (Pushed, "county_supervisor", Acknowledge, To(Acknowledged)),
-        (
-            Pushed,
-            "county_viewer",
-            Acknowledge,
-            Refused(403, "role_too_low"),
-        ),
-        (
-            Pushed,
-            "city_supervisor",
-            Acknowledge,
-            Refused(403, "wrong_level"),
-        ),
-        (
-            Pushed,
-            "national_supervisor",
-            Acknowledge,
-            Refused(403, "wrong_level"),
-        ),
-        (
-            Pushed,
-            "mine_admin",
-            Acknowledge,
-            Refused(403, "wrong_level"),
-        ),
-        (
-            Pushed,
-            "other_county",
-            Acknowledge,
-            Refused(403, "outside_jurisdiction"),
-        ),
-        (Pushed, "system", Acknowledge, Refused(403, "wrong_level")),
-        (
-            Acknowledged,
-            "county_inspector",
-            Acknowledge,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Handled,
-            "county_inspector",
-            Acknowledge,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Closed,
-            "county_inspector",
-            Acknowledge,
-            Refused(409, "invalid_transition"),
-        ),
+        (Pushed, "county_viewer", Acknowledge, ROLE),
+        (Pushed, "city_supervisor", Acknowledge, LEVEL),
+        (Pushed, "national_supervisor", Acknowledge, LEVEL),
+        (Pushed, "mine_admin", Acknowledge, LEVEL),
+        (Pushed, "other_county", Acknowledge, OUTSIDE),
+        (Pushed, "system", Acknowledge, LEVEL),
+        (Acknowledged, "county_inspector", Acknowledge, CONFLICT),
+        (Handled, "county_inspector", Acknowledge, CONFLICT),
+        (Closed, "county_inspector", Acknowledge, CONFLICT),
         // 处置 (P5): the county's Inspectors and up, after acknowledging.
         (Acknowledged, "county_inspector", Handle, To(Handled)),
         (Acknowledged, "county_supervisor", Handle, To(Handled)),
-        (
-            Pushed,
-            "county_inspector",
-            Handle,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Handled,
-            "county_inspector",
-            Handle,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Closed,
-            "county_inspector",
-            Handle,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Acknowledged,
-            "county_viewer",
-            Handle,
-            Refused(403, "role_too_low"),
-        ),
-        (
-            Acknowledged,
-            "province_admin",
-            Handle,
-            Refused(403, "wrong_level"),
-        ),
-        (
-            Acknowledged,
-            "mine_admin",
-            Handle,
-            Refused(403, "wrong_level"),
-        ),
-        (
-            Acknowledged,
-            "other_county",
-            Handle,
-            Refused(403, "outside_jurisdiction"),
-        ),
-        (Acknowledged, "system", Handle, Refused(403, "wrong_level")),
+        (Pushed, "county_inspector", Handle, CONFLICT),
+        (Handled, "county_inspector", Handle, CONFLICT),
+        (Closed, "county_inspector", Handle, CONFLICT),
+        (Acknowledged, "county_viewer", Handle, ROLE),
+        (Acknowledged, "province_admin", Handle, LEVEL),
+        (Acknowledged, "mine_admin", Handle, LEVEL),
+        (Acknowledged, "other_county", Handle, OUTSIDE),
+        (Acknowledged, "system", Handle, LEVEL),
         // 办结 (P5): a county Supervisor, only once handled.
         (Handled, "county_supervisor", Close, To(Closed)),
-        (
-            Handled,
-            "county_inspector",
-            Close,
-            Refused(403, "role_too_low"),
-        ),
-        (
-            Handled,
-            "city_supervisor",
-            Close,
-            Refused(403, "wrong_level"),
-        ),
-        (
-            Handled,
-            "other_county",
-            Close,
-            Refused(403, "outside_jurisdiction"),
-        ),
-        (
-            Pushed,
-            "county_supervisor",
-            Close,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Acknowledged,
-            "county_supervisor",
-            Close,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Closed,
-            "county_supervisor",
-            Close,
-            Refused(409, "invalid_transition"),
-        ),
+        (Handled, "county_inspector", Close, ROLE),
+        (Handled, "city_supervisor", Close, LEVEL),
+        (Handled, "other_county", Close, OUTSIDE),
+        (Pushed, "county_supervisor", Close, CONFLICT),
+        (Acknowledged, "county_supervisor", Close, CONFLICT),
+        (Closed, "county_supervisor", Close, CONFLICT),
         // 人工督办 (P4): city-level Supervisors and up, on any alarm not closed.
         (Pushed, "city_supervisor", Supervise, To(Pushed)),
         (Acknowledged, "province_admin", Supervise, To(Acknowledged)),
         (Handled, "national_supervisor", Supervise, To(Handled)),
-        (
-            Closed,
-            "city_supervisor",
-            Supervise,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Pushed,
-            "county_supervisor",
-            Supervise,
-            Refused(403, "wrong_level"),
-        ),
-        (Pushed, "mine_admin", Supervise, Refused(403, "wrong_level")),
-        (
-            Pushed,
-            "city_inspector",
-            Supervise,
-            Refused(403, "role_too_low"),
-        ),
-        (
-            Pushed,
-            "other_city",
-            Supervise,
-            Refused(403, "outside_jurisdiction"),
-        ),
-        (Pushed, "system", Supervise, Refused(403, "wrong_level")),
+        (Closed, "city_supervisor", Supervise, CONFLICT),
+        (Pushed, "county_supervisor", Supervise, LEVEL),
+        (Pushed, "mine_admin", Supervise, LEVEL),
+        (Pushed, "city_inspector", Supervise, ROLE),
+        (Pushed, "other_city", Supervise, OUTSIDE),
+        (Pushed, "system", Supervise, LEVEL),
         // 自动督办 (P4): the platform only, while acknowledging or handling is pending.
         (Pushed, "system", AutoSupervise, To(Pushed)),
         (Acknowledged, "system", AutoSupervise, To(Acknowledged)),
-        (
-            Handled,
-            "system",
-            AutoSupervise,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Closed,
-            "system",
-            AutoSupervise,
-            Refused(409, "invalid_transition"),
-        ),
-        (
-            Pushed,
-            "national_supervisor",
-            AutoSupervise,
-            Refused(403, "wrong_level"),
-        ),
+        (Handled, "system", AutoSupervise, CONFLICT),
+        (Closed, "system", AutoSupervise, CONFLICT),
+        (Pushed, "national_supervisor", AutoSupervise, LEVEL),
     ];
     for (from, who, kind, expect) in table {
         check(from, who, kind, expect);
@@ -526,7 +391,7 @@ fn alarms_round_trip_through_json() {
 #[test]
 fn a_mine_code_without_a_county_cannot_raise_an_alarm() {
     for bad in ["140400007866", "000000007866"] {
-        let raised = Raised {
+        let raised = AlarmFacts {
             id: 1,
             kind: AlarmKind::MineOffline,
             grade: RiskGrade::Low,
@@ -707,7 +572,7 @@ fn policies_are_configurable_and_checked() {
         .build()
         .expect("policy");
     let a = Alarm::raise(
-        Raised {
+        AlarmFacts {
             id: 1,
             kind: AlarmKind::LockTampered,
             grade: RiskGrade::Major,
