@@ -802,10 +802,7 @@ impl Ingest {
     /// The event with this file name.
     pub async fn event_by_name(&self, name: &str) -> Result<Option<EventRow>> {
         let name = name.to_owned();
-        self.inner
-            .store
-            .read(move |c| Ok(crate::query::get_event_by_name(c, &name)?))
-            .await
+        self.inner.store.read(move |c| Ok(crate::query::get_event_by_name(c, &name)?)).await
     }
 
     /// Accepted file names of one mine, oldest first.
@@ -841,10 +838,7 @@ impl Ingest {
 
     /// All violations, oldest first.
     pub async fn violations(&self) -> Result<Vec<ViolationRow>> {
-        self.inner
-            .store
-            .read(|c| Ok(crate::query::all_violations(c)?))
-            .await
+        self.inner.store.read(|c| Ok(crate::query::all_violations(c)?)).await
     }
 }
 

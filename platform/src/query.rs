@@ -264,8 +264,7 @@ pub fn get_event_by_name(conn: &Connection, name: &str) -> rusqlite::Result<Opti
         "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN evidence v ON v.sha256 = e.sha256 \
          WHERE e.name = ?1"
     );
-    conn.query_row(&sql, params![name], event_from_row)
-        .optional()
+    conn.query_row(&sql, params![name], event_from_row).optional()
 }
 
 /// Every violation, oldest first (for tests and diagnostics; the API pages with

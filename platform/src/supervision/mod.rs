@@ -16,9 +16,9 @@
 //! and that every API call applies before it reads anything.
 
 pub mod mines;
-pub mod push;
 pub mod rules;
 pub mod workflow;
+pub mod push;
 
 use std::fmt;
 
@@ -56,9 +56,7 @@ impl UnitLevel {
 
 /// Error of a unit code that is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unit code {code:?}: {reason} (expected 6 digits — 000000 national, XX0000 province, XXXX00 city, XXXXXX county — or a 12-digit mine code, R1)"
-)]
+#[error("unit code {code:?}: {reason} (expected 6 digits — 000000 national, XX0000 province, XXXX00 city, XXXXXX county — or a 12-digit mine code, R1)")]
 pub struct UnitCodeError {
     /// The code as given.
     pub code: String,
@@ -418,10 +416,7 @@ mod tests {
             .iter()
             .map(|c| c.to_string())
             .collect();
-        assert_eq!(
-            chain,
-            ["140421007866", "140421", "140400", "140000", "000000"]
-        );
+        assert_eq!(chain, ["140421007866", "140421", "140400", "140000", "000000"]);
     }
 
     #[test]
@@ -442,14 +437,7 @@ mod tests {
 
     #[test]
     fn malformed_codes_name_the_problem() {
-        for bad in [
-            "14042",
-            "14042a",
-            "001234",
-            "140021",
-            "000000007866",
-            "140400007866",
-        ] {
+        for bad in ["14042", "14042a", "001234", "140021", "000000007866", "140400007866"] {
             let e = UnitCode::parse(bad).expect_err(bad);
             assert!(e.to_string().contains("expected 6 digits"), "{e}");
         }
