@@ -41,7 +41,7 @@
 //! Dates are CST calendar days (R2): the day a daily count belongs to (U1, U2) is
 //! [`eseal_protocol::MineTime::date`].
 
-mod import;
+pub(crate) mod import;
 pub mod lifecycle;
 
 use std::collections::BTreeMap;

@@ -441,7 +441,7 @@ pub fn import_json(text: &str) -> Result<Vec<MineConfig>, ImportErrors> {
                 places.push(place);
             }
             Err(e) => {
-                let path = e.path().to_string();
+                let path = serde_field(&e.path().to_string(), &e.inner().to_string());
                 let found = lookup(item, e.path()).map(|v| v.to_string());
                 let field = path.rsplit('.').next().unwrap_or(&path);
                 let form = json_form(field);
@@ -452,6 +452,19 @@ pub fn import_json(text: &str) -> Result<Vec<MineConfig>, ImportErrors> {
     }
     check_all(&mines, &places, &mut errors);
     finish(mines, errors)
+}
+
+/// The field a serde error is about: its path, or for a missing / unknown field at the top
+/// (path `.`) the name in the message.
+pub(crate) fn serde_field(path: &str, message: &str) -> String {
+    if path != "." {
+        return path.to_owned();
+    }
+    ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|rest| rest.split('`').next())
+        .map_or_else(|| path.to_owned(), str::to_owned)
 }
 
 /// The documented form of a JSON field, by name.
@@ -623,10 +636,17 @@ mod tests {
         let text = r#"[
             {"mine": "140421007866", "name": "甲", "state": "停产"},
             {"mine": "140421007867", "name": "乙", "state": "停产", "closing_date": "2026/13/01"},
-            {"mine": "1404210", "name": "丙", "state": "关闭"}
+            {"mine": "1404210", "name": "丙", "state": "关闭"},
+            {"mine": "140421007869", "state": "停产"}
         ]"#;
         let e = import_json(text).expect_err("refused");
-        assert_eq!(e.0.len(), 2, "{e}");
+        assert_eq!(e.0.len(), 3, "{e}");
+        assert!(
+            e.0[2]
+                .to_string()
+                .starts_with("item 4, column name: expected (missing field `name`"),
+            "{e}"
+        );
         let first = e.0[0].to_string();
         assert!(
             first.starts_with("item 2, column closing_date: expected YYYY-MM-DD ("),
