@@ -381,10 +381,10 @@ impl RuleEngine {
         let episode = self.track_episode(input);
         let mut out = Vec::new();
         for rule in self.table.rules() {
-            if let Some(d) = draft(rule, input, eff, episode) {
-                if self.state.admit(&d.dedup_scope, d.grade, day) {
-                    out.push(d);
-                }
+            if let Some(d) = draft(rule, input, eff, episode)
+                && self.state.admit(&d.dedup_scope, d.grade, day)
+            {
+                out.push(d);
             }
         }
         Ok(out)
@@ -512,10 +512,10 @@ fn draft(
     if !matches(rule, &input.kind) {
         return None;
     }
-    if let Some(states) = &rule.mine_states {
-        if !states.contains(&eff.state) {
-            return None;
-        }
+    if let Some(states) = &rule.mine_states
+        && !states.contains(&eff.state)
+    {
+        return None;
     }
     let day = input.time.date();
     let mut values: BTreeMap<&str, String> = BTreeMap::new();
@@ -584,17 +584,17 @@ fn draft(
 fn grade_of(rule: &Rule, measure: Option<u32>, eff: &Effective) -> (RiskGrade, String) {
     let mut grade = rule.grade;
     let mut notes = String::new();
-    if let Some(band) = measure.and_then(|m| rule.bands.iter().rev().find(|b| m >= b.from)) {
-        if band.grade > grade {
-            grade = band.grade;
-            notes.push_str(&format!(" (band from {})", band.from));
-        }
+    if let Some(band) = measure.and_then(|m| rule.bands.iter().rev().find(|b| m >= b.from))
+        && band.grade > grade
+    {
+        grade = band.grade;
+        notes.push_str(&format!(" (band from {})", band.from));
     }
-    if let Some(g) = rule.grade_at.get(&eff.state).copied() {
-        if g > grade {
-            grade = g;
-            notes.push_str(&format!(" (at a {} mine)", eff.state.id()));
-        }
+    if let Some(g) = rule.grade_at.get(&eff.state).copied()
+        && g > grade
+    {
+        grade = g;
+        notes.push_str(&format!(" (at a {} mine)", eff.state.id()));
     }
     (grade, notes)
 }

@@ -568,7 +568,7 @@ pub fn overdue_patrols(
             })
         })
         .collect();
-    out.sort_by(|a, b| a.mine.cmp(&b.mine));
+    out.sort_by_key(|a| a.mine);
     out
 }
 
