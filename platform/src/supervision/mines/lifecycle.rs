@@ -88,6 +88,26 @@ pub enum LifecycleError {
     Cadence,
 }
 
+/// Deserialises a record through its checked constructor: a private mirror of its fields is
+/// read, then the constructor runs on it, so a record read back from storage is as lawful as
+/// a new one.
+macro_rules! checked_serde {
+    ($t:ident via $raw:ident { $($f:ident: $ty:ty),* $(,)? } => |$r:ident| $make:expr) => {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $raw {
+            $($f: $ty),*
+        }
+
+        impl TryFrom<$raw> for $t {
+            type Error = LifecycleError;
+            fn try_from($r: $raw) -> Result<Self, Self::Error> {
+                $make
+            }
+        }
+    };
+}
+
 fn not_empty(clause: &'static str, field: &'static str, s: &str) -> Result<(), LifecycleError> {
     if s.trim().is_empty() {
         Err(LifecycleError::Empty { clause, field })
@@ -121,6 +141,23 @@ fn regulator_of(
             expected,
         })
     }
+}
+
+/// Requires `unit` to be a regulator (any level above the mine) covering `mine`.
+fn covering_regulator(
+    clause: &'static str,
+    field: &'static str,
+    unit: &UnitCode,
+    mine: &MineCode,
+) -> Result<(), LifecycleError> {
+    regulator_of(
+        clause,
+        field,
+        unit,
+        mine,
+        None,
+        "a regulator unit covering the mine",
+    )
 }
 
 /// Join or leave (L1).
@@ -158,22 +195,9 @@ pub struct ScopeChange {
     pub by: UnitCode,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ScopeChangeRecord {
-    mine: MineCode,
-    direction: ScopeDirection,
-    date: NaiveDate,
-    reason: String,
-    by: UnitCode,
-}
-
-impl TryFrom<ScopeChangeRecord> for ScopeChange {
-    type Error = LifecycleError;
-    fn try_from(r: ScopeChangeRecord) -> Result<Self, Self::Error> {
-        ScopeChange::new(r.mine, r.direction, r.date, &r.reason, r.by)
-    }
-}
+checked_serde!(ScopeChange via ScopeChangeRecord {
+    mine: MineCode, direction: ScopeDirection, date: NaiveDate, reason: String, by: UnitCode,
+} => |r| ScopeChange::new(r.mine, r.direction, r.date, &r.reason, r.by));
 
 impl ScopeChange {
     /// A scope change: the reason must be given and `by` must be a regulator covering the mine.
@@ -185,14 +209,7 @@ impl ScopeChange {
         by: UnitCode,
     ) -> Result<ScopeChange, LifecycleError> {
         not_empty("L1", "reason", reason)?;
-        regulator_of(
-            "L1",
-            "by",
-            &by,
-            &mine,
-            None,
-            "a regulator unit covering the mine",
-        )?;
+        covering_regulator("L1", "by", &by, &mine)?;
         Ok(ScopeChange {
             mine,
             direction,
@@ -320,20 +337,9 @@ pub struct SealRemoval {
     pub approval: ProvincialApproval,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SealRemovalRecord {
-    mine: MineCode,
-    removed_on: NaiveDate,
-    approval: Option<ProvincialApproval>,
-}
-
-impl TryFrom<SealRemovalRecord> for SealRemoval {
-    type Error = LifecycleError;
-    fn try_from(r: SealRemovalRecord) -> Result<Self, Self::Error> {
-        SealRemoval::new(r.mine, r.removed_on, r.approval)
-    }
-}
+checked_serde!(SealRemoval via SealRemovalRecord {
+    mine: MineCode, removed_on: NaiveDate, approval: Option<ProvincialApproval>,
+} => |r| SealRemoval::new(r.mine, r.removed_on, r.approval));
 
 impl SealRemoval {
     /// A seal removal: refused naming L2 without an approval, when the approver is not a
@@ -401,30 +407,12 @@ pub struct Unfittable {
     pub patrol_every_days: u32,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UnfittableRecord {
-    mine: MineCode,
-    filed_on: NaiveDate,
-    filed_by: UnitCode,
-    reason: String,
-    responsible: UnitCode,
-    patrol_every_days: u32,
-}
-
-impl TryFrom<UnfittableRecord> for Unfittable {
-    type Error = LifecycleError;
-    fn try_from(r: UnfittableRecord) -> Result<Self, Self::Error> {
-        Unfittable::new(
-            r.mine,
-            r.filed_on,
-            r.filed_by,
-            &r.reason,
-            r.responsible,
-            r.patrol_every_days,
-        )
-    }
-}
+checked_serde!(Unfittable via UnfittableRecord {
+    mine: MineCode, filed_on: NaiveDate, filed_by: UnitCode, reason: String,
+    responsible: UnitCode, patrol_every_days: u32,
+} => |r| Unfittable::new(
+    r.mine, r.filed_on, r.filed_by, &r.reason, r.responsible, r.patrol_every_days,
+));
 
 impl Unfittable {
     /// A filing: by the province covering the mine, with a reason, a responsible regulator
@@ -446,14 +434,7 @@ impl Unfittable {
             "the provincial unit covering the mine (省级上报备案)",
         )?;
         not_empty("L3", "reason", reason)?;
-        regulator_of(
-            "L3",
-            "responsible",
-            &responsible,
-            &mine,
-            None,
-            "a regulator unit covering the mine",
-        )?;
+        covering_regulator("L3", "responsible", &responsible, &mine)?;
         if patrol_every_days == 0 {
             return Err(LifecycleError::Cadence);
         }
@@ -482,21 +463,9 @@ pub struct PatrolRecord {
     pub findings: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PatrolRecordRaw {
-    mine: MineCode,
-    date: NaiveDate,
-    by: UnitCode,
-    findings: String,
-}
-
-impl TryFrom<PatrolRecordRaw> for PatrolRecord {
-    type Error = LifecycleError;
-    fn try_from(r: PatrolRecordRaw) -> Result<Self, Self::Error> {
-        PatrolRecord::new(r.mine, r.date, r.by, &r.findings)
-    }
-}
+checked_serde!(PatrolRecord via PatrolRecordRaw {
+    mine: MineCode, date: NaiveDate, by: UnitCode, findings: String,
+} => |r| PatrolRecord::new(r.mine, r.date, r.by, &r.findings));
 
 impl PatrolRecord {
     /// A patrol by a regulator covering the mine, with its findings.
@@ -506,14 +475,7 @@ impl PatrolRecord {
         by: UnitCode,
         findings: &str,
     ) -> Result<PatrolRecord, LifecycleError> {
-        regulator_of(
-            "L3",
-            "by",
-            &by,
-            &mine,
-            None,
-            "a regulator unit covering the mine",
-        )?;
+        covering_regulator("L3", "by", &by, &mine)?;
         not_empty("L3", "findings", findings)?;
         Ok(PatrolRecord {
             mine,
