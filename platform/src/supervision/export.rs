@@ -344,10 +344,12 @@ pub(crate) mod tests {
         second.title_en = "Second".to_owned();
         let rows = parse_csv(&tables_csv("周报(Weekly report)", &[sample(), second]).unwrap());
         assert_eq!(rows[0], ["周报(Weekly report)"]);
-        assert_eq!(rows[1], ["报警统计(Alarm statistics)"]);
-        assert_eq!(rows[2][1], "报警数(alarms)");
-        assert_eq!(rows[5], ["第二(Second)"]);
-        assert_eq!(rows.len(), 9);
+        // Each table: an empty line (an empty cell), its title, its header and rows.
+        assert_eq!(rows[1], [""]);
+        assert_eq!(rows[2], ["报警统计(Alarm statistics)"]);
+        assert_eq!(rows[3][1], "报警数(alarms)");
+        assert_eq!(rows[7], ["第二(Second)"]);
+        assert_eq!(rows.len(), 11);
     }
 
     #[test]

@@ -886,3 +886,521 @@ pub async fn monthly_report(
     db.run(move |c| report_conn(c, &reader, &unit, ReportKind::Monthly, &period))
         .await
 }
+
+/// Test fixtures shared with the patrol's tests: units, alarms and a minimal `events` table.
+#[cfg(test)]
+pub(crate) mod testing {
+    #![allow(clippy::unwrap_used)]
+    use chrono::NaiveDateTime;
+
+    use super::*;
+    use crate::db::Backend;
+
+    /// An instant from a CST wall time `2021-01-05 10:00:00`.
+    pub(crate) fn cst(s: &str) -> DateTime<Utc> {
+        let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        Utc.from_utc_datetime(&(t - Duration::hours(CST_HOURS)))
+    }
+
+    /// The ingest `events` table with the columns the statistics and the patrol read (the
+    /// ingest store's port onto `Db` owns the real one).
+    pub(crate) async fn create_events(db: &Db) {
+        let ddl = match db.backend() {
+            Backend::Sqlite => {
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, clause TEXT NOT NULL, \
+                 mine TEXT NOT NULL, camera TEXT, daily_count INTEGER, transport_state TEXT, \
+                 mine_time TEXT NOT NULL, event_utc TEXT NOT NULL, received_at TEXT NOT NULL)"
+            }
+            Backend::Postgres => {
+                "CREATE TABLE events (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+                 clause TEXT NOT NULL, mine TEXT COLLATE \"C\" NOT NULL, camera TEXT, \
+                 daily_count BIGINT, transport_state TEXT, mine_time TEXT COLLATE \"C\" NOT NULL, \
+                 event_utc TEXT COLLATE \"C\" NOT NULL, received_at TEXT COLLATE \"C\" NOT NULL)"
+            }
+        };
+        db.run(move |c| c.execute_batch(ddl)).await.unwrap();
+    }
+
+    /// One upload: `mine_time` is `yyyyMMddHHmmss` CST; received at that instant.
+    pub(crate) fn event(
+        c: &mut Conn,
+        clause: &str,
+        mine: &str,
+        camera: Option<&str>,
+        count: Option<i64>,
+        state: Option<&str>,
+        mine_time: &str,
+    ) {
+        let t = NaiveDateTime::parse_from_str(mine_time, "%Y%m%d%H%M%S").unwrap();
+        let utc = Utc.from_utc_datetime(&(t - Duration::hours(CST_HOURS)));
+        c.execute(
+            "INSERT INTO events (clause, mine, camera, daily_count, transport_state, mine_time, \
+             event_utc, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                clause.into(),
+                mine.into(),
+                camera.into(),
+                count.into(),
+                state.into(),
+                mine_time.into(),
+                utc.into(),
+                utc.into(),
+            ],
+        )
+        .unwrap();
+    }
+
+    /// Units, parents first.
+    pub(crate) fn units(c: &mut Conn, units: &[(&str, &str)]) {
+        for (code, name) in units {
+            let code = UnitCode::parse(code).unwrap();
+            let level = match code.level() {
+                UnitLevel::National => "national",
+                UnitLevel::Province => "province",
+                UnitLevel::City => "city",
+                UnitLevel::County => "county",
+                UnitLevel::Mine => "mine",
+            };
+            c.execute(
+                "INSERT INTO units (code, name, level, parent, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    code.as_str().into(),
+                    (*name).into(),
+                    level.into(),
+                    code.parent().map(String::from).into(),
+                    cst("2021-01-01 00:00:00").into(),
+                ],
+            )
+            .unwrap();
+        }
+    }
+
+    /// A filed mine configuration with its state id.
+    pub(crate) fn mine_config(c: &mut Conn, mine: &str, name: &str, state: &str) {
+        let config = serde_json::json!({ "mine": mine, "name": name, "state": state });
+        c.execute(
+            "INSERT INTO mine_configs (mine, county, config, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, 'test')",
+            &[
+                mine.into(),
+                mine[..6].into(),
+                (&config).into(),
+                cst("2021-01-01 00:00:00").into(),
+            ],
+        )
+        .unwrap();
+    }
+
+    /// An alarm raised at CST `raised`, with its steps `(minutes after raising, state_after)`;
+    /// its state is the last step's, or `pushed`.
+    pub(crate) fn alarm(
+        c: &mut Conn,
+        mine: &str,
+        kind: AlarmKind,
+        raised: &str,
+        steps: &[(i64, &str)],
+    ) {
+        let raised_at = cst(raised);
+        let state = steps.last().map_or("pushed", |(_, s)| s);
+        let id = c
+            .insert_id(
+                "INSERT INTO alarms (mine, county, kind, grade, message, event_time, raised_at, \
+                 state, dedup_key) VALUES ($1, $2, $3, 'general', 'test', $4, $4, $5, $6) \
+                 RETURNING id",
+                &[
+                    mine.into(),
+                    mine[..6].into(),
+                    kind.id().into(),
+                    raised_at.into(),
+                    state.into(),
+                    format!("{mine}/{}/{raised}", kind.id()).into(),
+                ],
+            )
+            .unwrap();
+        let mut before = "pushed";
+        for (minutes, after) in steps {
+            c.execute(
+                "INSERT INTO alarm_steps (alarm_id, at, actor, action, state_before, state_after) \
+                 VALUES ($1, $2, 'inspector', $3, $4, $5)",
+                &[
+                    id.into(),
+                    (raised_at + Duration::minutes(*minutes)).into(),
+                    format!("alarm.{after}").into(),
+                    before.into(),
+                    (*after).into(),
+                ],
+            )
+            .unwrap();
+            before = after;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::testing::*;
+    use super::*;
+    use crate::db::testing::on_both_backends;
+    use crate::supervision::Role;
+    use crate::supervision::export::tests::{parse_csv, xlsx_part};
+
+    fn u(s: &str) -> UnitCode {
+        UnitCode::parse(s).unwrap()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn viewer(unit: &str) -> Actor {
+        Actor::user("viewer", u(unit), Role::Viewer)
+    }
+
+    const CITY: &str = "140900";
+    const A: &str = "140923";
+    const B: &str = "140924";
+    const A1: &str = "140923000001";
+    const A2: &str = "140923000002";
+    const B1: &str = "140924000001";
+
+    /// Xinzhou city with counties A (代县), B (繁峙县) and C (宁武县, no alarms); in the week of
+    /// Monday 2021-01-04: A has 3 alarms (handled after 10 min; handled after 30 min then
+    /// closed; pending), B has 1 at the week's last second. Outside it: one the second before
+    /// the week (A), one the second after (B), one on 2021-02-01 00:00 (C).
+    async fn world(db: &Db) {
+        create_events(db).await;
+        db.transaction(|c| {
+            units(
+                c,
+                &[
+                    ("000000", "国家"),
+                    ("140000", "山西省"),
+                    (CITY, "忻州市"),
+                    (A, "代县"),
+                    (B, "繁峙县"),
+                    ("140925", "宁武县"),
+                    (A1, "甲矿"),
+                    (A2, "乙矿"),
+                ],
+            );
+            mine_config(c, B1, "丙矿", "closing");
+            use AlarmKind::*;
+            alarm(
+                c,
+                A1,
+                PeopleOverLimit,
+                "2021-01-05 10:00:00",
+                &[(2, "acknowledged"), (10, "handled")],
+            );
+            alarm(
+                c,
+                A2,
+                TransportRunning,
+                "2021-01-06 10:00:00",
+                &[(5, "acknowledged"), (30, "handled"), (60, "closed")],
+            );
+            alarm(c, A1, CameraOccluded, "2021-01-07 10:00:00", &[]);
+            alarm(c, B1, PeopleOverLimit, "2021-01-10 23:59:59", &[]);
+            alarm(c, B1, PeopleOverLimit, "2021-01-11 00:00:00", &[]);
+            alarm(c, A1, TrucksOverLimit, "2021-01-03 23:59:59", &[]);
+            alarm(c, "140925000001", LockTampered, "2021-02-01 00:00:00", &[]);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+
+    fn week() -> Period {
+        Period::week_of(day("2021-01-06")).unwrap()
+    }
+
+    on_both_backends!(
+        county_figures_are_counted_and_timed_by_hand,
+        readers_see_their_jurisdiction_only,
+        subordinates_include_children_without_alarms,
+        periods_cut_at_cst_midnight,
+        the_type_distribution_lists_every_kind,
+        daily_analysis_takes_the_days_highest_counts,
+        weekly_and_monthly_reports_export_to_csv_and_xlsx,
+    );
+
+    async fn county_figures_are_counted_and_timed_by_hand(db: Db) {
+        world(&db).await;
+        let s = alarm_stats(&db, &viewer(A), &u(A), week()).await.unwrap();
+        assert_eq!((s.alarms, s.handled, s.closed), (3, 2, 1));
+        assert!((s.handling_rate.unwrap() - 200.0 / 3.0).abs() < 1e-9);
+        assert_eq!(s.handling_time_min_s, Some(600));
+        assert_eq!(s.handling_time_mean_s, Some(1200.0));
+        assert_eq!(s.handling_time_max_s, Some(1800));
+        let cells: Vec<String> = s.cells().iter().map(Cell::display).collect();
+        assert_eq!(cells, ["3", "2", "1", "66.7", "10.0", "20.0", "30.0"]);
+        // B: one alarm, nothing handled: a rate of 0 and no times.
+        let b = alarm_stats(&db, &viewer(CITY), &u(B), week())
+            .await
+            .unwrap();
+        assert_eq!((b.alarms, b.handled, b.handling_rate), (1, 0, Some(0.0)));
+        assert_eq!(b.handling_time_mean_s, None);
+        // C: nothing at all: no rate either.
+        let c = alarm_stats(&db, &Actor::System, &u("140925"), week())
+            .await
+            .unwrap();
+        assert_eq!(c, AlarmStats::default());
+    }
+
+    async fn readers_see_their_jurisdiction_only(db: Db) {
+        world(&db).await;
+        for unit in [CITY, B, "140000", "000000"] {
+            let e = alarm_stats(&db, &viewer(A), &u(unit), week())
+                .await
+                .unwrap_err();
+            assert!(matches!(e, Error::Forbidden(_)), "{unit}: {e}");
+            assert!(e.to_string().contains("outside the jurisdiction"), "{e}");
+        }
+        assert!(matches!(
+            by_subordinate(&db, &viewer(A), &u(CITY), week())
+                .await
+                .unwrap_err(),
+            Error::Forbidden(_)
+        ));
+        // A mine user sees that mine and nothing of its neighbour.
+        let m = alarm_stats(&db, &viewer(A1), &u(A1), week()).await.unwrap();
+        assert_eq!(m.alarms, 2);
+        assert!(alarm_stats(&db, &viewer(A1), &u(A2), week()).await.is_err());
+        let city = alarm_stats(&db, &viewer(CITY), &u(CITY), week())
+            .await
+            .unwrap();
+        assert_eq!(city.alarms, 4);
+    }
+
+    async fn subordinates_include_children_without_alarms(db: Db) {
+        world(&db).await;
+        let rows = by_subordinate(&db, &viewer(CITY), &u(CITY), week())
+            .await
+            .unwrap();
+        let got: Vec<(&str, &str, u64, u64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.unit.as_str(),
+                    r.name.as_str(),
+                    r.stats.alarms,
+                    r.stats.handled,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (A, "代县", 3, 2),
+                (B, "繁峙县", 1, 0),
+                ("140925", "宁武县", 0, 0)
+            ]
+        );
+        assert_eq!(rows[2].stats.handling_rate, None);
+        // County A → its mines, each with its own figures.
+        let mines = by_subordinate(&db, &viewer(A), &u(A), week())
+            .await
+            .unwrap();
+        let got: Vec<(&str, u64, Option<i64>)> = mines
+            .iter()
+            .map(|r| (r.unit.as_str(), r.stats.alarms, r.stats.handling_time_max_s))
+            .collect();
+        assert_eq!(got, [(A1, 2, Some(600)), (A2, 1, Some(1800))]);
+        // County B's mine is known only by its filed configuration, and named from it.
+        let b = by_subordinate(&db, &viewer(B), &u(B), week())
+            .await
+            .unwrap();
+        assert_eq!((b[0].unit.as_str(), b[0].name.as_str()), (B1, "丙矿"));
+        // The province sees the city as one row; a mine has no subordinates.
+        let p = by_subordinate(&db, &Actor::System, &u("140000"), week())
+            .await
+            .unwrap();
+        assert_eq!((p.len(), p[0].stats.alarms), (1, 4));
+        let e = by_subordinate(&db, &Actor::System, &u(A1), week())
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("unit: expected a national, province"),
+            "{e}"
+        );
+    }
+
+    async fn periods_cut_at_cst_midnight(db: Db) {
+        world(&db).await;
+        let count = |unit: &'static str, p: Period| {
+            let db = db.clone();
+            async move {
+                alarm_stats(&db, &Actor::System, &u(unit), p)
+                    .await
+                    .unwrap()
+                    .alarms
+            }
+        };
+        // 23:59:59 CST belongs to the earlier day, 00:00:00 to the next.
+        assert_eq!(count(B, Period::day(day("2021-01-10")).unwrap()).await, 1);
+        assert_eq!(count(B, Period::day(day("2021-01-11")).unwrap()).await, 1);
+        assert_eq!(count(A, Period::day(day("2021-01-03")).unwrap()).await, 1);
+        // The week is Monday 00:00 to Monday 00:00 CST.
+        let w = week();
+        assert_eq!(w.from, cst("2021-01-04 00:00:00"));
+        assert_eq!(w.to, cst("2021-01-11 00:00:00"));
+        assert_eq!(w.label(), "2021-01-04至2021-01-10");
+        // January: everything but the alarm of 1 February 00:00 CST.
+        assert_eq!(count(CITY, Period::month(2021, 1).unwrap()).await, 6);
+        assert_eq!(count(CITY, Period::month(2021, 2).unwrap()).await, 1);
+        assert_eq!(
+            Period::month(2020, 12).unwrap().to,
+            cst("2021-01-01 00:00:00")
+        );
+        let e = Period::month(2021, 13).unwrap_err().to_string();
+        assert_eq!(e, "month: expected a year and a month 1-12, found 2021-13");
+        assert!(Period::new(w.to, w.from).is_err());
+    }
+
+    async fn the_type_distribution_lists_every_kind(db: Db) {
+        world(&db).await;
+        let rows = by_kind(&db, &viewer(CITY), &u(CITY), week()).await.unwrap();
+        assert_eq!(rows.len(), AlarmKind::ALL.len());
+        let got: Vec<(AlarmKind, u64, Option<f64>)> = rows
+            .iter()
+            .map(|r| (r.kind, r.stats.alarms, r.share))
+            .collect();
+        use AlarmKind::*;
+        assert_eq!(
+            got,
+            [
+                (PeopleOverLimit, 2, Some(50.0)),
+                (TrucksOverLimit, 0, Some(0.0)),
+                (TransportRunning, 1, Some(25.0)),
+                (CameraOccluded, 1, Some(25.0)),
+                (CameraMoved, 0, Some(0.0)),
+                (LockTampered, 0, Some(0.0)),
+                (MineOffline, 0, Some(0.0)),
+            ]
+        );
+        let t = kind_table(&rows);
+        assert_eq!(t.rows[0][0], Cell::text("入井人数超限"));
+        assert_eq!(t.columns[0].header(), "报警类型(alarm kind)");
+    }
+
+    async fn daily_analysis_takes_the_days_highest_counts(db: Db) {
+        world(&db).await;
+        db.transaction(|c| {
+            for (n, t) in [
+                (1, "20210105080000"),
+                (3, "20210105235959"),
+                (2, "20210105090000"),
+            ] {
+                event(c, "U1", A1, Some("20"), Some(n), None, t);
+            }
+            // The count resets at midnight: this one is the 6th's.
+            event(c, "U1", A1, Some("20"), Some(1), None, "20210106000000");
+            event(c, "U2", A1, Some("30"), Some(1), None, "20210105100000");
+            event(c, "U2", A1, Some("30"), Some(2), None, "20210105110000");
+            event(c, "U3", A1, Some("10"), None, Some("01"), "20210105100000");
+            event(c, "U3", A1, Some("10"), None, Some("02"), "20210105103000");
+            event(c, "U3", A1, Some("10"), None, None, "20210105110000");
+            // Another county's mine and another day: not in county A's rows.
+            event(c, "U1", B1, Some("20"), Some(9), None, "20210105100000");
+            event(c, "U1", A1, Some("20"), Some(9), None, "20210107100000");
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let p = Period::days(day("2021-01-05"), day("2021-01-06")).unwrap();
+        let rows = daily_analysis(&db, &viewer(A), &u(A), p).await.unwrap();
+        let got: Vec<(&str, String, i64, i64, u64)> = rows
+            .iter()
+            .map(|d| {
+                let (m, dt) = (d.mine.as_str(), d.date.to_string());
+                (m, dt, d.people_down, d.trucks_out, d.transport_changes)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (A1, "2021-01-05".to_owned(), 3, 2, 3),
+                (A1, "2021-01-06".to_owned(), 1, 0, 0),
+                (A2, "2021-01-05".to_owned(), 0, 0, 0),
+                (A2, "2021-01-06".to_owned(), 0, 0, 0),
+            ]
+        );
+        let states = &rows[0].transport_states;
+        assert_eq!(
+            states,
+            &[Some("01".to_owned()), Some("02".to_owned()), None]
+        );
+        let t = daily_table(&rows);
+        assert_eq!(t.rows[0][0], Cell::text("甲矿"));
+        assert_eq!(
+            t.rows[0][6],
+            Cell::text("运行载货(running loaded) → 运行空载(running empty) → 未标明(not stated)")
+        );
+        assert!(daily_analysis(&db, &viewer(A), &u(B), p).await.is_err());
+    }
+
+    async fn weekly_and_monthly_reports_export_to_csv_and_xlsx(db: Db) {
+        world(&db).await;
+        let r = weekly_report(&db, &viewer(CITY), &u(CITY), day("2021-01-06"))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.title_zh,
+            "忻州市矿山电子封条周报（2021-01-04至2021-01-10）"
+        );
+        assert_eq!(
+            r.title_en,
+            "Weekly mine e-seal report of 忻州市, 2021-01-04 to 2021-01-10"
+        );
+        assert_eq!(r.summary.alarms, 4);
+        let tables = r.tables();
+        let titles: Vec<&str> = tables.iter().map(|t| t.title_en.as_str()).collect();
+        let expected = [
+            "Alarm handling statistics",
+            "Alarms and handling by subordinate unit",
+        ];
+        assert_eq!(titles[..2], expected);
+        assert_eq!(titles.len(), 3, "no per-mine daily table at city level");
+        let csv = parse_csv(&r.csv().unwrap());
+        assert_eq!(csv[0], [format!("{}({})", r.title_zh, r.title_en)]);
+        assert_eq!(csv[2][0], "报警处置统计(Alarm handling statistics)");
+        assert_eq!(csv[3][3], "报警数(alarms)");
+        assert_eq!(csv[4][..4], ["忻州市", CITY, "2021-01-04至2021-01-10", "4"]);
+        // Subordinate rows: A, B and a zero row for C.
+        assert_eq!(csv[8][..4], ["代县", A, "3", "2"]);
+        assert_eq!(csv[10][..5], ["宁武县", "140925", "0", "0", "0"]);
+        assert_eq!(csv[10][5], "", "no rate without alarms");
+
+        // The county's monthly report has the daily table: 2 mines x 31 days.
+        let m = monthly_report(&db, &viewer(A), &u(A), 2021, 1)
+            .await
+            .unwrap();
+        assert_eq!(m.title_zh, "代县矿山电子封条月报（2021-01-01至2021-01-31）");
+        assert_eq!((m.summary.alarms, m.daily.len()), (4, 62));
+        let xlsx = m.xlsx().unwrap();
+        let book = xlsx_part(&xlsx, "xl/workbook.xml");
+        for sheet in [
+            "报警处置统计",
+            "下级单位报警处置统计",
+            "报警类型分布",
+            "每日分析结果",
+        ] {
+            assert!(
+                book.contains(&format!("name=\"{sheet}\"")),
+                "{sheet} in {book}"
+            );
+        }
+        let sheet1 = xlsx_part(&xlsx, "xl/worksheets/sheet1.xml");
+        assert!(sheet1.contains("<v>4</v>"), "4 alarms in {sheet1}");
+        assert!(xlsx_part(&xlsx, "xl/sharedStrings.xml").contains("代县"));
+        assert!(matches!(
+            monthly_report(&db, &viewer(A), &u(CITY), 2021, 1)
+                .await
+                .unwrap_err(),
+            Error::Forbidden(_)
+        ));
+    }
+}
