@@ -944,3 +944,483 @@ pub fn network_table(rows: &[NetworkStatus]) -> Table {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::db::testing::on_both_backends;
+    use crate::supervision::Role;
+    use crate::supervision::stats::testing::{create_events, cst, event, mine_config, units};
+
+    const M: &str = "140923000001";
+    const N: &str = "140924000001";
+
+    fn mine(s: &str) -> MineCode {
+        MineCode::parse(s).unwrap()
+    }
+
+    fn cam(s: &str) -> CameraCode {
+        CameraCode::parse(s).unwrap()
+    }
+
+    /// Minutes after 2021-01-05 10:00 CST.
+    fn t(minutes: i64) -> DateTime<Utc> {
+        cst("2021-01-05 10:00:00") + Duration::minutes(minutes)
+    }
+
+    /// `yyyyMMddHHmmss` of [`t`].
+    fn mine_time(minutes: i64) -> String {
+        (t(minutes) + Duration::hours(8))
+            .format("%Y%m%d%H%M%S")
+            .to_string()
+    }
+
+    async fn upload(db: &Db, m: &'static str, camera: Option<&'static str>, minutes: i64) {
+        let clause = if camera.is_some() { "U1" } else { "U5" };
+        db.run(move |c| {
+            event(c, clause, m, camera, Some(1), None, &mine_time(minutes));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+
+    fn probe(m: &str, camera: &str, minutes: i64, ok: bool) -> CameraProbe {
+        CameraProbe {
+            mine: mine(m),
+            camera: cam(camera),
+            outcome: ProbeOutcome {
+                at: t(minutes),
+                ok,
+                latency_ms: 5,
+                error: (!ok).then(|| "HTTP status 404 Not Found".to_owned()),
+            },
+        }
+    }
+
+    /// The run's transitions as (camera or "mine", online, minutes).
+    fn changes(run: &PatrolRun) -> Vec<(String, bool, i64)> {
+        run.transitions
+            .iter()
+            .map(|x| {
+                let who = x.camera.map_or("mine".to_owned(), |c| c.to_string());
+                (who, x.online, (x.at - t(0)).num_seconds() / 60)
+            })
+            .collect()
+    }
+
+    fn ch(who: &str, online: bool, minutes: i64) -> (String, bool, i64) {
+        (who.to_owned(), online, minutes)
+    }
+
+    on_both_backends!(
+        a_silent_camera_goes_offline_at_the_policys_time_and_back_on_upload,
+        flapping_streams_need_two_good_probes_in_a_row,
+        camera_less_uploads_keep_the_mine_online,
+        stability_figures_over_a_period_are_exact,
+        network_status_is_scoped_and_filtered,
+    );
+
+    async fn a_silent_camera_goes_offline_at_the_policys_time_and_back_on_upload(db: Db) {
+        create_events(&db).await;
+        let patrol = Patrol::new(db.clone(), PatrolPolicy::default());
+        upload(&db, M, Some("20"), 0).await;
+        let run = patrol.run(vec![], t(1)).await.unwrap();
+        assert_eq!(changes(&run), [ch("mine", true, 0), ch("20", true, 0)]);
+        for m in [5, 10] {
+            assert!(
+                patrol
+                    .run(vec![], t(m))
+                    .await
+                    .unwrap()
+                    .transitions
+                    .is_empty()
+            );
+        }
+        // 15 minutes of silence: offline at exactly 10:15, whenever the check runs after it.
+        let run = patrol.run(vec![], t(16)).await.unwrap();
+        assert_eq!(changes(&run), [ch("mine", false, 15), ch("20", false, 15)]);
+        let offline: Vec<&Transition> = run.mines_offline().collect();
+        assert_eq!((offline.len(), offline[0].mine), (1, mine(M)));
+        assert!(
+            patrol
+                .run(vec![], t(20))
+                .await
+                .unwrap()
+                .transitions
+                .is_empty()
+        );
+        // The next upload brings it back at the upload's time.
+        upload(&db, M, Some("20"), 27).await;
+        let run = patrol.run(vec![], t(30)).await.unwrap();
+        assert_eq!(changes(&run), [ch("mine", true, 27), ch("20", true, 27)]);
+        let s = &run.statuses[0];
+        assert_eq!(
+            (s.camera, s.online, s.since, s.last_seen),
+            (None, true, t(27), Some(t(27)))
+        );
+        // One row per mine and camera, however many checks.
+        let n = db
+            .query_one("SELECT COUNT(*) AS n FROM patrol_status", vec![])
+            .await
+            .unwrap()
+            .i64("n")
+            .unwrap();
+        assert_eq!(n, 2);
+        // Back and silent again between two checks: both changes, each at its own time.
+        upload(&db, M, Some("20"), 31).await;
+        let run = patrol.run(vec![], t(60)).await.unwrap();
+        assert_eq!(changes(&run), [ch("mine", false, 46), ch("20", false, 46)]);
+        // Back and silent again while the patrol was not looking: both changes of one check.
+        upload(&db, M, Some("20"), 70).await;
+        let run = patrol.run(vec![], t(100)).await.unwrap();
+        let expected = [
+            ch("mine", true, 70),
+            ch("20", true, 70),
+            ch("mine", false, 85),
+            ch("20", false, 85),
+        ];
+        assert_eq!(changes(&run), expected);
+        assert!(!run.statuses[0].online);
+    }
+
+    async fn flapping_streams_need_two_good_probes_in_a_row(db: Db) {
+        create_events(&db).await;
+        let patrol = Patrol::new(db.clone(), PatrolPolicy::default());
+        let mut seen = Vec::new();
+        for (minute, ok) in [
+            (0, true),
+            (5, true),
+            (10, false),
+            (15, false),
+            (20, false), // 15 min after the last good probe: offline at 10:20
+            (25, true),  // one good probe: still offline
+            (30, false),
+            (35, true),
+            (40, true), // two in a row: online at 10:40
+        ] {
+            let run = patrol
+                .run(vec![probe(M, "10", minute, ok)], t(minute))
+                .await
+                .unwrap();
+            seen.extend(changes(&run).into_iter().filter(|c| c.0 == "10"));
+        }
+        assert_eq!(
+            seen,
+            [ch("10", true, 0), ch("10", false, 20), ch("10", true, 40)]
+        );
+    }
+
+    async fn camera_less_uploads_keep_the_mine_online(db: Db) {
+        create_events(&db).await;
+        let patrol = Patrol::new(db.clone(), PatrolPolicy::default());
+        upload(&db, M, Some("30"), 0).await;
+        patrol.run(vec![], t(1)).await.unwrap();
+        upload(&db, M, None, 10).await; // U5: no camera
+        let run = patrol.run(vec![], t(20)).await.unwrap();
+        assert_eq!(changes(&run), [ch("30", false, 15)]);
+        let mine_row = run.statuses.iter().find(|s| s.camera.is_none()).unwrap();
+        assert!(mine_row.online);
+        assert_eq!(mine_row.last_seen, Some(t(10)));
+    }
+
+    async fn stability_figures_over_a_period_are_exact(db: Db) {
+        create_events(&db).await;
+        let patrol = Patrol::new(db.clone(), PatrolPolicy::default());
+        upload(&db, M, Some("20"), 0).await;
+        upload(&db, M, Some("20"), 27).await;
+        // Checks every 5 minutes; the uploads at 0 and 27 give online 0-15 and 27-42.
+        for m in (0..=60).step_by(5) {
+            patrol
+                .run(vec![], t(m) + Duration::seconds(1))
+                .await
+                .unwrap();
+        }
+        let hour = Period::new(t(0), t(60)).unwrap();
+        let s = stability(
+            &db,
+            &Actor::System,
+            &UnitCode::parse(M).unwrap(),
+            hour,
+            t(60),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.len(), 1);
+        let s = &s[0];
+        assert_eq!((s.observed_s, s.online_s), (3600, 1800));
+        assert_eq!(s.availability, Some(50.0));
+        // Outages 10:15-10:27 (12 min) and 10:42-11:00 (18 min, to the period's end).
+        assert_eq!((s.outages, s.longest_outage_s), (2, 18 * 60));
+        assert_eq!(
+            (s.uploads, s.mean_upload_interval_s),
+            (2, Some(27.0 * 60.0))
+        );
+        // A window inside: 10:10-10:30 is online 10:10-10:15 and 10:27-10:30: 8 of 20 minutes.
+        let part = Period::new(t(10), t(30)).unwrap();
+        let s = stability(
+            &db,
+            &Actor::System,
+            &UnitCode::parse("140923").unwrap(),
+            part,
+            t(60),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s[0].availability, Some(40.0));
+        assert_eq!(
+            (s[0].outages, s[0].longest_outage_s, s[0].uploads),
+            (1, 12 * 60, 1)
+        );
+        // Clipped at `now`: the figures of a period still running count what has happened.
+        let s = stability(
+            &db,
+            &Actor::System,
+            &UnitCode::parse(M).unwrap(),
+            hour,
+            t(30),
+        )
+        .await
+        .unwrap();
+        assert_eq!((s[0].observed_s, s[0].online_s), (1800, 18 * 60));
+        let table = stability_table(&s);
+        assert_eq!(table.rows[0][2].display(), "60.00");
+        let viewer = Actor::user("v", UnitCode::parse("140924").unwrap(), Role::Viewer);
+        let e = stability(&db, &viewer, &UnitCode::parse(M).unwrap(), hour, t(60)).await;
+        assert!(matches!(e, Err(Error::Forbidden(_))));
+    }
+
+    async fn network_status_is_scoped_and_filtered(db: Db) {
+        create_events(&db).await;
+        db.transaction(|c| {
+            units(
+                c,
+                &[
+                    ("000000", "国家"),
+                    ("140000", "山西省"),
+                    ("140900", "忻州市"),
+                ],
+            );
+            units(c, &[("140923", "代县"), ("140924", "繁峙县"), (M, "甲矿")]);
+            mine_config(c, M, "甲矿", "stopped");
+            mine_config(c, N, "丙矿", "closing");
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let patrol = Patrol::new(db.clone(), PatrolPolicy::default());
+        upload(&db, M, Some("20"), 0).await;
+        upload(&db, M, Some("30"), 0).await;
+        // N never uploaded: it is known from its configuration and offline from the first check.
+        let run = patrol
+            .run(vec![probe(M, "30", 1, false)], t(1))
+            .await
+            .unwrap();
+        assert!(run.mines_offline().any(|x| x.mine == mine(N)));
+        let user = |unit: &str| Actor::user("v", UnitCode::parse(unit).unwrap(), Role::Viewer);
+        let codes = |rows: &[NetworkStatus]| -> Vec<String> {
+            rows.iter().map(|r| r.mine.to_string()).collect()
+        };
+        let all = network_status(&db, &user("140900"), NetworkFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(codes(&all), [M, N]);
+        let m = &all[0];
+        assert_eq!((m.name.as_str(), m.county.as_str()), ("甲矿", "140923"));
+        assert_eq!((m.online, m.cameras_online, m.cameras), (true, 2, 2));
+        assert_eq!(m.mine_state.as_deref(), Some("stopped"));
+        // A county reader sees its own mines only; another county is forbidden.
+        let a = network_status(&db, &user("140923"), NetworkFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(codes(&a), [M]);
+        let other = NetworkFilter {
+            region: Some(UnitCode::parse("140924").unwrap()),
+            ..NetworkFilter::default()
+        };
+        let e = network_status(&db, &user("140923"), other.clone())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Forbidden(_)), "{e}");
+        assert_eq!(
+            codes(&network_status(&db, &user("140900"), other).await.unwrap()),
+            [N]
+        );
+        // By online state and by mine state (Chinese or id).
+        let offline = NetworkFilter {
+            online: Some(false),
+            ..NetworkFilter::default()
+        };
+        assert_eq!(
+            codes(&network_status(&db, &Actor::System, offline).await.unwrap()),
+            [N]
+        );
+        for state in ["停产", "stopped"] {
+            let f = NetworkFilter {
+                mine_state: Some(state.to_owned()),
+                ..NetworkFilter::default()
+            };
+            assert_eq!(
+                codes(&network_status(&db, &Actor::System, f).await.unwrap()),
+                [M]
+            );
+        }
+        let bad = NetworkFilter {
+            mine_state: Some("生产".to_owned()),
+            ..NetworkFilter::default()
+        };
+        let e = network_status(&db, &Actor::System, bad)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            r#"mine_state: expected 停产, 停建 or 关闭 (stopped, construction_stopped or closing), found "生产""#
+        );
+        let table = network_table(&all);
+        assert_eq!(table.rows[1][3], Cell::text("关闭"));
+        assert_eq!(table.rows[1][4], Cell::text("离线(offline)"));
+        assert_eq!(table.rows[0][5], Cell::text("2021-01-05 10:00:00"));
+    }
+
+    #[test]
+    fn policies_that_would_miss_silences_are_refused() {
+        let p = PatrolPolicy::builder().build().unwrap();
+        assert_eq!(p, PatrolPolicy::default());
+        assert_eq!(
+            (
+                p.offline_after().num_minutes(),
+                p.probe_interval().num_minutes()
+            ),
+            (15, 5)
+        );
+        let e = PatrolPolicy::builder()
+            .offline_after(Duration::minutes(4))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "offline_after: expected at least probe_interval (300 s), or silences go unseen, found 240 s"
+        );
+        assert!(PatrolPolicy::builder().recover_probes(0).build().is_err());
+        assert!(
+            PatrolPolicy::builder()
+                .probe_timeout(StdDuration::ZERO)
+                .build()
+                .is_err()
+        );
+        assert!(
+            PatrolPolicy::builder()
+                .probe_interval(Duration::zero())
+                .build()
+                .is_err()
+        );
+    }
+
+    /// A small real JPEG.
+    fn jpeg() -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(16, 16, image::Rgb([90, 120, 200]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
+    /// A local stream server: `/stream` serves one MJPEG part, `/snapshot` a JPEG, `/page` HTML,
+    /// `/slow` answers after 2 s, anything else is 404.
+    async fn server() -> String {
+        use axum::http::header::CONTENT_TYPE;
+        use axum::routing::get;
+        let frame = jpeg();
+        let mut part = b"--frame\r\nContent-Type: image/jpeg\r\n".to_vec();
+        part.extend(format!("Content-Length: {}\r\n\r\n", frame.len()).as_bytes());
+        part.extend(&frame);
+        part.extend(b"\r\n");
+        let app = axum::Router::new()
+            .route(
+                "/stream",
+                get(move || async move {
+                    (
+                        [(CONTENT_TYPE, "multipart/x-mixed-replace; boundary=frame")],
+                        part,
+                    )
+                }),
+            )
+            .route(
+                "/snapshot",
+                get(move || async move { ([(CONTENT_TYPE, "image/jpeg")], frame) }),
+            )
+            .route(
+                "/page",
+                get(|| async { ([(CONTENT_TYPE, "text/html")], "<html></html>") }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(StdDuration::from_secs(2)).await;
+                    "late"
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn the_prober_wants_jpeg_frames_from_a_2xx_answer() {
+        let base = server().await;
+        let client = reqwest::Client::new();
+        let timeout = StdDuration::from_millis(500);
+        let at = t(0);
+        let probe = |path: &'static str| {
+            let (client, url) = (client.clone(), format!("{base}{path}"));
+            async move { probe_stream(&client, &url, timeout, at).await }
+        };
+        let ok = probe("/stream").await;
+        assert!(ok.ok, "{ok:?}");
+        assert_eq!((ok.at, ok.error), (at, None));
+        assert!(probe("/snapshot").await.ok);
+        let e = probe("/missing").await;
+        assert!(!e.ok);
+        assert_eq!(e.error.as_deref(), Some("HTTP status 404 Not Found"));
+        let e = probe("/page").await.error.unwrap();
+        assert!(
+            e.starts_with(r#"not an MJPEG stream: content type "text/html""#),
+            "{e}"
+        );
+        let slow = probe("/slow").await;
+        assert_eq!(slow.error.as_deref(), Some("no JPEG frame within 500 ms"));
+        assert!((500..2000).contains(&slow.latency_ms), "{slow:?}");
+        // A closed port.
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/stream", closed.local_addr().unwrap());
+        drop(closed);
+        let e = probe_stream(&client, &url, timeout, at)
+            .await
+            .error
+            .unwrap();
+        assert!(e.starts_with("request failed"), "{e}");
+        // Many at once, each named by its camera.
+        let targets: Vec<StreamTarget> = [("10", "/stream"), ("20", "/missing")]
+            .iter()
+            .map(|(c, p)| StreamTarget {
+                mine: mine(M),
+                camera: cam(c),
+                url: format!("{base}{p}"),
+            })
+            .collect();
+        let policy = PatrolPolicy::builder()
+            .probe_timeout(timeout)
+            .build()
+            .unwrap();
+        let mut got: Vec<(String, bool)> = probe_streams(&client, &targets, &policy, at)
+            .await
+            .into_iter()
+            .map(|p| (p.camera.to_string(), p.outcome.ok))
+            .collect();
+        got.sort();
+        assert_eq!(got, [("10".to_owned(), true), ("20".to_owned(), false)]);
+    }
+}
