@@ -112,6 +112,21 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table titled in Chinese and English, with these columns, one row per item of `items`.
+    pub fn new<T>(
+        title: (&str, &str),
+        columns: impl IntoIterator<Item = Column>,
+        items: impl IntoIterator<Item = T>,
+        row: impl FnMut(T) -> Vec<Cell>,
+    ) -> Table {
+        Table {
+            title_zh: title.0.to_owned(),
+            title_en: title.1.to_owned(),
+            columns: columns.into_iter().collect(),
+            rows: items.into_iter().map(row).collect(),
+        }
+    }
+
     /// The title as written above the table in a report: `报警统计(Alarm statistics)`.
     pub fn title(&self) -> String {
         format!("{}({})", self.title_zh, self.title_en)

@@ -35,7 +35,8 @@ use serde::Serialize;
 
 use super::export::{Cell, Column, Table};
 use super::stats::{
-    MINE_STATES, Period, known_mines, like, mine_col, mine_state_zh, reader_unit, require_reader,
+    MINE_COLUMNS, MINE_STATES, Period, known_mines, like, mine_col, mine_state_zh, named,
+    reader_unit, require_reader,
 };
 use super::{Actor, UnitCode};
 use crate::db::{Conn, Db, Row, Value};
@@ -751,37 +752,24 @@ fn stability_conn(
 
 /// The data-stability table (P2).
 pub fn stability_table(rows: &[Stability]) -> Table {
-    Table {
-        title_zh: "数据稳定性".to_owned(),
-        title_en: "Data stability".to_owned(),
-        columns: vec![
-            Column::new("矿山", "mine"),
-            Column::new("矿山编码", "mine code"),
-            Column::new("在线率%", "availability %"),
-            Column::new("离线次数", "outages"),
-            Column::new("最长离线(分钟)", "longest outage, min"),
-            Column::new("上传次数", "uploads"),
-            Column::new("平均上传间隔(分钟)", "mean upload interval, min"),
-        ],
-        rows: rows
-            .iter()
-            .map(|s| {
-                vec![
-                    Cell::text(if s.name.is_empty() {
-                        s.mine.as_str()
-                    } else {
-                        &s.name
-                    }),
-                    Cell::text(s.mine.as_str()),
-                    Cell::number(s.availability, 2),
-                    Cell::Int(s.outages.into()),
-                    Cell::number(Some(s.longest_outage_s as f64 / 60.0), 1),
-                    Cell::count(s.uploads),
-                    Cell::number(s.mean_upload_interval_s.map(|s| s / 60.0), 1),
-                ]
-            })
-            .collect(),
-    }
+    let columns = MINE_COLUMNS.into_iter().chain([
+        Column::new("在线率%", "availability %"),
+        Column::new("离线次数", "outages"),
+        Column::new("最长离线(分钟)", "longest outage, min"),
+        Column::new("上传次数", "uploads"),
+        Column::new("平均上传间隔(分钟)", "mean upload interval, min"),
+    ]);
+    Table::new(("数据稳定性", "Data stability"), columns, rows, |s| {
+        let mut row = named(s.mine.as_str(), &s.name).to_vec();
+        row.extend([
+            Cell::number(s.availability, 2),
+            Cell::Int(s.outages.into()),
+            Cell::number(Some(s.longest_outage_s as f64 / 60.0), 1),
+            Cell::count(s.uploads),
+            Cell::number(s.mean_upload_interval_s.map(|s| s / 60.0), 1),
+        ]);
+        row
+    })
 }
 
 /// The filter of the network-status query (P8). Every field narrows; `None` keeps all.
@@ -897,52 +885,38 @@ pub async fn network_status(
 pub fn network_table(rows: &[NetworkStatus]) -> Table {
     let time = |t: Option<DateTime<Utc>>| {
         t.map_or(Cell::Empty, |t| {
-            Cell::text(
-                (t + Duration::hours(8))
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string(),
-            )
+            Cell::text(format!(
+                "{}",
+                (t + Duration::hours(8)).format("%Y-%m-%d %H:%M:%S")
+            ))
         })
     };
-    Table {
-        title_zh: "联网状态".to_owned(),
-        title_en: "Network status".to_owned(),
-        columns: vec![
-            Column::new("矿山", "mine"),
-            Column::new("矿山编码", "mine code"),
-            Column::new("县", "county"),
-            Column::new("矿山状态", "mine state"),
-            Column::new("在线状态", "online"),
-            Column::new("状态起始(北京时间)", "since, CST"),
-            Column::new("最后活动(北京时间)", "last seen, CST"),
-            Column::new("在线摄像头", "cameras online"),
-            Column::new("摄像头", "cameras"),
-        ],
-        rows: rows
-            .iter()
-            .map(|m| {
-                vec![
-                    Cell::text(if m.name.is_empty() {
-                        m.mine.as_str()
-                    } else {
-                        &m.name
-                    }),
-                    Cell::text(m.mine.as_str()),
-                    Cell::text(&m.county),
-                    Cell::text(m.mine_state.as_deref().map(mine_state_zh).unwrap_or("")),
-                    Cell::text(if m.online {
-                        "在线(online)"
-                    } else {
-                        "离线(offline)"
-                    }),
-                    time(Some(m.since)),
-                    time(m.last_seen),
-                    Cell::Int(m.cameras_online.into()),
-                    Cell::Int(m.cameras.into()),
-                ]
-            })
-            .collect(),
-    }
+    let columns = MINE_COLUMNS.into_iter().chain([
+        Column::new("县", "county"),
+        Column::new("矿山状态", "mine state"),
+        Column::new("在线状态", "online"),
+        Column::new("状态起始(北京时间)", "since, CST"),
+        Column::new("最后活动(北京时间)", "last seen, CST"),
+        Column::new("在线摄像头", "cameras online"),
+        Column::new("摄像头", "cameras"),
+    ]);
+    Table::new(("联网状态", "Network status"), columns, rows, |m| {
+        let mut row = named(m.mine.as_str(), &m.name).to_vec();
+        row.extend([
+            Cell::text(&m.county),
+            Cell::text(m.mine_state.as_deref().map(mine_state_zh).unwrap_or("")),
+            Cell::text(if m.online {
+                "在线(online)"
+            } else {
+                "离线(offline)"
+            }),
+            time(Some(m.since)),
+            time(m.last_seen),
+            Cell::Int(m.cameras_online.into()),
+            Cell::Int(m.cameras.into()),
+        ]);
+        row
+    })
 }
 
 #[cfg(test)]

@@ -228,6 +228,32 @@ pub(crate) fn known_mines(c: &mut Conn, unit: &UnitCode) -> Result<BTreeMap<Stri
     Ok(out)
 }
 
+/// Runs `f` with a pooled connection on the blocking pool, for `reader`, `unit` and `period`.
+async fn scoped<T, F>(db: &Db, reader: &Actor, unit: &UnitCode, period: Period, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Conn, &Actor, &UnitCode, &Period) -> Result<T> + Send + 'static,
+{
+    let (reader, unit) = (reader.clone(), unit.clone());
+    db.run(move |c| f(c, &reader, &unit, &period)).await
+}
+
+/// The label of a unit or mine in a table: its name, or its code when it has none.
+pub(crate) fn label(code: &str, name: &str) -> String {
+    if name.is_empty() { code } else { name }.to_owned()
+}
+
+/// The first two columns of a per-mine table.
+pub(crate) const MINE_COLUMNS: [Column; 2] = [
+    Column::new("矿山", "mine"),
+    Column::new("矿山编码", "mine code"),
+];
+
+/// The cells under [`MINE_COLUMNS`] (or any name-and-code pair): the label and the code.
+pub(crate) fn named(code: &str, name: &str) -> [Cell; 2] {
+    [Cell::text(label(code, name)), Cell::text(code)]
+}
+
 /// Alarm figures of a set of alarms (see the module doc for the definitions).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AlarmStats {
@@ -354,9 +380,7 @@ pub async fn alarm_stats(
     unit: &UnitCode,
     period: Period,
 ) -> Result<AlarmStats> {
-    let (reader, unit) = (reader.clone(), unit.clone());
-    db.run(move |c| alarm_stats_conn(c, &reader, &unit, &period))
-        .await
+    scoped(db, reader, unit, period, alarm_stats_conn).await
 }
 
 /// One direct subordinate unit's figures.
@@ -435,9 +459,7 @@ pub async fn by_subordinate(
     unit: &UnitCode,
     period: Period,
 ) -> Result<Vec<SubordinateRow>> {
-    let (reader, unit) = (reader.clone(), unit.clone());
-    db.run(move |c| by_subordinate_conn(c, &reader, &unit, &period))
-        .await
+    scoped(db, reader, unit, period, by_subordinate_conn).await
 }
 
 /// One alarm kind's figures (the type distribution, P2).
@@ -478,9 +500,7 @@ pub async fn by_kind(
     unit: &UnitCode,
     period: Period,
 ) -> Result<Vec<KindRow>> {
-    let (reader, unit) = (reader.clone(), unit.clone());
-    db.run(move |c| by_kind_conn(c, &reader, &unit, &period))
-        .await
+    scoped(db, reader, unit, period, by_kind_conn).await
 }
 
 /// A U3 transport state code (reference profile of U3) in Chinese and English.
@@ -619,127 +639,94 @@ pub async fn daily_analysis(
     unit: &UnitCode,
     period: Period,
 ) -> Result<Vec<DailyAnalysis>> {
-    let (reader, unit) = (reader.clone(), unit.clone());
-    db.run(move |c| daily_analysis_conn(c, &reader, &unit, &period))
-        .await
-}
-
-/// The label of a unit in a table: its name, or its code when it has none.
-fn unit_label(code: &UnitCode, name: &str) -> String {
-    if name.is_empty() {
-        code.to_string()
-    } else {
-        name.to_owned()
-    }
+    scoped(db, reader, unit, period, daily_analysis_conn).await
 }
 
 /// The summary table of one unit's figures.
 pub fn summary_table(unit: &UnitCode, name: &str, period: &Period, stats: &AlarmStats) -> Table {
-    let mut columns = vec![
+    let lead = [
         Column::new("单位", "unit"),
         Column::new("单位编码", "unit code"),
         Column::new("统计周期", "period"),
     ];
-    columns.extend(AlarmStats::COLUMNS);
-    let mut row = vec![
-        Cell::text(unit_label(unit, name)),
-        Cell::text(unit.as_str()),
-        Cell::text(period.label()),
-    ];
-    row.extend(stats.cells());
-    Table {
-        title_zh: "报警处置统计".to_owned(),
-        title_en: "Alarm handling statistics".to_owned(),
-        columns,
-        rows: vec![row],
-    }
+    let mut cells = named(unit.as_str(), name).to_vec();
+    cells.push(Cell::text(period.label()));
+    let title = ("报警处置统计", "Alarm handling statistics");
+    stats_table(title, lead, [(cells, stats)])
+}
+
+/// A table of [`AlarmStats`] rows, each after its own leading cells.
+fn stats_table<'a>(
+    title: (&str, &str),
+    lead: impl IntoIterator<Item = Column>,
+    rows: impl IntoIterator<Item = (Vec<Cell>, &'a AlarmStats)>,
+) -> Table {
+    let columns = lead.into_iter().chain(AlarmStats::COLUMNS);
+    Table::new(title, columns, rows, |(mut row, stats)| {
+        row.extend(stats.cells());
+        row
+    })
 }
 
 /// The per-subordinate-unit table (P2, P12).
 pub fn subordinate_table(rows: &[SubordinateRow]) -> Table {
-    let mut columns = vec![
+    let lead = [
         Column::new("下级单位", "subordinate unit"),
         Column::new("单位编码", "unit code"),
     ];
-    columns.extend(AlarmStats::COLUMNS);
-    Table {
-        title_zh: "下级单位报警处置统计".to_owned(),
-        title_en: "Alarms and handling by subordinate unit".to_owned(),
-        columns,
-        rows: rows
-            .iter()
-            .map(|r| {
-                let mut row = vec![
-                    Cell::text(unit_label(&r.unit, &r.name)),
-                    Cell::text(r.unit.as_str()),
-                ];
-                row.extend(r.stats.cells());
-                row
-            })
-            .collect(),
-    }
+    let title = (
+        "下级单位报警处置统计",
+        "Alarms and handling by subordinate unit",
+    );
+    let rows = rows
+        .iter()
+        .map(|r| (named(r.unit.as_str(), &r.name).to_vec(), &r.stats));
+    stats_table(title, lead, rows)
 }
 
 /// The alarm type distribution table (P2).
 pub fn kind_table(rows: &[KindRow]) -> Table {
-    let mut columns = vec![
+    let lead = [
         Column::new("报警类型", "alarm kind"),
         Column::new("占比%", "share %"),
     ];
-    columns.extend(AlarmStats::COLUMNS);
-    Table {
-        title_zh: "报警类型分布".to_owned(),
-        title_en: "Alarm type distribution".to_owned(),
-        columns,
-        rows: rows
-            .iter()
-            .map(|r| {
-                let mut row = vec![Cell::text(r.kind.zh()), Cell::number(r.share, 1)];
-                row.extend(r.stats.cells());
-                row
-            })
-            .collect(),
-    }
+    let rows = rows.iter().map(|r| {
+        let cells = vec![Cell::text(r.kind.zh()), Cell::number(r.share, 1)];
+        (cells, &r.stats)
+    });
+    stats_table(("报警类型分布", "Alarm type distribution"), lead, rows)
 }
 
 /// The daily analysis results table (P7).
 pub fn daily_table(rows: &[DailyAnalysis]) -> Table {
-    Table {
-        title_zh: "每日分析结果".to_owned(),
-        title_en: "Daily analysis results".to_owned(),
-        columns: vec![
-            Column::new("矿山", "mine"),
-            Column::new("矿山编码", "mine code"),
-            Column::new("日期", "date"),
-            Column::new("下井人数", "people down"),
-            Column::new("出矿车辆", "trucks out"),
-            Column::new("运输状态变化", "transport state changes"),
-            Column::new("运输状态", "transport states"),
-        ],
-        rows: rows
-            .iter()
-            .map(|d| {
-                let states: Vec<&str> = d
-                    .transport_states
-                    .iter()
-                    .map(|s| transport_state_label(s.as_deref()))
-                    .collect();
-                vec![
-                    Cell::text(if d.name.is_empty() {
-                        d.mine.as_str()
-                    } else {
-                        &d.name
-                    }),
-                    Cell::text(d.mine.as_str()),
-                    Cell::text(d.date.to_string()),
-                    Cell::Int(d.people_down),
-                    Cell::Int(d.trucks_out),
-                    Cell::count(d.transport_changes),
-                    Cell::text(states.join(" → ")),
-                ]
-            })
-            .collect(),
-    }
+    let columns = MINE_COLUMNS.into_iter().chain([
+        Column::new("日期", "date"),
+        Column::new("下井人数", "people down"),
+        Column::new("出矿车辆", "trucks out"),
+        Column::new("运输状态变化", "transport state changes"),
+        Column::new("运输状态", "transport states"),
+    ]);
+    Table::new(
+        ("每日分析结果", "Daily analysis results"),
+        columns,
+        rows,
+        |d| {
+            let states: Vec<&str> = d
+                .transport_states
+                .iter()
+                .map(|s| transport_state_label(s.as_deref()))
+                .collect();
+            let mut row = named(d.mine.as_str(), &d.name).to_vec();
+            row.extend([
+                Cell::text(d.date.to_string()),
+                Cell::Int(d.people_down),
+                Cell::Int(d.trucks_out),
+                Cell::count(d.transport_changes),
+                Cell::text(states.join(" → ")),
+            ]);
+            row
+        },
+    )
 }
 
 /// Weekly or monthly (P2).
@@ -827,7 +814,7 @@ pub fn report_conn(
         Some(r) => r.text("name")?,
         None => String::new(),
     };
-    let shown = unit_label(unit, &unit_name);
+    let shown = label(unit.as_str(), &unit_name);
     let (zh, en) = match kind {
         ReportKind::Weekly => ("周报", "Weekly"),
         ReportKind::Monthly => ("月报", "Monthly"),
@@ -868,9 +855,10 @@ pub async fn weekly_report(
     day: NaiveDate,
 ) -> Result<Report> {
     let period = Period::week_of(day)?;
-    let (reader, unit) = (reader.clone(), unit.clone());
-    db.run(move |c| report_conn(c, &reader, &unit, ReportKind::Weekly, &period))
-        .await
+    scoped(db, reader, unit, period, |c, r, u, p| {
+        report_conn(c, r, u, ReportKind::Weekly, p)
+    })
+    .await
 }
 
 /// The monthly report (calendar month, CST).
@@ -882,9 +870,10 @@ pub async fn monthly_report(
     month: u32,
 ) -> Result<Report> {
     let period = Period::month(year, month)?;
-    let (reader, unit) = (reader.clone(), unit.clone());
-    db.run(move |c| report_conn(c, &reader, &unit, ReportKind::Monthly, &period))
-        .await
+    scoped(db, reader, unit, period, |c, r, u, p| {
+        report_conn(c, r, u, ReportKind::Monthly, p)
+    })
+    .await
 }
 
 /// Test fixtures shared with the patrol's tests: units, alarms and a minimal `events` table.
