@@ -79,7 +79,7 @@ impl Cell {
         v.map_or(Cell::Empty, |value| Cell::Number { value, decimals })
     }
 
-    /// The cell as CSV text (no injection guard; see [`Cell::csv`]).
+    /// The cell as text, as shown (the CSV writer adds the formula guard of the module doc).
     pub fn display(&self) -> String {
         match self {
             Cell::Text(s) => s.clone(),
