@@ -39,10 +39,16 @@ macro_rules! migration {
 }
 
 /// The SQLite steps.
-pub const MIGRATIONS_SQLITE: &[Migration] = &[migration!("sqlite", 1, "0001_supervision")];
+pub const MIGRATIONS_SQLITE: &[Migration] = &[
+    migration!("sqlite", 1, "0001_supervision"),
+    migration!("sqlite", 2, "0002_patrol"),
+];
 
 /// The PostgreSQL steps (same versions and names as [`MIGRATIONS_SQLITE`]).
-pub const MIGRATIONS_POSTGRES: &[Migration] = &[migration!("postgres", 1, "0001_supervision")];
+pub const MIGRATIONS_POSTGRES: &[Migration] = &[
+    migration!("postgres", 1, "0001_supervision"),
+    migration!("postgres", 2, "0002_patrol"),
+];
 
 fn steps(backend: Backend) -> &'static [Migration] {
     match backend {

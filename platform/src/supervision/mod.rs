@@ -20,6 +20,7 @@ pub mod rules;
 pub mod workflow;
 pub mod push;
 pub mod users; pub mod audit;
+pub mod patrol; pub mod stats; pub mod export;
 
 use std::fmt;
 
