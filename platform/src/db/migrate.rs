@@ -42,12 +42,14 @@ macro_rules! migration {
 pub const MIGRATIONS_SQLITE: &[Migration] = &[
     migration!("sqlite", 1, "0001_supervision"),
     migration!("sqlite", 2, "0002_patrol"),
+    migration!("sqlite", 3, "0003_alarm_doc"),
 ];
 
 /// The PostgreSQL steps (same versions and names as [`MIGRATIONS_SQLITE`]).
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
     migration!("postgres", 1, "0001_supervision"),
     migration!("postgres", 2, "0002_patrol"),
+    migration!("postgres", 3, "0003_alarm_doc"),
 ];
 
 fn steps(backend: Backend) -> &'static [Migration] {
