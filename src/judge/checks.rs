@@ -521,17 +521,8 @@ pub fn judge(scenario: &Scenario, truth: &[Event], seen: &Observed, opts: &Optio
                 &all_u1.iter().map(|p| p.t_s).collect::<Vec<_>>(),
                 &|i, j| 1.0 - fit(down[i].1, all_u1[j]),
             );
-            let down: Vec<(f64, u32)> = down
-                .into_iter()
-                .zip(keep_t)
-                .filter_map(|(d, k)| k.then_some(d))
-                .collect();
-            let u1: Vec<&Parsed<'_>> = all_u1
-                .iter()
-                .copied()
-                .zip(keep_r)
-                .filter_map(|(p, k)| k.then_some(p))
-                .collect();
+            let down: Vec<(f64, u32)> = kept(down, keep_t);
+            let u1: Vec<&Parsed<'_>> = kept(all_u1.iter().copied(), keep_r);
             let iou_of = |i: usize, j: usize| fit(down[i].1, u1[j]);
             let m = match_down(&down, &u1);
             let ev = m.event_level();
@@ -672,11 +663,7 @@ pub fn judge(scenario: &Scenario, truth: &[Event], seen: &Observed, opts: &Optio
             });
             let (keep_t, keep_r) =
                 outside_tamper(&code, &up, counted.as_deref().unwrap_or_default());
-            let up: Vec<f64> = up
-                .into_iter()
-                .zip(keep_t)
-                .filter_map(|(t, k)| k.then_some(t))
-                .collect();
+            let up: Vec<f64> = kept(up, keep_t);
             // What the device counted, split by the don't-care windows.
             let (counted_out, counted_in): (Vec<_>, Vec<_>) = counted
                 .iter()
@@ -763,17 +750,8 @@ pub fn judge(scenario: &Scenario, truth: &[Event], seen: &Observed, opts: &Optio
                 &trucks,
                 &all_u2.iter().map(|p| p.t_s).collect::<Vec<_>>(),
             );
-            let trucks: Vec<f64> = trucks
-                .into_iter()
-                .zip(keep_t)
-                .filter_map(|(t, k)| k.then_some(t))
-                .collect();
-            let u2: Vec<&Parsed<'_>> = all_u2
-                .iter()
-                .copied()
-                .zip(keep_r)
-                .filter_map(|(p, k)| k.then_some(p))
-                .collect();
+            let trucks: Vec<f64> = kept(trucks, keep_t);
+            let u2: Vec<&Parsed<'_>> = kept(all_u2.iter().copied(), keep_r);
             let t: Vec<((), f64)> = trucks.iter().map(|t| ((), *t)).collect();
             let r: Vec<((), f64)> = u2.iter().map(|p| ((), p.t_s)).collect();
             let m = match_all(&t, &r, opts.window);
@@ -1546,6 +1524,11 @@ impl TamperWindow {
             "occluded"
         }
     }
+}
+
+/// The items whose flag is set (the flags from [`dont_care`]).
+fn kept<T>(items: impl IntoIterator<Item = T>, keep: Vec<bool>) -> Vec<T> {
+    items.into_iter().zip(keep).filter_map(|(x, k)| k.then_some(x)).collect()
 }
 
 /// Which true events and which reports stay in a score, given the camera's tamper windows (module

@@ -121,34 +121,20 @@ impl Desk {
     ) -> DeskResult<()> {
         let unit = UnitCode::of_mine(&config.mine);
         may_configure(actor, &unit, "file the configuration of mine")?;
-        let actor = actor.clone();
+        let after = to_json(&config, "mine config")?;
+        let (actor, mine) = (actor.clone(), config.mine);
         self.db
             .transaction(move |c| {
-                let before = c
-                    .query_opt("SELECT config FROM mine_configs WHERE mine = $1", &[config.mine.as_str().into()])?
-                    .map(|r| r.json("config"))
-                    .transpose()?
-                    .flatten();
-                let after = serde_json::to_value(&config).map_err(|e| crate::Error::Internal(format!("mine config JSON: {e}")))?;
-                c.execute(
-                    "INSERT INTO mine_configs (mine, county, config, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (mine) DO UPDATE SET county = $2, config = $3, updated_at = $4, updated_by = $5",
-                    &[config.mine.as_str().into(), config.mine.county_code().into(), (&after).into(), now.into(), actor.name().into()],
-                )?;
-                audit::record(
-                    c,
-                    &actor,
-                    now,
-                    audit::Change {
-                        action: "mine_config.file",
-                        object_kind: "mine_config",
-                        object_id: config.mine.as_str(),
-                        unit: &unit,
-                        before,
-                        after: Some(after.clone()),
-                    },
-                )?;
-                Ok(())
+                let doc = ConfigDoc {
+                    table: "mine_configs",
+                    key_column: "mine",
+                    key: mine.as_str(),
+                    county: Some(mine.county_code()),
+                    unit: &unit,
+                    action: "mine_config.file",
+                    object_kind: "mine_config",
+                };
+                put_config(c, &actor, now, &doc, after)
             })
             .await?;
         Ok(())
@@ -166,34 +152,20 @@ impl Desk {
             &defaults.county,
             "set the default thresholds of county",
         )?;
+        let after = to_json(&defaults, "county defaults")?;
         let actor = actor.clone();
         self.db
             .transaction(move |c| {
-                let before = c
-                    .query_opt("SELECT config FROM county_defaults WHERE county = $1", &[defaults.county.as_str().into()])?
-                    .map(|r| r.json("config"))
-                    .transpose()?
-                    .flatten();
-                let after = serde_json::to_value(&defaults).map_err(|e| crate::Error::Internal(format!("county defaults JSON: {e}")))?;
-                c.execute(
-                    "INSERT INTO county_defaults (county, config, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (county) DO UPDATE SET config = $2, updated_at = $3, updated_by = $4",
-                    &[defaults.county.as_str().into(), (&after).into(), now.into(), actor.name().into()],
-                )?;
-                audit::record(
-                    c,
-                    &actor,
-                    now,
-                    audit::Change {
-                        action: "county_defaults.set",
-                        object_kind: "county_defaults",
-                        object_id: defaults.county.as_str(),
-                        unit: &defaults.county,
-                        before,
-                        after: Some(after.clone()),
-                    },
-                )?;
-                Ok(())
+                let doc = ConfigDoc {
+                    table: "county_defaults",
+                    key_column: "county",
+                    key: defaults.county.as_str(),
+                    county: None,
+                    unit: &defaults.county,
+                    action: "county_defaults.set",
+                    object_kind: "county_defaults",
+                };
+                put_config(c, &actor, now, &doc, after)
             })
             .await?;
         Ok(())
@@ -401,6 +373,75 @@ fn may_configure(actor: &Actor, unit: &UnitCode, what: &str) -> DeskResult<()> {
             }
         }
     }
+}
+
+/// Where a configuration document is stored: its table, key and unit (who may read its audit).
+struct ConfigDoc<'a> {
+    table: &'static str,
+    key_column: &'static str,
+    key: &'a str,
+    /// The `county` column, for tables that have one.
+    county: Option<&'a str>,
+    unit: &'a UnitCode,
+    action: &'static str,
+    object_kind: &'static str,
+}
+
+fn to_json(v: &impl Serialize, what: &str) -> crate::Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| internal(what, e))
+}
+
+/// Stores (inserts or replaces) a configuration document and audits it, before and after.
+fn put_config(
+    c: &mut Conn,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    doc: &ConfigDoc<'_>,
+    after: serde_json::Value,
+) -> crate::Result<()> {
+    let (table, key) = (doc.table, doc.key_column);
+    let before = c
+        .query_opt(
+            &format!("SELECT config FROM {table} WHERE {key} = $1"),
+            &[doc.key.into()],
+        )?
+        .map(|r| r.json("config"))
+        .transpose()?
+        .flatten();
+    let (cols, vals, set) = match doc.county {
+        Some(_) => (", county", ", $5", ", county = $5"),
+        None => ("", "", ""),
+    };
+    let mut params = vec![
+        doc.key.into(),
+        (&after).into(),
+        now.into(),
+        actor.name().into(),
+    ];
+    if let Some(county) = doc.county {
+        params.push(county.into());
+    }
+    c.execute(
+        &format!(
+            "INSERT INTO {table} ({key}, config, updated_at, updated_by{cols}) VALUES ($1, $2, $3, $4{vals}) \
+             ON CONFLICT ({key}) DO UPDATE SET config = $2, updated_at = $3, updated_by = $4{set}"
+        ),
+        &params,
+    )?;
+    audit::record(
+        c,
+        actor,
+        now,
+        audit::Change {
+            action: doc.action,
+            object_kind: doc.object_kind,
+            object_id: doc.key,
+            unit: doc.unit,
+            before,
+            after: Some(after),
+        },
+    )?;
+    Ok(())
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> crate::Error {
@@ -644,7 +685,48 @@ mod tests {
         overdue_alarms_are_supervised_once_per_rung,
         lists_are_scoped_to_the_jurisdiction,
         only_an_admin_over_the_mine_files_its_configuration,
+        a_mine_that_filed_no_number_gets_its_countys_default,
     );
+
+    async fn a_mine_that_filed_no_number_gets_its_countys_default(db: Db) {
+        let d = desk(db.clone());
+        let admin = Actor::user("admin", u("140421"), Role::Admin);
+        let mut cfg = MineConfig::new(
+            MineCode::parse(MINE).unwrap(),
+            "代县示例铁矿",
+            MineState::Stopped,
+        );
+        cfg.one_stop_four_continue = true;
+        d.file_mine(&admin, cfg, t0()).await.unwrap();
+        let defaults = CountyDefaults {
+            county: u("140421"),
+            people_threshold: Some(2),
+            truck_threshold: None,
+        };
+        let e = d
+            .set_county_defaults(
+                &Actor::user("x", u("140422"), Role::Admin),
+                defaults.clone(),
+                t0(),
+            )
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("P10"), "{e}");
+        d.set_county_defaults(&admin, defaults, t0()).await.unwrap();
+        assert!(d.on_event(&u1(1, 1), t0()).await.unwrap().is_empty());
+        assert!(d.on_event(&u1(2, 2), t0()).await.unwrap().is_empty());
+        let raised = d.on_event(&u1(3, 3), t0()).await.unwrap();
+        assert_eq!(raised.len(), 1);
+        assert_eq!(raised[0].alarm.facts.message, "入井人数 3");
+        let kinds: Vec<String> = db
+            .query("SELECT object_kind FROM audit_log ORDER BY id", vec![])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get("object_kind").unwrap())
+            .collect();
+        assert_eq!(kinds, ["mine_config", "county_defaults"]);
+    }
 
     async fn people_beyond_the_filed_number_raise_one_alarm_pushed_to_the_county(db: Db) {
         let d = desk(db.clone());
