@@ -12,20 +12,27 @@
 //!
 //! Same name + same bytes again is an idempotent success (`duplicate: true`, no new row). Same
 //! name + different bytes is a `conflict` violation; the original stays. The `UNIQUE(name)`
-//! constraint decides races between concurrent uploads.
+//! constraint decides races between concurrent uploads, on either backend: the insert is
+//! `ON CONFLICT (name) DO NOTHING RETURNING id`, and the loser rolls back and reads the winner.
+//!
+//! The SQL is the [`crate::db`] layer's, the same on SQLite and PostgreSQL. On SQLite the
+//! store lets one commit write at a time ([`Store::call`]); on PostgreSQL commits of different
+//! bytes run side by side, and only uploads of the same bytes take turns (a lock per digest
+//! stripe), so that one upload's "is the file there?" check cannot interleave with another's
+//! removal of a file its lost race left unreferenced.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{SecondsFormat, Utc};
 use eseal_protocol::{EvidenceName, Extension, Finding, LockEventMetadata, NameError};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::accounts::MineAccount;
 use crate::content::{self, ContentInfo, MediaKind};
+use crate::db::{Conn, Value};
 use crate::error::{Error, Result};
 use crate::evidence::{Digest32, EvidenceStore, OrphanSweep, digest_of, sha256_hex};
 use crate::metrics::IngestMetrics;
@@ -213,7 +220,12 @@ struct Inner {
     max_upload_size: u64,
     metrics: IngestMetrics,
     sweep: OrphanSweep,
+    /// Turns of uploads of the same bytes, by the digest's first byte (see the module docs).
+    digest_locks: Vec<Mutex<()>>,
 }
+
+/// Stripes of [`Inner::digest_locks`].
+const DIGEST_LOCKS: usize = 16;
 
 /// The ingest service. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -329,6 +341,7 @@ impl Ingest {
                 max_upload_size,
                 metrics: IngestMetrics::default(),
                 sweep,
+                digest_locks: (0..DIGEST_LOCKS).map(|_| Mutex::new(())).collect(),
             }),
         })
     }
@@ -404,7 +417,7 @@ impl Ingest {
             .inner
             .store
             .call(move |c| {
-                Ok(query::insert_violation(
+                query::insert_violation(
                     c,
                     &NewViolation {
                         channel: r.channel.as_str(),
@@ -418,7 +431,7 @@ impl Ingest {
                         sha256: r.sha256.as_deref(),
                         size: r.size,
                     },
-                )?)
+                )
             })
             .await?;
         self.inner.metrics.violation(channel, kind);
@@ -676,73 +689,91 @@ impl Ingest {
         let store = &self.inner.store;
         let evidence = &self.inner.evidence;
         // Cheap look-up first so that re-uploads and conflicts write nothing.
-        let existing = store.call_blocking(|conn| existing_event(conn, &c.name))?;
+        let existing = store.read_blocking(|conn| existing_event(conn, &c.name))?;
         if let Some(outcome) = classify(existing, sha) {
             return Ok(outcome);
         }
         evidence.store(sha, bytes)?;
         let n = &c.parsed;
         let findings = serde_json::to_string(&c.findings).unwrap_or_else(|_| "[]".to_owned());
-        let metadata = metadata.map(|m| m.to_string());
         let now = now_rfc3339();
+        let evidence_row = [
+            Value::from(sha),
+            Value::I64(bytes.len() as i64),
+            c.info.media_type.into(),
+            c.info.width.map(i64::from).into(),
+            c.info.height.map(i64::from).into(),
+            (&c.info.codec).into(),
+            c.info.duration_ms.map(|d| d.min(i64::MAX as u64) as i64).into(),
+            (&now).into(),
+        ];
+        let event_row = [
+            Value::from(&c.name),
+            n.clause().as_str().into(),
+            n.mine().as_str().into(),
+            n.camera().map(|x| x.to_string()).into(),
+            n.analysis_type().map(|x| x.to_string()).into(),
+            n.count().map(|x| i64::from(x.get())).into(),
+            n.transport_state().map(|x| x.to_string()).into(),
+            n.lock().map(|x| x.to_string()).into(),
+            n.lock_state().map(|x| x.to_string()).into(),
+            n.time().to_string().into(),
+            n.time().to_utc().to_rfc3339_opts(SecondsFormat::Secs, true).into(),
+            (&now).into(),
+            channel.as_str().into(),
+            (&account.username).into(),
+            sha.into(),
+            findings.into(),
+            metadata.map(|m| m.to_string()).into(),
+        ];
+        let stripe = digest_of(sha).map_or(0, |d| usize::from(d[0]) % DIGEST_LOCKS);
+        let _turn = self.inner.digest_locks[stripe]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         store.call_blocking(|conn| {
             // Another upload may have removed an orphan file with this digest meanwhile.
             if !evidence.contains(sha) {
                 evidence.store(sha, bytes)?;
             }
-            let tx = conn.transaction()?;
-            tx.execute(
-                "INSERT OR IGNORE INTO evidence (sha256, size, media_type, width, height, codec, duration_ms, stored_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    sha,
-                    bytes.len() as i64,
-                    c.info.media_type,
-                    c.info.width,
-                    c.info.height,
-                    c.info.codec,
-                    c.info.duration_ms.map(|d| d.min(i64::MAX as u64) as i64),
-                    now
-                ],
-            )?;
-            let inserted = tx.execute(
-                "INSERT INTO events (name, clause, mine, camera, analysis_type, daily_count, transport_state, lock_code, lock_state, \
-                 mine_time, event_utc, received_at, channel, account, sha256, findings, metadata) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (name) DO NOTHING",
-                params![
-                    c.name,
-                    n.clause().as_str(),
-                    n.mine().as_str(),
-                    n.camera().map(|x| x.to_string()),
-                    n.analysis_type().map(|x| x.to_string()),
-                    n.count().map(|x| i64::from(x.get())),
-                    n.transport_state().map(|x| x.to_string()),
-                    n.lock().map(|x| x.to_string()),
-                    n.lock_state().map(|x| x.to_string()),
-                    n.time().to_string(),
-                    n.time().to_utc().to_rfc3339_opts(SecondsFormat::Secs, true),
-                    now,
-                    channel.as_str(),
-                    account.username,
-                    sha,
-                    findings,
-                    metadata
-                ],
-            )?;
-            if inserted == 1 {
-                let id = tx.last_insert_rowid();
-                tx.commit()?;
-                return Ok(Commit::New(id));
+            let committed = conn.transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO evidence (sha256, size, media_type, width, height, codec, duration_ms, stored_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
+                    &evidence_row,
+                )?;
+                let inserted = tx.query_opt(
+                    "INSERT INTO events (name, clause, mine, camera, analysis_type, daily_count, transport_state, lock_code, lock_state, \
+                     mine_time, event_utc, received_at, channel, account, sha256, findings, metadata) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                    &event_row,
+                )?;
+                match inserted {
+                    Some(row) => row.i64("id"),
+                    // Lost a race on UNIQUE(name): roll back the evidence row too.
+                    None => Err(Error::Conflict(format!("event {} exists already", c.name))),
+                }
+            });
+            match committed {
+                Ok(id) => Ok(Commit::New(id)),
+                Err(Error::Conflict(_)) => {
+                    // The winner has committed (its row decided our insert): it decides.
+                    let existing = existing_event(conn, &c.name)?;
+                    let outcome = classify(existing, sha)
+                        .ok_or_else(|| Error::Internal(format!("event {} vanished", c.name)))?;
+                    let referenced = conn
+                        .query_one(
+                            "SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = $1) AS referenced",
+                            &[sha.into()],
+                        )?
+                        .bool("referenced")?;
+                    if !referenced && let Some(p) = evidence.path_of(sha) {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    Ok(outcome)
+                }
+                Err(e) => Err(e),
             }
-            // Lost a race on UNIQUE(name): the winner decides.
-            let existing = existing_event(&tx, &c.name)?;
-            tx.rollback()?;
-            let outcome = classify(existing, sha).ok_or_else(|| Error::Internal(format!("event {} vanished", c.name)))?;
-            let referenced: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?1)", [sha], |r| r.get(0))?;
-            if !referenced && let Some(p) = evidence.path_of(sha) {
-                let _ = std::fs::remove_file(p);
-            }
-            Ok(outcome)
         })
     }
 
@@ -764,7 +795,7 @@ impl Ingest {
         let reason = one_line(&p.reason, 480);
         let name = excerpt(sent);
         let recorded = self.inner.store.call_blocking(|conn| {
-            Ok(query::insert_violation(
+            query::insert_violation(
                 conn,
                 &NewViolation {
                     channel: channel.as_str(),
@@ -778,7 +809,7 @@ impl Ingest {
                     sha256: bytes.map(|(s, _)| s),
                     size: bytes.map(|(_, b)| b.len() as i64),
                 },
-            )?)
+            )
         });
         if recorded.is_ok() {
             self.inner.metrics.violation(channel, p.kind.as_str());
@@ -802,7 +833,10 @@ impl Ingest {
     /// The event with this file name.
     pub async fn event_by_name(&self, name: &str) -> Result<Option<EventRow>> {
         let name = name.to_owned();
-        self.inner.store.read(move |c| Ok(crate::query::get_event_by_name(c, &name)?)).await
+        self.inner
+            .store
+            .read(move |c| crate::query::get_event_by_name(c, &name))
+            .await
     }
 
     /// Accepted file names of one mine, oldest first.
@@ -811,11 +845,14 @@ impl Ingest {
         self.inner
             .store
             .read(move |c| {
-                let mut st = c.prepare(
-                    "SELECT e.name, e.sha256, v.size FROM events e JOIN evidence v ON v.sha256 = e.sha256 WHERE e.mine = ?1 ORDER BY e.id",
-                )?;
-                let rows = st.query_map([&mine], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                c.query(
+                    "SELECT e.name, e.sha256, v.size FROM events e JOIN evidence v ON v.sha256 = e.sha256 \
+                     WHERE e.mine = $1 ORDER BY e.id",
+                    &[mine.into()],
+                )?
+                .iter()
+                .map(|r| Ok((r.text("name")?, r.text("sha256")?, r.i64("size")?)))
+                .collect()
             })
             .await
     }
@@ -824,7 +861,7 @@ impl Ingest {
     pub async fn count_events(&self) -> Result<i64> {
         self.inner
             .store
-            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?))
+            .read(|c| c.query_one("SELECT COUNT(*) AS n FROM events", &[])?.i64("n"))
             .await
     }
 
@@ -832,13 +869,13 @@ impl Ingest {
     pub async fn count_evidence(&self) -> Result<i64> {
         self.inner
             .store
-            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM evidence", [], |r| r.get(0))?))
+            .read(|c| c.query_one("SELECT COUNT(*) AS n FROM evidence", &[])?.i64("n"))
             .await
     }
 
     /// All violations, oldest first.
     pub async fn violations(&self) -> Result<Vec<ViolationRow>> {
-        self.inner.store.read(|c| Ok(crate::query::all_violations(c)?)).await
+        self.inner.store.read(crate::query::all_violations).await
     }
 }
 
@@ -848,14 +885,10 @@ enum Commit {
     Conflict { event_id: i64, original: String },
 }
 
-fn existing_event(conn: &Connection, name: &str) -> Result<Option<(i64, String)>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, sha256 FROM events WHERE name = ?1",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+fn existing_event(conn: &mut Conn, name: &str) -> Result<Option<(i64, String)>> {
+    conn.query_opt("SELECT id, sha256 FROM events WHERE name = $1", &[name.into()])?
+        .map(|r| Ok((r.i64("id")?, r.text("sha256")?)))
+        .transpose()
 }
 
 fn classify(existing: Option<(i64, String)>, sha: &str) -> Option<Commit> {
@@ -879,17 +912,14 @@ fn classify(existing: Option<(i64, String)>, sha: &str) -> Option<Commit> {
 fn sweep_orphans(store: &Store, evidence: &EvidenceStore) -> Result<OrphanSweep> {
     let started = std::time::Instant::now();
     let (rows_deleted, referenced) = store.call_blocking(|conn| {
-        let tx = conn.transaction()?;
-        let deleted = tx.execute(
-            "DELETE FROM evidence WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.sha256 = evidence.sha256)",
-            [],
-        )?;
-        let mut set: HashSet<Digest32> = HashSet::new();
-        {
-            let mut st = tx.prepare("SELECT DISTINCT sha256 FROM events")?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                let hex: String = r.get(0)?;
+        conn.transaction(|tx| {
+            let deleted = tx.execute(
+                "DELETE FROM evidence WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.sha256 = evidence.sha256)",
+                &[],
+            )?;
+            let mut set: HashSet<Digest32> = HashSet::new();
+            for r in tx.query("SELECT DISTINCT sha256 FROM events", &[])? {
+                let hex = r.text("sha256")?;
                 match digest_of(&hex) {
                     Some(d) => {
                         set.insert(d);
@@ -897,9 +927,8 @@ fn sweep_orphans(store: &Store, evidence: &EvidenceStore) -> Result<OrphanSweep>
                     None => tracing::error!(sha256 = %hex, "an event references a malformed digest"),
                 }
             }
-        }
-        tx.commit()?;
-        Ok((deleted as u64, set))
+            Ok((deleted, set))
+        })
     })?;
     let mut sweep = evidence.quarantine_orphans(&referenced)?;
     sweep.rows_deleted = rows_deleted;
