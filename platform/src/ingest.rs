@@ -993,7 +993,220 @@ pub fn one_line(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::db::Db;
+    use crate::db::testing::on_both_backends;
+    use crate::query::EventFilter;
+    use crate::store::RegionLevel;
+    use eseal_protocol::MineCode;
+
+    const MINE: &str = "140421007866";
+
+    on_both_backends!(
+        accepted_upload_round_trips_through_the_queries,
+        duplicate_names_are_idempotent_or_refused_as_conflicts,
+        concurrent_uploads_all_commit_and_races_on_one_name_have_one_winner,
+    );
+
+    /// Ingest over `db` with the mine of [`MINE`] registered; evidence under the temp dir.
+    async fn ingest_on(db: Db) -> (Ingest, MineAccount, tempfile::TempDir) {
+        let store = Store::from_db(db);
+        store
+            .upsert_region("140421", "长治县", RegionLevel::County, None)
+            .await
+            .unwrap();
+        store.upsert_mine(MINE, "m", "140421", "停产").await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_path_buf();
+        let ingest = tokio::task::spawn_blocking(move || Ingest::new(store, data, 1 << 20))
+            .await
+            .unwrap()
+            .unwrap();
+        let account = MineAccount {
+            username: format!("m{MINE}"),
+            mine: MineCode::parse(MINE).unwrap(),
+        };
+        (ingest, account, dir)
+    }
+
+    /// A small JPEG; `seed` varies the pixels, so different seeds give different bytes.
+    fn jpeg(seed: u8) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(64, 48, |x, y| {
+            image::Rgb([seed.wrapping_add(x as u8), (y as u8).wrapping_mul(4), 128])
+        });
+        let mut buf = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut buf, image::ImageFormat::Jpeg)
+            .unwrap();
+        buf.into_inner()
+    }
+
+    /// The U1 name of camera 20 with daily count `count` (U1: mine, camera, 01, count, time).
+    fn u1_name(count: u16) -> String {
+        format!("{MINE}2001{count:04}20210104224515.jpg")
+    }
+
+    async fn upload(
+        ingest: &Ingest,
+        account: &MineAccount,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> std::result::Result<Accepted, Refusal> {
+        ingest
+            .accept(Upload {
+                account,
+                channel: Channel::Ftp,
+                name,
+                body: UploadBody::Bytes(bytes),
+                metadata: None,
+            })
+            .await
+    }
+
+    async fn accepted_upload_round_trips_through_the_queries(db: Db) {
+        let (ingest, account, _dir) = ingest_on(db).await;
+        let bytes = jpeg(1);
+        let name = u1_name(5);
+        let a = upload(&ingest, &account, &format!("/incoming/{name}"), bytes.clone())
+            .await
+            .unwrap();
+        assert_eq!((a.name.as_str(), a.duplicate), (name.as_str(), false));
+        assert_eq!(a.sha256, sha256_hex(&bytes));
+        // Committed before `accept` returned: every read sees it at once.
+        let e = ingest.event_by_name(&name).await.unwrap().unwrap();
+        assert_eq!(e.id, a.event_id);
+        assert_eq!(
+            (e.clause.as_str(), e.mine.as_str(), e.camera.as_deref()),
+            ("U1", MINE, Some("20"))
+        );
+        assert_eq!(
+            (e.analysis_type.as_deref(), e.daily_count),
+            (Some("01"), Some(5))
+        );
+        assert_eq!(
+            (e.mine_time.as_str(), e.event_utc.as_str()),
+            ("20210104224515", "2021-01-04T14:45:15Z")
+        );
+        assert_eq!((e.channel.as_str(), e.account.as_str()), ("ftp", "m140421007866"));
+        let v = e.evidence.clone().unwrap();
+        assert_eq!(
+            (v.size, v.media_type.as_str(), v.width, v.height),
+            (bytes.len() as i64, "image/jpeg", Some(64), Some(48))
+        );
+        assert_eq!(ingest.evidence().read(&a.sha256).unwrap(), bytes);
+        let store = ingest.store().clone();
+        let listed = store
+            .read(|c| {
+                let f = EventFilter {
+                    mine: Some(MINE.to_owned()),
+                    from: crate::query::parse_time_filter("20210104224515"),
+                    limit: 10,
+                    ..Default::default()
+                };
+                crate::query::list_events(c, &f)
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed, vec![e]);
+        let names = ingest.event_names_of_mine(MINE).await.unwrap();
+        assert_eq!(names, vec![(name, a.sha256.clone(), bytes.len() as i64)]);
+        assert_eq!(
+            (ingest.count_events().await.unwrap(), ingest.count_evidence().await.unwrap()),
+            (1, 1)
+        );
+        // A refusal is a violations row, not an event.
+        let r = upload(&ingest, &account, "not-a-name.jpg", jpeg(2)).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Name);
+        let vs = ingest.violations().await.unwrap();
+        assert_eq!(vs.len(), 1);
+        assert_eq!((vs[0].id, vs[0].kind.as_str()), (r.violation_id, "name"));
+        assert_eq!(ingest.count_events().await.unwrap(), 1);
+    }
+
+    async fn duplicate_names_are_idempotent_or_refused_as_conflicts(db: Db) {
+        let (ingest, account, _dir) = ingest_on(db).await;
+        let name = u1_name(6);
+        let first = upload(&ingest, &account, &name, jpeg(1)).await.unwrap();
+        let again = upload(&ingest, &account, &name, jpeg(1)).await.unwrap();
+        assert!(again.duplicate);
+        assert_eq!(again.event_id, first.event_id);
+        assert!(ingest.violations().await.unwrap().is_empty());
+        let r = upload(&ingest, &account, &name, jpeg(2)).await.unwrap_err();
+        assert_eq!((r.kind, r.clause.as_deref()), (RefusalKind::Conflict, Some("U8")));
+        assert!(r.reason.contains(&format!("event {}", first.event_id)), "{}", r.reason);
+        let vs = ingest.violations().await.unwrap();
+        assert_eq!(vs.len(), 1);
+        assert_eq!(vs[0].kind, "conflict");
+        assert_eq!(vs[0].sha256.as_deref(), Some(sha256_hex(&jpeg(2)).as_str()));
+        // The original stays; the refused bytes are not evidence.
+        let e = ingest.event_by_name(&name).await.unwrap().unwrap();
+        assert_eq!(e.sha256, first.sha256);
+        assert_eq!(
+            (ingest.count_events().await.unwrap(), ingest.count_evidence().await.unwrap()),
+            (1, 1)
+        );
+        assert!(!ingest.evidence().contains(&sha256_hex(&jpeg(2))));
+    }
+
+    async fn concurrent_uploads_all_commit_and_races_on_one_name_have_one_winner(db: Db) {
+        let (ingest, account, _dir) = ingest_on(db).await;
+        let spawn = |name: String, bytes: Vec<u8>| {
+            let (ingest, account) = (ingest.clone(), account.clone());
+            tokio::spawn(async move { upload(&ingest, &account, &name, bytes).await })
+        };
+        // 24 distinct uploads at once: all accepted, none lost.
+        let tasks: Vec<_> = (0..24u8)
+            .map(|i| spawn(u1_name(100 + u16::from(i)), jpeg(10 + i)))
+            .collect();
+        let mut ids = Vec::new();
+        for t in tasks {
+            let a = t.await.unwrap().unwrap();
+            assert!(!a.duplicate);
+            ids.push(a.event_id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 24);
+        assert_eq!(ingest.count_events().await.unwrap(), 24);
+        assert_eq!(ingest.count_evidence().await.unwrap(), 24);
+        // 8 uploads of one name and the same bytes: one new event, 7 duplicates of it.
+        let tasks: Vec<_> = (0..8).map(|_| spawn(u1_name(200), jpeg(99))).collect();
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap().unwrap());
+        }
+        assert_eq!(outcomes.iter().filter(|a| !a.duplicate).count(), 1);
+        assert!(outcomes.iter().all(|a| a.event_id == outcomes[0].event_id));
+        // 6 uploads of one name with different bytes: one winner, 5 conflicts, and only the
+        // winner's bytes are evidence.
+        let tasks: Vec<_> = (0..6u8).map(|i| spawn(u1_name(201), jpeg(150 + i))).collect();
+        let (mut won, mut conflicts) = (Vec::new(), 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(a) => won.push(a),
+                Err(r) => {
+                    assert_eq!(r.kind, RefusalKind::Conflict, "{}", r.reason);
+                    conflicts += 1;
+                }
+            }
+        }
+        assert_eq!((won.len(), conflicts), (1, 5));
+        assert_eq!(ingest.count_events().await.unwrap(), 26);
+        assert_eq!(ingest.count_evidence().await.unwrap(), 26);
+        for i in 0..6u8 {
+            let sha = sha256_hex(&jpeg(150 + i));
+            assert_eq!(ingest.evidence().contains(&sha), sha == won[0].sha256, "file {i}");
+        }
+        let conflict_rows = ingest
+            .violations()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|v| v.kind == "conflict")
+            .count();
+        assert_eq!(conflict_rows, 5);
+    }
 
     #[test]
     fn clause_suffix_is_dropped() {
