@@ -6,4 +6,5 @@ mod http;
 mod ingest;
 mod malformed;
 mod metrics;
+mod postgres;
 mod support;
