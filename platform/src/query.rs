@@ -151,16 +151,7 @@ fn event_from_row(row: &Row) -> Result<EventRow> {
     let sha256: String = row.get("sha256")?;
     let media_type: Option<String> = row.get("media_type")?;
     let evidence = match media_type {
-        Some(media_type) => Some(EvidenceInfo {
-            sha256: sha256.clone(),
-            size: row.get("size")?,
-            media_type,
-            width: row.get("width")?,
-            height: row.get("height")?,
-            codec: row.get("codec")?,
-            duration_ms: row.get("duration_ms")?,
-            stored_at: row.get("stored_at")?,
-        }),
+        Some(media_type) => Some(evidence_from_row(row, sha256.clone(), media_type)?),
         None => None,
     };
     Ok(EventRow {
@@ -183,6 +174,21 @@ fn event_from_row(row: &Row) -> Result<EventRow> {
         findings: json_column(row.get("findings")?).unwrap_or_else(|| serde_json::json!([])),
         metadata: json_column(row.get("metadata")?),
         evidence,
+    })
+}
+
+/// The `evidence` columns of `row` (read by name, so an event joined with its evidence reads
+/// the same way).
+fn evidence_from_row(row: &Row, sha256: String, media_type: String) -> Result<EvidenceInfo> {
+    Ok(EvidenceInfo {
+        sha256,
+        size: row.get("size")?,
+        media_type,
+        width: row.get("width")?,
+        height: row.get("height")?,
+        codec: row.get("codec")?,
+        duration_ms: row.get("duration_ms")?,
+        stored_at: row.get("stored_at")?,
     })
 }
 
@@ -589,18 +595,7 @@ pub fn evidence_info(conn: &mut Conn, sha256: &str) -> Result<Option<EvidenceInf
          FROM evidence WHERE sha256 = $1",
         &[sha256.into()],
     )?
-    .map(|r| {
-        Ok(EvidenceInfo {
-            sha256: r.get("sha256")?,
-            size: r.get("size")?,
-            media_type: r.get("media_type")?,
-            width: r.get("width")?,
-            height: r.get("height")?,
-            codec: r.get("codec")?,
-            duration_ms: r.get("duration_ms")?,
-            stored_at: r.get("stored_at")?,
-        })
-    })
+    .map(|r| evidence_from_row(&r, r.get("sha256")?, r.get("media_type")?))
     .transpose()
 }
 
