@@ -123,9 +123,11 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
                         _ => None,
                     })
                     .collect();
+                let counted: Vec<String> = out.iter().map(|c| format!("#{} {:?} at {:.2}s", c.track, c.direction, c.crossing_ns as f64 / 1e9)).collect();
                 eprintln!(
-                    "{:.2}s dets {dets:?}\n   tracks {tracks:?}\n   truth {objs:?}\n   ground {ground:?}",
-                    frame.pts_ns as f64 / 1e9
+                    "{:.2}s dets {dets:?}\n   tracks {tracks:?}\n   truth {objs:?}\n   ground {ground:?}{}",
+                    frame.pts_ns as f64 / 1e9,
+                    if counted.is_empty() { String::new() } else { format!("\n   COUNTED {counted:?}") }
                 );
             }
             crossings.entry(*cam).or_default().extend(out);

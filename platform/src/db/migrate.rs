@@ -54,12 +54,16 @@ macro_rules! migration {
 pub const MIGRATIONS_SQLITE: &[Migration] = &[
     migration!("ingest", "sqlite", 0, "0000_ingest"),
     migration!("supervision", "sqlite", 1, "0001_supervision"),
+    migration!("supervision", "sqlite", 2, "0002_patrol"),
+    migration!("supervision", "sqlite", 3, "0003_alarm_doc"),
 ];
 
 /// The PostgreSQL steps (same versions and names as [`MIGRATIONS_SQLITE`]).
 pub const MIGRATIONS_POSTGRES: &[Migration] = &[
     migration!("ingest", "postgres", 0, "0000_ingest"),
     migration!("supervision", "postgres", 1, "0001_supervision"),
+    migration!("supervision", "postgres", 2, "0002_patrol"),
+    migration!("supervision", "postgres", 3, "0003_alarm_doc"),
 ];
 
 /// The ingest step, which an old store's file is adopted as.

@@ -15,11 +15,16 @@
 //! this mine" is [`UnitCode::covers`], a pure function that cannot disagree with the database
 //! and that every API call applies before it reads anything.
 
+pub mod audit;
+pub mod desk;
+pub mod export;
 pub mod mines;
-pub mod rules;
-pub mod workflow;
+pub mod patrol;
 pub mod push;
-pub mod users; pub mod audit;
+pub mod rules;
+pub mod stats;
+pub mod users;
+pub mod workflow;
 
 use std::fmt;
 

@@ -7,4 +7,5 @@ mod ingest;
 mod malformed;
 mod metrics;
 mod postgres;
+mod push;
 mod support;
