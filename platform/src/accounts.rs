@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex};
 use argon2::Argon2;
 use eseal_protocol::MineCode;
 use rand::Rng;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -117,20 +116,36 @@ impl Accounts {
             let password_hash = hash_password(&password)?;
             let token_hash = sha256_hex(token.as_bytes());
             store.call_blocking(|c| {
-                let known: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM mines WHERE code = ?1)", [&mine_s], |r| r.get(0))?;
-                if !known {
-                    return Err(Error::Account(format!("mine {mine_s} is not registered")));
-                }
-                let taken: Option<String> =
-                    c.query_row("SELECT username FROM accounts WHERE mine = ?1", [&mine_s], |r| r.get(0)).optional()?;
-                if let Some(u) = taken {
-                    return Err(Error::Account(format!("mine {mine_s} already has the account {u}")));
-                }
-                c.execute(
-                    "INSERT INTO accounts (username, mine, password_hash, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![username, mine_s, password_hash, token_hash, crate::ingest::now_rfc3339()],
-                )?;
-                Ok(())
+                c.transaction(|tx| {
+                    let known = tx
+                        .query_one("SELECT EXISTS (SELECT 1 FROM mines WHERE code = $1) AS known", &[(&mine_s).into()])?
+                        .bool("known")?;
+                    if !known {
+                        return Err(Error::Account(format!("mine {mine_s} is not registered")));
+                    }
+                    let taken = tx.query_opt("SELECT username FROM accounts WHERE mine = $1", &[(&mine_s).into()])?;
+                    if let Some(row) = taken {
+                        let u = row.text("username")?;
+                        return Err(Error::Account(format!("mine {mine_s} already has the account {u}")));
+                    }
+                    tx.execute(
+                        "INSERT INTO accounts (username, mine, password_hash, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                        &[
+                            (&username).into(),
+                            (&mine_s).into(),
+                            password_hash.into(),
+                            token_hash.into(),
+                            crate::ingest::now_rfc3339().into(),
+                        ],
+                    )
+                    .map_err(|e| match e {
+                        // Another account took the name (or the mine) since the checks above.
+                        Error::Constraint { kind: crate::db::ConstraintKind::Unique, .. } => {
+                            Error::Account(format!("user name {username} or mine {mine_s} has an account already"))
+                        }
+                        other => other,
+                    })
+                })
             })?;
             Ok(NewAccount { username, password, token })
         })
@@ -142,14 +157,12 @@ impl Accounts {
         let username = username.to_owned();
         self.store
             .read(move |c| {
-                let row: Option<(String, String)> = c
-                    .query_row(
-                        "SELECT username, mine FROM accounts WHERE username = ?1",
-                        [&username],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                row.map(|(u, m)| row_to_account(u, m)).transpose()
+                c.query_opt(
+                    "SELECT username, mine FROM accounts WHERE username = $1",
+                    &[username.into()],
+                )?
+                .map(|r| row_to_account(r.text("username")?, r.text("mine")?))
+                .transpose()
             })
             .await
     }
@@ -164,12 +177,12 @@ impl Accounts {
         let row: Option<(String, String, String)> = self
             .store
             .read(move |c| {
-                Ok(c.query_row(
-                    "SELECT username, mine, password_hash FROM accounts WHERE username = ?1",
-                    [&user],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?)
+                c.query_opt(
+                    "SELECT username, mine, password_hash FROM accounts WHERE username = $1",
+                    &[user.into()],
+                )?
+                .map(|r| Ok((r.text("username")?, r.text("mine")?, r.text("password_hash")?)))
+                .transpose()
             })
             .await?;
         let Some((username, mine, phc)) = row else {
@@ -210,14 +223,12 @@ impl Accounts {
         let token_hash = sha256_hex(token.trim().as_bytes());
         self.store
             .read(move |c| {
-                let row: Option<(String, String)> = c
-                    .query_row(
-                        "SELECT username, mine FROM accounts WHERE token_hash = ?1",
-                        [&token_hash],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                row.map(|(u, m)| row_to_account(u, m)).transpose()
+                c.query_opt(
+                    "SELECT username, mine FROM accounts WHERE token_hash = $1",
+                    &[token_hash.into()],
+                )?
+                .map(|r| row_to_account(r.text("username")?, r.text("mine")?))
+                .transpose()
             })
             .await
     }

@@ -9,11 +9,19 @@
 //! tls_cert = "cert.pem"           # optional; both or neither
 //! tls_key = "key.pem"
 //! max_upload_size = "64MiB"       # or a number of bytes
+//! database_url = "postgres://eseal:PASSWORD@db.example/eseal"   # default: data_dir/platform.sqlite3
 //! ```
 //!
 //! Environment: `ESEAL_PLATFORM_DATA_DIR`, `_FTP_ADDR`, `_PASSIVE_PORTS`, `_PASSIVE_HOST`,
-//! `_HTTPS_ADDR`, `_TLS_CERT`, `_TLS_KEY`, `_MAX_UPLOAD_SIZE`. A malformed value is an error that
-//! names the key and the expected form; it is never silently replaced by a default.
+//! `_HTTPS_ADDR`, `_TLS_CERT`, `_TLS_KEY`, `_MAX_UPLOAD_SIZE`, `_DATABASE_URL`. A malformed value
+//! is an error that names the key and the expected form; it is never silently replaced by a
+//! default.
+//!
+//! `database_url` chooses the backend of the whole platform (ingest and supervision, issue 6):
+//! `sqlite:PATH` or a plain file path for SQLite, `postgres://USER:PASSWORD@HOST[:PORT]/DB` for
+//! PostgreSQL. Unset, it is the SQLite file `data_dir/platform.sqlite3`, as before. Evidence,
+//! quarantine, temp and TLS files stay under `data_dir` whatever the database. The password
+//! never appears in `Debug` output or errors ([`DatabaseUrl`]).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -72,6 +80,39 @@ impl std::fmt::Display for PortRange {
     }
 }
 
+/// A database URL as configured; `Debug` and `Display` hide its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Checks the form (`sqlite:PATH`, a file path, or `postgres://...`); `Err` names what is
+    /// expected.
+    pub fn parse(url: &str) -> std::result::Result<DatabaseUrl, &'static str> {
+        crate::db::parse_url(url)
+            .map(|_| DatabaseUrl(url.trim().to_owned()))
+            .map_err(|_| DATABASE_URL_FORM)
+    }
+
+    /// The URL, password included: for opening the database only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::db::redact(&self.0))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+const DATABASE_URL_FORM: &str = "sqlite:PATH, a file path, or postgres://USER:PASSWORD@HOST[:PORT]/DB (in-memory SQLite is not supported)";
+
 /// The platform's configuration. Build with [`PlatformConfig::builder`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformConfig {
@@ -91,6 +132,8 @@ pub struct PlatformConfig {
     pub tls_key: Option<PathBuf>,
     /// Largest upload accepted, in bytes.
     pub max_upload_size: u64,
+    /// The database; `None` = the SQLite file [`PlatformConfig::database_path`].
+    pub database_url: Option<DatabaseUrl>,
 }
 
 impl PlatformConfig {
@@ -99,9 +142,18 @@ impl PlatformConfig {
         PlatformConfigBuilder::default()
     }
 
-    /// The SQLite database file.
+    /// The default SQLite database file, `data_dir/platform.sqlite3` (used unless
+    /// `database_url` is set).
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("platform.sqlite3")
+    }
+
+    /// The URL the platform opens: `database_url`, or `sqlite:` + [`PlatformConfig::database_path`].
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite:{}", self.database_path().display()),
+        }
     }
 }
 
@@ -146,6 +198,7 @@ const KEYS: &[(&str, &str, &str)] = &[
         "MAX_UPLOAD_SIZE",
         "a size like 67108864, \"64MiB\" or \"500KiB\"",
     ),
+    ("database_url", "DATABASE_URL", DATABASE_URL_FORM),
 ];
 
 impl PlatformConfigBuilder {
@@ -219,6 +272,12 @@ impl PlatformConfigBuilder {
             .insert("tls_cert", cert.as_ref().to_string_lossy().into_owned());
         self.explicit
             .insert("tls_key", key.as_ref().to_string_lossy().into_owned());
+        self
+    }
+
+    /// Sets the database URL (`sqlite:PATH`, a file path, or `postgres://...`).
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.explicit.insert("database_url", url.into());
         self
     }
 
@@ -349,7 +408,14 @@ impl PlatformConfigBuilder {
                 .ok_or_else(|| Error::config(origin, expected("max_upload_size"), v))?,
             None => DEFAULT_MAX_UPLOAD,
         };
+        let database_url = match get("database_url") {
+            Some((v, origin)) => Some(DatabaseUrl::parse(v).map_err(|form| {
+                Error::config(origin, form, crate::db::redact(v))
+            })?),
+            None => None,
+        };
         Ok(PlatformConfig {
+            database_url,
             data_dir,
             ftp_addr,
             passive_ports,
@@ -460,6 +526,39 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(e.to_string().contains("tls_key"), "{e}");
+    }
+
+    #[test]
+    fn database_url_defaults_to_the_sqlite_file_and_hides_its_password() {
+        let c = PlatformConfig::builder().data_dir("/d").build().unwrap();
+        assert_eq!(c.database_url, None);
+        assert_eq!(c.database_url(), "sqlite:/d/platform.sqlite3");
+        let c = PlatformConfig::builder()
+            .toml("database_url = \"sqlite:/file.sqlite3\"")
+            .env([("ESEAL_PLATFORM_DATABASE_URL", "postgres://eseal:secret@db/eseal")])
+            .build()
+            .unwrap();
+        assert_eq!(c.database_url(), "postgres://eseal:secret@db/eseal");
+        let shown = format!("{c:?}");
+        assert!(shown.contains("postgres://eseal:***@db/eseal") && !shown.contains("secret"), "{shown}");
+        let c = PlatformConfig::builder()
+            .env([("ESEAL_PLATFORM_DATABASE_URL", "postgres://eseal:secret@db/eseal")])
+            .database_url("sqlite:x.sqlite3")
+            .build()
+            .unwrap();
+        assert_eq!(c.database_url(), "sqlite:x.sqlite3");
+        for bad in ["mysql://u:secret@h/db", "sqlite::memory:", ""] {
+            let e = PlatformConfig::builder()
+                .env([("ESEAL_PLATFORM_DATABASE_URL", bad)])
+                .build()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("config: ESEAL_PLATFORM_DATABASE_URL: expected sqlite:PATH")
+                    && !e.contains("secret"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

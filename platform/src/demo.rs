@@ -116,13 +116,13 @@ pub async fn seed_demo(store: &Store) -> Result<Vec<DemoAccount>> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::db::Db;
+    use crate::db::testing::on_both_backends;
 
-    #[tokio::test]
-    async fn seeds_idempotently_and_credentials_work() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_async(dir.path().join("p.sqlite3"))
-            .await
-            .unwrap();
+    on_both_backends!(seeds_idempotently_and_credentials_work);
+
+    async fn seeds_idempotently_and_credentials_work(db: Db) {
+        let store = Store::from_db(db);
         let a = seed_demo(&store).await.unwrap();
         let b = seed_demo(&store).await.unwrap();
         assert_eq!(a, b);
@@ -155,13 +155,20 @@ mod tests {
             d.username
         );
         assert!(accounts.verify_token("nope").await.unwrap().is_none());
-        let counties: i64 = store
+        // A second account for a mine, and one for an unknown mine, are refused by name.
+        let mine = MineCode::parse(&d.mine).unwrap();
+        let e = accounts.create_account(&mine).await.unwrap_err().to_string();
+        assert!(e.contains("already has the account"), "{e}");
+        let unknown = MineCode::parse("140421999999").unwrap();
+        let e = accounts.create_account(&unknown).await.unwrap_err().to_string();
+        assert!(e.contains("is not registered"), "{e}");
+        let counties = store
             .read(|c| {
-                Ok(c.query_row(
-                    "SELECT COUNT(*) FROM regions WHERE level = 'county'",
-                    [],
-                    |r| r.get(0),
-                )?)
+                c.query_one(
+                    "SELECT COUNT(*) AS n FROM regions WHERE level = 'county'",
+                    &[],
+                )?
+                .i64("n")
             })
             .await
             .unwrap();

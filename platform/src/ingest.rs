@@ -12,20 +12,27 @@
 //!
 //! Same name + same bytes again is an idempotent success (`duplicate: true`, no new row). Same
 //! name + different bytes is a `conflict` violation; the original stays. The `UNIQUE(name)`
-//! constraint decides races between concurrent uploads.
+//! constraint decides races between concurrent uploads, on either backend: the insert is
+//! `ON CONFLICT (name) DO NOTHING RETURNING id`, and the loser rolls back and reads the winner.
+//!
+//! The SQL is the [`crate::db`] layer's, the same on SQLite and PostgreSQL. On SQLite the
+//! store lets one commit write at a time ([`Store::call`]); on PostgreSQL commits of different
+//! bytes run side by side, and only uploads of the same bytes take turns (a lock per digest
+//! stripe), so that one upload's "is the file there?" check cannot interleave with another's
+//! removal of a file its lost race left unreferenced.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{SecondsFormat, Utc};
 use eseal_protocol::{EvidenceName, Extension, Finding, LockEventMetadata, NameError};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::accounts::MineAccount;
 use crate::content::{self, ContentInfo, MediaKind};
+use crate::db::{Conn, Value};
 use crate::error::{Error, Result};
 use crate::evidence::{Digest32, EvidenceStore, OrphanSweep, digest_of, sha256_hex};
 use crate::metrics::IngestMetrics;
@@ -213,7 +220,12 @@ struct Inner {
     max_upload_size: u64,
     metrics: IngestMetrics,
     sweep: OrphanSweep,
+    /// Turns of uploads of the same bytes, by the digest's first byte (see the module docs).
+    digest_locks: Vec<Mutex<()>>,
 }
+
+/// Stripes of [`Inner::digest_locks`].
+const DIGEST_LOCKS: usize = 16;
 
 /// The ingest service. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -329,6 +341,7 @@ impl Ingest {
                 max_upload_size,
                 metrics: IngestMetrics::default(),
                 sweep,
+                digest_locks: (0..DIGEST_LOCKS).map(|_| Mutex::new(())).collect(),
             }),
         })
     }
@@ -404,7 +417,7 @@ impl Ingest {
             .inner
             .store
             .call(move |c| {
-                Ok(query::insert_violation(
+                query::insert_violation(
                     c,
                     &NewViolation {
                         channel: r.channel.as_str(),
@@ -418,7 +431,7 @@ impl Ingest {
                         sha256: r.sha256.as_deref(),
                         size: r.size,
                     },
-                )?)
+                )
             })
             .await?;
         self.inner.metrics.violation(channel, kind);
@@ -676,73 +689,91 @@ impl Ingest {
         let store = &self.inner.store;
         let evidence = &self.inner.evidence;
         // Cheap look-up first so that re-uploads and conflicts write nothing.
-        let existing = store.call_blocking(|conn| existing_event(conn, &c.name))?;
+        let existing = store.read_blocking(|conn| existing_event(conn, &c.name))?;
         if let Some(outcome) = classify(existing, sha) {
             return Ok(outcome);
         }
         evidence.store(sha, bytes)?;
         let n = &c.parsed;
         let findings = serde_json::to_string(&c.findings).unwrap_or_else(|_| "[]".to_owned());
-        let metadata = metadata.map(|m| m.to_string());
         let now = now_rfc3339();
+        let evidence_row = [
+            Value::from(sha),
+            Value::I64(bytes.len() as i64),
+            c.info.media_type.into(),
+            c.info.width.map(i64::from).into(),
+            c.info.height.map(i64::from).into(),
+            (&c.info.codec).into(),
+            c.info.duration_ms.map(|d| d.min(i64::MAX as u64) as i64).into(),
+            (&now).into(),
+        ];
+        let event_row = [
+            Value::from(&c.name),
+            n.clause().as_str().into(),
+            n.mine().as_str().into(),
+            n.camera().map(|x| x.to_string()).into(),
+            n.analysis_type().map(|x| x.to_string()).into(),
+            n.count().map(|x| i64::from(x.get())).into(),
+            n.transport_state().map(|x| x.to_string()).into(),
+            n.lock().map(|x| x.to_string()).into(),
+            n.lock_state().map(|x| x.to_string()).into(),
+            n.time().to_string().into(),
+            n.time().to_utc().to_rfc3339_opts(SecondsFormat::Secs, true).into(),
+            (&now).into(),
+            channel.as_str().into(),
+            (&account.username).into(),
+            sha.into(),
+            findings.into(),
+            metadata.map(|m| m.to_string()).into(),
+        ];
+        let stripe = digest_of(sha).map_or(0, |d| usize::from(d[0]) % DIGEST_LOCKS);
+        let _turn = self.inner.digest_locks[stripe]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         store.call_blocking(|conn| {
             // Another upload may have removed an orphan file with this digest meanwhile.
             if !evidence.contains(sha) {
                 evidence.store(sha, bytes)?;
             }
-            let tx = conn.transaction()?;
-            tx.execute(
-                "INSERT OR IGNORE INTO evidence (sha256, size, media_type, width, height, codec, duration_ms, stored_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    sha,
-                    bytes.len() as i64,
-                    c.info.media_type,
-                    c.info.width,
-                    c.info.height,
-                    c.info.codec,
-                    c.info.duration_ms.map(|d| d.min(i64::MAX as u64) as i64),
-                    now
-                ],
-            )?;
-            let inserted = tx.execute(
-                "INSERT INTO events (name, clause, mine, camera, analysis_type, daily_count, transport_state, lock_code, lock_state, \
-                 mine_time, event_utc, received_at, channel, account, sha256, findings, metadata) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (name) DO NOTHING",
-                params![
-                    c.name,
-                    n.clause().as_str(),
-                    n.mine().as_str(),
-                    n.camera().map(|x| x.to_string()),
-                    n.analysis_type().map(|x| x.to_string()),
-                    n.count().map(|x| i64::from(x.get())),
-                    n.transport_state().map(|x| x.to_string()),
-                    n.lock().map(|x| x.to_string()),
-                    n.lock_state().map(|x| x.to_string()),
-                    n.time().to_string(),
-                    n.time().to_utc().to_rfc3339_opts(SecondsFormat::Secs, true),
-                    now,
-                    channel.as_str(),
-                    account.username,
-                    sha,
-                    findings,
-                    metadata
-                ],
-            )?;
-            if inserted == 1 {
-                let id = tx.last_insert_rowid();
-                tx.commit()?;
-                return Ok(Commit::New(id));
+            let committed = conn.transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO evidence (sha256, size, media_type, width, height, codec, duration_ms, stored_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
+                    &evidence_row,
+                )?;
+                let inserted = tx.query_opt(
+                    "INSERT INTO events (name, clause, mine, camera, analysis_type, daily_count, transport_state, lock_code, lock_state, \
+                     mine_time, event_utc, received_at, channel, account, sha256, findings, metadata) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                     ON CONFLICT (name) DO NOTHING RETURNING id",
+                    &event_row,
+                )?;
+                match inserted {
+                    Some(row) => row.i64("id"),
+                    // Lost a race on UNIQUE(name): roll back the evidence row too.
+                    None => Err(Error::Conflict(format!("event {} exists already", c.name))),
+                }
+            });
+            match committed {
+                Ok(id) => Ok(Commit::New(id)),
+                Err(Error::Conflict(_)) => {
+                    // The winner has committed (its row decided our insert): it decides.
+                    let existing = existing_event(conn, &c.name)?;
+                    let outcome = classify(existing, sha)
+                        .ok_or_else(|| Error::Internal(format!("event {} vanished", c.name)))?;
+                    let referenced = conn
+                        .query_one(
+                            "SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = $1) AS referenced",
+                            &[sha.into()],
+                        )?
+                        .bool("referenced")?;
+                    if !referenced && let Some(p) = evidence.path_of(sha) {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    Ok(outcome)
+                }
+                Err(e) => Err(e),
             }
-            // Lost a race on UNIQUE(name): the winner decides.
-            let existing = existing_event(&tx, &c.name)?;
-            tx.rollback()?;
-            let outcome = classify(existing, sha).ok_or_else(|| Error::Internal(format!("event {} vanished", c.name)))?;
-            let referenced: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?1)", [sha], |r| r.get(0))?;
-            if !referenced && let Some(p) = evidence.path_of(sha) {
-                let _ = std::fs::remove_file(p);
-            }
-            Ok(outcome)
         })
     }
 
@@ -764,7 +795,7 @@ impl Ingest {
         let reason = one_line(&p.reason, 480);
         let name = excerpt(sent);
         let recorded = self.inner.store.call_blocking(|conn| {
-            Ok(query::insert_violation(
+            query::insert_violation(
                 conn,
                 &NewViolation {
                     channel: channel.as_str(),
@@ -778,7 +809,7 @@ impl Ingest {
                     sha256: bytes.map(|(s, _)| s),
                     size: bytes.map(|(_, b)| b.len() as i64),
                 },
-            )?)
+            )
         });
         if recorded.is_ok() {
             self.inner.metrics.violation(channel, p.kind.as_str());
@@ -802,7 +833,10 @@ impl Ingest {
     /// The event with this file name.
     pub async fn event_by_name(&self, name: &str) -> Result<Option<EventRow>> {
         let name = name.to_owned();
-        self.inner.store.read(move |c| Ok(crate::query::get_event_by_name(c, &name)?)).await
+        self.inner
+            .store
+            .read(move |c| crate::query::get_event_by_name(c, &name))
+            .await
     }
 
     /// Accepted file names of one mine, oldest first.
@@ -811,11 +845,14 @@ impl Ingest {
         self.inner
             .store
             .read(move |c| {
-                let mut st = c.prepare(
-                    "SELECT e.name, e.sha256, v.size FROM events e JOIN evidence v ON v.sha256 = e.sha256 WHERE e.mine = ?1 ORDER BY e.id",
-                )?;
-                let rows = st.query_map([&mine], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                c.query(
+                    "SELECT e.name, e.sha256, v.size FROM events e JOIN evidence v ON v.sha256 = e.sha256 \
+                     WHERE e.mine = $1 ORDER BY e.id",
+                    &[mine.into()],
+                )?
+                .iter()
+                .map(|r| Ok((r.text("name")?, r.text("sha256")?, r.i64("size")?)))
+                .collect()
             })
             .await
     }
@@ -824,7 +861,7 @@ impl Ingest {
     pub async fn count_events(&self) -> Result<i64> {
         self.inner
             .store
-            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?))
+            .read(|c| c.query_one("SELECT COUNT(*) AS n FROM events", &[])?.i64("n"))
             .await
     }
 
@@ -832,13 +869,13 @@ impl Ingest {
     pub async fn count_evidence(&self) -> Result<i64> {
         self.inner
             .store
-            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM evidence", [], |r| r.get(0))?))
+            .read(|c| c.query_one("SELECT COUNT(*) AS n FROM evidence", &[])?.i64("n"))
             .await
     }
 
     /// All violations, oldest first.
     pub async fn violations(&self) -> Result<Vec<ViolationRow>> {
-        self.inner.store.read(|c| Ok(crate::query::all_violations(c)?)).await
+        self.inner.store.read(crate::query::all_violations).await
     }
 }
 
@@ -848,14 +885,10 @@ enum Commit {
     Conflict { event_id: i64, original: String },
 }
 
-fn existing_event(conn: &Connection, name: &str) -> Result<Option<(i64, String)>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, sha256 FROM events WHERE name = ?1",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+fn existing_event(conn: &mut Conn, name: &str) -> Result<Option<(i64, String)>> {
+    conn.query_opt("SELECT id, sha256 FROM events WHERE name = $1", &[name.into()])?
+        .map(|r| Ok((r.i64("id")?, r.text("sha256")?)))
+        .transpose()
 }
 
 fn classify(existing: Option<(i64, String)>, sha: &str) -> Option<Commit> {
@@ -879,17 +912,14 @@ fn classify(existing: Option<(i64, String)>, sha: &str) -> Option<Commit> {
 fn sweep_orphans(store: &Store, evidence: &EvidenceStore) -> Result<OrphanSweep> {
     let started = std::time::Instant::now();
     let (rows_deleted, referenced) = store.call_blocking(|conn| {
-        let tx = conn.transaction()?;
-        let deleted = tx.execute(
-            "DELETE FROM evidence WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.sha256 = evidence.sha256)",
-            [],
-        )?;
-        let mut set: HashSet<Digest32> = HashSet::new();
-        {
-            let mut st = tx.prepare("SELECT DISTINCT sha256 FROM events")?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                let hex: String = r.get(0)?;
+        conn.transaction(|tx| {
+            let deleted = tx.execute(
+                "DELETE FROM evidence WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.sha256 = evidence.sha256)",
+                &[],
+            )?;
+            let mut set: HashSet<Digest32> = HashSet::new();
+            for r in tx.query("SELECT DISTINCT sha256 FROM events", &[])? {
+                let hex = r.text("sha256")?;
                 match digest_of(&hex) {
                     Some(d) => {
                         set.insert(d);
@@ -897,9 +927,8 @@ fn sweep_orphans(store: &Store, evidence: &EvidenceStore) -> Result<OrphanSweep>
                     None => tracing::error!(sha256 = %hex, "an event references a malformed digest"),
                 }
             }
-        }
-        tx.commit()?;
-        Ok((deleted as u64, set))
+            Ok((deleted, set))
+        })
     })?;
     let mut sweep = evidence.quarantine_orphans(&referenced)?;
     sweep.rows_deleted = rows_deleted;
@@ -964,7 +993,220 @@ pub fn one_line(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::db::Db;
+    use crate::db::testing::on_both_backends;
+    use crate::query::EventFilter;
+    use crate::store::RegionLevel;
+    use eseal_protocol::MineCode;
+
+    const MINE: &str = "140421007866";
+
+    on_both_backends!(
+        accepted_upload_round_trips_through_the_queries,
+        duplicate_names_are_idempotent_or_refused_as_conflicts,
+        concurrent_uploads_all_commit_and_races_on_one_name_have_one_winner,
+    );
+
+    /// Ingest over `db` with the mine of [`MINE`] registered; evidence under the temp dir.
+    async fn ingest_on(db: Db) -> (Ingest, MineAccount, tempfile::TempDir) {
+        let store = Store::from_db(db);
+        store
+            .upsert_region("140421", "长治县", RegionLevel::County, None)
+            .await
+            .unwrap();
+        store.upsert_mine(MINE, "m", "140421", "停产").await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_path_buf();
+        let ingest = tokio::task::spawn_blocking(move || Ingest::new(store, data, 1 << 20))
+            .await
+            .unwrap()
+            .unwrap();
+        let account = MineAccount {
+            username: format!("m{MINE}"),
+            mine: MineCode::parse(MINE).unwrap(),
+        };
+        (ingest, account, dir)
+    }
+
+    /// A small JPEG; `seed` varies the pixels, so different seeds give different bytes.
+    fn jpeg(seed: u8) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(64, 48, |x, y| {
+            image::Rgb([seed.wrapping_add(x as u8), (y as u8).wrapping_mul(4), 128])
+        });
+        let mut buf = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut buf, image::ImageFormat::Jpeg)
+            .unwrap();
+        buf.into_inner()
+    }
+
+    /// The U1 name of camera 20 with daily count `count` (U1: mine, camera, 01, count, time).
+    fn u1_name(count: u16) -> String {
+        format!("{MINE}2001{count:04}20210104224515.jpg")
+    }
+
+    async fn upload(
+        ingest: &Ingest,
+        account: &MineAccount,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> std::result::Result<Accepted, Refusal> {
+        ingest
+            .accept(Upload {
+                account,
+                channel: Channel::Ftp,
+                name,
+                body: UploadBody::Bytes(bytes),
+                metadata: None,
+            })
+            .await
+    }
+
+    async fn accepted_upload_round_trips_through_the_queries(db: Db) {
+        let (ingest, account, _dir) = ingest_on(db).await;
+        let bytes = jpeg(1);
+        let name = u1_name(5);
+        let a = upload(&ingest, &account, &format!("/incoming/{name}"), bytes.clone())
+            .await
+            .unwrap();
+        assert_eq!((a.name.as_str(), a.duplicate), (name.as_str(), false));
+        assert_eq!(a.sha256, sha256_hex(&bytes));
+        // Committed before `accept` returned: every read sees it at once.
+        let e = ingest.event_by_name(&name).await.unwrap().unwrap();
+        assert_eq!(e.id, a.event_id);
+        assert_eq!(
+            (e.clause.as_str(), e.mine.as_str(), e.camera.as_deref()),
+            ("U1", MINE, Some("20"))
+        );
+        assert_eq!(
+            (e.analysis_type.as_deref(), e.daily_count),
+            (Some("01"), Some(5))
+        );
+        assert_eq!(
+            (e.mine_time.as_str(), e.event_utc.as_str()),
+            ("20210104224515", "2021-01-04T14:45:15Z")
+        );
+        assert_eq!((e.channel.as_str(), e.account.as_str()), ("ftp", "m140421007866"));
+        let v = e.evidence.clone().unwrap();
+        assert_eq!(
+            (v.size, v.media_type.as_str(), v.width, v.height),
+            (bytes.len() as i64, "image/jpeg", Some(64), Some(48))
+        );
+        assert_eq!(ingest.evidence().read(&a.sha256).unwrap(), bytes);
+        let store = ingest.store().clone();
+        let listed = store
+            .read(|c| {
+                let f = EventFilter {
+                    mine: Some(MINE.to_owned()),
+                    from: crate::query::parse_time_filter("20210104224515"),
+                    limit: 10,
+                    ..Default::default()
+                };
+                crate::query::list_events(c, &f)
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed, vec![e]);
+        let names = ingest.event_names_of_mine(MINE).await.unwrap();
+        assert_eq!(names, vec![(name, a.sha256.clone(), bytes.len() as i64)]);
+        assert_eq!(
+            (ingest.count_events().await.unwrap(), ingest.count_evidence().await.unwrap()),
+            (1, 1)
+        );
+        // A refusal is a violations row, not an event.
+        let r = upload(&ingest, &account, "not-a-name.jpg", jpeg(2)).await.unwrap_err();
+        assert_eq!(r.kind, RefusalKind::Name);
+        let vs = ingest.violations().await.unwrap();
+        assert_eq!(vs.len(), 1);
+        assert_eq!((vs[0].id, vs[0].kind.as_str()), (r.violation_id, "name"));
+        assert_eq!(ingest.count_events().await.unwrap(), 1);
+    }
+
+    async fn duplicate_names_are_idempotent_or_refused_as_conflicts(db: Db) {
+        let (ingest, account, _dir) = ingest_on(db).await;
+        let name = u1_name(6);
+        let first = upload(&ingest, &account, &name, jpeg(1)).await.unwrap();
+        let again = upload(&ingest, &account, &name, jpeg(1)).await.unwrap();
+        assert!(again.duplicate);
+        assert_eq!(again.event_id, first.event_id);
+        assert!(ingest.violations().await.unwrap().is_empty());
+        let r = upload(&ingest, &account, &name, jpeg(2)).await.unwrap_err();
+        assert_eq!((r.kind, r.clause.as_deref()), (RefusalKind::Conflict, Some("U8")));
+        assert!(r.reason.contains(&format!("event {}", first.event_id)), "{}", r.reason);
+        let vs = ingest.violations().await.unwrap();
+        assert_eq!(vs.len(), 1);
+        assert_eq!(vs[0].kind, "conflict");
+        assert_eq!(vs[0].sha256.as_deref(), Some(sha256_hex(&jpeg(2)).as_str()));
+        // The original stays; the refused bytes are not evidence.
+        let e = ingest.event_by_name(&name).await.unwrap().unwrap();
+        assert_eq!(e.sha256, first.sha256);
+        assert_eq!(
+            (ingest.count_events().await.unwrap(), ingest.count_evidence().await.unwrap()),
+            (1, 1)
+        );
+        assert!(!ingest.evidence().contains(&sha256_hex(&jpeg(2))));
+    }
+
+    async fn concurrent_uploads_all_commit_and_races_on_one_name_have_one_winner(db: Db) {
+        let (ingest, account, _dir) = ingest_on(db).await;
+        let spawn = |name: String, bytes: Vec<u8>| {
+            let (ingest, account) = (ingest.clone(), account.clone());
+            tokio::spawn(async move { upload(&ingest, &account, &name, bytes).await })
+        };
+        // 24 distinct uploads at once: all accepted, none lost.
+        let tasks: Vec<_> = (0..24u8)
+            .map(|i| spawn(u1_name(100 + u16::from(i)), jpeg(10 + i)))
+            .collect();
+        let mut ids = Vec::new();
+        for t in tasks {
+            let a = t.await.unwrap().unwrap();
+            assert!(!a.duplicate);
+            ids.push(a.event_id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 24);
+        assert_eq!(ingest.count_events().await.unwrap(), 24);
+        assert_eq!(ingest.count_evidence().await.unwrap(), 24);
+        // 8 uploads of one name and the same bytes: one new event, 7 duplicates of it.
+        let tasks: Vec<_> = (0..8).map(|_| spawn(u1_name(200), jpeg(99))).collect();
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap().unwrap());
+        }
+        assert_eq!(outcomes.iter().filter(|a| !a.duplicate).count(), 1);
+        assert!(outcomes.iter().all(|a| a.event_id == outcomes[0].event_id));
+        // 6 uploads of one name with different bytes: one winner, 5 conflicts, and only the
+        // winner's bytes are evidence.
+        let tasks: Vec<_> = (0..6u8).map(|i| spawn(u1_name(201), jpeg(150 + i))).collect();
+        let (mut won, mut conflicts) = (Vec::new(), 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(a) => won.push(a),
+                Err(r) => {
+                    assert_eq!(r.kind, RefusalKind::Conflict, "{}", r.reason);
+                    conflicts += 1;
+                }
+            }
+        }
+        assert_eq!((won.len(), conflicts), (1, 5));
+        assert_eq!(ingest.count_events().await.unwrap(), 26);
+        assert_eq!(ingest.count_evidence().await.unwrap(), 26);
+        for i in 0..6u8 {
+            let sha = sha256_hex(&jpeg(150 + i));
+            assert_eq!(ingest.evidence().contains(&sha), sha == won[0].sha256, "file {i}");
+        }
+        let conflict_rows = ingest
+            .violations()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|v| v.kind == "conflict")
+            .count();
+        assert_eq!(conflict_rows, 5);
+    }
 
     #[test]
     fn clause_suffix_is_dropped() {

@@ -10,6 +10,10 @@
 //! evidence: it becomes a `violations` row with the reason (bytes quarantined for diagnosis), and
 //! the client is told that reason in the protocol's own words (an FTP reply such as
 //! `553 U1 field count: expected 4 digits at 16..20, found "00a5"`).
+//!
+//! The database is one URL ([`config::PlatformConfig::database_url`]): the SQLite file
+//! `data_dir/platform.sqlite3` by default, or PostgreSQL. Every table — ingest and supervision —
+//! goes through the [`db`] layer with the same SQL on both backends ([`store::Store`]).
 
 pub mod accounts;
 pub mod config;
@@ -37,8 +41,9 @@ use ftp::{FtpHandle, FtpServer};
 use ingest::Ingest;
 use store::Store;
 
-/// Starts the platform: opens the store (migrating it), optionally seeds the demo data, and
-/// starts the FTP server. The HTTPS API is started by its own module on the same [`Ingest`].
+/// Starts the platform: opens the database of `database_url` (SQLite by default, or
+/// PostgreSQL; see [`config`]) and migrates it, optionally seeds the demo data, and starts the
+/// FTP server. The HTTPS API is started by its own module on the same [`Ingest`].
 ///
 /// ```no_run
 /// # async fn f() -> eseal_platform::Result<()> {
@@ -112,7 +117,7 @@ impl PlatformBuilder {
     /// Opens everything and starts the servers.
     pub async fn start(self) -> Result<Platform> {
         let config = self.config;
-        let store = Store::open_async(config.database_path()).await?;
+        let store = Store::connect_async(&config.database_url()).await?;
         let demo = if self.seed_demo {
             demo::seed_demo(&store).await?
         } else {

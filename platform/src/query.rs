@@ -1,16 +1,19 @@
 //! Read side of the platform store, and the few writes the HTTPS API owns.
 //!
-//! Every function takes a plain `&rusqlite::Connection` (or `&mut` for transactions), so it runs
-//! on whatever thread holds the store's connection — callers on the async side go through
-//! `spawn_blocking`. Listings page by row id (`after_id`, ascending) rather than by offset, so
-//! a page boundary never shifts while uploads keep arriving.
+//! Every function takes a [`Conn`] of the [`crate::db`] layer, so the same SQL runs on SQLite and
+//! PostgreSQL, on whatever blocking thread holds the connection — callers on the async side go
+//! through [`crate::store::Store::read`] / [`crate::store::Store::call`]. Listings page by row id
+//! (`after_id`, ascending) rather than by offset, so a page boundary never shifts while uploads
+//! keep arriving.
 //!
 //! Time filters compare the stored RFC 3339 UTC strings by their `YYYY-MM-DDTHH:MM:SS` prefix:
 //! that keeps the `(mine, event_utc)` index usable and is exact at the one-second resolution
-//! the mine-side names carry (U1–U5 time field).
+//! the mine-side names carry (U1–U5 time field). On PostgreSQL the time columns are
+//! `COLLATE "C"`, so the comparison is the same byte order as on SQLite.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, SecondsFormat, TimeZone, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params, types::Value};
+use crate::db::{Conn, Row, Value};
+use crate::error::Result;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -144,43 +147,53 @@ fn json_column(text: Option<String>) -> Option<serde_json::Value> {
     text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)))
 }
 
-fn event_from_row(row: &Row<'_>) -> rusqlite::Result<EventRow> {
-    let sha256: String = row.get(15)?;
-    let media_type: Option<String> = row.get(19)?;
+fn event_from_row(row: &Row) -> Result<EventRow> {
+    let sha256: String = row.get("sha256")?;
+    let media_type: Option<String> = row.get("media_type")?;
     let evidence = match media_type {
-        Some(media_type) => Some(EvidenceInfo {
-            sha256: sha256.clone(),
-            size: row.get(18)?,
-            media_type,
-            width: row.get(20)?,
-            height: row.get(21)?,
-            codec: row.get(22)?,
-            duration_ms: row.get(23)?,
-            stored_at: row.get(24)?,
-        }),
+        Some(media_type) => Some(evidence_from_row(row, sha256.clone(), media_type)?),
         None => None,
     };
     Ok(EventRow {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        clause: row.get(2)?,
-        mine: row.get(3)?,
-        camera: row.get(4)?,
-        analysis_type: row.get(5)?,
-        daily_count: row.get(6)?,
-        transport_state: row.get(7)?,
-        lock_code: row.get(8)?,
-        lock_state: row.get(9)?,
-        mine_time: row.get(10)?,
-        event_utc: row.get(11)?,
-        received_at: row.get(12)?,
-        channel: row.get(13)?,
-        account: row.get(14)?,
+        id: row.get("id")?,
+        name: row.get("name")?,
+        clause: row.get("clause")?,
+        mine: row.get("mine")?,
+        camera: row.get("camera")?,
+        analysis_type: row.get("analysis_type")?,
+        daily_count: row.get("daily_count")?,
+        transport_state: row.get("transport_state")?,
+        lock_code: row.get("lock_code")?,
+        lock_state: row.get("lock_state")?,
+        mine_time: row.get("mine_time")?,
+        event_utc: row.get("event_utc")?,
+        received_at: row.get("received_at")?,
+        channel: row.get("channel")?,
+        account: row.get("account")?,
         sha256,
-        findings: json_column(row.get(16)?).unwrap_or_else(|| serde_json::json!([])),
-        metadata: json_column(row.get(17)?),
+        findings: json_column(row.get("findings")?).unwrap_or_else(|| serde_json::json!([])),
+        metadata: json_column(row.get("metadata")?),
         evidence,
     })
+}
+
+/// The `evidence` columns of `row` (read by name, so an event joined with its evidence reads
+/// the same way).
+fn evidence_from_row(row: &Row, sha256: String, media_type: String) -> Result<EvidenceInfo> {
+    Ok(EvidenceInfo {
+        sha256,
+        size: row.get("size")?,
+        media_type,
+        width: row.get("width")?,
+        height: row.get("height")?,
+        codec: row.get("codec")?,
+        duration_ms: row.get("duration_ms")?,
+        stored_at: row.get("stored_at")?,
+    })
+}
+
+fn rows<T>(rows: Vec<Row>, f: impl Fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(f).collect()
 }
 
 /// Builds `WHERE ...` clauses and their parameters.
@@ -191,18 +204,23 @@ struct Where {
 }
 
 impl Where {
+    /// `column <op> $N` with the next parameter number.
+    fn push(&mut self, column: &str, op: &str, value: Value) {
+        self.params.push(value);
+        self.clauses
+            .push(format!("{column} {op} ${}", self.params.len()));
+    }
+
     fn eq(&mut self, column: &str, value: &Option<String>) {
         if let Some(v) = value {
-            self.clauses.push(format!("{column} = ?"));
-            self.params.push(Value::Text(v.clone()));
+            self.push(column, "=", Value::Text(v.clone()));
         }
     }
 
     fn range(&mut self, column: &str, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) {
         if let Some(from) = from {
             // A stored value "…:SS[.fff]Z" sorts at or after its "…:SS" prefix.
-            self.clauses.push(format!("{column} >= ?"));
-            self.params.push(Value::Text(time_key(from)));
+            self.push(column, ">=", Value::Text(time_key(from)));
         }
         if let Some(to) = to {
             // Half-open at one-second resolution: anything within a second before `to`
@@ -213,15 +231,13 @@ impl Where {
             } else {
                 to + Duration::seconds(1)
             };
-            self.clauses.push(format!("{column} < ?"));
-            self.params.push(Value::Text(time_key(bound)));
+            self.push(column, "<", Value::Text(time_key(bound)));
         }
     }
 
     fn after(&mut self, column: &str, after_id: Option<i64>) {
         if let Some(id) = after_id {
-            self.clauses.push(format!("{column} > ?"));
-            self.params.push(Value::Integer(id));
+            self.push(column, ">", Value::I64(id));
         }
     }
 
@@ -239,7 +255,7 @@ fn clamp_limit(limit: u32) -> u32 {
 }
 
 /// Events matching `filter`, oldest id first, at most `filter.limit` of them.
-pub fn list_events(conn: &Connection, filter: &EventFilter) -> rusqlite::Result<Vec<EventRow>> {
+pub fn list_events(conn: &mut Conn, filter: &EventFilter) -> Result<Vec<EventRow>> {
     let mut w = Where::default();
     w.eq("e.mine", &filter.mine);
     w.eq("e.camera", &filter.camera);
@@ -253,36 +269,38 @@ pub fn list_events(conn: &Connection, filter: &EventFilter) -> rusqlite::Result<
         w.sql(),
         clamp_limit(filter.limit)
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(w.params.iter()), event_from_row)?;
-    rows.collect()
+    rows(conn.query(&sql, &w.params)?, event_from_row)
 }
 
 /// One event by its file name.
-pub fn get_event_by_name(conn: &Connection, name: &str) -> rusqlite::Result<Option<EventRow>> {
+pub fn get_event_by_name(conn: &mut Conn, name: &str) -> Result<Option<EventRow>> {
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN evidence v ON v.sha256 = e.sha256 \
-         WHERE e.name = ?1"
+         WHERE e.name = $1"
     );
-    conn.query_row(&sql, params![name], event_from_row).optional()
+    conn.query_opt(&sql, &[name.into()])?
+        .as_ref()
+        .map(event_from_row)
+        .transpose()
 }
 
 /// Every violation, oldest first (for tests and diagnostics; the API pages with
 /// [`list_violations`]).
-pub fn all_violations(conn: &Connection) -> rusqlite::Result<Vec<ViolationRow>> {
+pub fn all_violations(conn: &mut Conn) -> Result<Vec<ViolationRow>> {
     let sql = format!("SELECT {VIOLATION_COLUMNS} FROM violations ORDER BY id");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], violation_from_row)?;
-    rows.collect()
+    rows(conn.query(&sql, &[])?, violation_from_row)
 }
 
 /// One event by id.
-pub fn get_event(conn: &Connection, id: i64) -> rusqlite::Result<Option<EventRow>> {
+pub fn get_event(conn: &mut Conn, id: i64) -> Result<Option<EventRow>> {
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM events e LEFT JOIN evidence v ON v.sha256 = e.sha256 \
-         WHERE e.id = ?1"
+         WHERE e.id = $1"
     );
-    conn.query_row(&sql, params![id], event_from_row).optional()
+    conn.query_opt(&sql, &[id.into()])?
+        .as_ref()
+        .map(event_from_row)
+        .transpose()
 }
 
 /// What a violation listing filters on.
@@ -332,28 +350,25 @@ pub struct ViolationRow {
 const VIOLATION_COLUMNS: &str =
     "id, received_at, channel, account, mine, name, kind, clause, field, reason, sha256, size";
 
-fn violation_from_row(row: &Row<'_>) -> rusqlite::Result<ViolationRow> {
+fn violation_from_row(row: &Row) -> Result<ViolationRow> {
     Ok(ViolationRow {
-        id: row.get(0)?,
-        received_at: row.get(1)?,
-        channel: row.get(2)?,
-        account: row.get(3)?,
-        mine: row.get(4)?,
-        name: row.get(5)?,
-        kind: row.get(6)?,
-        clause: row.get(7)?,
-        field: row.get(8)?,
-        reason: row.get(9)?,
-        sha256: row.get(10)?,
-        size: row.get(11)?,
+        id: row.get("id")?,
+        received_at: row.get("received_at")?,
+        channel: row.get("channel")?,
+        account: row.get("account")?,
+        mine: row.get("mine")?,
+        name: row.get("name")?,
+        kind: row.get("kind")?,
+        clause: row.get("clause")?,
+        field: row.get("field")?,
+        reason: row.get("reason")?,
+        sha256: row.get("sha256")?,
+        size: row.get("size")?,
     })
 }
 
 /// Violations matching `filter`, oldest id first.
-pub fn list_violations(
-    conn: &Connection,
-    filter: &ViolationFilter,
-) -> rusqlite::Result<Vec<ViolationRow>> {
+pub fn list_violations(conn: &mut Conn, filter: &ViolationFilter) -> Result<Vec<ViolationRow>> {
     let mut w = Where::default();
     w.eq("mine", &filter.mine);
     w.eq("kind", &filter.kind);
@@ -366,19 +381,16 @@ pub fn list_violations(
         w.sql(),
         clamp_limit(filter.limit)
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(
-        rusqlite::params_from_iter(w.params.iter()),
-        violation_from_row,
-    )?;
-    rows.collect()
+    rows(conn.query(&sql, &w.params)?, violation_from_row)
 }
 
 /// One violation by id.
-pub fn get_violation(conn: &Connection, id: i64) -> rusqlite::Result<Option<ViolationRow>> {
-    let sql = format!("SELECT {VIOLATION_COLUMNS} FROM violations WHERE id = ?1");
-    conn.query_row(&sql, params![id], violation_from_row)
-        .optional()
+pub fn get_violation(conn: &mut Conn, id: i64) -> Result<Option<ViolationRow>> {
+    let sql = format!("SELECT {VIOLATION_COLUMNS} FROM violations WHERE id = $1");
+    conn.query_opt(&sql, &[id.into()])?
+        .as_ref()
+        .map(violation_from_row)
+        .transpose()
 }
 
 /// A refusal to record, for requests the HTTPS API turns away before they reach the ingest
@@ -398,26 +410,25 @@ pub struct NewViolation<'a> {
 }
 
 /// Records a violation; returns its id.
-pub fn insert_violation(conn: &Connection, v: &NewViolation<'_>) -> rusqlite::Result<i64> {
-    conn.execute(
+pub fn insert_violation(conn: &mut Conn, v: &NewViolation<'_>) -> Result<i64> {
+    conn.insert_id(
         "INSERT INTO violations \
          (received_at, channel, account, mine, name, kind, clause, field, reason, sha256, size) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            now_rfc3339(),
-            v.channel,
-            v.account,
-            v.mine,
-            v.name,
-            v.kind,
-            v.clause,
-            v.field,
-            v.reason,
-            v.sha256,
-            v.size
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        &[
+            now_rfc3339().into(),
+            v.channel.into(),
+            v.account.into(),
+            v.mine.into(),
+            v.name.into(),
+            v.kind.into(),
+            v.clause.into(),
+            v.field.into(),
+            v.reason.into(),
+            v.sha256.into(),
+            v.size.into(),
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// The current live-stream address of one camera (U6).
@@ -462,14 +473,14 @@ pub enum StreamChange {
     Unchanged,
 }
 
-fn stream_from_row(row: &Row<'_>) -> rusqlite::Result<StreamRow> {
+fn stream_from_row(row: &Row) -> Result<StreamRow> {
     Ok(StreamRow {
-        mine: row.get(0)?,
-        camera: row.get(1)?,
-        url: row.get(2)?,
-        registered_at: row.get(3)?,
-        updated_at: row.get(4)?,
-        revision: row.get(5)?,
+        mine: row.get("mine")?,
+        camera: row.get("camera")?,
+        url: row.get("url")?,
+        registered_at: row.get("registered_at")?,
+        updated_at: row.get("updated_at")?,
+        revision: row.get("revision")?,
     })
 }
 
@@ -478,268 +489,266 @@ const STREAM_COLUMNS: &str = "mine, camera, url, registered_at, updated_at, revi
 /// Upserts the current address of `mine`/`camera` and appends the registration to the
 /// history, in one transaction (U6: "uploads it again at once whenever it changes").
 pub fn register_stream(
-    conn: &mut Connection,
+    conn: &mut Conn,
     mine: &str,
     camera: &str,
     url: &str,
     account: &str,
-) -> rusqlite::Result<(StreamRow, StreamChange)> {
+) -> Result<(StreamRow, StreamChange)> {
     let now = now_rfc3339();
-    let tx = conn.transaction()?;
-    let current: Option<(String, i64)> = tx
-        .query_row(
-            "SELECT url, revision FROM streams WHERE mine = ?1 AND camera = ?2",
-            params![mine, camera],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let change = match current {
-        None => {
-            tx.execute(
-                "INSERT INTO streams (mine, camera, url, registered_at, updated_at, revision) \
-                 VALUES (?1, ?2, ?3, ?4, ?4, 1)",
-                params![mine, camera, url, now],
-            )?;
-            StreamChange::Created
-        }
-        Some((old, _)) if old == url => {
-            tx.execute(
-                "UPDATE streams SET updated_at = ?3 WHERE mine = ?1 AND camera = ?2",
-                params![mine, camera, now],
-            )?;
-            StreamChange::Unchanged
-        }
-        Some(_) => {
-            tx.execute(
-                "UPDATE streams SET url = ?3, updated_at = ?4, revision = revision + 1 \
-                 WHERE mine = ?1 AND camera = ?2",
-                params![mine, camera, url, now],
-            )?;
-            StreamChange::Updated
-        }
-    };
-    tx.execute(
-        "INSERT INTO stream_history (mine, camera, url, received_at, account) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![mine, camera, url, now, account],
-    )?;
-    let row = tx.query_row(
-        &format!("SELECT {STREAM_COLUMNS} FROM streams WHERE mine = ?1 AND camera = ?2"),
-        params![mine, camera],
-        stream_from_row,
-    )?;
-    tx.commit()?;
-    Ok((row, change))
+    let key = [Value::from(mine), Value::from(camera)];
+    conn.transaction(|tx| {
+        let current = tx.query_opt(
+            "SELECT url FROM streams WHERE mine = $1 AND camera = $2",
+            &key,
+        )?;
+        let with = |extra: &[&str]| {
+            let mut p = key.to_vec();
+            p.extend(extra.iter().map(|s| Value::from(*s)));
+            p
+        };
+        let change = match current.map(|r| r.text("url")).transpose()? {
+            None => {
+                tx.execute(
+                    "INSERT INTO streams (mine, camera, url, registered_at, updated_at, revision) \
+                     VALUES ($1, $2, $3, $4, $4, 1)",
+                    &with(&[url, &now]),
+                )?;
+                StreamChange::Created
+            }
+            Some(old) if old == url => {
+                tx.execute(
+                    "UPDATE streams SET updated_at = $3 WHERE mine = $1 AND camera = $2",
+                    &with(&[&now]),
+                )?;
+                StreamChange::Unchanged
+            }
+            Some(_) => {
+                tx.execute(
+                    "UPDATE streams SET url = $3, updated_at = $4, revision = revision + 1 \
+                     WHERE mine = $1 AND camera = $2",
+                    &with(&[url, &now]),
+                )?;
+                StreamChange::Updated
+            }
+        };
+        tx.execute(
+            "INSERT INTO stream_history (mine, camera, url, received_at, account) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &with(&[url, &now, account]),
+        )?;
+        let row = tx.query_one(
+            &format!("SELECT {STREAM_COLUMNS} FROM streams WHERE mine = $1 AND camera = $2"),
+            &key,
+        )?;
+        Ok((stream_from_row(&row)?, change))
+    })
 }
 
 /// Current stream addresses, of one mine or of all, ordered by mine then camera.
-pub fn list_streams(conn: &Connection, mine: Option<&str>) -> rusqlite::Result<Vec<StreamRow>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {STREAM_COLUMNS} FROM streams WHERE (?1 IS NULL OR mine = ?1) \
-         ORDER BY mine, camera"
-    ))?;
-    let rows = stmt.query_map(params![mine], stream_from_row)?;
-    rows.collect()
+pub fn list_streams(conn: &mut Conn, mine: Option<&str>) -> Result<Vec<StreamRow>> {
+    let found = match mine {
+        Some(m) => conn.query(
+            &format!("SELECT {STREAM_COLUMNS} FROM streams WHERE mine = $1 ORDER BY mine, camera"),
+            &[m.into()],
+        )?,
+        None => conn.query(
+            &format!("SELECT {STREAM_COLUMNS} FROM streams ORDER BY mine, camera"),
+            &[],
+        )?,
+    };
+    rows(found, stream_from_row)
 }
 
 /// The current address of one camera.
-pub fn get_stream(
-    conn: &Connection,
-    mine: &str,
-    camera: &str,
-) -> rusqlite::Result<Option<StreamRow>> {
-    conn.query_row(
-        &format!("SELECT {STREAM_COLUMNS} FROM streams WHERE mine = ?1 AND camera = ?2"),
-        params![mine, camera],
-        stream_from_row,
-    )
-    .optional()
+pub fn get_stream(conn: &mut Conn, mine: &str, camera: &str) -> Result<Option<StreamRow>> {
+    conn.query_opt(
+        &format!("SELECT {STREAM_COLUMNS} FROM streams WHERE mine = $1 AND camera = $2"),
+        &[mine.into(), camera.into()],
+    )?
+    .as_ref()
+    .map(stream_from_row)
+    .transpose()
 }
 
 /// Every registration of one camera, oldest first.
-pub fn stream_history(
-    conn: &Connection,
-    mine: &str,
-    camera: &str,
-) -> rusqlite::Result<Vec<StreamHistoryRow>> {
-    let mut stmt = conn.prepare(
+pub fn stream_history(conn: &mut Conn, mine: &str, camera: &str) -> Result<Vec<StreamHistoryRow>> {
+    let found = conn.query(
         "SELECT id, url, received_at, account FROM stream_history \
-         WHERE mine = ?1 AND camera = ?2 ORDER BY id",
+         WHERE mine = $1 AND camera = $2 ORDER BY id",
+        &[mine.into(), camera.into()],
     )?;
-    let rows = stmt.query_map(params![mine, camera], |r| {
+    rows(found, |r| {
         Ok(StreamHistoryRow {
-            id: r.get(0)?,
-            url: r.get(1)?,
-            received_at: r.get(2)?,
-            account: r.get(3)?,
+            id: r.get("id")?,
+            url: r.get("url")?,
+            received_at: r.get("received_at")?,
+            account: r.get("account")?,
         })
-    })?;
-    rows.collect()
+    })
 }
 
 /// An evidence blob's media type and size, if it is stored.
-pub fn evidence_info(conn: &Connection, sha256: &str) -> rusqlite::Result<Option<EvidenceInfo>> {
-    conn.query_row(
+pub fn evidence_info(conn: &mut Conn, sha256: &str) -> Result<Option<EvidenceInfo>> {
+    conn.query_opt(
         "SELECT sha256, size, media_type, width, height, codec, duration_ms, stored_at \
-         FROM evidence WHERE sha256 = ?1",
-        params![sha256],
-        |r| {
-            Ok(EvidenceInfo {
-                sha256: r.get(0)?,
-                size: r.get(1)?,
-                media_type: r.get(2)?,
-                width: r.get(3)?,
-                height: r.get(4)?,
-                codec: r.get(5)?,
-                duration_ms: r.get(6)?,
-                stored_at: r.get(7)?,
-            })
-        },
-    )
-    .optional()
+         FROM evidence WHERE sha256 = $1",
+        &[sha256.into()],
+    )?
+    .map(|r| evidence_from_row(&r, r.get("sha256")?, r.get("media_type")?))
+    .transpose()
 }
 
 /// Whether an event of `mine` refers to the blob `sha256` (a mine may read its own evidence).
-pub fn evidence_belongs_to(conn: &Connection, sha256: &str, mine: &str) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM events WHERE sha256 = ?1 AND mine = ?2)",
-        params![sha256, mine],
-        |r| r.get(0),
-    )
+pub fn evidence_belongs_to(conn: &mut Conn, sha256: &str, mine: &str) -> Result<bool> {
+    conn.query_one(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE sha256 = $1 AND mine = $2) AS found",
+        &[sha256.into(), mine.into()],
+    )?
+    .bool("found")
 }
 
 /// A trivial query proving the database answers (health check).
-pub fn ping(conn: &Connection) -> rusqlite::Result<()> {
-    conn.query_row("SELECT count(*) FROM mines", [], |r| r.get::<_, i64>(0))
-        .map(|_| ())
+pub fn ping(conn: &mut Conn) -> Result<()> {
+    conn.query_one("SELECT COUNT(*) AS n FROM mines", &[])?
+        .i64("n")
+        .map(drop)
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::db::Db;
+    use crate::db::testing::on_both_backends;
 
-    const SCHEMA: &str = include_str!("../migrations/0001_ingest.sql");
+    on_both_backends!(
+        event_filters,
+        event_row_carries_evidence_and_json,
+        stream_revisions_and_history,
+        violations_insert_and_filter,
+    );
 
-    fn db() -> Connection {
-        let conn = Connection::open_in_memory().expect("in-memory db");
-        conn.execute_batch(SCHEMA).expect("schema");
-        conn.execute_batch(
-            "INSERT INTO regions VALUES ('140421', 'county', 'county', NULL);
-             INSERT INTO mines VALUES ('140421007866', 'm1', '140421', '停产');
-             INSERT INTO mines VALUES ('140421007867', 'm2', '140421', '停产');
-             INSERT INTO evidence VALUES ('aa', 3, 'image/jpeg', 64, 48, 'jpeg', NULL, 't');",
-        )
+    /// Two mines, one evidence blob and three events (ids 1, 2, 3).
+    async fn seeded(db: Db) -> Db {
+        db.run(|c| {
+            c.execute_batch(
+                "INSERT INTO regions VALUES ('140421', 'county', 'county', NULL);
+                 INSERT INTO mines VALUES ('140421007866', 'm1', '140421', '停产');
+                 INSERT INTO mines VALUES ('140421007867', 'm2', '140421', '停产');
+                 INSERT INTO evidence VALUES ('aa', 3, 'image/jpeg', 64, 48, 'jpeg', NULL, 't');",
+            )?;
+            for (i, (mine, camera, ty, utc)) in [
+                ("140421007866", "20", "01", "2021-01-04T14:45:15Z"),
+                ("140421007866", "30", "02", "2021-01-05T12:08:20Z"),
+                ("140421007867", "20", "01", "2021-01-05T12:08:21.500Z"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                c.execute(
+                    "INSERT INTO events (name, clause, mine, camera, analysis_type, daily_count, \
+                     mine_time, event_utc, received_at, channel, account, sha256, findings) \
+                     VALUES ($1, $2, $3, $4, $5, 1, 'x', $6, 'r', 'ftp', 'a', 'aa', '[]')",
+                    &[
+                        format!("n{i}").into(),
+                        if ty == "01" { "U1" } else { "U2" }.into(),
+                        mine.into(),
+                        camera.into(),
+                        ty.into(),
+                        utc.into(),
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+        .await
         .expect("seed");
-        for (i, (mine, camera, ty, utc)) in [
-            ("140421007866", "20", "01", "2021-01-04T14:45:15Z"),
-            ("140421007866", "30", "02", "2021-01-05T12:08:20Z"),
-            ("140421007867", "20", "01", "2021-01-05T12:08:21.500Z"),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            conn.execute(
-                "INSERT INTO events (name, clause, mine, camera, analysis_type, daily_count, \
-                 mine_time, event_utc, received_at, channel, account, sha256, findings) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, 'x', ?6, 'r', 'ftp', 'a', 'aa', '[]')",
-                params![
-                    format!("n{i}"),
-                    if ty == "01" { "U1" } else { "U2" },
-                    mine,
-                    camera,
-                    ty,
-                    utc
-                ],
-            )
-            .expect("event");
-        }
-        conn
+        db
     }
 
-    fn ids(f: &EventFilter) -> Vec<i64> {
-        let conn = db();
-        list_events(&conn, f)
+    async fn ids(db: &Db, f: &EventFilter) -> Vec<i64> {
+        let f = f.clone();
+        db.run(move |c| list_events(c, &f))
+            .await
             .expect("list")
             .iter()
             .map(|e| e.id)
             .collect()
     }
 
-    #[test]
-    fn event_filters() {
+    async fn event_filters(db: Db) {
+        let db = seeded(db).await;
         let all = EventFilter {
             limit: 100,
             ..Default::default()
         };
-        assert_eq!(ids(&all), [1, 2, 3]);
-        assert_eq!(
-            ids(&EventFilter {
-                mine: Some("140421007867".into()),
-                ..all.clone()
-            }),
-            [3]
-        );
-        assert_eq!(
-            ids(&EventFilter {
-                camera: Some("30".into()),
-                ..all.clone()
-            }),
-            [2]
-        );
-        assert_eq!(
-            ids(&EventFilter {
-                clause: Some("U1".into()),
-                ..all.clone()
-            }),
-            [1, 3]
-        );
-        assert_eq!(
-            ids(&EventFilter {
-                analysis_type: Some("02".into()),
-                ..all.clone()
-            }),
-            [2]
-        );
-        assert_eq!(
-            ids(&EventFilter {
-                after_id: Some(1),
-                limit: 1,
-                ..all.clone()
-            }),
-            [2]
-        );
+        assert_eq!(ids(&db, &all).await, [1, 2, 3]);
+        let mine = EventFilter {
+            mine: Some("140421007867".into()),
+            ..all.clone()
+        };
+        assert_eq!(ids(&db, &mine).await, [3]);
+        let camera = EventFilter {
+            camera: Some("30".into()),
+            ..all.clone()
+        };
+        assert_eq!(ids(&db, &camera).await, [2]);
+        let clause = EventFilter {
+            clause: Some("U1".into()),
+            ..all.clone()
+        };
+        assert_eq!(ids(&db, &clause).await, [1, 3]);
+        let ty = EventFilter {
+            analysis_type: Some("02".into()),
+            ..all.clone()
+        };
+        assert_eq!(ids(&db, &ty).await, [2]);
+        let page = EventFilter {
+            after_id: Some(1),
+            limit: 1,
+            ..all.clone()
+        };
+        assert_eq!(ids(&db, &page).await, [2]);
         // Half-open interval, one-second resolution, fractional stored seconds included.
         let from = parse_time_filter("20210105200820");
-        assert_eq!(
-            ids(&EventFilter {
-                from,
-                ..all.clone()
-            }),
-            [2, 3]
-        );
+        let f = EventFilter {
+            from,
+            ..all.clone()
+        };
+        assert_eq!(ids(&db, &f).await, [2, 3]);
         let to = parse_time_filter("2021-01-05T12:08:21Z");
-        assert_eq!(ids(&EventFilter { to, ..all.clone() }), [1, 2]);
+        let f = EventFilter { to, ..all.clone() };
+        assert_eq!(ids(&db, &f).await, [1, 2]);
         let to = parse_time_filter("2021-01-05T20:08:22+08:00");
-        assert_eq!(
-            ids(&EventFilter {
-                from,
-                to,
-                ..all.clone()
-            }),
-            [2, 3]
-        );
+        let f = EventFilter {
+            from,
+            to,
+            ..all.clone()
+        };
+        assert_eq!(ids(&db, &f).await, [2, 3]);
     }
 
-    #[test]
-    fn event_row_carries_evidence_and_json() {
-        let conn = db();
-        let e = get_event(&conn, 1).expect("query").expect("row");
+    async fn event_row_carries_evidence_and_json(db: Db) {
+        let db = seeded(db).await;
+        let (e, none) = db
+            .run(|c| Ok((get_event(c, 1)?, get_event(c, 99)?)))
+            .await
+            .expect("query");
+        let e = e.expect("row");
         assert_eq!(e.findings, serde_json::json!([]));
         assert_eq!(
             e.evidence.as_ref().map(|v| v.media_type.as_str()),
             Some("image/jpeg")
         );
-        assert!(get_event(&conn, 99).expect("query").is_none());
+        assert_eq!(e.evidence.as_ref().and_then(|v| v.width), Some(64));
+        assert!(none.is_none());
+        let by_name = db
+            .run(|c| get_event_by_name(c, "n1"))
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(by_name.id, 2);
     }
 
     #[test]
@@ -752,64 +761,75 @@ mod tests {
         assert!(parse_time_filter("yesterday").is_none());
     }
 
-    #[test]
-    fn stream_revisions_and_history() {
-        let mut conn = db();
-        let (m, c) = ("140421007866", "10");
-        let (row, ch) =
-            register_stream(&mut conn, m, c, "http://a/?action=stream", "u").expect("r1");
-        assert_eq!((row.revision, ch), (1, StreamChange::Created));
-        let (row, ch) =
-            register_stream(&mut conn, m, c, "http://a/?action=stream", "u").expect("r2");
-        assert_eq!((row.revision, ch), (1, StreamChange::Unchanged));
-        let (row, ch) =
-            register_stream(&mut conn, m, c, "http://b/?action=stream", "u").expect("r3");
-        assert_eq!((row.revision, ch), (2, StreamChange::Updated));
-        assert_eq!(row.url, "http://b/?action=stream");
-        let h = stream_history(&conn, m, c).expect("history");
-        assert_eq!(h.len(), 3);
-        assert_eq!(list_streams(&conn, Some(m)).expect("list").len(), 1);
-        assert_eq!(
-            list_streams(&conn, Some("140421007867"))
-                .expect("list")
-                .len(),
-            0
-        );
+    async fn stream_revisions_and_history(db: Db) {
+        let db = seeded(db).await;
+        db.run(|conn| {
+            let (m, c) = ("140421007866", "10");
+            let (row, ch) = register_stream(conn, m, c, "http://a/?action=stream", "u")?;
+            assert_eq!((row.revision, ch), (1, StreamChange::Created));
+            let (row, ch) = register_stream(conn, m, c, "http://a/?action=stream", "u")?;
+            assert_eq!((row.revision, ch), (1, StreamChange::Unchanged));
+            let (row, ch) = register_stream(conn, m, c, "http://b/?action=stream", "u")?;
+            assert_eq!((row.revision, ch), (2, StreamChange::Updated));
+            assert_eq!(row.url, "http://b/?action=stream");
+            register_stream(conn, m, "02", "http://c/?action=stream", "u")?;
+            let h = stream_history(conn, m, c)?;
+            assert_eq!(h.len(), 3);
+            let cameras: Vec<String> = list_streams(conn, Some(m))?
+                .into_iter()
+                .map(|s| s.camera)
+                .collect();
+            assert_eq!(cameras, ["02", "10"]);
+            assert_eq!(list_streams(conn, None)?.len(), 2);
+            assert_eq!(list_streams(conn, Some("140421007867"))?.len(), 0);
+            assert_eq!(get_stream(conn, m, c)?.map(|s| s.revision), Some(2));
+            assert!(get_stream(conn, m, "99")?.is_none());
+            Ok(())
+        })
+        .await
+        .unwrap();
     }
 
-    #[test]
-    fn violations_insert_and_filter() {
-        let conn = db();
-        let v = NewViolation {
-            channel: "https",
-            account: "u",
-            mine: Some("140421007866"),
-            name: "x.mp4",
-            kind: "metadata",
-            clause: Some("U5"),
-            field: Some("lock_state"),
-            reason: "bad",
-            sha256: None,
-            size: None,
-        };
-        let id = insert_violation(&conn, &v).expect("insert");
-        let f = ViolationFilter {
-            kind: Some("metadata".into()),
-            limit: 10,
-            ..Default::default()
-        };
-        let rows = list_violations(&conn, &f).expect("list");
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].id, id);
-        assert_eq!(rows[0].field.as_deref(), Some("lock_state"));
-        let f = ViolationFilter {
-            mine: Some("140421007867".into()),
-            limit: 10,
-            ..Default::default()
-        };
-        assert!(list_violations(&conn, &f).expect("list").is_empty());
-        assert!(evidence_belongs_to(&conn, "aa", "140421007866").expect("q"));
-        assert!(!evidence_belongs_to(&conn, "aa", "999999999999").expect("q"));
-        ping(&conn).expect("ping");
+    async fn violations_insert_and_filter(db: Db) {
+        let db = seeded(db).await;
+        db.run(|conn| {
+            let v = NewViolation {
+                channel: "https",
+                account: "u",
+                mine: Some("140421007866"),
+                name: "x.mp4",
+                kind: "metadata",
+                clause: Some("U5"),
+                field: Some("lock_state"),
+                reason: "bad",
+                sha256: None,
+                size: None,
+            };
+            let id = insert_violation(conn, &v)?;
+            let f = ViolationFilter {
+                kind: Some("metadata".into()),
+                limit: 10,
+                ..Default::default()
+            };
+            let rows = list_violations(conn, &f)?;
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].id, id);
+            assert_eq!(rows[0].field.as_deref(), Some("lock_state"));
+            assert_eq!(get_violation(conn, id)?.as_ref(), Some(&rows[0]));
+            assert_eq!(all_violations(conn)?, rows);
+            let f = ViolationFilter {
+                mine: Some("140421007867".into()),
+                limit: 10,
+                ..Default::default()
+            };
+            assert!(list_violations(conn, &f)?.is_empty());
+            assert!(evidence_belongs_to(conn, "aa", "140421007866")?);
+            assert!(!evidence_belongs_to(conn, "aa", "999999999999")?);
+            let info = evidence_info(conn, "aa")?.expect("evidence row");
+            assert_eq!((info.size, info.codec.as_deref()), (3, Some("jpeg")));
+            ping(conn)
+        })
+        .await
+        .unwrap();
     }
 }

@@ -118,16 +118,15 @@ async fn every_acknowledged_upload_survives_sigkill_exactly_once() {
     let mut server = start(&data);
     let store = eseal_platform::store::Store::open(data.join("platform.sqlite3")).unwrap();
     let rows: Vec<(String, String, i64)> = store
-        .call_blocking(|conn| {
-            let mut st = conn.prepare("SELECT name, sha256, COUNT(*) OVER (PARTITION BY name) FROM events")?;
-            let rows = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+        .read_blocking(|conn| {
+            conn.query("SELECT name, sha256, COUNT(*) OVER (PARTITION BY name) AS n FROM events", &[])?
+                .iter()
+                .map(|r| Ok((r.text("name")?, r.text("sha256")?, r.i64("n")?)))
+                .collect()
         })
         .unwrap();
     let integrity: String = store
-        .call_blocking(|conn| Ok(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+        .read_blocking(|conn| conn.query_one("PRAGMA integrity_check", &[])?.text("integrity_check"))
         .unwrap();
     server.child.kill().unwrap();
     server.child.wait().unwrap();

@@ -1,5 +1,6 @@
 //! One database layer over two backends: SQLite (the embedded default) and PostgreSQL (national
-//! scale, issue 6). The supervision code ([`crate::supervision`]) is written once against it.
+//! scale, issue 6). The whole platform — the ingest store ([`crate::store`]) and the supervision
+//! code ([`crate::supervision`]) — is written once against it.
 //!
 //! Key design decision: **the same SQL text runs on both backends; only the DDL differs.**
 //! Statements use PostgreSQL's `$1, $2 ...` placeholders. SQLite reads `$1` as a parameter
@@ -22,9 +23,10 @@
 //! - **Transactions are closures**: [`Conn::transaction`] commits when the closure returns `Ok`
 //!   and rolls back on `Err`; nested calls are savepoints. SQLite transactions begin
 //!   `IMMEDIATE`, so two writers wait on the busy timeout instead of deadlocking.
-//! - **Migrations** are per-backend SQL files under `migrations/supervision/{sqlite,postgres}/`
-//!   with the same numbers and names, applied in order and recorded in `schema_migrations`
-//!   ([`MIGRATIONS_SQLITE`], [`MIGRATIONS_POSTGRES`]).
+//! - **Migrations** are per-backend SQL files under
+//!   `migrations/{ingest,supervision}/{sqlite,postgres}/` with the same numbers and names, applied
+//!   in order and recorded in `schema_migrations` ([`MIGRATIONS_SQLITE`],
+//!   [`MIGRATIONS_POSTGRES`]); an SQLite file of the old ingest store is adopted (`migrate.rs`).
 //! - **A small pool** per [`Db`] (default 4 connections); a connection left inside a
 //!   transaction by a panic, or closed by the server, is dropped instead of reused.
 
@@ -122,12 +124,12 @@ pub struct DbBuilder {
 
 /// Where a URL points.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
+pub(crate) enum Target {
     Sqlite(PathBuf),
     Postgres(String),
 }
 
-fn parse_url(url: &str) -> Result<Target> {
+pub(crate) fn parse_url(url: &str) -> Result<Target> {
     const EXPECTED: &str = "sqlite:PATH, a file path, or postgres://USER:PASSWORD@HOST/DB";
     let url = url.trim();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -150,7 +152,7 @@ fn parse_url(url: &str) -> Result<Target> {
 }
 
 /// The URL without its password, for logs and `Debug`.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };
@@ -192,7 +194,7 @@ impl DbBuilder {
         self
     }
 
-    /// Connects and brings the supervision schema up to date. Blocking: at start-up or inside
+    /// Connects and brings the schema (ingest and supervision) up to date. Blocking: at start-up or inside
     /// `spawn_blocking` ([`DbBuilder::open_async`] does that).
     pub fn open(self) -> Result<Db> {
         let target = parse_url(&self.url)?;

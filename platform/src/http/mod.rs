@@ -242,7 +242,7 @@ pub struct Health {
     )
 )]
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    match state.store.read(|c| Ok(crate::query::ping(c)?)).await {
+    match state.store.read(crate::query::ping).await {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {

@@ -212,7 +212,7 @@ pub(super) async fn list_events(
     };
     let items = state
         .store
-        .read(move |c| Ok(query::list_events(c, &filter)?))
+        .read(move |c| query::list_events(c, &filter))
         .await?;
     let next_cursor = next_cursor(items.iter().map(|e| e.id), items.len(), limit);
     Ok(Json(EventPage { items, next_cursor }))
@@ -245,7 +245,7 @@ pub(super) async fn get_event(
     let id = id_param(id)?;
     let row = state
         .store
-        .read(move |c| Ok(query::get_event(c, id)?))
+        .read(move |c| query::get_event(c, id))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("id: no event {id}")).field("id"))?;
     principal.read_scope(Some(&row.mine), "mine")?;
@@ -285,7 +285,7 @@ pub(super) async fn list_violations(
     };
     let items = state
         .store
-        .read(move |c| Ok(query::list_violations(c, &filter)?))
+        .read(move |c| query::list_violations(c, &filter))
         .await?;
     let next_cursor = next_cursor(items.iter().map(|e| e.id), items.len(), limit);
     Ok(Json(ViolationPage { items, next_cursor }))
@@ -312,7 +312,7 @@ pub(super) async fn get_violation(
     let id = id_param(id)?;
     let row = state
         .store
-        .read(move |c| Ok(query::get_violation(c, id)?))
+        .read(move |c| query::get_violation(c, id))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("id: no violation {id}")).field("id"))?;
     if let Principal::Mine(a) = &principal

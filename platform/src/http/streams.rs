@@ -191,7 +191,7 @@ pub(super) async fn put_stream(
     let url = reg.url.clone();
     let (stream, change) = state
         .store
-        .call(move |c| Ok(query::register_stream(c, &mine, &camera, &url, &username)?))
+        .call(move |c| query::register_stream(c, &mine, &camera, &url, &username))
         .await?;
     tracing::info!(mine = %stream.mine, camera = %stream.camera, revision = stream.revision, ?change, "U6 stream registered");
     let status = if change == StreamChange::Created {
@@ -271,7 +271,7 @@ pub(super) async fn list_streams(
     let mine = principal.read_scope(q.mine.as_deref(), "mine")?;
     let items = state
         .store
-        .read(move |c| Ok(query::list_streams(c, mine.as_deref())?))
+        .read(move |c| query::list_streams(c, mine.as_deref()))
         .await?;
     Ok(Json(StreamList { items }))
 }

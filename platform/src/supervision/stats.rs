@@ -873,7 +873,6 @@ pub(crate) mod testing {
     use chrono::NaiveDateTime;
 
     use super::*;
-    use crate::db::Backend;
 
     /// An instant from a CST wall time `2021-01-05 10:00:00`.
     pub(crate) fn cst(s: &str) -> DateTime<Utc> {
@@ -881,24 +880,23 @@ pub(crate) mod testing {
         Utc.from_utc_datetime(&(t - Duration::hours(CST_HOURS)))
     }
 
-    /// The ingest `events` table with the columns the statistics and the patrol read (the
-    /// ingest store's port onto `Db` owns the real one).
+    /// Readies the ingest `events` table (migration step 0) for [`event`]: the one evidence row
+    /// its events reference. Idempotent.
     pub(crate) async fn create_events(db: &Db) {
-        let ddl = match db.backend() {
-            Backend::Sqlite => {
-                "CREATE TABLE events (id INTEGER PRIMARY KEY, clause TEXT NOT NULL, \
-                 mine TEXT NOT NULL, camera TEXT, daily_count INTEGER, transport_state TEXT, \
-                 mine_time TEXT NOT NULL, event_utc TEXT NOT NULL, received_at TEXT NOT NULL)"
-            }
-            Backend::Postgres => {
-                "CREATE TABLE events (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
-                 clause TEXT NOT NULL, mine TEXT COLLATE \"C\" NOT NULL, camera TEXT, \
-                 daily_count BIGINT, transport_state TEXT, mine_time TEXT COLLATE \"C\" NOT NULL, \
-                 event_utc TEXT COLLATE \"C\" NOT NULL, received_at TEXT COLLATE \"C\" NOT NULL)"
-            }
-        };
-        db.run(move |c| c.execute_batch(ddl)).await.unwrap();
+        db.run(|c| {
+            c.execute(
+                "INSERT INTO evidence (sha256, size, media_type, stored_at) \
+                 VALUES ($1, 0, 'image/jpeg', '2021-01-01T00:00:00.000Z') \
+                 ON CONFLICT (sha256) DO NOTHING",
+                &[TEST_EVIDENCE.into()],
+            )
+        })
+        .await
+        .unwrap();
     }
+
+    /// The evidence every test event references.
+    const TEST_EVIDENCE: &str = "test-evidence";
 
     /// One upload: `mine_time` is `yyyyMMddHHmmss` CST; received at that instant.
     pub(crate) fn event(
@@ -912,9 +910,13 @@ pub(crate) mod testing {
     ) {
         let t = NaiveDateTime::parse_from_str(mine_time, "%Y%m%d%H%M%S").unwrap();
         let utc = Utc.from_utc_datetime(&(t - Duration::hours(CST_HOURS)));
+        // Names are unique in `events` (U8); a counter keeps repeated uploads apart.
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         c.execute(
-            "INSERT INTO events (clause, mine, camera, daily_count, transport_state, mine_time, \
-             event_utc, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO events (name, clause, mine, camera, daily_count, transport_state, \
+             mine_time, event_utc, received_at, channel, account, sha256, findings) \
+             VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8, 'ftp', 'test', $10, '[]')",
             &[
                 clause.into(),
                 mine.into(),
@@ -924,6 +926,8 @@ pub(crate) mod testing {
                 mine_time.into(),
                 utc.into(),
                 utc.into(),
+                format!("{mine}-{mine_time}-{n}").into(),
+                TEST_EVIDENCE.into(),
             ],
         )
         .unwrap();

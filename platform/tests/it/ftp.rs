@@ -131,13 +131,20 @@ async fn assert_media_rows(tp: &TestPlatform) {
         .platform
         .store
         .read(|c| {
-            let mut st = c.prepare(
+            c.query(
                 "SELECT media_type, codec, width, duration_ms FROM evidence ORDER BY media_type",
-            )?;
-            let v = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(v)
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.get("media_type")?,
+                    r.get("codec")?,
+                    r.get("width")?,
+                    r.get("duration_ms")?,
+                ))
+            })
+            .collect()
         })
         .await
         .unwrap();

@@ -6,5 +6,6 @@ mod http;
 mod ingest;
 mod malformed;
 mod metrics;
+mod postgres;
 mod push;
 mod support;
