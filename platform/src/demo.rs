@@ -14,6 +14,10 @@ use sha2::{Digest, Sha256};
 use crate::accounts::{Accounts, username_for};
 use crate::error::{Error, Result};
 use crate::store::{RegionLevel, Store};
+use crate::supervision::mines::{MineConfig, MineState};
+use crate::supervision::service::Supervision;
+use crate::supervision::users::{NewUser, Username};
+use crate::supervision::{Actor, Role, UnitCode, UnitLevel};
 
 /// The public seed the demo credentials are derived from.
 pub const DEMO_SEED: &str = "eseal-demo-v1";
@@ -108,6 +112,105 @@ pub async fn seed_demo(store: &Store) -> Result<Vec<DemoAccount>> {
             password,
             token,
         });
+    }
+    Ok(out)
+}
+
+/// A seeded regulator user with its (demo) password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoUser {
+    /// Login name: `<role>.<unit code>` (`inspector.140421`, `admin.000000`).
+    pub username: String,
+    /// The unit.
+    pub unit: String,
+    /// `viewer`, `inspector`, `supervisor` or `admin`.
+    pub role: String,
+    /// Password (demo only).
+    pub password: String,
+}
+
+/// The deterministic demo password of a regulator user.
+pub fn demo_user_password(username: &str) -> String {
+    derive("user-password", username)[..16].to_owned()
+}
+
+/// The roles seeded in each unit of the demo hierarchy: every level an admin and a supervisor
+/// (who closes at county level and supervises above it, P4), counties an inspector and a viewer.
+fn demo_roles(level: UnitLevel) -> &'static [Role] {
+    match level {
+        UnitLevel::County => &[Role::Inspector, Role::Supervisor, Role::Viewer, Role::Admin],
+        _ => &[Role::Supervisor, Role::Admin],
+    }
+}
+
+fn role_word(role: Role) -> &'static str {
+    match role {
+        Role::Viewer => "viewer",
+        Role::Inspector => "inspector",
+        Role::Supervisor => "supervisor",
+        Role::Admin => "admin",
+    }
+}
+
+/// Seeds the regulators' side (issue 6): the units of [`DEMO_REGIONS`] under national, their
+/// users (see [`demo_roles`]), and each demo mine's configuration (its state, no numbers filed:
+/// nobody may go down, the county defaults apply). Idempotent; the credentials are returned
+/// either way.
+pub async fn seed_supervision(sup: &Supervision) -> Result<Vec<DemoUser>> {
+    let now = sup.now();
+    let users = sup.users();
+    let system = Actor::System;
+    let mut units = vec![(UnitCode::national(), "国家矿山安全监察局（演示）".to_owned())];
+    for &(code, name, _, _) in DEMO_REGIONS {
+        let unit = UnitCode::parse(code).map_err(|e| Error::Internal(e.to_string()))?;
+        units.push((unit, name.to_owned()));
+    }
+    let mut out = Vec::new();
+    for (unit, name) in &units {
+        if users.unit(unit).await?.is_none() {
+            users.create_unit(&system, unit, name, now).await?;
+        }
+        for &role in demo_roles(unit.level()) {
+            let username = format!("{}.{}", role_word(role), unit.as_str());
+            let password = demo_user_password(&username);
+            if users.user(&system, &username).await?.is_none() {
+                let new = NewUser {
+                    username: Username::parse(&username)?,
+                    display_name: format!("{name}{}（演示）", role.zh()),
+                    unit: unit.clone(),
+                    role,
+                    password: password.clone(),
+                };
+                users.create_user(&system, new, now).await?;
+            }
+            out.push(DemoUser {
+                username,
+                unit: unit.as_str().to_owned(),
+                role: role_word(role).to_owned(),
+                password,
+            });
+        }
+    }
+    for &(code, name, state) in DEMO_MINES {
+        let mine = MineCode::parse(code)
+            .map_err(|e| Error::Internal(format!("demo mine code {code}: {e}")))?;
+        let state = MineState::parse(state)
+            .ok_or_else(|| Error::Internal(format!("demo mine state {state}")))?;
+        let filed = sup
+            .db()
+            .query_opt(
+                "SELECT mine FROM mine_configs WHERE mine = $1",
+                vec![code.into()],
+            )
+            .await?;
+        if filed.is_some() {
+            // Kept as an administrator may have changed it since.
+            continue;
+        }
+        sup.desk()
+            .file_mine(&system, MineConfig::new(mine, name, state), now)
+            .await
+            .map_err(|e| Error::Internal(format!("demo mine {code}: {e}")))?;
     }
     Ok(out)
 }

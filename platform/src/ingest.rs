@@ -222,6 +222,8 @@ struct Inner {
     sweep: OrphanSweep,
     /// Turns of uploads of the same bytes, by the digest's first byte (see the module docs).
     digest_locks: Vec<Mutex<()>>,
+    /// Signalled after every new event's commit (see [`Ingest::committed`]).
+    committed: tokio::sync::Notify,
 }
 
 /// Stripes of [`Inner::digest_locks`].
@@ -342,6 +344,7 @@ impl Ingest {
                 metrics: IngestMetrics::default(),
                 sweep,
                 digest_locks: (0..DIGEST_LOCKS).map(|_| Mutex::new(())).collect(),
+                committed: tokio::sync::Notify::new(),
             }),
         })
     }
@@ -377,6 +380,14 @@ impl Ingest {
     /// [`crate::metrics`]); `/metrics` renders it.
     pub fn metrics(&self) -> &IngestMetrics {
         &self.inner.metrics
+    }
+
+    /// Completes after a new event has been committed (at once when one was committed since the
+    /// last wait). For the one consumer that follows the `events` table in id order (the
+    /// supervision worker): a wake-up, not a delivery — the consumer reads the table, so an
+    /// event committed while nobody waited is never missed.
+    pub async fn committed(&self) {
+        self.inner.committed.notified().await;
     }
 
     /// Judges one upload; see the module docs. Returns only after the outcome is durable.
@@ -545,6 +556,7 @@ impl Ingest {
                     bytes.len() as u64,
                 );
                 tracing::info!(name = %checked.name, event_id, account = %account.username, "accepted");
+                self.inner.committed.notify_one();
                 Ok(Accepted {
                     event_id,
                     name: checked.name,

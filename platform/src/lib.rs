@@ -36,10 +36,11 @@ use std::net::SocketAddr;
 
 use accounts::Accounts;
 use config::PlatformConfig;
-use demo::DemoAccount;
+use demo::{DemoAccount, DemoUser};
 use ftp::{FtpHandle, FtpServer};
 use ingest::Ingest;
 use store::Store;
+use supervision::service::{Supervision, SupervisionSettings, SupervisionTasks};
 
 /// Starts the platform: opens the database of `database_url` (SQLite by default, or
 /// PostgreSQL; see [`config`]) and migrates it, optionally seeds the demo data, and starts the
@@ -67,6 +68,11 @@ pub struct Platform {
     pub demo: Vec<DemoAccount>,
     /// The FTP server, when started.
     pub ftp: Option<FtpHandle>,
+    /// Alarms, handling, users, patrol (issue 6); its worker follows the ingest.
+    pub supervision: Supervision,
+    /// Demo regulator users, when seeded.
+    pub demo_users: Vec<DemoUser>,
+    supervision_tasks: Option<SupervisionTasks>,
 }
 
 /// Builder of a running [`Platform`].
@@ -75,6 +81,7 @@ pub struct PlatformBuilder {
     config: PlatformConfig,
     seed_demo: bool,
     ftp: bool,
+    supervision: Option<SupervisionSettings>,
 }
 
 impl Platform {
@@ -84,6 +91,7 @@ impl Platform {
             config,
             seed_demo: false,
             ftp: true,
+            supervision: None,
         }
     }
 
@@ -92,8 +100,11 @@ impl Platform {
         self.ftp.as_ref().map(FtpHandle::local_addr)
     }
 
-    /// Stops the servers.
+    /// Stops the servers and the supervision worker.
     pub async fn shutdown(self) -> Result<()> {
+        if let Some(tasks) = self.supervision_tasks {
+            tasks.shutdown().await;
+        }
         if let Some(ftp) = self.ftp {
             ftp.shutdown().await?;
         }
@@ -105,6 +116,12 @@ impl PlatformBuilder {
     /// Seeds the demo hierarchy, mines and accounts ([`demo::seed_demo`]).
     pub fn seed_demo(mut self, yes: bool) -> Self {
         self.seed_demo = yes;
+        self
+    }
+
+    /// How supervision runs (default: [`SupervisionSettings::reference`], the wall clock).
+    pub fn supervision(mut self, settings: SupervisionSettings) -> Self {
+        self.supervision = Some(settings);
         self
     }
 
@@ -130,6 +147,17 @@ impl PlatformBuilder {
         );
         let ingest = tokio::task::spawn_blocking(move || Ingest::new(s, dir, max)).await??;
         let accounts = Accounts::new(store.clone());
+        let settings = match self.supervision {
+            Some(s) => s,
+            None => SupervisionSettings::reference()?,
+        };
+        let supervision = Supervision::new(&ingest, settings);
+        let demo_users = if self.seed_demo {
+            demo::seed_supervision(&supervision).await?
+        } else {
+            Vec::new()
+        };
+        let supervision_tasks = Some(supervision.spawn());
         let ftp = if self.ftp {
             Some(
                 FtpServer::bind(&config, ingest.clone(), accounts.clone())
@@ -146,6 +174,9 @@ impl PlatformBuilder {
             accounts,
             demo,
             ftp,
+            supervision,
+            demo_users,
+            supervision_tasks,
         })
     }
 }

@@ -56,6 +56,7 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
     migration!("supervision", "sqlite", 1, "0001_supervision"),
     migration!("supervision", "sqlite", 2, "0002_patrol"),
     migration!("supervision", "sqlite", 3, "0003_alarm_doc"),
+    migration!("supervision", "sqlite", 4, "0004_cursor"),
 ];
 
 /// The PostgreSQL steps (same versions and names as [`MIGRATIONS_SQLITE`]).
@@ -64,6 +65,7 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
     migration!("supervision", "postgres", 1, "0001_supervision"),
     migration!("supervision", "postgres", 2, "0002_patrol"),
     migration!("supervision", "postgres", 3, "0003_alarm_doc"),
+    migration!("supervision", "postgres", 4, "0004_cursor"),
 ];
 
 /// The ingest step, which an old store's file is adopted as.

@@ -22,6 +22,7 @@ pub mod mines;
 pub mod patrol;
 pub mod push;
 pub mod rules;
+pub mod service;
 pub mod stats;
 pub mod users;
 pub mod workflow;

@@ -280,12 +280,19 @@ pub async fn probe_streams(
     policy: &PatrolPolicy,
     at: DateTime<Utc>,
 ) -> Vec<CameraProbe> {
-    futures::stream::iter(targets)
-        .map(|t| async move {
-            CameraProbe {
-                mine: t.mine,
-                camera: t.camera,
-                outcome: probe_stream(client, &t.url, policy.probe_timeout, at).await,
+    // Owned targets and client per probe: the future stays `Send` for any caller (a spawned
+    // patrol timer), which borrowed closures in `map` would not be.
+    let timeout = policy.probe_timeout;
+    futures::stream::iter(targets.to_vec())
+        .map(|t| {
+            let client = client.clone();
+            async move {
+                let outcome = probe_stream(&client, &t.url, timeout, at).await;
+                CameraProbe {
+                    mine: t.mine,
+                    camera: t.camera,
+                    outcome,
+                }
             }
         })
         .buffer_unordered(PROBE_CONCURRENCY)

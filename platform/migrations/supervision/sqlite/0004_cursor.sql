@@ -1,0 +1,10 @@
+-- eseal supervision schema v4 (issue 6): how far the supervision worker has evaluated the
+-- `events` table (SQLite dialect; its twin is ../postgres/0004_cursor.sql). The worker reads
+-- events in id order after `last_event_id`, evaluates each by the mine's configuration, then
+-- moves the cursor; raising is idempotent by the alarm's dedup key, so a crash between the two
+-- re-evaluates a few events and raises nothing twice.
+CREATE TABLE supervision_cursor (
+    name          TEXT PRIMARY KEY,
+    last_event_id INTEGER NOT NULL,
+    updated_at    TEXT NOT NULL
+) STRICT;
