@@ -570,3 +570,140 @@ pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
 fn pass(ok: bool) -> Verdict {
     if ok { Verdict::Pass } else { Verdict::Fail }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const L: Limits = Limits { people: 2, trucks: 1 };
+
+    fn up(name: &str) -> Upload {
+        Upload { name: name.to_owned(), bytes: Vec::new(), arrived_s: Some(0.0) }
+    }
+
+    /// U1 of camera 20 with the day's `count`, on 2026-11-28.
+    fn person(count: u16, hhmmss: &str) -> String {
+        format!("14042100786620010{count:03}20261128{hhmmss}.jpg")
+    }
+
+    fn alarm(id: i64, kind: &str, evidence: &str) -> AlarmSeen {
+        AlarmSeen {
+            id,
+            kind: kind.to_owned(),
+            grade: "general".to_owned(),
+            camera: None,
+            message: String::new(),
+            evidence: vec![evidence.to_owned()],
+        }
+    }
+
+    fn good_run(alarms: Vec<AlarmSeen>) -> ClosureRun {
+        let (last, rest) = alarms.split_last().unwrap();
+        ClosureRun {
+            limits: Some(L),
+            county: "140421".to_owned(),
+            pushed: alarms.iter().map(|a| Pushed { alarm_id: a.id, event: "raised".into(), kind: a.kind.clone() }).chain([Pushed {
+                alarm_id: last.id,
+                event: "auto_supervised".into(),
+                kind: last.kind.clone(),
+            }]).collect(),
+            handled: rest
+                .iter()
+                .map(|a| Handling {
+                    alarm_id: a.id,
+                    early_close: Some(409),
+                    acknowledge: Some(200),
+                    handle: Some(200),
+                    close: Some(200),
+                    city_state: Some("closed".into()),
+                    city_steps: 3,
+                })
+                .collect(),
+            escalation: Some(Escalation { alarm_id: last.id, advanced_h: ESCALATE_AFTER_H, auto_steps: 1, pushed: true, closed_after: true }),
+            alarms,
+            errors: Vec::new(),
+        }
+    }
+
+    fn verdict(checks: &[Check], id: &str) -> Verdict {
+        checks.iter().find(|c| c.id == id).map(|c| c.verdict).unwrap()
+    }
+
+    fn uploads() -> Vec<Upload> {
+        // Two people are allowed: the third and fourth must alarm; one occlusion must alarm.
+        vec![up(&person(1, "080000")), up(&person(2, "080100")), up(&person(3, "080200")), up(&person(4, "080300")), up("140421007866200420261128080400.jpg")]
+    }
+
+    #[test]
+    fn only_what_exceeds_the_filed_numbers_must_alarm() {
+        let p = |n| EvidenceName::parse(&person(n, "080000")).unwrap().name;
+        assert_eq!(expected_kind(&p(2), L), None);
+        assert_eq!(expected_kind(&p(3), L).map(|k| k.0), Some("people_over_limit"));
+        let truck = |n: u16| EvidenceName::parse(&format!("14042100786630020{n:03}20261128080000.jpg")).unwrap().name;
+        assert_eq!(expected_kind(&truck(1), L), None);
+        assert_eq!(expected_kind(&truck(2), L).map(|k| k.0), Some("trucks_over_limit"));
+        let belt = |s: &str| EvidenceName::parse(&format!("1404210078661003{s}20261128080000.mp4")).unwrap().name;
+        assert_eq!(expected_kind(&belt("00"), L), None);
+        assert_eq!(expected_kind(&belt("02"), L).map(|k| k.0), Some("transport_running"));
+    }
+
+    #[test]
+    fn a_platform_that_does_everything_passes() {
+        let run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        let c = checks(&uploads(), Some(&run));
+        for id in ["P4.raised", "P4.pushed", "P4.closed", "P4.escalated"] {
+            assert_eq!(verdict(&c, id), Verdict::Pass, "{id}: {c:#?}");
+        }
+    }
+
+    #[test]
+    fn a_missed_alarm_or_a_false_one_fails_raised() {
+        // The occlusion never alarmed.
+        let run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200"))]);
+        let c = checks(&uploads(), Some(&run));
+        assert_eq!(verdict(&c, "P4.raised"), Verdict::Fail);
+        assert!(c[0].findings.iter().any(|f| f.contains("camera_occluded")), "{:?}", c[0].findings);
+        // An alarm on the second person, who was allowed down.
+        let run = good_run(vec![
+            alarm(1, "people_over_limit", &person(2, "080100")),
+            alarm(2, "people_over_limit", &person(3, "080200")),
+            alarm(3, "camera_occluded", "140421007866200420261128080400.jpg"),
+        ]);
+        let c = checks(&uploads(), Some(&run));
+        assert_eq!(verdict(&c, "P4.raised"), Verdict::Fail);
+        assert!(c[0].findings.iter().any(|f| f.contains("should not alarm")), "{:?}", c[0].findings);
+    }
+
+    #[test]
+    fn silence_on_the_feed_fails_pushed_only() {
+        let mut run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        run.pushed.retain(|p| p.event != "raised");
+        let c = checks(&uploads(), Some(&run));
+        assert_eq!(verdict(&c, "P4.pushed"), Verdict::Fail);
+        assert_eq!(verdict(&c, "P4.raised"), Verdict::Pass);
+        assert_eq!(verdict(&c, "P4.closed"), Verdict::Pass);
+    }
+
+    #[test]
+    fn an_accepted_early_close_or_no_supervision_fails() {
+        let mut run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        run.handled[0].early_close = Some(200);
+        let c = checks(&uploads(), Some(&run));
+        assert_eq!(verdict(&c, "P4.closed"), Verdict::Fail);
+        let mut run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        run.escalation.as_mut().unwrap().auto_steps = 0;
+        let c = checks(&uploads(), Some(&run));
+        assert_eq!(verdict(&c, "P4.escalated"), Verdict::Fail);
+    }
+
+    #[test]
+    fn nothing_to_alarm_is_not_applicable_and_unobserved_is_too() {
+        let run = ClosureRun { limits: Some(L), county: "140421".into(), ..ClosureRun::default() };
+        let c = checks(&[up(&person(1, "080000"))], Some(&run));
+        assert_eq!(verdict(&c, "P4.raised"), Verdict::Pass);
+        assert_eq!(verdict(&c, "P4.closed"), Verdict::NotApplicable);
+        let c = checks(&[up(&person(3, "080000"))], None);
+        assert!(c.iter().all(|c| c.verdict == Verdict::NotApplicable));
+    }
+}
