@@ -109,7 +109,7 @@ fn check_password(password: &str) -> Result<()> {
 }
 
 /// A unit of the hierarchy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Unit {
     /// Its code.
     pub code: UnitCode,
@@ -122,7 +122,7 @@ pub struct Unit {
 }
 
 /// A user as stored, without the password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     /// Login name.
     pub username: String,
@@ -182,7 +182,7 @@ impl std::fmt::Debug for NewUser {
 }
 
 /// A successful login: the only time the token exists in clear. `Debug` does not show it.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Login {
     /// Bearer token of the session (64 hex digits).
     pub token: String,
