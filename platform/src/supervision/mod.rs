@@ -20,6 +20,7 @@ pub mod desk;
 pub mod export;
 pub mod mines;
 pub mod patrol;
+pub mod photos;
 pub mod push;
 pub mod rules;
 pub mod service;
