@@ -43,6 +43,7 @@
 
 pub(crate) mod import;
 pub mod lifecycle;
+pub mod records;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,7 +54,9 @@ use serde::{Deserialize, Serialize};
 
 use super::UnitCode;
 
-pub use import::{ImportError, ImportErrors, Place, import_csv, import_json};
+pub use import::{
+    ImportError, ImportErrors, Place, import_csv, import_csv_placed, import_json, import_json_placed,
+};
 
 /// Built-in national default of allowed people down per day for a mine with "一停四不停" that
 /// filed no number and whose county set no default (reference profile: a sealed mine sends

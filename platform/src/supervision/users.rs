@@ -451,6 +451,34 @@ impl Users {
         .transpose()
     }
 
+    /// Every unit of `actor`'s jurisdiction — its own unit and those it covers — by code.
+    pub async fn units(&self, actor: &Actor) -> Result<Vec<Unit>> {
+        let rows = self
+            .db
+            .query(
+                "SELECT code, name, parent FROM units WHERE code LIKE $1 ORDER BY code",
+                vec![audit::jurisdiction_pattern(actor).into()],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let code: UnitCode = r.get("code")?;
+            let seen = match actor {
+                Actor::User { unit, .. } => unit.covers(&code),
+                Actor::System => true,
+            };
+            if seen {
+                out.push(Unit {
+                    level: code.level(),
+                    name: r.text("name")?,
+                    parent: r.get("parent")?,
+                    code,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Creates a user in an existing unit; `actor` must be an admin whose unit covers it, or
     /// the system.
     pub async fn create_user(
