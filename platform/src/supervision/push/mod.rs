@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use eseal_protocol::MineCode;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use feed::last_event_id;
 pub use feed::{Feed, FeedBuilder, Item, Published, Subscription, sse, sse_route};
 pub use webhook::{
     Attempt, Channel, Clock, Delivery, PushError, RetryPolicy, WebhookTarget, Webhooks,
