@@ -107,7 +107,7 @@ pub async fn start_with_config(config: PlatformConfig, demo: bool) -> Result<Run
         _ if demo => eseal_platform::demo::demo_token("admin"),
         _ => hex::encode(rand::random::<[u8; 24]>()),
     };
-    let state = AppState::new(platform.ingest.clone()).with_admin_token(&admin_token);
+    let state = AppState::new(platform.ingest.clone()).with_admin_token(&admin_token).with_supervision(platform.supervision.clone());
     let https = serve_https(&config, state).await.context("could not start the HTTPS API")?;
     let tls_dir = config.data_dir.join("tls");
     std::fs::create_dir_all(&tls_dir)?;

@@ -8,8 +8,8 @@
 //! `tmp/` holds uploads in flight; it is emptied at start-up (an upload cut off by a crash was
 //! never acknowledged, so nothing there is owed to anyone).
 //!
-//! Durability invariant: the evidence tree holds exactly the files the `events` table references,
-//! nothing else. A crash between the rename of a new file and the commit of its event row leaves
+//! Durability invariant: the evidence tree holds exactly the files the `events` table (and the
+//! regulators' `handling_photos`, P5) references, nothing else. A crash between the rename of a new file and the commit of its event row leaves
 //! a file no event references (and a crash inside [`write_atomic`] a `.incoming-*` temp file);
 //! [`EvidenceStore::quarantine_orphans`] moves such files to `quarantine/orphans/` at start-up.
 //! They were never acknowledged, but they are moved, never deleted.

@@ -8,7 +8,8 @@
 //! one transaction, and only then returns: an acknowledged upload survives a crash. A crash
 //! between the file's rename and the commit leaves a file no event references; [`Ingest::new`]
 //! moves such files to `quarantine/orphans/` at start-up, so the evidence tree holds what the
-//! events reference and nothing else.
+//! events (and the regulators' handling photos, [`Ingest::keep_referenced`]) reference and
+//! nothing else.
 //!
 //! Same name + same bytes again is an idempotent success (`duplicate: true`, no new row). Same
 //! name + different bytes is a `conflict` violation; the original stays. The `UNIQUE(name)`
@@ -775,7 +776,8 @@ impl Ingest {
                         .ok_or_else(|| Error::Internal(format!("event {} vanished", c.name)))?;
                     let referenced = conn
                         .query_one(
-                            "SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = $1) AS referenced",
+                            "SELECT (EXISTS (SELECT 1 FROM evidence WHERE sha256 = $1) \
+                             OR EXISTS (SELECT 1 FROM handling_photos WHERE sha256 = $1)) AS referenced",
                             &[sha.into()],
                         )?
                         .bool("referenced")?;
@@ -787,6 +789,31 @@ impl Ingest {
                 Err(e) => Err(e),
             }
         })
+    }
+
+    /// Keeps `bytes` (whose lower-case hex SHA-256 is `sha`) in the evidence tree for a row
+    /// that is not an event — a handling photo (P5, `handling_photos`) — written by `record` in
+    /// a transaction. The file is written first, durably, then `record` commits, in the same
+    /// turn as uploads of the same digest take, so that no upload that lost a race removes the
+    /// file between the two. `record` must insert the row that references the file: the
+    /// start-up sweep moves unreferenced files to `quarantine/orphans/`. Blocking.
+    pub fn keep_referenced<T>(
+        &self,
+        sha: &str,
+        bytes: &[u8],
+        record: impl FnOnce(&mut Conn) -> Result<T>,
+    ) -> Result<T> {
+        if sha256_hex(bytes) != sha {
+            return Err(Error::Internal(format!("{sha} is not the digest of the bytes to keep")));
+        }
+        let stripe = digest_of(sha).map_or(0, |d| usize::from(d[0]) % DIGEST_LOCKS);
+        let _turn = self.inner.digest_locks[stripe]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        self.inner.evidence.store(sha, bytes)?;
+        self.inner
+            .store
+            .call_blocking(|conn| conn.transaction(record))
     }
 
     /// Records a refusal (violation row + quarantined bytes), counts it and returns it.
@@ -916,10 +943,11 @@ fn classify(existing: Option<(i64, String)>, sha: &str) -> Option<Commit> {
     })
 }
 
-/// The start-up half of the durability invariant "the evidence tree holds what events reference,
-/// nothing else": deletes `evidence` rows no event references (the ingest writes both rows in
-/// one transaction, so only a manual edit or an older build leaves such a row), reads the
-/// referenced digests into a set (32 bytes each), and moves every other file of the tree to
+/// The start-up half of the durability invariant "the evidence tree holds what events (and
+/// handling photos) reference, nothing else": deletes `evidence` rows no event references (the
+/// ingest writes both rows in one transaction, so only a manual edit or an older build leaves
+/// such a row), reads the referenced digests into a set (32 bytes each), and moves every other
+/// file of the tree to
 /// `quarantine/orphans/` ([`EvidenceStore::quarantine_orphans`]).
 fn sweep_orphans(store: &Store, evidence: &EvidenceStore) -> Result<OrphanSweep> {
     let started = std::time::Instant::now();
@@ -930,7 +958,8 @@ fn sweep_orphans(store: &Store, evidence: &EvidenceStore) -> Result<OrphanSweep>
                 &[],
             )?;
             let mut set: HashSet<Digest32> = HashSet::new();
-            for r in tx.query("SELECT DISTINCT sha256 FROM events", &[])? {
+            let referencing = "SELECT sha256 FROM events UNION SELECT sha256 FROM handling_photos";
+            for r in tx.query(referencing, &[])? {
                 let hex = r.text("sha256")?;
                 match digest_of(&hex) {
                     Some(d) => {

@@ -204,7 +204,7 @@ pub(crate) async fn start_platform_with(
         .context("platform configuration")?;
     let platform =
         Platform::builder(config.clone()).seed_demo(true).supervision(settings).start().await.context("starting the platform")?;
-    let state = AppState::new(platform.ingest.clone()).with_admin_token(ADMIN);
+    let state = AppState::new(platform.ingest.clone()).with_admin_token(ADMIN).with_supervision(platform.supervision.clone());
     let https = serve_https(&config, state).await.context("starting the platform's HTTPS API")?;
     Ok(TestPlatform { platform, https })
 }

@@ -57,6 +57,7 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
     migration!("supervision", "sqlite", 2, "0002_patrol"),
     migration!("supervision", "sqlite", 3, "0003_alarm_doc"),
     migration!("supervision", "sqlite", 4, "0004_cursor"),
+    migration!("supervision", "sqlite", 5, "0005_handling_photos"),
 ];
 
 /// The PostgreSQL steps (same versions and names as [`MIGRATIONS_SQLITE`]).
@@ -66,6 +67,7 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
     migration!("supervision", "postgres", 2, "0002_patrol"),
     migration!("supervision", "postgres", 3, "0003_alarm_doc"),
     migration!("supervision", "postgres", 4, "0004_cursor"),
+    migration!("supervision", "postgres", 5, "0005_handling_photos"),
 ];
 
 /// The ingest step, which an old store's file is adopted as.

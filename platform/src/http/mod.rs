@@ -19,6 +19,7 @@ mod read;
 mod record;
 pub mod schema;
 mod streams;
+mod supervision;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ use crate::error::{Error, Result};
 use crate::evidence::EvidenceStore;
 use crate::ingest::Ingest;
 use crate::store::Store;
+use crate::supervision::service::Supervision;
 pub use error::ApiError;
 pub use metrics::HttpMetrics;
 
@@ -61,6 +63,8 @@ pub struct AppState {
     http_metrics: Arc<HttpMetrics>,
     admin_token_sha256: Option<[u8; 32]>,
     max_upload_size: u64,
+    /// The regulators' side; without it their routes answer 503.
+    supervision: Option<Supervision>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -69,6 +73,7 @@ impl std::fmt::Debug for AppState {
             .field("store", &self.store)
             .field("admin_token", &self.admin_token_sha256.map(|_| "<set>"))
             .field("max_upload_size", &self.max_upload_size)
+            .field("supervision", &self.supervision.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -87,7 +92,15 @@ impl AppState {
             ingest,
             http_metrics: Arc::new(HttpMetrics::new()),
             admin_token_sha256: None,
+            supervision: None,
         }
+    }
+
+    /// Serves the regulators' routes (`/api/v1/session`, `/api/v1/alarms` …) over `sup`, which
+    /// must run on the same database as the ingest. Without it they answer 503.
+    pub fn with_supervision(mut self, sup: Supervision) -> AppState {
+        self.supervision = Some(sup);
+        self
     }
 
     /// The token that reads every mine's data.
@@ -120,7 +133,10 @@ impl AppState {
             specifying it (U5, U6, U8). This document is the reference profile for both; clause IDs refer \
             to REQUIREMENTS.md.\n\n\
             Authentication: `Authorization: Bearer <token>`. A mine's token (issued with its account, U7) \
-            uploads for that mine and reads only that mine; the administrator token reads every mine.\n\n\
+            uploads for that mine and reads only that mine; the administrator token reads every mine. \
+            The regulators' routes (tag `supervision`, P2–P5, P8–P10, P12, P14, L1–L3) take a session \
+            token from `POST /api/v1/session` instead, and see the jurisdiction of the user's unit only: \
+            a unit or mine outside it is a 403 naming it (R1).\n\n\
             Errors: every non-2xx response is `{\"error\": {\"code\", \"message\", \"field\", \"clause\", \
             \"violation_id\"}}`; `field` names the offending JSON member, multipart part, query parameter \
             or file-name field. Every refused upload or registration is recorded as a violation.",
@@ -131,6 +147,9 @@ impl AppState {
         (name = "uploads", description = "Mine-side uploads: U5 lock events, U6 stream addresses"),
         (name = "read", description = "Events, violations, evidence and streams, scoped by token"),
         (name = "ops", description = "Health, metrics and this document"),
+        (name = "supervision", description = "The regulators' platform: sessions, alarms and their handling, \
+            the live feed, mine configuration and lifecycle, statistics and reports, network status, units, \
+            users and the audit log (session token)"),
     ),
     components(schemas(error::ErrorBody, schema::FindingDoc))
 )]
@@ -146,7 +165,10 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 Http::builder()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A mine's token (U7) or the administrator token"))
+                    .description(Some(
+                        "A mine's token (U7) or the administrator token; on the supervision routes, \
+                         a regulator's session token (POST /api/v1/session)",
+                    ))
                     .build(),
             ),
         );
@@ -157,6 +179,7 @@ fn api_router(max_upload_size: u64) -> OpenApiRouter<AppState> {
     let body_limit = usize::try_from(max_upload_size)
         .unwrap_or(usize::MAX)
         .saturating_add(MULTIPART_SLACK);
+    let photo_limit = usize::try_from(max_upload_size).unwrap_or(usize::MAX);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(
             routes!(lock_events::post_lock_event)
@@ -169,6 +192,51 @@ fn api_router(max_upload_size: u64) -> OpenApiRouter<AppState> {
         .routes(routes!(read::list_violations))
         .routes(routes!(read::get_violation))
         .routes(routes!(read::get_evidence))
+        .routes(routes!(
+            supervision::session::post_session,
+            supervision::session::delete_session
+        ))
+        .routes(routes!(supervision::session::get_me))
+        .routes(routes!(supervision::alarms::list_alarms))
+        .routes(routes!(supervision::alarms::get_alarm))
+        .routes(routes!(supervision::alarms::post_action))
+        .routes(
+            routes!(supervision::alarms::post_handling_photo)
+                .map(|r| r.layer(axum::extract::DefaultBodyLimit::max(photo_limit))),
+        )
+        .routes(routes!(supervision::alarms::get_handling_photo))
+        .routes(routes!(supervision::alarms::get_feed))
+        .routes(routes!(
+            supervision::mines::get_mine_config,
+            supervision::mines::put_mine_config
+        ))
+        .routes(routes!(supervision::mines::post_import))
+        .routes(routes!(
+            supervision::mines::get_county_defaults,
+            supervision::mines::put_county_defaults
+        ))
+        .routes(routes!(supervision::mines::get_lifecycle))
+        .routes(routes!(supervision::mines::post_scope_change))
+        .routes(routes!(supervision::mines::post_seal_removal))
+        .routes(routes!(supervision::mines::post_unfittable))
+        .routes(routes!(supervision::mines::post_patrol))
+        .routes(routes!(supervision::mines::get_overdue_patrols))
+        .routes(routes!(supervision::reports::get_alarm_stats))
+        .routes(routes!(supervision::reports::get_subordinate_stats))
+        .routes(routes!(supervision::reports::get_kind_stats))
+        .routes(routes!(supervision::reports::get_daily))
+        .routes(routes!(supervision::reports::get_report))
+        .routes(routes!(supervision::network::get_network_status))
+        .routes(routes!(supervision::network::get_stability))
+        .routes(routes!(
+            supervision::users::list_units,
+            supervision::users::post_unit
+        ))
+        .routes(routes!(
+            supervision::users::list_users,
+            supervision::users::post_user
+        ))
+        .routes(routes!(supervision::users::get_audit))
         .routes(routes!(healthz))
         .routes(routes!(metrics_text))
         .routes(routes!(openapi_json))
@@ -398,6 +466,38 @@ mod tests {
             ("/api/v1/violations", "get"),
             ("/api/v1/violations/{id}", "get"),
             ("/api/v1/evidence/{sha256}", "get"),
+            ("/api/v1/session", "post"),
+            ("/api/v1/session", "delete"),
+            ("/api/v1/me", "get"),
+            ("/api/v1/alarms", "get"),
+            ("/api/v1/alarms/{id}", "get"),
+            ("/api/v1/alarms/{id}/actions", "post"),
+            ("/api/v1/handling-photos", "post"),
+            ("/api/v1/handling-photos/{sha256}", "get"),
+            ("/api/v1/feed", "get"),
+            ("/api/v1/mines/{mine}/config", "get"),
+            ("/api/v1/mines/{mine}/config", "put"),
+            ("/api/v1/mines/import", "post"),
+            ("/api/v1/counties/{county}/defaults", "get"),
+            ("/api/v1/counties/{county}/defaults", "put"),
+            ("/api/v1/mines/{mine}/lifecycle", "get"),
+            ("/api/v1/mines/{mine}/lifecycle/scope-changes", "post"),
+            ("/api/v1/mines/{mine}/lifecycle/seal-removals", "post"),
+            ("/api/v1/mines/{mine}/lifecycle/unfittable", "post"),
+            ("/api/v1/mines/{mine}/lifecycle/patrols", "post"),
+            ("/api/v1/lifecycle/overdue-patrols", "get"),
+            ("/api/v1/stats/alarms", "get"),
+            ("/api/v1/stats/subordinates", "get"),
+            ("/api/v1/stats/kinds", "get"),
+            ("/api/v1/stats/daily", "get"),
+            ("/api/v1/reports/{kind}", "get"),
+            ("/api/v1/network-status", "get"),
+            ("/api/v1/stability", "get"),
+            ("/api/v1/units", "get"),
+            ("/api/v1/units", "post"),
+            ("/api/v1/users", "get"),
+            ("/api/v1/users", "post"),
+            ("/api/v1/audit", "get"),
             ("/healthz", "get"),
             ("/metrics", "get"),
             ("/openapi.json", "get"),
@@ -414,6 +514,23 @@ mod tests {
             "ErrorBody",
             "EventRow",
             "Finding",
+            "Login",
+            "Actor",
+            "AlarmView",
+            "Action",
+            "Step",
+            "Notice",
+            "MineConfig",
+            "Configuration",
+            "ImportReport",
+            "MineLifecycle",
+            "AlarmStats",
+            "Report",
+            "NetworkStatus",
+            "Stability",
+            "User",
+            "Unit",
+            "AuditPage",
         ] {
             assert!(schemas[s].is_object(), "schema {s} missing");
         }
@@ -421,5 +538,31 @@ mod tests {
             ["encoding"];
         assert_eq!(enc["video"]["contentType"], "video/mp4");
         assert_eq!(enc["metadata"]["contentType"], "application/json");
+        // The regulators' routes take a session token, are tagged, and say what they refuse.
+        for (path, method) in [
+            ("/api/v1/alarms/{id}/actions", "post"),
+            ("/api/v1/feed", "get"),
+        ] {
+            let op = &doc["paths"][path][method];
+            assert_eq!(op["tags"][0], "supervision", "{method} {path}");
+            assert!(op["security"].is_array(), "{method} {path} has no security");
+        }
+        let action = &doc["paths"]["/api/v1/alarms/{id}/actions"]["post"]["responses"];
+        for status in ["200", "403", "404", "409", "422"] {
+            assert!(action[status].is_object(), "actions: {status} undocumented");
+        }
+        assert!(
+            doc["paths"]["/api/v1/feed"]["get"]["responses"]["200"]["content"]["text/event-stream"]
+                .is_object(),
+            "the feed is documented as text/event-stream"
+        );
+        let report = &doc["paths"]["/api/v1/reports/{kind}"]["get"]["responses"]["200"]["content"];
+        for media in [
+            "application/json",
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ] {
+            assert!(report[media].is_object(), "report as {media} undocumented");
+        }
     }
 }

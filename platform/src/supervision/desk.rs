@@ -70,6 +70,18 @@ pub struct AlarmFilter {
     pub limit: Option<u32>,
 }
 
+/// A mine's configuration as the county filed it and as the rules apply it (P9, P10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Configuration {
+    /// What was filed; `None` when nothing was (the rules then judge it as a stopped mine
+    /// without 一停四不停: nobody may go down).
+    pub filed: Option<MineConfig>,
+    /// The county's default thresholds, when the county set any.
+    pub county_defaults: Option<CountyDefaults>,
+    /// The numbers in force on the day asked, each with where it came from.
+    pub effective: super::mines::Effective,
+}
+
 /// A raised alarm and why it was raised.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Raised {
@@ -140,6 +152,41 @@ impl Desk {
         Ok(())
     }
 
+    /// Files (or replaces) several mines' configurations in one transaction (an import, P9):
+    /// all of them or none. The actor must be allowed to configure every one.
+    pub async fn file_mines(
+        &self,
+        actor: &Actor,
+        configs: Vec<MineConfig>,
+        now: DateTime<Utc>,
+    ) -> DeskResult<()> {
+        let mut docs = Vec::with_capacity(configs.len());
+        for config in configs {
+            let unit = UnitCode::of_mine(&config.mine);
+            may_configure(actor, &unit, "file the configuration of mine")?;
+            docs.push((config.mine, unit, to_json(&config, "mine config")?));
+        }
+        let actor = actor.clone();
+        self.db
+            .transaction(move |c| {
+                for (mine, unit, after) in docs {
+                    let doc = ConfigDoc {
+                        table: "mine_configs",
+                        key_column: "mine",
+                        key: mine.as_str(),
+                        county: Some(mine.county_code()),
+                        unit: &unit,
+                        action: "mine_config.file",
+                        object_kind: "mine_config",
+                    };
+                    put_config(c, &actor, now, &doc, after)?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Sets a county's default thresholds (P10): an admin of a unit covering the county.
     pub async fn set_county_defaults(
         &self,
@@ -169,6 +216,45 @@ impl Desk {
             })
             .await?;
         Ok(())
+    }
+
+    /// What is filed for `mine` (P9) and its county's defaults (P10), for `reader` (a unit
+    /// covering the mine, else [`crate::Error::Forbidden`]), with the numbers in force on CST day
+    /// `date` — for a mine that filed nothing, those the rules apply to it (a stopped mine).
+    pub async fn configuration(
+        &self,
+        reader: &Actor,
+        mine: MineCode,
+        date: chrono::NaiveDate,
+    ) -> DeskResult<Configuration> {
+        may_read(reader, &UnitCode::of_mine(&mine), "read the configuration of mine")?;
+        let found = self
+            .db
+            .run(move |c| {
+                let filed = filed_config(c, &mine)?;
+                let config = filed
+                    .clone()
+                    .unwrap_or_else(|| MineConfig::new(mine, "", MineState::Stopped));
+                let county = load_county(c, &config.county())?;
+                let effective = config.effective(date, county.as_ref());
+                Ok(Configuration {
+                    filed,
+                    county_defaults: county,
+                    effective,
+                })
+            })
+            .await?;
+        Ok(found)
+    }
+
+    /// A county's default thresholds (P10), if set, for `reader` (a unit covering the county).
+    pub async fn county_defaults(
+        &self,
+        reader: &Actor,
+        county: UnitCode,
+    ) -> DeskResult<Option<CountyDefaults>> {
+        may_read(reader, &county, "read the default thresholds of county")?;
+        Ok(self.db.run(move |c| load_county(c, &county)).await?)
     }
 
     /// Evaluates one ingested event (U1–U5) by its mine's configuration on the event's CST day
@@ -353,6 +439,19 @@ impl Desk {
     }
 }
 
+/// Reading is for a unit covering `unit` (or the platform).
+fn may_read(actor: &Actor, unit: &UnitCode, what: &str) -> DeskResult<()> {
+    match actor {
+        Actor::User { unit: own, username, .. } if !own.covers(unit) => {
+            Err(crate::Error::Forbidden(format!(
+                "{what} {unit}: outside the jurisdiction of {own} ({username}, R1)"
+            ))
+            .into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Configuration is an admin's (or the platform's) of a unit covering `unit`.
 fn may_configure(actor: &Actor, unit: &UnitCode, what: &str) -> DeskResult<()> {
     match actor {
@@ -448,15 +547,22 @@ fn internal(what: &str, e: impl std::fmt::Display) -> crate::Error {
     crate::Error::Internal(format!("{what}: {e}"))
 }
 
-fn load_config(c: &mut Conn, mine: &MineCode) -> crate::Result<MineConfig> {
-    match c.query_opt(
+/// The configuration filed for `mine`, if any.
+pub(crate) fn filed_config(c: &mut Conn, mine: &MineCode) -> crate::Result<Option<MineConfig>> {
+    c.query_opt(
         "SELECT config FROM mine_configs WHERE mine = $1",
         &[mine.as_str().into()],
-    )? {
-        Some(r) => serde_json::from_value(r.json("config")?.unwrap_or_default())
-            .map_err(|e| internal("stored mine configuration", e)),
-        None => Ok(MineConfig::new(*mine, "", MineState::Stopped)),
-    }
+    )?
+    .map(|r| {
+        serde_json::from_value(r.json("config")?.unwrap_or_default())
+            .map_err(|e| internal("stored mine configuration", e))
+    })
+    .transpose()
+}
+
+/// The configuration the rules use: the filed one, or a stopped mine with nothing filed.
+fn load_config(c: &mut Conn, mine: &MineCode) -> crate::Result<MineConfig> {
+    Ok(filed_config(c, mine)?.unwrap_or_else(|| MineConfig::new(*mine, "", MineState::Stopped)))
 }
 
 fn load_county(c: &mut Conn, county: &UnitCode) -> crate::Result<Option<CountyDefaults>> {

@@ -43,6 +43,7 @@
 
 pub(crate) mod import;
 pub mod lifecycle;
+pub mod records;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,7 +54,9 @@ use serde::{Deserialize, Serialize};
 
 use super::UnitCode;
 
-pub use import::{ImportError, ImportErrors, Place, import_csv, import_json};
+pub use import::{
+    ImportError, ImportErrors, Place, import_csv, import_csv_placed, import_json, import_json_placed,
+};
 
 /// Built-in national default of allowed people down per day for a mine with "一停四不停" that
 /// filed no number and whose county set no default (reference profile: a sealed mine sends
@@ -64,6 +67,7 @@ pub const NATIONAL_DEFAULT_TRUCKS: u16 = 0;
 
 /// A mine's state as filed (P3's column 矿山类型, P9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MineState {
     /// 停产 — production stopped.
@@ -119,7 +123,7 @@ impl fmt::Display for MineState {
 
 /// A withdrawal period (回撤期, P9): equipment is brought out of the mine until `deadline`, and
 /// `expected_people_per_day` may go down meanwhile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Withdrawal {
     /// 回撤期限 — last CST day of the period, inclusive.
@@ -136,11 +140,12 @@ impl Withdrawal {
 }
 
 /// One mine's configuration as filed by its county (P9, P10).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MineConfig {
     /// 矿山编码 — 12 digits, first six the county (R1). JSON also accepts `mine_code`.
     #[serde(alias = "mine_code")]
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// 矿山名称.
     pub name: String,
@@ -169,6 +174,7 @@ pub struct MineConfig {
     pub people_threshold: Option<u16>,
     /// 摄像头位置 — names of the mine's camera sites (e.g. `20` → `副井口`), for alarm locations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = BTreeMap<String, String>, example = json!({"20": "副井口"}))]
     pub cameras: BTreeMap<CameraCode, String>,
 }
 
@@ -265,7 +271,7 @@ impl MineConfig {
 }
 
 /// A county's defaults for its mines that filed no number (P10).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CountyDefaults {
     /// The county (must be county level).
@@ -279,7 +285,7 @@ pub struct CountyDefaults {
 }
 
 /// Where a number of an [`Effective`] came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum LimitSource {
     /// The withdrawal period in force, until `deadline` (回撤期).
@@ -323,7 +329,7 @@ impl fmt::Display for LimitSource {
 }
 
 /// A number in force and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Limit {
     /// The allowed number per CST day; an alarm is raised above it.
     pub value: u16,
@@ -338,9 +344,10 @@ impl fmt::Display for Limit {
 }
 
 /// The numbers the rules use for one mine on one CST day ([`MineConfig::effective`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Effective {
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// Its name.
     pub name: String,
@@ -353,6 +360,7 @@ pub struct Effective {
     /// Allowed trucks out that day.
     pub trucks: Limit,
     /// Camera site names known for the mine.
+    #[schema(value_type = BTreeMap<String, String>, example = json!({"20": "副井口"}))]
     pub cameras: BTreeMap<CameraCode, String>,
 }
 

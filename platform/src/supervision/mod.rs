@@ -20,6 +20,7 @@ pub mod desk;
 pub mod export;
 pub mod mines;
 pub mod patrol;
+pub mod photos;
 pub mod push;
 pub mod rules;
 pub mod service;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 /// Level of an administrative unit, from the top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitLevel {
     /// 国家 — the national administration; code `000000`.
@@ -73,6 +75,8 @@ pub struct UnitCodeError {
 
 /// The code of a unit: `000000` (national), a 6-digit division code, or a 12-digit mine code.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = "^[0-9]{6}([0-9]{6})?$", example = "140421")]
 #[serde(try_from = "String", into = "String")]
 pub struct UnitCode(String);
 
@@ -222,6 +226,7 @@ impl fmt::Display for UnitCode {
 
 /// A user's role inside their unit. Ordered: each role may do what the ones before it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 查看 — reads the jurisdiction's alarms, evidence and statistics.
@@ -247,7 +252,7 @@ impl Role {
 }
 
 /// Who acts: an authenticated user, or the platform itself (automatic supervision, rules).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Actor {
     /// A user of a unit.
@@ -292,6 +297,7 @@ impl Actor {
 
 /// The alarm types of the spec's alarm table (P3) and of the issue that built them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlarmKind {
     /// 入井人数超限 — more people went down than the mine's configuration allows (U1).
@@ -356,6 +362,7 @@ impl AlarmKind {
 
 /// Risk grade of an alarm (安全风险分级, red/orange/yellow/blue). Ordered: `Major` is highest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskGrade {
     /// 低风险 (蓝).
@@ -383,6 +390,7 @@ impl RiskGrade {
 /// Where an alarm is in its handling (P5). Supervision (督办, P4) is recorded beside the state,
 /// not as a state: a supervised alarm is still waiting for the county.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlarmState {
     /// 待签收 — raised and pushed to the mine's county.

@@ -633,9 +633,10 @@ fn write_status(c: &mut Conn, s: &PatrolStatus) -> Result<()> {
 }
 
 /// Data-stability figures of one mine over a period (P2).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stability {
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// Its name ("" when unknown).
     pub name: String,
@@ -791,9 +792,10 @@ pub struct NetworkFilter {
 }
 
 /// One mine's network status (P8, P1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct NetworkStatus {
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// Its name ("" when unknown).
     pub name: String,

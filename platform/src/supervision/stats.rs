@@ -49,7 +49,7 @@ pub fn cst_date(t: DateTime<Utc>) -> NaiveDate {
 }
 
 /// A half-open range of instants `[from, to)`; built from CST days by the constructors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Period {
     /// First instant inside.
     pub from: DateTime<Utc>,
@@ -245,7 +245,7 @@ pub(crate) fn named(code: &str, name: &str) -> [Cell; 2] {
 }
 
 /// Alarm figures of a set of alarms (see the module doc for the definitions).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AlarmStats {
     /// 报警数 — alarms raised in the period.
     pub alarms: u64,
@@ -374,7 +374,7 @@ pub async fn alarm_stats(
 }
 
 /// One direct subordinate unit's figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SubordinateRow {
     /// The subordinate unit (city, county or mine).
     pub unit: UnitCode,
@@ -453,7 +453,7 @@ pub async fn by_subordinate(
 }
 
 /// One alarm kind's figures (the type distribution, P2).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KindRow {
     /// The kind.
     pub kind: AlarmKind,
@@ -506,9 +506,10 @@ pub fn transport_state_label(code: Option<&str>) -> &'static str {
 }
 
 /// One mine's analysis results of one CST day (P7), from the uploads (U1–U3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DailyAnalysis {
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// Its name ("" when unknown).
     pub name: String,
@@ -720,7 +721,7 @@ pub fn daily_table(rows: &[DailyAnalysis]) -> Table {
 }
 
 /// Weekly or monthly (P2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
     /// 周报 — Monday to Sunday, CST.
@@ -730,7 +731,7 @@ pub enum ReportKind {
 }
 
 /// A weekly or monthly report of one unit (P2, P12, P7).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// Chinese title: `代县矿山电子封条周报（2021-01-04至2021-01-10）`.
     pub title_zh: String,

@@ -109,7 +109,7 @@ fn check_password(password: &str) -> Result<()> {
 }
 
 /// A unit of the hierarchy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Unit {
     /// Its code.
     pub code: UnitCode,
@@ -122,7 +122,7 @@ pub struct Unit {
 }
 
 /// A user as stored, without the password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     /// Login name.
     pub username: String,
@@ -182,7 +182,7 @@ impl std::fmt::Debug for NewUser {
 }
 
 /// A successful login: the only time the token exists in clear. `Debug` does not show it.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Login {
     /// Bearer token of the session (64 hex digits).
     pub token: String,
@@ -449,6 +449,34 @@ impl Users {
             })
         })
         .transpose()
+    }
+
+    /// Every unit of `actor`'s jurisdiction — its own unit and those it covers — by code.
+    pub async fn units(&self, actor: &Actor) -> Result<Vec<Unit>> {
+        let rows = self
+            .db
+            .query(
+                "SELECT code, name, parent FROM units WHERE code LIKE $1 ORDER BY code",
+                vec![audit::jurisdiction_pattern(actor).into()],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let code: UnitCode = r.get("code")?;
+            let seen = match actor {
+                Actor::User { unit, .. } => unit.covers(&code),
+                Actor::System => true,
+            };
+            if seen {
+                out.push(Unit {
+                    level: code.level(),
+                    name: r.text("name")?,
+                    parent: r.get("parent")?,
+                    code,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Creates a user in an existing unit; `actor` must be an admin whose unit covers it, or

@@ -252,6 +252,11 @@ fn parse_cameras(s: &str) -> Option<BTreeMap<CameraCode, String>> {
 
 /// Imports mine base data from CSV text (module doc's columns). All-or-nothing.
 pub fn import_csv(text: &str) -> Result<Vec<MineConfig>, ImportErrors> {
+    import_csv_placed(text).map(unplaced)
+}
+
+/// As [`import_csv`], each mine with the row it came from.
+pub fn import_csv_placed(text: &str) -> Result<Vec<(Place, MineConfig)>, ImportErrors> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut errors = Errors { list: Vec::new() };
     let mut reader = csv::ReaderBuilder::new()
@@ -330,7 +335,7 @@ pub fn import_csv(text: &str) -> Result<Vec<MineConfig>, ImportErrors> {
         }
     }
     check_all(&mines, &places, &mut errors);
-    finish(mines, errors)
+    finish(mines, places, errors)
 }
 
 fn csv_mine(cells: &Cells<'_>, errors: &mut Errors) -> Option<MineConfig> {
@@ -425,6 +430,11 @@ fn csv_mine(cells: &Cells<'_>, errors: &mut Errors) -> Option<MineConfig> {
 
 /// Imports mine base data from a JSON array of [`MineConfig`]. All-or-nothing.
 pub fn import_json(text: &str) -> Result<Vec<MineConfig>, ImportErrors> {
+    import_json_placed(text).map(unplaced)
+}
+
+/// As [`import_json`], each mine with the array item it came from.
+pub fn import_json_placed(text: &str) -> Result<Vec<(Place, MineConfig)>, ImportErrors> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| file_error(&format!("a JSON array of mine configurations ({e})")))?;
     let serde_json::Value::Array(items) = value else {
@@ -451,7 +461,7 @@ pub fn import_json(text: &str) -> Result<Vec<MineConfig>, ImportErrors> {
         }
     }
     check_all(&mines, &places, &mut errors);
-    finish(mines, errors)
+    finish(mines, places, errors)
 }
 
 /// The field a serde error is about: its path, or for a missing / unknown field at the top
@@ -538,9 +548,17 @@ fn file_error(expected: &str) -> ImportErrors {
     }])
 }
 
-fn finish(mines: Vec<MineConfig>, errors: Errors) -> Result<Vec<MineConfig>, ImportErrors> {
+fn unplaced(mines: Vec<(Place, MineConfig)>) -> Vec<MineConfig> {
+    mines.into_iter().map(|(_, m)| m).collect()
+}
+
+fn finish(
+    mines: Vec<MineConfig>,
+    places: Vec<Place>,
+    errors: Errors,
+) -> Result<Vec<(Place, MineConfig)>, ImportErrors> {
     if errors.list.is_empty() {
-        Ok(mines)
+        Ok(places.into_iter().zip(mines).collect())
     } else {
         let mut list = errors.list;
         list.sort_by_key(|e| match e.place {

@@ -161,7 +161,7 @@ fn covering_regulator(
 }
 
 /// Join or leave (L1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScopeDirection {
     /// 纳入 — the mine joins the scope.
@@ -180,10 +180,11 @@ impl ScopeDirection {
 }
 
 /// A mine joins or leaves the seal scope (L1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "ScopeChangeRecord")]
 pub struct ScopeChange {
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// Join or leave.
     pub direction: ScopeDirection,
@@ -287,7 +288,7 @@ impl ScopeHistory {
 }
 
 /// Why a mine's filed state puts it in scope by the spec's rule (L1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "basis", rename_all = "snake_case")]
 pub enum ScopeBasis {
     /// Stopped (or construction stopped) for 6 months or more, since `since`.
@@ -314,7 +315,7 @@ pub fn scope_basis(mine: &MineConfig, date: NaiveDate) -> Option<ScopeBasis> {
 }
 
 /// The provincial department's approval of a seal removal (L2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvincialApproval {
     /// The approving unit: must be a province covering the mine.
@@ -326,10 +327,11 @@ pub struct ProvincialApproval {
 }
 
 /// Removal of a mine's seal after a lawful restart, with its provincial approval (L2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "SealRemovalRecord")]
 pub struct SealRemoval {
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// The CST day the seal is removed.
     pub removed_on: NaiveDate,
@@ -390,10 +392,11 @@ impl SealRemoval {
 }
 
 /// A mine that cannot be fitted, filed by its province with a patrol cadence (L3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "UnfittableRecord")]
 pub struct Unfittable {
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// The CST day of filing (备案).
     pub filed_on: NaiveDate,
@@ -450,10 +453,11 @@ impl Unfittable {
 }
 
 /// One patrol of an unfittable mine (L3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "PatrolRecordRaw")]
 pub struct PatrolRecord {
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// The CST day of the patrol.
     pub date: NaiveDate,
@@ -487,9 +491,10 @@ impl PatrolRecord {
 }
 
 /// An unfittable mine whose patrol is overdue (L3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OverduePatrol {
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// The responsible regulator.
     pub responsible: UnitCode,

@@ -327,8 +327,8 @@ pub fn sse(
     )
 }
 
-/// Parses the `Last-Event-ID` header.
-fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+/// Parses the `Last-Event-ID` header (400 naming it when it is not an event id).
+pub(crate) fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(v) = headers.get("last-event-id") else {
         return Ok(None);
     };

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use eseal_protocol::MineCode;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use feed::last_event_id;
 pub use feed::{Feed, FeedBuilder, Item, Published, Subscription, sse, sse_route};
 pub use webhook::{
     Attempt, Channel, Clock, Delivery, PushError, RetryPolicy, WebhookTarget, Webhooks,
@@ -29,7 +30,7 @@ use super::workflow::{Action, ActionKind, Alarm, Step};
 use super::{AlarmKind, AlarmState, RiskGrade, UnitCode};
 
 /// What happened to the alarm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeEvent {
     /// 新报警 — raised and pushed to the county.
@@ -72,7 +73,7 @@ impl NoticeEvent {
 
 /// One message of the live feed and the webhooks: an alarm raised, or a step of its workflow.
 /// Serialised as the `data` of an SSE `alarm` event, with `seq` as its `id`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notice {
     /// Position in the feed, given by [`Feed::publish`] (0 before publishing).
     pub seq: u64,
@@ -83,6 +84,7 @@ pub struct Notice {
     /// The alarm.
     pub alarm_id: i64,
     /// Its mine: who may receive the notice is decided by this code alone.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// The mine's county (R1).
     pub county: UnitCode,

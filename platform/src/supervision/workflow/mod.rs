@@ -39,7 +39,7 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 pub const MAX_PHOTOS: usize = 20;
 
 /// The result of the county's on-site inspection (现场核查结果, P5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InspectionResult {
     /// 违规属实 — the violation is confirmed (people went down, equipment ran…); rectification
@@ -67,7 +67,7 @@ impl InspectionResult {
 }
 
 /// A deadline of the workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Milestone {
     /// 签收 — acknowledging.
@@ -88,7 +88,7 @@ impl Milestone {
 
 /// An automatic supervision (自动督办): one rung of the [`Policy`] ladder, due because the
 /// alarm missed a deadline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AutoSupervision {
     /// Index of the rung in the ladder (0 = first).
     pub rung: usize,
@@ -106,7 +106,7 @@ pub struct AutoSupervision {
 
 /// What an actor does to an alarm. As a request body: `{"action": "handle", "result":
 /// "false_alarm", "notes": "…", "photos": ["<sha256>"]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// 签收 — the county takes the alarm on.
@@ -142,7 +142,7 @@ pub enum Action {
 }
 
 /// The kind of an [`Action`], without its details.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// 签收.
@@ -243,7 +243,7 @@ impl Action {
 }
 
 /// One recorded step of an alarm's history (the audit trail every higher level reads).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Step {
     /// The alarm.
     pub alarm_id: i64,
@@ -266,7 +266,7 @@ pub struct Step {
 }
 
 /// A supervision (督办) of an alarm, manual or automatic (P4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Supervision {
     /// When it was recorded.
     pub at: DateTime<Utc>,
@@ -283,7 +283,7 @@ pub struct Supervision {
 }
 
 /// What the alarm rules raise; [`Alarm::raise`] makes an alarm of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlarmFacts {
     /// Id given by the store.
     pub id: i64,
@@ -292,6 +292,7 @@ pub struct AlarmFacts {
     /// Risk grade (P2).
     pub grade: RiskGrade,
     /// The mine.
+    #[schema(value_type = String, pattern = "^[0-9]{12}$", example = "140421007866")]
     pub mine: MineCode,
     /// Location: the camera or lock code, when the alarm has one.
     pub camera: Option<String>,
@@ -305,7 +306,7 @@ pub struct AlarmFacts {
 }
 
 /// An alarm and its whole history. Serialised flat: the facts' fields beside the others.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alarm {
     /// What was raised: id, kind, grade, mine, camera, message, event time.
     #[serde(flatten)]
@@ -826,7 +827,7 @@ pub fn tick(alarms: &mut [Alarm], policy: &Policy, now: DateTime<Utc>) -> Vec<St
 
 /// What a reader sees of an alarm: the alarm with its steps and supervisions, and what the
 /// reader may do next.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AlarmView {
     /// The alarm, its steps and supervisions.
     #[serde(flatten)]
