@@ -83,6 +83,8 @@ pub struct Escalation {
     pub pushed: bool,
     /// Closed afterwards (the supervision does not stop the county handling it).
     pub closed_after: bool,
+    /// HTTP status of acknowledge, handle and close afterwards.
+    pub after: [u16; 3],
 }
 
 /// Everything the judge saw of the platform's alarm handling in one run.
@@ -367,13 +369,20 @@ async fn drive_inner(api: &Api, who: &Regulators, run: &mut ClosureRun, feed: &F
     }
     // The last alarm: nobody acts; the deadline passes.
     clock.advance(ESCALATE_AFTER_H).await?;
+    // Two days on, the sessions have expired (they last hours): log in again, as people would.
+    let inspector = api.login(&who.county_inspector).await?;
+    let supervisor = api.login(&who.county_supervisor).await?;
+    let city = api.login(&who.city_supervisor).await?;
     let mut e = Escalation { alarm_id: left.id, advanced_h: ESCALATE_AFTER_H, ..Escalation::default() };
     let (s, v) = api.get(&city, &format!("/api/v1/alarms/{}", left.id)).await?;
     if s == 200 {
-        e.auto_steps = v
+        // Supervision is recorded beside the state (its own list), or as a step.
+        let auto_sup = v.get("supervisions").and_then(Value::as_array).map_or(0, |s| s.iter().filter(|x| x.get("automatic").is_some_and(|a| !a.is_null())).count());
+        let auto_steps = v
             .get("steps")
             .and_then(Value::as_array)
             .map_or(0, |steps| steps.iter().filter(|st| st.pointer("/action/action").and_then(Value::as_str) == Some("auto_supervise")).count());
+        e.auto_steps = auto_sup.max(auto_steps);
     }
     for _ in 0..50 {
         if feed.pushed().iter().any(|p| p.alarm_id == left.id && p.event.contains("supervis")) {
@@ -390,6 +399,7 @@ async fn drive_inner(api: &Api, who: &Regulators, run: &mut ClosureRun, feed: &F
         .0;
     let close = api.post(&supervisor, &path, json!({"action": "close", "remarks": "督办件办结"})).await?.0;
     e.closed_after = ack == 200 && handle == 200 && close == 200;
+    e.after = [ack, handle, close];
     run.escalation = Some(e);
     Ok(())
 }
@@ -558,7 +568,10 @@ pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
                 f.push(format!("alarm {}: the county's feed was not told of its supervision", e.alarm_id));
             }
             if !e.closed_after {
-                f.push(format!("alarm {}: could not be handled and closed after its supervision", e.alarm_id));
+                f.push(format!(
+                    "alarm {}: could not be handled and closed after its supervision (acknowledge, handle, close answered {:?})",
+                    e.alarm_id, e.after
+                ));
             }
             (pass(f.is_empty()), format!("alarm {}: {} automatic supervision(s) after {} h, pushed: {}", e.alarm_id, e.auto_steps, e.advanced_h, e.pushed), f)
         }
