@@ -79,7 +79,7 @@ pub struct Escalation {
     pub advanced_h: i64,
     /// Automatic supervisions (`auto_supervise` steps) the city supervisor sees on it.
     pub auto_steps: usize,
-    /// Whether the county's feed was told of the supervision.
+    /// Whether the county's feed was told of the supervision (judged under P4.pushed).
     pub pushed: bool,
     /// Closed afterwards (the supervision does not stop the county handling it).
     pub closed_after: bool,
@@ -431,10 +431,12 @@ fn expected_kind(name: &EvidenceName, limits: Limits) -> Option<(&'static str, S
 }
 
 const P4_RAISED: (&str, &str, &str) = ("告警生成", "Alarms raised", "Every upload that should alarm under the mine's configuration raises an alarm; nothing else does (P3, P4).");
-const P4_PUSHED: (&str, &str, &str) = ("告警推送", "Alarms pushed", "Every alarm is pushed to the mine's county at once, on its live feed (P4, P14).");
+const P4_PUSHED: (&str, &str, &str) =
+    ("告警推送", "Alarms pushed", "Every alarm, and every supervision of it, is pushed to the mine's county at once, on its live feed (P4, P14).");
 const P4_CLOSED: (&str, &str, &str) =
     ("告警闭环处置", "Alarm handling to closure", "The county acknowledges, handles and closes each alarm; closing an unhandled one is refused; every step is visible to the city at once (P4, P5).");
-const P4_ESCALATED: (&str, &str, &str) = ("超时督办", "Overdue supervision", "An alarm nobody handles within its deadline is supervised (督办) automatically and the county is told (P4).");
+const P4_ESCALATED: (&str, &str, &str) =
+    ("超时督办", "Overdue supervision", "An alarm nobody handles within its deadline is supervised (督办) automatically, visibly to the city, and can still be handled and closed (P4).");
 
 #[allow(clippy::too_many_arguments)]
 fn check(t: (&str, &str, &str), id: &str, verdict: Verdict, expected: String, actual: String, value: Option<f64>, findings: Vec<String>) -> Check {
@@ -523,13 +525,19 @@ pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
         .map(|a| format!("alarm {} {} ({}) never reached county {}'s live feed", a.id, a.kind, a.message, run.county))
         .collect();
     let n = run.alarms.len();
+    let raised_pushed = n - unpushed.len();
+    let mut unpushed = unpushed;
+    // The supervision of the alarm left alone is news for the county too (P14).
+    if let Some(e) = run.escalation.as_ref().filter(|e| e.auto_steps > 0 && !e.pushed) {
+        unpushed.push(format!("alarm {}: its automatic supervision never reached county {}'s live feed", e.alarm_id, run.county));
+    }
     out.push(check(
         P4_PUSHED,
         "P4.pushed",
         pass(unpushed.is_empty()),
-        format!("each alarm on county {}'s live feed", run.county),
-        format!("{} of {n} alarm(s) pushed", n - unpushed.len()),
-        Some((n - unpushed.len()) as f64 / n as f64),
+        format!("each alarm and each supervision on county {}'s live feed", run.county),
+        format!("{raised_pushed} of {n} alarm(s) pushed"),
+        Some(raised_pushed as f64 / n as f64),
         unpushed,
     ));
     let mut bad = Vec::new();
@@ -564,16 +572,13 @@ pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
             if e.auto_steps == 0 {
                 f.push(format!("alarm {}: no automatic supervision {} h after it was raised untouched", e.alarm_id, e.advanced_h));
             }
-            if !e.pushed {
-                f.push(format!("alarm {}: the county's feed was not told of its supervision", e.alarm_id));
-            }
             if !e.closed_after {
                 f.push(format!(
                     "alarm {}: could not be handled and closed after its supervision (acknowledge, handle, close answered {:?})",
                     e.alarm_id, e.after
                 ));
             }
-            (pass(f.is_empty()), format!("alarm {}: {} automatic supervision(s) after {} h, pushed: {}", e.alarm_id, e.auto_steps, e.advanced_h, e.pushed), f)
+            (pass(f.is_empty()), format!("alarm {}: {} automatic supervision(s) after {} h", e.alarm_id, e.auto_steps, e.advanced_h), f)
         }
     };
     out.push(check(P4_ESCALATED, "P4.escalated", verdict, "automatic 督办 of the alarm nobody handled, pushed to the county".into(), actual, None, f));
@@ -633,7 +638,7 @@ mod tests {
                     city_steps: 3,
                 })
                 .collect(),
-            escalation: Some(Escalation { alarm_id: last.id, advanced_h: ESCALATE_AFTER_H, auto_steps: 1, pushed: true, closed_after: true }),
+            escalation: Some(Escalation { alarm_id: last.id, advanced_h: ESCALATE_AFTER_H, auto_steps: 1, pushed: true, closed_after: true, after: [200; 3] }),
             alarms,
             errors: Vec::new(),
         }
@@ -691,11 +696,17 @@ mod tests {
     #[test]
     fn silence_on_the_feed_fails_pushed_only() {
         let mut run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
-        run.pushed.retain(|p| p.event != "raised");
+        run.pushed.clear();
+        run.escalation.as_mut().unwrap().pushed = false;
         let c = checks(&uploads(), Some(&run));
         assert_eq!(verdict(&c, "P4.pushed"), Verdict::Fail);
         assert_eq!(verdict(&c, "P4.raised"), Verdict::Pass);
         assert_eq!(verdict(&c, "P4.closed"), Verdict::Pass);
+        assert_eq!(verdict(&c, "P4.escalated"), Verdict::Pass);
+        // Alarms pushed, their supervision not: still a push failure.
+        let mut run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        run.escalation.as_mut().unwrap().pushed = false;
+        assert_eq!(verdict(&checks(&uploads(), Some(&run)), "P4.pushed"), Verdict::Fail);
     }
 
     #[test]
