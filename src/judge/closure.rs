@@ -336,8 +336,9 @@ async fn drive_inner(api: &Api, who: &Regulators, run: &mut ClosureRun, feed: &F
     alarms.sort_by_key(|a| a.id);
     run.alarms = alarms.clone();
     // Give the feed a moment to deliver what it has not yet (it is pushed at once; this is
-    // loopback latency, not a tolerance of the judge).
-    for _ in 0..50 {
+    // loopback latency on a busy machine, up to 5 s wall — not a tolerance of the judge: a
+    // platform that never pushes fails however long it is given).
+    for _ in 0..250 {
         let seen = feed.pushed();
         if alarms.iter().all(|a| seen.iter().any(|p| p.alarm_id == a.id && p.event == "raised")) {
             break;
@@ -384,7 +385,7 @@ async fn drive_inner(api: &Api, who: &Regulators, run: &mut ClosureRun, feed: &F
             .map_or(0, |steps| steps.iter().filter(|st| st.pointer("/action/action").and_then(Value::as_str) == Some("auto_supervise")).count());
         e.auto_steps = auto_sup.max(auto_steps);
     }
-    for _ in 0..50 {
+    for _ in 0..250 {
         if feed.pushed().iter().any(|p| p.alarm_id == left.id && p.event.contains("supervis")) {
             e.pushed = true;
             break;
