@@ -188,3 +188,34 @@ fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command()
     let o = eseal(&["certify", "--scenarios", "no/such/dir"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/dir: no such file or directory"));
 }
+
+/// Issue 6 acceptance: a scenario run through the reference device produces the alarms its
+/// configuration implies — here belt/skip running (U3 → 运输设备运行) and every lock event
+/// (U5 → 电子锁被移动/破坏), each pushed to the county, driven to closure, the last supervised
+/// when overdue.
+#[test]
+fn a_scenario_through_the_reference_device_raises_the_alarms_its_configuration_implies() {
+    use eseal::edge::run::{RunOptions, run_in_process};
+    use eseal::judge::certify::ALARM_LIMITS;
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new("scenarios/conformant/skip-trips-locks.toml")).unwrap();
+    let opts = RunOptions { tamper_interval_s: Some(5.0), closure: Some(ALARM_LIMITS), ..RunOptions::default() };
+    let run = run_in_process(&scenario, &opts).unwrap();
+    let closure = run.closure.as_ref().expect("the judge drove the platform's alarms");
+    assert!(closure.errors.is_empty(), "{:?}", closure.errors);
+    let u5: Vec<&String> = run.received.iter().filter(|n| n.len() == 36 && &n[14..16] == "00").collect();
+    let locks: Vec<_> = closure.alarms.iter().filter(|a| a.kind == "lock_tampered").collect();
+    assert!(!u5.is_empty(), "the scenario has lock events");
+    assert_eq!(locks.len(), u5.len(), "one alarm per lock event: {locks:?} for {u5:?}");
+    for l in &locks {
+        assert!(l.evidence.iter().all(|e| u5.contains(&e)), "{l:?}");
+    }
+    assert!(closure.alarms.iter().any(|a| a.kind == "transport_running"), "{:?}", closure.alarms);
+    // Nothing but what the configuration implies: no people or trucks in this scenario.
+    assert!(closure.alarms.iter().all(|a| a.kind == "lock_tampered" || a.kind == "transport_running"), "{:?}", closure.alarms);
+    let seen = eseal::judge::certify::observe(&run);
+    for c in eseal::judge::closure::checks(&seen.uploads, Some(closure)) {
+        assert_eq!(c.verdict, eseal::judge::verdict::Verdict::Pass, "{} {}: {:?}", c.id, c.actual, c.findings);
+    }
+    // Every alarm but the one kept for the overdue check was closed by the county.
+    assert_eq!(closure.handled.len() + 1, closure.alarms.len());
+}
