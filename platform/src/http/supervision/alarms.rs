@@ -248,7 +248,9 @@ pub(in crate::http) async fn post_action(
             .get(&who.actor, id, who.sup.now())
             .await
             .map_err(desk_error)?;
-        let well_formed = photos.iter().all(|p| crate::evidence::digest_of(p).is_some());
+        let well_formed = photos
+            .iter()
+            .all(|p| crate::evidence::digest_of(p).is_some());
         if view.allowed.contains(&ActionKind::Handle)
             && well_formed
             && let Some(i) = photos::first_unknown(&state.ingest, &who.actor, photos)
