@@ -8,4 +8,5 @@ mod malformed;
 mod metrics;
 mod postgres;
 mod push;
+mod supervision_api;
 mod support;
