@@ -471,6 +471,46 @@ async fn workflow_through_http(api: &Api) {
     let (status, _) = api.get(&county, "/api/v1/alarms/999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // Its evidence (P3): the U1 upload that raised it, and the picture itself.
+    let (status, ev) = api
+        .get(&city_lead, &format!("/api/v1/alarms/{id}/evidence"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ev}");
+    let upload = &ev["evidence"][0];
+    assert_eq!(
+        (upload["clause"].as_str(), upload["daily_count"].as_i64()),
+        (Some("U1"), Some(1))
+    );
+    let picture = upload["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(picture, sha256_hex(&jpeg(1)));
+    let resp = api
+        .client
+        .get(api.url(&format!("/api/v1/alarms/{id}/evidence/{picture}")))
+        .bearer_auth(&county)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "image/jpeg");
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), jpeg(1));
+    let (status, _) = api
+        .get(
+            &other_county,
+            &format!("/api/v1/alarms/{id}/evidence/{picture}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = api
+        .get(
+            &county,
+            &format!("/api/v1/alarms/{id}/evidence/{}", sha256_hex(b"other")),
+        )
+        .await;
+    assert_eq!(
+        (status, error_field(&body)),
+        (StatusCode::NOT_FOUND, "sha256")
+    );
+
     // A viewer may not act.
     let (status, body) = api.act(&viewer, id, json!({"action": "acknowledge"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
