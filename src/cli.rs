@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// Data directory (database, evidence, TLS); overrides the configuration.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Database URL, overriding the configuration: `sqlite:PATH` (default
+    /// `sqlite:<data_dir>/platform.sqlite3`) or `postgres://user:password@host/db`.
+    #[arg(long)]
+    pub database_url: Option<String>,
     /// FTP listen address, e.g. 127.0.0.1:2121 (port 0 picks a free port).
     #[arg(long)]
     pub ftp_addr: Option<std::net::SocketAddr>,

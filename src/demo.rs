@@ -137,6 +137,9 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     if let Some(d) = &args.data_dir {
         builder = builder.data_dir(d);
     }
+    if let Some(u) = &args.database_url {
+        builder = builder.database_url(u.clone());
+    }
     if let Some(a) = args.ftp_addr {
         builder = builder.ftp_addr(a);
     }

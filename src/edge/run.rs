@@ -9,12 +9,15 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use eseal_platform::Platform;
 use eseal_platform::config::{PlatformConfig, PortRange};
 use eseal_platform::http::{AppState, HttpsHandle, serve_https};
+use eseal_platform::supervision::service::{Clock, SupervisionSettings};
 use eseal_simulator::render::{BoxPx, Rendered, Renderer};
 use eseal_simulator::truth::{Event, EventKind};
 use eseal_simulator::{Scenario, Simulation};
@@ -26,6 +29,7 @@ use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings};
 use eseal_vision::upload::{UploadOptions, Uploader};
 
 use super::install::device_config;
+use crate::judge::closure::{self, Api, ClosureRun, FeedListener, Limits, PlatformClock, Regulators};
 
 const S: u64 = 1_000_000_000;
 
@@ -57,6 +61,11 @@ pub struct RunOptions {
     pub clip_s: Option<f64>,
     /// Where the platform's data and the device's state go (a temp dir when `None`).
     pub work_dir: Option<PathBuf>,
+    /// Drive the platform's alarm handling as the county would, with these numbers filed for
+    /// the mine (P4; see [`crate::judge::closure`]). `None`: alarms are not looked at.
+    pub closure: Option<Limits>,
+    /// A faulty platform for the judge's violation suite: alarms raised but never pushed (P14).
+    pub platform_push_disabled: bool,
 }
 
 /// What a run produced.
@@ -90,6 +99,8 @@ pub struct RunResult {
     pub frames: u64,
     pub wall: Duration,
     pub scenario_s: f64,
+    /// The platform's alarm handling as the judge drove it (when [`RunOptions::closure`]).
+    pub closure: Option<ClosureRun>,
 }
 
 /// One upload the platform accepted.
@@ -127,7 +138,63 @@ pub(crate) struct TestPlatform {
 
 pub(crate) const ADMIN: &str = "eseal-inprocess-admin";
 
+/// The platform's clock in an in-process run: the scenario's start plus the virtual time the
+/// run has reached (plus what the judge moves it on for the overdue check).
+#[derive(Debug, Clone)]
+pub(crate) struct VirtualClock {
+    epoch: chrono::DateTime<chrono::Utc>,
+    offset_ns: Arc<AtomicI64>,
+}
+
+impl VirtualClock {
+    pub(crate) fn new(epoch: chrono::DateTime<chrono::FixedOffset>) -> VirtualClock {
+        VirtualClock { epoch: epoch.with_timezone(&chrono::Utc), offset_ns: Arc::new(AtomicI64::new(0)) }
+    }
+
+    pub(crate) fn set(&self, ns: u64) {
+        self.offset_ns.store(i64::try_from(ns).unwrap_or(i64::MAX), Ordering::SeqCst);
+    }
+
+    fn clock(&self) -> Clock {
+        let (epoch, off) = (self.epoch, self.offset_ns.clone());
+        Arc::new(move || epoch + chrono::Duration::nanoseconds(off.load(Ordering::SeqCst)))
+    }
+}
+
+/// Moves the platform's virtual clock for the judge and runs its automatic supervision.
+struct JudgeClock<'a> {
+    clock: &'a VirtualClock,
+    supervision: eseal_platform::supervision::service::Supervision,
+}
+
+impl PlatformClock for JudgeClock<'_> {
+    async fn advance(&self, hours: i64) -> Result<()> {
+        self.clock.offset_ns.fetch_add(hours * 3600 * S as i64, Ordering::SeqCst);
+        self.supervision.tick().await.context("the platform's automatic supervision")?;
+        Ok(())
+    }
+}
+
 pub(crate) async fn start_platform(data_dir: &Path, ftp: SocketAddr, https: SocketAddr) -> Result<TestPlatform> {
+    start_platform_with(data_dir, ftp, https, None, true).await
+}
+
+pub(crate) async fn start_platform_with(
+    data_dir: &Path,
+    ftp: SocketAddr,
+    https: SocketAddr,
+    clock: Option<&VirtualClock>,
+    push: bool,
+) -> Result<TestPlatform> {
+    let mut settings = SupervisionSettings::reference().context("supervision settings")?;
+    if let Some(c) = clock {
+        settings.clock = c.clock();
+    }
+    // Supervision runs on the virtual clock: woken by every commit, ticking often; no timed
+    // patrol (its silence thresholds are wall-clock minutes).
+    settings.tick_every = Duration::from_millis(200);
+    settings.patrol_every = None;
+    settings.push = push;
     let config = PlatformConfig::builder()
         .data_dir(data_dir)
         .ftp_addr(ftp)
@@ -135,7 +202,8 @@ pub(crate) async fn start_platform(data_dir: &Path, ftp: SocketAddr, https: Sock
         .passive_ports(PortRange::ANY)
         .build()
         .context("platform configuration")?;
-    let platform = Platform::builder(config.clone()).seed_demo(true).start().await.context("starting the platform")?;
+    let platform =
+        Platform::builder(config.clone()).seed_demo(true).supervision(settings).start().await.context("starting the platform")?;
     let state = AppState::new(platform.ingest.clone()).with_admin_token(ADMIN).with_supervision(platform.supervision.clone());
     let https = serve_https(&config, state).await.context("starting the platform's HTTPS API")?;
     Ok(TestPlatform { platform, https })
@@ -180,13 +248,29 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let platform_dir = work.join("platform");
     let any: SocketAddr = "127.0.0.1:0".parse()?;
-    let mut platform = Some(rt.block_on(start_platform(&platform_dir, any, any))?);
+    let vclock = VirtualClock::new(scenario.start);
+    let push = !opts.platform_push_disabled;
+    let mut platform = Some(rt.block_on(start_platform_with(&platform_dir, any, any, Some(&vclock), push))?);
     let (ftp_addr, https_addr) = {
         let p = platform.as_ref().context("platform")?;
         (p.platform.ftp_addr().context("ftp")?, p.https.addr)
     };
     let mine = scenario.mine.code.to_string();
+    let county = scenario.mine.code.county_code().to_owned();
     let the_link = link(platform.as_ref().context("platform")?, &mine)?;
+    // The judge as the county: files the mine's numbers, then listens to the county's feed.
+    let feed = match opts.closure {
+        None => None,
+        Some(limits) => {
+            let who = Regulators::demo(&county);
+            let pem = std::fs::read(eseal_platform::http::tls::tls_dir(&platform_dir).join("cert.pem")).context("the platform's certificate")?;
+            let api = Api::new(&format!("https://127.0.0.1:{}", https_addr.port()), &pem)?;
+            rt.block_on(closure::configure(&api, &who, &mine, &scenario.mine.name, limits))?;
+            let _g = rt.enter();
+            let listener = FeedListener::spawn(api.clone(), &who);
+            Some((api, who, listener))
+        }
+    };
 
     let mut config: DeviceConfig = device_config(scenario, &work.join("device"));
     if let Some(t) = opts.tamper_interval_s {
@@ -239,6 +323,7 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
 
     for step in Simulation::new(scenario) {
         let now = step.t_ns;
+        vclock.set(now);
         // Faults on the virtual clock.
         if let Some(o) = opts.outage {
             let at = |s: f64| (s * 1e9) as u64;
@@ -263,7 +348,7 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
                 tracing::info!(t_s = now as f64 / 1e9, "fault: device restarted");
             }
             if platform.is_none() && now >= at(o.resume_s) {
-                platform = Some(rt.block_on(start_platform(&platform_dir, ftp_addr, https_addr))?);
+                platform = Some(rt.block_on(start_platform_with(&platform_dir, ftp_addr, https_addr, Some(&vclock), push))?);
                 tracing::info!(t_s = now as f64 / 1e9, "fault: platform back");
             }
         }
@@ -312,10 +397,21 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     device.finish()?;
     let end = scenario.duration_ns;
     if platform.is_none() {
-        platform = Some(rt.block_on(start_platform(&platform_dir, ftp_addr, https_addr))?);
+        platform = Some(rt.block_on(start_platform_with(&platform_dir, ftp_addr, https_addr, Some(&vclock), push))?);
     }
     let report_pump = rt.block_on(uploader.run_until_idle(end, end + 3600 * S));
+    vclock.set(end);
     let p = platform.take().context("platform")?;
+    let closure = match (feed, opts.closure) {
+        (Some((api, who, feed)), Some(limits)) => Some(rt.block_on(async {
+            if let Err(e) = p.platform.supervision.catch_up().await {
+                tracing::error!(error = %e, "the platform did not evaluate every upload");
+            }
+            let clock = JudgeClock { clock: &vclock, supervision: p.platform.supervision.clone() };
+            closure::drive(&api, &who, &county, limits, feed, &clock).await
+        })),
+        _ => None,
+    };
     let mut uploads = Vec::new();
     for (name, sha256, _) in rt.block_on(p.platform.ingest.event_names_of_mine(&mine))? {
         let bytes = p.platform.ingest.evidence().read(&sha256).with_context(|| format!("reading the evidence of {name}"))?;
@@ -355,6 +451,7 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         frames,
         wall: started.elapsed(),
         scenario_s: scenario.duration_ns as f64 / 1e9,
+        closure,
     })
 }
 

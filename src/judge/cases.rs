@@ -36,7 +36,28 @@ struct CaseFile {
     duration_s: Option<f64>,
     #[serde(default)]
     faults: FaultSpec,
+    #[serde(default)]
+    platform: PlatformFaultSpec,
     expect: Expect,
+}
+
+/// Faults of the reference platform (the device is conformant): `[platform] push = false`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformFaultSpec {
+    /// Alarms are pushed on the county's live feed (P14); `false` raises them silently.
+    #[serde(default = "yes")]
+    push: bool,
+}
+
+impl Default for PlatformFaultSpec {
+    fn default() -> Self {
+        PlatformFaultSpec { push: true }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +144,7 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<LoadedCase> {
                 faults,
                 upload_batch_s: f.upload_batch_s,
                 clip_s: f.clip_s,
+                platform_push_disabled: !spec.platform.push,
             },
             about: Some(spec.about),
             expect: Some(spec.expect),

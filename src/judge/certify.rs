@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::checks::{self, ClipSeen, Observed, Options, Upload};
 use super::verdict::{CertificationReport, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing, Verdict};
+use super::closure::Limits;
 use crate::edge::run::{RunOptions, RunResult, run_in_process};
 
 /// One case: a scenario and how the reference device is set up for it.
@@ -37,7 +38,14 @@ pub struct Case {
     pub upload_batch_s: Option<f64>,
     /// See [`RunOptions::clip_s`].
     pub clip_s: Option<f64>,
+    /// A platform fault: alarms never pushed (see [`RunOptions::platform_push_disabled`]).
+    pub platform_push_disabled: bool,
 }
+
+/// The numbers the judge files for every case's mine before the run (P9, P10): two duty staff
+/// may go down a day under 一停四不停 and one truck may leave, so the third person and the
+/// second truck of a day must alarm — and the first ones must not.
+pub const ALARM_LIMITS: Limits = Limits { people: 2, trucks: 1 };
 
 impl Case {
     /// A conformant case of `scenario` (no fault).
@@ -49,6 +57,7 @@ impl Case {
             faults: Faults::default(),
             upload_batch_s: None,
             clip_s: None,
+            platform_push_disabled: false,
         }
     }
 
@@ -60,6 +69,9 @@ impl Case {
         }
         if let Some(c) = self.clip_s {
             f.push(format!("clip_s={c}"));
+        }
+        if self.platform_push_disabled {
+            f.push("platform_push_disabled".to_owned());
         }
         f
     }
@@ -132,6 +144,7 @@ pub fn observe(run: &RunResult) -> Observed {
         counted_up: Some(counted_up),
         captures: BTreeMap::new(),
         clips,
+        closure: run.closure.clone(),
     }
 }
 
@@ -184,6 +197,8 @@ pub fn judge_case(case: &Case, opts: &CertifyOptions) -> Result<CaseOutcome> {
         faults: case.faults.clone(),
         upload_batch_s: case.upload_batch_s,
         clip_s: case.clip_s,
+        closure: Some(ALARM_LIMITS),
+        platform_push_disabled: case.platform_push_disabled,
         ..RunOptions::default()
     };
     let run = run_in_process(&case.scenario, &run_opts).with_context(|| format!("running {}", case.file))?;

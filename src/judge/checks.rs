@@ -101,6 +101,8 @@ pub struct Observed {
     pub captures: BTreeMap<String, Result<CaptureFound, String>>,
     /// Per U3/U5 name: the probed clip, or why it could not be probed.
     pub clips: BTreeMap<String, Result<ClipSeen, String>>,
+    /// The platform's alarm handling as the judge drove it (P4), when observed.
+    pub closure: Option<super::closure::ClosureRun>,
 }
 
 /// A day's figures of one camera in the device's report.
@@ -265,12 +267,6 @@ const CONTENT: Req = Req {
     zh: "文件内容",
     en: "File content",
     text: "A .jpg is a JPEG of the camera's picture; an .mp4 an MP4 clip.",
-};
-const P4: Req = Req {
-    clause: "P4",
-    zh: "告警闭环",
-    en: "Alarm closure",
-    text: "Every upload that should alarm raises an alarm, pushed to the county, handled and closed; overdue alarms supervised.",
 };
 
 /// Builds checks with less noise.
@@ -1261,19 +1257,8 @@ pub fn judge(scenario: &Scenario, truth: &[Event], seen: &Observed, opts: &Optio
         f,
         Vec::new(),
     );
-    // Alarm closure: the reference platform has no alarm rules yet.
-    out.push(
-        &P4,
-        "P4.alarm-closure".into(),
-        Verdict::NotApplicable,
-        "every alarming upload raises an alarm that is handled and closed".into(),
-        "the reference platform has no alarm rules or workflow yet (issue 6); not judged".into(),
-        None,
-        None,
-        "",
-        Vec::new(),
-        Vec::new(),
-    );
+    // Alarm closure on the platform (P4): raised, pushed, handled to closure, supervised.
+    out.checks.extend(super::closure::checks(&seen.uploads, seen.closure.as_ref()));
     out.checks
 }
 

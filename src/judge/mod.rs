@@ -11,6 +11,7 @@ pub mod capture_pass;
 pub mod cases;
 pub mod certify;
 pub mod checks;
+pub mod closure;
 pub mod cli;
 pub mod external;
 pub mod matching;

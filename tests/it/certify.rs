@@ -38,6 +38,7 @@ violation_cases! {
     pictures_without_a_rectangle_fail_capture => "no-rectangle",
     eight_second_clips_fail_u3_and_u5 => "short-clips",
     the_30_digit_u3_reading_is_ambiguous_not_failed => "u3-rule-form",
+    a_platform_that_never_pushes_fails_alarm_push => "platform-push-disabled",
 }
 
 #[test]

@@ -663,6 +663,7 @@ fn store_draft(
         camera,
         message: d.message.clone(),
         event_time,
+        evidence: d.evidence.iter().cloned().collect(),
     };
     let alarm = match Alarm::raise(facts, policy, now) {
         Ok(a) => a,

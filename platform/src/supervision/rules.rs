@@ -54,7 +54,7 @@ use super::{AlarmKind, RiskGrade};
 use crate::query::EventRow;
 
 /// What an alarm's evidence is: the event row and its file name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Evidence {
     /// `events.id`.
     pub event_id: i64,

@@ -42,6 +42,7 @@ fn notice(id: i64, mine: &str) -> Notice {
             .with_ymd_and_hms(2021, 1, 4, 14, 45, 12)
             .single()
             .expect("time"),
+        evidence: vec![],
     };
     let at = Utc
         .with_ymd_and_hms(2021, 1, 4, 14, 45, 15)

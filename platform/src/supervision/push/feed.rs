@@ -392,6 +392,7 @@ mod tests {
             state: AlarmState::Pushed,
             camera: None,
             message: "遮挡".to_owned(),
+            evidence: vec![],
             actor: "system".to_owned(),
             supervising_unit: None,
             text: String::new(),

@@ -98,6 +98,9 @@ pub struct Notice {
     pub camera: Option<String>,
     /// The alarm's message, e.g. `入井人数 31`.
     pub message: String,
+    /// The upload(s) that raised the alarm (event id and file name).
+    #[serde(default)]
+    pub evidence: Vec<super::rules::Evidence>,
     /// Who did it: user name or `system`.
     pub actor: String,
     /// For supervisions: the supervising unit.
@@ -121,6 +124,7 @@ impl Notice {
             state: alarm.state,
             camera: facts.camera.clone(),
             message: facts.message.clone(),
+            evidence: facts.evidence.clone(),
             actor: actor.to_owned(),
             supervising_unit: None,
             text: String::new(),

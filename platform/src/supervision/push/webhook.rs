@@ -725,6 +725,7 @@ mod tests {
             state: AlarmState::Pushed,
             camera: Some("20".to_owned()),
             message: "入井人数 31".to_owned(),
+            evidence: vec![],
             actor: "system".to_owned(),
             supervising_unit: None,
             text: "【重大风险(红)】矿山 140421007866 入井人数超限".to_owned(),

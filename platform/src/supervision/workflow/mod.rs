@@ -300,6 +300,9 @@ pub struct AlarmFacts {
     pub message: String,
     /// When the event happened (mine-side time, as UTC).
     pub event_time: DateTime<Utc>,
+    /// The upload(s) that raised it (P3: every alarm carries its evidence).
+    #[serde(default)]
+    pub evidence: Vec<super::rules::Evidence>,
 }
 
 /// An alarm and its whole history. Serialised flat: the facts' fields beside the others.

@@ -30,6 +30,7 @@ fn raise(grade: RiskGrade) -> Alarm {
         camera: Some("20".to_owned()),
         message: "入井人数 31".to_owned(),
         event_time: t0() - TimeDelta::seconds(3),
+        evidence: vec![],
     };
     Alarm::raise(raised, &Policy::default(), t0()).expect("raise")
 }
@@ -399,6 +400,7 @@ fn a_mine_code_without_a_county_cannot_raise_an_alarm() {
             camera: None,
             message: String::new(),
             event_time: t0(),
+            evidence: vec![],
         };
         let e = Alarm::raise(raised, &Policy::default(), t0()).expect_err(bad);
         assert!(
@@ -580,6 +582,7 @@ fn policies_are_configurable_and_checked() {
             camera: None,
             message: "电子锁异动".to_owned(),
             event_time: t0(),
+            evidence: vec![],
         },
         &p,
         t0(),
