@@ -200,6 +200,8 @@ fn api_router(max_upload_size: u64) -> OpenApiRouter<AppState> {
         .routes(routes!(supervision::alarms::list_alarms))
         .routes(routes!(supervision::alarms::get_alarm))
         .routes(routes!(supervision::alarms::post_action))
+        .routes(routes!(supervision::alarms::get_alarm_evidence))
+        .routes(routes!(supervision::alarms::get_alarm_evidence_file))
         .routes(
             routes!(supervision::alarms::post_handling_photo)
                 .map(|r| r.layer(axum::extract::DefaultBodyLimit::max(photo_limit))),
@@ -472,6 +474,8 @@ mod tests {
             ("/api/v1/alarms", "get"),
             ("/api/v1/alarms/{id}", "get"),
             ("/api/v1/alarms/{id}/actions", "post"),
+            ("/api/v1/alarms/{id}/evidence", "get"),
+            ("/api/v1/alarms/{id}/evidence/{sha256}", "get"),
             ("/api/v1/handling-photos", "post"),
             ("/api/v1/handling-photos/{sha256}", "get"),
             ("/api/v1/feed", "get"),

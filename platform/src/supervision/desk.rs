@@ -396,6 +396,37 @@ impl Desk {
         Ok(workflow::view(&alarm, reader, now)?)
     }
 
+    /// The evidence of alarm `id` (P3): the uploads that raised it, as event rows with their
+    /// file's facts, for `reader` (refused outside the jurisdiction, as reading the alarm is).
+    /// Empty for an alarm without evidence (a mine found offline).
+    pub async fn evidence(&self, reader: &Actor, id: i64) -> DeskResult<Vec<EventRow>> {
+        let reader = reader.clone();
+        self.db
+            .run(move |c| {
+                let Some(row) = c.query_opt(
+                    "SELECT doc, evidence FROM alarms WHERE id = $1",
+                    &[id.into()],
+                )?
+                else {
+                    return Ok(Err(DeskError::NoAlarm(id)));
+                };
+                if let Err(r) = workflow::check_visible(&parse_doc(&row)?, &reader) {
+                    return Ok(Err(r.into()));
+                }
+                let refs: Vec<super::rules::Evidence> =
+                    serde_json::from_value(row.json("evidence")?.unwrap_or_default())
+                        .map_err(|e| internal("stored alarm evidence", e))?;
+                let mut out = Vec::with_capacity(refs.len());
+                for e in refs {
+                    if let Some(ev) = crate::query::get_event(c, e.event_id)? {
+                        out.push(ev);
+                    }
+                }
+                Ok(Ok(out))
+            })
+            .await?
+    }
+
     /// The alarms of `reader`'s jurisdiction, newest first (P3).
     pub async fn list(
         &self,

@@ -122,12 +122,18 @@ pub async fn store(
 }
 
 /// The photo with this digest that `reader` may see (a unit it covers uploaded it), if any.
-pub async fn visible(ingest: &Ingest, reader: &Actor, sha256: &str) -> Result<Option<HandlingPhoto>> {
+pub async fn visible(
+    ingest: &Ingest,
+    reader: &Actor,
+    sha256: &str,
+) -> Result<Option<HandlingPhoto>> {
     let rows = ingest
         .store()
         .db()
         .query(
-            format!("SELECT {COLUMNS} FROM handling_photos WHERE sha256 = $1 ORDER BY uploaded_at, unit"),
+            format!(
+                "SELECT {COLUMNS} FROM handling_photos WHERE sha256 = $1 ORDER BY uploaded_at, unit"
+            ),
             vec![sha256.into()],
         )
         .await?;
@@ -146,7 +152,11 @@ pub async fn visible(ingest: &Ingest, reader: &Actor, sha256: &str) -> Result<Op
 
 /// The index of the first of `photos` that `actor` may not name (no photo with that digest was
 /// uploaded by a unit the actor covers), if any.
-pub async fn first_unknown(ingest: &Ingest, actor: &Actor, photos: &[String]) -> Result<Option<usize>> {
+pub async fn first_unknown(
+    ingest: &Ingest,
+    actor: &Actor,
+    photos: &[String],
+) -> Result<Option<usize>> {
     for (i, sha) in photos.iter().enumerate() {
         if visible(ingest, actor, sha).await?.is_none() {
             return Ok(Some(i));

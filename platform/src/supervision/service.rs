@@ -180,7 +180,7 @@ impl Supervision {
         Supervision {
             inner: Arc::new(Inner {
                 users: Users::new(db.clone()),
-                patrol: Patrol::new(db.clone(), settings.patrol.clone()),
+                patrol: Patrol::new(db.clone(), settings.patrol),
                 ingest: ingest.clone(),
                 desk,
                 feed,

@@ -9,4 +9,5 @@ mod malformed;
 mod metrics;
 mod postgres;
 mod push;
+mod supervision_api;
 mod support;

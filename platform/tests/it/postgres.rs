@@ -7,14 +7,15 @@ use crate::support::*;
 
 /// A fresh schema of the test database, dropped on drop; `url` selects it for every connection
 /// (`options=-csearch_path=...`).
-struct PgSchema {
+pub(crate) struct PgSchema {
     base: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgSchema {
-    fn create() -> Option<PgSchema> {
+    /// A new schema, or `None` when `ESEAL_TEST_PG_URL` is unset.
+    pub(crate) fn create() -> Option<PgSchema> {
         let base = std::env::var(eseal_platform::db::testing::PG_URL_VAR).ok()?;
         let name = format!("t_{:016x}", rand::random::<u64>());
         run_sql(&base, format!("CREATE SCHEMA \"{name}\""));

@@ -24,6 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{Regulator, desk_error, error, json_body};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::query::EventRow;
 use crate::supervision::desk::AlarmFilter;
 use crate::supervision::photos::{self, HandlingPhoto, PhotoError};
 use crate::supervision::push::{self, Notice};
@@ -248,7 +249,9 @@ pub(in crate::http) async fn post_action(
             .get(&who.actor, id, who.sup.now())
             .await
             .map_err(desk_error)?;
-        let well_formed = photos.iter().all(|p| crate::evidence::digest_of(p).is_some());
+        let well_formed = photos
+            .iter()
+            .all(|p| crate::evidence::digest_of(p).is_some());
         if view.allowed.contains(&ActionKind::Handle)
             && well_formed
             && let Some(i) = photos::first_unknown(&state.ingest, &who.actor, photos)
@@ -277,6 +280,133 @@ pub(in crate::http) async fn post_action(
         .await
         .map_err(desk_error)?;
     Ok(Json(ActionDone { step, alarm }))
+}
+
+/// The evidence of an alarm (P3).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlarmEvidence {
+    /// The uploads that raised it, with every field of the name and the file's facts; fetch a
+    /// file with `GET /api/v1/alarms/{id}/evidence/{sha256}`.
+    pub evidence: Vec<EventRow>,
+}
+
+/// The evidence of an alarm (P3): the uploads (U1–U5) that raised it — name, fields, times,
+/// the file's digest, media type and size. Empty for a mine found offline.
+#[utoipa::path(
+    get, path = "/api/v1/alarms/{id}/evidence", tag = "supervision",
+    params(("id" = i64, Path, description = "Alarm id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The evidence", body = AlarmEvidence),
+        (status = 400, description = "`id` is not an integer", body = ErrorBody),
+        (status = 401, description = "No, unknown or expired session token", body = ErrorBody),
+        (status = 403, description = "The alarm's mine is outside the caller's jurisdiction (R1)", body = ErrorBody),
+        (status = 404, description = "No such alarm", body = ErrorBody),
+        (status = 503, description = "Supervision is not enabled", body = ErrorBody),
+    )
+)]
+pub(in crate::http) async fn get_alarm_evidence(
+    who: Regulator,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<AlarmEvidence>, ApiError> {
+    let id = alarm_id(id)?;
+    let evidence = who
+        .sup
+        .desk()
+        .evidence(&who.actor, id)
+        .await
+        .map_err(desk_error)?;
+    Ok(Json(AlarmEvidence { evidence }))
+}
+
+/// One evidence file of an alarm (the JPEG or MP4 a mine uploaded, P3), for a reader who may
+/// read the alarm.
+#[utoipa::path(
+    get, path = "/api/v1/alarms/{id}/evidence/{sha256}", tag = "supervision",
+    params(
+        ("id" = i64, Path, description = "Alarm id"),
+        ("sha256" = String, Path, description = "SHA-256 of the file, lower-case hex", pattern = "^[0-9a-f]{64}$"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The file", content(("image/jpeg"), ("video/mp4"))),
+        (status = 400, description = "A malformed id or digest", body = ErrorBody),
+        (status = 401, description = "No, unknown or expired session token", body = ErrorBody),
+        (status = 403, description = "The alarm's mine is outside the caller's jurisdiction (R1)", body = ErrorBody),
+        (status = 404, description = "No such alarm, or the file is not its evidence", body = ErrorBody),
+        (status = 503, description = "Supervision is not enabled", body = ErrorBody),
+    )
+)]
+pub(in crate::http) async fn get_alarm_evidence_file(
+    State(state): State<AppState>,
+    who: Regulator,
+    path: Result<Path<(i64, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path((id, sha256)) = path.map_err(|e| {
+        ApiError::bad_request("invalid_path", format!("id, sha256: {}", e.body_text()))
+    })?;
+    let file = state
+        .evidence
+        .path_of(&sha256)
+        .ok_or_else(|| bad_digest(&sha256))?;
+    let evidence = who
+        .sup
+        .desk()
+        .evidence(&who.actor, id)
+        .await
+        .map_err(desk_error)?;
+    let info = evidence
+        .iter()
+        .find(|e| e.sha256 == sha256)
+        .and_then(|e| e.evidence.clone())
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "sha256: 不是报警 {id} 的证据 (no evidence {sha256} of alarm {id})"
+            ))
+            .field("sha256")
+        })?;
+    file_response(&file, &info.media_type, &sha256).await
+}
+
+fn bad_digest(sha256: &str) -> ApiError {
+    ApiError::bad_request(
+        "invalid_path",
+        format!("sha256: 不是文件编号 (expected 64 lower-case hex digits, found {sha256:?})"),
+    )
+    .field("sha256")
+}
+
+/// The file at `path` as an immutable, content-addressed answer of type `media`.
+async fn file_response(
+    path: &std::path::Path,
+    media: &str,
+    sha256: &str,
+) -> Result<Response, ApiError> {
+    let bytes = tokio::fs::read(path).await.map_err(|e| {
+        ApiError::internal(format!(
+            "evidence {sha256} is recorded but not readable at {}: {e}",
+            path.display()
+        ))
+    })?;
+    let mut resp = Body::from(bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(media)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
+        h.insert(header::ETAG, etag);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(resp)
 }
 
 /// A handling photo as stored.
@@ -381,16 +511,16 @@ pub(in crate::http) async fn post_handling_photo(
 pub(in crate::http) async fn get_handling_photo(
     State(state): State<AppState>,
     who: Regulator,
-    Path(sha256): Path<String>,
+    sha256: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let path = state.evidence.path_of(&sha256).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_path",
-            format!("sha256: 不是照片编号 (expected 64 lower-case hex digits, found {sha256:?})"),
-        )
-        .field("sha256")
+    let Path(sha256) = sha256.map_err(|e| {
+        ApiError::bad_request("invalid_path", format!("sha256: {}", e.body_text())).field("sha256")
     })?;
-    let photo = photos::visible(&state.ingest, &who.actor, &sha256)
+    let path = state
+        .evidence
+        .path_of(&sha256)
+        .ok_or_else(|| bad_digest(&sha256))?;
+    photos::visible(&state.ingest, &who.actor, &sha256)
         .await
         .map_err(error)?
         .ok_or_else(|| {
@@ -400,27 +530,7 @@ pub(in crate::http) async fn get_handling_photo(
             ))
             .field("sha256")
         })?;
-    let bytes = tokio::fs::read(&path).await.map_err(|e| {
-        ApiError::internal(format!(
-            "handling photo {sha256} is recorded but not readable at {}: {e}",
-            path.display()
-        ))
-    })?;
-    let mut resp = Body::from(bytes).into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", photo.sha256)) {
-        h.insert(header::ETAG, etag);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(resp)
+    file_response(&path, "image/jpeg", &sha256).await
 }
 
 /// The live feed of the caller's jurisdiction (P1, P5, P14) as Server-Sent Events: an `alarm`

@@ -51,7 +51,10 @@ pub struct UnitDayQuery {
     pub date: Option<String>,
 }
 
-fn mine_path(who: &Regulator, p: Result<Path<String>, PathRejection>) -> Result<eseal_protocol::MineCode, ApiError> {
+fn mine_path(
+    who: &Regulator,
+    p: Result<Path<String>, PathRejection>,
+) -> Result<eseal_protocol::MineCode, ApiError> {
     let Path(m) = p.map_err(|e| {
         ApiError::bad_request("invalid_path", format!("mine: {}", e.body_text())).field("mine")
     })?;
@@ -203,7 +206,10 @@ fn refused_report(errors: ImportErrors) -> Response {
             reason: e.to_string(),
         })
         .collect();
-    let first = refused.first().map(|r| r.reason.clone()).unwrap_or_default();
+    let first = refused
+        .first()
+        .map(|r| r.reason.clone())
+        .unwrap_or_default();
     let detail = ApiError::unprocessable(
         "import_refused",
         format!(
@@ -255,7 +261,12 @@ pub(in crate::http) async fn post_import(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let csv = match essence.as_str() {
         "text/csv" => true,
         "application/json" => false,
@@ -270,9 +281,13 @@ pub(in crate::http) async fn post_import(
         }
     };
     let body = body.map_err(|rej| {
-        ApiError::new(rej.status(), "invalid_body", format!("body: 无法读取 ({})", rej.body_text()))
-            .field("body")
-            .clause("P9")
+        ApiError::new(
+            rej.status(),
+            "invalid_body",
+            format!("body: 无法读取 ({})", rej.body_text()),
+        )
+        .field("body")
+        .clause("P9")
     })?;
     let text = std::str::from_utf8(&body).map_err(|e| {
         ApiError::unprocessable(
@@ -337,7 +352,10 @@ pub struct DefaultsRequest {
     pub truck_threshold: Option<u16>,
 }
 
-fn county_path(who: &Regulator, p: Result<Path<String>, PathRejection>) -> Result<UnitCode, ApiError> {
+fn county_path(
+    who: &Regulator,
+    p: Result<Path<String>, PathRejection>,
+) -> Result<UnitCode, ApiError> {
     let Path(c) = p.map_err(|e| {
         ApiError::bad_request("invalid_path", format!("county: {}", e.body_text())).field("county")
     })?;
@@ -439,14 +457,28 @@ fn record_error(e: RecordError) -> ApiError {
                 LifecycleError::Redundant { .. } => ("L1", "direction"),
                 LifecycleError::Cadence => ("L3", "patrol_every_days"),
             };
-            let caller_unit = matches!(&l, LifecycleError::Unit { field: "by" | "filed_by", .. });
+            let caller_unit = matches!(
+                &l,
+                LifecycleError::Unit {
+                    field: "by" | "filed_by",
+                    ..
+                }
+            );
             let (status, code, zh) = match &l {
                 _ if caller_unit => (StatusCode::FORBIDDEN, "forbidden", "本单位不能作此记录"),
-                LifecycleError::Redundant { .. } => (StatusCode::CONFLICT, "conflict", "范围状态未变"),
-                LifecycleError::NoApproval { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_record", "拆除封条需省级批准记录")
+                LifecycleError::Redundant { .. } => {
+                    (StatusCode::CONFLICT, "conflict", "范围状态未变")
                 }
-                _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_record", "记录不合规"),
+                LifecycleError::NoApproval { .. } => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_record",
+                    "拆除封条需省级批准记录",
+                ),
+                _ => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_record",
+                    "记录不合规",
+                ),
             };
             ApiError::new(status, code, format!("{field}: {zh} ({l})"))
                 .field(field)
@@ -455,7 +487,10 @@ fn record_error(e: RecordError) -> ApiError {
     }
 }
 
-async fn lifecycle_after(who: &Regulator, mine: eseal_protocol::MineCode) -> Result<(StatusCode, Json<MineLifecycle>), ApiError> {
+async fn lifecycle_after(
+    who: &Regulator,
+    mine: eseal_protocol::MineCode,
+) -> Result<(StatusCode, Json<MineLifecycle>), ApiError> {
     let records = LifecycleRecords::new(who.sup.db().clone());
     let l = records
         .of_mine(&who.actor, mine, who.today())
@@ -572,8 +607,8 @@ pub(in crate::http) async fn post_seal_removal(
 ) -> Result<(StatusCode, Json<MineLifecycle>), ApiError> {
     let mine = mine_path(&who, mine)?;
     let req: SealRemovalRequest = json_body(body, "L2")?;
-    let removal = SealRemoval::new(mine, req.removed_on, req.approval)
-        .map_err(|e| record_error(e.into()))?;
+    let removal =
+        SealRemoval::new(mine, req.removed_on, req.approval).map_err(|e| record_error(e.into()))?;
     LifecycleRecords::new(who.sup.db().clone())
         .seal_removal(&who.actor, removal, who.sup.now())
         .await

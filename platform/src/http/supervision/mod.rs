@@ -23,11 +23,8 @@ pub(super) mod mines;
 pub(super) mod network;
 pub(super) mod reports;
 
-
-
 pub(super) mod session;
 pub(super) mod users;
-
 
 use axum::Json;
 use axum::body::Body;
@@ -132,9 +129,11 @@ async fn unknown_token(state: &AppState, token: &str) -> ApiError {
         }
     };
     let what = match (admin, mine) {
-        (true, _) => "这是读取接口的管理员令牌，监管接口不接受 (this is the read API's administrator \
+        (true, _) => {
+            "这是读取接口的管理员令牌，监管接口不接受 (this is the read API's administrator \
                       token; the regulators' routes need a session token)"
-            .to_owned(),
+                .to_owned()
+        }
         (false, Some(a)) => format!(
             "这是矿山 {} 的上传令牌，监管接口不接受 (this is the upload token of mine {}, U7; the \
              regulators' routes need a session token)",
@@ -265,7 +264,9 @@ pub(super) fn period(
     if last < first {
         return Err(ApiError::bad_request(
             "invalid_query",
-            format!("to: 结束日期早于开始日期 (expected a day on or after from {first}, found {last})"),
+            format!(
+                "to: 结束日期早于开始日期 (expected a day on or after from {first}, found {last})"
+            ),
         )
         .field("to"));
     }
@@ -297,9 +298,11 @@ pub(super) fn error(e: Error) -> ApiError {
         .field(field),
         Error::Forbidden(m) => ApiError::forbidden(format!("无权操作 (forbidden: {m})")),
         Error::NotFound(m) => ApiError::not_found(format!("不存在 (not found: {m})")),
-        Error::Conflict(m) => {
-            ApiError::new(StatusCode::CONFLICT, "conflict", format!("已存在 (conflict: {m})"))
-        }
+        Error::Conflict(m) => ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("已存在 (conflict: {m})"),
+        ),
         Error::Auth(a) => auth_error(&a),
         other => ApiError::internal(other),
     }
@@ -309,10 +312,9 @@ pub(super) fn error(e: Error) -> ApiError {
 pub(super) fn desk_error(e: DeskError) -> ApiError {
     match e {
         DeskError::Refused(r) => r.into(),
-        DeskError::NoAlarm(id) => ApiError::not_found(format!(
-            "id: 报警 {id} 不存在 (no alarm {id})"
-        ))
-        .field("id"),
+        DeskError::NoAlarm(id) => {
+            ApiError::not_found(format!("id: 报警 {id} 不存在 (no alarm {id})")).field("id")
+        }
         DeskError::Store(e) => error(e),
         other => ApiError::internal(other),
     }
@@ -383,7 +385,10 @@ pub(super) fn export(
         Format::Json => {
             let body = serde_json::to_vec(json).map_err(ApiError::internal)?;
             return Ok((
-                [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
                 body,
             )
                 .into_response());
@@ -425,7 +430,13 @@ pub(super) fn stem(parts: &[&str]) -> String {
         .iter()
         .map(|p| {
             p.chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect::<String>()
         })
         .collect::<Vec<_>>()
@@ -458,7 +469,12 @@ mod tests {
         ] {
             let e = period(today, from, to, 31).expect_err("bad period");
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "{from:?} {to:?}");
-            assert_eq!(e.detail.field.as_deref(), Some(field), "{}", e.detail.message);
+            assert_eq!(
+                e.detail.field.as_deref(),
+                Some(field),
+                "{}",
+                e.detail.message
+            );
         }
     }
 
@@ -468,17 +484,42 @@ mod tests {
         assert_eq!(Format::parse(Some("xlsx")).ok(), Some(Format::Xlsx));
         let e = Format::parse(Some("pdf")).expect_err("pdf");
         assert_eq!(e.detail.field.as_deref(), Some("format"));
-        assert_eq!(stem(&["report", "weekly", "140421", "2026-11-23"]), "report-weekly-140421-2026-11-23");
+        assert_eq!(
+            stem(&["report", "weekly", "140421", "2026-11-23"]),
+            "report-weekly-140421-2026-11-23"
+        );
         assert_eq!(stem(&["a\"b/c"]), "a_b_c");
     }
 
     #[test]
     fn platform_errors_keep_their_meaning() {
-        let e = error(Error::invalid("password", "8 characters or more", "3 characters"));
-        assert_eq!((e.status, e.detail.field.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("password")));
-        assert_eq!(error(Error::Forbidden("x".into())).status, StatusCode::FORBIDDEN);
-        assert_eq!(error(Error::NotFound("x".into())).status, StatusCode::NOT_FOUND);
-        assert_eq!(error(Error::Conflict("x".into())).status, StatusCode::CONFLICT);
-        assert_eq!(error(Error::Internal("secret".into())).detail.message.contains("secret"), false);
+        let e = error(Error::invalid(
+            "password",
+            "8 characters or more",
+            "3 characters",
+        ));
+        assert_eq!(
+            (e.status, e.detail.field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("password"))
+        );
+        assert_eq!(
+            error(Error::Forbidden("x".into())).status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            error(Error::NotFound("x".into())).status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            error(Error::Conflict("x".into())).status,
+            StatusCode::CONFLICT
+        );
+        assert!(
+            !error(Error::Internal("secret".into()))
+                .detail
+                .message
+                .contains("secret"),
+            "internal details never leave the process"
+        );
     }
 }

@@ -142,7 +142,11 @@ pub(in crate::http) async fn get_network_status(
         unit,
         mines,
     };
-    let file = stem(&["network-status", answer.unit.as_str(), &who.today().to_string()]);
+    let file = stem(&[
+        "network-status",
+        answer.unit.as_str(),
+        &who.today().to_string(),
+    ]);
     let tables = || vec![network_table(&answer.mines)];
     export(format, &answer, "联网状态(network status)", tables, &file)
 }
@@ -172,7 +176,12 @@ pub(in crate::http) async fn get_stability(
     let Query(q) = q?;
     let unit = who.unit("unit", q.unit.as_deref())?;
     let format = Format::parse(q.format.as_deref())?;
-    let p = period(who.today(), q.from.as_deref(), q.to.as_deref(), MAX_PERIOD_DAYS)?;
+    let p = period(
+        who.today(),
+        q.from.as_deref(),
+        q.to.as_deref(),
+        MAX_PERIOD_DAYS,
+    )?;
     let mines = stability(who.sup.db(), &who.actor, &unit, p, who.sup.now())
         .await
         .map_err(error)?;

@@ -172,7 +172,12 @@ pub(in crate::http) async fn get_alarm_stats(
     let Query(q) = q?;
     let unit = who.unit("unit", q.unit.as_deref())?;
     let format = Format::parse(q.format.as_deref())?;
-    let p = period(who.today(), q.from.as_deref(), q.to.as_deref(), MAX_PERIOD_DAYS)?;
+    let p = period(
+        who.today(),
+        q.from.as_deref(),
+        q.to.as_deref(),
+        MAX_PERIOD_DAYS,
+    )?;
     let stats = stats::alarm_stats(who.sup.db(), &who.actor, &unit, p)
         .await
         .map_err(error)?;
@@ -182,8 +187,21 @@ pub(in crate::http) async fn get_alarm_stats(
         period: p,
         stats,
     };
-    let tables = || vec![summary_table(&answer.unit, &answer.unit_name, &answer.period, &answer.stats)];
-    export(format, &answer, "报警处置统计(alarm statistics)", tables, &period_stem("alarm-stats", &answer.unit, &p))
+    let tables = || {
+        vec![summary_table(
+            &answer.unit,
+            &answer.unit_name,
+            &answer.period,
+            &answer.stats,
+        )]
+    };
+    export(
+        format,
+        &answer,
+        "报警处置统计(alarm statistics)",
+        tables,
+        &period_stem("alarm-stats", &answer.unit, &p),
+    )
 }
 
 /// One row of figures per direct subordinate unit — province → cities, city → counties,
@@ -219,13 +237,28 @@ pub(in crate::http) async fn get_subordinate_stats(
         .clause("P12"));
     }
     let format = Format::parse(q.format.as_deref())?;
-    let p = period(who.today(), q.from.as_deref(), q.to.as_deref(), MAX_PERIOD_DAYS)?;
+    let p = period(
+        who.today(),
+        q.from.as_deref(),
+        q.to.as_deref(),
+        MAX_PERIOD_DAYS,
+    )?;
     let rows = stats::by_subordinate(who.sup.db(), &who.actor, &unit, p)
         .await
         .map_err(error)?;
-    let answer = SubordinateStats { unit, period: p, rows };
+    let answer = SubordinateStats {
+        unit,
+        period: p,
+        rows,
+    };
     let tables = || vec![subordinate_table(&answer.rows)];
-    export(format, &answer, "下级单位报警处置统计(by subordinate unit)", tables, &period_stem("subordinate-stats", &answer.unit, &p))
+    export(
+        format,
+        &answer,
+        "下级单位报警处置统计(by subordinate unit)",
+        tables,
+        &period_stem("subordinate-stats", &answer.unit, &p),
+    )
 }
 
 /// The alarm type distribution of a unit over a period (P2): every alarm type with its share
@@ -253,13 +286,28 @@ pub(in crate::http) async fn get_kind_stats(
     let Query(q) = q?;
     let unit = who.unit("unit", q.unit.as_deref())?;
     let format = Format::parse(q.format.as_deref())?;
-    let p = period(who.today(), q.from.as_deref(), q.to.as_deref(), MAX_PERIOD_DAYS)?;
+    let p = period(
+        who.today(),
+        q.from.as_deref(),
+        q.to.as_deref(),
+        MAX_PERIOD_DAYS,
+    )?;
     let rows = stats::by_kind(who.sup.db(), &who.actor, &unit, p)
         .await
         .map_err(error)?;
-    let answer = KindStats { unit, period: p, rows };
+    let answer = KindStats {
+        unit,
+        period: p,
+        rows,
+    };
     let tables = || vec![kind_table(&answer.rows)];
-    export(format, &answer, "报警类型分布(alarm types)", tables, &period_stem("kind-stats", &answer.unit, &p))
+    export(
+        format,
+        &answer,
+        "报警类型分布(alarm types)",
+        tables,
+        &period_stem("kind-stats", &answer.unit, &p),
+    )
 }
 
 /// Each mine's daily analysis results (P7): people down, trucks out, transport state changes
@@ -303,14 +351,29 @@ pub(in crate::http) async fn get_daily(
             let d = d.to_string();
             period(who.today(), Some(&d), Some(&d), MAX_DAILY_DAYS)?
         }
-        None => period(who.today(), q.from.as_deref(), q.to.as_deref(), MAX_DAILY_DAYS)?,
+        None => period(
+            who.today(),
+            q.from.as_deref(),
+            q.to.as_deref(),
+            MAX_DAILY_DAYS,
+        )?,
     };
     let rows = stats::daily_analysis(who.sup.db(), &who.actor, &unit, p)
         .await
         .map_err(error)?;
-    let answer = DailyStats { unit, period: p, rows };
+    let answer = DailyStats {
+        unit,
+        period: p,
+        rows,
+    };
     let tables = || vec![daily_table(&answer.rows)];
-    export(format, &answer, "每日分析结果(daily analysis)", tables, &period_stem("daily", &answer.unit, &p))
+    export(
+        format,
+        &answer,
+        "每日分析结果(daily analysis)",
+        tables,
+        &period_stem("daily", &answer.unit, &p),
+    )
 }
 
 /// The weekly (Monday to Sunday, CST) or monthly (calendar month) report of a unit (P2, P7,

@@ -199,7 +199,11 @@ pub(in crate::http) async fn post_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-fn number<T: std::str::FromStr>(field: &str, value: Option<&str>, expected: &str) -> Result<Option<T>, ApiError> {
+fn number<T: std::str::FromStr>(
+    field: &str,
+    value: Option<&str>,
+    expected: &str,
+) -> Result<Option<T>, ApiError> {
     value
         .map(|v| {
             v.trim().parse::<T>().map_err(|_| {

@@ -300,15 +300,19 @@ pub fn import_csv_placed(text: &str) -> Result<Vec<(Place, MineConfig)>, ImportE
     }
     let mut mines = Vec::new();
     let mut places = Vec::new();
+    let mut lines = Lines::new(text);
     for (i, record) in records.enumerate() {
-        let row = i + 2;
+        // The file's line of the record: the reader skips empty lines, so it is not `i + 2`.
+        let mut line = |p: Option<&csv::Position>| p.map_or(i + 2, |p| lines.at(p.byte()));
         let record = match record {
             Ok(r) => r,
             Err(e) => {
+                let row = line(e.position());
                 errors.push(Place::Row(row), None, &format!("a CSV record ({e})"), None);
                 continue;
             }
         };
+        let row = line(record.position());
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -336,6 +340,37 @@ pub fn import_csv_placed(text: &str) -> Result<Vec<(Place, MineConfig)>, ImportE
     }
     check_all(&mines, &places, &mut errors);
     finish(mines, places, errors)
+}
+
+/// Line numbers of byte offsets of a text, asked in increasing order.
+struct Lines<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line (from 1) of the first byte at or after `byte` that is not a line break: where a
+    /// record the reader started reading at `byte` (before the empty lines it skips) begins.
+    fn at(&mut self, byte: u64) -> usize {
+        let start = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        let rest = &self.text[start..];
+        let start = start + rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        if start >= self.offset {
+            let breaks = self.text[self.offset..start].iter().filter(|&&b| b == b'\n').count();
+            self.line += breaks;
+            self.offset = start;
+        }
+        self.line
+    }
 }
 
 fn csv_mine(cells: &Cells<'_>, errors: &mut Errors) -> Option<MineConfig> {
@@ -683,5 +718,21 @@ mod tests {
     fn a_bom_and_blank_lines_are_ignored() {
         let text = "\u{feff}mine_code,name,state\n140421007866,甲,停产\n,,\n";
         assert_eq!(import_csv(text).expect("imports").len(), 1);
+    }
+
+    /// Regression: rows are the file's lines even after an empty line, which the CSV reader
+    /// skips (it used to count records, naming the row above the one at fault).
+    #[test]
+    fn rows_after_an_empty_line_are_the_files_lines() {
+        let text = "mine_code,name,state\n140421007866,甲,停产\n\n140421007867,乙,停运\n";
+        let e = import_csv(text).expect_err("refused");
+        assert_eq!(e.0[0].place, Place::Row(4), "{e}");
+        let ok = "mine_code,name,state\n140421007866,甲,停产\n\n\n140421007867,乙,停建\n";
+        let rows: Vec<Place> = import_csv_placed(ok)
+            .expect("imports")
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(rows, [Place::Row(2), Place::Row(5)]);
     }
 }

@@ -105,10 +105,18 @@ pub struct LifecycleRecords {
 
 /// Refuses unless `actor` is the platform, or a user of role `role` or higher whose unit
 /// covers `unit`.
-fn may_record(actor: &Actor, unit: &UnitCode, role: Role, what: &str, clause: &str) -> Result<(), Error> {
+fn may_record(
+    actor: &Actor,
+    unit: &UnitCode,
+    role: Role,
+    what: &str,
+    clause: &str,
+) -> Result<(), Error> {
     match actor {
         Actor::System => Ok(()),
-        Actor::User { unit: own, role: r, .. } if *r >= role && own.covers(unit) => Ok(()),
+        Actor::User {
+            unit: own, role: r, ..
+        } if *r >= role && own.covers(unit) => Ok(()),
         Actor::User {
             username,
             unit: own,
@@ -123,8 +131,12 @@ fn may_record(actor: &Actor, unit: &UnitCode, role: Role, what: &str, clause: &s
 
 fn decode<T: DeserializeOwned>(r: &Row) -> Result<Recorded<T>, Error> {
     let details = r.json("details")?.unwrap_or_default();
-    let record = serde_json::from_value(details)
-        .map_err(|e| Error::Internal(format!("stored lifecycle record {}: {e}", r.i64("id").unwrap_or(0))))?;
+    let record = serde_json::from_value(details).map_err(|e| {
+        Error::Internal(format!(
+            "stored lifecycle record {}: {e}",
+            r.i64("id").unwrap_or(0)
+        ))
+    })?;
     Ok(Recorded {
         id: r.i64("id")?,
         recorded_at: r.time("at")?,
@@ -134,7 +146,11 @@ fn decode<T: DeserializeOwned>(r: &Row) -> Result<Recorded<T>, Error> {
 }
 
 /// Every record of `mine` of `kind`, oldest first.
-fn of_kind<T: DeserializeOwned>(c: &mut Conn, mine: &MineCode, kind: Kind) -> Result<Vec<Recorded<T>>, Error> {
+fn of_kind<T: DeserializeOwned>(
+    c: &mut Conn,
+    mine: &MineCode,
+    kind: Kind,
+) -> Result<Vec<Recorded<T>>, Error> {
     c.query(
         "SELECT id, at, actor, details FROM lifecycle_records WHERE mine = $1 AND kind = $2 ORDER BY id",
         &[mine.as_str().into(), kind.id().into()],
@@ -163,7 +179,8 @@ fn insert(
     kind: Kind,
     record: &impl Serialize,
 ) -> Result<i64, Error> {
-    let details = serde_json::to_value(record).map_err(|e| Error::Internal(format!("lifecycle record JSON: {e}")))?;
+    let details = serde_json::to_value(record)
+        .map_err(|e| Error::Internal(format!("lifecycle record JSON: {e}")))?;
     let id = c.insert_id(
         "INSERT INTO lifecycle_records (mine, kind, at, actor, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         &[
@@ -174,14 +191,19 @@ fn insert(
             (&details).into(),
         ],
     )?;
-    audit::record(c, actor, now, Change {
-        action: &format!("lifecycle.{}", kind.id()),
-        object_kind: "lifecycle_record",
-        object_id: &id.to_string(),
-        unit: &UnitCode::of_mine(mine),
-        before: None,
-        after: Some(details),
-    })?;
+    audit::record(
+        c,
+        actor,
+        now,
+        Change {
+            action: &format!("lifecycle.{}", kind.id()),
+            object_kind: "lifecycle_record",
+            object_id: &id.to_string(),
+            unit: &UnitCode::of_mine(mine),
+            before: None,
+            after: Some(details),
+        },
+    )?;
     Ok(id)
 }
 
@@ -199,7 +221,13 @@ impl LifecycleRecords {
         change: ScopeChange,
         now: DateTime<Utc>,
     ) -> Result<i64, RecordError> {
-        may_record(actor, &change.by, Role::Admin, "record a scope change", "L1")?;
+        may_record(
+            actor,
+            &change.by,
+            Role::Admin,
+            "record a scope change",
+            "L1",
+        )?;
         let actor = actor.clone();
         self.db
             .transaction(move |c| {
@@ -251,7 +279,13 @@ impl LifecycleRecords {
         filing: Unfittable,
         now: DateTime<Utc>,
     ) -> Result<i64, RecordError> {
-        may_record(actor, &filing.filed_by, Role::Admin, "file an unfittable mine", "L3")?;
+        may_record(
+            actor,
+            &filing.filed_by,
+            Role::Admin,
+            "file an unfittable mine",
+            "L3",
+        )?;
         let actor = actor.clone();
         Ok(self
             .db
@@ -281,10 +315,17 @@ impl LifecycleRecords {
         mine: MineCode,
         date: NaiveDate,
     ) -> Result<MineLifecycle, Error> {
-        may_record(reader, &UnitCode::of_mine(&mine), Role::Viewer, "read the lifecycle of a mine", "L1-L3")?;
+        may_record(
+            reader,
+            &UnitCode::of_mine(&mine),
+            Role::Viewer,
+            "read the lifecycle of a mine",
+            "L1-L3",
+        )?;
         self.db
             .run(move |c| {
-                let scope_changes: Vec<Recorded<ScopeChange>> = of_kind(c, &mine, Kind::ScopeChange)?;
+                let scope_changes: Vec<Recorded<ScopeChange>> =
+                    of_kind(c, &mine, Kind::ScopeChange)?;
                 let mut h = ScopeHistory::new();
                 for r in &scope_changes {
                     // Stored changes were checked in order when recorded.
@@ -322,7 +363,13 @@ impl LifecycleRecords {
         unit: UnitCode,
         date: NaiveDate,
     ) -> Result<Vec<OverduePatrol>, Error> {
-        may_record(reader, &unit, Role::Viewer, "read the overdue patrols of a unit", "L3")?;
+        may_record(
+            reader,
+            &unit,
+            Role::Viewer,
+            "read the overdue patrols of a unit",
+            "L3",
+        )?;
         self.db
             .run(move |c| {
                 let rows = c.query(
@@ -330,7 +377,8 @@ impl LifecycleRecords {
                      WHERE mine LIKE $1 AND kind IN ('unfittable', 'patrol') ORDER BY id",
                     &[format!("{}%", unit.jurisdiction_prefix()).into()],
                 )?;
-                let mut filings: std::collections::BTreeMap<String, Unfittable> = Default::default();
+                let mut filings: std::collections::BTreeMap<String, Unfittable> =
+                    Default::default();
                 let mut patrols = Vec::new();
                 for r in &rows {
                     if r.text("kind")? == Kind::Unfittable.id() {
