@@ -51,6 +51,8 @@ pub struct RunningPlatform {
     pub admin_token: String,
     /// Demo accounts (empty without `--demo`).
     pub accounts: Vec<AccountInfo>,
+    /// Demo regulator users of the regulators' API (empty without `--demo`).
+    pub regulators: Vec<eseal_platform::demo::DemoUser>,
     pub ingest: Ingest,
     platform: Platform,
     https: HttpsHandle,
@@ -73,6 +75,7 @@ impl RunningPlatform {
             "cert_sha256": self.cert_sha256,
             "admin_token": self.admin_token,
             "accounts": self.accounts,
+            "regulators": self.regulators,
             "data_dir": self.data_dir,
         })
     }
@@ -121,6 +124,7 @@ pub async fn start_with_config(config: PlatformConfig, demo: bool) -> Result<Run
         cert_sha256: https.fingerprint_sha256.clone(),
         admin_token,
         accounts: infos,
+        regulators: platform.demo_users.clone(),
         ingest: platform.ingest.clone(),
         platform,
         https,
@@ -150,7 +154,7 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     let platform = start_with_config(config, args.demo).await?;
     println!("eseal reference platform (data: {})", platform.data_dir.display());
     println!("  FTP    ftp://{}/   (U1-U4 evidence, per-mine accounts, U7)", platform.ftp_addr);
-    println!("  HTTPS  https://{}/ (U5 lock events, U6 streams, /api/v1/events, /openapi.json, /metrics)", platform.https_addr);
+    println!("  HTTPS  https://{}/ (U5 lock events, U6 streams, /api/v1/events, regulators' /api/v1/alarms and /api/v1/feed, /openapi.json, /metrics)", platform.https_addr);
     println!("  TLS certificate {} (sha256 {})", platform.cert_pem_path.display(), platform.cert_sha256);
     println!("  admin token     {}", platform.admin_token);
     if !platform.accounts.is_empty() {
@@ -158,6 +162,13 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
         println!("    {:<14} {:<24} {:<16} {:<20} token", "mine", "name", "user", "password");
         for a in &platform.accounts {
             println!("    {:<14} {:<24} {:<16} {:<20} {}", a.mine, a.mine_name, a.username, a.password, a.token);
+        }
+    }
+    if !platform.regulators.is_empty() {
+        println!("  demo regulators (POST /api/v1/session; demo only):");
+        println!("    {:<22} {:<8} {:<12} password", "user", "unit", "role");
+        for u in &platform.regulators {
+            println!("    {:<22} {:<8} {:<12} {}", u.username, u.unit, u.role, u.password);
         }
     }
     if let Some(path) = &args.ready_file {
