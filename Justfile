@@ -41,6 +41,10 @@ bench:
 load CLIENTS="64" UPLOADS="2000":
     cargo run --release --locked --bin eseal -- load ftp --clients {{CLIENTS}} --uploads {{UPLOADS}}
 
+# Alarm load: N mines, open-loop uploads/s, latency 226 → alarm on the live feed
+load-alarms MINES="1000" RATE="50" SECONDS="300" *ARGS:
+    cargo run --release --locked --bin eseal -- load alarms --mines {{MINES}} --rate {{RATE}} --seconds {{SECONDS}} {{ARGS}}
+
 # Regenerate the committed OpenAPI document
 openapi:
     ESEAL_UPDATE_OPENAPI=1 cargo test --locked -p eseal-platform --lib openapi

@@ -165,6 +165,9 @@ enum NameCommand {
 enum LoadCommand {
     /// FTP uploads/s and ingest-to-event latency against an in-process platform on loopback.
     Ftp(crate::load::FtpLoadArgs),
+    /// Alarm latency: N seeded mines, an open-loop upload schedule, upload acknowledged (226) →
+    /// alarm on the live feed; exits 1 if an alarm is missing or the rate falls short.
+    Alarms(crate::load_alarms::AlarmLoadArgs),
 }
 
 /// Parses the process arguments and runs the command.
@@ -206,6 +209,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Platform(PlatformCommand::Serve(args)) => runtime()?.block_on(crate::demo::serve(args)),
         Command::Demo { out } => runtime()?.block_on(crate::demo::run(&out)),
         Command::Load(LoadCommand::Ftp(args)) => runtime()?.block_on(crate::load::ftp(args)),
+        Command::Load(LoadCommand::Alarms(args)) => runtime()?.block_on(crate::load_alarms::alarms(args)),
         Command::Sim(SimCommand::Check { file }) => crate::sim::check(&file),
         Command::Sim(SimCommand::Render(args)) => crate::sim::render(&args),
         Command::Sim(SimCommand::Serve(args)) => crate::sim::serve(&args),

@@ -59,6 +59,11 @@ pub struct RunningPlatform {
 }
 
 impl RunningPlatform {
+    /// The platform itself: its store, accounts and supervision (the load tools seed through it).
+    pub fn platform(&self) -> &Platform {
+        &self.platform
+    }
+
     /// Stops both servers.
     pub async fn shutdown(self) {
         self.https.shutdown(Duration::from_secs(2));

@@ -10,5 +10,6 @@ pub mod demo;
 pub mod edge;
 pub mod judge;
 pub mod load;
+pub mod load_alarms;
 pub mod names;
 pub mod sim;

@@ -62,7 +62,7 @@ fn load_name(mine: MineCode, n: usize) -> Result<EvidenceName> {
 }
 
 /// A JPEG made unique by a COM (comment) segment right after SOI: still a valid JPEG.
-fn unique_jpeg(base: &[u8], n: usize) -> Vec<u8> {
+pub(crate) fn unique_jpeg(base: &[u8], n: usize) -> Vec<u8> {
     let comment = format!("eseal-load {n}");
     let len = (comment.len() + 2) as u16;
     let mut out = Vec::with_capacity(base.len() + comment.len() + 4);
@@ -80,6 +80,37 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
+}
+
+/// Median, p90, p99 and maximum of a set of latencies in ms (NaN when there are none).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Latency {
+    pub n: usize,
+    pub median: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Latency {
+    pub fn of(mut ms: Vec<f64>) -> Latency {
+        ms.sort_by(f64::total_cmp);
+        Latency {
+            n: ms.len(),
+            median: percentile(&ms, 0.5),
+            p90: percentile(&ms, 0.9),
+            p99: percentile(&ms, 0.99),
+            max: ms.last().copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// One control connection logged in as a mine account, binary mode.
+pub(crate) async fn login(addr: std::net::SocketAddr, username: &str, password: &str) -> Result<AsyncFtpStream> {
+    let mut ftp = AsyncFtpStream::connect(addr).await.context("FTP connect")?;
+    ftp.login(username, password).await.with_context(|| format!("FTP login as {username}"))?;
+    ftp.transfer_type(FileType::Binary).await.context("FTP TYPE I")?;
+    Ok(ftp)
 }
 
 /// Runs the load against an already running platform.
@@ -105,9 +136,7 @@ pub async fn run_against(platform: &RunningPlatform, args: &FtpLoadArgs) -> Resu
             let mut latencies = Vec::new();
             let mut failed = 0usize;
             let mut missing = 0usize;
-            let mut ftp = AsyncFtpStream::connect(addr).await.context("FTP connect")?;
-            ftp.login(account.username.as_str(), account.password.as_str()).await.context("FTP login")?;
-            ftp.transfer_type(FileType::Binary).await.context("FTP TYPE I")?;
+            let mut ftp = login(addr, &account.username, &account.password).await?;
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= total {
@@ -142,18 +171,18 @@ pub async fn run_against(platform: &RunningPlatform, args: &FtpLoadArgs) -> Resu
         missing += m;
     }
     let wall = started.elapsed();
-    latencies.sort_by(f64::total_cmp);
+    let latency = Latency::of(latencies);
     Ok(LoadReport {
         clients: args.clients,
-        uploads_ok: latencies.len(),
+        uploads_ok: latency.n,
         uploads_failed: failed,
         payload_bytes,
         wall_s: wall.as_secs_f64(),
-        uploads_per_s: latencies.len() as f64 / wall.as_secs_f64().max(1e-9),
-        latency_ms_median: percentile(&latencies, 0.5),
-        latency_ms_p90: percentile(&latencies, 0.9),
-        latency_ms_p99: percentile(&latencies, 0.99),
-        latency_ms_max: latencies.last().copied().unwrap_or(f64::NAN),
+        uploads_per_s: latency.n as f64 / wall.as_secs_f64().max(1e-9),
+        latency_ms_median: latency.median,
+        latency_ms_p90: latency.p90,
+        latency_ms_p99: latency.p99,
+        latency_ms_max: latency.max,
         events_missing_after_ack: missing,
     })
 }

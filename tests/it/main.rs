@@ -12,6 +12,7 @@ mod edge_equipment;
 pub mod edge_live;
 mod edge_people;
 mod ingest;
+mod load_alarms;
 mod report;
 mod sim;
 
