@@ -352,18 +352,44 @@ impl Desk {
 
     /// Records every automatic supervision due at `now` (P4) on the alarms not yet handled, and
     /// publishes them. Idempotent at a given `now`.
+    ///
+    /// What is due is found by a plain read: the scan parses every open alarm, and holding the
+    /// write lock through it made every upload's commit and every alarm raised wait behind it
+    /// (issue 6 load: seconds at a few thousand open alarms). Only the alarms found due are
+    /// reloaded in the write transaction, where the workflow decides again on the stored record,
+    /// so a step taken meanwhile is neither undone nor repeated.
     pub async fn tick(&self, now: DateTime<Utc>) -> DeskResult<Vec<Step>> {
         let policy = self.policy.clone();
-        let done = self
+        let p = policy.clone();
+        let due: Vec<i64> = self
             .db
-            .transaction(move |c| {
+            .run(move |c| {
                 let rows = c.query(
                     "SELECT doc FROM alarms WHERE state IN ('pushed', 'acknowledged') ORDER BY id",
                     &[],
                 )?;
-                let mut out = Vec::new();
+                let mut ids = Vec::new();
                 for r in rows {
-                    let mut alarm = [parse_doc(&r)?];
+                    let alarm = parse_doc(&r)?;
+                    if workflow::due(&alarm, &p, now).is_some() {
+                        ids.push(alarm.facts.id);
+                    }
+                }
+                Ok(ids)
+            })
+            .await?;
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let done = self
+            .db
+            .transaction(move |c| {
+                let mut out = Vec::new();
+                for id in due {
+                    let Some(alarm) = load_alarm(c, id)? else {
+                        continue;
+                    };
+                    let mut alarm = [alarm];
                     let steps = workflow::tick(&mut alarm, &policy, now);
                     let [alarm] = alarm;
                     for s in &steps {

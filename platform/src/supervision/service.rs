@@ -349,11 +349,25 @@ impl Supervision {
                 if let Err(e) = this.catch_up().await {
                     tracing::error!(error = %e, "supervision worker: events not evaluated; retrying");
                 }
+                tokio::select! {
+                    () = this.inner.ingest.committed() => {}
+                    () = tokio::time::sleep(every) => {}
+                    _ = rx.changed() => break,
+                }
+            }
+        }));
+        // The automatic supervision scans every open alarm, so it has its own task and beat:
+        // run after every wake-up of the worker (issue 6 load, 50 uploads/s), the scans made
+        // each new alarm wait for them, longer as open alarms accumulated.
+        let this = self.clone();
+        let mut rx = stopped.clone();
+        tasks.push(tokio::spawn(async move {
+            let every = this.inner.settings.tick_every;
+            loop {
                 if let Err(e) = this.tick().await {
                     tracing::error!(error = %e, "automatic supervision failed; retrying");
                 }
                 tokio::select! {
-                    () = this.inner.ingest.committed() => {}
                     () = tokio::time::sleep(every) => {}
                     _ = rx.changed() => break,
                 }
