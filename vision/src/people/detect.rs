@@ -7,11 +7,16 @@
 //! with row prefix sums: `U − λ·B`, `U` the foreground not yet explained by an earlier pick, `B`
 //! the background inside the template; foreground already explained by a nearer person counts
 //! neither way, so a person half hidden behind another is still found from the head and
-//! shoulders that show. The best candidate is picked, its foreground is marked explained, the
-//! candidates it touches are re-scored, and so on until none is good enough. Two people walking
-//! side by side or in file are two picks, not one merged blob. The result is a ground position
-//! (what counting needs) and a box measured on the person's own foreground pixels (what capture
-//! needs).
+//! shoulders that show. The template is a silhouette (narrow head and legs, wide shoulders), not
+//! a box: a box fits two people in file about as well as one. The best candidate is picked, its
+//! foreground is marked explained, the candidates it touches are re-scored, and so on until none
+//! is good enough. Greedy picks depend on their order (the first pick in a file takes the
+//! densest foreground, where one person's head meets the next one's legs), so they are then
+//! refined jointly on the union of their silhouettes: each is placed again given all the others,
+//! and one that two people explain better is split. Two people walking side by side or in file
+//! are two picks, not one merged blob. The result is a ground position (what counting needs) and
+//! a box measured on the person's own foreground pixels, the nearer person's first where they
+//! overlap (what capture needs).
 //!
 //! The detector sits behind [`PersonDetector`], so a learned detector (e.g. an ONNX model giving
 //! boxes, whose feet map to the ground with the same calibration) can replace it.
@@ -116,8 +121,12 @@ struct Cand {
     top: f32,
     x_top: f32,
     slope: f32,
-    /// Half width, working pixels.
+    /// Half width at the shoulders' [`SILHOUETTE`] factor 1, working pixels.
     hw: f32,
+    /// Rows (unclipped) where the silhouette's parts meet, top down: head–neck, neck–torso,
+    /// torso–legs; and the feet.
+    breaks: [f32; 3],
+    bottom: f32,
     /// Unclipped template area, working pixels².
     area_full: f32,
     /// Clipped bounding box in working pixels (x0, x1).
@@ -127,9 +136,12 @@ struct Cand {
 
 impl Cand {
     fn span(&self, y: usize, w: usize) -> (usize, usize) {
-        let cx = self.x_top + self.slope * (y as f32 + 0.5 - self.top);
-        let l = (cx - self.hw).round().clamp(0.0, w as f32) as usize;
-        let r = (cx + self.hw).round().clamp(0.0, w as f32) as usize;
+        let yc = y as f32 + 0.5;
+        let cx = self.x_top + self.slope * (yc - self.top);
+        let part = self.breaks.iter().take_while(|b| yc >= **b).count();
+        let hw = self.hw * SILHOUETTE[part].1;
+        let l = (cx - hw).round().clamp(0.0, w as f32) as usize;
+        let r = (cx + hw).round().clamp(0.0, w as f32) as usize;
         (l, r)
     }
 }
@@ -153,6 +165,7 @@ pub struct TemplateDetector {
     scores: Vec<f32>,
     priors: Vec<[f64; 2]>,
     integral: Vec<u32>,
+    coverage: Vec<u8>,
 }
 
 /// Signed distance of `p` from the line `a → b`, positive on the left (inside).
@@ -189,6 +202,7 @@ impl TemplateDetector {
             scores: Vec::new(),
             priors: Vec::new(),
             integral: Vec::new(),
+            coverage: Vec::new(),
         };
         d.build_candidates();
         d
@@ -248,21 +262,33 @@ impl TemplateDetector {
         let top = hy as f32;
         let bottom = fy as f32;
         let slope = ((fx - hx) / (fy - hy)) as f32;
-        let area_full = (bottom - top) * 2.0 * hw;
+        let mut breaks = [0.0f32; 3];
+        for (b, (z, _)) in breaks.iter_mut().zip(&SILHOUETTE[1..]) {
+            *b = (p.project([g[0], g[1], st.height_m * z])?.1 / s) as f32;
+        }
         let y0 = top.max(0.0).floor() as usize;
         let y1 = bottom.min(h).ceil().max(0.0) as usize;
         if y1 <= y0 + 1 {
             return None;
         }
-        let xs = [hx as f32 - hw, hx as f32 + hw, fx as f32 - hw, fx as f32 + hw];
+        let widest = hw * SILHOUETTE.iter().map(|p| p.1).fold(0.0, f32::max);
+        let xs = [hx as f32 - widest, hx as f32 + widest, fx as f32 - widest, fx as f32 + widest];
         let bx0 = xs.iter().copied().fold(f32::INFINITY, f32::min).max(0.0) as usize;
         let bx1 = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max).min(w).max(0.0).ceil() as usize;
         if bx1 <= bx0 + 1 {
             return None;
         }
-        let c = Cand { ground: g, y0, y1, top, x_top: hx as f32, slope, hw, area_full, bx0, bx1 };
-        // Share inside the image.
-        let mut inside = 0.0f32;
+        let mut c = Cand { ground: g, y0, y1, top, x_top: hx as f32, slope, hw, breaks, bottom, area_full: 0.0, bx0, bx1 };
+        // The whole silhouette's area, and its share inside the image.
+        let (mut area_full, mut inside) = (0.0f32, 0.0f32);
+        let mut y = top.floor();
+        while y < bottom {
+            let yc = y + 0.5;
+            let part = c.breaks.iter().take_while(|b| yc >= **b).count();
+            area_full += 2.0 * hw * SILHOUETTE[part].1;
+            y += 1.0;
+        }
+        c.area_full = area_full;
         for y in y0..y1 {
             let (l, r) = c.span(y, w as usize);
             inside += r.saturating_sub(l) as f32;
@@ -389,12 +415,11 @@ impl TemplateDetector {
             }
             self.rescore(i);
         }
-        let s = self.scale;
         let st = self.settings;
-        let mut out = Vec::new();
-        // Each pick's claimed pixels' box, on the foreground grid.
-        let mut claims: Vec<[usize; 4]> = Vec::new();
-        for _ in 0..24 {
+        // Greedy picks: the best template claims its foreground, the templates it touches are
+        // re-scored, and so on.
+        let mut picks: Vec<Pick> = Vec::new();
+        for _ in 0..MAX_PEOPLE {
             let Some((best, &sc)) = self
                 .scores
                 .iter()
@@ -404,71 +429,18 @@ impl TemplateDetector {
             else {
                 break;
             };
-            let c = self.cands[best];
             let (_, u, _, area) = self.score(best);
-            // Claim this person's foreground: the template widened by half, head room above.
-            let wide = Cand { hw: c.hw * 1.4, ..c };
-            let extra = ((c.y1 - c.y0) as f32 * 0.05) as usize;
-            let ya = c.y0.saturating_sub(extra);
-            let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
-            for y in ya..c.y1 {
-                let (l, r) = wide.span(y.max(c.y0), w);
-                for x in l..r {
-                    let i = y * w + x;
-                    if self.bg.mask[i] == 1 && self.explained[i] == 0 {
-                        self.explained[i] = 1;
-                        x0 = x0.min(x);
-                        x1 = x1.max(x + 1);
-                        y0 = y0.min(y);
-                        y1 = y1.max(y + 1);
-                    }
-                }
-            }
-            // Legs going on below the template (a taller person, or one placed a little far):
-            // grow the claim downwards while the rows under its feet are mostly this person's.
-            let mut yb = c.y1;
-            if c.y1 > 0 {
-                let (l, r) = wide.span(c.y1 - 1, w);
-                while yb < h && r > l {
-                    let row = &self.bg.mask[yb * w + l..yb * w + r];
-                    let exp = &self.explained[yb * w + l..yb * w + r];
-                    let own = row.iter().zip(exp).filter(|(m, e)| **m == 1 && **e == 0).count();
-                    if (own as f32) < 0.25 * (r - l) as f32 || yb >= c.y1 + (c.y1 - c.y0) * 3 / 10 {
-                        break;
-                    }
-                    for x in l..r {
-                        let i = yb * w + x;
-                        if self.bg.mask[i] == 1 && self.explained[i] == 0 {
-                            self.explained[i] = 1;
-                            x0 = x0.min(x);
-                            x1 = x1.max(x + 1);
-                            y1 = y1.max(yb + 1);
-                        }
-                    }
-                    yb += 1;
-                }
-            }
-            self.prefix_rows(ya, yb, true);
-            let inside = c.y0 > 0 || c.top >= 0.0;
-            let inside = inside && (c.y1 as f32) >= (c.top + c.area_full / (2.0 * c.hw)) - 0.5 && c.bx0 > 0 && c.bx1 < w;
-            if x1 > x0 && y1 > y0 {
-                out.push(Detection {
-                    ground: c.ground,
-                    bbox: [x0 as u32 * s, y0 as u32 * s, (x1 as u32 * s).min(self.size.0), (y1 as u32 * s).min(self.size.1)],
-                    score: sc,
-                    visibility: (u / c.area_full).min(1.0),
-                    inside: inside && area >= 0.98 * c.area_full,
-                    crowded: 0.0,
-                });
-                claims.push([x0, y0, x1, y1]);
-            }
+            let id = picks.len() as u8 + 1;
+            let claim = self.claim(best, id);
+            picks.push(Pick { cand: best, score: sc, u, area, claim });
             // Suppress neighbours on the ground, re-score templates that overlap the claim.
+            let c = self.cands[best];
+            let wide = Cand { hw: c.hw * 1.4, ..c };
             let (bx0, bx1) = (wide.bx0.saturating_sub((c.hw * 0.6) as usize), (wide.bx1 + (c.hw * 0.6) as usize).min(w));
+            let (ya, yb) = (claim.ya, claim.yb);
             for i in 0..self.cands.len() {
                 let o = self.cands[i];
-                let dx = o.ground[0] - c.ground[0];
-                let dy = o.ground[1] - c.ground[1];
-                if dx * dx + dy * dy < st.min_separation_m * st.min_separation_m {
+                if dist2(o.ground, c.ground) < st.min_separation_m * st.min_separation_m {
                     self.scores[i] = f32::NEG_INFINITY;
                     continue;
                 }
@@ -481,6 +453,26 @@ impl TemplateDetector {
                     self.rescore(i);
                 }
             }
+        }
+        self.refine(&mut picks);
+        let s = self.scale;
+        let mut out = Vec::new();
+        // Each pick's claimed pixels' box, on the foreground grid.
+        let mut claims: Vec<[usize; 4]> = Vec::new();
+        for p in &picks {
+            let c = self.cands[p.cand];
+            let Some([x0, y0, x1, y1]) = p.claim.bbox else { continue };
+            let inside = c.y0 > 0 || c.top >= 0.0;
+            let inside = inside && (c.y1 as f32) >= c.bottom - 0.5 && c.bx0 > 0 && c.bx1 < w;
+            out.push(Detection {
+                ground: c.ground,
+                bbox: [x0 as u32 * s, y0 as u32 * s, (x1 as u32 * s).min(self.size.0), (y1 as u32 * s).min(self.size.1)],
+                score: p.score,
+                visibility: (p.u / c.area_full).min(1.0),
+                inside: inside && p.area >= 0.98 * c.area_full,
+                crowded: 0.0,
+            });
+            claims.push([x0, y0, x1, y1]);
         }
         // What no pick explained, next to each pick (see `Detection::crowded`).
         for (d, b) in out.iter_mut().zip(&claims) {
@@ -495,7 +487,264 @@ impl TemplateDetector {
         }
         out
     }
+
+    /// Marks the foreground of a person at candidate `i` as explained by pick `id`: the template
+    /// widened by 40 %, with head room above, and the legs going on below it (a taller person,
+    /// or one placed a little far) while the rows under its feet are mostly this person's.
+    fn claim(&mut self, i: usize, id: u8) -> Claim {
+        let c = self.cands[i];
+        let (w, h) = (self.grey.width, self.grey.height);
+        let wide = Cand { hw: c.hw * 1.4, ..c };
+        let extra = ((c.y1 - c.y0) as f32 * 0.05) as usize;
+        let ya = c.y0.saturating_sub(extra);
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
+        for y in ya..c.y1 {
+            let (l, r) = wide.span(y.max(c.y0), w);
+            for x in l..r {
+                let i = y * w + x;
+                if self.bg.mask[i] == 1 && self.explained[i] == 0 {
+                    self.explained[i] = id;
+                    x0 = x0.min(x);
+                    x1 = x1.max(x + 1);
+                    y0 = y0.min(y);
+                    y1 = y1.max(y + 1);
+                }
+            }
+        }
+        let mut yb = c.y1;
+        if c.y1 > 0 {
+            let (l, r) = wide.span(c.y1 - 1, w);
+            while yb < h && r > l {
+                let row = &self.bg.mask[yb * w + l..yb * w + r];
+                let exp = &self.explained[yb * w + l..yb * w + r];
+                let own = row.iter().zip(exp).filter(|(m, e)| **m == 1 && **e == 0).count();
+                if (own as f32) < 0.25 * (r - l) as f32 || yb >= c.y1 + (c.y1 - c.y0) * 3 / 10 {
+                    break;
+                }
+                for x in l..r {
+                    let i = yb * w + x;
+                    if self.bg.mask[i] == 1 && self.explained[i] == 0 {
+                        self.explained[i] = id;
+                        x0 = x0.min(x);
+                        x1 = x1.max(x + 1);
+                        y1 = y1.max(yb + 1);
+                    }
+                }
+                yb += 1;
+            }
+        }
+        self.prefix_rows(ya, yb, true);
+        Claim { ya, yb, bbox: (x1 > x0 && y1 > y0).then_some([x0, y0, x1, y1]) }
+    }
+
+    /// Adds (`+1`) or removes (`-1`) the region a person at candidate `i` takes in the
+    /// coverage map (the silhouette itself), and updates `explained` (covered by anyone) and
+    /// the prefix sums on its rows.
+    fn cover(&mut self, i: usize, delta: i8) {
+        let c = self.cands[i];
+        let w = self.grey.width;
+        let ya = c.y0;
+        for y in ya..c.y1 {
+            let (l, r) = c.span(y, w);
+            for x in l..r {
+                let k = y * w + x;
+                self.coverage[k] = self.coverage[k].saturating_add_signed(delta);
+                self.explained[k] = u8::from(self.coverage[k] > 0);
+            }
+        }
+        self.prefix_rows(ya, c.y1, true);
+    }
+
+    /// The best acceptable candidate within `radius` of `g` and at least the least separation
+    /// from every point of `others`, scored against the coverage as it stands: `(candidate,
+    /// score, own foreground, in-image area)`. `keep` wins a tie, so a pick does not wander.
+    fn best_near(&self, g: [f64; 2], radius: f64, others: &[[f64; 2]], keep: Option<usize>) -> Option<(usize, f32, f32, f32)> {
+        let sep2 = self.settings.min_separation_m * self.settings.min_separation_m;
+        let r2 = radius * radius;
+        let mut best: Option<(usize, f32, f32, f32)> = None;
+        for i in 0..self.cands.len() {
+            let o = self.cands[i].ground;
+            if dist2(o, g) > r2 || others.iter().any(|q| dist2(*q, o) < sep2) {
+                continue;
+            }
+            let (sc, u, b, area) = self.score(i);
+            if !self.acceptable(i, u, b) {
+                continue;
+            }
+            let sc = if Some(i) == keep { sc + 1e-3 } else { sc };
+            if best.is_none_or(|x| sc > x.1) {
+                best = Some((i, sc, u, area));
+            }
+        }
+        best
+    }
+
+    /// Ground points of the picks but those in `except`.
+    fn grounds(&self, picks: &[Pick], except: &[usize]) -> Vec<[f64; 2]> {
+        picks.iter().enumerate().filter(|(m, _)| !except.contains(m)).map(|(_, p)| self.cands[p.cand].ground).collect()
+    }
+
+    /// Joint refinement of the greedy picks on the union of their regions, whatever order they
+    /// were found in: each pick in turn is taken out and placed again, within
+    /// [`REFINE_RADIUS_M`], where it best explains the foreground no other pick's region covers
+    /// ([`Self::settle`]); and a pick that two people explain better than one is split
+    /// ([`Self::split`]). The first pick in a column of people in file is often a template
+    /// across two of them (the densest foreground is where one's head meets the other's legs);
+    /// placed again, or split, it lands on its own person.
+    fn refine(&mut self, picks: &mut Vec<Pick>) {
+        let n = self.explained.len();
+        self.explained.clear();
+        self.explained.resize(n, 0);
+        self.coverage.clear();
+        self.coverage.resize(n, 0);
+        self.prefix_rows(0, self.grey.height, true);
+        for p in picks.iter() {
+            self.cover(p.cand, 1);
+        }
+        self.settle(picks);
+        let mut k = 0;
+        while k < picks.len() && picks.len() < MAX_PEOPLE {
+            if self.split(picks, k) {
+                self.settle(picks);
+            } else {
+                k += 1;
+            }
+        }
+        // The final claims, nearest the camera first: where people overlap in the picture, the
+        // nearer one is in front.
+        self.explained.iter_mut().for_each(|e| *e = 0);
+        self.prefix_rows(0, self.grey.height, true);
+        let mut order: Vec<usize> = (0..picks.len()).collect();
+        order.sort_by_key(|k| std::cmp::Reverse(self.cands[picks[*k].cand].y1));
+        for k in order {
+            picks[k].claim = self.claim(picks[k].cand, k as u8 + 1);
+        }
+    }
+
+    /// Coordinate passes of [`Self::refine`] until no pick moves.
+    fn settle(&mut self, picks: &mut [Pick]) {
+        for _ in 0..REFINE_PASSES {
+            let mut moved = false;
+            for k in 0..picks.len() {
+                let cur = picks[k].cand;
+                self.cover(cur, -1);
+                let others = self.grounds(picks, &[k]);
+                match self.best_near(self.cands[cur].ground, REFINE_RADIUS_M, &others, Some(cur)) {
+                    Some((i, sc, u, area)) => {
+                        moved |= i != cur;
+                        self.cover(i, 1);
+                        picks[k] = Pick { cand: i, score: sc, u, area, ..picks[k] };
+                    }
+                    None => self.cover(cur, 1),
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    /// Tries two people in place of pick `k`: the best two templates within
+    /// [`SPLIT_RADIUS_M`], each placed again given the other; kept when each explains enough
+    /// foreground of its own (acceptable given the other) and the two explain more than the one
+    /// by [`SPLIT_GAIN`] of a template's area.
+    fn split(&mut self, picks: &mut Vec<Pick>, k: usize) -> bool {
+        let cur = picks[k].cand;
+        self.cover(cur, -1);
+        let others = self.grounds(picks, &[k]);
+        let single = self.score(cur).0;
+        let g = self.cands[cur].ground;
+        let with = |mut o: Vec<[f64; 2]>, p: [f64; 2]| {
+            o.push(p);
+            o
+        };
+        let Some(mut a) = self.best_near(g, SPLIT_RADIUS_M, &others, None) else {
+            self.cover(cur, 1);
+            return false;
+        };
+        self.cover(a.0, 1);
+        let Some(mut b) = self.best_near(g, SPLIT_RADIUS_M, &with(others.clone(), self.cands[a.0].ground), None) else {
+            self.cover(a.0, -1);
+            self.cover(cur, 1);
+            return false;
+        };
+        self.cover(b.0, 1);
+        let mut ok = true;
+        for _ in 0..2 {
+            for first in [true, false] {
+                let (me, other) = if first { (&mut a, b) } else { (&mut b, a) };
+                self.cover(me.0, -1);
+                let o = with(others.clone(), self.cands[other.0].ground);
+                match self.best_near(self.cands[me.0].ground, REFINE_RADIUS_M, &o, Some(me.0)) {
+                    Some(x) => *me = x,
+                    None => ok = false,
+                }
+                self.cover(me.0, 1);
+            }
+        }
+        // J(a ∪ b) = score(a | others) + score(b | others ∪ a).
+        self.cover(a.0, -1);
+        self.cover(b.0, -1);
+        let sa = self.score(a.0).0;
+        self.cover(a.0, 1);
+        let sb = self.score(b.0).0;
+        self.cover(b.0, 1);
+        let area = self.cands[cur].area_full;
+        if ok && sa + sb > single + SPLIT_GAIN * area {
+            tracing::trace!(single, sa, sb, "split");
+            picks[k] = Pick { cand: a.0, score: a.1, u: a.2, area: a.3, ..picks[k] };
+            picks.push(Pick { cand: b.0, score: b.1, u: b.2, area: b.3, ..picks[k] });
+            true
+        } else {
+            self.cover(a.0, -1);
+            self.cover(b.0, -1);
+            self.cover(cur, 1);
+            false
+        }
+    }
 }
+
+/// The shape of a standing person, top down: (share of the height where a part starts, its half
+/// width as a share of [`TemplateSettings::width_m`]'s half). Head and helmet, neck, shoulders
+/// and torso with the arms, legs; after the simulator's miner and the people it stands for. A
+/// box the width of the shoulders from head to feet fits two people in file about as well as
+/// one (the densest foreground is where the nearer one's head meets the farther one's legs);
+/// the narrow head and legs of a silhouette do not.
+const SILHOUETTE: [(f64, f32); 4] = [(1.0, 0.62), (0.865, 0.45), (0.82, 1.2), (0.52, 0.75)];
+
+/// Most people one frame is searched for.
+const MAX_PEOPLE: usize = 24;
+/// How far a pick may move in one refinement step, metres.
+const REFINE_RADIUS_M: f64 = 0.8;
+/// Refinement passes over all picks at most.
+const REFINE_PASSES: usize = 3;
+/// How far from a pick [`TemplateDetector::split`] looks for the two people it may stand for.
+const SPLIT_RADIUS_M: f64 = 1.0;
+/// How much more two people must explain than one, as a share of a template's area.
+const SPLIT_GAIN: f32 = 0.05;
+
+/// A greedy pick: its candidate, score, own foreground `u`, in-image area and claim.
+#[derive(Debug, Clone, Copy)]
+struct Pick {
+    cand: usize,
+    score: f32,
+    u: f32,
+    area: f32,
+    claim: Claim,
+}
+
+/// The rows a pick's claim spans and the box of the pixels it claimed (working pixels).
+#[derive(Debug, Clone, Copy)]
+struct Claim {
+    ya: usize,
+    yb: usize,
+    bbox: Option<[usize; 4]>,
+}
+
+fn dist2(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
+}
+
 
 impl PersonDetector for TemplateDetector {
     fn detect(&mut self, frame: &Frame, priors: &[[f64; 2]]) -> Vec<Detection> {

@@ -85,9 +85,14 @@ pub struct Track {
     pub confirmed: bool,
     /// The side the track is anchored on (last zone outside the band).
     pub anchor: Option<Zone>,
+    /// When the anchor was last set.
+    anchor_ns: u64,
     /// When the track last changed sign of its edge distance (the best crossing-time estimate).
     pub last_sign_change_ns: Option<u64>,
     last_side: f64,
+    /// Position and velocity on the last frame with a detection (coasting changes neither).
+    seen_pos: [f64; 2],
+    seen_vel: [f64; 2],
     /// The last detection assigned.
     pub last_detection: Option<Detection>,
 }
@@ -107,8 +112,10 @@ pub struct CrossingEvent {
 #[derive(Debug, Clone, Copy)]
 struct Ghost {
     anchor: Zone,
+    /// Where the track was last seen, when, and how it was moving then.
     pos: [f64; 2],
     vel: [f64; 2],
+    seen_ns: u64,
     at_ns: u64,
     last_sign_change_ns: Option<u64>,
     track: u64,
@@ -127,6 +134,9 @@ pub struct Tracker {
     pub ended: Vec<u64>,
     /// `(lost track, new track)` pairs handed over through a ghost this update.
     pub resumed: Vec<(u64, u64)>,
+    /// Pairs of confirmed tracks close together in one file, and since when (see
+    /// [`Tracker::drop_duplicates`]).
+    near: Vec<(u64, u64, u64)>,
 }
 
 const NS: f64 = 1e9;
@@ -135,7 +145,7 @@ impl Tracker {
     /// A tracker for a counting edge `[a, b]` (inside on the left of `a → b`).
     pub fn new(edge: [[f64; 2]; 2], settings: TrackSettings) -> Tracker {
         let len = ((edge[1][0] - edge[0][0]).powi(2) + (edge[1][1] - edge[0][1]).powi(2)).sqrt();
-        Tracker { settings, edge, edge_len: len, tracks: Vec::new(), ghosts: Vec::new(), next_id: 1, ended: Vec::new(), resumed: Vec::new() }
+        Tracker { settings, edge, edge_len: len, tracks: Vec::new(), ghosts: Vec::new(), next_id: 1, ended: Vec::new(), resumed: Vec::new(), near: Vec::new() }
     }
 
     /// The live tracks.
@@ -225,6 +235,8 @@ impl Tracker {
                         t.vel = [t.vel[0] * st.max_speed / sp, t.vel[1] * st.max_speed / sp];
                     }
                     t.last_seen_ns = pts_ns;
+                    t.seen_pos = t.pos;
+                    t.seen_vel = t.vel;
                     t.hits += 1;
                     t.last_detection = Some(d);
                     if t.hits >= st.confirm_hits {
@@ -255,7 +267,9 @@ impl Tracker {
                 t.last_sign_change_ns = Some(before + (span * f) as u64);
             }
             t.last_side = if s == 0.0 { 1e-9 } else { s };
-            if !t.confirmed || zone == Zone::Band {
+            // A side is reached on a detection, not on a coasting prediction: a track that lost
+            // its person drifts on and would count a crossing nobody made.
+            if !t.confirmed || zone == Zone::Band || t.last_seen_ns != pts_ns {
                 continue;
             }
             match t.anchor {
@@ -269,11 +283,16 @@ impl Tracker {
                         });
                     }
                     t.anchor = Some(zone);
+                    t.anchor_ns = pts_ns;
                 }
-                None => t.anchor = Some(zone),
+                None => {
+                    t.anchor = Some(zone);
+                    t.anchor_ns = pts_ns;
+                }
                 _ => {}
             }
         }
+        self.drop_duplicates(pts_ns);
         // Lose tracks that coasted too long; tentative ones go fast.
         let mut keep = Vec::with_capacity(self.tracks.len());
         for t in self.tracks.drain(..) {
@@ -285,8 +304,9 @@ impl Tracker {
                 {
                     self.ghosts.push(Ghost {
                         anchor,
-                        pos: t.pos,
-                        vel: t.vel,
+                        pos: t.seen_pos,
+                        vel: t.seen_vel,
+                        seen_ns: t.last_seen_ns,
                         at_ns: pts_ns,
                         last_sign_change_ns: t.last_sign_change_ns,
                         track: t.id,
@@ -304,8 +324,9 @@ impl Tracker {
             if used[j] {
                 continue;
             }
-            // Not on top of an existing track (a duplicate detection of the same person).
-            if self.tracks.iter().any(|t| dist(t.pos, d.ground) < 0.35) {
+            // Not on top of an existing track (a duplicate detection of the same person), and
+            // not from a faint fit (foreground someone else's pick left over).
+            if self.tracks.iter().any(|t| dist(t.pos, d.ground) < 0.35) || d.visibility < BIRTH_VISIBILITY {
                 continue;
             }
             let id = self.next_id;
@@ -319,10 +340,13 @@ impl Tracker {
             let mut sign_change = None;
             let mut best: Option<(usize, f64)> = None;
             for (k, g) in self.ghosts.iter().enumerate() {
-                let gap = pts_ns.saturating_sub(g.at_ns) as f64 / NS + st.max_coast_s;
-                let pred = [g.pos[0] + g.vel[0] * gap * 0.5, g.pos[1] + g.vel[1] * gap * 0.5];
-                let dd = dist(pred, d.ground).min(dist(g.pos, d.ground));
-                let reach = 0.6 + st.max_speed * 0.5 * gap;
+                // Since it was last seen the person walked on at their speed or slower (people
+                // stop more often than they run): anywhere between where they were and where
+                // they would be, give or take a little more the longer it has been.
+                let gap = pts_ns.saturating_sub(g.seen_ns) as f64 / NS;
+                let pred = [g.pos[0] + g.vel[0] * gap, g.pos[1] + g.vel[1] * gap];
+                let dd = dist_to_segment(d.ground, g.pos, pred);
+                let reach = (GHOST_REACH_M + GHOST_REACH_GROWTH_MPS * gap).min(GHOST_REACH_MAX_M);
                 if dd <= reach && best.is_none_or(|(_, b)| dd < b) {
                     best = Some((k, dd));
                 }
@@ -346,8 +370,11 @@ impl Tracker {
                 hits: 1,
                 confirmed: best.is_some() && st.confirm_hits <= 1,
                 anchor,
+                anchor_ns: pts_ns,
                 last_sign_change_ns: sign_change,
                 last_side: if s == 0.0 { 1e-9 } else { s },
+                seen_pos: d.ground,
+                seen_vel: vel,
                 last_detection: Some(*d),
             });
         }
@@ -355,9 +382,85 @@ impl Tracker {
     }
 }
 
+impl Tracker {
+    /// Two confirmed tracks in one file, nearer each other than anyone walks behind someone,
+    /// going the same way, for [`DUPLICATE_S`]: they are one person whose detections alternate
+    /// between two fits (a person cut by the picture's top, or half hidden behind the one in
+    /// front), and both would count. The one whose side is older goes (its count is the one
+    /// already made by the other), else the one with fewer hits; it leaves no ghost.
+    fn drop_duplicates(&mut self, pts_ns: u64) {
+        let edge = self.edge;
+        let mut near = Vec::new();
+        for (i, a) in self.tracks.iter().enumerate() {
+            for b in &self.tracks[i + 1..] {
+                if !a.confirmed || !b.confirmed {
+                    continue;
+                }
+                let lateral = (along(&edge, a.pos) - along(&edge, b.pos)).abs();
+                let depth = (side(&edge, a.pos) - side(&edge, b.pos)).abs();
+                let same_way = a.vel[0] * b.vel[0] + a.vel[1] * b.vel[1] >= 0.0;
+                if lateral < DUPLICATE_LATERAL_M && depth < DUPLICATE_DEPTH_M && same_way {
+                    let key = (a.id.min(b.id), a.id.max(b.id));
+                    let since = self.near.iter().find(|n| (n.0, n.1) == key).map_or(pts_ns, |n| n.2);
+                    near.push((key.0, key.1, since));
+                }
+            }
+        }
+        self.near = near;
+        let mut gone: Vec<u64> = Vec::new();
+        for &(x, y, since) in &self.near {
+            if (pts_ns.saturating_sub(since) as f64 / NS) < DUPLICATE_S || gone.contains(&x) || gone.contains(&y) {
+                continue;
+            }
+            let (Some(tx), Some(ty)) = (self.tracks.iter().find(|t| t.id == x), self.tracks.iter().find(|t| t.id == y)) else {
+                continue;
+            };
+            let drop = if tx.anchor != ty.anchor {
+                if tx.anchor_ns < ty.anchor_ns { x } else { y }
+            } else if tx.hits < ty.hits {
+                x
+            } else {
+                y
+            };
+            tracing::debug!(track = drop, of = if drop == x { y } else { x }, "duplicate track dropped");
+            gone.push(drop);
+        }
+        if !gone.is_empty() {
+            self.tracks.retain(|t| !gone.contains(&t.id));
+            self.near.retain(|n| !gone.contains(&n.0) && !gone.contains(&n.1));
+            self.ended.extend(gone);
+        }
+    }
+}
+
+/// Two tracks at most this far apart along the edge and across it ([`Tracker::drop_duplicates`]),
+/// metres: people walking one behind the other keep more than a metre.
+const DUPLICATE_LATERAL_M: f64 = 0.3;
+const DUPLICATE_DEPTH_M: f64 = 0.7;
+/// For this long, seconds.
+const DUPLICATE_S: f64 = 0.5;
+
 fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
 }
+
+/// Distance from `p` to the segment `a`–`b`.
+fn dist_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let f = if len2 < 1e-12 { 0.0 } else { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) };
+    dist(p, [a[0] + dx * f, a[1] + dy * f])
+}
+
+/// How far from a lost track's path a new track may be and still resume it: this much at once,
+/// growing by the rate per second since it was last seen, up to the maximum. A ghost several
+/// metres from a new track is somebody else's: handing its side over would count a crossing
+/// nobody made.
+const GHOST_REACH_M: f64 = 0.5;
+/// Least [`Detection::visibility`] of a detection that starts a track.
+const BIRTH_VISIBILITY: f32 = 0.35;
+const GHOST_REACH_GROWTH_MPS: f64 = 0.3;
+const GHOST_REACH_MAX_M: f64 = 1.5;
 
 /// Minimum-cost one-to-one assignment of rows to columns (Hungarian / Kuhn–Munkres, O(n³)).
 /// Returns for each row its column, or `None`; pairs at cost `>= big` are not real.
@@ -504,6 +607,40 @@ mod tests {
         let ev = run(&[walk(-1.2, -2.0, 3.0, 1.2), walk(1.2, 3.0, -2.0, 1.2)]);
         assert_eq!(ev.iter().filter(|e| e.direction == Direction::Down).count(), 1);
         assert_eq!(ev.iter().filter(|e| e.direction == Direction::Up).count(), 1);
+    }
+
+    #[test]
+    fn a_lost_track_hands_its_side_only_to_a_new_track_on_its_path() {
+        // Someone stands 1.5 m inside for 2 s and is lost; 2 s later somebody else shows up
+        // 2.5 m away, outside, walking off: no crossing.
+        let mut p: Vec<_> = std::iter::repeat_n(Some([0.0, 1.5]), 50).collect();
+        p.extend(std::iter::repeat_n(None, 50));
+        let q: Vec<_> = std::iter::repeat_n(None, 100).chain(walk(0.0, -1.0, -3.0, 1.0)).collect();
+        assert!(run(&[p, q]).is_empty());
+    }
+
+    #[test]
+    fn a_track_lost_in_the_band_counts_once_seen_past_it() {
+        // Gone for good 0.1 m past the edge: the coasting prediction drifts on into the inside,
+        // but nobody was seen there.
+        let mut p = walk(0.0, -2.0, 0.1, 1.2);
+        p.extend(std::iter::repeat_n(None, 60));
+        assert!(run(&[p.clone()]).is_empty());
+        // Seen again 0.5 s later, walking on: one count.
+        p.truncate(p.len() - 60);
+        p.extend(std::iter::repeat_n(None, 12));
+        p.extend(walk(0.0, 0.7, 3.0, 1.2));
+        assert_eq!(run(&[p]).len(), 1);
+    }
+
+    #[test]
+    fn one_person_fitted_twice_half_a_metre_apart_counts_once() {
+        // Every other frame a second fit 0.55 m behind (a person half hidden, or cut by the top
+        // of the picture): two tracks at first, one count.
+        let p = walk(0.0, -2.5, 3.0, 1.2);
+        let q: Vec<_> = p.iter().enumerate().map(|(k, g)| g.filter(|_| k % 2 == 0).map(|g| [g[0], g[1] - 0.55])).collect();
+        let ev = run(&[p, q]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
     }
 
     #[test]
