@@ -21,6 +21,10 @@ use crate::frame::Frame;
 pub use detect::{Detection, PersonDetector, TemplateDetector, TemplateSettings};
 pub use track::{CrossingEvent, Direction, TrackSettings, Tracker};
 
+/// How far from the edge a view out of the capture range may be and still serve a track that
+/// has no other, metres.
+const FALLBACK_SIDE_M: f64 = 1.6;
+
 /// How recent a view must be to stay the best one, ns.
 const RECENT_NS: u64 = 1_200_000_000;
 
@@ -68,6 +72,9 @@ pub struct PeopleAnalyzer {
     tracker: Tracker,
     edge: [[f64; 2]; 2],
     best: HashMap<u64, Shot>,
+    /// Tracks whose best view is from beyond the capture range, with its distance from the edge
+    /// (metres): kept only until a view in range comes.
+    fallback: HashMap<u64, f64>,
     /// Views of tracks that ended recently: (track, when it ended, view).
     lost: Vec<(u64, u64, Shot)>,
     /// Detections of the last frame (diagnostics, live overlay).
@@ -100,6 +107,7 @@ impl PeopleAnalyzer {
             tracker: Tracker::new(edge, settings),
             edge,
             best: HashMap::new(),
+            fallback: HashMap::new(),
             lost: Vec::new(),
             last_detections: Vec::new(),
         }
@@ -124,12 +132,24 @@ impl PeopleAnalyzer {
             if let Some(shot) = shot {
                 self.best.insert(*new, shot);
             }
+            if let Some(f) = self.fallback.remove(old) {
+                self.fallback.insert(*new, f);
+            }
         }
         for (d, id) in detections.iter().zip(&owners) {
             let s = detect::side(&self.edge, d.ground);
-            // Front or back views near the edge; wholly inside the picture beats cut off.
-            if !(-0.9..=0.6).contains(&s) {
-                continue;
+            // Front or back views near the edge; wholly inside the picture beats cut off. A
+            // track first seen beyond that (someone who walked through hidden behind the one in
+            // front) keeps its nearest view until it has one in range.
+            let in_range = (-0.9..=0.6).contains(&s);
+            if !in_range {
+                let nearer = match self.fallback.get(id) {
+                    Some(had) => s.abs() < *had,
+                    None => !self.best.contains_key(id),
+                };
+                if s.abs() > FALLBACK_SIDE_M || !nearer {
+                    continue;
+                }
             }
             // A person cut by the picture's border is a poor capture, whatever the template says.
             let margin = frame.width.div_ceil(foreground::TARGET_WIDTH) * 2;
@@ -152,17 +172,25 @@ impl PeopleAnalyzer {
             let clear = (1.0 - overlap).clamp(0.2, 1.0) * crowd_factor(d.crowded);
             let quality = clear * near * d.visibility.min(1.0) * if d.inside && !cut { 1.0 } else { 0.35 };
             // Best of the recent views: the one just before the count is surely this person's.
-            let better = self.best.get(id).is_none_or(|b| {
-                quality > b.quality + 0.02 || frame.pts_ns.saturating_sub(b.frame.pts_ns) > RECENT_NS
-            });
+            let better = !in_range
+                || self.fallback.contains_key(id)
+                || self.best.get(id).is_none_or(|b| {
+                    quality > b.quality + 0.02 || frame.pts_ns.saturating_sub(b.frame.pts_ns) > RECENT_NS
+                });
             if better {
                 self.best.insert(*id, Shot { frame: frame.clone(), bbox: d.bbox, quality });
+                if in_range {
+                    self.fallback.remove(id);
+                } else {
+                    self.fallback.insert(*id, s.abs());
+                }
             }
         }
         self.last_detections = detections;
         let out = with_captures(events, &self.best);
         // Ended tracks may still be resumed through their ghost: keep their views a while.
         for id in &self.tracker.ended {
+            self.fallback.remove(id);
             if let Some(shot) = self.best.remove(id) {
                 self.lost.push((*id, frame.pts_ns, shot));
             }

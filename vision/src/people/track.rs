@@ -95,6 +95,8 @@ pub struct Track {
     seen_vel: [f64; 2],
     /// The last detection assigned.
     pub last_detection: Option<Detection>,
+    /// Crossings counted on this track.
+    counted: u32,
 }
 
 /// A counted crossing.
@@ -119,6 +121,7 @@ struct Ghost {
     at_ns: u64,
     last_sign_change_ns: Option<u64>,
     track: u64,
+    counted: u32,
 }
 
 /// Tracks people on one camera and counts them across its edge.
@@ -281,6 +284,7 @@ impl Tracker {
                             crossing_ns: t.last_sign_change_ns.unwrap_or(pts_ns).min(pts_ns),
                             decided_ns: pts_ns,
                         });
+                        t.counted += 1;
                     }
                     t.anchor = Some(zone);
                     t.anchor_ns = pts_ns;
@@ -292,7 +296,7 @@ impl Tracker {
                 _ => {}
             }
         }
-        self.drop_duplicates(pts_ns);
+        self.drop_duplicates(pts_ns, &mut events);
         // Lose tracks that coasted too long; tentative ones go fast.
         let mut keep = Vec::with_capacity(self.tracks.len());
         for t in self.tracks.drain(..) {
@@ -310,6 +314,7 @@ impl Tracker {
                         at_ns: pts_ns,
                         last_sign_change_ns: t.last_sign_change_ns,
                         track: t.id,
+                        counted: t.counted,
                     });
                 }
                 self.ended.push(t.id);
@@ -338,6 +343,7 @@ impl Tracker {
             };
             let mut vel = [0.0, 0.0];
             let mut sign_change = None;
+            let mut counted = 0;
             let mut best: Option<(usize, f64)> = None;
             for (k, g) in self.ghosts.iter().enumerate() {
                 // Since it was last seen the person walked on at their speed or slower (people
@@ -359,6 +365,19 @@ impl Tracker {
                 anchor = Some(g.anchor);
                 vel = g.vel;
                 sign_change = g.last_sign_change_ns;
+                counted = g.counted;
+            }
+            if best.is_none()
+                && let Some(z) = anchor
+                && self.emerges_from_behind(pts_ns, d.ground, z)
+            {
+                // Born just past the edge in someone's shadow: the person crossed hidden behind
+                // the one in front of them (a file walking through), and takes that side as theirs.
+                let opposite = if z == Zone::Inside { Zone::Outside } else { Zone::Inside };
+                tracing::debug!(new = id, "track emerged from behind another past the edge");
+                anchor = Some(opposite);
+                let behind_m = side(&edge, d.ground).abs();
+                sign_change = Some(pts_ns.saturating_sub((behind_m / WALK_MPS * NS) as u64));
             }
             let s = side(&edge, d.ground);
             self.tracks.push(Track {
@@ -376,6 +395,7 @@ impl Tracker {
                 seen_pos: d.ground,
                 seen_vel: vel,
                 last_detection: Some(*d),
+                counted,
             });
         }
         (events, det_track)
@@ -383,12 +403,34 @@ impl Tracker {
 }
 
 impl Tracker {
+    /// Whether a person first seen at `g`, in zone `z` (not the band), within
+    /// [`EMERGE_DEPTH_M`] past the band, has someone seen now in front of them in the same file
+    /// still anchored on the other side and less than [`EMERGE_GAP_M`] away: people walking in
+    /// file hide each other's feet, so the hidden one's fits lag behind and their track breaks
+    /// or swaps to the person in front; the one that reappears past the edge crossed it.
+    fn emerges_from_behind(&self, pts_ns: u64, g: [f64; 2], z: Zone) -> bool {
+        let edge = self.edge;
+        let past = side(&edge, g).abs() - self.settings.band_m;
+        if past > EMERGE_DEPTH_M {
+            return false;
+        }
+        let opposite = if z == Zone::Inside { Zone::Outside } else { Zone::Inside };
+        self.tracks.iter().any(|o| {
+            o.confirmed
+                && o.last_seen_ns == pts_ns
+                && o.anchor == Some(opposite)
+                && (along(&edge, o.pos) - along(&edge, g)).abs() < EMERGE_LATERAL_M
+                && dist(o.pos, g) < EMERGE_GAP_M
+        })
+    }
+
     /// Two confirmed tracks in one file, nearer each other than anyone walks behind someone,
     /// going the same way, for [`DUPLICATE_S`]: they are one person whose detections alternate
     /// between two fits (a person cut by the picture's top, or half hidden behind the one in
     /// front), and both would count. The one whose side is older goes (its count is the one
-    /// already made by the other), else the one with fewer hits; it leaves no ghost.
-    fn drop_duplicates(&mut self, pts_ns: u64) {
+    /// already made by the other), else the one with fewer hits; it leaves no ghost, and a
+    /// survivor without a side takes the dropped one's.
+    fn drop_duplicates(&mut self, pts_ns: u64, events: &mut Vec<CrossingEvent>) {
         let edge = self.edge;
         let mut near = Vec::new();
         for (i, a) in self.tracks.iter().enumerate() {
@@ -422,7 +464,33 @@ impl Tracker {
             } else {
                 y
             };
-            tracing::debug!(track = drop, of = if drop == x { y } else { x }, "duplicate track dropped");
+            let keep = if drop == x { y } else { x };
+            tracing::debug!(track = drop, of = keep, "duplicate track dropped");
+            // A survivor born in the band has no side yet: it takes the dropped one's, which
+            // is the person's (else that person's crossing would count on neither).
+            let dropped = if drop == x { tx } else { ty };
+            let inherit = (dropped.anchor, dropped.anchor_ns, dropped.last_sign_change_ns);
+            let within = self.tracks.iter().find(|t| t.id == keep).is_some_and(|t| self.within_extent(t.pos));
+            if let Some(t) = self.tracks.iter_mut().find(|t| t.id == keep) {
+                if t.anchor.is_none() {
+                    (t.anchor, t.anchor_ns, t.last_sign_change_ns) = inherit;
+                } else if let (Some(was), Some(now)) = (inherit.0, t.anchor)
+                    && was != now
+                    && t.counted == 0
+                    && within
+                {
+                    // The survivor found its side without crossing (born in the band, past
+                    // the middle), the dropped one had the other: between them the person
+                    // crossed, and neither counted it.
+                    events.push(CrossingEvent {
+                        track: t.id,
+                        direction: if now == Zone::Inside { Direction::Down } else { Direction::Up },
+                        crossing_ns: t.last_sign_change_ns.unwrap_or(t.anchor_ns).min(pts_ns),
+                        decided_ns: pts_ns,
+                    });
+                    t.counted += 1;
+                }
+            }
             gone.push(drop);
         }
         if !gone.is_empty() {
@@ -432,6 +500,16 @@ impl Tracker {
         }
     }
 }
+
+/// How far past the band a track may be born and still have crossed hidden, metres
+/// ([`Tracker::emerges_from_behind`]).
+const EMERGE_DEPTH_M: f64 = 0.6;
+/// How far across the file the one in front may be, metres.
+const EMERGE_LATERAL_M: f64 = 0.45;
+/// How far the one in front may be, metres (people walking in file keep 1–1.5 m).
+const EMERGE_GAP_M: f64 = 2.0;
+/// Walking speed for dating a crossing nobody saw, m/s.
+const WALK_MPS: f64 = 1.2;
 
 /// Two tracks at most this far apart along the edge and across it ([`Tracker::drop_duplicates`]),
 /// metres: people walking one behind the other keep more than a metre.
@@ -650,6 +728,39 @@ mod tests {
         p.extend(std::iter::repeat_n(None, 38));
         p.extend(walk(0.0, 0.2, 3.0, 1.0));
         let ev = run(&[p]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        assert_eq!(ev[0].direction, Direction::Down);
+    }
+
+    #[test]
+    fn a_person_hidden_in_a_file_counts_when_first_seen_past_the_edge() {
+        // A walks 1.3 m ahead of B in one file, hidden behind B (feet and body) until 0.7 m
+        // past the edge; B is seen all the way. Both went down.
+        let b = walk(0.0, -2.0, 3.0, 1.2);
+        let a: Vec<_> = b.iter().map(|g| g.map(|g| [g[0], g[1] + 1.3]).filter(|g| g[1] >= 0.7)).collect();
+        let ev = run(&[a.clone(), b.clone()]);
+        assert_eq!(ev.iter().filter(|e| e.direction == Direction::Down).count(), 2, "{ev:?}");
+        // The same appearance with nobody walking in front of A on the other side: no count
+        // for A (somebody standing up, or a fit that was not there before, is not a crossing).
+        let aside: Vec<_> = b.iter().map(|g| g.map(|g| [g[0] + 1.5, g[1]])).collect();
+        let ev = run(&[a.clone(), aside]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        // A first seen far past the edge (3 m ahead): not hidden crossing the edge just now.
+        let far: Vec<_> = b.iter().map(|g| g.map(|g| [g[0], g[1] + 3.0]).filter(|g| g[1] >= 2.0)).collect();
+        let ev = run(&[far, b]);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+    }
+
+    #[test]
+    fn a_duplicate_born_in_the_band_hands_the_crossing_to_the_survivor() {
+        // One person walking down; from 0.5 m before the edge a second fit 0.45 m ahead of the
+        // first (the feet hidden, the fit placed by the head). The second track finds its side
+        // past the edge without having crossed, the first never gets there: when the two are
+        // found to be one person the older goes, and the crossing between their sides counts,
+        // once.
+        let p = walk(0.0, -2.0, 3.0, 1.0);
+        let q: Vec<_> = p.iter().map(|g| g.map(|g| [g[0], g[1] + 0.45]).filter(|g| g[1] >= -0.05)).collect();
+        let ev = run(&[p, q]);
         assert_eq!(ev.len(), 1, "{ev:?}");
         assert_eq!(ev[0].direction, Direction::Down);
     }
