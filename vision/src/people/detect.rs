@@ -132,6 +132,10 @@ struct Cand {
     /// Clipped bounding box in working pixels (x0, x1).
     bx0: usize,
     bx1: usize,
+    /// Where this candidate's row spans (rows `y0..y1`) start in [`TemplateDetector::spans`].
+    spans_at: usize,
+    /// The silhouette's in-image area, working pixels.
+    area_in: u32,
 }
 
 impl Cand {
@@ -166,6 +170,23 @@ pub struct TemplateDetector {
     priors: Vec<[f64; 2]>,
     integral: Vec<u32>,
     coverage: Vec<u8>,
+    /// Every candidate's silhouette span `[l, r)` per row, precomputed (the template is fixed
+    /// once the frame size is): scoring and covering read them instead of rounding per row.
+    spans: Vec<(u16, u16)>,
+    /// The candidates on their ground grid, for searches near a point.
+    grid: Grid,
+    /// Each candidate's silhouette foreground this frame; `u32::MAX`: too little in its box
+    /// to be acceptable, never scored.
+    fg_in: Vec<u32>,
+}
+
+/// Candidate index per ground-grid cell (along the edge × across it), `u32::MAX` where the
+/// template does not fit the picture; cells in the order the candidates were built.
+#[derive(Debug, Clone, Default)]
+struct Grid {
+    steps_u: i64,
+    steps_n: i64,
+    at: Vec<u32>,
 }
 
 /// Signed distance of `p` from the line `a → b`, positive on the left (inside).
@@ -203,6 +224,9 @@ impl TemplateDetector {
             priors: Vec::new(),
             integral: Vec::new(),
             coverage: Vec::new(),
+            spans: Vec::new(),
+            grid: Grid::default(),
+            fg_in: Vec::new(),
         };
         d.build_candidates();
         d
@@ -230,17 +254,32 @@ impl TemplateDetector {
         let steps_u = ((len + 2.0 * st.margin_m) / st.grid_m).ceil() as i64;
         let steps_n = (2.0 * st.depth_m / st.grid_m).ceil() as i64;
         let mut cands = Vec::new();
+        self.grid = Grid { steps_u: steps_u + 1, steps_n: steps_n + 1, at: Vec::new() };
         for i in 0..=steps_u {
             let t = -st.margin_m + i as f64 * st.grid_m;
             for j in 0..=steps_n {
                 let n = -st.depth_m + j as f64 * st.grid_m;
                 let g = [a[0] + ux * t + nx * n, a[1] + uy * t + ny * n];
-                let Some(c) = self.footprint(g, s, w, h) else { continue };
+                let Some(c) = self.footprint(g, s, w, h) else {
+                    self.grid.at.push(u32::MAX);
+                    continue;
+                };
+                self.grid.at.push(cands.len() as u32);
                 cands.push(c);
+            }
+        }
+        self.spans.clear();
+        for c in &mut cands {
+            c.spans_at = self.spans.len();
+            for y in c.y0..c.y1 {
+                let (l, r) = c.span(y, w as usize);
+                self.spans.push((l as u16, r as u16));
+                c.area_in += r.saturating_sub(l) as u32;
             }
         }
         self.cands = cands;
         self.scores = vec![f32::NEG_INFINITY; self.cands.len()];
+        self.fg_in = vec![u32::MAX; self.cands.len()];
     }
 
     /// The template of a person standing at ground point `g`, in working pixels.
@@ -278,7 +317,7 @@ impl TemplateDetector {
         if bx1 <= bx0 + 1 {
             return None;
         }
-        let mut c = Cand { ground: g, y0, y1, top, x_top: hx as f32, slope, hw, breaks, bottom, area_full: 0.0, bx0, bx1 };
+        let mut c = Cand { ground: g, y0, y1, top, x_top: hx as f32, slope, hw, breaks, bottom, area_full: 0.0, bx0, bx1, spans_at: 0, area_in: 0 };
         // The whole silhouette's area, and its share inside the image.
         let (mut area_full, mut inside) = (0.0f32, 0.0f32);
         let mut y = top.floor();
@@ -301,23 +340,24 @@ impl TemplateDetector {
         let c = &self.cands[i];
         let w = self.grey.width;
         let stride = w + 1;
-        let (mut f, mut u, mut area) = (0u32, 0u32, 0u32);
-        for y in c.y0..c.y1 {
-            let (l, r) = c.span(y, w);
-            if r <= l {
-                continue;
-            }
+        let f = self.fg_in[i];
+        if f == u32::MAX {
+            // Too little foreground in its box to ever be acceptable (see `run`).
+            return (f32::NEG_INFINITY, 0.0, c.area_in as f32, c.area_in as f32);
+        }
+        let (mut u, area) = (0u32, c.area_in);
+        let spans = &self.spans[c.spans_at..c.spans_at + (c.y1 - c.y0)];
+        for (y, &(l, r)) in (c.y0..c.y1).zip(spans) {
             let row = y * stride;
-            f += self.pf[row + r] - self.pf[row + l];
-            u += self.pu[row + r] - self.pu[row + l];
-            area += (r - l) as u32;
+            u += self.pu[row + usize::from(r)] - self.pu[row + usize::from(l)];
         }
         // Unexplained foreground in a band below the feet, with the bottom row's span.
         let h = self.grey.height;
         let band = (((c.y1 - c.y0) as f32) * self.settings.below_share).ceil() as usize;
         let mut below = 0u32;
         if c.y1 < h && c.y1 > 0 {
-            let (l, r) = c.span(c.y1 - 1, w);
+            let (l, r) = spans[spans.len() - 1];
+            let (l, r) = (usize::from(l), usize::from(r));
             for y in c.y1..(c.y1 + band).min(h) {
                 let row = y * stride;
                 below += self.pu[row + r] - self.pu[row + l];
@@ -376,6 +416,24 @@ impl TemplateDetector {
         }
     }
 
+    /// [`Self::prefix_rows`] of the unexplained foreground on rows `y0..y1` where nothing left of
+    /// column `x0` changed: the prefix up to `x0` stands.
+    fn prefix_unexplained_from(&mut self, y0: usize, y1: usize, x0: usize) {
+        let w = self.grey.width;
+        let stride = w + 1;
+        let x0 = x0.min(w);
+        for y in y0..y1 {
+            let row = y * stride;
+            let mut acc_u = self.pu[row + x0];
+            let mask = &self.bg.mask[y * w + x0..(y + 1) * w];
+            let explained = &self.explained[y * w + x0..(y + 1) * w];
+            for (k, (m, e)) in mask.iter().zip(explained).enumerate() {
+                acc_u += u32::from(*m) & u32::from(*e == 0);
+                self.pu[row + x0 + k + 1] = acc_u;
+            }
+        }
+    }
+
     /// Runs segmentation and the greedy fit on a frame.
     fn run(&mut self, frame: &Frame) -> Vec<Detection> {
         if (frame.width, frame.height) != self.size {
@@ -410,9 +468,16 @@ impl TemplateDetector {
             let ii = |x: usize, y: usize| self.integral[y * stride + x];
             let in_box = ii(c.bx1, c.y1) + ii(c.bx0, c.y0) - ii(c.bx0, c.y1) - ii(c.bx1, c.y0);
             if (in_box as f32) < self.settings.min_support * c.area_full {
+                self.fg_in[i] = u32::MAX;
                 self.scores[i] = f32::NEG_INFINITY;
                 continue;
             }
+            // The silhouette's foreground: fixed for the frame (only what is explained changes).
+            let spans = &self.spans[c.spans_at..c.spans_at + (c.y1 - c.y0)];
+            self.fg_in[i] = (c.y0..c.y1)
+                .zip(spans)
+                .map(|(y, &(l, r))| self.pf[y * stride + usize::from(r)] - self.pf[y * stride + usize::from(l)])
+                .sum();
             self.rescore(i);
         }
         let st = self.settings;
@@ -498,8 +563,10 @@ impl TemplateDetector {
         let extra = ((c.y1 - c.y0) as f32 * 0.05) as usize;
         let ya = c.y0.saturating_sub(extra);
         let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
+        let mut leftmost = w;
         for y in ya..c.y1 {
             let (l, r) = wide.span(y.max(c.y0), w);
+            leftmost = leftmost.min(l);
             for x in l..r {
                 let i = y * w + x;
                 if self.bg.mask[i] == 1 && self.explained[i] == 0 {
@@ -514,6 +581,7 @@ impl TemplateDetector {
         let mut yb = c.y1;
         if c.y1 > 0 {
             let (l, r) = wide.span(c.y1 - 1, w);
+            leftmost = leftmost.min(l);
             while yb < h && r > l {
                 let row = &self.bg.mask[yb * w + l..yb * w + r];
                 let exp = &self.explained[yb * w + l..yb * w + r];
@@ -533,7 +601,7 @@ impl TemplateDetector {
                 yb += 1;
             }
         }
-        self.prefix_rows(ya, yb, true);
+        self.prefix_unexplained_from(ya, yb, leftmost);
         Claim { ya, yb, bbox: (x1 > x0 && y1 > y0).then_some([x0, y0, x1, y1]) }
     }
 
@@ -545,14 +613,14 @@ impl TemplateDetector {
         let w = self.grey.width;
         let ya = c.y0;
         for y in ya..c.y1 {
-            let (l, r) = c.span(y, w);
-            for x in l..r {
+            let (l, r) = self.spans[c.spans_at + (y - c.y0)];
+            for x in usize::from(l)..usize::from(r) {
                 let k = y * w + x;
                 self.coverage[k] = self.coverage[k].saturating_add_signed(delta);
                 self.explained[k] = u8::from(self.coverage[k] > 0);
             }
         }
-        self.prefix_rows(ya, c.y1, true);
+        self.prefix_unexplained_from(ya, c.y1, c.bx0);
     }
 
     /// The best acceptable candidate within `radius` of `g` and at least the least separation
@@ -562,7 +630,23 @@ impl TemplateDetector {
         let sep2 = self.settings.min_separation_m * self.settings.min_separation_m;
         let r2 = radius * radius;
         let mut best: Option<(usize, f32, f32, f32)> = None;
-        for i in 0..self.cands.len() {
+        // The grid cells within `radius` of `g`, in build order (ties go to the lower index, as
+        // a scan of every candidate would have it).
+        let st = self.settings;
+        let [a, b] = self.edge;
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        let len = (dx * dx + dy * dy).sqrt().max(1e-9);
+        let (ux, uy) = (dx / len, dy / len);
+        let (px, py) = (g[0] - a[0], g[1] - a[1]);
+        let ci = ((px * ux + py * uy + st.margin_m) / st.grid_m).round() as i64;
+        let cj = ((px * -uy + py * ux + st.depth_m) / st.grid_m).round() as i64;
+        let reach = (radius / st.grid_m).ceil() as i64 + 1;
+        let grid = &self.grid;
+        let cells = (ci - reach).max(0)..(ci + reach + 1).min(grid.steps_u);
+        let near = cells.flat_map(|gi| {
+            ((cj - reach).max(0)..(cj + reach + 1).min(grid.steps_n)).map(move |gj| grid.at[(gi * grid.steps_n + gj) as usize])
+        });
+        for i in near.filter(|i| *i != u32::MAX).map(|i| i as usize) {
             let o = self.cands[i].ground;
             if dist2(o, g) > r2 || others.iter().any(|q| dist2(*q, o) < sep2) {
                 continue;
