@@ -223,6 +223,9 @@ pub async fn suppa_put(ftp: &mut Ftp, name: &str, bytes: &[u8]) -> Result<u64, s
 
 // ---- a raw FTP client, for what real clients will not do (cut a transfer off) ---------------
 
+/// How long [`RawFtp::reply`] waits for a line.
+pub const REPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub struct RawFtp {
     r: BufReader<OwnedReadHalf>,
     w: OwnedWriteHalf,
@@ -258,11 +261,15 @@ impl RawFtp {
         f
     }
 
-    /// Reads one (possibly multi-line) reply; returns its last line.
+    /// Reads one (possibly multi-line) reply; returns its last line. A server that never
+    /// answers fails the test within [`REPLY_TIMEOUT`] instead of hanging the run.
     pub async fn reply(&mut self) -> String {
         loop {
             let mut line = String::new();
-            let n = self.r.read_line(&mut line).await.unwrap();
+            let n = tokio::time::timeout(REPLY_TIMEOUT, self.r.read_line(&mut line))
+                .await
+                .unwrap_or_else(|_| panic!("no FTP reply within {} s", REPLY_TIMEOUT.as_secs()))
+                .unwrap();
             assert!(n > 0, "control connection closed");
             let b = line.as_bytes();
             if b.len() >= 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b' ' {
