@@ -184,9 +184,31 @@ pub struct TemplateDetector {
 /// template does not fit the picture; cells in the order the candidates were built.
 #[derive(Debug, Clone, Default)]
 struct Grid {
+    /// The edge's first point, the unit vector along it (the inside normal is its left turn),
+    /// the first cell's offsets along and across, and the cell size, metres.
+    origin: [f64; 2],
+    along: [f64; 2],
+    start: [f64; 2],
+    step_m: f64,
     steps_u: i64,
     steps_n: i64,
     at: Vec<u32>,
+}
+
+impl Grid {
+    /// Candidates in the cells within `radius` of `g` (and a cell more), in build order.
+    fn near(&self, g: [f64; 2], radius: f64) -> impl Iterator<Item = usize> + '_ {
+        let [ux, uy] = self.along;
+        let (px, py) = (g[0] - self.origin[0], g[1] - self.origin[1]);
+        let ci = ((px * ux + py * uy - self.start[0]) / self.step_m).round() as i64;
+        let cj = ((px * -uy + py * ux - self.start[1]) / self.step_m).round() as i64;
+        let reach = (radius / self.step_m).ceil() as i64 + 1;
+        let cols = (cj - reach).max(0)..(cj + reach + 1).min(self.steps_n);
+        ((ci - reach).max(0)..(ci + reach + 1).min(self.steps_u))
+            .flat_map(move |gi| cols.clone().map(move |gj| self.at[(gi * self.steps_n + gj) as usize]))
+            .filter(|i| *i != u32::MAX)
+            .map(|i| i as usize)
+    }
 }
 
 /// Signed distance of `p` from the line `a → b`, positive on the left (inside).
@@ -254,7 +276,15 @@ impl TemplateDetector {
         let steps_u = ((len + 2.0 * st.margin_m) / st.grid_m).ceil() as i64;
         let steps_n = (2.0 * st.depth_m / st.grid_m).ceil() as i64;
         let mut cands = Vec::new();
-        self.grid = Grid { steps_u: steps_u + 1, steps_n: steps_n + 1, at: Vec::new() };
+        self.grid = Grid {
+            origin: a,
+            along: [ux, uy],
+            start: [-st.margin_m, -st.depth_m],
+            step_m: st.grid_m,
+            steps_u: steps_u + 1,
+            steps_n: steps_n + 1,
+            at: Vec::new(),
+        };
         for i in 0..=steps_u {
             let t = -st.margin_m + i as f64 * st.grid_m;
             for j in 0..=steps_n {
@@ -630,23 +660,9 @@ impl TemplateDetector {
         let sep2 = self.settings.min_separation_m * self.settings.min_separation_m;
         let r2 = radius * radius;
         let mut best: Option<(usize, f32, f32, f32)> = None;
-        // The grid cells within `radius` of `g`, in build order (ties go to the lower index, as
-        // a scan of every candidate would have it).
-        let st = self.settings;
-        let [a, b] = self.edge;
-        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
-        let len = (dx * dx + dy * dy).sqrt().max(1e-9);
-        let (ux, uy) = (dx / len, dy / len);
-        let (px, py) = (g[0] - a[0], g[1] - a[1]);
-        let ci = ((px * ux + py * uy + st.margin_m) / st.grid_m).round() as i64;
-        let cj = ((px * -uy + py * ux + st.depth_m) / st.grid_m).round() as i64;
-        let reach = (radius / st.grid_m).ceil() as i64 + 1;
-        let grid = &self.grid;
-        let cells = (ci - reach).max(0)..(ci + reach + 1).min(grid.steps_u);
-        let near = cells.flat_map(|gi| {
-            ((cj - reach).max(0)..(cj + reach + 1).min(grid.steps_n)).map(move |gj| grid.at[(gi * grid.steps_n + gj) as usize])
-        });
-        for i in near.filter(|i| *i != u32::MAX).map(|i| i as usize) {
+        // Only the cells near `g`, in build order (ties go to the lower index, as a scan of
+        // every candidate would have it).
+        for i in self.grid.near(g, radius) {
             let o = self.cands[i].ground;
             if dist2(o, g) > r2 || others.iter().any(|q| dist2(*q, o) < sep2) {
                 continue;
