@@ -17,15 +17,12 @@ const TAMPER_S: f64 = 5.0;
 const COUNT_BAR: f64 = 0.97;
 const CAPTURE_BAR: f64 = 0.99;
 
-/// Figures known to be below the issue-4 bar today, with the value they must not fall below
-/// (a regression guard, measured 2026-12-03 with the judge). FIXME(issue 4): on
-/// `tamper-all-kinds` five people walk through in two interleaved files 0.24 m apart, 0.65 m
-/// behind one another, a second before the smear starts; the template fit explains two of them
-/// (persons 11 and 14) with one blended silhouette, so both their captures show person 11's
-/// head (IoU 0.32 with person 14). Counts are exact. Remove a line when its figure meets the
-/// bar. A line whose floor is below the spec's floor also lets that check FAIL in the judge's
-/// verdict.
-const KNOWN_SHORTFALLS: &[(&str, &str, f64)] = &[("tamper-all-kinds", "E4.capture", 0.92)];
+/// Figures known to be below the issue-4 bar, with the value they must not fall below (a
+/// regression guard). None today (2026-12-04): the last one, a capture on `tamper-all-kinds`
+/// where two people in a tight file blended into one silhouette, was fixed by the tracker's
+/// swap repair (`vision/src/people/track.rs`, `left_course`). A line whose floor is below the
+/// spec's floor also lets that check FAIL in the judge's verdict.
+const KNOWN_SHORTFALLS: &[(&str, &str, f64)] = &[];
 
 fn shortfall(name: &str, id: &str) -> Option<f64> {
     KNOWN_SHORTFALLS

@@ -145,7 +145,7 @@ impl TruckAnalyzer {
         self.bg.apply_at(&self.grey, frame.pts_ns);
         let detections = if self.bg.age == 0 || self.bg.frozen { Vec::new() } else { self.blobs() };
         let (events, owners) = self.tracker.update(frame.pts_ns, &detections);
-        for (old, new) in &self.tracker.resumed {
+        for (old, new) in self.tracker.resumed.iter().chain(&self.tracker.swapped) {
             if let Some(shot) = self.best.remove(old) {
                 self.best.insert(*new, shot);
             }

@@ -136,6 +136,16 @@ impl PeopleAnalyzer {
                 self.fallback.insert(*new, f);
             }
         }
+        // A track that swapped onto someone else hands its person's views to the new track
+        // that took that person over; it starts on its new person's afresh.
+        for (old, new) in &self.tracker.swapped {
+            if let Some(shot) = self.best.remove(old) {
+                self.best.insert(*new, shot);
+            }
+            if let Some(f) = self.fallback.remove(old) {
+                self.fallback.insert(*new, f);
+            }
+        }
         for (d, id) in detections.iter().zip(&owners) {
             let s = detect::side(&self.edge, d.ground);
             // Front or back views near the edge; wholly inside the picture beats cut off. A

@@ -10,7 +10,10 @@
 //! edge and walking on counts once, turning back in the band counts nothing, and two people
 //! abreast are two tracks and two counts. When a track is lost (occlusion, a missed stretch of
 //! frames), it leaves a short-lived *ghost* with its side; a track born near the ghost's
-//! predicted position inherits that side, so a broken track does not lose its count.
+//! predicted position inherits that side, so a broken track does not lose its count. People
+//! in a tight file blend into one silhouette; when they part, a track that stayed with the one
+//! behind while the one it followed reappears ahead hands that person's history (crossing time,
+//! best view) to the new track ([`Tracker::swapped`]), so the capture shows whom it counts.
 
 use super::detect::{Detection, along, side};
 
@@ -97,6 +100,8 @@ pub struct Track {
     pub last_detection: Option<Detection>,
     /// Crossings counted on this track.
     counted: u32,
+    /// Recent states on frames with a detection, oldest first: (when, position, velocity).
+    history: std::collections::VecDeque<(u64, [f64; 2], [f64; 2])>,
 }
 
 /// A counted crossing.
@@ -137,6 +142,11 @@ pub struct Tracker {
     pub ended: Vec<u64>,
     /// `(lost track, new track)` pairs handed over through a ghost this update.
     pub resumed: Vec<(u64, u64)>,
+    /// `(old track, new track)` pairs where the old track was found to have swapped onto
+    /// someone else and the new one took over its person this update (see
+    /// [`left_course`]): the person's history (side, crossing, best view) moves to
+    /// the new track, and the old one starts afresh.
+    pub swapped: Vec<(u64, u64)>,
     /// Pairs of confirmed tracks close together in one file, and since when (see
     /// [`Tracker::drop_duplicates`]).
     near: Vec<(u64, u64, u64)>,
@@ -148,7 +158,7 @@ impl Tracker {
     /// A tracker for a counting edge `[a, b]` (inside on the left of `a → b`).
     pub fn new(edge: [[f64; 2]; 2], settings: TrackSettings) -> Tracker {
         let len = ((edge[1][0] - edge[0][0]).powi(2) + (edge[1][1] - edge[0][1]).powi(2)).sqrt();
-        Tracker { settings, edge, edge_len: len, tracks: Vec::new(), ghosts: Vec::new(), next_id: 1, ended: Vec::new(), resumed: Vec::new(), near: Vec::new() }
+        Tracker { settings, edge, edge_len: len, tracks: Vec::new(), ghosts: Vec::new(), next_id: 1, ended: Vec::new(), resumed: Vec::new(), swapped: Vec::new(), near: Vec::new() }
     }
 
     /// The live tracks.
@@ -190,6 +200,7 @@ impl Tracker {
         let st = self.settings;
         self.ended.clear();
         self.resumed.clear();
+        self.swapped.clear();
         // Predict.
         let preds: Vec<[f64; 2]> = self
             .tracks
@@ -242,6 +253,10 @@ impl Tracker {
                     t.seen_vel = t.vel;
                     t.hits += 1;
                     t.last_detection = Some(d);
+                    t.history.push_back((pts_ns, t.pos, t.vel));
+                    while t.history.front().is_some_and(|h| pts_ns.saturating_sub(h.0) > HISTORY_NS) {
+                        t.history.pop_front();
+                    }
                     if t.hits >= st.confirm_hits {
                         t.confirmed = true;
                     }
@@ -371,13 +386,40 @@ impl Tracker {
                 && let Some(z) = anchor
                 && self.emerges_from_behind(pts_ns, d.ground, z)
             {
-                // Born just past the edge in someone's shadow: the person crossed hidden behind
-                // the one in front of them (a file walking through), and takes that side as theirs.
                 let opposite = if z == Zone::Inside { Zone::Outside } else { Zone::Inside };
-                tracing::debug!(new = id, "track emerged from behind another past the edge");
                 anchor = Some(opposite);
-                let behind_m = side(&edge, d.ground).abs();
-                sign_change = Some(pts_ns.saturating_sub((behind_m / WALK_MPS * NS) as u64));
+                let lateral = |o: &Track| (along(&edge, o.pos) - along(&edge, d.ground)).abs();
+                let swapped = self.tracks.iter().position(|o| {
+                    o.confirmed
+                        && o.anchor == Some(opposite)
+                        && pts_ns.saturating_sub(o.last_seen_ns) <= SWAP_SEEN_NS
+                        && lateral(o) < EMERGE_LATERAL_M
+                        && dist(o.pos, d.ground) < EMERGE_GAP_M
+                        && left_course(o, pts_ns, d.ground)
+                });
+                if let Some(k) = swapped {
+                    // The person that track followed until a moment ago, who it left for the
+                    // one behind them when the two blended: the new track carries on that
+                    // person's history (their crossing, their best view), and the old one, now
+                    // on the person behind, starts theirs afresh: if past the edge already,
+                    // that person crossed it hidden just now.
+                    let o = &mut self.tracks[k];
+                    tracing::debug!(old = o.id, new = id, "track swapped; its person goes on as a new track");
+                    self.swapped.push((o.id, id));
+                    sign_change = o.last_sign_change_ns;
+                    vel = o.vel;
+                    let s_old = side(&edge, o.pos);
+                    let past = if opposite == Zone::Outside { s_old > 0.0 } else { s_old < 0.0 };
+                    o.last_sign_change_ns = past.then(|| pts_ns.saturating_sub((s_old.abs() / WALK_MPS * NS) as u64));
+                    o.history.clear();
+                } else {
+                    // Born just past the edge in someone's shadow: the person crossed hidden
+                    // behind the one in front of them (a file walking through), and takes that
+                    // side as theirs.
+                    tracing::debug!(new = id, "track emerged from behind another past the edge");
+                    let behind_m = side(&edge, d.ground).abs();
+                    sign_change = Some(pts_ns.saturating_sub((behind_m / WALK_MPS * NS) as u64));
+                }
             }
             let s = side(&edge, d.ground);
             self.tracks.push(Track {
@@ -396,6 +438,7 @@ impl Tracker {
                 seen_vel: vel,
                 last_detection: Some(*d),
                 counted,
+                history: std::collections::VecDeque::from([(pts_ns, d.ground, vel)]),
             });
         }
         (events, det_track)
@@ -501,6 +544,22 @@ impl Tracker {
     }
 }
 
+/// How long a track's states are kept ([`Track::history`]), ns.
+const HISTORY_NS: u64 = 1_000_000_000;
+/// How long ago the course is taken from that a swapped track left ([`left_course`]),
+/// ns: long enough to be before the two blended, short enough to be carried on straight.
+const SWAP_LOOKBACK_NS: (u64, u64) = (150_000_000, 600_000_000);
+/// How near that course a new detection must be to be the person the track left, metres.
+const SWAP_NEAR_M: f64 = 0.25;
+/// How far behind it the track must now be, metres.
+const SWAP_OFF_M: f64 = 0.3;
+/// How fast the track must have been going then, m/s (a standing track has no course), and
+/// how many detections it must have had (a young track's course is not yet known).
+const SWAP_SPEED_MPS: f64 = 0.5;
+const SWAP_HITS: u32 = 8;
+/// How recently that track must have been seen, ns (the one it stayed with may be hidden now).
+const SWAP_SEEN_NS: u64 = 300_000_000;
+
 /// How far past the band a track may be born and still have crossed hidden, metres
 /// ([`Tracker::emerges_from_behind`]).
 const EMERGE_DEPTH_M: f64 = 0.6;
@@ -517,6 +576,30 @@ const DUPLICATE_LATERAL_M: f64 = 0.3;
 const DUPLICATE_DEPTH_M: f64 = 0.7;
 /// For this long, seconds.
 const DUPLICATE_S: f64 = 0.5;
+
+/// Whether track `o` followed the person now at `g` until a moment ago and has left them for
+/// someone behind them: its course of [`SWAP_LOOKBACK_NS`] ago, carried on, leads to within
+/// [`SWAP_NEAR_M`] of `g`, while the track itself has fallen well behind that course. People
+/// in a tight file blend into one silhouette; when they part, the track may stay with the one
+/// behind and the one in front reappear as a new detection.
+fn left_course(o: &Track, pts_ns: u64, g: [f64; 2]) -> bool {
+    if o.hits < SWAP_HITS {
+        return false;
+    }
+    o.history.iter().any(|&(at, p, v)| {
+        let dt = pts_ns.saturating_sub(at);
+        let speed = (v[0] * v[0] + v[1] * v[1]).sqrt();
+        if !(SWAP_LOOKBACK_NS.0..=SWAP_LOOKBACK_NS.1).contains(&dt) || speed < SWAP_SPEED_MPS {
+            return false;
+        }
+        let dt = dt as f64 / NS;
+        let course = [p[0] + v[0] * dt, p[1] + v[1] * dt];
+        let near = dist(course, g);
+        // How far the track fell behind its course, along the way it was going.
+        let lag = ((course[0] - o.pos[0]) * v[0] + (course[1] - o.pos[1]) * v[1]) / speed;
+        near < SWAP_NEAR_M && lag > SWAP_OFF_M && lag > 2.0 * near
+    })
+}
 
 fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
@@ -749,6 +832,42 @@ mod tests {
         let far: Vec<_> = b.iter().map(|g| g.map(|g| [g[0], g[1] + 3.0]).filter(|g| g[1] >= 2.0)).collect();
         let ev = run(&[far, b]);
         assert_eq!(ev.len(), 1, "{ev:?}");
+    }
+
+    #[test]
+    fn a_track_that_swaps_in_a_blend_hands_its_person_to_the_new_track() {
+        // A walks down at 1 m/s with B 0.5 m behind and 0.25 m across (x 1.2 and 0.95). A is
+        // seen alone up to 0.3 m past the edge, then the two blend into one fit between them,
+        // then only B's fit is found while A is hidden, until A reappears 0.75 m past the edge.
+        let mut t = Tracker::new(EDGE, TrackSettings::default());
+        let (mut events, mut swaps) = (Vec::new(), Vec::new());
+        for k in 0..=125u64 {
+            let ya = -2.0 + k as f64 * 0.04;
+            let yb = ya - 0.5;
+            let mut dets = Vec::new();
+            if ya <= 0.3 {
+                dets.push(det(1.2, ya));
+            } else if ya <= 0.5 {
+                dets.push(det(1.07, ya - 0.25));
+            } else {
+                dets.push(det(0.95, yb));
+                if ya >= 0.75 {
+                    dets.push(det(1.2, ya));
+                }
+            }
+            events.extend(t.update(k * 40_000_000, &dets).0);
+            swaps.extend(t.swapped.iter().copied());
+        }
+        // Both counted; the new track took the first track's person, with A's crossing (2.0 s).
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert!(events.iter().all(|e| e.direction == Direction::Down), "{events:?}");
+        assert_eq!(swaps.len(), 1, "{swaps:?}");
+        let (old, new) = swaps[0];
+        let a = events.iter().find(|e| e.track == new).expect("A counted on the new track");
+        let b = events.iter().find(|e| e.track == old).expect("B counted on the old track");
+        let at = |e: &CrossingEvent| e.crossing_ns as f64 / 1e9;
+        assert!((at(a) - 2.0).abs() < 0.15, "A crossed at {}", at(a));
+        assert!((at(b) - 2.5).abs() < 0.3, "B crossed at {}", at(b));
     }
 
     #[test]
