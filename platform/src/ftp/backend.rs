@@ -101,11 +101,15 @@ impl UserDetailProvider for MineUserProvider {
     }
 }
 
-/// What the back-end tells the control-channel front about its last failure: the reply text to
-/// use instead of libunftp's fixed one. Take-once; one per control connection.
+/// What the back-end tells the control-channel front: the reply text to use instead of
+/// libunftp's fixed one after its last failure (take-once), and how many uploads it has begun
+/// to read. One per control connection.
 #[derive(Debug, Default)]
 pub struct RefusalBoard {
     slot: Mutex<Option<BoardEntry>>,
+    /// Uploads whose data the back-end has begun to read.
+    reads: std::sync::atomic::AtomicU64,
+    read_begun: tokio::sync::Notify,
 }
 
 /// One posted failure.
@@ -130,6 +134,30 @@ impl RefusalBoard {
     /// Takes the posted reason, if any.
     pub fn take(&self) -> Option<BoardEntry> {
         self.slot.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// The back-end began to read an upload's data: libunftp holds the data connection.
+    pub fn begin_read(&self) {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.read_begun.notify_waiters();
+    }
+
+    /// Uploads begun so far.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until more than `n` uploads have begun.
+    pub async fn read_begun_after(&self, n: u64) {
+        loop {
+            let notified = self.read_begun.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.reads() > n {
+                return;
+            }
+            notified.await;
+        }
     }
 }
 
@@ -242,6 +270,7 @@ impl EvidenceBackend {
         sent: &str,
         mut input: R,
     ) -> Result<(tempfile::TempPath, u64), StorageError> {
+        self.board.begin_read();
         let max = self.ingest.max_upload_size();
         let tmp = tempfile::Builder::new()
             .prefix("ftp-")

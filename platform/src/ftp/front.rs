@@ -12,6 +12,9 @@
 //! client reached, advertised as the configured passive host), checks that the data connection
 //! comes from the client's address, and splices it to libunftp's loopback port. A reset on one
 //! side is passed on as a reset, so a cut-off upload is seen as cut off, not as a short file.
+//! A client's reset reaches libunftp only once the back-end has begun to read the upload (or
+//! after [`HANDOFF_WAIT`]): libunftp replies `150` before it has taken the data connection, and
+//! a connection reset before it takes it is dropped without any reply to the STOR.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -32,6 +35,8 @@ const MAX_LINE: usize = 8 * 1024;
 pub(crate) const MAX_COMMAND: usize = 64 * 1024;
 /// How long a passive port waits for the client.
 const DATA_ACCEPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a client's reset is held back from libunftp until the back-end reads the upload.
+const HANDOFF_WAIT: Duration = Duration::from_secs(10);
 
 /// Per-connection settings of the front.
 #[derive(Debug, Clone)]
@@ -229,8 +234,9 @@ impl Front {
         let advertised = canonical(self.passive_host.unwrap_or(bind_ip));
         let expect = canonical(self.client_peer.ip());
         let cancel = self.cancel.clone();
+        let board = self.board.clone();
         tokio::spawn(async move {
-            if let Err(e) = data_relay(listener, expect, internal, cancel).await {
+            if let Err(e) = data_relay(listener, expect, internal, board, cancel).await {
                 tracing::debug!(error = %e, "passive data relay ended with an error");
             }
         });
@@ -275,6 +281,7 @@ async fn data_relay(
     listener: TcpListener,
     expect: IpAddr,
     internal: u16,
+    board: Arc<RefusalBoard>,
     cancel: CancellationToken,
 ) -> io::Result<()> {
     let deadline = tokio::time::sleep(DATA_ACCEPT_TIMEOUT);
@@ -293,15 +300,24 @@ async fn data_relay(
         }
     };
     drop(listener);
+    // Uploads the back-end had begun before this data connection: the next one is its own.
+    let begun = board.reads();
     let upstream = TcpStream::connect((Ipv4Addr::LOCALHOST, internal)).await?;
     let _ = client.set_nodelay(true);
     let _ = upstream.set_nodelay(true);
-    splice(client, upstream, cancel).await
+    let handed_off = async move { board.read_begun_after(begun).await };
+    splice(client, upstream, handed_off, cancel).await
 }
 
 /// Copies both ways. EOF is passed on as a half-close; an error (reset) or cancellation
-/// resets both sockets.
-async fn splice(a: TcpStream, b: TcpStream, cancel: CancellationToken) -> io::Result<()> {
+/// resets both sockets; a reset waits for `handed_off` (libunftp holds `b`), at most
+/// [`HANDOFF_WAIT`].
+async fn splice(
+    a: TcpStream,
+    b: TcpStream,
+    handed_off: impl std::future::Future<Output = ()>,
+    cancel: CancellationToken,
+) -> io::Result<()> {
     let (mut ar, mut aw) = a.into_split();
     let (mut br, mut bw) = b.into_split();
     let result = {
@@ -319,6 +335,11 @@ async fn splice(a: TcpStream, b: TcpStream, cancel: CancellationToken) -> io::Re
         }
     };
     if result.is_err() {
+        tokio::select! {
+            _ = handed_off => {}
+            _ = tokio::time::sleep(HANDOFF_WAIT) => {}
+            _ = cancel.cancelled() => {}
+        }
         // Reset, not close: dropping a write half would send FIN first, and the peer would
         // read a cut-off upload as a complete short file.
         let _ = aw.as_ref().set_zero_linger();
