@@ -134,6 +134,9 @@ pub struct PlatformConfig {
     pub max_upload_size: u64,
     /// The database; `None` = the SQLite file [`PlatformConfig::database_path`].
     pub database_url: Option<DatabaseUrl>,
+    /// Webhook targets (P14: WeChat Work group robots, SMS gateways) the alarm feed is pushed
+    /// to; `[[webhooks]]` tables of the TOML file only (no environment form).
+    pub webhooks: Vec<crate::supervision::push::WebhookTarget>,
 }
 
 impl PlatformConfig {
@@ -291,6 +294,7 @@ impl PlatformConfigBuilder {
     pub fn build(self) -> Result<PlatformConfig> {
         // key -> (value, where it came from: the TOML key or env var name used in errors)
         let mut values: BTreeMap<&'static str, (String, String)> = BTreeMap::new();
+        let mut webhooks = Vec::new();
 
         let toml_text = match (&self.file, &self.toml_text) {
             (_, Some(t)) => Some((t.clone(), "<toml>".to_owned())),
@@ -311,8 +315,13 @@ impl PlatformConfigBuilder {
                         reason: e.to_string(),
                     })?;
             for (k, v) in table {
+                if k == "webhooks" {
+                    webhooks = parse_webhooks(v)?;
+                    continue;
+                }
                 let Some(&(key, _, expected)) = KEYS.iter().find(|(key, _, _)| *key == k) else {
-                    let known: Vec<&str> = KEYS.iter().map(|k| k.0).collect();
+                    let known: Vec<&str> =
+                        KEYS.iter().map(|k| k.0).chain(["webhooks"]).collect();
                     return Err(Error::config(
                         &k,
                         &format!("one of the keys {}", known.join(", ")),
@@ -424,8 +433,49 @@ impl PlatformConfigBuilder {
             tls_cert,
             tls_key,
             max_upload_size,
+            webhooks,
         })
     }
+}
+
+/// The form of one `[[webhooks]]` table.
+const WEBHOOK_FORM: &str = "a table with name, units (unit codes, \"000000\" for all), optional \
+     min_grade (low, general, serious, major) and channel = {kind = \"wecom_robot\", url = \"https://…\"} \
+     or {kind = \"sms_gateway\", url, phone_numbers, template_id} (P14)";
+
+/// The `[[webhooks]]` tables: each a [`crate::supervision::push::WebhookTarget`], checked as
+/// the push module checks it, names unique.
+fn parse_webhooks(v: toml::Value) -> Result<Vec<crate::supervision::push::WebhookTarget>> {
+    use crate::supervision::push::WebhookTarget;
+    let toml::Value::Array(items) = v else {
+        return Err(Error::config("webhooks", WEBHOOK_FORM, v.to_string()));
+    };
+    let mut out: Vec<WebhookTarget> = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let key = format!("webhooks[{i}]");
+        let target: WebhookTarget = match item {
+            toml::Value::Table(t) => t
+                .try_into()
+                .map_err(|e: toml::de::Error| Error::config(&key, WEBHOOK_FORM, e.message()))?,
+            other => return Err(Error::config(&key, WEBHOOK_FORM, other.type_str())),
+        };
+        target.check().map_err(|e| {
+            let field = match e.field {
+                "url" | "phone_numbers" | "template_id" => format!("channel.{}", e.field),
+                f => f.to_owned(),
+            };
+            Error::config(&format!("{key}.{field}"), e.expected, e.reason.clone())
+        })?;
+        if out.iter().any(|o| o.name == target.name) {
+            return Err(Error::config(
+                &format!("{key}.name"),
+                "a name unique among webhook targets",
+                target.name,
+            ));
+        }
+        out.push(target);
+    }
+    Ok(out)
 }
 
 /// Parses `1234`, `"64MiB"`, `"500KiB"`, `"1GiB"`, `"10MB"` (decimal) into bytes; 0 is refused.
@@ -451,6 +501,82 @@ pub fn parse_size(s: &str) -> Option<u64> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn webhook_targets_come_from_webhooks_tables() {
+        let c = PlatformConfig::builder()
+            .toml(
+                r#"
+                [[webhooks]]
+                name = "county-robot"
+                units = ["140421"]
+                min_grade = "serious"
+                channel = { kind = "wecom_robot", url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K" }
+
+                [[webhooks]]
+                name = "county-sms"
+                units = ["140421", "140422"]
+                [webhooks.channel]
+                kind = "sms_gateway"
+                url = "http://127.0.0.1:9000/sms"
+                phone_numbers = ["13800000000"]
+                template_id = "ESEAL_ALARM"
+                "#,
+            )
+            .build()
+            .unwrap();
+        assert_eq!(c.webhooks.len(), 2);
+        assert_eq!(c.webhooks[0].name, "county-robot");
+        assert_eq!(c.webhooks[0].channel.id(), "wecom_robot");
+        assert_eq!(c.webhooks[0].min_grade, crate::supervision::RiskGrade::Serious);
+        assert_eq!(c.webhooks[1].channel.id(), "sms_gateway");
+        assert_eq!(c.webhooks[1].min_grade, crate::supervision::RiskGrade::Low);
+        assert!(PlatformConfig::builder().build().unwrap().webhooks.is_empty());
+    }
+
+    #[test]
+    fn a_bad_webhook_table_names_the_target_and_field() {
+        let err = |text: &str| match PlatformConfig::builder().toml(text).build() {
+            Err(Error::Config { key, expected, found }) => (key, expected, found),
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        let (key, expected, _) = err(r#"webhooks = "https://x""#);
+        assert_eq!(key, "webhooks");
+        assert!(expected.contains("wecom_robot"), "{expected}");
+        let (key, _, found) = err(
+            r#"[[webhooks]]
+            name = "r"
+            units = ["140421"]
+            channel = { kind = "dingtalk", url = "https://x" }"#,
+        );
+        assert_eq!(key, "webhooks[0]");
+        assert!(found.contains("dingtalk"), "{found}");
+        let (key, _, _) = err(
+            r#"[[webhooks]]
+            name = "r"
+            units = ["140421"]
+            channel = { kind = "wecom_robot", url = "ftp://x" }"#,
+        );
+        assert_eq!(key, "webhooks[0].channel.url");
+        let (key, _, found) = err(
+            r#"[[webhooks]]
+            name = "r"
+            units = ["140421"]
+            channel = { kind = "wecom_robot", url = "https://x" }
+            [[webhooks]]
+            name = "r"
+            units = ["140421"]
+            channel = { kind = "wecom_robot", url = "https://y" }"#,
+        );
+        assert_eq!((key.as_str(), found.as_str()), ("webhooks[1].name", "r"));
+        let (key, _, _) = err(
+            r#"[[webhooks]]
+            name = "s"
+            units = ["140421"]
+            channel = { kind = "sms_gateway", url = "https://x", phone_numbers = ["12ab"], template_id = "T" }"#,
+        );
+        assert_eq!(key, "webhooks[0].channel.phone_numbers");
+    }
 
     #[test]
     fn defaults() {

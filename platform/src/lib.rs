@@ -147,10 +147,20 @@ impl PlatformBuilder {
         );
         let ingest = tokio::task::spawn_blocking(move || Ingest::new(s, dir, max)).await??;
         let accounts = Accounts::new(store.clone());
-        let settings = match self.supervision {
+        let mut settings = match self.supervision {
             Some(s) => s,
             None => SupervisionSettings::reference()?,
         };
+        if settings.webhooks.is_none() && !config.webhooks.is_empty() {
+            let hooks = config
+                .webhooks
+                .iter()
+                .cloned()
+                .fold(supervision::push::Webhooks::builder(), |b, t| b.target(t))
+                .build()
+                .map_err(|e| Error::config("webhooks", e.expected, e.to_string()))?;
+            settings.webhooks = Some(hooks);
+        }
         let supervision = Supervision::new(&ingest, settings);
         let demo_users = if self.seed_demo {
             demo::seed_supervision(&supervision).await?

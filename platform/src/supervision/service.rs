@@ -67,6 +67,9 @@ pub struct SupervisionSettings {
     /// platform for the judge's violation suite: alarms are raised and stored, but nobody is
     /// told.
     pub push: bool,
+    /// How often (wall time) an idle live-feed connection gets a keep-alive, and its session
+    /// is checked (an SSE stream ends when its session does).
+    pub feed_keep_alive: StdDuration,
 }
 
 impl std::fmt::Debug for SupervisionSettings {
@@ -84,7 +87,8 @@ impl std::fmt::Debug for SupervisionSettings {
 impl SupervisionSettings {
     /// The reference profile: [`Policy::default`], the embedded rule table
     /// ([`RuleTable::reference`]), the default patrol thresholds, the wall clock, the worker
-    /// woken at least every second, a patrol every minute, no webhooks, push on.
+    /// woken at least every second, a patrol every minute, no webhooks, push on, a feed
+    /// keep-alive (and session check) every 15 s.
     pub fn reference() -> Result<SupervisionSettings> {
         Ok(SupervisionSettings {
             policy: Policy::default(),
@@ -95,6 +99,7 @@ impl SupervisionSettings {
             patrol_every: Some(StdDuration::from_secs(60)),
             webhooks: None,
             push: true,
+            feed_keep_alive: StdDuration::from_secs(15),
         })
     }
 }
@@ -164,7 +169,7 @@ impl Supervision {
     /// Supervision over `ingest`'s database (not started: see [`Supervision::spawn`]).
     pub fn new(ingest: &Ingest, settings: SupervisionSettings) -> Supervision {
         let db = ingest.store().db().clone();
-        let feed = Feed::new();
+        let feed = Feed::builder().keep_alive(settings.feed_keep_alive).build();
         // With push off the desk publishes on a feed nobody can subscribe to.
         let desk_feed = if settings.push {
             feed.clone()

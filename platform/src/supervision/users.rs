@@ -16,7 +16,8 @@
 //! [`Actor::System`], which bootstraps the national unit and first admin) creates units and
 //! users, disables accounts and changes roles; the refusal names that rule.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -56,6 +57,18 @@ pub enum AuthError {
     Revoked {
         /// When it was revoked.
         at: DateTime<Utc>,
+    },
+    /// Too many failed logins for this user name lately: no password is checked until `until`.
+    #[error("{failures} failed logins for {username} within {window_minutes} minutes; try again after {until}")]
+    Throttled {
+        /// The user name tried.
+        username: String,
+        /// Failed logins counted.
+        failures: u32,
+        /// The window they are counted in.
+        window_minutes: i64,
+        /// When logins are checked again.
+        until: DateTime<Utc>,
     },
 }
 
@@ -345,7 +358,19 @@ pub const DEFAULT_SESSION_TTL: Duration = Duration::hours(12);
 pub struct Users {
     db: Db,
     session_ttl: Duration,
+    /// Recent failed logins per user name (in memory: a restart forgets them).
+    failed: Arc<std::sync::Mutex<HashMap<String, Vec<DateTime<Utc>>>>>,
 }
+
+/// Failed logins of one user name within [`LOGIN_WINDOW`] after which no password is checked
+/// for it until the oldest of them leaves the window (P5: a regulator's account is not open to
+/// guessing).
+pub const MAX_FAILED_LOGINS: usize = 5;
+/// The window failed logins are counted in.
+pub const LOGIN_WINDOW: Duration = Duration::minutes(15);
+/// Most user names whose failures are remembered (a spray of made-up names cannot grow the
+/// table without bound; beyond it the stalest are forgotten).
+const MAX_THROTTLED_NAMES: usize = 10_000;
 
 impl Users {
     /// Users kept in `db`, sessions lasting [`DEFAULT_SESSION_TTL`].
@@ -353,7 +378,47 @@ impl Users {
         Users {
             db,
             session_ttl: DEFAULT_SESSION_TTL,
+            failed: Arc::default(),
         }
+    }
+
+    /// Refuses `username` while it has [`MAX_FAILED_LOGINS`] failures within [`LOGIN_WINDOW`].
+    fn check_throttle(&self, username: &str, now: DateTime<Utc>) -> std::result::Result<(), AuthError> {
+        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(times) = failed.get_mut(username) else {
+            return Ok(());
+        };
+        times.retain(|t| now - *t < LOGIN_WINDOW);
+        if times.len() >= MAX_FAILED_LOGINS {
+            return Err(AuthError::Throttled {
+                username: username.to_owned(),
+                failures: times.len() as u32,
+                window_minutes: LOGIN_WINDOW.num_minutes(),
+                until: times[times.len() - MAX_FAILED_LOGINS] + LOGIN_WINDOW,
+            });
+        }
+        if times.is_empty() {
+            failed.remove(username);
+        }
+        Ok(())
+    }
+
+    fn record_failure(&self, username: &str, now: DateTime<Utc>) {
+        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        if failed.len() >= MAX_THROTTLED_NAMES && !failed.contains_key(username) {
+            failed.retain(|_, times| times.last().is_some_and(|t| now - *t < LOGIN_WINDOW));
+            while failed.len() >= MAX_THROTTLED_NAMES {
+                let stalest = failed
+                    .iter()
+                    .min_by_key(|(_, times)| times.last().copied())
+                    .map(|(name, _)| name.clone());
+                match stalest {
+                    Some(name) => failed.remove(&name),
+                    None => break,
+                };
+            }
+        }
+        failed.entry(username.to_owned()).or_default().push(now);
     }
 
     /// Sessions opened from now on last `ttl`.
@@ -571,8 +636,11 @@ impl Users {
 
     /// Checks a password and opens a session; the token is returned here and never again.
     /// An unknown user and a wrong password are the same error; a disabled account is told
-    /// only to whoever knows its password.
+    /// only to whoever knows its password. After [`MAX_FAILED_LOGINS`] failures of one user
+    /// name within [`LOGIN_WINDOW`] its logins are refused unchecked
+    /// ([`AuthError::Throttled`]) until the oldest leaves the window.
     pub async fn login(&self, username: &str, password: &str, now: DateTime<Utc>) -> Result<Login> {
+        self.check_throttle(username, now)?;
         let name = username.to_owned();
         let found = self
             .db
@@ -599,8 +667,15 @@ impl Users {
         .await?;
         let user = match user {
             Some(user) if ok => user,
-            _ => return Err(AuthError::BadCredentials.into()),
+            _ => {
+                self.record_failure(username, now);
+                return Err(AuthError::BadCredentials.into());
+            }
         };
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(username);
         if user.disabled {
             return Err(AuthError::Disabled {
                 username: user.username,
@@ -950,6 +1025,7 @@ mod tests {
         units_need_their_parent_and_an_admin_above,
         new_users_are_checked_and_audited,
         logins_refuse_wrong_passwords_and_disabled_accounts,
+        a_guessed_user_name_is_throttled_for_the_window,
         sessions_expire_and_are_revoked,
         only_an_admin_over_the_unit_changes_a_role,
         a_refused_change_leaves_no_audit_row,
@@ -1066,6 +1142,40 @@ mod tests {
             .unwrap();
         assert!(stored.starts_with("$argon2id$"), "{stored}");
         assert!(!stored.contains(PASSWORD));
+    }
+
+    async fn a_guessed_user_name_is_throttled_for_the_window(db: Db) {
+        let users = hierarchy(&db).await;
+        let at = |s: i64| t0() + Duration::seconds(s);
+        for k in 0..MAX_FAILED_LOGINS as i64 {
+            assert_eq!(
+                auth_err(users.login("root", "wrong password", at(k * 60)).await),
+                AuthError::BadCredentials
+            );
+        }
+        // The next try is refused unchecked, even with the right password, until the first
+        // failure (at t0) leaves the 15-minute window.
+        let e = auth_err(users.login("root", PASSWORD, at(5 * 60)).await);
+        assert_eq!(
+            e,
+            AuthError::Throttled {
+                username: "root".to_owned(),
+                failures: 5,
+                window_minutes: 15,
+                until: at(15 * 60),
+            }
+        );
+        // Another user name is not throttled by it.
+        users.login("daixian.admin", PASSWORD, at(5 * 60)).await.unwrap();
+        let login = users.login("root", PASSWORD, at(15 * 60)).await.unwrap();
+        assert_eq!(login.actor.name(), "root");
+        // A success forgets the failures.
+        for k in 0..(MAX_FAILED_LOGINS as i64 - 1) {
+            auth_err(users.login("root", "wrong password", at(16 * 60 + k)).await);
+        }
+        users.login("root", PASSWORD, at(17 * 60)).await.unwrap();
+        auth_err(users.login("root", "wrong password", at(17 * 60 + 1)).await);
+        users.login("root", PASSWORD, at(17 * 60 + 2)).await.unwrap();
     }
 
     async fn logins_refuse_wrong_passwords_and_disabled_accounts(db: Db) {

@@ -169,3 +169,65 @@ async fn a_mine_allowed_people_down_alarms_only_beyond_its_number() {
     assert_eq!(a.len(), 1, "{a:?}");
     assert_eq!(a[0].1, "入井人数 3");
 }
+
+/// A WeChat Work robot on loopback: every body it receives goes to the channel; it answers as
+/// the robot does (`errcode` 0).
+async fn robot() -> (String, tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>) {
+    use axum::routing::post;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/cgi-bin/webhook/send",
+        post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(body);
+                axum::Json(serde_json::json!({"errcode": 0, "errmsg": "ok"}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (format!("http://{addr}/cgi-bin/webhook/send?key=SECRET"), rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_of_platform_toml_gets_the_alarms_of_its_units_only() {
+    let (county_url, mut county) = robot().await;
+    let (other_url, mut other) = robot().await;
+    let toml = format!(
+        r#"
+        [[webhooks]]
+        name = "county-140421"
+        units = ["140421"]
+        channel = {{ kind = "wecom_robot", url = "{county_url}" }}
+
+        [[webhooks]]
+        name = "county-140924"
+        units = ["140924"]
+        channel = {{ kind = "wecom_robot", url = "{other_url}" }}
+        "#
+    );
+    let tp = TestPlatform::start_with(|b| b.toml(toml)).await;
+    let acc = tp.account(MINE).clone();
+    let mut ftp = suppa_login(tp.port(), &acc.username, &acc.password).await;
+    // The demo mine is stopped: the first person going down raises 入井人数超限 (P14 push).
+    suppa_put(&mut ftp, &format!("{MINE}2001000120250723140322.jpg"), &jpeg(1))
+        .await
+        .unwrap();
+    let body = tokio::time::timeout(Duration::from_secs(20), county.recv())
+        .await
+        .expect("the county's robot got nothing within 20 s")
+        .unwrap();
+    assert_eq!(body["msgtype"], "markdown", "{body}");
+    let text = body["markdown"]["content"].as_str().unwrap_or_default();
+    assert!(text.contains(MINE) && text.contains("入井人数"), "{text}");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), other.recv())
+            .await
+            .is_err(),
+        "an alarm of county 140421 reached county 140924's robot"
+    );
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use eseal_platform::demo::demo_user_password;
 use eseal_platform::http::{self, AppState, HttpsHandle};
+use eseal_platform::supervision::service::SupervisionSettings;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -403,6 +404,88 @@ async fn login_me_logout_and_the_tokens_that_are_refused() {
     let (status, body) = api.get(token, "/api/v1/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(message(&body).contains("revoked"), "{body}");
+
+    // Guessing: after 5 failures of one name in 15 minutes (one above) the next try is 429
+    // with Retry-After, whatever the password; other names are not affected (P5).
+    for _ in 0..4 {
+        let (status, _) = api
+            .send(api.client.post(api.url("/api/v1/session")).json(
+                &json!({"username": "nobody.140421", "password": "wrong password"}),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let resp = api
+        .client
+        .post(api.url("/api/v1/session"))
+        .json(&json!({"username": "nobody.140421", "password": "wrong password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((800..=900).contains(&wait), "Retry-After {wait}");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_logins", "{body}");
+    assert_eq!(error_field(&body), "username");
+    assert!(message(&body).contains("登录失败次数过多"), "{body}");
+    let (status, _) = api
+        .send(
+            api.client
+                .post(api.url("/api/v1/session"))
+                .json(&json!({"username": user, "password": demo_user_password(user)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_feed_ends_with_its_session() {
+    let mut settings = SupervisionSettings::reference().unwrap();
+    settings.feed_keep_alive = Duration::from_millis(200);
+    let tp = TestPlatform::start_with_supervision(
+        |b| b.https_addr("127.0.0.1:0".parse().unwrap()),
+        Some(settings),
+    )
+    .await;
+    let (https, client, base) = serve(&tp, true).await;
+    let api = Api {
+        tp,
+        https,
+        client,
+        base,
+        _schema: None,
+    };
+    let token = api.login("inspector.140421").await;
+    let other = api.login("inspector.140421").await;
+    let mut feed = Feed::open(&api, &token, None).await;
+    let mut stays = Feed::open(&api, &other, None).await;
+    // Several keep-alives pass and the feed stays open while the session stands.
+    assert!(feed.next_within(Duration::from_millis(700)).await.is_none());
+    let resp = api
+        .client
+        .delete(api.url("/api/v1/session"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let e = feed
+        .next_within(Duration::from_secs(5))
+        .await
+        .expect("a session_ended event");
+    assert_eq!(e.event, "session_ended", "{e:?}");
+    let text = e.data["message"].as_str().unwrap();
+    assert!(text.contains("会话已结束") && text.contains("revoked"), "{text}");
+    // and then the stream ends.
+    let end = tokio::time::timeout(Duration::from_secs(5), feed.resp.chunk())
+        .await
+        .expect("the stream ends after session_ended")
+        .unwrap();
+    assert!(end.is_none(), "{end:?}");
+    // The same user's other session keeps its feed.
+    assert!(stays.next_within(Duration::from_millis(500)).await.is_none());
     api.stop().await;
 }
 

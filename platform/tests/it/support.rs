@@ -31,6 +31,16 @@ impl TestPlatform {
             eseal_platform::config::PlatformConfigBuilder,
         ) -> eseal_platform::config::PlatformConfigBuilder,
     ) -> TestPlatform {
+        Self::start_with_supervision(f, None).await
+    }
+
+    /// [`TestPlatform::start_with`] with these supervision settings (default: the reference).
+    pub async fn start_with_supervision(
+        f: impl FnOnce(
+            eseal_platform::config::PlatformConfigBuilder,
+        ) -> eseal_platform::config::PlatformConfigBuilder,
+        supervision: Option<eseal_platform::supervision::service::SupervisionSettings>,
+    ) -> TestPlatform {
         let dir = tempfile::tempdir().unwrap();
         let config = f(PlatformConfig::builder()
             .data_dir(dir.path())
@@ -38,11 +48,11 @@ impl TestPlatform {
             .passive_ports(PortRange::ANY))
         .build()
         .unwrap();
-        let platform = Platform::builder(config)
-            .seed_demo(true)
-            .start()
-            .await
-            .unwrap();
+        let mut builder = Platform::builder(config).seed_demo(true);
+        if let Some(s) = supervision {
+            builder = builder.supervision(s);
+        }
+        let platform = builder.start().await.unwrap();
         TestPlatform { dir, platform }
     }
 

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Regulator, desk_error, error, json_body};
+use crate::error::Error;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::query::EventRow;
@@ -537,7 +538,9 @@ pub(in crate::http) async fn get_handling_photo(
 /// event for every alarm raised and every workflow step of the mines the caller's unit covers
 /// (`id` = the notice's sequence number, `data` = a `Notice` as JSON), a `lagged` event when
 /// the connection fell behind and notices were lost (reload the alarm list), and keep-alive
-/// comments. Send `Last-Event-ID` to resume after the last event received.
+/// comments. Send `Last-Event-ID` to resume after the last event received. The stream ends with
+/// a `session_ended` event when the session expires or is closed, or the user's unit or role
+/// changes (checked at every keep-alive interval).
 #[utoipa::path(
     get, path = "/api/v1/feed", tag = "supervision",
     params(("Last-Event-ID" = Option<u64>, Header, description = "Resume after this event id")),
@@ -554,5 +557,34 @@ pub(in crate::http) async fn get_feed(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let last = push::last_event_id(&headers)?;
-    Ok(push::sse(who.sup.feed(), &who.actor, last))
+    let every = who.sup.feed().keep_alive_interval();
+    let ended = session_ended(who.sup.clone(), who.token.clone(), who.actor.clone(), every);
+    Ok(push::sse_until(who.sup.feed(), &who.actor, last, ended))
+}
+
+/// Completes, with a `session_ended` event, once the session of `token` no longer stands for
+/// `actor` (checked `every`): expired, logged out, revoked, the account disabled, or the
+/// user's unit or role changed (the feed was filtered for the old jurisdiction). A store that
+/// fails to answer is asked again at the next check.
+async fn session_ended(
+    sup: crate::supervision::service::Supervision,
+    token: String,
+    actor: crate::supervision::Actor,
+    every: std::time::Duration,
+) -> Event {
+    loop {
+        tokio::time::sleep(every).await;
+        let why = match sup.users().authenticate(&token, sup.now()).await {
+            Ok(now) if now == actor => continue,
+            Ok(_) => "用户的单位或角色已变更，请重新连接 (the user's unit or role changed; reconnect)".to_owned(),
+            Err(Error::Auth(e)) => format!("会话已结束，请重新登录 (session ended: {e})"),
+            Err(e) => {
+                tracing::warn!(error = %e, "live feed: session check failed; trying again");
+                continue;
+            }
+        };
+        return Event::default()
+            .event("session_ended")
+            .data(serde_json::json!({ "message": why }).to_string());
+    }
 }

@@ -219,7 +219,9 @@ fn refused_report(errors: ImportErrors) -> Response {
     )
     .maybe_field(refused.first().and_then(|r| r.field.clone()))
     .clause("P9")
-    .detail;
+    .detail
+    .as_ref()
+    .clone();
     let report = ImportReport {
         committed: false,
         imported: Vec::new(),

@@ -155,6 +155,7 @@ fn auth_error(e: &AuthError) -> ApiError {
         AuthError::UnknownToken => "会话令牌无效",
         AuthError::Expired { .. } => "会话已过期，请重新登录",
         AuthError::Revoked { .. } => "会话已注销，请重新登录",
+        AuthError::Throttled { .. } => "登录失败次数过多，请稍后再试",
     };
     ApiError::unauthorized(format!("Authorization: {zh} ({e})"))
 }

@@ -63,6 +63,7 @@ fn bad_credentials() -> ApiError {
         (status = 401, description = "Wrong user name or password (the same answer for both)", body = ErrorBody),
         (status = 403, description = "The account is disabled", body = ErrorBody),
         (status = 422, description = "A member is missing or unknown (named in `field`)", body = ErrorBody),
+        (status = 429, description = "Too many failed logins of this user name lately (`Retry-After` seconds)", body = ErrorBody),
         (status = 503, description = "Supervision is not enabled", body = ErrorBody),
     )
 )]
@@ -85,6 +86,17 @@ pub(in crate::http) async fn post_session(
             Ok((StatusCode::CREATED, Json(login)))
         }
         Err(Error::Auth(AuthError::BadCredentials)) => Err(bad_credentials()),
+        Err(Error::Auth(e @ AuthError::Throttled { until, .. })) => {
+            let wait = (until - sup.now()).num_seconds().clamp(1, i64::from(u32::MAX)) as u32;
+            tracing::warn!(user = %req.username, "regulator login throttled");
+            Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_logins",
+                format!("登录失败次数过多，请 {wait} 秒后再试 ({e})"),
+            )
+            .field("username")
+            .retry_after(wait))
+        }
         Err(Error::Auth(e @ AuthError::Disabled { .. })) => Err(ApiError::forbidden(format!(
             "账号已停用，请联系本单位管理员 ({e})"
         ))

@@ -182,6 +182,11 @@ impl Feed {
         Feed::default()
     }
 
+    /// How often an idle SSE connection gets a keep-alive comment.
+    pub fn keep_alive_interval(&self) -> Duration {
+        self.inner.keep_alive
+    }
+
     /// A builder.
     pub fn builder() -> FeedBuilder {
         FeedBuilder::default()
@@ -312,12 +317,33 @@ pub fn sse(
     actor: &Actor,
     last_event_id: Option<u64>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+    sse_until(feed, actor, last_event_id, std::future::pending())
+}
+
+/// [`sse`] that ends when `end` completes, with the event it yields as the last one (a session
+/// that expired or was closed: the stream must not outlive the right to read it).
+pub fn sse_until<F>(
+    feed: &Feed,
+    actor: &Actor,
+    last_event_id: Option<u64>,
+    end: F,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F>>
+where
+    F: std::future::Future<Output = Event> + Send + 'static,
+{
     let sub = feed.subscribe(actor, last_event_id);
     let hello = Event::default().comment(format!("eseal live feed, latest id {}", sub.last));
     let first = futures::stream::once(async move { Ok(hello) });
-    let rest = futures::stream::unfold(sub, |mut sub| async move {
-        let item = sub.recv().await?;
-        Some((Ok(event(item)), sub))
+    let end: std::pin::Pin<Box<dyn std::future::Future<Output = Event> + Send>> = Box::pin(end);
+    let rest = futures::stream::unfold(Some((sub, end)), |state| async move {
+        let (mut sub, mut end) = state?;
+        tokio::select! {
+            last = &mut end => Some((Ok(last), None)),
+            item = sub.recv() => {
+                let item = item?;
+                Some((Ok(event(item)), Some((sub, end))))
+            }
+        }
     });
     use futures::StreamExt;
     Sse::new(first.chain(rest)).keep_alive(

@@ -20,7 +20,7 @@ use eseal_protocol::MineCode;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use feed::last_event_id;
-pub use feed::{Feed, FeedBuilder, Item, Published, Subscription, sse, sse_route};
+pub use feed::{Feed, FeedBuilder, Item, Published, Subscription, sse, sse_route, sse_until};
 pub use webhook::{
     Attempt, Channel, Clock, Delivery, PushError, RetryPolicy, WebhookTarget, Webhooks,
     WebhooksBuilder, sms_body, wecom_body,
