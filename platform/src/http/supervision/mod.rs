@@ -202,6 +202,19 @@ impl Regulator {
         cst_date(self.sup.now())
     }
 
+    /// The unit (`unit`, default the caller's; R1) and the period (`from`/`to`, at most
+    /// [`MAX_PERIOD_DAYS`]) a statistics query asks for.
+    pub(super) fn unit_and_period(
+        &self,
+        unit: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(UnitCode, Period), ApiError> {
+        let unit = self.unit("unit", unit)?;
+        let p = period(self.today(), from, to, MAX_PERIOD_DAYS)?;
+        Ok((unit, p))
+    }
+
     /// Refuses unless the caller is an admin (P9, P10, user management).
     pub(super) fn require_admin(&self, doing: &str, clause: &str) -> Result<(), ApiError> {
         if self.role == Role::Admin && self.unit.level() < UnitLevel::Mine {
@@ -426,6 +439,16 @@ pub(super) fn attachment(bytes: Vec<u8>, format: Format, stem: &str) -> Response
 }
 
 /// A file-name stem of ASCII letters, digits, `-` and `_` only (codes and dates are).
+/// The file stem of an export over a period: `what_unit_first_last`.
+pub(super) fn period_stem(what: &str, unit: &UnitCode, p: &Period) -> String {
+    stem(&[
+        what,
+        unit.as_str(),
+        &p.first_day().to_string(),
+        &p.last_day().to_string(),
+    ])
+}
+
 pub(super) fn stem(parts: &[&str]) -> String {
     parts
         .iter()

@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Format, MAX_PERIOD_DAYS, Regulator, error, export, period, stem};
+use super::{Format, Regulator, error, export, period_stem, stem};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::supervision::UnitCode;
 use crate::supervision::mines::MineState;
@@ -174,14 +174,8 @@ pub(in crate::http) async fn get_stability(
     q: Result<Query<StabilityQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = q?;
-    let unit = who.unit("unit", q.unit.as_deref())?;
+    let (unit, p) = who.unit_and_period(q.unit.as_deref(), q.from.as_deref(), q.to.as_deref())?;
     let format = Format::parse(q.format.as_deref())?;
-    let p = period(
-        who.today(),
-        q.from.as_deref(),
-        q.to.as_deref(),
-        MAX_PERIOD_DAYS,
-    )?;
     let mines = stability(who.sup.db(), &who.actor, &unit, p, who.sup.now())
         .await
         .map_err(error)?;
@@ -190,12 +184,7 @@ pub(in crate::http) async fn get_stability(
         period: p,
         mines,
     };
-    let file = stem(&[
-        "stability",
-        answer.unit.as_str(),
-        &p.first_day().to_string(),
-        &p.last_day().to_string(),
-    ]);
+    let file = period_stem("stability", &answer.unit, &p);
     let tables = || vec![stability_table(&answer.mines)];
     export(format, &answer, "数据稳定性(data stability)", tables, &file)
 }

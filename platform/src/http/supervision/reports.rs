@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     Format, MAX_DAILY_DAYS, MAX_PERIOD_DAYS, Regulator, attachment, error, export, parse_date,
-    period, stem,
+    period, period_stem,
 };
 use crate::http::error::{ApiError, ErrorBody};
 use crate::supervision::stats::{
@@ -138,14 +138,6 @@ async fn unit_name(who: &Regulator, unit: &UnitCode) -> Result<String, ApiError>
         .unwrap_or_default())
 }
 
-fn period_stem(what: &str, unit: &UnitCode, p: &Period) -> String {
-    stem(&[
-        what,
-        unit.as_str(),
-        &p.first_day().to_string(),
-        &p.last_day().to_string(),
-    ])
-}
 
 /// Alarms, handled, closed, handling rate and handling time (shortest, mean, longest) of a unit
 /// over a period (P12). Export with `format=csv|xlsx`.
@@ -170,14 +162,8 @@ pub(in crate::http) async fn get_alarm_stats(
     q: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = q?;
-    let unit = who.unit("unit", q.unit.as_deref())?;
+    let (unit, p) = who.unit_and_period(q.unit.as_deref(), q.from.as_deref(), q.to.as_deref())?;
     let format = Format::parse(q.format.as_deref())?;
-    let p = period(
-        who.today(),
-        q.from.as_deref(),
-        q.to.as_deref(),
-        MAX_PERIOD_DAYS,
-    )?;
     let stats = stats::alarm_stats(who.sup.db(), &who.actor, &unit, p)
         .await
         .map_err(error)?;
@@ -284,14 +270,8 @@ pub(in crate::http) async fn get_kind_stats(
     q: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = q?;
-    let unit = who.unit("unit", q.unit.as_deref())?;
+    let (unit, p) = who.unit_and_period(q.unit.as_deref(), q.from.as_deref(), q.to.as_deref())?;
     let format = Format::parse(q.format.as_deref())?;
-    let p = period(
-        who.today(),
-        q.from.as_deref(),
-        q.to.as_deref(),
-        MAX_PERIOD_DAYS,
-    )?;
     let rows = stats::by_kind(who.sup.db(), &who.actor, &unit, p)
         .await
         .map_err(error)?;
