@@ -42,6 +42,8 @@ pub type SharedSpool = Arc<Mutex<Spool>>;
 
 /// Name of the append-only log of acknowledged items (JSON Lines).
 pub const SENT_LOG: &str = "sent.log";
+/// The head item's failed upload attempts ([`Spool::record_failures`]).
+pub const RETRY_STATE: &str = "retry.state";
 /// Folder of items the platform refused for good.
 pub const REJECTED_DIR: &str = "rejected";
 /// Folder of items whose files were damaged or torn.
@@ -329,7 +331,7 @@ impl Spool {
                 recovery.temp_files_removed.push(path);
                 continue;
             }
-            if name == SENT_LOG {
+            if name == SENT_LOG || name == RETRY_STATE || name == format!("{RETRY_STATE}.part") {
                 continue;
             }
             match parse_seq_name(&name) {
@@ -489,6 +491,31 @@ impl Spool {
     /// The oldest queued item.
     pub fn head(&self) -> Option<&SpoolEntry> {
         self.index.values().next()
+    }
+
+    /// Failed upload attempts of item `seq` recorded by [`Spool::record_failures`], in this
+    /// process or an earlier one (0 when none, or when the record is of another item): a
+    /// device that restarts during an outage goes on with its back-off instead of starting
+    /// again at the shortest wait.
+    pub fn recorded_failures(&self, seq: u64) -> u32 {
+        let Ok(text) = fs::read_to_string(self.dir.join(RETRY_STATE)) else {
+            return 0;
+        };
+        let mut parts = text.split_whitespace();
+        match (parts.next().map(str::parse::<u64>), parts.next().map(str::parse::<u32>)) {
+            (Some(Ok(s)), Some(Ok(n))) if s == seq => n,
+            _ => 0,
+        }
+    }
+
+    /// Records that item `seq` has failed `failures` times (`retry.state`: one line
+    /// `SEQ FAILURES`, replaced by a rename; advisory, so not fsynced: losing it costs only a
+    /// shorter first wait).
+    pub fn record_failures(&self, seq: u64, failures: u32) -> Result<(), Error> {
+        let path = self.dir.join(RETRY_STATE);
+        let part = self.dir.join(format!("{RETRY_STATE}.part"));
+        fs::write(&part, format!("{seq} {failures}\n")).map_err(io_at("could not write", &part))?;
+        fs::rename(&part, &path).map_err(io_at("could not rename into", &path))
     }
 
     /// The queued item with this number.
@@ -776,6 +803,22 @@ impl Spool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_retry_state_is_the_head_items_and_not_a_foreign_file() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let spool = Spool::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spool.recorded_failures(3), 0);
+        spool.record_failures(3, 5).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spool.recorded_failures(3), 5);
+        assert_eq!(spool.recorded_failures(4), 0, "another item starts afresh");
+        drop(spool);
+        let spool = Spool::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(spool.recovery().foreign_files.is_empty(), "{:?}", spool.recovery());
+        assert_eq!(spool.recorded_failures(3), 5, "kept across a reopen");
+        fs::write(dir.path().join(RETRY_STATE), "three five").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spool.recorded_failures(3), 0, "a damaged record counts as none");
+    }
 
     #[test]
     fn sequence_file_names() {

@@ -186,7 +186,8 @@ pub struct HeadState {
     pub label: String,
     /// Attempts so far (in this process).
     pub attempts: u32,
-    /// Failed attempts so far; the back-off grows with it.
+    /// Failed attempts so far, earlier processes' included (kept in the spool); the back-off
+    /// grows with it.
     pub failures: u32,
     /// Time of the first attempt.
     pub first_attempt_ns: u64,
@@ -430,19 +431,30 @@ impl Uploader {
         report
     }
 
-    /// Records a failed attempt of the head item; returns the time of the next attempt.
+    /// Records a failed attempt of the head item; returns the time of the next attempt. The
+    /// failure count goes on from what an earlier process recorded in the spool.
     fn failed(&mut self, entry: &SpoolEntry, now_ns: u64, reason: String) -> u64 {
-        let head = self.head.get_or_insert_with(|| HeadState {
-            seq: entry.seq,
-            label: entry.label.clone(),
-            attempts: 0,
-            failures: 0,
-            first_attempt_ns: now_ns,
-            next_attempt_ns: now_ns,
-            last_error: String::new(),
-        });
+        if self.head.is_none() {
+            let earlier = self.lock().recorded_failures(entry.seq);
+            self.head = Some(HeadState {
+                seq: entry.seq,
+                label: entry.label.clone(),
+                attempts: 0,
+                failures: earlier,
+                first_attempt_ns: now_ns,
+                next_attempt_ns: now_ns,
+                last_error: String::new(),
+            });
+        }
+        let failures = self.head.as_ref().map_or(1, |h| h.failures + 1);
+        if let Err(e) = self.lock().record_failures(entry.seq, failures) {
+            tracing::warn!(seq = entry.seq, error = %e, "could not record the failed attempt in the spool");
+        }
+        let Some(head) = self.head.as_mut() else {
+            return now_ns;
+        };
         head.attempts += 1;
-        head.failures += 1;
+        head.failures = failures;
         head.next_attempt_ns =
             now_ns.saturating_add(self.options.backoff_ns(entry.seq, head.failures));
         tracing::warn!(seq = entry.seq, label = %entry.label, failures = head.failures,

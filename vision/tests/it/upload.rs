@@ -458,11 +458,20 @@ async fn an_outage_and_a_device_restart_lose_nothing_and_send_nothing_twice() {
         "sequence numbers continue after the restart"
     );
 
+    // The restarted device tries at once, and its back-off goes on from the six failures
+    // before the restart (the 7th waits the longest, 60 s), not from 1 s again.
+    let mut up = Uploader::new(spool.clone(), &link, options()).unwrap();
+    let r = up.pump(90 * S).await;
+    assert_eq!(r.failed_attempts, 1);
+    let head = up.head_state().unwrap().clone();
+    assert_eq!((head.seq, head.attempts, head.failures), (2, 1, 7));
+    assert_eq!(r.next_retry_ns, Some(150 * S));
+
     // --- the platform comes back on the same data directory and the same ports
     let tp = TestPlatform::start(pdir.path(), ftp_addr, https_addr).await;
     assert_eq!((tp.ftp_addr(), tp.https_addr()), (ftp_addr, https_addr));
-    let mut up = Uploader::new(spool.clone(), &link, options()).unwrap();
-    let r = up.pump(100 * S).await;
+    assert_eq!(up.pump(100 * S).await.attempts(), 0, "not before the deadline");
+    let r = up.pump(150 * S).await;
     assert_eq!(r.failed_attempts, 0, "{:?}", r.last_error);
     let mut all: Vec<Outgoing> = vec![first.clone()];
     all.extend(later.iter().cloned());
@@ -471,10 +480,11 @@ async fn an_outage_and_a_device_restart_lose_nothing_and_send_nothing_twice() {
         labels(&r.sent),
         all[1..].iter().map(Outgoing::label).collect::<Vec<_>>()
     );
+    assert_eq!((r.sent[0].attempts, r.sent[0].first_attempt_ns), (2, 90 * S));
     assert!(
-        r.sent
+        r.sent[1..]
             .iter()
-            .all(|d| d.attempts == 1 && d.first_attempt_ns == 100 * S)
+            .all(|d| d.attempts == 1 && d.first_attempt_ns == 150 * S)
     );
     assert_eq!(r.pending, 0);
 
