@@ -358,6 +358,9 @@ impl TamperAnalyzer {
             }
         };
         c.verdict = verdict;
+        tracing::debug!(pts_s = pts as f64 / 1e9, ?verdict, blank = c.blank, lost = c.lost, ncc0 = c.ncc0,
+            ncc_visible = c.ncc_visible, ncc_best = c.ncc_best, shift = ?c.shift, contrast = c.contrast,
+            sharpness = c.sharpness, bright = c.bright, p95 = c.p95, "tamper check");
         self.last_check = Some(c);
         let score = |v: f32| v.clamp(0.0, 1.0);
         match verdict {
@@ -399,7 +402,11 @@ impl TamperCheck {
 
 /// The verdict of the structure measures alone: covered, blurred, veiled, moved or clean.
 fn structural(c: &TamperCheck) -> Verdict {
-    if c.blank >= BLANK_NEW || (c.lost >= LOST_MIN && c.ncc_visible >= ALIGNED) {
+    // Newly blank cells are a cover when the rest of the picture still lines up, or when much of
+    // the reference's structure is gone with them; a turned camera that now sees a plain wall
+    // has new blank cells too, but neither (it is moved, below).
+    let blank = c.blank >= BLANK_NEW && (c.lost >= LOST_MIN || c.ncc_visible >= ALIGNED);
+    if blank || (c.lost >= LOST_MIN && c.ncc_visible >= ALIGNED) {
         Verdict::Occluded("covered")
     } else if c.sharpness < SHARP_MIN {
         Verdict::Occluded("blurred")
@@ -833,6 +840,27 @@ mod tests {
     fn dusk_and_the_switch_to_infrared_give_no_finding() {
         assert_eq!(run(Knob::Dusk, 31.0), vec![]);
         assert_eq!(run(Knob::Infrared, 31.0), vec![]);
+    }
+
+    #[test]
+    fn new_blank_cells_of_a_turned_camera_are_a_move_not_a_cover() {
+        // Measured on tamper-all-kinds with seed 12 at 25 s: the gate camera turned 35° now
+        // sees a plain wall (new blank cells) while nothing of the reference lines up.
+        let check = |blank, lost, ncc_visible, ncc0| TamperCheck {
+            blank,
+            lost,
+            ncc_visible,
+            ncc0,
+            ncc_best: ncc0,
+            contrast: 0.73,
+            sharpness: 0.95,
+            ..TamperCheck::default()
+        };
+        assert_eq!(structural(&check(0.27, 0.37, 0.16, 0.08)), Verdict::Moved);
+        // A cover: much of the reference's structure is gone (shaft camera, 80 % covered).
+        assert_eq!(structural(&check(0.46, 0.93, -0.03, -0.04)), Verdict::Occluded("covered"));
+        // A small cover: the rest of the picture still lines up.
+        assert_eq!(structural(&check(0.27, 0.2, 0.8, 0.7)), Verdict::Occluded("covered"));
     }
 
     #[test]
