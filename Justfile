@@ -70,6 +70,10 @@ bench-sim:
 certify *ARGS:
     cargo run --release --locked --bin eseal -- certify {{ if ARGS == "" { "--scenarios scenarios/conformant" } else { ARGS } }}
 
+# The public suite under other seeds (a device's robustness beyond the public seeds); one report per seed, non-zero if any FAILs
+certify-seeds SEEDS="11 12 13":
+    status=0; for s in {{SEEDS}}; do cargo run --release --quiet --locked --bin eseal -- certify --scenarios scenarios/conformant --seed $s --out var/certify-seed-$s || status=1; done; exit $status
+
 # The judge on the violation suite: every faulty device must fail exactly what its case names
 certify-violations:
     cargo run --release --locked --bin eseal -- certify --scenarios scenarios/violations --out var/certify-violations
