@@ -331,7 +331,7 @@ impl Spool {
                 recovery.temp_files_removed.push(path);
                 continue;
             }
-            if name == SENT_LOG || name == RETRY_STATE || name == format!("{RETRY_STATE}.part") {
+            if name == SENT_LOG || name == RETRY_STATE {
                 continue;
             }
             match parse_seq_name(&name) {
@@ -509,11 +509,11 @@ impl Spool {
     }
 
     /// Records that item `seq` has failed `failures` times (`retry.state`: one line
-    /// `SEQ FAILURES`, replaced by a rename; advisory, so not fsynced: losing it costs only a
-    /// shorter first wait).
+    /// `SEQ FAILURES`, replaced by a rename from a `.tmp` file that [`Spool::open`] clears like
+    /// any other; advisory, so not fsynced: losing it costs only a shorter first wait).
     pub fn record_failures(&self, seq: u64, failures: u32) -> Result<(), Error> {
         let path = self.dir.join(RETRY_STATE);
-        let part = self.dir.join(format!("{RETRY_STATE}.part"));
+        let part = self.dir.join(format!("{RETRY_STATE}.tmp"));
         fs::write(&part, format!("{seq} {failures}\n")).map_err(io_at("could not write", &part))?;
         fs::rename(&part, &path).map_err(io_at("could not rename into", &path))
     }

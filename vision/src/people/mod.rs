@@ -123,23 +123,15 @@ impl PeopleAnalyzer {
         let priors = self.tracker.predictions(frame.pts_ns);
         let detections = self.detector.detect(frame, &priors);
         let (events, owners) = self.tracker.update(frame.pts_ns, &detections);
-        // A track resumed from a lost one carries its best view on.
-        for (old, new) in &self.tracker.resumed {
+        // A track resumed from a lost one carries its best view on; so does the new track that
+        // took over the person a swapped track left (the old one starts on its new person's
+        // views afresh).
+        for (old, new) in self.tracker.resumed.iter().chain(&self.tracker.swapped) {
             let shot = self.best.remove(old).or_else(|| {
                 let k = self.lost.iter().position(|(id, _, _)| id == old)?;
                 Some(self.lost.swap_remove(k).2)
             });
             if let Some(shot) = shot {
-                self.best.insert(*new, shot);
-            }
-            if let Some(f) = self.fallback.remove(old) {
-                self.fallback.insert(*new, f);
-            }
-        }
-        // A track that swapped onto someone else hands its person's views to the new track
-        // that took that person over; it starts on its new person's afresh.
-        for (old, new) in &self.tracker.swapped {
-            if let Some(shot) = self.best.remove(old) {
                 self.best.insert(*new, shot);
             }
             if let Some(f) = self.fallback.remove(old) {

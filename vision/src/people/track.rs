@@ -388,13 +388,11 @@ impl Tracker {
             {
                 let opposite = if z == Zone::Inside { Zone::Outside } else { Zone::Inside };
                 anchor = Some(opposite);
-                let lateral = |o: &Track| (along(&edge, o.pos) - along(&edge, d.ground)).abs();
                 let swapped = self.tracks.iter().position(|o| {
                     o.confirmed
                         && o.anchor == Some(opposite)
                         && pts_ns.saturating_sub(o.last_seen_ns) <= SWAP_SEEN_NS
-                        && lateral(o) < EMERGE_LATERAL_M
-                        && dist(o.pos, d.ground) < EMERGE_GAP_M
+                        && in_one_file(&edge, o.pos, d.ground)
                         && left_course(o, pts_ns, d.ground)
                 });
                 if let Some(k) = swapped {
@@ -410,15 +408,14 @@ impl Tracker {
                     vel = o.vel;
                     let s_old = side(&edge, o.pos);
                     let past = if opposite == Zone::Outside { s_old > 0.0 } else { s_old < 0.0 };
-                    o.last_sign_change_ns = past.then(|| pts_ns.saturating_sub((s_old.abs() / WALK_MPS * NS) as u64));
+                    o.last_sign_change_ns = past.then(|| crossed_behind(pts_ns, s_old.abs()));
                     o.history.clear();
                 } else {
                     // Born just past the edge in someone's shadow: the person crossed hidden
                     // behind the one in front of them (a file walking through), and takes that
                     // side as theirs.
                     tracing::debug!(new = id, "track emerged from behind another past the edge");
-                    let behind_m = side(&edge, d.ground).abs();
-                    sign_change = Some(pts_ns.saturating_sub((behind_m / WALK_MPS * NS) as u64));
+                    sign_change = Some(crossed_behind(pts_ns, side(&edge, d.ground).abs()));
                 }
             }
             let s = side(&edge, d.ground);
@@ -459,11 +456,7 @@ impl Tracker {
         }
         let opposite = if z == Zone::Inside { Zone::Outside } else { Zone::Inside };
         self.tracks.iter().any(|o| {
-            o.confirmed
-                && o.last_seen_ns == pts_ns
-                && o.anchor == Some(opposite)
-                && (along(&edge, o.pos) - along(&edge, g)).abs() < EMERGE_LATERAL_M
-                && dist(o.pos, g) < EMERGE_GAP_M
+            o.confirmed && o.last_seen_ns == pts_ns && o.anchor == Some(opposite) && in_one_file(&edge, o.pos, g)
         })
     }
 
@@ -599,6 +592,17 @@ fn left_course(o: &Track, pts_ns: u64, g: [f64; 2]) -> bool {
         let lag = ((course[0] - o.pos[0]) * v[0] + (course[1] - o.pos[1]) * v[1]) / speed;
         near < SWAP_NEAR_M && lag > SWAP_OFF_M && lag > 2.0 * near
     })
+}
+
+/// Whether `a` and `b` are near enough to be people in one file crossing the edge: at most
+/// [`EMERGE_LATERAL_M`] apart along it and [`EMERGE_GAP_M`] in all.
+fn in_one_file(edge: &[[f64; 2]; 2], a: [f64; 2], b: [f64; 2]) -> bool {
+    (along(edge, a) - along(edge, b)).abs() < EMERGE_LATERAL_M && dist(a, b) < EMERGE_GAP_M
+}
+
+/// When someone now `behind_m` past the edge crossed it unseen, walking at [`WALK_MPS`].
+fn crossed_behind(pts_ns: u64, behind_m: f64) -> u64 {
+    pts_ns.saturating_sub((behind_m / WALK_MPS * NS) as u64)
 }
 
 fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {

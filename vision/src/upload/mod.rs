@@ -434,25 +434,22 @@ impl Uploader {
     /// Records a failed attempt of the head item; returns the time of the next attempt. The
     /// failure count goes on from what an earlier process recorded in the spool.
     fn failed(&mut self, entry: &SpoolEntry, now_ns: u64, reason: String) -> u64 {
-        if self.head.is_none() {
-            let earlier = self.lock().recorded_failures(entry.seq);
-            self.head = Some(HeadState {
-                seq: entry.seq,
-                label: entry.label.clone(),
-                attempts: 0,
-                failures: earlier,
-                first_attempt_ns: now_ns,
-                next_attempt_ns: now_ns,
-                last_error: String::new(),
-            });
-        }
-        let failures = self.head.as_ref().map_or(1, |h| h.failures + 1);
+        let failures = match &self.head {
+            Some(h) => h.failures,
+            None => self.lock().recorded_failures(entry.seq),
+        } + 1;
         if let Err(e) = self.lock().record_failures(entry.seq, failures) {
             tracing::warn!(seq = entry.seq, error = %e, "could not record the failed attempt in the spool");
         }
-        let Some(head) = self.head.as_mut() else {
-            return now_ns;
-        };
+        let head = self.head.get_or_insert_with(|| HeadState {
+            seq: entry.seq,
+            label: entry.label.clone(),
+            attempts: 0,
+            failures,
+            first_attempt_ns: now_ns,
+            next_attempt_ns: now_ns,
+            last_error: String::new(),
+        });
         head.attempts += 1;
         head.failures = failures;
         head.next_attempt_ns =

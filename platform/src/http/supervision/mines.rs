@@ -210,7 +210,7 @@ fn refused_report(errors: ImportErrors) -> Response {
         .first()
         .map(|r| r.reason.clone())
         .unwrap_or_default();
-    let detail = ApiError::unprocessable(
+    let detail = *ApiError::unprocessable(
         "import_refused",
         format!(
             "矿山基础数据导入被拒绝，未导入任何数据 (mine import refused, nothing imported: {} error(s); first: {first}, P9)",
@@ -219,9 +219,7 @@ fn refused_report(errors: ImportErrors) -> Response {
     )
     .maybe_field(refused.first().and_then(|r| r.field.clone()))
     .clause("P9")
-    .detail
-    .as_ref()
-    .clone();
+    .detail;
     let report = ImportReport {
         committed: false,
         imported: Vec::new(),
