@@ -29,3 +29,9 @@ command -v cargo >/dev/null || { echo "setup: cargo (Rust 1.95) is required" >&2
 if ! command -v just >/dev/null && command -v pip3 >/dev/null; then
   pip3 install -q rust-just || echo "setup: could not install just (optional; scripts/ work without it)" >&2
 fi
+
+# The judge's event-level figures are cross-checked by sed_eval, an independent scorer
+# (tests/scorers/sed_eval_check.py, issue 15).
+if ! python3 -c "import sed_eval" 2>/dev/null; then
+  pip3 install -q sed_eval || { echo "setup: could not install sed_eval (needed by the tests)" >&2; exit 1; }
+fi

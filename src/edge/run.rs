@@ -29,8 +29,8 @@ use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings};
 use eseal_vision::upload::{UploadOptions, Uploader};
 
 use super::install::device_config;
-use crate::judge::closure::{
-    self, Api, ClosureRun, FeedListener, Limits, PlatformClock, Regulators,
+use crate::judge::alarm_closure::{
+    self as closure, Api, ClosureRun, FeedListener, Limits, PlatformClock, Regulators,
 };
 
 const S: u64 = 1_000_000_000;
@@ -68,6 +68,11 @@ pub struct RunOptions {
     pub closure: Option<Limits>,
     /// A faulty platform for the judge's violation suite: alarms raised but never pushed (P14).
     pub platform_push_disabled: bool,
+    /// A device fault: its clock runs this many seconds late (names stamped late; R2.skew).
+    pub clock_offset_s: Option<f64>,
+    /// A device fault: every item is held this long before it is sent (uploads late with right
+    /// names; R2.latency).
+    pub upload_hold_s: Option<f64>,
 }
 
 /// What a run produced.
@@ -111,9 +116,8 @@ pub struct ReceivedFile {
     pub name: String,
     pub sha256: String,
     pub bytes: Vec<u8>,
-    /// Virtual time (ns from the scenario start) of the first poll that saw it on the platform:
-    /// its arrival, to the poll interval ([`ARRIVAL_POLL_NS`]). `None` if it was only seen at the
-    /// end (after the scenario's last frame).
+    /// Virtual time (ns from the scenario start) at which the platform acknowledged it, the
+    /// spool's drain after the last frame included. `None` if no acknowledgement was seen.
     pub arrived_ns: Option<u64>,
 }
 
@@ -128,9 +132,6 @@ pub struct StreamProbe {
     pub jpeg: bool,
     pub error: Option<String>,
 }
-
-/// How often the run looks for new uploads on the platform, virtual ns.
-pub const ARRIVAL_POLL_NS: u64 = S;
 
 /// A reference platform run in process: FTP and HTTPS.
 pub(crate) struct TestPlatform {
@@ -323,7 +324,14 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     }
     let pump_every_ns = opts.upload_batch_s.map_or(S / 5, |b| (b * 1e9) as u64);
     config.platform = Some(the_link.clone());
-    let clock = DeviceClock::new(scenario.start);
+    let offset_ms = opts
+        .clock_offset_s
+        .map_or(0, |s| (s * 1000.0).round() as i64);
+    let clock = DeviceClock::new(scenario.start + chrono::Duration::milliseconds(offset_ms));
+    let upload_options = UploadOptions {
+        hold: std::time::Duration::from_secs_f64(opts.upload_hold_s.unwrap_or(0.0).max(0.0)),
+        ..UploadOptions::default()
+    };
 
     // The device's own MJPEG server (U6), registered at start.
     let hub = MjpegHub::new(MjpegSettings::default());
@@ -340,7 +348,7 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         let device = Device::open(config.clone(), clock)?.with_faults(opts.faults.clone());
         let uploader = {
             let _g = rt.enter();
-            Uploader::new(device.spool(), &the_link, UploadOptions::default())?
+            Uploader::new(device.spool(), &the_link, upload_options.clone())?
         };
         Ok((device, uploader))
     };
@@ -358,7 +366,6 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     let mut frames = 0u64;
     let mut restarted = false;
     let mut last_pump = 0u64;
-    let (mut last_poll, mut seen_events) = (0u64, -1i64);
     let mut arrivals: BTreeMap<String, u64> = BTreeMap::new();
     let codes: Vec<_> = scenario.cameras.iter().map(|c| c.code).collect();
     let keep_boxes_s = 4 * S;
@@ -436,19 +443,8 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         boxes.retain(|(_, t), _| t + keep_boxes_s > now || captured.contains(t));
         if now >= last_pump + pump_every_ns {
             last_pump = now;
-            rt.block_on(uploader.pump(now));
-        }
-        if now >= last_poll + ARRIVAL_POLL_NS
-            && let Some(p) = platform.as_ref()
-        {
-            last_poll = now;
-            let n = rt.block_on(p.platform.ingest.count_events())?;
-            if n != seen_events {
-                seen_events = n;
-                for (name, _, _) in rt.block_on(p.platform.ingest.event_names_of_mine(&mine))? {
-                    arrivals.entry(name).or_insert(now);
-                }
-            }
+            let r = rt.block_on(uploader.pump(now));
+            note_arrivals(&mut arrivals, &r);
         }
     }
     device.finish()?;
@@ -462,7 +458,18 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
             push,
         ))?);
     }
-    let report_pump = rt.block_on(uploader.run_until_idle(end, end + 3600 * S));
+    // The spool drains after the last frame on the virtual clock (the next batch, then each
+    // back-off deadline, for up to an hour), every acknowledgement noted at its instant.
+    let horizon = end + 3600 * S;
+    let mut at = end.max(last_pump + pump_every_ns);
+    let report_pump = loop {
+        let r = rt.block_on(uploader.pump(at));
+        note_arrivals(&mut arrivals, &r);
+        match r.next_retry_ns {
+            Some(t) if t > at && t <= horizon => at = t,
+            _ => break r,
+        }
+    };
     vclock.set(end);
     let p = platform.take().context("platform")?;
     let closure = match (feed, opts.closure) {
@@ -536,6 +543,14 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         scenario_s: scenario.duration_ns as f64 / 1e9,
         closure,
     })
+}
+
+/// Notes when each acknowledged upload arrived (the pump's virtual time of its acknowledgement);
+/// the first acknowledgement counts.
+fn note_arrivals(arrivals: &mut BTreeMap<String, u64>, r: &eseal_vision::upload::PumpReport) {
+    for d in &r.sent {
+        arrivals.entry(d.label.clone()).or_insert(d.done_ns);
+    }
 }
 
 /// Fetches each registered address and reads the start of what it serves (U6: an

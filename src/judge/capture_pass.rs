@@ -23,7 +23,8 @@ use eseal_simulator::render::BoxPx;
 
 /// Truth objects of a frame: (actor id, full box, visible box).
 type Objects = Vec<(u32, Option<BoxPx>, Option<BoxPx>)>;
-use super::checks::{CaptureFound, Upload};
+use super::matching::Window;
+use super::observed::{CaptureFound, Upload};
 
 /// How far before its name's time a picture may have been taken, seconds (a person is in view
 /// for some seconds before crossing the edge).
@@ -43,11 +44,16 @@ struct Pending {
 }
 
 /// Per U1/U2 upload: the frame it shows, its rectangle and that frame's truth, or why not.
+///
+/// The frames searched run from [`LOOKBACK_S`] + skew before the name's time (or before the
+/// earliest instant its arrival allows, `arrival − skew − latency`, when that is earlier: a
+/// device whose clock is late still shows the frame it saw) to [`LOOKAHEAD_S`] + skew after it.
 pub fn locate(
     scenario: &Scenario,
     uploads: &[Upload],
-    skew_s: f64,
+    window: Window,
 ) -> Result<BTreeMap<String, Result<CaptureFound, String>>> {
+    let skew_s = window.skew_s;
     let mut out = BTreeMap::new();
     let mut pending: Vec<Pending> = Vec::new();
     for u in uploads {
@@ -89,10 +95,13 @@ pub fn locate(
         };
         let t_s = (n.time().to_cst() - scenario.start).num_milliseconds() as f64 / 1000.0;
         let ns = |s: f64| (s.max(0.0) * 1e9) as u64;
+        let earliest = u
+            .arrived_s
+            .map_or(t_s, |a| t_s.min(a - skew_s - window.latency_s));
         pending.push(Pending {
             name: u.name.clone(),
             camera,
-            from_ns: ns(t_s - LOOKBACK_S - skew_s),
+            from_ns: ns(earliest - LOOKBACK_S - skew_s),
             // The name's time is truncated to the second.
             to_ns: ns(t_s + 1.0 + LOOKAHEAD_S + skew_s),
             finder: FrameFinder::new(Signature::of_rgb(&picture, w, h)?),

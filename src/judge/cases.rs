@@ -80,6 +80,14 @@ struct FaultSpec {
     upload_batch_s: Option<f64>,
     #[serde(default)]
     clip_s: Option<f64>,
+    /// The device's clock runs this many seconds late.
+    #[serde(default)]
+    clock_offset_s: Option<f64>,
+    /// Every upload held this many seconds.
+    #[serde(default)]
+    upload_hold_s: Option<f64>,
+    #[serde(default)]
+    phantom_up_every_nth: u32,
 }
 
 /// What a violation case must produce.
@@ -142,7 +150,19 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<LoadedCase> {
             swap_load_state: f.swap_load_state,
             no_rectangle: f.no_rectangle,
             u3_rule_form: f.u3_rule_form,
+            phantom_up_every_nth: f.phantom_up_every_nth,
         };
+        for (key, v) in [
+            ("faults.clock_offset_s", f.clock_offset_s),
+            ("faults.upload_hold_s", f.upload_hold_s),
+        ] {
+            if v.is_some_and(|v| !(v.is_finite() && v.abs() <= 86_400.0)) {
+                bail!(
+                    "{}: {key} must be a number of seconds within a day, found {v:?}",
+                    path.display()
+                );
+            }
+        }
         if spec.expect.fail.is_empty() && spec.expect.ambiguous.is_empty() {
             bail!(
                 "{}: [expect] names no check (fail = [...] or ambiguous = [...])",
@@ -160,6 +180,8 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<LoadedCase> {
                 faults,
                 upload_batch_s: f.upload_batch_s,
                 clip_s: f.clip_s,
+                clock_offset_s: f.clock_offset_s,
+                upload_hold_s: f.upload_hold_s,
                 platform_push_disabled: !spec.platform.push,
             },
             about: Some(spec.about),

@@ -20,8 +20,8 @@ use eseal_simulator::truth::EventKind;
 use eseal_vision::device::{Counter, Faults};
 use sha2::{Digest, Sha256};
 
-use super::checks::{self, ClipSeen, Observed, Options, Upload};
-use super::closure::Limits;
+use super::alarm_closure::Limits;
+use super::checks::{self, ClipSeen, MatchingExport, Observed, Options, Upload};
 use super::verdict::{
     CertificationReport, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing,
     Verdict,
@@ -43,6 +43,10 @@ pub struct Case {
     pub clip_s: Option<f64>,
     /// A platform fault: alarms never pushed (see [`RunOptions::platform_push_disabled`]).
     pub platform_push_disabled: bool,
+    /// See [`RunOptions::clock_offset_s`].
+    pub clock_offset_s: Option<f64>,
+    /// See [`RunOptions::upload_hold_s`].
+    pub upload_hold_s: Option<f64>,
 }
 
 /// The numbers the judge files for every case's mine before the run (P9, P10): two duty staff
@@ -64,6 +68,8 @@ impl Case {
             upload_batch_s: None,
             clip_s: None,
             platform_push_disabled: false,
+            clock_offset_s: None,
+            upload_hold_s: None,
         }
     }
 
@@ -78,6 +84,12 @@ impl Case {
         }
         if self.platform_push_disabled {
             f.push("platform_push_disabled".to_owned());
+        }
+        if let Some(s) = self.clock_offset_s {
+            f.push(format!("clock_offset_s={s}"));
+        }
+        if let Some(s) = self.upload_hold_s {
+            f.push(format!("upload_hold_s={s}"));
         }
         f
     }
@@ -113,18 +125,21 @@ pub struct CaseOutcome {
     pub timing: Timing,
     /// Fault words of the case.
     pub faults: Vec<String>,
+    /// The event-level matchings behind the report (`--export-matching`).
+    pub exports: Vec<MatchingExport>,
 }
 
 /// What the judge keeps of a run: only what any device delivers (see the module note).
 pub fn observe(run: &RunResult) -> Observed {
-    let end_s = run.scenario_s;
+    // Arrival on the virtual clock, the spool's drain after the last frame included; an upload
+    // whose arrival was not seen has none (R2.latency is then INCONCLUSIVE, never passed).
     let uploads = run
         .uploads
         .iter()
         .map(|u| Upload {
             name: u.name.clone(),
             bytes: u.bytes.clone(),
-            arrived_s: Some(u.arrived_ns.map_or(end_s, |n| n as f64 / 1e9)),
+            arrived_s: u.arrived_ns.map(|n| n as f64 / 1e9),
         })
         .collect::<Vec<_>>();
     let clips = uploads
@@ -157,9 +172,11 @@ pub fn observe(run: &RunResult) -> Observed {
         refused: run.violations.clone(),
         streams: run.stream_probes.clone(),
         day_report,
+        day_report_error: None,
         counted_up: Some(counted_up),
         captures: BTreeMap::new(),
         clips,
+        judge_stream_prefixes: Vec::new(),
         closure: run.closure.clone(),
     }
 }
@@ -236,12 +253,14 @@ pub fn judge_case(case: &Case, opts: &CertifyOptions) -> Result<CaseOutcome> {
         clip_s: case.clip_s,
         closure: Some(ALARM_LIMITS),
         platform_push_disabled: case.platform_push_disabled,
+        clock_offset_s: case.clock_offset_s,
+        upload_hold_s: case.upload_hold_s,
         ..RunOptions::default()
     };
     let run = run_in_process(&case.scenario, &run_opts)
         .with_context(|| format!("running {}", case.file))?;
     let mut seen = observe(&run);
-    let report = scenario_report(case, &run.truth, &mut seen, opts)?;
+    let (report, exports) = scenario_report(case, &run.truth, &mut seen, opts)?;
     let wall_s = run.wall.as_secs_f64();
     let timing = Timing {
         scenario: case.name.clone(),
@@ -254,21 +273,23 @@ pub fn judge_case(case: &Case, opts: &CertifyOptions) -> Result<CaseOutcome> {
         report,
         timing,
         faults: case.fault_words(),
+        exports,
     })
 }
 
 /// Judges what was seen of a case's run (any device): locates the captures, runs the checks,
-/// keeps the evidence (written under `opts.out_dir` when set) and builds the scenario's report.
+/// keeps the evidence (written under `opts.out_dir` when set) and builds the scenario's report,
+/// with the event-level matchings behind it.
 pub fn scenario_report(
     case: &Case,
     truth: &[eseal_simulator::truth::Event],
     seen: &mut Observed,
     opts: &CertifyOptions,
-) -> Result<ScenarioReport> {
-    seen.captures =
-        super::capture_pass::locate(&case.scenario, &seen.uploads, opts.judge.window.skew_s)
-            .with_context(|| format!("examining the captures of {}", case.file))?;
-    let mut checks = checks::judge(&case.scenario, truth, seen, &opts.judge);
+) -> Result<(ScenarioReport, Vec<MatchingExport>)> {
+    seen.captures = super::capture_pass::locate(&case.scenario, &seen.uploads, opts.judge.window)
+        .with_context(|| format!("examining the captures of {}", case.file))?;
+    let judged = checks::judge(&case.scenario, truth, seen, &opts.judge);
+    let mut checks = judged.checks;
     // Evidence paths are per case.
     let dir = format!("evidence/{}", case.name);
     for c in &mut checks {
@@ -292,7 +313,7 @@ pub fn scenario_report(
             bytes: u.bytes.len() as u64,
         });
     }
-    Ok(ScenarioReport {
+    let report = ScenarioReport {
         scenario: case.name.clone(),
         file: case.file.clone(),
         seed: case.scenario.seed,
@@ -303,7 +324,9 @@ pub fn scenario_report(
         series: series(&case.scenario, truth, seen),
         checks,
         evidence,
-    })
+        delays: judged.delays,
+    };
+    Ok((report, judged.exports))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -379,6 +402,7 @@ pub fn certification(outcomes: &[CaseOutcome], opts: &CertifyOptions) -> Certifi
         skew_s: opts.judge.window.skew_s,
         latency_s: opts.judge.window.latency_s,
         verdict: Verdict::NotApplicable,
+        must_supply: Vec::new(),
         scenarios: outcomes.iter().map(|o| o.report.clone()).collect(),
     };
     report.settle();

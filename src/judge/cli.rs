@@ -63,9 +63,14 @@ pub struct CertifyArgs {
     /// The device's tamper check cadence, seconds (the spec's is 3600; short scenarios need less).
     #[arg(long, default_value_t = 5.0)]
     pub tamper_interval: f64,
+    /// Also write the event-level matchings behind the E3/E5 checks here, one JSON file per
+    /// check, for scoring by an independent implementation (`docs/report-schema.md`).
+    #[arg(long)]
+    pub export_matching: Option<PathBuf>,
 }
 
-/// Runs `eseal certify`; exit 0 when the device passes, 1 when it fails.
+/// Runs `eseal certify`; exit 0 when the device passes (or every violation case comes out as it
+/// expects), 1 when it fails, 2 when the verdict is INCONCLUSIVE (what to supply is printed).
 pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
     let external = match args.device.as_str() {
         "reference" => false,
@@ -158,6 +163,11 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
     }
     let timings: Vec<_> = outcomes.iter().map(|o| o.timing.clone()).collect();
     let paths = super::report::write_report(&args.out, &report, &timings)?;
+    if let Some(dir) = &args.export_matching {
+        for o in &outcomes {
+            super::export::write_matchings(dir, &o.report.scenario, &o.exports)?;
+        }
+    }
 
     // A summary, and for every failure the seed and the command that reproduces it.
     let mut ok = true;
@@ -173,13 +183,23 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
         };
         println!("{:<36} {line}", r.scenario);
         let failed = match &errors {
-            None => r.verdict == Verdict::Fail,
+            None => r.verdict != Verdict::Pass && r.verdict != Verdict::NotApplicable,
             Some(e) => !e.is_empty(),
         };
         if failed {
             ok = false;
-            for c in r.checks.iter().filter(|c| c.verdict == Verdict::Fail) {
-                println!("  FAIL {} ({}): {}", c.id, c.clause, c.actual);
+            for c in r
+                .checks
+                .iter()
+                .filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Inconclusive))
+            {
+                println!(
+                    "  {} {} ({}): {}",
+                    c.verdict.label(),
+                    c.id,
+                    c.clause,
+                    c.actual
+                );
             }
             for e in errors.iter().flatten() {
                 println!("  case: {e}");
@@ -200,11 +220,21 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
             }
         );
     } else {
-        println!("verdict: {}", if ok { "PASS 通过" } else { "FAIL 不通过" });
+        println!(
+            "verdict: {} {}",
+            report.verdict.label(),
+            report.verdict.label_zh()
+        );
+        for what in &report.must_supply {
+            println!("  must supply 须补充: {what}");
+        }
     }
     println!("{}", paths.html.display());
+    let violations = loaded.iter().any(|l| l.expect.is_some());
     Ok(if ok {
         ExitCode::SUCCESS
+    } else if !violations && report.verdict == Verdict::Inconclusive {
+        ExitCode::from(2)
     } else {
         ExitCode::from(1)
     })

@@ -26,6 +26,7 @@ use serde_json::json;
 
 use super::certify::{Case, CaseOutcome, CertifyOptions, scenario_report};
 use super::checks::{DayReport, Observed, StreamSeen, Upload, parse_day_report};
+use super::observed::parse_count_log;
 use super::verdict::Timing;
 use crate::edge::run::{probe_streams, start_platform, stop_platform, streams_of};
 
@@ -185,7 +186,7 @@ pub fn certify_external(
     }
     // The streams and the report while the device surely still runs; then what it still owes
     // arrives within the latency bound (and a report read then, if it answers, is newer).
-    let (streams, mut day_report) = rt.block_on(async {
+    let (streams, mut report) = rt.block_on(async {
         let streams = probe_registered(&platform, &mine).await;
         let report = match ext.device_report.as_deref() {
             Some(url) => Some(
@@ -203,14 +204,32 @@ pub fn certify_external(
     if let Some(url) = ext.device_report.as_deref()
         && let Ok(later) = rt.block_on(fetch_report(url))
     {
-        day_report = Some(Ok(later));
+        report = Some(Ok(later));
     }
-    let day_report = day_report.transpose()?;
-    let seen = rt.block_on(observe_platform(&platform, &mine, t0, streams?, day_report))?;
+    // A device that serves no (readable) day report leaves E3 up INCONCLUSIVE, with the reason.
+    let (day_report, counted_up, day_report_error) = match report {
+        None => (None, None, None),
+        Some(Ok(v)) => match (parse_day_report(&v), parse_count_log(&v, t0)) {
+            (Ok(d), Ok(log)) => (Some(d), log, None),
+            (Err(e), _) | (_, Err(e)) => (None, None, Some(format!("{e:#}"))),
+        },
+        Some(Err(e)) => (None, None, Some(format!("{e:#}"))),
+    };
+    if let Some(e) = &day_report_error {
+        println!("the device's day report could not be read 无法读取设备日报: {e}");
+    }
+    let mut seen = rt.block_on(observe_platform(&platform, &mine, t0, streams?, day_report))?;
+    seen.counted_up = counted_up;
+    seen.day_report_error = day_report_error;
+    // The judge's own stream addresses: registering one of them is not the device's stream (U6).
+    seen.judge_stream_prefixes = scenario
+        .cameras
+        .iter()
+        .map(|c| stream_prefix(&live.mjpeg_url(&c.code.to_string())))
+        .collect();
     live.shutdown();
     rt.block_on(stop_platform(platform))?;
-    let mut seen = seen;
-    let report = scenario_report(&case, &truth, &mut seen, opts)?;
+    let (report, exports) = scenario_report(&case, &truth, &mut seen, opts)?;
     let wall_s = started.elapsed().as_secs_f64();
     let scenario_s = scenario.duration_ns as f64 / 1e9;
     Ok(CaseOutcome {
@@ -223,7 +242,17 @@ pub fn certify_external(
             speedup: scenario_s / wall_s.max(1e-9),
         },
         faults: Vec::new(),
+        exports,
     })
+}
+
+/// `http://host:port/` of a URL (the judge's MJPEG server serves every camera there).
+fn stream_prefix(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(slash) => url[..after_scheme + slash + 1].to_owned(),
+        None => format!("{url}/"),
+    }
 }
 
 /// What the platform holds of the device, as the judge sees it.
@@ -277,10 +306,10 @@ async fn probe_registered(
     Ok(probe_streams(&streams).await)
 }
 
-/// The device's day report: `{"days": {"YYYY-MM-DD": {"<camera>": {"people_down": n, ...}}}}`
-/// (the reference device's `/report.json`).
-async fn fetch_report(url: &str) -> Result<DayReport> {
-    let v: serde_json::Value = reqwest::Client::builder()
+/// The device's day report as JSON: `{"days": {"YYYY-MM-DD": {"<camera>": {"people_down": n,
+/// ...}}}, "events": [...]}` (the reference device's `/report.json`; docs/external-device.md).
+async fn fetch_report(url: &str) -> Result<serde_json::Value> {
+    Ok(reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?
         .get(url)
@@ -288,6 +317,5 @@ async fn fetch_report(url: &str) -> Result<DayReport> {
         .await?
         .error_for_status()?
         .json()
-        .await?;
-    parse_day_report(&v)
+        .await?)
 }

@@ -6,14 +6,16 @@
 //! - [`checks`]: the checks, clause by clause, from truth and what a device delivered.
 //! - [`verdict`]: what the judge concludes, as data (the `report.json` schema).
 
+pub mod alarm_closure;
 pub mod capture;
 pub mod capture_pass;
 pub mod cases;
 pub mod certify;
 pub mod checks;
 pub mod cli;
-pub mod closure;
+pub mod export;
 pub mod external;
 pub mod matching;
+pub mod observed;
 pub mod report;
 pub mod verdict;

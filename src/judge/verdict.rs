@@ -1,6 +1,6 @@
 //! What the judge concludes, as data: a verdict per check, per scenario, and overall. The report
 //! writers ([`super::report`]) render these types and nothing else; `report.json` is their serde
-//! form (schema `eseal-certification/1`, documented in `docs/report-schema.md`).
+//! form (schema `eseal-certification/2`, documented in `docs/report-schema.md`).
 //!
 //! Key design decision: **the JSON report is a pure function of scenario, seed and device.** It
 //! holds no wall-clock figure (run times, generation date); those go to `timings.json` and the
@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Schema identifier written into every `report.json`.
-pub const SCHEMA: &str = "eseal-certification/1";
+pub const SCHEMA: &str = "eseal-certification/2";
 
 /// The verdict of one check, one scenario or a whole certification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -23,6 +23,11 @@ pub enum Verdict {
     /// Nothing in the scenario exercises the clause (e.g. no trucks at a shaft mouth).
     #[serde(rename = "NOT-APPLICABLE")]
     NotApplicable,
+    /// The scenario exercises the clause but the judge has no data to decide it (no day report
+    /// from an external device, no count log, no arrival times, most of a camera's events in
+    /// tamper windows …). Never a pass: the check's `supply` says what the lab must provide.
+    #[serde(rename = "INCONCLUSIVE")]
+    Inconclusive,
     #[serde(rename = "FAIL")]
     Fail,
 }
@@ -34,6 +39,7 @@ impl Verdict {
             Verdict::Pass => "PASS",
             Verdict::AmbiguousInSpec => "AMBIGUOUS-IN-SPEC",
             Verdict::NotApplicable => "NOT-APPLICABLE",
+            Verdict::Inconclusive => "INCONCLUSIVE",
             Verdict::Fail => "FAIL",
         }
     }
@@ -44,22 +50,27 @@ impl Verdict {
             Verdict::Pass => "通过",
             Verdict::AmbiguousInSpec => "规范存在歧义",
             Verdict::NotApplicable => "不适用",
+            Verdict::Inconclusive => "无法判定",
             Verdict::Fail => "不通过",
         }
     }
 
-    /// The verdict of a set of checks: FAIL if any failed, else PASS if any passed or was
-    /// ambiguous (an ambiguity never fails a device), else NOT-APPLICABLE.
+    /// The verdict of a set of checks: FAIL if any failed; else INCONCLUSIVE if any could not
+    /// be decided (what was not checked is never passed); else PASS if any passed or was
+    /// ambiguous (an ambiguity never fails a device); else NOT-APPLICABLE.
     pub fn combine(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
-        let mut any_applicable = false;
+        let (mut any_applicable, mut inconclusive) = (false, false);
         for v in verdicts {
             match v {
                 Verdict::Fail => return Verdict::Fail,
+                Verdict::Inconclusive => inconclusive = true,
                 Verdict::Pass | Verdict::AmbiguousInSpec => any_applicable = true,
                 Verdict::NotApplicable => {}
             }
         }
-        if any_applicable {
+        if inconclusive {
+            Verdict::Inconclusive
+        } else if any_applicable {
             Verdict::Pass
         } else {
             Verdict::NotApplicable
@@ -96,6 +107,50 @@ pub struct Check {
     /// What went wrong, one line each (a missed person, an extra upload, a bad name …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<String>,
+    /// True events and reports left out of the score, and why (tamper windows: don't-care
+    /// regions). Present on every E3/E4/E5/U2 check whose camera has a window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded: Option<Excluded>,
+    /// For an INCONCLUSIVE check: what the lab must supply for the judge to decide it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply: Option<String>,
+}
+
+/// What a check left out of its score (see the exclusion rule in `docs/report-schema.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excluded {
+    /// True events inside an exclusion window.
+    pub truth: u32,
+    /// Reports left out with them (matched to an excluded event, or unmatched with their own
+    /// time inside a window).
+    pub reports: u32,
+    /// The windows, e.g. `camera 20 occluded 00:01:05–00:02:10`.
+    pub reason: String,
+}
+
+/// Median, 95th percentile and maximum of a set of seconds, with the file of the maximum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub median_s: f64,
+    pub p95_s: f64,
+    pub max_s: f64,
+    /// The upload behind `max_s`.
+    pub worst: String,
+}
+
+/// R2 per camera: over every report matched to a true event (U1, U2, U3, U5), the device's
+/// clock error (name time − truth) and its delay (arrival − truth).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CameraDelays {
+    /// Camera code, or `locks` for U5 (lock events carry no camera).
+    pub camera: String,
+    /// Matched reports behind the figures.
+    pub reports: u32,
+    /// |name time − truth|, the name's second taken as the interval it stands for.
+    pub clock_error: Spread,
+    /// arrival − truth; absent when no arrival time is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Spread>,
 }
 
 /// True and reported cumulative counts over time, for the plots (E3, E5).
@@ -151,6 +206,9 @@ pub struct ScenarioReport {
     pub series: Vec<CountSeries>,
     #[serde(default)]
     pub evidence: Vec<EvidenceFile>,
+    /// R2 figures per camera (clock error and delay from the truth).
+    #[serde(default)]
+    pub delays: Vec<CameraDelays>,
 }
 
 /// A whole certification: what `report.json` holds.
@@ -165,16 +223,29 @@ pub struct CertificationReport {
     pub skew_s: f64,
     pub latency_s: f64,
     pub verdict: Verdict,
+    /// What the lab must supply before the judge can decide every check (from the
+    /// INCONCLUSIVE checks, each once, in order of first appearance).
+    #[serde(default)]
+    pub must_supply: Vec<String>,
     pub scenarios: Vec<ScenarioReport>,
 }
 
 impl CertificationReport {
-    /// Recomputes the scenario and overall verdicts from the checks.
+    /// Recomputes the scenario and overall verdicts from the checks, and what must be supplied.
     pub fn settle(&mut self) {
         for s in &mut self.scenarios {
             s.verdict = Verdict::combine(s.checks.iter().map(|c| c.verdict));
         }
         self.verdict = Verdict::combine(self.scenarios.iter().map(|s| s.verdict));
+        self.must_supply.clear();
+        for c in self.scenarios.iter().flat_map(|s| &s.checks) {
+            if c.verdict == Verdict::Inconclusive
+                && let Some(what) = &c.supply
+                && !self.must_supply.contains(what)
+            {
+                self.must_supply.push(what.clone());
+            }
+        }
     }
 }
 
@@ -206,12 +277,27 @@ mod tests {
     }
 
     #[test]
+    fn what_was_not_checked_is_never_passed() {
+        use Verdict::*;
+        assert_eq!(
+            Verdict::combine([Pass, Inconclusive, NotApplicable]),
+            Inconclusive
+        );
+        assert_eq!(Verdict::combine([Inconclusive, Fail]), Fail);
+        assert_eq!(
+            Verdict::combine([AmbiguousInSpec, Inconclusive]),
+            Inconclusive
+        );
+    }
+
+    #[test]
     fn verdicts_serialise_as_their_labels() {
         for v in [
             Verdict::Pass,
             Verdict::Fail,
             Verdict::AmbiguousInSpec,
             Verdict::NotApplicable,
+            Verdict::Inconclusive,
         ] {
             assert_eq!(
                 serde_json::to_string(&v).unwrap(),

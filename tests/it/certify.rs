@@ -42,6 +42,9 @@ violation_cases! {
     eight_second_clips_fail_u3_and_u5 => "short-clips",
     the_30_digit_u3_reading_is_ambiguous_not_failed => "u3-rule-form",
     a_platform_that_never_pushes_fails_alarm_push => "platform-push-disabled",
+    a_clock_20_s_late_fails_r2_skew_only => "clock-20s-late",
+    uploads_held_25_s_fail_r2_latency_only => "uploads-held-25s",
+    a_phantom_for_every_miss_fails_the_absolute_error_check => "phantom-up-counts",
 }
 
 #[test]
@@ -50,6 +53,10 @@ fn every_violation_case_has_its_test() {
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('_'))
+        })
         .filter_map(|p| p.file_stem()?.to_str().map(str::to_owned))
         .collect();
     on_disk.sort();
@@ -157,7 +164,8 @@ fn event_level_figures_agree_with_a_hand_checked_case() {
         &truth,
         &seen,
         &eseal::judge::certify::CertifyOptions::default().judge,
-    );
+    )
+    .checks;
     let get = |id: &str| {
         checks
             .iter()
@@ -193,6 +201,14 @@ fn event_level_figures_agree_with_a_hand_checked_case() {
         events.findings
     );
     assert_eq!(get("E5.count.30").value, Some(1.0));
+    // The day's count is right (5 of 5) but two misses and two phantoms are 4 errors of 5 true:
+    // they do not cancel (issue 15).
+    let errors = get("E5.errors.30");
+    assert_eq!(
+        errors.actual,
+        "2 missed + 2 extra = 4 error(s) of 5 true: 80.0 %"
+    );
+    assert_eq!(errors.verdict, eseal::judge::verdict::Verdict::Fail);
     assert_eq!(
         get("U2.counter.30").verdict,
         eseal::judge::verdict::Verdict::Pass
@@ -239,12 +255,15 @@ fn eseal(args: &[&str]) -> std::process::Output {
 fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pass");
+    let matchings = dir.path().join("matchings");
     let o = eseal(&[
         "certify",
         "--scenarios",
         "scenarios/conformant/gate-trucks.toml",
         "--out",
         out.to_str().unwrap(),
+        "--export-matching",
+        matchings.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -252,6 +271,11 @@ fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command()
         "{stdout}{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    let exported: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(matchings.join("gate-trucks/E5.events.30.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(exported["judge"]["truth"], 5, "{exported}");
     let last = stdout.lines().last().unwrap();
     assert_eq!(last, out.join("report.html").display().to_string());
     for f in [
@@ -284,7 +308,7 @@ fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command()
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains("protocol.latency failed, which the case does not target"),
+        stdout.contains("R2.latency failed, which the case does not target"),
         "{stdout}"
     );
     assert!(
@@ -368,7 +392,7 @@ fn a_scenario_through_the_reference_device_raises_the_alarms_its_configuration_i
         closure.alarms
     );
     let seen = eseal::judge::certify::observe(&run);
-    for c in eseal::judge::closure::checks(&seen.uploads, Some(closure)) {
+    for c in eseal::judge::alarm_closure::checks(&seen.uploads, Some(closure)) {
         assert_eq!(
             c.verdict,
             eseal::judge::verdict::Verdict::Pass,

@@ -24,11 +24,47 @@ const CAPTURE_BAR: f64 = 0.99;
 /// spec's floor also lets that check FAIL in the judge's verdict.
 const KNOWN_SHORTFALLS: &[(&str, &str, f64)] = &[];
 
+/// The floor of an exact check id (`E3.up.events.20`, never a prefix: an entry `E` must not
+/// let every E check through).
 fn shortfall(name: &str, id: &str) -> Option<f64> {
     KNOWN_SHORTFALLS
         .iter()
-        .find(|(f, w, _)| *f == name && id.starts_with(w))
+        .find(|(f, w, _)| *f == name && *w == id)
         .map(|(_, _, v)| *v)
+}
+
+/// Checks of the public suite the judge cannot decide, each with why (issue 15: more than half
+/// of the camera's true events fall in its tamper windows, so the scenario is no evidence there).
+/// Exact ids; a listed check that becomes decidable fails the test until it is removed.
+const KNOWN_INCONCLUSIVE: &[(&str, &str)] = &[
+    // 4 of the 7 people coming up cross while camera 20 is covered.
+    ("tamper-all-kinds", "E3.up.count.20"),
+    ("tamper-all-kinds", "E3.up.events.20"),
+    ("tamper-all-kinds", "E3.up.errors.20"),
+    // The one truck leaves while camera 30 is turned away.
+    ("tamper-all-kinds", "E5.count.30"),
+    ("tamper-all-kinds", "E5.events.30"),
+    ("tamper-all-kinds", "E5.errors.30"),
+];
+
+/// Every entry names one exact check with a bounded floor, and the list stays empty: adding a
+/// line needs a commit that says why (issue 15).
+#[test]
+fn known_shortfalls_are_exact_bounded_and_empty() {
+    for (scenario, id, floor) in KNOWN_SHORTFALLS {
+        assert!(
+            id.split('.').count() >= 3,
+            "{scenario}: {id} is not an exact check id"
+        );
+        assert!(
+            (0.5..1.0).contains(floor),
+            "{scenario} {id}: floor {floor} is not a bounded figure"
+        );
+    }
+    assert!(
+        KNOWN_SHORTFALLS.is_empty(),
+        "KNOWN_SHORTFALLS is not empty: say why in the commit, then change this assertion"
+    );
 }
 
 /// The issue-4 bar of a check, if it has one.
@@ -70,10 +106,35 @@ fn meets_the_bars(name: &str) {
         r.seed, t.frames, t.wall_s, t.scenario_s
     );
     print_checks(name, &r.checks);
+    scored_independently(name, &outcome.exports);
     let mut failed = Vec::new();
     for c in &r.checks {
         let floor = shortfall(name, &c.id);
-        if let (Some(bar), Some(v)) = (bar_of(c), c.value) {
+        let undecided = KNOWN_INCONCLUSIVE
+            .iter()
+            .any(|(f, id)| *f == name && *id == c.id);
+        if c.verdict == Verdict::Inconclusive && !undecided {
+            failed.push(format!("{name}: {} INCONCLUSIVE: {}", c.id, c.actual));
+        }
+        if c.verdict != Verdict::Inconclusive && undecided {
+            failed.push(format!(
+                "{name}: {} is now {}: remove it from KNOWN_INCONCLUSIVE",
+                c.id,
+                c.verdict.label()
+            ));
+        }
+        if c.id.contains(".errors.") {
+            // Misses + extras as a share of the true events: issue 4's bar read as errors.
+            if let Some(v) = c.value
+                && v > 1.0 - COUNT_BAR + 1e-9
+            {
+                failed.push(format!(
+                    "{name}: {} = {v:.3} errors, must be ≤ {:.3}",
+                    c.id,
+                    1.0 - COUNT_BAR
+                ));
+            }
+        } else if let (Some(bar), Some(v)) = (bar_of(c), c.value) {
             let need = floor.unwrap_or(bar);
             if v + 1e-9 < need {
                 failed.push(format!("{}: {} = {v:.3}, must be ≥ {need:.3}", name, c.id));
@@ -93,6 +154,28 @@ fn meets_the_bars(name: &str) {
     insta::with_settings!({ snapshot_path => "../../golden", prepend_module_to_snapshot => false, omit_expression => true }, {
         insta::assert_json_snapshot!(name, r);
     });
+}
+
+/// Issue 15: the judge's event-level figures equal what `sed_eval` (an implementation nobody here
+/// wrote) computes from the same exported truth and report times.
+fn scored_independently(name: &str, exports: &[eseal::judge::checks::MatchingExport]) {
+    if exports.is_empty() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    eseal::judge::export::write_matchings(dir.path(), name, exports).unwrap();
+    let o = std::process::Command::new("python3")
+        .arg("tests/scorers/sed_eval_check.py")
+        .arg(dir.path())
+        .output()
+        .expect("python3 (scripts/setup.sh installs sed_eval)");
+    let out = String::from_utf8_lossy(&o.stdout);
+    println!("{out}");
+    assert!(
+        o.status.success(),
+        "{name}: sed_eval disagrees with the judge:\n{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// One test per public scenario, so the test harness spreads them over the cores.
@@ -188,19 +271,19 @@ fn outage_of_ten_minutes_with_a_device_restart_loses_and_duplicates_nothing() {
         &result.truth,
         &seen,
         &CertifyOptions::default().judge,
-    );
+    )
+    .checks;
     print_checks("outage-12min", &checks);
     for c in &checks {
-        let late_is_expected = c.id == "protocol.latency" || c.id.starts_with("E4.");
         assert!(
-            c.verdict != Verdict::Fail || late_is_expected,
+            c.verdict != Verdict::Fail || c.id == "R2.latency",
             "{} FAILS: {} {:?}",
             c.id,
             c.actual,
             c.findings
         );
     }
-    let latency = checks.iter().find(|c| c.id == "protocol.latency").unwrap();
+    let latency = checks.iter().find(|c| c.id == "R2.latency").unwrap();
     assert_eq!(
         latency.verdict,
         Verdict::Fail,

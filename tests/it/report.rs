@@ -33,6 +33,8 @@ fn check(
         unit: String::new(),
         evidence: vec![],
         findings: vec![],
+        excluded: None,
+        supply: None,
     }
 }
 
@@ -113,6 +115,7 @@ fn sample(dir: &Path) -> CertificationReport {
         skew_s: 5.0,
         latency_s: 10.0,
         verdict: Verdict::Pass,
+        must_supply: vec![],
         scenarios: vec![
             ScenarioReport {
                 scenario: "shaft-day-groups".to_owned(),
@@ -129,6 +132,7 @@ fn sample(dir: &Path) -> CertificationReport {
                     reported_s: vec![12.0, 44.0, 91.0],
                 }],
                 evidence,
+                delays: vec![],
             },
             ScenarioReport {
                 scenario: "belt-states".to_owned(),
@@ -141,6 +145,7 @@ fn sample(dir: &Path) -> CertificationReport {
                 checks: vec![form, trucks],
                 series: vec![],
                 evidence: vec![],
+                delays: vec![],
             },
         ],
     };

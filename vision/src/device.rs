@@ -81,11 +81,25 @@ pub struct Counted {
     pub event_ns: u64,
 }
 
-/// The per-day report: `date → camera → figures`, as JSON.
+/// The per-day report: `date → camera → figures`, as JSON, with the people counted coming up
+/// one by one (`events`): the spec has no upload for them, so this log is what lets a judge
+/// check that the day's figure is made of real crossings (docs/external-device.md).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyReport {
     pub mine: String,
     pub days: BTreeMap<NaiveDate, BTreeMap<String, DayFigures>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<CountEvent>,
+}
+
+/// One person counted coming up, as the day report lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountEvent {
+    pub camera: String,
+    /// Always `people_up` today.
+    pub counter: String,
+    /// The crossing's instant, CST, RFC 3339 with milliseconds.
+    pub time: String,
 }
 
 /// Durable daily counters (`state_dir/counters.json`).
@@ -203,6 +217,9 @@ pub struct Faults {
     /// U3 names in the naming rule's 30-digit form, without the state code (the spec's other
     /// reading: AMBIGUOUS-IN-SPEC, not a failure).
     pub u3_rule_form: bool,
+    /// Log every n-th person coming up 30 s after they crossed (0: none): the day's figure stays
+    /// right, the event log holds a miss and a phantom (errors that cancel at count level).
+    pub phantom_up_every_nth: u32,
 }
 
 impl Faults {
@@ -230,6 +247,12 @@ impl Faults {
         if self.u3_rule_form {
             out.push("u3_rule_form".to_owned());
         }
+        if self.phantom_up_every_nth > 0 {
+            out.push(format!(
+                "phantom_up_every_nth={}",
+                self.phantom_up_every_nth
+            ));
+        }
         out
     }
 
@@ -254,6 +277,8 @@ pub struct Device {
     counts: Vec<Counted>,
     faults: Faults,
     people_seen: u32,
+    /// People counted coming up (for [`Faults::phantom_up_every_nth`]).
+    ups_seen: u32,
 }
 
 /// Clip settings from the analysis configuration.
@@ -314,6 +339,7 @@ impl Device {
             spool,
             decisions: Vec::new(),
             counts: Vec::new(),
+            ups_seen: 0,
             faults: Faults::default(),
             people_seen: 0,
         })
@@ -353,9 +379,27 @@ impl Device {
 
     /// The per-day in/out report (E3), all days the counters hold.
     pub fn report(&self) -> DailyReport {
+        let days = self.counters.days.clone();
+        // This instance's log (a restarted device lists what it counted since), of the report's days.
+        let events = self
+            .counts
+            .iter()
+            .filter(|c| {
+                c.counter == Counter::PeopleUp && days.contains_key(&self.clock.day(c.event_ns))
+            })
+            .map(|c| CountEvent {
+                camera: c.camera.to_string(),
+                counter: "people_up".to_owned(),
+                time: self
+                    .clock
+                    .at(c.event_ns)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+            })
+            .collect();
         DailyReport {
             mine: self.config.mine.to_string(),
-            days: self.counters.days.clone(),
+            days,
+            events,
         }
     }
 
@@ -417,10 +461,20 @@ impl Device {
             *v
         };
         self.counters.save(&self.counters_path)?;
+        let mut logged_ns = event_ns;
+        if f == Counter::PeopleUp && self.faults.phantom_up_every_nth > 0 {
+            self.ups_seen += 1;
+            if self
+                .ups_seen
+                .is_multiple_of(self.faults.phantom_up_every_nth)
+            {
+                logged_ns = event_ns.saturating_add(30_000_000_000);
+            }
+        }
         self.counts.push(Counted {
             camera,
             counter: f,
-            event_ns,
+            event_ns: logged_ns,
         });
         Ok(n)
     }

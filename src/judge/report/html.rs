@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::judge::verdict::{
-    CertificationReport, Check, CountSeries, EvidenceFile, ScenarioReport, Timing, Verdict,
+    CameraDelays, CertificationReport, Check, CountSeries, EvidenceFile, ScenarioReport, Timing,
+    Verdict,
 };
 
 /// JPEG thumbnails shown per scenario; the rest are counted.
@@ -77,13 +78,14 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
-/// The CSS class of a verdict (`v-pass`, `v-fail`, `v-amb`, `v-na`).
+/// The CSS class of a verdict (`v-pass`, `v-fail`, `v-amb`, `v-na`, `v-inc`).
 pub(super) fn class(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "v-pass",
         Verdict::Fail => "v-fail",
         Verdict::AmbiguousInSpec => "v-amb",
         Verdict::NotApplicable => "v-na",
+        Verdict::Inconclusive => "v-inc",
     }
 }
 
@@ -104,7 +106,7 @@ fn is_ext(path: &str, exts: &[&str]) -> bool {
 const CSS: &str = r#"
 :root{--fg:#1b1f24;--muted:#5f6368;--line:#d8dee4;--head:#f3f5f7;
 --pass:#1e7b34;--pass-bg:#e6f4ea;--fail:#b3261e;--fail-bg:#fce8e6;
---amb:#8a5a00;--amb-bg:#fff3cd;--na:#5f6368;--na-bg:#eceff1}
+--amb:#8a5a00;--amb-bg:#fff3cd;--na:#5f6368;--na-bg:#eceff1;--inc:#5b2c91;--inc-bg:#efe7fa}
 *{box-sizing:border-box}
 body{margin:0;background:#fff;color:var(--fg);font:14px/1.5 "Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif}
 main{max-width:1216px;margin:0 auto;padding:28px 32px 48px}
@@ -118,7 +120,8 @@ code,.mono{font-family:"DejaVu Sans Mono","Noto Sans Mono CJK SC",ui-monospace,m
 .banner{display:flex;align-items:center;justify-content:space-between;margin:18px 0;padding:16px 22px;border-radius:6px;color:#fff;font-size:20px;font-weight:700}
 .banner .big{font-size:28px;letter-spacing:1px}
 .banner.v-pass{background:var(--pass)}.banner.v-fail{background:var(--fail)}
-.banner.v-amb{background:#b7791f}.banner.v-na{background:#6b7280}
+.banner.v-amb{background:#b7791f}.banner.v-na{background:#6b7280}.banner.v-inc{background:var(--inc)}
+.supply{border:2px solid var(--inc);border-radius:6px;padding:8px 16px;margin:0 0 18px;background:var(--inc-bg)}
 table{border-collapse:collapse;width:100%;margin:6px 0 14px}
 th,td{border-bottom:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
 th{background:var(--head);font-size:12px;font-weight:600;white-space:nowrap}
@@ -127,9 +130,11 @@ table.kv th{width:220px;background:none;font-size:13px;color:var(--muted)}
 .badge{display:inline-block;padding:1px 9px;border-radius:11px;font-size:12px;font-weight:700;white-space:nowrap;border:1px solid}
 .badge.v-pass{background:var(--pass-bg);color:var(--pass)}.badge.v-fail{background:var(--fail-bg);color:var(--fail)}
 .badge.v-amb{background:var(--amb-bg);color:var(--amb)}.badge.v-na{background:var(--na-bg);color:var(--na)}
+.badge.v-inc{background:var(--inc-bg);color:var(--inc)}
 tr.check td:first-child{border-left:4px solid transparent}
 tr.check.v-pass td:first-child{border-left-color:var(--pass)}tr.check.v-fail td:first-child{border-left-color:var(--fail)}
 tr.check.v-amb td:first-child{border-left-color:#d4a017}tr.check.v-na td:first-child{border-left-color:#9aa0a6}
+tr.check.v-inc td:first-child{border-left-color:var(--inc)}tr.check.v-inc{background:#fbf8ff}
 tr.check.v-fail{background:#fffafa}
 .req{color:var(--muted);font-size:12px;margin-top:2px}
 tr.detail td{border-top:none;padding-top:0;font-size:13px}
@@ -175,6 +180,13 @@ pub fn render_html(report: &CertificationReport, timings: &[Timing]) -> String {
         report.verdict.label_zh(),
         report.verdict.label()
     );
+    if !report.must_supply.is_empty() {
+        o.push_str("<div class=\"supply\" id=\"must-supply\"><div class=\"label\">判定前须补充 / To decide every check, the lab must supply</div>\n<ul>\n");
+        for what in &report.must_supply {
+            w!(o, "<li>{}</li>\n", escape(what));
+        }
+        o.push_str("</ul></div>\n");
+    }
 
     identity(&mut o, report, timings);
     summary(&mut o, report);
@@ -288,6 +300,7 @@ fn breakdown(verdicts: impl Iterator<Item = Verdict>) -> String {
     let order = [
         Verdict::Pass,
         Verdict::Fail,
+        Verdict::Inconclusive,
         Verdict::AmbiguousInSpec,
         Verdict::NotApplicable,
     ];
@@ -358,6 +371,9 @@ fn scenario(o: &mut String, n: usize, s: &ScenarioReport, timings: &[&Timing]) {
         check_rows(o, c);
     }
     o.push_str("</table>\n");
+    if !s.delays.is_empty() {
+        delays(o, &s.delays);
+    }
 
     if !s.series.is_empty() {
         o.push_str("<h3>累计计数 <span class=\"en\">/ Cumulative counts over time</span></h3>\n");
@@ -417,7 +433,8 @@ fn check_rows(o: &mut String, c: &Check) {
         escape(&c.actual),
         escape(&c.unit)
     );
-    if c.findings.is_empty() && c.evidence.is_empty() {
+    if c.findings.is_empty() && c.evidence.is_empty() && c.excluded.is_none() && c.supply.is_none()
+    {
         return;
     }
     w!(
@@ -425,6 +442,24 @@ fn check_rows(o: &mut String, c: &Check) {
         "<tr class=\"detail {}\"><td></td><td colspan=\"7\">",
         class(c.verdict)
     );
+    if let Some(what) = &c.supply {
+        w!(
+            o,
+            "<div class=\"label\">须补充 / Must supply</div><div>{}</div>\n",
+            escape(what)
+        );
+    }
+    if let Some(e) = &c.excluded {
+        w!(
+            o,
+            "<div class=\"label\">不计入 / Excluded</div><div>{} 个真实事件、{} 条上报：{} <span class=\"en\">/ {} true events, {} reports</span></div>\n",
+            e.truth,
+            e.reports,
+            escape(&e.reason),
+            e.truth,
+            e.reports
+        );
+    }
     if !c.findings.is_empty() {
         w!(
             o,
@@ -470,6 +505,42 @@ fn check_rows(o: &mut String, c: &Check) {
     o.push_str("</td></tr>\n");
 }
 
+/// R2 per camera: the device's clock error and its delay, both from the true event.
+fn delays(o: &mut String, rows: &[CameraDelays]) {
+    o.push_str("<h3>时钟偏差与上报时延 <span class=\"en\">/ Clock error and delay from the true event (R2)</span></h3>\n<table class=\"delays\">\n");
+    o.push_str(
+        "<tr><th>摄像机 / Camera</th><th class=\"num\">上报 / Reports</th><th class=\"num\">|时钟偏差| 中位 / p95 / 最大 (s)<br><span class=\"en\">|clock error| median / p95 / max</span></th>\
+         <th>最差文件 / Worst file</th><th class=\"num\">时延 中位 / p95 / 最大 (s)<br><span class=\"en\">delay median / p95 / max</span></th><th>最差文件 / Worst file</th></tr>\n",
+    );
+    for d in rows {
+        let c = &d.clock_error;
+        let (delay, worst) = match &d.delay {
+            Some(s) => (
+                format!(
+                    "{} / {} / {}",
+                    fmt_num(s.median_s),
+                    fmt_num(s.p95_s),
+                    fmt_num(s.max_s)
+                ),
+                s.worst.clone(),
+            ),
+            None => ("未知 / unknown".to_owned(), String::new()),
+        };
+        w!(
+            o,
+            "<tr><td class=\"mono\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} / {} / {}</td><td class=\"mono\">{}</td><td class=\"num\">{delay}</td><td class=\"mono\">{}</td></tr>\n",
+            escape(&d.camera),
+            d.reports,
+            fmt_num(c.median_s),
+            fmt_num(c.p95_s),
+            fmt_num(c.max_s),
+            escape(&c.worst),
+            escape(&worst)
+        );
+    }
+    o.push_str("</table>\n");
+}
+
 /// A small bar under a ratio: the value filled in the verdict's colour, the bar as a tick.
 fn meter(c: &Check, value: f64, bar: f64) -> String {
     if c.unit != "ratio" || !(0.0..=1.0).contains(&value) || !(0.0..=1.0).contains(&bar) {
@@ -480,6 +551,7 @@ fn meter(c: &Check, value: f64, bar: f64) -> String {
         Verdict::Fail => "#b3261e",
         Verdict::AmbiguousInSpec => "#d4a017",
         Verdict::NotApplicable => "#9aa0a6",
+        Verdict::Inconclusive => "#5b2c91",
     };
     let (w, v, b) = (96.0, value * 96.0, bar * 96.0);
     format!(

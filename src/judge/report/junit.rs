@@ -47,6 +47,7 @@ fn escape_with(text: &str, attr: bool) -> String {
 struct Counts {
     tests: usize,
     failures: usize,
+    errors: usize,
     skipped: usize,
 }
 
@@ -56,6 +57,7 @@ fn counts<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Counts {
         n.tests += 1;
         match c.verdict {
             Verdict::Fail => n.failures += 1,
+            Verdict::Inconclusive => n.errors += 1,
             Verdict::NotApplicable => n.skipped += 1,
             Verdict::Pass | Verdict::AmbiguousInSpec => {}
         }
@@ -70,12 +72,13 @@ pub fn render_junit(report: &CertificationReport) -> String {
     let all = counts(report.scenarios.iter().flat_map(|s| &s.checks));
     w!(
         o,
-        "<testsuites name=\"{} certification of {} {}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">\n",
+        "<testsuites name=\"{} certification of {} {}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
         escape(&report.tool),
         escape(&report.device.name),
         escape(&report.device.version),
         all.tests,
         all.failures,
+        all.errors,
         all.skipped
     );
     for (i, s) in report.scenarios.iter().enumerate() {
@@ -89,10 +92,11 @@ fn suite(o: &mut String, id: usize, s: &ScenarioReport, r: &CertificationReport)
     let n = counts(&s.checks);
     w!(
         o,
-        "  <testsuite name=\"{}\" id=\"{id}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">\n",
+        "  <testsuite name=\"{}\" id=\"{id}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
         escape(&s.scenario),
         n.tests,
         n.failures,
+        n.errors,
         n.skipped
     );
     o.push_str("    <properties>\n");
@@ -160,6 +164,24 @@ fn case(o: &mut String, scenario: &str, c: &Check) {
             w!(
                 o,
                 ">\n      <failure message=\"{}\" type=\"FAIL\">{}</failure>\n    </testcase>\n",
+                escape(&message),
+                escape_text(&body)
+            );
+        }
+        Verdict::Inconclusive => {
+            let message = format!("INCONCLUSIVE: {}", c.actual);
+            let body = format!(
+                "{} / {}\nrequirement: {}\nexpected: {}\nactual: {}\nthe lab must supply: {}",
+                c.title_zh,
+                c.title_en,
+                c.requirement,
+                c.expected,
+                c.actual,
+                c.supply.as_deref().unwrap_or("—")
+            );
+            w!(
+                o,
+                ">\n      <error message=\"{}\" type=\"INCONCLUSIVE\">{}</error>\n    </testcase>\n",
                 escape(&message),
                 escape_text(&body)
             );

@@ -23,6 +23,8 @@ fn check(id: &str, verdict: Verdict) -> Check {
         unit: "ratio".to_owned(),
         evidence: vec![],
         findings: vec![],
+        excluded: None,
+        supply: None,
     }
 }
 
@@ -61,6 +63,7 @@ fn sample() -> CertificationReport {
         skew_s: 5.0,
         latency_s: 10.0,
         verdict: Verdict::Pass,
+        must_supply: vec![],
         scenarios: vec![
             ScenarioReport {
                 scenario: "shaft-day-groups".to_owned(),
@@ -77,6 +80,7 @@ fn sample() -> CertificationReport {
                     reported_s: vec![12.0, 43.0, 95.0],
                 }],
                 evidence: vec![evidence("1404210078662001000520210104224515.jpg")],
+                delays: vec![],
             },
             ScenarioReport {
                 scenario: "belt-states".to_owned(),
@@ -89,6 +93,7 @@ fn sample() -> CertificationReport {
                 checks: vec![ambiguous, na],
                 series: vec![],
                 evidence: vec![evidence("14042100786610030120210104121546.mp4")],
+                delays: vec![],
             },
         ],
     };
@@ -304,6 +309,57 @@ fn junit_parses_with_one_suite_per_scenario_and_correct_counts() {
     assert!(
         out.contains("the device chose: 32-digit form with state 01"),
         "{out}"
+    );
+}
+
+/// Issue 15: a check the judge could not decide is an `<error>` in JUnit, colours the HTML
+/// purple with 无法判定 / INCONCLUSIVE, and the overall verdict lists what the lab must supply.
+#[test]
+fn inconclusive_is_an_error_in_junit_and_its_supply_list_leads_the_html() {
+    let mut r = sample();
+    r.scenarios[0].checks.retain(|c| c.verdict != Verdict::Fail);
+    let mut inc = check("E3.up.events.20", Verdict::Inconclusive);
+    inc.actual = "14 true; the device gave no per-event record of people coming up".to_owned();
+    inc.supply = Some("设备日报 / the device's day report".to_owned());
+    r.scenarios[1].checks.push(inc);
+    r.settle();
+    assert_eq!(
+        r.verdict,
+        Verdict::Inconclusive,
+        "nothing failed, one check undecided: not a pass"
+    );
+    assert_eq!(r.must_supply, ["设备日报 / the device's day report"]);
+    let xml = render_junit(&r);
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let root = doc.root_element();
+    assert_eq!(
+        (root.attribute("failures"), root.attribute("errors")),
+        (Some("0"), Some("1"))
+    );
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("E3.up.events.20 (E3)"))
+        .unwrap();
+    let error = case.children().find(|n| n.has_tag_name("error")).unwrap();
+    assert_eq!(error.attribute("type"), Some("INCONCLUSIVE"));
+    assert!(
+        error
+            .text()
+            .unwrap()
+            .contains("the lab must supply: 设备日报"),
+        "{:?}",
+        error.text()
+    );
+    let html = render_html(&r, &[]);
+    assert!(
+        html.contains("class=\"banner v-inc\" id=\"overall\""),
+        "the overall banner is INCONCLUSIVE"
+    );
+    assert!(html.contains("无法判定 INCONCLUSIVE"));
+    let supply = html.find("id=\"must-supply\"").unwrap();
+    assert!(
+        html[supply..].contains("<li>设备日报 / the device&#39;s day report</li>"),
+        "the list of what to supply"
     );
 }
 

@@ -51,6 +51,10 @@ pub struct UploadOptions {
     pub io_timeout: Duration,
     /// [`Uploader::run`]: how often to look at the spool when nothing wakes it.
     pub idle_poll: Duration,
+    /// A fault for the judge's violation cases, zero in a conformant device: hold every item
+    /// this long after the uploader first sees it before sending it (names right, uploads
+    /// late — R2.latency).
+    pub hold: Duration,
 }
 
 impl Default for UploadOptions {
@@ -63,6 +67,7 @@ impl Default for UploadOptions {
             connect_timeout: Duration::from_secs(10),
             io_timeout: Duration::from_secs(60),
             idle_poll: Duration::from_secs(5),
+            hold: Duration::ZERO,
         }
     }
 }
@@ -254,6 +259,8 @@ pub struct Uploader {
     head: Option<HeadState>,
     totals: UploadTotals,
     wake: Arc<Notify>,
+    /// When each item was first seen, for [`UploadOptions::hold`] (empty when it is zero).
+    first_seen: std::collections::BTreeMap<u64, u64>,
 }
 
 /// Nanoseconds since the Unix epoch (the time base of [`Uploader::run`]).
@@ -287,6 +294,7 @@ impl Uploader {
             head: None,
             totals: UploadTotals::default(),
             wake: Arc::new(Notify::new()),
+            first_seen: std::collections::BTreeMap::new(),
         })
     }
 
@@ -332,6 +340,14 @@ impl Uploader {
             now_ns,
             ..PumpReport::default()
         };
+        if !self.options.hold.is_zero() {
+            let pending = self.lock().pending();
+            self.first_seen
+                .retain(|seq, _| pending.iter().any(|e| e.seq == *seq));
+            for e in pending {
+                self.first_seen.entry(e.seq).or_insert(now_ns);
+            }
+        }
         loop {
             let Some(entry) = self.lock().head().cloned() else {
                 self.head = None;
@@ -346,6 +362,17 @@ impl Uploader {
             {
                 report.next_retry_ns = Some(h.next_attempt_ns);
                 break;
+            }
+            if !self.options.hold.is_zero() {
+                let due = self
+                    .first_seen
+                    .entry(entry.seq)
+                    .or_insert(now_ns)
+                    .saturating_add(duration_ns(self.options.hold));
+                if now_ns < due {
+                    report.next_retry_ns = Some(due);
+                    break;
+                }
             }
             let loaded = self.lock().load(entry.seq);
             let item = match loaded {

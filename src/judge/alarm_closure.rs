@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use eseal_protocol::{EvidenceName, TamperKind, TransportState};
 use serde_json::{Value, json};
 
-use super::checks::Upload;
+use super::observed::Upload;
 use super::verdict::{Check, Verdict};
 
 /// The numbers the judge files for the mine before the run (P9, P10).
@@ -634,36 +634,52 @@ fn check(
         },
         evidence: Vec::new(),
         findings,
+        excluded: None,
+        supply: None,
     }
 }
 
-/// The P4 checks of a run: `run` is `None` when the platform's alarm handling was not observed
-/// (every check NOT-APPLICABLE).
+const ALL: [(&str, (&str, &str, &str)); 4] = [
+    ("P4.raised", P4_RAISED),
+    ("P4.pushed", P4_PUSHED),
+    ("P4.closed", P4_CLOSED),
+    ("P4.escalated", P4_ESCALATED),
+];
+
+/// The P4 checks of a run. `run` is `None` when the judge did not drive the platform's alarm
+/// handling (external mode: P4 is the platform's clause and the platform is the judge's own, not
+/// under test): every check NOT-APPLICABLE, saying so. A run without the mine's filed limits
+/// cannot tell which uploads must alarm: every check INCONCLUSIVE, never silently absent.
 pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
     let Some(run) = run else {
-        return [
-            ("P4.raised", P4_RAISED),
-            ("P4.pushed", P4_PUSHED),
-            ("P4.closed", P4_CLOSED),
-            ("P4.escalated", P4_ESCALATED),
-        ]
-        .into_iter()
-        .map(|(id, t)| {
-            check(
-                t,
-                id,
-                Verdict::NotApplicable,
-                "the platform's alarm handling is observed".into(),
-                "not observed in this run".into(),
-                None,
-                Vec::new(),
-            )
-        })
-        .collect();
+        return ALL
+            .into_iter()
+            .map(|(id, t)| {
+                let actual = "the judge did not drive the platform's alarm handling in this run (P4 is the platform's clause, not the device's)".into();
+                check(t, id, Verdict::NotApplicable, "the platform's alarm handling is observed".into(), actual, None, Vec::new())
+            })
+            .collect();
     };
     let mut out = Vec::new();
     let Some(limits) = run.limits else {
-        return out;
+        return ALL
+            .into_iter()
+            .map(|(id, t)| Check {
+                supply: Some(
+                    "矿井的人员与车辆限值 / the mine's filed people and truck limits (P9, P10)"
+                        .into(),
+                ),
+                ..check(
+                    t,
+                    id,
+                    Verdict::Inconclusive,
+                    "the mine's limits filed before the run".into(),
+                    "no limits were filed: the judge cannot tell which uploads must alarm".into(),
+                    None,
+                    run.errors.clone(),
+                )
+            })
+            .collect();
     };
     let by_name: BTreeMap<&str, &AlarmSeen> = run
         .alarms
