@@ -1304,4 +1304,34 @@ mod tests {
         assert_eq!(iou([5, 5, 5, 5], [5, 5, 5, 5]), 0.0);
         assert_eq!(iou([9, 9, 1, 1], [0, 0, 10, 10]), 0.0);
     }
+
+    /// Issue 15 (external mode, item 8): a JPEG whose picture is a quarter wrong is a JPEG, but
+    /// not the camera's picture of that moment: E4's frame comparison says so, while the same
+    /// frame with its rectangle drawn is accepted.
+    #[test]
+    fn a_picture_a_quarter_wrong_is_no_frame_of_the_camera() {
+        let r = shot();
+        let (w, h) = (r.frame.width, r.frame.height);
+        let boxes = people(r);
+        let good = draw(r, &[rect(boxes[0])], &JpegOptions::default());
+        let target = |jpeg: &[u8]| Signature::of_decoded(&decode_jpeg(jpeg).unwrap()).unwrap();
+        let clean = Signature::of_rgb(&r.frame.rgb, w, h).unwrap();
+        let d_good = target(&good).distance(&clean);
+        assert!(
+            crate::judge::capture_pass::frame_mismatch(d_good, 0).is_none(),
+            "the right frame: {d_good}"
+        );
+        // The same picture with its left quarter replaced by a flat grey.
+        let mut rgb = r.frame.rgb.clone();
+        for y in 0..h as usize {
+            for x in 0..w as usize / 4 {
+                let i = (y * w as usize + x) * 3;
+                rgb[i..i + 3].copy_from_slice(&[128, 128, 128]);
+            }
+        }
+        let bad = Signature::of_rgb(&rgb, w, h).unwrap().distance(&clean);
+        let why = crate::judge::capture_pass::frame_mismatch(bad, 2_000_000_000)
+            .expect("a quarter wrong is refused");
+        assert!(why.contains("not a frame of its camera"), "{why} ({bad})");
+    }
 }

@@ -162,12 +162,31 @@ pub fn locate(
     Ok(out)
 }
 
+/// Most a picture may differ from the frame it shows, in [`super::capture::Signature::distance`]
+/// luma levels. A JPEG of the frame itself with its rectangle drawn is about 0.1 (the rectangle's
+/// cells are capped); a picture with a twelfth of its area unlike any frame near its time is
+/// past 1.0 — it is not the camera's picture of that moment, whatever its file type says.
+pub const FRAME_MISMATCH_MAX: f64 = 1.0;
+
+/// Why a picture is not a frame of its camera, when the nearest frame is too far from it.
+pub fn frame_mismatch(distance: f64, pts_ns: u64) -> Option<String> {
+    (distance > FRAME_MISMATCH_MAX).then(|| {
+        format!(
+            "the picture is not a frame of its camera near its time: the nearest ({:.2} s) differs by {distance:.2} luma levels on average (the same frame through JPEG with its rectangle: about 0.1; at most {FRAME_MISMATCH_MAX})",
+            pts_ns as f64 / 1e9
+        )
+    })
+}
+
 fn finish(scenario: &Scenario, p: Pending) -> Result<CaptureFound, String> {
     let cam = &scenario.cameras[p.camera];
     let (w, h) = (cam.pose.width, cam.pose.height);
     let Some(best) = p.finder.best() else {
         return Err("no frame of its camera near its time".to_owned());
     };
+    if let Some(why) = frame_mismatch(best.distance, best.pts_ns) {
+        return Err(why);
+    }
     let located = locate_rectangle(&p.picture, &best.rgb, w, h).map_err(|e| e.to_string())?;
     Ok(CaptureFound {
         pts_ns: best.pts_ns,
