@@ -13,10 +13,9 @@
 //!
 //! Rules, stated so the figures can be checked by hand (`docs/report-schema.md` says the same):
 //! - Matching (R2, [`pairing`]): one optimal one-to-one assignment per camera and kind (and
-//!   state or lock), first on the name's time inside `[truth − skew, truth + skew + latency]`;
-//!   reports and true events left over are then paired on arrival inside the same window (a
-//!   device whose clock is wrong but which uploads at once is still reporting that event — its
-//!   clock error is R2.skew's business, not E3's).
+//!   state or lock), on the name's time or on the arrival — whichever pairs more reports — inside
+//!   `[truth − skew, truth + skew + latency]` (a device whose clock is wrong but which uploads at
+//!   once is still reporting those events: its clock error is R2.skew's business, not E3's).
 //! - Exclusions ([`exclusion`]): a tamper interval ± 1 s (an open one ends with the scenario) is
 //!   a don't-care region of its camera. A true event inside one leaves the score with the report
 //!   matched to it; an unmatched report leaves only if its own time is inside one. Every check

@@ -1,13 +1,16 @@
 //! Which report is which true event (R2): the optimal one-to-one matching of
 //! [`crate::judge::matching`], run twice.
 //!
-//! Key design decision: **a report is paired on its name's time first, then on its arrival.**
-//! The first pass admits a report whose name's time lies in `[truth − skew, truth + skew +
-//! latency]`. What is left on both sides is then paired on arrival inside the same window: a
-//! device whose clock is 20 s late but which uploads at once is still reporting that person, and
-//! the judge says so once, in R2.skew, instead of failing every count as well. A device that
-//! stamps correctly but uploads late is paired by its names and fails R2.latency only. The
-//! window never widens: every pair has its name or its arrival inside R2's bounds.
+//! Key design decision: **a report is paired on its name's time or on its arrival — one basis
+//! per camera and kind, whichever explains more reports.** On the names, a report may be the
+//! true event at `t` when its name's time lies in `[t − skew, t + skew + latency]`; on arrival,
+//! when its arrival does. A device whose clock is 20 s late but which uploads at once is still
+//! reporting those people: on arrival its reports pair one to one, while on the names each would
+//! pair with someone 20 s later, or nobody. A device that stamps right but uploads late pairs on
+//! its names. Either way the other time is judged by R2 (R2.skew, R2.latency) from the true
+//! event, so choosing the basis never excuses anything. Ties (a conformant device: both
+//! explain every report) go to the names; reports without an arrival (a count log) pair on their
+//! times only. The window never widens: every pair has its name or its arrival inside R2's bounds.
 
 use std::collections::BTreeMap;
 
@@ -48,42 +51,17 @@ impl Paired {
 
 /// Pairs true event times with reports (see the module note); `misfit(i, j)` in 0..=1 breaks
 /// ties among pairings with the most pairs (e.g. 1 − IoU of a drawn rectangle).
-pub fn pair(
-    truth: &[f64],
-    reports: &[Stamp],
-    window: Window,
-    misfit: &dyn Fn(usize, usize) -> f64,
-) -> Paired {
+pub fn pair(truth: &[f64], reports: &[Stamp], window: Window, misfit: &dyn Fn(usize, usize) -> f64) -> Paired {
     let names: Vec<f64> = reports.iter().map(|r| r.name_s).collect();
-    let mut m = match_times_by(truth, &names, window, misfit);
-    let mut by_arrival = vec![false; reports.len()];
-    let left_t = m.missed.clone();
-    let left_r: Vec<usize> = m
-        .extra
-        .iter()
-        .copied()
-        .filter(|j| reports[*j].arrived_s.is_some())
-        .collect();
-    if !left_t.is_empty() && !left_r.is_empty() {
-        let t: Vec<f64> = left_t.iter().map(|i| truth[*i]).collect();
-        let a: Vec<f64> = left_r
-            .iter()
-            .map(|j| reports[*j].arrived_s.unwrap_or(f64::NAN))
-            .collect();
-        let second = match_times_by(&t, &a, window, |i, j| misfit(left_t[i], left_r[j]));
-        for (i, j) in second.pairs {
-            let (ti, rj) = (left_t[i], left_r[j]);
-            m.pairs.push((ti, rj));
-            m.missed.retain(|x| *x != ti);
-            m.extra.retain(|x| *x != rj);
-            by_arrival[rj] = true;
+    let on_names = match_times_by(truth, &names, window, misfit);
+    let arrivals: Option<Vec<f64>> = reports.iter().map(|r| r.arrived_s).collect();
+    if let Some(arrivals) = arrivals.filter(|a| !a.is_empty()) {
+        let on_arrival = match_times_by(truth, &arrivals, window, misfit);
+        if on_arrival.pairs.len() > on_names.pairs.len() {
+            return Paired { matching: on_arrival, by_arrival: vec![true; reports.len()] };
         }
-        m.pairs.sort_unstable();
     }
-    Paired {
-        matching: m,
-        by_arrival,
-    }
+    Paired { matching: on_names, by_arrival: vec![false; reports.len()] }
 }
 
 /// [`pair`] per key (state, lock …): keys never mix; indices are into the caller's slices.
@@ -175,22 +153,23 @@ mod tests {
         );
     }
 
-    /// The name pass goes first: a report whose name fits one event is not taken by another on
-    /// its arrival; without an arrival time only names count.
+    /// A clock 20 s late with people 10 s apart: on the names each report would pair with the
+    /// person after (and the first person be missed); on arrival every report is its own person.
     #[test]
-    fn names_first_then_arrivals_and_no_arrival_no_second_pass() {
-        let p = pair(&[10.0, 30.0], &[at(10.0, 31.0)], W, &|_, _| 0.0);
-        assert_eq!(p.matching.pairs, [(0, 0)]);
-        assert_eq!(p.matching.missed, [1]);
-        let p = pair(
-            &[10.0],
-            &[Stamp {
-                name_s: 40.0,
-                arrived_s: None,
-            }],
-            W,
-            &|_, _| 0.0,
-        );
+    fn a_late_clock_does_not_shift_every_report_onto_the_next_person() {
+        let truth = [6.0, 16.0, 26.0, 36.0];
+        let reports: Vec<Stamp> = truth.iter().map(|t| at(t + 20.5, t + 1.0)).collect();
+        let p = pair(&truth, &reports, W, &|_, _| 0.0);
+        assert_eq!(p.matching.pairs, [(0, 0), (1, 1), (2, 2), (3, 3)]);
+        assert!(p.by_arrival.iter().all(|a| *a));
+    }
+
+    /// Ties go to the names; without arrival times only names count.
+    #[test]
+    fn ties_go_to_the_names_and_no_arrival_means_names() {
+        let p = pair(&[10.0, 30.0], &[at(10.0, 10.5), at(30.0, 30.5)], W, &|_, _| 0.0);
+        assert_eq!(p.by_arrival, [false, false]);
+        let p = pair(&[10.0], &[Stamp { name_s: 40.0, arrived_s: None }], W, &|_, _| 0.0);
         assert!(p.matching.pairs.is_empty());
     }
 
@@ -200,6 +179,6 @@ mod tests {
         let reports = [("b", at(11.0, 11.5)), ("a", at(40.0, 12.0))];
         let p = pair_by_key(&truth, &reports, W);
         assert_eq!(p.matching.pairs, [(0, 1), (1, 0)]);
-        assert_eq!(p.by_arrival, [false, true]);
+        assert_eq!(p.by_arrival, [false, true], "each key chooses its own basis");
     }
 }
