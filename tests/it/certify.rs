@@ -405,3 +405,77 @@ fn a_scenario_through_the_reference_device_raises_the_alarms_its_configuration_i
     // Every alarm but the one kept for the overdue check was closed by the county.
     assert_eq!(closure.handled.len() + 1, closure.alarms.len());
 }
+
+/// Issue 15: an external device that serves no day report (or one without the per-person log)
+/// leaves E3 up INCONCLUSIVE — never NOT-APPLICABLE, never a pass — and the certification says
+/// what the lab must supply.
+#[test]
+fn no_day_report_leaves_people_coming_up_inconclusive_and_says_what_to_supply() {
+    use eseal::judge::checks::{DayCounts, Observed, judge};
+    use eseal::judge::verdict::Verdict;
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new(
+        "scenarios/conformant/shaft-stop-and-go-turn-back.toml",
+    ))
+    .unwrap();
+    let truth: Vec<_> = eseal_simulator::Simulation::new(&scenario)
+        .flat_map(|s| s.events)
+        .collect();
+    let opts = CertifyOptions::default().judge;
+    let verdict_of = |seen: &Observed, id: &str| {
+        let checks = judge(&scenario, &truth, seen, &opts).checks;
+        let c = checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+            .clone();
+        (c.verdict, c.supply.unwrap_or_default())
+    };
+    // No day report at all (the old judge said NOT-APPLICABLE, and the certificate passed).
+    let bare = Observed::default();
+    let (v, supply) = verdict_of(&bare, "E3.up.count.20");
+    assert_eq!(v, Verdict::Inconclusive);
+    assert!(supply.contains("day report"), "{supply}");
+    assert_eq!(
+        verdict_of(&bare, "E3.up.events.20").0,
+        Verdict::Inconclusive
+    );
+    // A day report with the right figure but no per-person log: the count is judged, the events
+    // are not.
+    let day = scenario.start.date_naive();
+    let ups = truth
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                eseal_simulator::truth::EventKind::Crossing {
+                    direction: eseal_simulator::scenario::PersonDirection::Up,
+                    ..
+                }
+            )
+        })
+        .count() as u32;
+    let mut report = std::collections::BTreeMap::new();
+    report.insert(
+        day,
+        std::collections::BTreeMap::from([(
+            "20".to_owned(),
+            DayCounts {
+                people_up: ups,
+                ..DayCounts::default()
+            },
+        )]),
+    );
+    let with_figures = Observed {
+        day_report: Some(report),
+        ..Observed::default()
+    };
+    assert_eq!(verdict_of(&with_figures, "E3.up.count.20").0, Verdict::Pass);
+    let (v, supply) = verdict_of(&with_figures, "E3.up.errors.20");
+    assert_eq!(v, Verdict::Inconclusive);
+    assert!(supply.contains("per-person log"), "{supply}");
+    // And a certification with an undecided check is not a pass.
+    assert_eq!(
+        Verdict::combine([Verdict::Pass, Verdict::Inconclusive]),
+        Verdict::Inconclusive
+    );
+}
