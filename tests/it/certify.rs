@@ -479,3 +479,53 @@ fn no_day_report_leaves_people_coming_up_inconclusive_and_says_what_to_supply() 
         Verdict::Inconclusive
     );
 }
+
+/// Issue 15: an upload that arrives while the spool drains after the last frame is noted at the
+/// instant the platform acknowledged it, not credited as arriving when the scenario ended — a
+/// device that drains slowly fails latency. Every upload of `uploads-held-25s` is held 25 s; the
+/// last truck leaves less than 25 s before the end, so its U2 arrives after the last frame.
+#[test]
+fn uploads_after_the_last_frame_arrive_when_the_spool_drains() {
+    let loaded = cases::load(
+        std::path::Path::new("scenarios/violations/uploads-held-25s.toml"),
+        None,
+    )
+    .unwrap();
+    let end_s = loaded.case.scenario.duration_ns as f64 / 1e9;
+    let run_opts = eseal::edge::run::RunOptions {
+        tamper_interval_s: Some(5.0),
+        upload_hold_s: loaded.case.upload_hold_s,
+        ..eseal::edge::run::RunOptions::default()
+    };
+    let run = eseal::edge::run::run_in_process(&loaded.case.scenario, &run_opts).unwrap();
+    let seen = eseal::judge::certify::observe(&run);
+    let arrivals: Vec<f64> = seen.uploads.iter().filter_map(|u| u.arrived_s).collect();
+    assert_eq!(
+        arrivals.len(),
+        seen.uploads.len(),
+        "every upload has its arrival"
+    );
+    let last = arrivals.iter().copied().fold(f64::MIN, f64::max);
+    assert!(
+        last > end_s + 1.0,
+        "the last upload arrived at {last} s, after the end ({end_s} s), and says so"
+    );
+    let checks = eseal::judge::checks::judge(
+        &loaded.case.scenario,
+        &run.truth,
+        &seen,
+        &CertifyOptions::default().judge,
+    )
+    .checks;
+    let latency = checks.iter().find(|c| c.id == "R2.latency").unwrap();
+    assert_eq!(
+        latency.verdict,
+        eseal::judge::verdict::Verdict::Fail,
+        "{latency:?}"
+    );
+    // The device decides on a truck as its front crosses, a little before the truth (its centre).
+    assert!(
+        latency.value.unwrap() >= 24.0,
+        "the worst delay is the hold: {latency:?}"
+    );
+}
