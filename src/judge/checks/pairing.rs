@@ -51,17 +51,28 @@ impl Paired {
 
 /// Pairs true event times with reports (see the module note); `misfit(i, j)` in 0..=1 breaks
 /// ties among pairings with the most pairs (e.g. 1 − IoU of a drawn rectangle).
-pub fn pair(truth: &[f64], reports: &[Stamp], window: Window, misfit: &dyn Fn(usize, usize) -> f64) -> Paired {
+pub fn pair(
+    truth: &[f64],
+    reports: &[Stamp],
+    window: Window,
+    misfit: &dyn Fn(usize, usize) -> f64,
+) -> Paired {
     let names: Vec<f64> = reports.iter().map(|r| r.name_s).collect();
     let on_names = match_times_by(truth, &names, window, misfit);
     let arrivals: Option<Vec<f64>> = reports.iter().map(|r| r.arrived_s).collect();
     if let Some(arrivals) = arrivals.filter(|a| !a.is_empty()) {
         let on_arrival = match_times_by(truth, &arrivals, window, misfit);
         if on_arrival.pairs.len() > on_names.pairs.len() {
-            return Paired { matching: on_arrival, by_arrival: vec![true; reports.len()] };
+            return Paired {
+                matching: on_arrival,
+                by_arrival: vec![true; reports.len()],
+            };
         }
     }
-    Paired { matching: on_names, by_arrival: vec![false; reports.len()] }
+    Paired {
+        matching: on_names,
+        by_arrival: vec![false; reports.len()],
+    }
 }
 
 /// [`pair`] per key (state, lock …): keys never mix; indices are into the caller's slices.
@@ -167,9 +178,22 @@ mod tests {
     /// Ties go to the names; without arrival times only names count.
     #[test]
     fn ties_go_to_the_names_and_no_arrival_means_names() {
-        let p = pair(&[10.0, 30.0], &[at(10.0, 10.5), at(30.0, 30.5)], W, &|_, _| 0.0);
+        let p = pair(
+            &[10.0, 30.0],
+            &[at(10.0, 10.5), at(30.0, 30.5)],
+            W,
+            &|_, _| 0.0,
+        );
         assert_eq!(p.by_arrival, [false, false]);
-        let p = pair(&[10.0], &[Stamp { name_s: 40.0, arrived_s: None }], W, &|_, _| 0.0);
+        let p = pair(
+            &[10.0],
+            &[Stamp {
+                name_s: 40.0,
+                arrived_s: None,
+            }],
+            W,
+            &|_, _| 0.0,
+        );
         assert!(p.matching.pairs.is_empty());
     }
 
@@ -179,6 +203,10 @@ mod tests {
         let reports = [("b", at(11.0, 11.5)), ("a", at(40.0, 12.0))];
         let p = pair_by_key(&truth, &reports, W);
         assert_eq!(p.matching.pairs, [(0, 1), (1, 0)]);
-        assert_eq!(p.by_arrival, [false, true], "each key chooses its own basis");
+        assert_eq!(
+            p.by_arrival,
+            [false, true],
+            "each key chooses its own basis"
+        );
     }
 }
