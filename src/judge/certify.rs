@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use super::checks::{self, ClipSeen, Observed, Options, Upload};
 use super::verdict::{CertificationReport, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing, Verdict};
 use super::closure::Limits;
+use super::mp4;
 use crate::edge::run::{RunOptions, RunResult, run_in_process};
 
 /// One case: a scenario and how the reference device is set up for it.
@@ -122,8 +123,8 @@ pub fn observe(run: &RunResult) -> Observed {
         .iter()
         .filter(|u| u.name.ends_with(".mp4"))
         .map(|u| {
-            let probe = eseal_vision::media::clip::probe_mp4(&u.bytes)
-                .map(|p| ClipSeen { duration_s: p.duration.as_secs_f64(), h264: p.is_h264(), width: p.width, height: p.height })
+            let probe = mp4::probe(&u.bytes)
+                .map(|p| ClipSeen { duration_s: p.duration_s, h264: p.is_h264(), width: p.width, height: p.height })
                 .map_err(|e| e.to_string());
             (u.name.clone(), probe)
         })

@@ -4,6 +4,7 @@
 //! - [`assign`]: the judge's own optimal assignment (most feasible pairs, then least cost).
 //! - [`matching`]: optimal one-to-one matching of truth events to reports inside the R2
 //!   tolerance window, with event-level precision, recall and F1.
+//! - [`mp4`]: the judge's own ISO-BMFF reader (a clip's codec, size and duration).
 //! - [`checks`]: the checks, clause by clause, from truth and what a device delivered.
 //! - [`verdict`]: what the judge concludes, as data (the `report.json` schema).
 
@@ -17,5 +18,6 @@ pub mod closure;
 pub mod cli;
 pub mod external;
 pub mod matching;
+pub mod mp4;
 pub mod report;
 pub mod verdict;
