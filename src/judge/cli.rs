@@ -12,6 +12,7 @@ use super::certify::{CertifyOptions, certification, run_cases};
 use super::checks::Options;
 use super::external::{ExternalOptions, certify_external};
 use super::matching::Window;
+use super::sign::ReportSigner;
 use super::verdict::Verdict;
 
 /// Options of `eseal certify`.
@@ -63,6 +64,11 @@ pub struct CertifyArgs {
     /// The device's tamper check cadence, seconds (the spec's is 3600; short scenarios need less).
     #[arg(long, default_value_t = 5.0)]
     pub tamper_interval: f64,
+    /// Sign the report with this Ed25519 private key (PKCS#8 PEM, from `eseal keygen` or
+    /// `openssl genpkey -algorithm ed25519`): MANIFEST.sha256.sig and signing-key.pub are
+    /// written beside the manifest, and report.html shows the key's fingerprint.
+    #[arg(long)]
+    pub sign_key: Option<PathBuf>,
 }
 
 /// Runs `eseal certify`; exit 0 when the device passes, 1 when it fails.
@@ -77,6 +83,8 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
             bail!("{what} must be a number of seconds ≥ 0, found {v}");
         }
     }
+    // A bad key is refused before anything runs.
+    let signer = args.sign_key.as_deref().map(ReportSigner::from_pem_file).transpose()?;
     let files = cases::expand(&args.scenarios)?;
     let loaded: Vec<LoadedCase> = files.iter().map(|f| cases::load(f, args.seed)).collect::<Result<_>>()?;
     if external && let Some(v) = loaded.iter().find(|l| l.expect.is_some()) {
@@ -130,7 +138,10 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
         report.device.version = "as configured by the operator".to_owned();
     }
     let timings: Vec<_> = outcomes.iter().map(|o| o.timing.clone()).collect();
-    let paths = super::report::write_report(&args.out, &report, &timings)?;
+    let paths = super::report::write_signed_report(&args.out, &report, &timings, signer.as_ref())?;
+    if let Some(s) = &signer {
+        eprintln!("signed 已签名: fingerprint 密钥指纹 {}", s.fingerprint());
+    }
 
     // A summary, and for every failure the seed and the command that reproduces it.
     let mut ok = true;

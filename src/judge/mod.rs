@@ -6,6 +6,7 @@
 //!   tolerance window, with event-level precision, recall and F1.
 //! - [`mp4`]: the judge's own ISO-BMFF reader (a clip's codec, size and duration).
 //! - [`checks`]: the checks, clause by clause, from truth and what a device delivered.
+//! - [`sign`]: Ed25519 signatures over a report directory's manifest, and their verification.
 //! - [`verdict`]: what the judge concludes, as data (the `report.json` schema).
 
 pub mod assign;
@@ -20,4 +21,6 @@ pub mod external;
 pub mod matching;
 pub mod mp4;
 pub mod report;
+pub mod sign;
+pub mod sign_cli;
 pub mod verdict;
