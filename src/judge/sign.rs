@@ -395,6 +395,8 @@ fn check_scope(dir: &Path, listed: &[String], v: &mut Verification) {
     v.not_covered = others;
 }
 
+/// Regular files under `dir` (symbolic links followed, as the manifest's writer does; a link
+/// loop ends where the system refuses to resolve the path, ELOOP).
 fn files_under(dir: &Path, rel: &str, out: &mut Vec<String>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {

@@ -158,3 +158,15 @@ fn generated_keys_load_sign_and_are_never_overwritten() {
     let e = ReportSigner::from_pem_file(&dir.path().join("junk.pem")).expect_err("junk");
     assert!(e.to_string().contains("PKCS#8 PEM"), "{e}");
 }
+
+/// A symbolic link looping back into `evidence/` ends (the system stops resolving the path) and
+/// what it reaches is refused as not in the manifest, not skipped.
+#[test]
+fn a_symlink_loop_under_evidence_ends() {
+    let s = signer(7);
+    let dir = signed_dir(&s);
+    std::os::unix::fs::symlink("..", dir.path().join("evidence/case/loop")).expect("symlink");
+    let v = verify_dir(dir.path(), None).expect("verify");
+    assert!(!v.ok(), "files reached through the loop are not in the manifest");
+    assert!(v.problems.iter().all(|p| matches!(p, Problem::Unlisted(f) if f.starts_with("evidence/case/loop/"))), "{:?}", v.problems);
+}
