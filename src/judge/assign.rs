@@ -29,32 +29,49 @@ struct Lex {
 }
 
 impl Lex {
-    const ZERO: Lex = Lex { left_out: 0, cost: 0.0 };
+    const ZERO: Lex = Lex {
+        left_out: 0,
+        cost: 0.0,
+    };
     /// Larger than any sum of cells (each cell leaves out at most one row).
-    const INFINITE: Lex = Lex { left_out: i64::MAX / 4, cost: 0.0 };
+    const INFINITE: Lex = Lex {
+        left_out: i64::MAX / 4,
+        cost: 0.0,
+    };
     /// A row not given a feasible column.
-    const LEFT_OUT: Lex = Lex { left_out: 1, cost: 0.0 };
+    const LEFT_OUT: Lex = Lex {
+        left_out: 1,
+        cost: 0.0,
+    };
 
     fn lt(self, other: Lex) -> bool {
         self.cmp_lex(other) == Ordering::Less
     }
 
     fn cmp_lex(self, other: Lex) -> Ordering {
-        self.left_out.cmp(&other.left_out).then_with(|| self.cost.total_cmp(&other.cost))
+        self.left_out
+            .cmp(&other.left_out)
+            .then_with(|| self.cost.total_cmp(&other.cost))
     }
 }
 
 impl Add for Lex {
     type Output = Lex;
     fn add(self, o: Lex) -> Lex {
-        Lex { left_out: self.left_out + o.left_out, cost: self.cost + o.cost }
+        Lex {
+            left_out: self.left_out + o.left_out,
+            cost: self.cost + o.cost,
+        }
     }
 }
 
 impl Sub for Lex {
     type Output = Lex;
     fn sub(self, o: Lex) -> Lex {
-        Lex { left_out: self.left_out - o.left_out, cost: self.cost - o.cost }
+        Lex {
+            left_out: self.left_out - o.left_out,
+            cost: self.cost - o.cost,
+        }
     }
 }
 
@@ -80,7 +97,14 @@ pub fn assign(cost: &[Vec<f64>], infeasible: f64) -> Vec<Option<usize>> {
     // an infeasible cell stands for "this row left out".
     let n = rows.max(cols);
     let cell = |i: usize, j: usize| -> Lex {
-        if i >= rows { Lex::ZERO } else { feasible(i, j).map_or(Lex::LEFT_OUT, |c| Lex { left_out: 0, cost: c }) }
+        if i >= rows {
+            Lex::ZERO
+        } else {
+            feasible(i, j).map_or(Lex::LEFT_OUT, |c| Lex {
+                left_out: 0,
+                cost: c,
+            })
+        }
     };
     let owner = solve_square(n, cell);
     let mut out = vec![None; rows];
@@ -122,7 +146,10 @@ fn solve_square(n: usize, cell: impl Fn(usize, usize) -> Lex) -> Vec<Option<usiz
                 }
             }
             // Settle the nearest column (the lowest index among ties, for determinism).
-            let Some(j) = (0..n).filter(|j| !done[*j]).min_by(|a, b| dist[*a].cmp_lex(dist[*b]).then(a.cmp(b))) else {
+            let Some(j) = (0..n)
+                .filter(|j| !done[*j])
+                .min_by(|a, b| dist[*a].cmp_lex(dist[*b]).then(a.cmp(b)))
+            else {
                 unreachable!("a square matrix always has a free column for a new row");
             };
             done[j] = true;
@@ -201,7 +228,10 @@ mod tests {
             if let Some(j) = j {
                 assert!(seen.insert(*j), "column {j} given twice: {a:?}");
                 let c = cost[i][*j];
-                assert!(c.is_finite() && c < infeasible, "infeasible cell ({i}, {j}) = {c} returned: {a:?}");
+                assert!(
+                    c.is_finite() && c < infeasible,
+                    "infeasible cell ({i}, {j}) = {c} returned: {a:?}"
+                );
                 total += c;
             }
         }
@@ -219,7 +249,9 @@ mod tests {
     }
 
     fn matrix() -> impl Strategy<Value = Vec<Vec<f64>>> {
-        (0usize..=6, 0usize..=6).prop_flat_map(|(r, c)| proptest::collection::vec(proptest::collection::vec(cell(), c), r))
+        (0usize..=6, 0usize..=6).prop_flat_map(|(r, c)| {
+            proptest::collection::vec(proptest::collection::vec(cell(), c), r)
+        })
     }
 
     proptest! {
@@ -259,7 +291,11 @@ mod tests {
     /// the other.
     #[test]
     fn tiny_differences_survive_infeasible_cells() {
-        let cost = vec![vec![1.0, 1.0 + 2e-8, BIG], vec![1.0 + 1e-8, 1.0 + 4e-8, BIG], vec![BIG, BIG, BIG]];
+        let cost = vec![
+            vec![1.0, 1.0 + 2e-8, BIG],
+            vec![1.0 + 1e-8, 1.0 + 4e-8, BIG],
+            vec![BIG, BIG, BIG],
+        ];
         let a = assign(&cost, BIG);
         // 0→1, 1→0 costs 2 + 3e-8; 0→0, 1→1 costs 2 + 4e-8.
         assert_eq!(a, [Some(1), Some(0), None]);
@@ -276,12 +312,18 @@ mod tests {
     fn empty_and_all_infeasible() {
         assert_eq!(assign(&[], BIG), Vec::<Option<usize>>::new());
         assert_eq!(assign(&[vec![], vec![]], BIG), [None, None]);
-        assert_eq!(assign(&[vec![BIG, f64::NAN], vec![f64::INFINITY, BIG]], BIG), [None, None]);
+        assert_eq!(
+            assign(&[vec![BIG, f64::NAN], vec![f64::INFINITY, BIG]], BIG),
+            [None, None]
+        );
     }
 
     #[test]
     fn wide_and_tall() {
         assert_eq!(assign(&[vec![3.0, 1.0, 2.0]], BIG), [Some(1)]);
-        assert_eq!(assign(&[vec![3.0], vec![1.0], vec![2.0]], BIG), [None, Some(0), None]);
+        assert_eq!(
+            assign(&[vec![3.0], vec![1.0], vec![2.0]], BIG),
+            [None, Some(0), None]
+        );
     }
 }

@@ -43,7 +43,11 @@ impl Mp4Info {
 pub enum Mp4Error {
     /// A box's size runs past its parent (or the file), or is smaller than its own header.
     #[error("box `{kind}` at byte {offset}: {why}")]
-    BadBox { kind: String, offset: usize, why: String },
+    BadBox {
+        kind: String,
+        offset: usize,
+        why: String,
+    },
     /// A box needed is missing.
     #[error("no `{0}` box")]
     Missing(&'static str),
@@ -66,12 +70,26 @@ struct Bx<'a> {
 
 impl fmt::Debug for Bx<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}+{}", fourcc(self.kind), self.offset, self.body.len())
+        write!(
+            f,
+            "{}@{}+{}",
+            fourcc(self.kind),
+            self.offset,
+            self.body.len()
+        )
     }
 }
 
 fn fourcc(k: [u8; 4]) -> String {
-    k.iter().map(|b| if b.is_ascii_graphic() { *b as char } else { '?' }).collect()
+    k.iter()
+        .map(|b| {
+            if b.is_ascii_graphic() {
+                *b as char
+            } else {
+                '?'
+            }
+        })
+        .collect()
 }
 
 /// The child boxes of `data` (which starts at file offset `base`), sizes checked.
@@ -81,9 +99,16 @@ fn children(data: &[u8], base: usize) -> Result<Vec<Bx<'_>>, Mp4Error> {
     while at < data.len() {
         let offset = base + at;
         let rest = &data[at..];
-        let bad = |kind: &[u8], why: String| Mp4Error::BadBox { kind: fourcc(kind4(kind)), offset, why };
+        let bad = |kind: &[u8], why: String| Mp4Error::BadBox {
+            kind: fourcc(kind4(kind)),
+            offset,
+            why,
+        };
         if rest.len() < 8 {
-            return Err(bad(b"????", format!("{} trailing bytes, too few for a box header", rest.len())));
+            return Err(bad(
+                b"????",
+                format!("{} trailing bytes, too few for a box header", rest.len()),
+            ));
         }
         let kind = kind4(&rest[4..8]);
         let size32 = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
@@ -97,15 +122,33 @@ fn children(data: &[u8], base: usize) -> Result<Vec<Bx<'_>>, Mp4Error> {
             }
             n => (u64::from(n), 8),
         };
-        let header = if &kind == b"uuid" { header + 16 } else { header };
+        let header = if &kind == b"uuid" {
+            header + 16
+        } else {
+            header
+        };
         if size < header as u64 {
-            return Err(bad(&kind, format!("size {size} is smaller than its {header}-byte header")));
+            return Err(bad(
+                &kind,
+                format!("size {size} is smaller than its {header}-byte header"),
+            ));
         }
         if size > rest.len() as u64 {
-            return Err(bad(&kind, format!("size {size} runs past the {} bytes left in its parent", rest.len())));
+            return Err(bad(
+                &kind,
+                format!(
+                    "size {size} runs past the {} bytes left in its parent",
+                    rest.len()
+                ),
+            ));
         }
         let size = size as usize; // ≤ rest.len(), so it fits
-        out.push(Bx { kind, offset, body_offset: offset + header, body: &rest[header..size] });
+        out.push(Bx {
+            kind,
+            offset,
+            body_offset: offset + header,
+            body: &rest[header..size],
+        });
         at += size;
     }
     Ok(out)
@@ -120,25 +163,36 @@ fn kind4(b: &[u8]) -> [u8; 4] {
 }
 
 fn be_u16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
+    Some(u16::from_be_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 
 fn be_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_be_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 fn be_u64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(b.get(at..at.checked_add(8)?)?.try_into().ok()?))
+    Some(u64::from_be_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
 }
 
 /// The first child of type `kind`.
 fn child<'a>(parent: &Bx<'a>, kind: &[u8; 4]) -> Result<Option<Bx<'a>>, Mp4Error> {
-    Ok(children(parent.body, parent.body_offset)?.into_iter().find(|b| &b.kind == kind))
+    Ok(children(parent.body, parent.body_offset)?
+        .into_iter()
+        .find(|b| &b.kind == kind))
 }
 
 /// Every child of type `kind`.
 fn all<'a>(parent: &Bx<'a>, kind: &[u8; 4]) -> Result<Vec<Bx<'a>>, Mp4Error> {
-    Ok(children(parent.body, parent.body_offset)?.into_iter().filter(|b| &b.kind == kind).collect())
+    Ok(children(parent.body, parent.body_offset)?
+        .into_iter()
+        .filter(|b| &b.kind == kind)
+        .collect())
 }
 
 fn need<'a>(b: Option<Bx<'a>>, what: &'static str) -> Result<Bx<'a>, Mp4Error> {
@@ -146,7 +200,11 @@ fn need<'a>(b: Option<Bx<'a>>, what: &'static str) -> Result<Bx<'a>, Mp4Error> {
 }
 
 fn short(b: &Bx<'_>, what: &str) -> Mp4Error {
-    Mp4Error::BadBox { kind: fourcc(b.kind), offset: b.offset, why: format!("too short for {what}") }
+    Mp4Error::BadBox {
+        kind: fourcc(b.kind),
+        offset: b.offset,
+        why: format!("too short for {what}"),
+    }
 }
 
 /// Reads codec, size and duration of an MP4 clip. Never panics.
@@ -180,7 +238,12 @@ pub fn probe(bytes: &[u8]) -> Result<Mp4Info, Mp4Error> {
     } else {
         fragmented_duration(&top, &moov, track_id, timescale)?
     };
-    Ok(Mp4Info { codec, duration_s: duration, width, height })
+    Ok(Mp4Info {
+        codec,
+        duration_s: duration,
+        width,
+        height,
+    })
 }
 
 /// `mdhd`: (timescale, duration in it).
@@ -189,7 +252,10 @@ fn mdhd(b: &Bx<'_>) -> Result<(u32, u64), Mp4Error> {
     let (ts, dur) = if version == 1 {
         (be_u32(b.body, 20), be_u64(b.body, 24))
     } else {
-        (be_u32(b.body, 12), be_u32(b.body, 16).map(|d| if d == u32::MAX { 0 } else { u64::from(d) }))
+        (
+            be_u32(b.body, 12),
+            be_u32(b.body, 16).map(|d| if d == u32::MAX { 0 } else { u64::from(d) }),
+        )
     };
     let (Some(ts), Some(dur)) = (ts, dur) else {
         return Err(short(b, "timescale and duration"));
@@ -219,22 +285,35 @@ fn sample_entry(stsd: &Bx<'_>) -> Result<(String, Option<(u32, u32)>), Mp4Error>
         return Err(Mp4Error::Zero("stsd entry_count"));
     }
     let entries = children(stsd.body.get(8..).unwrap_or_default(), stsd.body_offset + 8)?;
-    let first = entries.first().ok_or(Mp4Error::Missing("stsd sample entry"))?;
+    let first = entries
+        .first()
+        .ok_or(Mp4Error::Missing("stsd sample entry"))?;
     // VisualSampleEntry: reserved (6), data_reference_index (2), pre_defined/reserved (16),
     // width (2), height (2).
-    let size = be_u16(first.body, 24).zip(be_u16(first.body, 26)).map(|(w, h)| (u32::from(w), u32::from(h)));
+    let size = be_u16(first.body, 24)
+        .zip(be_u16(first.body, 26))
+        .map(|(w, h)| (u32::from(w), u32::from(h)));
     Ok((fourcc(first.kind), size))
 }
 
 /// The duration of a fragmented track: `mvex/mehd` when given, else the sum of its `trun`
 /// sample durations (per sample, or the `tfhd` / `trex` default).
-fn fragmented_duration(top: &[Bx<'_>], moov: &Bx<'_>, track: u32, timescale: u32) -> Result<f64, Mp4Error> {
+fn fragmented_duration(
+    top: &[Bx<'_>],
+    moov: &Bx<'_>,
+    track: u32,
+    timescale: u32,
+) -> Result<f64, Mp4Error> {
     let Some(mvex) = child(moov, b"mvex")? else {
         return Ok(0.0);
     };
     if let Some(mehd) = child(&mvex, b"mehd")? {
         let v1 = mehd.body.first() == Some(&1);
-        let d = if v1 { be_u64(mehd.body, 4) } else { be_u32(mehd.body, 4).map(u64::from) };
+        let d = if v1 {
+            be_u64(mehd.body, 4)
+        } else {
+            be_u32(mehd.body, 4).map(u64::from)
+        };
         let movie_ts = child(moov, b"mvhd")?.and_then(|m| {
             let at = if m.body.first() == Some(&1) { 20 } else { 12 };
             be_u32(m.body, at)
@@ -246,7 +325,11 @@ fn fragmented_duration(top: &[Bx<'_>], moov: &Bx<'_>, track: u32, timescale: u32
             return Ok(d as f64 / f64::from(ts));
         }
     }
-    let trex_default = all(&mvex, b"trex")?.iter().find(|t| be_u32(t.body, 4) == Some(track)).and_then(|t| be_u32(t.body, 12)).unwrap_or(0);
+    let trex_default = all(&mvex, b"trex")?
+        .iter()
+        .find(|t| be_u32(t.body, 4) == Some(track))
+        .and_then(|t| be_u32(t.body, 12))
+        .unwrap_or(0);
     let mut total: u64 = 0;
     for moof in top.iter().filter(|b| &b.kind == b"moof") {
         for traf in all(moof, b"traf")? {
@@ -291,10 +374,16 @@ fn trun_duration(trun: &Bx<'_>, default: u32) -> Result<u64, Mp4Error> {
     if flags & 0x004 != 0 {
         at += 4; // first_sample_flags
     }
-    let per_sample = [0x100u32, 0x200, 0x400, 0x800].iter().filter(|f| flags & **f != 0).count() * 4;
+    let per_sample = [0x100u32, 0x200, 0x400, 0x800]
+        .iter()
+        .filter(|f| flags & **f != 0)
+        .count()
+        * 4;
     if flags & 0x100 == 0 {
         // Every sample lasts the default; the table still has to be there.
-        let table = (count as usize).checked_mul(per_sample).and_then(|n| n.checked_add(at));
+        let table = (count as usize)
+            .checked_mul(per_sample)
+            .and_then(|n| n.checked_add(at));
         if table.is_none_or(|end| end > trun.body.len()) {
             return Err(short(trun, &format!("{count} samples")));
         }

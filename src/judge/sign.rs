@@ -64,14 +64,22 @@ pub enum SignError {
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> SignError + 'a {
-    move |source| SignError::Io { what, path: path.to_owned(), source }
+    move |source| SignError::Io {
+        what,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// The fingerprint of a public key: SHA-256 of its 32 raw bytes, hex in groups of four
 /// (`3f2a 9c1b …`, 16 groups).
 pub fn fingerprint(key: &VerifyingKey) -> String {
     let hex = hex::encode(Sha256::digest(key.as_bytes()));
-    hex.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A loaded signing key (its secret is never printed).
@@ -81,7 +89,9 @@ pub struct ReportSigner {
 
 impl fmt::Debug for ReportSigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReportSigner").field("fingerprint", &self.fingerprint()).finish_non_exhaustive()
+        f.debug_struct("ReportSigner")
+            .field("fingerprint", &self.fingerprint())
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,8 +99,10 @@ impl ReportSigner {
     /// Reads a PKCS#8 PEM Ed25519 private key.
     pub fn from_pem_file(path: &Path) -> Result<ReportSigner, SignError> {
         let text = std::fs::read_to_string(path).map_err(io_err("read the signing key", path))?;
-        let key =
-            SigningKey::from_pkcs8_pem(text.trim()).map_err(|e| SignError::PrivateKey { path: path.to_owned(), why: e.to_string() })?;
+        let key = SigningKey::from_pkcs8_pem(text.trim()).map_err(|e| SignError::PrivateKey {
+            path: path.to_owned(),
+            why: e.to_string(),
+        })?;
         Ok(ReportSigner { key })
     }
 
@@ -123,7 +135,10 @@ fn public_key_pem(key: &VerifyingKey) -> String {
 /// Reads an SPKI PEM Ed25519 public key.
 pub fn read_public_key(path: &Path) -> Result<VerifyingKey, SignError> {
     let text = std::fs::read_to_string(path).map_err(io_err("read the public key", path))?;
-    VerifyingKey::from_public_key_pem(text.trim()).map_err(|e| SignError::PublicKey { path: path.to_owned(), why: e.to_string() })
+    VerifyingKey::from_public_key_pem(text.trim()).map_err(|e| SignError::PublicKey {
+        path: path.to_owned(),
+        why: e.to_string(),
+    })
 }
 
 /// Writes a new key pair: the PKCS#8 PEM private key at `out` (mode 0600) and the SPKI PEM
@@ -140,25 +155,49 @@ pub fn generate_key(out: &Path) -> Result<(PathBuf, String), SignError> {
         }
     }
     let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-    rand::rngs::OsRng.try_fill_bytes(seed.as_mut()).map_err(|e| SignError::Random(e.to_string()))?;
+    rand::rngs::OsRng
+        .try_fill_bytes(seed.as_mut())
+        .map_err(|e| SignError::Random(e.to_string()))?;
     let key = SigningKey::from_bytes(&seed);
-    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| SignError::PrivateKey { path: out.to_owned(), why: e.to_string() })?;
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| SignError::PrivateKey {
+            path: out.to_owned(),
+            why: e.to_string(),
+        })?;
     write_new(out, pem.as_bytes(), 0o600)?;
-    write_new(&pub_path, public_key_pem(&key.verifying_key()).as_bytes(), 0o644)?;
+    write_new(
+        &pub_path,
+        public_key_pem(&key.verifying_key()).as_bytes(),
+        0o644,
+    )?;
     Ok((pub_path, fingerprint(&key.verifying_key())))
 }
 
 fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SignError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            SignError::Exists { path: path.to_owned() }
-        } else {
-            SignError::Io { what: "create", path: path.to_owned(), source: e }
-        }
-    })?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io_err("write", path))
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                SignError::Exists {
+                    path: path.to_owned(),
+                }
+            } else {
+                SignError::Io {
+                    what: "create",
+                    path: path.to_owned(),
+                    source: e,
+                }
+            }
+        })?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(io_err("write", path))
 }
 
 /// Where the key that checked the signature came from.
@@ -199,15 +238,30 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::NoManifest(why) => write!(f, "清单缺失 / no manifest: {MANIFEST}: {why}"),
-            Problem::BadLine { line, text } => write!(f, "清单行无法解析 / unreadable manifest line {line}: {text:?}"),
-            Problem::BadPath(p) => write!(f, "清单路径非法或重复 / path outside the directory or listed twice: {p}"),
+            Problem::BadLine { line, text } => write!(
+                f,
+                "清单行无法解析 / unreadable manifest line {line}: {text:?}"
+            ),
+            Problem::BadPath(p) => write!(
+                f,
+                "清单路径非法或重复 / path outside the directory or listed twice: {p}"
+            ),
             Problem::Missing(p) => write!(f, "文件缺失 / MISSING: {p}"),
             Problem::Mismatch(p) => write!(f, "哈希不符 / HASH MISMATCH: {p}"),
             Problem::Unlisted(p) => write!(f, "清单未列出 / NOT IN THE MANIFEST: {p}"),
-            Problem::NoSignature(why) => write!(f, "无有效签名文件 / no usable signature: {SIGNATURE}: {why}"),
-            Problem::NoPublicKey => write!(f, "无公钥 / no public key: give --public-key FILE (no {PUBLIC_KEY} in the directory)"),
+            Problem::NoSignature(why) => write!(
+                f,
+                "无有效签名文件 / no usable signature: {SIGNATURE}: {why}"
+            ),
+            Problem::NoPublicKey => write!(
+                f,
+                "无公钥 / no public key: give --public-key FILE (no {PUBLIC_KEY} in the directory)"
+            ),
             Problem::SignatureInvalid { fingerprint } => {
-                write!(f, "签名无效 / SIGNATURE INVALID for {MANIFEST} with key {fingerprint}")
+                write!(
+                    f,
+                    "签名无效 / SIGNATURE INVALID for {MANIFEST} with key {fingerprint}"
+                )
             }
             Problem::PageNamesAnotherKey { page, key } => write!(
                 f,
@@ -246,7 +300,14 @@ impl Verification {
 /// directory is a [`Problem`].
 pub fn verify_dir(dir: &Path, public_key: Option<&Path>) -> Result<Verification, SignError> {
     let given = public_key.map(read_public_key).transpose()?;
-    let mut v = Verification { listed: 0, matched: 0, key: None, signature_ok: false, not_covered: vec![], problems: vec![] };
+    let mut v = Verification {
+        listed: 0,
+        matched: 0,
+        key: None,
+        signature_ok: false,
+        not_covered: vec![],
+        problems: vec![],
+    };
     let manifest = match std::fs::read(dir.join(MANIFEST)) {
         Ok(m) => m,
         Err(e) => {
@@ -274,12 +335,19 @@ pub fn verify_dir(dir: &Path, public_key: Option<&Path>) -> Result<Verification,
     match read_signature(&dir.join(SIGNATURE)) {
         Err(why) => v.problems.push(Problem::NoSignature(why)),
         Ok(sig) if key.verify_strict(&manifest, &sig).is_ok() => v.signature_ok = true,
-        Ok(_) => v.problems.push(Problem::SignatureInvalid { fingerprint: fp.clone() }),
+        Ok(_) => v.problems.push(Problem::SignatureInvalid {
+            fingerprint: fp.clone(),
+        }),
     }
     if v.signature_ok {
-        let page = std::fs::read_to_string(dir.join(REPORT_HTML)).ok().and_then(|h| page_fingerprint(&h));
+        let page = std::fs::read_to_string(dir.join(REPORT_HTML))
+            .ok()
+            .and_then(|h| page_fingerprint(&h));
         if page.as_deref() != Some(fp.as_str()) {
-            v.problems.push(Problem::PageNamesAnotherKey { page: page.unwrap_or_else(|| "none".to_owned()), key: fp });
+            v.problems.push(Problem::PageNamesAnotherKey {
+                page: page.unwrap_or_else(|| "none".to_owned()),
+                key: fp,
+            });
         }
     }
     Ok(v)
@@ -298,7 +366,9 @@ pub fn page_fingerprint(html: &str) -> Option<String> {
 fn read_signature(path: &Path) -> Result<Signature, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let bytes = hex::decode(text.trim()).map_err(|e| format!("not hex: {e}"))?;
-    let bytes: [u8; 64] = bytes.try_into().map_err(|b: Vec<u8>| format!("{} bytes, expected 64", b.len()))?;
+    let bytes: [u8; 64] = bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("{} bytes, expected 64", b.len()))?;
     Ok(Signature::from_bytes(&bytes))
 }
 
@@ -308,7 +378,10 @@ fn check_hashes(dir: &Path, manifest: &[u8], v: &mut Verification) -> Vec<String
     let text = String::from_utf8_lossy(manifest);
     for (i, line) in text.lines().enumerate() {
         let Some((hash, rel)) = parse_line(line) else {
-            v.problems.push(Problem::BadLine { line: i + 1, text: line.to_owned() });
+            v.problems.push(Problem::BadLine {
+                line: i + 1,
+                text: line.to_owned(),
+            });
             continue;
         };
         v.listed += 1;
@@ -335,11 +408,18 @@ fn parse_line(line: &str) -> Option<(String, String)> {
     if !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let rel = line.get(64..)?.strip_prefix("  ").or_else(|| line.get(64..)?.strip_prefix(" *"))?;
+    let rel = line
+        .get(64..)?
+        .strip_prefix("  ")
+        .or_else(|| line.get(64..)?.strip_prefix(" *"))?;
     if rel.is_empty() {
         return None;
     }
-    let rel = if escaped { unescape(rel)? } else { rel.to_owned() };
+    let rel = if escaped {
+        unescape(rel)?
+    } else {
+        rel.to_owned()
+    };
     Some((hash.to_ascii_lowercase(), rel))
 }
 
@@ -371,8 +451,11 @@ fn is_inside(rel: &str) -> bool {
 /// manifest are noted as not covered.
 fn check_scope(dir: &Path, listed: &[String], v: &mut Verification) {
     let listed: std::collections::BTreeSet<&str> = listed.iter().map(String::as_str).collect();
-    let mut in_scope: Vec<String> =
-        [REPORT_JSON, REPORT_HTML, JUNIT_XML, TIMINGS_JSON].iter().filter(|f| dir.join(f).is_file()).map(|f| (*f).to_owned()).collect();
+    let mut in_scope: Vec<String> = [REPORT_JSON, REPORT_HTML, JUNIT_XML, TIMINGS_JSON]
+        .iter()
+        .filter(|f| dir.join(f).is_file())
+        .map(|f| (*f).to_owned())
+        .collect();
     let evidence = dir.join(EVIDENCE_DIR);
     if evidence.is_dir() {
         files_under(&evidence, EVIDENCE_DIR, &mut in_scope);
@@ -383,7 +466,16 @@ fn check_scope(dir: &Path, listed: &[String], v: &mut Verification) {
             v.problems.push(Problem::Unlisted(f));
         }
     }
-    let own = [REPORT_JSON, REPORT_HTML, JUNIT_XML, TIMINGS_JSON, MANIFEST, SIGNATURE, PUBLIC_KEY, EVIDENCE_DIR];
+    let own = [
+        REPORT_JSON,
+        REPORT_HTML,
+        JUNIT_XML,
+        TIMINGS_JSON,
+        MANIFEST,
+        SIGNATURE,
+        PUBLIC_KEY,
+        EVIDENCE_DIR,
+    ];
     let mut others: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -398,7 +490,9 @@ fn check_scope(dir: &Path, listed: &[String], v: &mut Verification) {
 /// Regular files under `dir` (symbolic links followed, as the manifest's writer does; a link
 /// loop ends where the system refuses to resolve the path, ELOOP).
 fn files_under(dir: &Path, rel: &str, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {

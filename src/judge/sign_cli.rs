@@ -34,7 +34,10 @@ pub struct VerifyArgs {
 /// Runs `eseal keygen`: prints the two paths and the fingerprint.
 pub fn keygen(args: &KeygenArgs) -> Result<ExitCode> {
     let (public, fp) = sign::generate_key(&args.out)?;
-    println!("私钥 / private key: {} (保密 / keep it secret)", args.out.display());
+    println!(
+        "私钥 / private key: {} (保密 / keep it secret)",
+        args.out.display()
+    );
     println!("公钥 / public key: {}", public.display());
     println!("密钥指纹 / fingerprint: {fp}");
     Ok(ExitCode::SUCCESS)
@@ -44,15 +47,26 @@ pub fn keygen(args: &KeygenArgs) -> Result<ExitCode> {
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     let v = sign::verify_dir(&args.dir, args.public_key.as_deref())?;
     println!("eseal verify {}", args.dir.display());
-    println!("清单 / manifest: {MANIFEST}, {} 个文件 / files listed, {} 个哈希一致 / hashes match", v.listed, v.matched);
+    println!(
+        "清单 / manifest: {MANIFEST}, {} 个文件 / files listed, {} 个哈希一致 / hashes match",
+        v.listed, v.matched
+    );
     match &v.key {
         Some((source, fp)) => {
             let from = match source {
                 KeySource::Given(p) => format!("--public-key {}", p.display()),
-                KeySource::Shipped => format!("{PUBLIC_KEY} (随报告附带 / shipped with the report)"),
+                KeySource::Shipped => {
+                    format!("{PUBLIC_KEY} (随报告附带 / shipped with the report)")
+                }
             };
-            let state = if v.signature_ok { "有效 / valid" } else { "无效 / NOT valid" };
-            println!("签名 / signature {SIGNATURE}: {state}; 密钥 / key {from}; 指纹 / fingerprint {fp}");
+            let state = if v.signature_ok {
+                "有效 / valid"
+            } else {
+                "无效 / NOT valid"
+            };
+            println!(
+                "签名 / signature {SIGNATURE}: {state}; 密钥 / key {from}; 指纹 / fingerprint {fp}"
+            );
             if *source == KeySource::Shipped {
                 println!(
                     "警告 / WARNING: 验证所用公钥取自报告目录自带的 {PUBLIC_KEY}，只能证明报告未被改动，不能证明报告出自谁手；\
@@ -65,7 +79,10 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         None => println!("签名 / signature: 未检查 / not checked"),
     }
     if !v.not_covered.is_empty() {
-        println!("未纳入清单（不受签名保护）/ not covered by the manifest (not protected): {}", v.not_covered.join(", "));
+        println!(
+            "未纳入清单（不受签名保护）/ not covered by the manifest (not protected): {}",
+            v.not_covered.join(", ")
+        );
     }
     for p in &v.problems {
         println!("  {p}");
@@ -74,7 +91,10 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         println!("结论 / verdict: 验证通过 / VERIFIED");
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("结论 / verdict: 拒绝 / REFUSED ({} 个问题 / problems)", v.problems.len().max(1));
+        println!(
+            "结论 / verdict: 拒绝 / REFUSED ({} 个问题 / problems)",
+            v.problems.len().max(1)
+        );
         Ok(ExitCode::from(1))
     }
 }

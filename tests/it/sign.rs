@@ -8,15 +8,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn eseal(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_eseal")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_eseal"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn openssl(args: &[&str]) -> Output {
-    let o = Command::new("openssl").args(args).output().expect("the openssl CLI (Debian package openssl)");
+    let o = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("the openssl CLI (Debian package openssl)");
     assert!(o.status.success(), "openssl {args:?}: {}", text(&o));
     o
 }
@@ -41,7 +51,11 @@ fn evidence_files(dir: &Path) -> Vec<PathBuf> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() { stack.push(p) } else { out.push(p) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
         }
     }
     out.sort();
@@ -62,8 +76,20 @@ fn certify_signed(work: &Path, key: &Path) -> PathBuf {
     )
     .unwrap();
     let out = work.join("report");
-    let o = eseal(&["certify", "--scenarios", case.to_str().unwrap(), "--out", out.to_str().unwrap(), "--sign-key", key.to_str().unwrap()]);
-    assert!(out.join("MANIFEST.sha256").is_file(), "no report: {}", text(&o));
+    let o = eseal(&[
+        "certify",
+        "--scenarios",
+        case.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--sign-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(
+        out.join("MANIFEST.sha256").is_file(),
+        "no report: {}",
+        text(&o)
+    );
     out
 }
 
@@ -72,9 +98,22 @@ fn a_signed_report_verifies_and_any_tampering_is_refused_naming_the_file() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let key = w.join("lab.pem");
-    openssl(&["genpkey", "-algorithm", "ed25519", "-out", key.to_str().unwrap()]);
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "ed25519",
+        "-out",
+        key.to_str().unwrap(),
+    ]);
     let lab_pub = w.join("lab.pub");
-    openssl(&["pkey", "-in", key.to_str().unwrap(), "-pubout", "-out", lab_pub.to_str().unwrap()]);
+    openssl(&[
+        "pkey",
+        "-in",
+        key.to_str().unwrap(),
+        "-pubout",
+        "-out",
+        lab_pub.to_str().unwrap(),
+    ]);
     let report = certify_signed(w, &key);
     for f in ["MANIFEST.sha256.sig", "signing-key.pub"] {
         assert!(report.join(f).is_file(), "{f} missing");
@@ -84,7 +123,15 @@ fn a_signed_report_verifies_and_any_tampering_is_refused_naming_the_file() {
 
     // The fingerprint, computed by openssl and sha256sum: the last 32 bytes of the SPKI DER are
     // the raw key. report.html shows it.
-    let der = openssl(&["pkey", "-pubin", "-in", lab_pub.to_str().unwrap(), "-outform", "DER"]).stdout;
+    let der = openssl(&[
+        "pkey",
+        "-pubin",
+        "-in",
+        lab_pub.to_str().unwrap(),
+        "-outform",
+        "DER",
+    ])
+    .stdout;
     let raw = &der[der.len() - 32..];
     let hex = {
         use sha2::Digest;
@@ -93,7 +140,10 @@ fn a_signed_report_verifies_and_any_tampering_is_refused_naming_the_file() {
     let grouped: Vec<&str> = (0..16).map(|i| &hex[i * 4..i * 4 + 4]).collect();
     let fingerprint = grouped.join(" ");
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
-    assert!(html.contains(&fingerprint), "report.html does not show {fingerprint}");
+    assert!(
+        html.contains(&fingerprint),
+        "report.html does not show {fingerprint}"
+    );
     assert!(html.contains("签名密钥指纹 / Signing key fingerprint"));
 
     // openssl verifies the signature over the manifest (hex in the file → 64 raw bytes).
@@ -114,16 +164,33 @@ fn a_signed_report_verifies_and_any_tampering_is_refused_naming_the_file() {
         "-sigfile",
         sig_bin.to_str().unwrap(),
     ]);
-    assert!(text(&o).contains("Signature Verified Successfully"), "{}", text(&o));
+    assert!(
+        text(&o).contains("Signature Verified Successfully"),
+        "{}",
+        text(&o)
+    );
 
     // eseal verify: with the lab's key, and with the shipped key (with its warning).
-    let o = eseal(&["verify", report.to_str().unwrap(), "--public-key", lab_pub.to_str().unwrap()]);
+    let o = eseal(&[
+        "verify",
+        report.to_str().unwrap(),
+        "--public-key",
+        lab_pub.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("VERIFIED") && text(&o).contains(&fingerprint), "{}", text(&o));
+    assert!(
+        text(&o).contains("VERIFIED") && text(&o).contains(&fingerprint),
+        "{}",
+        text(&o)
+    );
     assert!(!text(&o).contains("WARNING"), "{}", text(&o));
     let o = eseal(&["verify", report.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("integrity") && text(&o).contains("not who signed it"), "{}", text(&o));
+    assert!(
+        text(&o).contains("integrity") && text(&o).contains("not who signed it"),
+        "{}",
+        text(&o)
+    );
 
     // One evidence byte flipped: refused, naming the file.
     let bad = w.join("flipped");
@@ -133,10 +200,24 @@ fn a_signed_report_verifies_and_any_tampering_is_refused_naming_the_file() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x01;
     std::fs::write(&victim, bytes).unwrap();
-    let rel = victim.strip_prefix(&bad).unwrap().to_str().unwrap().to_owned();
-    let o = eseal(&["verify", bad.to_str().unwrap(), "--public-key", lab_pub.to_str().unwrap()]);
+    let rel = victim
+        .strip_prefix(&bad)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let o = eseal(&[
+        "verify",
+        bad.to_str().unwrap(),
+        "--public-key",
+        lab_pub.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains(&format!("HASH MISMATCH: {rel}")), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("HASH MISMATCH: {rel}")),
+        "{}",
+        text(&o)
+    );
     assert!(text(&o).contains("REFUSED"), "{}", text(&o));
 
     // One signature digit changed: refused.
@@ -144,21 +225,43 @@ fn a_signed_report_verifies_and_any_tampering_is_refused_naming_the_file() {
     copy_dir(&report, &bad);
     let mut sig: Vec<u8> = sig_hex.trim().bytes().collect();
     sig[20] = if sig[20] == b'0' { b'1' } else { b'0' };
-    std::fs::write(bad.join("MANIFEST.sha256.sig"), [sig.as_slice(), b"\n"].concat()).unwrap();
-    let o = eseal(&["verify", bad.to_str().unwrap(), "--public-key", lab_pub.to_str().unwrap()]);
+    std::fs::write(
+        bad.join("MANIFEST.sha256.sig"),
+        [sig.as_slice(), b"\n"].concat(),
+    )
+    .unwrap();
+    let o = eseal(&[
+        "verify",
+        bad.to_str().unwrap(),
+        "--public-key",
+        lab_pub.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("SIGNATURE INVALID"), "{}", text(&o));
 
     // Another lab's key: refused.
     let other = w.join("other.pem");
     let o = eseal(&["keygen", "--out", other.to_str().unwrap()]);
-    assert!(o.status.success() && text(&o).contains("fingerprint"), "{}", text(&o));
-    let o = eseal(&["verify", report.to_str().unwrap(), "--public-key", w.join("other.pem.pub").to_str().unwrap()]);
+    assert!(
+        o.status.success() && text(&o).contains("fingerprint"),
+        "{}",
+        text(&o)
+    );
+    let o = eseal(&[
+        "verify",
+        report.to_str().unwrap(),
+        "--public-key",
+        w.join("other.pem.pub").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("SIGNATURE INVALID"), "{}", text(&o));
     // keygen never overwrites a key.
     let o = eseal(&["keygen", "--out", other.to_str().unwrap()]);
-    assert!(!o.status.success() && text(&o).contains("already exists"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("already exists"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// A key file that is not an Ed25519 PKCS#8 key is refused before anything runs.
@@ -167,7 +270,11 @@ fn a_bad_signing_key_is_refused_before_the_run() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let junk = w.join("junk.pem");
-    std::fs::write(&junk, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").unwrap();
+    std::fs::write(
+        &junk,
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
     let o = eseal(&[
         "certify",
         "--scenarios",
@@ -177,11 +284,26 @@ fn a_bad_signing_key_is_refused_before_the_run() {
         "--sign-key",
         junk.to_str().unwrap(),
     ]);
-    assert!(!o.status.success() && text(&o).contains("PKCS#8 PEM"), "{}", text(&o));
-    assert!(!w.join("r/report.json").exists(), "nothing runs with a bad key");
+    assert!(
+        !o.status.success() && text(&o).contains("PKCS#8 PEM"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        !w.join("r/report.json").exists(),
+        "nothing runs with a bad key"
+    );
     // An RSA key is not an Ed25519 key.
     let rsa = w.join("rsa.pem");
-    openssl(&["genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:1024", "-out", rsa.to_str().unwrap()]);
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "rsa",
+        "-pkeyopt",
+        "rsa_keygen_bits:1024",
+        "-out",
+        rsa.to_str().unwrap(),
+    ]);
     let o = eseal(&[
         "certify",
         "--scenarios",
@@ -191,5 +313,9 @@ fn a_bad_signing_key_is_refused_before_the_run() {
         "--sign-key",
         rsa.to_str().unwrap(),
     ]);
-    assert!(!o.status.success() && text(&o).contains("Ed25519"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("Ed25519"),
+        "{}",
+        text(&o)
+    );
 }
