@@ -70,6 +70,15 @@ bench-sim:
 certify *ARGS:
     cargo run --release --locked --bin eseal -- certify {{ if ARGS == "" { "--scenarios scenarios/conformant" } else { ARGS } }}
 
+# A key pair for signing reports: FILE (PKCS#8 PEM, mode 0600) and FILE.pub; prints the fingerprint
+keygen FILE="var/keys/lab.pem":
+    mkdir -p "$(dirname {{FILE}})"
+    cargo run --quiet --locked --bin eseal -- keygen --out {{FILE}}
+
+# Check a signed report directory: every hash and the signature (add --public-key FILE for origin)
+verify DIR *ARGS:
+    cargo run --quiet --locked --bin eseal -- verify {{DIR}} {{ARGS}}
+
 # The public suite under other seeds (a device's robustness beyond the public seeds); one report per seed, non-zero if any FAILs
 certify-seeds SEEDS="11 12 13":
     status=0; for s in {{SEEDS}}; do cargo run --release --quiet --locked --bin eseal -- certify --scenarios scenarios/conformant --seed $s --out var/certify-seed-$s || status=1; done; exit $status

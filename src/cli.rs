@@ -45,6 +45,11 @@ enum Command {
     Edge(EdgeCommand),
     /// Certify a device clause by clause on scenarios (and violation cases); writes the report.
     Certify(crate::judge::cli::CertifyArgs),
+    /// Make an Ed25519 key pair for signing reports (`certify --sign-key`); prints the fingerprint.
+    Keygen(crate::judge::sign_cli::KeygenArgs),
+    /// Check a signed report directory: every hash in MANIFEST.sha256 and the signature; exit 1
+    /// naming the file on any mismatch.
+    Verify(crate::judge::sign_cli::VerifyArgs),
     /// Report directories of the judge (hidden: behind `just report-screenshot DIR`).
     #[command(subcommand, hide = true)]
     Report(ReportCommand),
@@ -242,6 +247,8 @@ pub fn run() -> Result<ExitCode> {
         Command::Edge(EdgeCommand::Run(args)) => runtime()?.block_on(crate::edge::cli::run(&args)),
         Command::Edge(EdgeCommand::People(args)) => crate::edge::cli::people(&args),
         Command::Certify(args) => crate::judge::cli::certify(&args),
+        Command::Keygen(args) => crate::judge::sign_cli::keygen(&args),
+        Command::Verify(args) => crate::judge::sign_cli::verify(&args),
         Command::Report(ReportCommand::Screenshot { dir }) => {
             let (html, png) = (
                 dir.join(crate::judge::report::REPORT_HTML),

@@ -1309,6 +1309,7 @@ mod tests {
     /// not the camera's picture of that moment: E4's frame comparison says so, while the same
     /// frame with its rectangle drawn is accepted.
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn a_picture_a_quarter_wrong_is_no_frame_of_the_camera() {
         let r = shot();
         let (w, h) = (r.frame.width, r.frame.height);

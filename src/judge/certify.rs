@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::alarm_closure::Limits;
 use super::checks::{self, ClipSeen, MatchingExport, Observed, Options, Upload};
+use super::mp4;
 use super::verdict::{
     CertificationReport, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing,
     Verdict,
@@ -146,9 +147,9 @@ pub fn observe(run: &RunResult) -> Observed {
         .iter()
         .filter(|u| u.name.ends_with(".mp4"))
         .map(|u| {
-            let probe = eseal_vision::media::clip::probe_mp4(&u.bytes)
+            let probe = mp4::probe(&u.bytes)
                 .map(|p| ClipSeen {
-                    duration_s: p.duration.as_secs_f64(),
+                    duration_s: p.duration_s,
                     h264: p.is_h264(),
                     width: p.width,
                     height: p.height,

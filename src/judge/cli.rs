@@ -12,6 +12,7 @@ use super::certify::{CertifyOptions, certification, run_cases};
 use super::checks::Options;
 use super::external::{ExternalOptions, certify_external};
 use super::matching::Window;
+use super::sign::ReportSigner;
 use super::verdict::Verdict;
 
 /// Options of `eseal certify`.
@@ -67,6 +68,11 @@ pub struct CertifyArgs {
     /// check, for scoring by an independent implementation (`docs/report-schema.md`).
     #[arg(long)]
     pub export_matching: Option<PathBuf>,
+    /// Sign the report with this Ed25519 private key (PKCS#8 PEM, from `eseal keygen` or
+    /// `openssl genpkey -algorithm ed25519`): MANIFEST.sha256.sig and signing-key.pub are
+    /// written beside the manifest, and report.html shows the key's fingerprint.
+    #[arg(long)]
+    pub sign_key: Option<PathBuf>,
 }
 
 /// Runs `eseal certify`; exit 0 when the device passes (or every violation case comes out as it
@@ -88,6 +94,12 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
             bail!("{what} must be a number of seconds ≥ 0, found {v}");
         }
     }
+    // A bad key is refused before anything runs.
+    let signer = args
+        .sign_key
+        .as_deref()
+        .map(ReportSigner::from_pem_file)
+        .transpose()?;
     let files = cases::expand(&args.scenarios)?;
     let loaded: Vec<LoadedCase> = files
         .iter()
@@ -162,7 +174,10 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
         report.device.version = "as configured by the operator".to_owned();
     }
     let timings: Vec<_> = outcomes.iter().map(|o| o.timing.clone()).collect();
-    let paths = super::report::write_report(&args.out, &report, &timings)?;
+    let paths = super::report::write_signed_report(&args.out, &report, &timings, signer.as_ref())?;
+    if let Some(s) = &signer {
+        eprintln!("signed 已签名: fingerprint 密钥指纹 {}", s.fingerprint());
+    }
     if let Some(dir) = &args.export_matching {
         for o in &outcomes {
             super::export::write_matchings(dir, &o.report.scenario, &o.exports)?;

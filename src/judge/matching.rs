@@ -6,13 +6,14 @@
 //! instant (the device's clock may run ahead, R2 allows ±5 s) and at most `skew_s + latency_s`
 //! after it (a clock behind, plus the spec's "at once" upload latency). Among all one-to-one
 //! pairings inside the window the judge takes one with the most pairs, and among those the
-//! least total time error (Kuhn–Munkres on `|Δt|`, infeasible pairs priced out), so a burst of
-//! simultaneous crossings is never scored worse than the best reading of it.
+//! least total time error (Kuhn–Munkres on `|Δt|`, the judge's own [`super::assign`]), so a
+//! burst of simultaneous crossings is never scored worse than the best reading of it.
 
 use std::collections::BTreeMap;
 
-use eseal_vision::people::track::hungarian;
 use serde::Serialize;
+
+use super::assign::assign;
 
 /// The tolerance window (R2).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -105,8 +106,8 @@ pub fn match_times_by(
     window: Window,
     misfit: impl Fn(usize, usize) -> f64,
 ) -> Matching {
-    // Each real pair costs at most 2, so any assignment with one more real pair is cheaper
-    // than every assignment with fewer as long as `big` exceeds twice the number of rows.
+    // Pairs outside the window are priced at `big`, which `assign` takes as infeasible: it
+    // maximises the number of feasible pairs first and only then minimises their cost.
     let big = 1e9;
     let scale = (2.0 * window.skew_s + window.latency_s).max(1e-9);
     let cost: Vec<Vec<f64>> = truth
@@ -126,14 +127,10 @@ pub fn match_times_by(
                 .collect()
         })
         .collect();
-    let assign = if truth.is_empty() || reported.is_empty() {
-        vec![None; truth.len()]
-    } else {
-        hungarian(&cost, big)
-    };
+    let assignment = assign(&cost, big);
     let mut out = Matching::default();
     let mut used = vec![false; reported.len()];
-    for (i, a) in assign.iter().enumerate() {
+    for (i, a) in assignment.iter().enumerate() {
         match a {
             Some(j) if cost[i][*j] < big => {
                 used[*j] = true;

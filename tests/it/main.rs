@@ -14,6 +14,7 @@ mod edge_people;
 mod ingest;
 mod load_alarms;
 mod report;
+mod sign;
 mod sim;
 
 /// A spawned process, killed when the test ends however it ends.

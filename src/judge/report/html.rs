@@ -158,8 +158,18 @@ footer{margin-top:28px;color:var(--muted);font-size:12px}
 @media print{main{padding:0}h2{break-after:avoid}tr{break-inside:avoid}}
 "#;
 
-/// Renders the page.
+/// Renders the page of an unsigned report.
 pub fn render_html(report: &CertificationReport, timings: &[Timing]) -> String {
+    render_html_signed(report, timings, None)
+}
+
+/// Renders the page; `fingerprint` is the signing key's (see [`crate::judge::sign`]), shown in
+/// the identity table, or `None` for an unsigned report.
+pub fn render_html_signed(
+    report: &CertificationReport,
+    timings: &[Timing],
+    fingerprint: Option<&str>,
+) -> String {
     let mut o = String::with_capacity(16 * 1024);
     o.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n");
     o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -188,7 +198,7 @@ pub fn render_html(report: &CertificationReport, timings: &[Timing]) -> String {
         o.push_str("</ul></div>\n");
     }
 
-    identity(&mut o, report, timings);
+    identity(&mut o, report, timings, fingerprint);
     summary(&mut o, report);
     for (i, s) in report.scenarios.iter().enumerate() {
         let own: Vec<&Timing> = timings
@@ -213,7 +223,12 @@ pub fn render_html(report: &CertificationReport, timings: &[Timing]) -> String {
     o
 }
 
-fn identity(o: &mut String, r: &CertificationReport, timings: &[Timing]) {
+fn identity(
+    o: &mut String,
+    r: &CertificationReport,
+    timings: &[Timing],
+    fingerprint: Option<&str>,
+) {
     o.push_str("<section id=\"identity\">\n<h2><span>被测设备与判定条件 <span class=\"en\">/ Device and judging conditions</span></span></h2>\n<table class=\"kv\">\n");
     let d = &r.device;
     w!(
@@ -247,6 +262,22 @@ fn identity(o: &mut String, r: &CertificationReport, timings: &[Timing]) {
         "<tr><th>报告格式 / Schema</th><td><span class=\"mono\">{}</span></td></tr>\n",
         escape(&r.schema)
     );
+    let id = crate::judge::sign::HTML_FINGERPRINT_ID;
+    match fingerprint {
+        Some(fp) => w!(
+            o,
+            "<tr><th>签名密钥指纹 / Signing key fingerprint</th><td><span class=\"mono\" id=\"{id}\">{}</span> \
+             <span class=\"en\">(Ed25519, SHA-256; 验证 / verify: <span class=\"mono\">eseal verify DIR --public-key FILE</span>)</span></td></tr>\n",
+            escape(fp)
+        ),
+        None => {
+            let unsigned = crate::judge::sign::UNSIGNED;
+            w!(
+                o,
+                "<tr><th>签名密钥指纹 / Signing key fingerprint</th><td><span id=\"{id}\">{unsigned}</span></td></tr>\n"
+            );
+        }
+    }
     let (skew, latency) = (fmt_num(r.skew_s), fmt_num(r.latency_s));
     let late = fmt_num(r.skew_s + r.latency_s);
     w!(

@@ -9,7 +9,8 @@
 //! self-contained file (inline CSS and SVG, no script, no fetch; evidence only by relative
 //! link), so the directory can be archived and opened offline years later, and
 //! `sha256sum -c MANIFEST.sha256` proves that neither the reports nor any evidence file under
-//! `evidence/` changed since the judge wrote them.
+//! `evidence/` changed since the judge wrote them. With a key ([`write_signed_report`]) the
+//! manifest is signed (Ed25519, [`super::sign`]) and `eseal verify DIR` checks both.
 
 mod html;
 mod junit;
@@ -22,9 +23,10 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::sign::{PUBLIC_KEY, ReportSigner, SIGNATURE};
 use super::verdict::{CertificationReport, Timing};
 
-pub use html::render_html;
+pub use html::{render_html, render_html_signed};
 pub use junit::render_junit;
 
 /// File names inside a report directory.
@@ -98,11 +100,25 @@ pub struct ReportPaths {
 /// Writes the report files into `dir` (created if needed), then the manifest over them and
 /// every file under `dir/evidence/` (which the caller fills first). The report is written as
 /// given: call [`CertificationReport::settle`] before if the verdicts may be stale. Existing
-/// files of the same names are replaced.
+/// files of the same names are replaced. Unsigned: see [`write_signed_report`].
 pub fn write_report(
     dir: &Path,
     report: &CertificationReport,
     timings: &[Timing],
+) -> Result<ReportPaths, ReportError> {
+    write_signed_report(dir, report, timings, None)
+}
+
+/// [`write_report`], and with a `signer` the manifest signed: `report.html` shows the key's
+/// fingerprint (known before the manifest, which lists the page), then `MANIFEST.sha256.sig`
+/// and `signing-key.pub` are written beside the manifest (formats in `docs/report-schema.md`).
+/// Without one the page says unsigned, and a signature or key left by an earlier run in `dir`
+/// is removed (it would not match the new manifest).
+pub fn write_signed_report(
+    dir: &Path,
+    report: &CertificationReport,
+    timings: &[Timing],
+    signer: Option<&ReportSigner>,
 ) -> Result<ReportPaths, ReportError> {
     std::fs::create_dir_all(dir).map_err(io_err("create", dir))?;
     let paths = ReportPaths {
@@ -115,9 +131,36 @@ pub fn write_report(
     };
     write(&paths.json, &render_json(report)?)?;
     write(&paths.timings, &render_timings(timings)?)?;
-    write(&paths.html, render_html(report, timings).as_bytes())?;
+    let fingerprint = signer.map(ReportSigner::fingerprint);
+    write(
+        &paths.html,
+        render_html_signed(report, timings, fingerprint.as_deref()).as_bytes(),
+    )?;
     write(&paths.junit, render_junit(report).as_bytes())?;
-    write(&paths.manifest, render_manifest(dir)?.as_bytes())?;
+    let manifest = render_manifest(dir)?;
+    write(&paths.manifest, manifest.as_bytes())?;
+    let (sig, key) = (dir.join(SIGNATURE), dir.join(PUBLIC_KEY));
+    match signer {
+        Some(s) => {
+            write(&sig, s.signature_text(manifest.as_bytes()).as_bytes())?;
+            write(&key, s.public_key_pem().as_bytes())?;
+        }
+        None => {
+            for stale in [&sig, &key] {
+                match std::fs::remove_file(stale) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(ReportError::Io {
+                            what: "remove the stale",
+                            path: stale.clone(),
+                            source: e,
+                        });
+                    }
+                }
+            }
+        }
+    }
     Ok(paths)
 }
 

@@ -543,3 +543,29 @@ fn a_hung_chromium_is_killed_at_the_timeout() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// The page names the signing key's fingerprint, or says it is unsigned; a signed write leaves a
+/// signature that verifies, and an unsigned write over it removes the stale signature and key.
+#[test]
+fn signed_reports_show_the_fingerprint_and_unsigned_ones_say_so() {
+    use crate::judge::sign::{self, PUBLIC_KEY, SIGNATURE, UNSIGNED};
+    let page = render_html(&sample(), &[]);
+    assert_eq!(sign::page_fingerprint(&page).as_deref(), Some(UNSIGNED));
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.pem");
+    let (_, fp) = sign::generate_key(&key).unwrap();
+    let signer = sign::ReportSigner::from_pem_file(&key).unwrap();
+    let out = dir.path().join("report");
+    let paths = write_signed_report(&out, &sample(), &timings(), Some(&signer)).unwrap();
+    let page = std::fs::read_to_string(&paths.html).unwrap();
+    assert_eq!(sign::page_fingerprint(&page), Some(fp.clone()));
+    assert!(page.contains("签名密钥指纹 / Signing key fingerprint"));
+    let v = sign::verify_dir(&out, None).unwrap();
+    assert!(v.ok(), "{:?}", v.problems);
+    write_report(&out, &sample(), &timings()).unwrap();
+    assert!(
+        !out.join(SIGNATURE).exists() && !out.join(PUBLIC_KEY).exists(),
+        "stale signature left"
+    );
+    assert!(!sign::verify_dir(&out, None).unwrap().ok());
+}
