@@ -529,3 +529,48 @@ fn uploads_after_the_last_frame_arrive_when_the_spool_drains() {
         "the worst delay is the hold: {latency:?}"
     );
 }
+
+/// Issue 15 (external mode, item 9): registering the judge's own camera URL for U6 serves
+/// multipart JPEG from the right place but is not the device's stream: U6 fails and says why.
+#[test]
+fn a_registered_stream_that_is_the_judges_own_camera_fails_u6() {
+    use eseal::edge::run::StreamProbe;
+    use eseal::judge::checks::{Observed, judge};
+    use eseal::judge::verdict::Verdict;
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new(
+        "scenarios/conformant/shaft-stop-and-go-turn-back.toml",
+    ))
+    .unwrap();
+    let truth: Vec<_> = eseal_simulator::Simulation::new(&scenario)
+        .flat_map(|s| s.events)
+        .collect();
+    let probe = |url: &str| StreamProbe {
+        camera: "20".to_owned(),
+        url: url.to_owned(),
+        status: Some(200),
+        content_type: "multipart/x-mixed-replace; boundary=frame".to_owned(),
+        jpeg: true,
+        error: None,
+    };
+    let judge_prefix = "http://127.0.0.1:18080/".to_owned();
+    let u6 = |url: &str| {
+        let seen = Observed {
+            streams: vec![probe(url)],
+            judge_stream_prefixes: vec![judge_prefix.clone()],
+            ..Observed::default()
+        };
+        let checks = judge(&scenario, &truth, &seen, &CertifyOptions::default().judge).checks;
+        checks.into_iter().find(|c| c.id == "U6.stream.20").unwrap()
+    };
+    let borrowed = u6("http://127.0.0.1:18080/cam/20?action=stream");
+    assert_eq!(borrowed.verdict, Verdict::Fail, "{borrowed:?}");
+    assert!(
+        borrowed.findings[0].contains("the judge's own camera stream"),
+        "{:?}",
+        borrowed.findings
+    );
+    assert_eq!(
+        u6("http://127.0.0.1:8090/cam/20?action=stream").verdict,
+        Verdict::Pass
+    );
+}
