@@ -163,6 +163,16 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<LoadedCase> {
                 );
             }
         }
+        // A prefix such as `E` or `E3` would let every check of a clause fail unnoticed: an
+        // entry names at least the clause and the check (`E3.down`, `R2.skew`).
+        for p in spec.expect.fail.iter().chain(&spec.expect.ambiguous) {
+            if p.split('.').filter(|x| !x.is_empty()).count() < 2 {
+                bail!(
+                    "{}: [expect] entry {p:?} is too broad: name the clause and the check, e.g. \"E3.down\" or \"R2.skew\"",
+                    path.display()
+                );
+            }
+        }
         if spec.expect.fail.is_empty() && spec.expect.ambiguous.is_empty() {
             bail!(
                 "{}: [expect] names no check (fail = [...] or ambiguous = [...])",

@@ -82,9 +82,20 @@ fn a_case_file_with_an_unknown_fault_is_refused_naming_the_key() {
     .unwrap();
     let e = format!("{:#}", cases::load(&f, None).unwrap_err());
     assert!(e.contains("forget_everything"), "{e}");
+    // An expectation as broad as a clause would let all its checks fail unnoticed (issue 15).
     std::fs::write(
         &f,
-        "about = \"x\"\nscenario = \"nowhere.toml\"\n[expect]\nfail = [\"E5\"]\n",
+        format!(
+            "about = \"x\"\nscenario = \"{}/scenarios/conformant/gate-trucks.toml\"\n[expect]\nfail = [\"E5\"]\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let e = format!("{:#}", cases::load(&f, None).unwrap_err());
+    assert!(e.contains("\"E5\" is too broad"), "{e}");
+    std::fs::write(
+        &f,
+        "about = \"x\"\nscenario = \"nowhere.toml\"\n[expect]\nfail = [\"E5.count\"]\n",
     )
     .unwrap();
     let e = format!("{:#}", cases::load(&f, None).unwrap_err());
@@ -293,7 +304,7 @@ fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command()
     std::fs::write(
         &case,
         format!(
-            "about = \"late uploads, wrongly expected to fail E5\"\nscenario = \"{}/scenarios/conformant/gate-trucks.toml\"\nduration_s = 40\n[faults]\nupload_batch_s = 40\n[expect]\nfail = [\"E5\"]\n",
+            "about = \"late uploads, wrongly expected to fail E5\"\nscenario = \"{}/scenarios/conformant/gate-trucks.toml\"\nduration_s = 40\n[faults]\nupload_batch_s = 40\n[expect]\nfail = [\"E5.events\"]\n",
             env!("CARGO_MANIFEST_DIR")
         ),
     )
