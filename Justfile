@@ -102,3 +102,8 @@ bench-edge:
 # Screenshot a judge report directory's page: DIR/report.html → DIR/report.png (headless Chromium, 1280 px wide)
 report-screenshot DIR="var/certify":
     cargo run --quiet --locked --bin eseal -- report screenshot {{DIR}}
+
+# The judge's event-level figures on the public suite, checked by sed_eval (an independent scorer)
+cross-check DIR="var/matchings":
+    cargo run --release --locked --bin eseal -- certify --scenarios scenarios/conformant --out var/certify-cross-check --export-matching {{DIR}} || test $? -eq 2
+    python3 tests/scorers/sed_eval_check.py {{DIR}}
