@@ -15,6 +15,7 @@ mod ingest;
 mod load_alarms;
 mod report;
 mod sim;
+mod stream_decode;
 
 /// A spawned process, killed when the test ends however it ends.
 #[derive(Debug)]
