@@ -1,7 +1,7 @@
 //! `eseal certify --device external` (issue 5, deliver 5): a vendor's box judged at real time.
 //! The judge serves the scenario's cameras as RTSP (H.264) and MJPEG, runs a reference platform
 //! for the device to upload to (FTP for U1–U4, HTTPS for U5/U6), prints what the vendor must
-//! configure, waits until the device pulls every camera, streams the scenario at real time,
+//! configure, waits until the device pulls every camera (RTSP or MJPEG), streams the scenario at real time,
 //! waits out the upload latency, and judges what arrived with the same checks as in process.
 //!
 //! Key design decision: **the scenario's clock is anchored when the device starts watching.** A
@@ -92,7 +92,10 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     }
     println!("  FTP (U1-U4)   {ftp}  user {}  password {}", account.username, account.password);
     println!("  HTTPS (U5/U6) https://127.0.0.1:{}  bearer token {}  CA certificate {}", https.port(), account.token, cert.display());
-    println!("Streaming starts when every camera's RTSP stream has a viewer (timeout {} s).", ext.connect_timeout.as_secs());
+    println!(
+        "Streaming starts when every camera has a viewer, RTSP or MJPEG (timeout {} s). 每路摄像机的 RTSP 或 MJPEG 流均有设备拉流后开始推流。",
+        ext.connect_timeout.as_secs()
+    );
     if let Some(path) = &ext.ready_file {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, serde_json::to_vec_pretty(&ready)?)?;
@@ -105,7 +108,7 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
         if Instant::now() > deadline {
             live.shutdown();
             rt.block_on(stop_platform(platform))?;
-            bail!("the device did not pull every camera's RTSP stream within {} s", ext.connect_timeout.as_secs());
+            bail!("the device did not pull every camera's stream (RTSP or MJPEG) within {} s", ext.connect_timeout.as_secs());
         }
         std::thread::sleep(Duration::from_millis(100));
     }

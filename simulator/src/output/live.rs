@@ -24,9 +24,20 @@ pub struct LiveFeed {
 }
 
 impl LiveFeed {
-    /// Whether an RTSP client is watching this camera.
+    /// Whether anyone watches this camera, over RTSP or MJPEG: a device that pulls only one of
+    /// the two is a viewer all the same.
     pub fn has_viewers(&self) -> bool {
+        self.rtsp.has_viewers() || self.mjpeg.has_viewers()
+    }
+
+    /// Whether an RTSP client is watching this camera.
+    pub fn has_rtsp_viewers(&self) -> bool {
         self.rtsp.has_viewers()
+    }
+
+    /// Whether an MJPEG client is streaming this camera.
+    pub fn has_mjpeg_viewers(&self) -> bool {
+        self.mjpeg.has_viewers()
     }
 }
 
@@ -49,9 +60,19 @@ impl LiveServer {
 
     /// Adds camera `code` to both servers: `rtsp://…/cam/<code>` encoded as `codec`, and
     /// `http://…/cam/<code>?action=stream|snapshot`.
-    pub fn add_camera(&self, camera: &str, codec: Codec, width: u32, height: u32, fps: u32) -> Result<LiveFeed, Error> {
+    pub fn add_camera(
+        &self,
+        camera: &str,
+        codec: Codec,
+        width: u32,
+        height: u32,
+        fps: u32,
+    ) -> Result<LiveFeed, Error> {
         let rtsp = self.rtsp.add_camera(camera, codec, width, height, fps)?;
-        Ok(LiveFeed { rtsp, mjpeg: self.mjpeg.sender(camera) })
+        Ok(LiveFeed {
+            rtsp,
+            mjpeg: self.mjpeg.sender(camera),
+        })
     }
 
     /// The camera's RTSP URL.

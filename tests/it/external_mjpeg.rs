@@ -1,0 +1,73 @@
+//! `eseal certify --device external` with a device that pulls only MJPEG (issue 15, external
+//! mode, item 5): its first viewer starts the run, as an RTSP viewer does. Before, the judge
+//! waited for RTSP viewers only, so the MJPEG stream stayed silent and the run never started.
+
+use std::process::{Command, Stdio};
+
+use crate::{Child, wait_for_json};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// `scenarios/live/shaft-25s.toml` cut to 6 s with one person going down.
+fn short_scenario() -> String {
+    let full = std::fs::read_to_string(format!("{ROOT}/scenarios/live/shaft-25s.toml")).unwrap();
+    let head = &full[..full.find("[[people]]").unwrap()];
+    let head = head.replace("duration = \"00:00:25\"", "duration = \"00:00:06\"");
+    assert!(
+        head.contains("00:00:06"),
+        "the live scenario's duration line changed: {head}"
+    );
+    format!("{head}[[people]]\ncamera = \"20\"\nat = \"+00:00:01\"\ndirection = \"down\"\n")
+}
+
+#[test]
+fn an_mjpeg_only_device_starts_the_external_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("short.toml"), short_scenario()).unwrap();
+    let (ready, out) = (d.join("ready.json"), d.join("report"));
+    let judge = Command::new("timeout")
+        .arg("120")
+        .arg(env!("CARGO_BIN_EXE_eseal"))
+        .args(["certify", "--device", "external", "--connect-timeout", "20"])
+        .args(["--skew", "1", "--latency", "1", "--scenarios"])
+        .arg(d.join("short.toml"))
+        .arg("--ready-file")
+        .arg(&ready)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut judge = Child(judge);
+    let r = wait_for_json(&ready, 60, "certify --device external");
+    let mjpeg = r["cameras"][0]["mjpeg"].as_str().unwrap();
+    // The device: nothing but an MJPEG client, reading for 8 s.
+    let body = Command::new("curl")
+        .args(["-s", "--max-time", "8", mjpeg])
+        .output()
+        .unwrap()
+        .stdout;
+    let parts = body
+        .windows(24)
+        .filter(|w| w.eq_ignore_ascii_case(b"content-type: image/jpeg"))
+        .count();
+    let status = judge.0.wait().unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(judge.0.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(judge.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(
+        parts >= 50,
+        "the MJPEG-only device got {parts} JPEG parts in 8 s (the run did not start on its viewer)\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("streaming from"), "{stdout}\n{stderr}");
+    assert!(
+        status.success() || status.code() == Some(1),
+        "certify exits 0 (pass) or 1 (fail), not {status}: {stderr}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["device"]["kind"], "external");
+}
