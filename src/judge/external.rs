@@ -26,7 +26,8 @@ use serde_json::json;
 
 use super::certify::{Case, CaseOutcome, CertifyOptions, scenario_report};
 use super::checks::{DayReport, Observed, StreamSeen, Upload, parse_day_report};
-use super::verdict::Timing;
+use super::stream_health::{self, StreamHealth, StreamViewer};
+use super::verdict::{ScenarioReport, Timing, Verdict};
 use crate::edge::run::{probe_streams, start_platform, stop_platform, streams_of};
 
 /// Where the external mode listens and how long it waits.
@@ -118,8 +119,9 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     let scenario = &case.scenario;
     println!("streaming from {} for {:.0} s", t0.to_rfc3339(), scenario.duration_ns as f64 / 1e9);
 
-    // Stream at real time, keeping the truth.
+    // Stream at real time, keeping the truth; the judge watches its own streams beside the device.
     let started = Instant::now();
+    let mut viewers = own_viewers(scenario, &live, started);
     let mut renderers: Vec<Renderer> = scenario.cameras.iter().map(|_| Renderer::new()).collect();
     let mut rendered: Vec<Rendered> = scenario.cameras.iter().map(|_| Rendered::empty()).collect();
     let mut truth = Vec::new();
@@ -130,12 +132,14 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
         truth.extend(step.events);
         for (cam, scene) in &step.scenes {
             renderers[*cam].render_into(scene, &mut rendered[*cam])?;
+            viewers[*cam].offer(&rendered[*cam].frame);
             if let Err(err) = feeds[*cam].push(&rendered[*cam].frame) {
                 tracing::warn!(camera = %scenario.cameras[*cam].code, %err, "frame not delivered");
             }
             frames += 1;
         }
     }
+    let health: Vec<StreamHealth> = viewers.into_iter().map(StreamViewer::finish).collect();
     // The streams and the report while the device surely still runs; then what it still owes
     // arrives within the latency bound (and a report read then, if it answers, is newer).
     let (streams, mut day_report) = rt.block_on(async {
@@ -159,7 +163,8 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     live.shutdown();
     rt.block_on(stop_platform(platform))?;
     let mut seen = seen;
-    let report = scenario_report(&case, &truth, &mut seen, opts)?;
+    let mut report = scenario_report(&case, &truth, &mut seen, opts)?;
+    add_stream_health(&mut report, &health);
     let wall_s = started.elapsed().as_secs_f64();
     let scenario_s = scenario.duration_ns as f64 / 1e9;
     Ok(CaseOutcome {
@@ -167,6 +172,31 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
         timing: Timing { scenario: case.name.clone(), frames, wall_s, scenario_s, speedup: scenario_s / wall_s.max(1e-9) },
         faults: Vec::new(),
     })
+}
+
+/// The judge's own RTSP viewer of every camera, started once the device watches.
+fn own_viewers(scenario: &eseal_simulator::Scenario, live: &LiveServer, t0: Instant) -> Vec<StreamViewer> {
+    scenario
+        .cameras
+        .iter()
+        .map(|cam| {
+            let code = cam.code.to_string();
+            StreamViewer::start(&code, &live.rtsp_url(&code), (cam.pose.width, cam.pose.height, cam.fps), t0)
+        })
+        .collect()
+}
+
+/// The checks of the judge's own streams (`stream.health.<camera>`), and a word on the console
+/// when one failed: that is the judge's fault, not the device's.
+fn add_stream_health(report: &mut ScenarioReport, health: &[StreamHealth]) {
+    for h in health {
+        let check = stream_health::check(h);
+        if check.verdict == Verdict::Fail {
+            println!("评判方视频流异常 the judge's own stream of camera {} was corrupt (not the device's fault): {}", h.camera, check.actual);
+        }
+        report.checks.push(check);
+    }
+    report.verdict = Verdict::combine(report.checks.iter().map(|c| c.verdict));
 }
 
 /// What the platform holds of the device, as the judge sees it.

@@ -5,6 +5,7 @@
 //!   tolerance window, with event-level precision, recall and F1.
 //! - [`checks`]: the checks, clause by clause, from truth and what a device delivered.
 //! - [`verdict`]: what the judge concludes, as data (the `report.json` schema).
+//! - [`stream_health`]: in external mode, the judge's own viewer of the streams it serves.
 
 pub mod capture;
 pub mod capture_pass;
@@ -16,4 +17,5 @@ pub mod cli;
 pub mod external;
 pub mod matching;
 pub mod report;
+pub mod stream_health;
 pub mod verdict;

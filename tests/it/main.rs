@@ -11,7 +11,7 @@ mod edge_device;
 mod edge_equipment;
 pub mod edge_live;
 mod edge_people;
-mod external_mjpeg;
+mod external_streams;
 mod ingest;
 mod load_alarms;
 mod report;
