@@ -371,7 +371,17 @@ impl StreamViewer {
                 "-i",
                 url,
             ])
-            .args(["-an", "-vf", &filter, "-f", "rawvideo", "-"])
+            // Every decoded frame once: no duplicates or drops to make a constant rate.
+            .args([
+                "-an",
+                "-fps_mode",
+                "passthrough",
+                "-vf",
+                &filter,
+                "-f",
+                "rawvideo",
+                "-",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
