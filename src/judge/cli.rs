@@ -70,26 +70,53 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
     let external = match args.device.as_str() {
         "reference" => false,
         "external" => true,
-        other => bail!("--device {other}: expected `reference` (in process) or `external` (a device on RTSP, at real time)"),
+        other => bail!(
+            "--device {other}: expected `reference` (in process) or `external` (a device on RTSP, at real time)"
+        ),
     };
-    for (what, v) in [("--skew", args.skew), ("--latency", args.latency), ("--tamper-interval", args.tamper_interval)] {
+    for (what, v) in [
+        ("--skew", args.skew),
+        ("--latency", args.latency),
+        ("--tamper-interval", args.tamper_interval),
+    ] {
         if !(v.is_finite() && v >= 0.0) {
             bail!("{what} must be a number of seconds ≥ 0, found {v}");
         }
     }
     let files = cases::expand(&args.scenarios)?;
-    let loaded: Vec<LoadedCase> = files.iter().map(|f| cases::load(f, args.seed)).collect::<Result<_>>()?;
+    let loaded: Vec<LoadedCase> = files
+        .iter()
+        .map(|f| cases::load(f, args.seed))
+        .collect::<Result<_>>()?;
     if external && let Some(v) = loaded.iter().find(|l| l.expect.is_some()) {
-        bail!("{}: a violation case gives the reference device a fault; it needs --device reference", v.case.file);
+        bail!(
+            "{}: a violation case gives the reference device a fault; it needs --device reference",
+            v.case.file
+        );
     }
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     let opts = CertifyOptions {
-        judge: Options { window: Window { skew_s: args.skew, latency_s: args.latency }, tamper_interval_s: args.tamper_interval },
+        judge: Options {
+            window: Window {
+                skew_s: args.skew,
+                latency_s: args.latency,
+            },
+            tamper_interval_s: args.tamper_interval,
+        },
         out_dir: Some(args.out.clone()),
         jobs,
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    eprintln!("eseal certify: {} case(s), {} at a time, seeds {}", loaded.len(), jobs.min(loaded.len().max(1)), seeds(&loaded));
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    eprintln!(
+        "eseal certify: {} case(s), {} at a time, seeds {}",
+        loaded.len(),
+        jobs.min(loaded.len().max(1)),
+        seeds(&loaded)
+    );
     let bar = indicatif::ProgressBar::new(loaded.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {elapsed} {msg}")
@@ -139,7 +166,9 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
         let errors = l.expect.as_ref().map(|e| cases::expectation_errors(r, e));
         let line = match &errors {
             None => r.verdict.label().to_owned(),
-            Some(e) if e.is_empty() => format!("{} as expected (violation case)", r.verdict.label()),
+            Some(e) if e.is_empty() => {
+                format!("{} as expected (violation case)", r.verdict.label())
+            }
             Some(_) => format!("{} NOT as the violation case expects", r.verdict.label()),
         };
         println!("{:<36} {line}", r.scenario);
@@ -155,20 +184,37 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
             for e in errors.iter().flatten() {
                 println!("  case: {e}");
             }
-            println!("  seed {}; reproduce: eseal certify --scenarios {} --seed {}", r.seed, r.file, r.seed);
+            println!(
+                "  seed {}; reproduce: eseal certify --scenarios {} --seed {}",
+                r.seed, r.file, r.seed
+            );
         }
     }
     if loaded.iter().any(|l| l.expect.is_some()) {
-        println!("violation cases: {}", if ok { "every case as expected 全部符合预期" } else { "NOT as expected 不符合预期" });
+        println!(
+            "violation cases: {}",
+            if ok {
+                "every case as expected 全部符合预期"
+            } else {
+                "NOT as expected 不符合预期"
+            }
+        );
     } else {
         println!("verdict: {}", if ok { "PASS 通过" } else { "FAIL 不通过" });
     }
     println!("{}", paths.html.display());
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn seeds(cases: &[LoadedCase]) -> String {
-    let mut v: Vec<String> = cases.iter().map(|c| c.case.scenario.seed.to_string()).collect();
+    let mut v: Vec<String> = cases
+        .iter()
+        .map(|c| c.case.scenario.seed.to_string())
+        .collect();
     v.dedup();
     if v.len() > 4 {
         format!("{} … ({} cases)", v[..4].join(", "), cases.len())

@@ -49,10 +49,17 @@ pub struct ExternalOptions {
 }
 
 /// Runs one case against an external device and judges it.
-pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOptions) -> Result<CaseOutcome> {
+pub fn certify_external(
+    case: &Case,
+    ext: &ExternalOptions,
+    opts: &CertifyOptions,
+) -> Result<CaseOutcome> {
     let mut case = case.clone();
     let scenario = &case.scenario;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let platform = rt.block_on(start_platform(&ext.data_dir, ext.ftp_addr, ext.https_addr))?;
     let mine = scenario.mine.code.to_string();
     let account = platform
@@ -60,18 +67,28 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
         .demo
         .iter()
         .find(|d| d.mine == mine)
-        .with_context(|| format!("mine {mine}: the reference platform has no account for it (use a demo mine)"))?
+        .with_context(|| {
+            format!("mine {mine}: the reference platform has no account for it (use a demo mine)")
+        })?
         .clone();
     let ftp = platform.platform.ftp_addr().context("FTP is not running")?;
     let https = platform.https.addr;
-    let cert = eseal_platform::http::tls::tls_dir(&platform.platform.config.data_dir).join("cert.pem");
+    let cert =
+        eseal_platform::http::tls::tls_dir(&platform.platform.config.data_dir).join("cert.pem");
 
-    let live = LiveServer::start(ext.rtsp_addr, ext.mjpeg_addr).context("could not start the stream servers")?;
+    let live = LiveServer::start(ext.rtsp_addr, ext.mjpeg_addr)
+        .context("could not start the stream servers")?;
     let mut feeds = Vec::new();
     let mut cameras = Vec::new();
     for cam in &scenario.cameras {
         let code = cam.code.to_string();
-        feeds.push(live.add_camera(&code, Codec::H264, cam.pose.width, cam.pose.height, cam.fps)?);
+        feeds.push(live.add_camera(
+            &code,
+            Codec::H264,
+            cam.pose.width,
+            cam.pose.height,
+            cam.fps,
+        )?);
         cameras.push(json!({
             "camera": code, "site": format!("{:?}", cam.site), "rtsp": live.rtsp_url(&code), "mjpeg": live.mjpeg_url(&code),
             "width": cam.pose.width, "height": cam.pose.height, "fps": cam.fps,
@@ -84,15 +101,38 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
         "https": format!("https://127.0.0.1:{}", https.port()), "token": account.token, "cert_pem": cert,
         "duration_s": scenario.duration_ns as f64 / 1e9,
     });
-    println!("eseal certify --device external: {} (seed {})", case.file, scenario.seed);
+    println!(
+        "eseal certify --device external: {} (seed {})",
+        case.file, scenario.seed
+    );
     println!("Configure the device under test 请按以下参数配置被测设备:");
     println!("  mine code 矿井编码        {mine}");
     for c in ready["cameras"].as_array().into_iter().flatten() {
-        let t = |k: &str| c[k].as_str().map_or_else(|| c[k].to_string(), str::to_owned);
-        println!("  camera {} ({}, {}x{} @ {} fps): RTSP {}  MJPEG {}", t("camera"), t("site"), t("width"), t("height"), t("fps"), t("rtsp"), t("mjpeg"));
+        let t = |k: &str| {
+            c[k].as_str()
+                .map_or_else(|| c[k].to_string(), str::to_owned)
+        };
+        println!(
+            "  camera {} ({}, {}x{} @ {} fps): RTSP {}  MJPEG {}",
+            t("camera"),
+            t("site"),
+            t("width"),
+            t("height"),
+            t("fps"),
+            t("rtsp"),
+            t("mjpeg")
+        );
     }
-    println!("  FTP (U1-U4)   {ftp}  user {}  password {}", account.username, account.password);
-    println!("  HTTPS (U5/U6) https://127.0.0.1:{}  bearer token {}  CA certificate {}", https.port(), account.token, cert.display());
+    println!(
+        "  FTP (U1-U4)   {ftp}  user {}  password {}",
+        account.username, account.password
+    );
+    println!(
+        "  HTTPS (U5/U6) https://127.0.0.1:{}  bearer token {}  CA certificate {}",
+        https.port(),
+        account.token,
+        cert.display()
+    );
     println!(
         "Streaming starts when every camera has a viewer, RTSP or MJPEG (timeout {} s). 每路摄像机的 RTSP 或 MJPEG 流均有设备拉流后开始推流。",
         ext.connect_timeout.as_secs()
@@ -109,7 +149,10 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
         if Instant::now() > deadline {
             live.shutdown();
             rt.block_on(stop_platform(platform))?;
-            bail!("the device did not pull every camera's stream (RTSP or MJPEG) within {} s", ext.connect_timeout.as_secs());
+            bail!(
+                "the device did not pull every camera's stream (RTSP or MJPEG) within {} s",
+                ext.connect_timeout.as_secs()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -117,7 +160,11 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     let t0 = Utc::now().with_timezone(&cst);
     case.scenario.start = t0;
     let scenario = &case.scenario;
-    println!("streaming from {} for {:.0} s", t0.to_rfc3339(), scenario.duration_ns as f64 / 1e9);
+    println!(
+        "streaming from {} for {:.0} s",
+        t0.to_rfc3339(),
+        scenario.duration_ns as f64 / 1e9
+    );
 
     // Stream at real time, keeping the truth; the judge watches its own streams beside the device.
     let started = Instant::now();
@@ -145,7 +192,11 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     let (streams, mut day_report) = rt.block_on(async {
         let streams = probe_registered(&platform, &mine).await;
         let report = match ext.device_report.as_deref() {
-            Some(url) => Some(fetch_report(url).await.with_context(|| format!("fetching the device's day report from {url}"))),
+            Some(url) => Some(
+                fetch_report(url)
+                    .await
+                    .with_context(|| format!("fetching the device's day report from {url}")),
+            ),
             None => None,
         };
         (streams, report)
@@ -169,19 +220,34 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     let scenario_s = scenario.duration_ns as f64 / 1e9;
     Ok(CaseOutcome {
         report,
-        timing: Timing { scenario: case.name.clone(), frames, wall_s, scenario_s, speedup: scenario_s / wall_s.max(1e-9) },
+        timing: Timing {
+            scenario: case.name.clone(),
+            frames,
+            wall_s,
+            scenario_s,
+            speedup: scenario_s / wall_s.max(1e-9),
+        },
         faults: Vec::new(),
     })
 }
 
 /// The judge's own RTSP viewer of every camera, started once the device watches.
-fn own_viewers(scenario: &eseal_simulator::Scenario, live: &LiveServer, t0: Instant) -> Vec<StreamViewer> {
+fn own_viewers(
+    scenario: &eseal_simulator::Scenario,
+    live: &LiveServer,
+    t0: Instant,
+) -> Vec<StreamViewer> {
     scenario
         .cameras
         .iter()
         .map(|cam| {
             let code = cam.code.to_string();
-            StreamViewer::start(&code, &live.rtsp_url(&code), (cam.pose.width, cam.pose.height, cam.fps), t0)
+            StreamViewer::start(
+                &code,
+                &live.rtsp_url(&code),
+                (cam.pose.width, cam.pose.height, cam.fps),
+                t0,
+            )
         })
         .collect()
 }
@@ -192,7 +258,10 @@ fn add_stream_health(report: &mut ScenarioReport, health: &[StreamHealth]) {
     for h in health {
         let check = stream_health::check(h);
         if check.verdict == Verdict::Fail {
-            println!("评判方视频流异常 the judge's own stream of camera {} was corrupt (not the device's fault): {}", h.camera, check.actual);
+            println!(
+                "评判方视频流异常 the judge's own stream of camera {} was corrupt (not the device's fault): {}",
+                h.camera, check.actual
+            );
         }
         report.checks.push(check);
     }
@@ -210,20 +279,42 @@ async fn observe_platform(
     let ingest = &p.platform.ingest;
     let mut uploads = Vec::new();
     for (name, sha256, _) in ingest.event_names_of_mine(mine).await? {
-        let bytes = ingest.evidence().read(&sha256).with_context(|| format!("reading the evidence of {name}"))?;
+        let bytes = ingest
+            .evidence()
+            .read(&sha256)
+            .with_context(|| format!("reading the evidence of {name}"))?;
         let arrived_s = ingest
             .event_by_name(&name)
             .await?
             .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e.received_at).ok())
             .map(|at| (at - t0).num_milliseconds() as f64 / 1000.0);
-        uploads.push(Upload { name, bytes, arrived_s });
+        uploads.push(Upload {
+            name,
+            bytes,
+            arrived_s,
+        });
     }
-    let refused = ingest.violations().await?.into_iter().map(|v| (v.name, v.reason)).collect();
-    Ok(Observed { uploads, refused, streams, day_report, counted_up: None, ..Observed::default() })
+    let refused = ingest
+        .violations()
+        .await?
+        .into_iter()
+        .map(|v| (v.name, v.reason))
+        .collect();
+    Ok(Observed {
+        uploads,
+        refused,
+        streams,
+        day_report,
+        counted_up: None,
+        ..Observed::default()
+    })
 }
 
 /// The registered stream addresses (U6), each fetched.
-async fn probe_registered(p: &crate::edge::run::TestPlatform, mine: &str) -> Result<Vec<StreamSeen>> {
+async fn probe_registered(
+    p: &crate::edge::run::TestPlatform,
+    mine: &str,
+) -> Result<Vec<StreamSeen>> {
     let streams = streams_of(p, mine).await?;
     Ok(probe_streams(&streams).await)
 }
@@ -231,6 +322,14 @@ async fn probe_registered(p: &crate::edge::run::TestPlatform, mine: &str) -> Res
 /// The device's day report: `{"days": {"YYYY-MM-DD": {"<camera>": {"people_down": n, ...}}}}`
 /// (the reference device's `/report.json`).
 async fn fetch_report(url: &str) -> Result<DayReport> {
-    let v: serde_json::Value = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?.get(url).send().await?.error_for_status()?.json().await?;
+    let v: serde_json::Value = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
     parse_day_report(&v)
 }

@@ -20,13 +20,23 @@ fn an_external_device_is_judged_at_real_time_from_what_it_uploaded() {
     let judge = Command::new("timeout")
         .arg("240")
         .arg(bin)
-        .args(["certify", "--device", "external", "--connect-timeout", "60", "--scenarios"])
+        .args([
+            "certify",
+            "--device",
+            "external",
+            "--connect-timeout",
+            "60",
+            "--scenarios",
+        ])
         .arg(format!("{ROOT}/scenarios/live/shaft-25s.toml"))
         .arg("--ready-file")
         .arg(&ready)
         .arg("--out")
         .arg(&out)
-        .args(["--device-report", &format!("http://127.0.0.1:{port}/report.json")])
+        .args([
+            "--device-report",
+            &format!("http://127.0.0.1:{port}/report.json"),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -63,22 +73,58 @@ fn an_external_device_is_judged_at_real_time_from_what_it_uploaded() {
     let mut stdout = String::new();
     std::io::Read::read_to_string(judge.0.stdout.as_mut().unwrap(), &mut stdout).unwrap();
     println!("{stdout}");
-    assert!(stdout.contains("Configure the device under test"), "the vendor's instructions: {stdout}");
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert!(
+        stdout.contains("Configure the device under test"),
+        "the vendor's instructions: {stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["device"]["kind"], "external");
     let checks = report["scenarios"][0]["checks"].as_array().unwrap();
-    let get = |id: &str| checks.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no {id}: {checks:#?}"));
+    let get = |id: &str| {
+        checks
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id}: {checks:#?}"))
+    };
     for c in checks {
         println!("{} {} {}", c["id"], c["verdict"], c["actual"]);
     }
     // Two people go down and one comes up in the 25 s; the device's names carry its own clock.
-    assert_eq!(get("E3.down.events.20")["verdict"], "PASS", "{:#?}", get("E3.down.events.20"));
+    assert_eq!(
+        get("E3.down.events.20")["verdict"],
+        "PASS",
+        "{:#?}",
+        get("E3.down.events.20")
+    );
     assert_eq!(get("E3.down.count.20")["verdict"], "PASS");
-    assert_eq!(get("E3.up.count.20")["verdict"], "PASS", "the day report fetched from the device: {:#?}", get("E3.up.count.20"));
+    assert_eq!(
+        get("E3.up.count.20")["verdict"],
+        "PASS",
+        "the day report fetched from the device: {:#?}",
+        get("E3.up.count.20")
+    );
     assert_eq!(get("U1.counter.20")["verdict"], "PASS");
-    assert_eq!(get("U6.stream.20")["verdict"], "PASS", "{:#?}", get("U6.stream.20"));
-    assert_eq!(get("protocol.latency")["verdict"], "PASS", "{:#?}", get("protocol.latency"));
+    assert_eq!(
+        get("U6.stream.20")["verdict"],
+        "PASS",
+        "{:#?}",
+        get("U6.stream.20")
+    );
+    assert_eq!(
+        get("protocol.latency")["verdict"],
+        "PASS",
+        "{:#?}",
+        get("protocol.latency")
+    );
     assert_eq!(get("protocol.names")["verdict"], "PASS");
-    assert_eq!(get("E3.up.events.20")["verdict"], "NOT-APPLICABLE", "an external device has no count log");
-    assert!(status.success() || status.code() == Some(1), "certify exits 0 (pass) or 1 (fail), not {status}");
+    assert_eq!(
+        get("E3.up.events.20")["verdict"],
+        "NOT-APPLICABLE",
+        "an external device has no count log"
+    );
+    assert!(
+        status.success() || status.code() == Some(1),
+        "certify exits 0 (pass) or 1 (fail), not {status}"
+    );
 }
