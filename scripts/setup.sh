@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what eseal needs on Debian 12, idempotently: the GStreamer stack of TOOLCHAIN.md
-# (used to make and inspect test videos), curl (a real FTP client for tests), headless Chromium
-# with CJK fonts (screenshots of the HTML certification report) and just.
+# (used to make and inspect test videos), curl (a real FTP client for tests), FFmpeg (decodes the
+# served RTSP streams the way vendors' boxes and OpenCV do, in tests and for the judge's own
+# stream check), headless Chromium with CJK fonts (screenshots of the HTML certification report)
+# and just.
 set -euo pipefail
 
 pkgs=(pkg-config curl ca-certificates
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
-  chromium fonts-noto-cjk)
+  ffmpeg chromium fonts-noto-cjk)
 
 missing=()
 for p in "${pkgs[@]}"; do

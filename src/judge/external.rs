@@ -1,7 +1,7 @@
 //! `eseal certify --device external` (issue 5, deliver 5): a vendor's box judged at real time.
 //! The judge serves the scenario's cameras as RTSP (H.264) and MJPEG, runs a reference platform
 //! for the device to upload to (FTP for U1–U4, HTTPS for U5/U6), prints what the vendor must
-//! configure, waits until the device pulls every camera, streams the scenario at real time,
+//! configure, waits until the device pulls every camera (RTSP or MJPEG), streams the scenario at real time,
 //! waits out the upload latency, and judges what arrived with the same checks as in process.
 //!
 //! Key design decision: **the scenario's clock is anchored when the device starts watching.** A
@@ -27,7 +27,8 @@ use serde_json::json;
 use super::certify::{Case, CaseOutcome, CertifyOptions, scenario_report};
 use super::checks::{DayReport, Observed, StreamSeen, Upload, parse_day_report};
 use super::observed::parse_count_log;
-use super::verdict::Timing;
+use super::stream_health::{self, StreamHealth, StreamViewer};
+use super::verdict::{ScenarioReport, Timing, Verdict};
 use crate::edge::run::{probe_streams, start_platform, stop_platform, streams_of};
 
 /// Where the external mode listens and how long it waits.
@@ -134,7 +135,7 @@ pub fn certify_external(
         cert.display()
     );
     println!(
-        "Streaming starts when every camera's RTSP stream has a viewer (timeout {} s).",
+        "Streaming starts when every camera has a viewer, RTSP or MJPEG (timeout {} s). 每路摄像机的 RTSP 或 MJPEG 流均有设备拉流后开始推流。",
         ext.connect_timeout.as_secs()
     );
     if let Some(path) = &ext.ready_file {
@@ -150,7 +151,7 @@ pub fn certify_external(
             live.shutdown();
             rt.block_on(stop_platform(platform))?;
             bail!(
-                "the device did not pull every camera's RTSP stream within {} s",
+                "the device did not pull every camera's stream (RTSP or MJPEG) within {} s",
                 ext.connect_timeout.as_secs()
             );
         }
@@ -166,8 +167,9 @@ pub fn certify_external(
         scenario.duration_ns as f64 / 1e9
     );
 
-    // Stream at real time, keeping the truth.
+    // Stream at real time, keeping the truth; the judge watches its own streams beside the device.
     let started = Instant::now();
+    let mut viewers = own_viewers(scenario, &live, started);
     let mut renderers: Vec<Renderer> = scenario.cameras.iter().map(|_| Renderer::new()).collect();
     let mut rendered: Vec<Rendered> = scenario.cameras.iter().map(|_| Rendered::empty()).collect();
     let mut truth = Vec::new();
@@ -178,12 +180,14 @@ pub fn certify_external(
         truth.extend(step.events);
         for (cam, scene) in &step.scenes {
             renderers[*cam].render_into(scene, &mut rendered[*cam])?;
+            viewers[*cam].offer(&rendered[*cam].frame);
             if let Err(err) = feeds[*cam].push(&rendered[*cam].frame) {
                 tracing::warn!(camera = %scenario.cameras[*cam].code, %err, "frame not delivered");
             }
             frames += 1;
         }
     }
+    let health: Vec<StreamHealth> = viewers.into_iter().map(StreamViewer::finish).collect();
     // The streams and the report while the device surely still runs; then what it still owes
     // arrives within the latency bound (and a report read then, if it answers, is newer).
     let (streams, mut report) = rt.block_on(async {
@@ -229,7 +233,8 @@ pub fn certify_external(
         .collect();
     live.shutdown();
     rt.block_on(stop_platform(platform))?;
-    let (report, exports) = scenario_report(&case, &truth, &mut seen, opts)?;
+    let (mut report, exports) = scenario_report(&case, &truth, &mut seen, opts)?;
+    add_stream_health(&mut report, &health);
     let wall_s = started.elapsed().as_secs_f64();
     let scenario_s = scenario.duration_ns as f64 / 1e9;
     Ok(CaseOutcome {
@@ -253,6 +258,49 @@ fn stream_prefix(url: &str) -> String {
         Some(slash) => url[..after_scheme + slash + 1].to_owned(),
         None => format!("{url}/"),
     }
+}
+
+/// The judge's own RTSP viewer of every camera, started once the device watches.
+fn own_viewers(
+    scenario: &eseal_simulator::Scenario,
+    live: &LiveServer,
+    t0: Instant,
+) -> Vec<StreamViewer> {
+    scenario
+        .cameras
+        .iter()
+        .map(|cam| {
+            let code = cam.code.to_string();
+            StreamViewer::start(
+                &code,
+                &live.rtsp_url(&code),
+                (cam.pose.width, cam.pose.height, cam.fps),
+                t0,
+            )
+        })
+        .collect()
+}
+
+/// The checks of the judge's own streams (`stream.health.<camera>`), and a word on the console
+/// when one failed: that is the judge's fault, not the device's. A corrupt stream of the judge
+/// leaves the certification INCONCLUSIVE (it must be run again), never a device FAIL.
+fn add_stream_health(report: &mut ScenarioReport, health: &[StreamHealth]) {
+    for h in health {
+        let mut check = stream_health::check(h);
+        if check.verdict == Verdict::Fail {
+            println!(
+                "评判方视频流异常 the judge's own stream of camera {} was corrupt (not the device's fault): {}",
+                h.camera, check.actual
+            );
+            check.verdict = Verdict::Inconclusive;
+            check.supply = Some(format!(
+                "在评判方视频流正常的条件下重新认证 / a rerun in which the judge's own stream of camera {} decodes cleanly (less load on the judge's machine)",
+                h.camera
+            ));
+        }
+        report.checks.push(check);
+    }
+    report.verdict = Verdict::combine(report.checks.iter().map(|c| c.verdict));
 }
 
 /// What the platform holds of the device, as the judge sees it.

@@ -8,6 +8,7 @@
 //! - [`checks`]: the checks, clause by clause, from truth and what a device delivered.
 //! - [`sign`]: Ed25519 signatures over a report directory's manifest, and their verification.
 //! - [`verdict`]: what the judge concludes, as data (the `report.json` schema).
+//! - [`stream_health`]: in external mode, the judge's own viewer of the streams it serves.
 
 pub mod alarm_closure;
 pub mod assign;
@@ -25,4 +26,5 @@ pub mod observed;
 pub mod report;
 pub mod sign;
 pub mod sign_cli;
+pub mod stream_health;
 pub mod verdict;

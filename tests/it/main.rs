@@ -11,11 +11,13 @@ mod edge_device;
 mod edge_equipment;
 pub mod edge_live;
 mod edge_people;
+mod external_streams;
 mod ingest;
 mod load_alarms;
 mod report;
 mod sign;
 mod sim;
+mod stream_decode;
 
 /// A spawned process, killed when the test ends however it ends.
 #[derive(Debug)]

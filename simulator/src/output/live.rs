@@ -24,9 +24,20 @@ pub struct LiveFeed {
 }
 
 impl LiveFeed {
-    /// Whether an RTSP client is watching this camera.
+    /// Whether anyone watches this camera, over RTSP or MJPEG: a device that pulls only one of
+    /// the two is a viewer all the same.
     pub fn has_viewers(&self) -> bool {
+        self.rtsp.has_viewers() || self.mjpeg.has_viewers()
+    }
+
+    /// Whether an RTSP client is watching this camera.
+    pub fn has_rtsp_viewers(&self) -> bool {
         self.rtsp.has_viewers()
+    }
+
+    /// Whether an MJPEG client is streaming this camera.
+    pub fn has_mjpeg_viewers(&self) -> bool {
+        self.mjpeg.has_viewers()
     }
 }
 

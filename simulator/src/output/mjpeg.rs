@@ -128,6 +128,13 @@ pub struct MjpegSink {
     channel: Channel,
 }
 
+impl MjpegSink {
+    /// Whether a client is streaming this camera (`?action=stream`; snapshots do not count).
+    pub fn has_viewers(&self) -> bool {
+        self.channel.jpeg.receiver_count() > 0
+    }
+}
+
 impl FrameSink for MjpegSink {
     /// Encodes the frame once and makes it every client's next part and the snapshot (while
     /// nobody streams, keeps it unencoded until a snapshot asks).

@@ -232,11 +232,23 @@ impl Drop for RtspServer {
 }
 
 /// The media pipeline of one mount.
+///
+/// One slice per picture (`sliced-threads=false`): `tune=zerolatency` alone turns on x264's
+/// sliced threads, which cut every picture into one slice per thread, and `rtph26Xpay
+/// config-interval=-1` then repeats SPS/PPS before *every* IDR slice. A parameter set between
+/// two slices of one picture starts a new access unit for FFmpeg's parser (what OpenCV and most
+/// boxes decode with): each IDR became two half pictures, the rest of the GOP was predicted from
+/// the half-grey one, and the picture stayed grey and smeared (issue 15, external mode, item 1).
+/// GStreamer's own depayloader keeps the RTP frame together, so `avdec_h264` never showed it.
+/// An IDR every second lets a viewer that joins mid-stream start within a second; B-frames
+/// are off (zerolatency) so that the decoding order is the display order.
 fn launch_line(codec: Codec, fps: u32) -> String {
     let key_int = fps.max(1);
     let (enc, pay) = match codec {
         Codec::H264 => (
-            format!("x264enc speed-preset=ultrafast tune=zerolatency key-int-max={key_int}"),
+            format!(
+                "x264enc speed-preset=ultrafast tune=zerolatency sliced-threads=false bframes=0 key-int-max={key_int}"
+            ),
             "rtph264pay",
         ),
         Codec::H265 => (

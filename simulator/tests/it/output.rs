@@ -556,3 +556,37 @@ fn live_server_serves_one_camera_over_rtsp_and_mjpeg() {
     assert_refused(rtsp_addr, "live RTSP server");
     assert_refused(http_addr, "live MJPEG server");
 }
+
+#[test]
+fn an_mjpeg_stream_client_is_a_viewer_of_the_live_feed() {
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let live = LiveServer::start(any, any).expect("starts");
+    let feed = live
+        .add_camera("10", Codec::H264, 320, 180, 25)
+        .expect("camera");
+    assert!(!feed.has_viewers(), "nobody watches yet");
+    // A stream client before any frame was pushed (the judge waits for viewers to start).
+    let mut client = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--max-time",
+            "20",
+            "-o",
+            "/dev/null",
+            &live.mjpeg_url("10"),
+        ])
+        .spawn()
+        .expect("curl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !feed.has_viewers() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the MJPEG client never counted as a viewer"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(feed.has_mjpeg_viewers() && !feed.has_rtsp_viewers());
+    let _ = client.kill();
+    let _ = client.wait();
+    live.shutdown();
+}
