@@ -20,6 +20,7 @@ use eseal_platform::http::{AppState, HttpsHandle, serve_https};
 use eseal_platform::supervision::service::{Clock, SupervisionSettings};
 use eseal_simulator::render::{BoxPx, Rendered, Renderer};
 use eseal_simulator::truth::{Event, EventKind};
+use eseal_simulator::scenario::Mine;
 use eseal_simulator::{Scenario, Simulation};
 use eseal_vision::clock::DeviceClock;
 use eseal_vision::config::{DeviceConfig, PlatformLink};
@@ -29,7 +30,8 @@ use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings};
 use eseal_vision::upload::{UploadOptions, Uploader};
 
 use super::install::device_config;
-use crate::judge::closure::{self, Api, ClosureRun, FeedListener, Limits, PlatformClock, Regulators};
+use super::provision::{Provisioned, provision};
+use crate::judge::closure::{self, Api, ClosureRun, FeedListener, Limits, PlatformClock};
 
 const S: u64 = 1_000_000_000;
 
@@ -175,8 +177,11 @@ impl PlatformClock for JudgeClock<'_> {
     }
 }
 
-pub(crate) async fn start_platform(data_dir: &Path, ftp: SocketAddr, https: SocketAddr) -> Result<TestPlatform> {
-    start_platform_with(data_dir, ftp, https, None, true).await
+/// A platform for an external device (wall clock), with the scenario's mine provisioned.
+pub(crate) async fn start_platform(data_dir: &Path, ftp: SocketAddr, https: SocketAddr, mine: &Mine) -> Result<(TestPlatform, Provisioned)> {
+    let p = start_platform_with(data_dir, ftp, https, None, true).await?;
+    let account = provision(&p.platform, mine).await.with_context(|| format!("provisioning mine {} on the reference platform", mine.code))?;
+    Ok((p, account))
 }
 
 pub(crate) async fn start_platform_with(
@@ -202,8 +207,8 @@ pub(crate) async fn start_platform_with(
         .passive_ports(PortRange::ANY)
         .build()
         .context("platform configuration")?;
-    let platform =
-        Platform::builder(config.clone()).seed_demo(true).supervision(settings).start().await.context("starting the platform")?;
+    // No demo data: the run provisions the scenario's mine with fresh credentials (`provision`).
+    let platform = Platform::builder(config.clone()).supervision(settings).start().await.context("starting the platform")?;
     let state = AppState::new(platform.ingest.clone()).with_admin_token(ADMIN).with_supervision(platform.supervision.clone());
     let https = serve_https(&config, state).await.context("starting the platform's HTTPS API")?;
     Ok(TestPlatform { platform, https })
@@ -216,20 +221,14 @@ pub(crate) async fn stop_platform(p: TestPlatform) -> Result<()> {
     Ok(())
 }
 
-fn link(p: &TestPlatform, mine: &str) -> Result<PlatformLink> {
-    let acc = p
-        .platform
-        .demo
-        .iter()
-        .find(|d| d.mine == mine)
-        .with_context(|| format!("mine {mine} has no demo account on the reference platform"))?;
+fn link(p: &TestPlatform, account: &Provisioned) -> Result<PlatformLink> {
     let ftp = p.platform.ftp_addr().context("FTP is not running")?;
     Ok(PlatformLink {
         ftp_addr: ftp.to_string(),
-        ftp_user: acc.username.clone(),
-        ftp_password: acc.password.clone(),
+        ftp_user: account.username.clone(),
+        ftp_password: account.password.clone(),
         https_url: format!("https://127.0.0.1:{}", p.https.addr.port()),
-        token: acc.token.clone(),
+        token: account.token.clone(),
         ca_cert: Some(eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem")),
     })
 }
@@ -257,12 +256,16 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     };
     let mine = scenario.mine.code.to_string();
     let county = scenario.mine.code.county_code().to_owned();
-    let the_link = link(platform.as_ref().context("platform")?, &mine)?;
+    let started_platform = platform.as_ref().context("platform")?;
+    let account = rt
+        .block_on(provision(&started_platform.platform, &scenario.mine))
+        .with_context(|| format!("provisioning mine {mine} on the reference platform"))?;
+    let the_link = link(started_platform, &account)?;
     // The judge as the county: files the mine's numbers, then listens to the county's feed.
     let feed = match opts.closure {
         None => None,
         Some(limits) => {
-            let who = Regulators::demo(&county);
+            let who = account.regulators.clone();
             let pem = std::fs::read(eseal_platform::http::tls::tls_dir(&platform_dir).join("cert.pem")).context("the platform's certificate")?;
             let api = Api::new(&format!("https://127.0.0.1:{}", https_addr.port()), &pem)?;
             rt.block_on(closure::configure(&api, &who, &mine, &scenario.mine.name, limits))?;

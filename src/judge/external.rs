@@ -52,15 +52,8 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     let mut case = case.clone();
     let scenario = &case.scenario;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let platform = rt.block_on(start_platform(&ext.data_dir, ext.ftp_addr, ext.https_addr))?;
+    let (platform, account) = rt.block_on(start_platform(&ext.data_dir, ext.ftp_addr, ext.https_addr, &scenario.mine))?;
     let mine = scenario.mine.code.to_string();
-    let account = platform
-        .platform
-        .demo
-        .iter()
-        .find(|d| d.mine == mine)
-        .with_context(|| format!("mine {mine}: the reference platform has no account for it (use a demo mine)"))?
-        .clone();
     let ftp = platform.platform.ftp_addr().context("FTP is not running")?;
     let https = platform.https.addr;
     let cert = eseal_platform::http::tls::tls_dir(&platform.platform.config.data_dir).join("cert.pem");
