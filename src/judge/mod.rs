@@ -15,5 +15,6 @@ pub mod closure;
 pub mod cli;
 pub mod external;
 pub mod matching;
+pub mod ready;
 pub mod report;
 pub mod verdict;

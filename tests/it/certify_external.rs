@@ -33,6 +33,17 @@ fn an_external_device_is_judged_at_real_time_from_what_it_uploaded() {
         .unwrap();
     let mut judge = Child(judge);
     let r = wait_for_json(&ready, 60, "certify --device external");
+    // Issue 15 items 2 and 3: the counting edge in pixels (worked by hand for this camera in
+    // `src/judge/ready.rs`), the calibration, and the CA certificate as PEM text.
+    let cam = &r["cameras"][0];
+    let px = |i: usize, j: usize| cam["edge_px"][i][j].as_f64().unwrap_or_else(|| panic!("no edge_px in {cam}"));
+    assert!((px(0, 0) - 129.9).abs() < 0.3 && (px(1, 0) - 510.1).abs() < 0.3, "{cam}");
+    assert!((px(0, 1) - 206.9).abs() < 0.3 && (px(1, 1) - 206.9).abs() < 0.3, "{cam}");
+    assert_eq!(cam["edge_px_clipped"], false);
+    assert_eq!(cam["calibration"]["tilt_deg"], 45.0);
+    assert_eq!(cam["calibration"]["height_m"], 4.5);
+    let pem = std::fs::read_to_string(r["cert_pem"].as_str().unwrap()).unwrap();
+    assert_eq!(r["ca_pem"].as_str(), Some(pem.as_str()), "the ready file carries the certificate's PEM text");
     let config = edge_config(&EdgeLink {
         state_dir: d.join("edge"),
         mine: r["mine"].as_str().unwrap().to_owned(),
@@ -64,6 +75,9 @@ fn an_external_device_is_judged_at_real_time_from_what_it_uploaded() {
     std::io::Read::read_to_string(judge.0.stdout.as_mut().unwrap(), &mut stdout).unwrap();
     println!("{stdout}");
     assert!(stdout.contains("Configure the device under test"), "the vendor's instructions: {stdout}");
+    // Issue 15 item 6: the device is told to stay up until the report is written.
+    assert!(stdout.contains("Keep the device running until this command prints the report's path"), "{stdout}");
+    assert!(stdout.contains("counting edge 计数线 (pixels 像素): (129.9, 206.9) → (510.1, 206.9)"), "{stdout}");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["device"]["kind"], "external");
     let checks = report["scenarios"][0]["checks"].as_array().unwrap();
