@@ -69,7 +69,8 @@ fn frames() -> (eseal_vision::config::CameraConfig, Vec<Frame>) {
 
 fn people(c: &mut Criterion) {
     let (camera, frames) = frames();
-    let (warm, timed): (Vec<_>, Vec<_>) = frames.into_iter().partition(|f| f.pts_ns < 2_000_000_000);
+    let (warm, timed): (Vec<_>, Vec<_>) =
+        frames.into_iter().partition(|f| f.pts_ns < 2_000_000_000);
     let mut g = c.benchmark_group("people_720p_10_in_view");
     g.throughput(Throughput::Elements(timed.len() as u64));
     g.bench_function("analyse", |b| {

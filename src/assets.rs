@@ -11,7 +11,12 @@ use image::{Rgb, RgbImage};
 /// A `w`×`h` JPEG: a dim shaft-mouth-like gradient with a red rectangle drawn round `rect`
 /// (x, y, width, height), as a device marks the recognised person or truck. `seed` varies the
 /// picture so different uploads have different bytes.
-pub fn jpeg_with_rectangle(w: u32, h: u32, rect: (u32, u32, u32, u32), seed: u32) -> Result<Vec<u8>> {
+pub fn jpeg_with_rectangle(
+    w: u32,
+    h: u32,
+    rect: (u32, u32, u32, u32),
+    seed: u32,
+) -> Result<Vec<u8>> {
     let mut img = RgbImage::from_fn(w, h, |x, y| {
         let g = ((x + y + seed) % 96) as u8 + 40;
         Rgb([g, g, g.saturating_add((seed % 17) as u8)])
@@ -35,7 +40,8 @@ pub fn jpeg_with_rectangle(w: u32, h: u32, rect: (u32, u32, u32, u32), seed: u32
         }
     }
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).context("could not encode JPEG")?;
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .context("could not encode JPEG")?;
     Ok(out.into_inner())
 }
 
@@ -51,20 +57,48 @@ pub enum Codec {
 pub fn mp4_clip(path: &Path, codec: Codec, seconds: u32, fps: u32, pattern: u32) -> Result<()> {
     let frames = seconds * fps;
     let enc: &[&str] = match codec {
-        Codec::H264 => &["x264enc", "speed-preset=ultrafast", "key-int-max=25", "!", "h264parse"],
+        Codec::H264 => &[
+            "x264enc",
+            "speed-preset=ultrafast",
+            "key-int-max=25",
+            "!",
+            "h264parse",
+        ],
         Codec::H265 => &["x265enc", "speed-preset=ultrafast", "!", "h265parse"],
     };
     let location = format!("location={}", path.display());
     let caps = format!("video/x-raw,width=320,height=180,framerate={fps}/1");
-    let mut args: Vec<String> = vec!["-q".into(), "videotestsrc".into(), format!("num-buffers={frames}"), format!("pattern={pattern}"), "!".into(), caps, "!".into(), "videoconvert".into(), "!".into(), "video/x-raw,format=I420".into(), "!".into()];
+    let mut args: Vec<String> = vec![
+        "-q".into(),
+        "videotestsrc".into(),
+        format!("num-buffers={frames}"),
+        format!("pattern={pattern}"),
+        "!".into(),
+        caps,
+        "!".into(),
+        "videoconvert".into(),
+        "!".into(),
+        "video/x-raw,format=I420".into(),
+        "!".into(),
+    ];
     args.extend(enc.iter().map(|s| (*s).to_owned()));
-    args.extend(["!".into(), "mp4mux".into(), "!".into(), "filesink".into(), location]);
+    args.extend([
+        "!".into(),
+        "mp4mux".into(),
+        "!".into(),
+        "filesink".into(),
+        location,
+    ]);
     let out = Command::new("gst-launch-1.0")
         .args(&args)
         .output()
         .context("could not run gst-launch-1.0 (install GStreamer: bash scripts/setup.sh)")?;
     if !out.status.success() {
-        bail!("gst-launch-1.0 failed making {}: {}", path.display(), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "gst-launch-1.0 failed making {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(())
 }

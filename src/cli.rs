@@ -174,13 +174,24 @@ enum LoadCommand {
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     // The platform logs what it accepts and refuses; one-shot commands only warn.
-    let serving = matches!(cli.command, Command::Platform(_) | Command::Edge(EdgeCommand::Run(_)));
-    init_tracing(if serving { "info,libunftp=warn" } else { "warn,libunftp=error" });
+    let serving = matches!(
+        cli.command,
+        Command::Platform(_) | Command::Edge(EdgeCommand::Run(_))
+    );
+    init_tracing(if serving {
+        "info,libunftp=warn"
+    } else {
+        "warn,libunftp=error"
+    });
     match cli.command {
         Command::Name(NameCommand::Parse { names, json }) => {
             let (text, ok) = names::parse_report(&names, json);
             print!("{text}");
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Name(NameCommand::Format {
             clause,
@@ -194,7 +205,18 @@ pub fn run() -> Result<ExitCode> {
             lock_state,
             ext,
         }) => {
-            let args = FormatArgs { clause, mine, camera, count, time, state, kind, lock, lock_state, ext };
+            let args = FormatArgs {
+                clause,
+                mine,
+                camera,
+                count,
+                time,
+                state,
+                kind,
+                lock,
+                lock_state,
+                ext,
+            };
             match names::format_name(&args) {
                 Ok(name) => {
                     println!("{name}");
@@ -206,10 +228,14 @@ pub fn run() -> Result<ExitCode> {
                 }
             }
         }
-        Command::Platform(PlatformCommand::Serve(args)) => runtime()?.block_on(crate::demo::serve(args)),
+        Command::Platform(PlatformCommand::Serve(args)) => {
+            runtime()?.block_on(crate::demo::serve(args))
+        }
         Command::Demo { out } => runtime()?.block_on(crate::demo::run(&out)),
         Command::Load(LoadCommand::Ftp(args)) => runtime()?.block_on(crate::load::ftp(args)),
-        Command::Load(LoadCommand::Alarms(args)) => runtime()?.block_on(crate::load_alarms::alarms(args)),
+        Command::Load(LoadCommand::Alarms(args)) => {
+            runtime()?.block_on(crate::load_alarms::alarms(args))
+        }
         Command::Sim(SimCommand::Check { file }) => crate::sim::check(&file),
         Command::Sim(SimCommand::Render(args)) => crate::sim::render(&args),
         Command::Sim(SimCommand::Serve(args)) => crate::sim::serve(&args),
@@ -217,8 +243,12 @@ pub fn run() -> Result<ExitCode> {
         Command::Edge(EdgeCommand::People(args)) => crate::edge::cli::people(&args),
         Command::Certify(args) => crate::judge::cli::certify(&args),
         Command::Report(ReportCommand::Screenshot { dir }) => {
-            let (html, png) = (dir.join(crate::judge::report::REPORT_HTML), dir.join("report.png"));
-            crate::judge::report::screenshot(&html, &png).context("could not screenshot the report")?;
+            let (html, png) = (
+                dir.join(crate::judge::report::REPORT_HTML),
+                dir.join("report.png"),
+            );
+            crate::judge::report::screenshot(&html, &png)
+                .context("could not screenshot the report")?;
             println!("{}", png.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -235,5 +265,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn init_tracing(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

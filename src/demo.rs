@@ -87,17 +87,34 @@ impl RunningPlatform {
 }
 
 /// Starts the platform on `data_dir` with the given listen addresses (port 0 allowed).
-pub async fn start_platform(data_dir: &Path, demo: bool, ftp_addr: SocketAddr, https_addr: SocketAddr) -> Result<RunningPlatform> {
-    let config = PlatformConfig::builder().data_dir(data_dir).ftp_addr(ftp_addr).https_addr(https_addr).build()?;
+pub async fn start_platform(
+    data_dir: &Path,
+    demo: bool,
+    ftp_addr: SocketAddr,
+    https_addr: SocketAddr,
+) -> Result<RunningPlatform> {
+    let config = PlatformConfig::builder()
+        .data_dir(data_dir)
+        .ftp_addr(ftp_addr)
+        .https_addr(https_addr)
+        .build()?;
     start_with_config(config, demo).await
 }
 
 /// Starts the platform from a full configuration: the platform crate's store, ingest, accounts
 /// and FTP server, plus its HTTPS API on the same ingest path.
 pub async fn start_with_config(config: PlatformConfig, demo: bool) -> Result<RunningPlatform> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("could not create the data directory {}", config.data_dir.display()))?;
-    let platform = Platform::builder(config.clone()).seed_demo(demo).start().await.context("could not start the platform")?;
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "could not create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let platform = Platform::builder(config.clone())
+        .seed_demo(demo)
+        .start()
+        .await
+        .context("could not start the platform")?;
     let infos = platform
         .demo
         .iter()
@@ -115,15 +132,21 @@ pub async fn start_with_config(config: PlatformConfig, demo: bool) -> Result<Run
         _ if demo => eseal_platform::demo::demo_token("admin"),
         _ => hex::encode(rand::random::<[u8; 24]>()),
     };
-    let state = AppState::new(platform.ingest.clone()).with_admin_token(&admin_token).with_supervision(platform.supervision.clone());
-    let https = serve_https(&config, state).await.context("could not start the HTTPS API")?;
+    let state = AppState::new(platform.ingest.clone())
+        .with_admin_token(&admin_token)
+        .with_supervision(platform.supervision.clone());
+    let https = serve_https(&config, state)
+        .await
+        .context("could not start the HTTPS API")?;
     let tls_dir = config.data_dir.join("tls");
     std::fs::create_dir_all(&tls_dir)?;
     let cert_pem_path = tls_dir.join("served-cert.pem");
     std::fs::write(&cert_pem_path, &https.cert_pem)?;
     Ok(RunningPlatform {
         data_dir: config.data_dir.clone(),
-        ftp_addr: platform.ftp_addr().context("the FTP server did not start")?,
+        ftp_addr: platform
+            .ftp_addr()
+            .context("the FTP server did not start")?,
         https_addr: https.addr,
         cert_pem_path,
         cert_sha256: https.fingerprint_sha256.clone(),
@@ -157,31 +180,56 @@ pub async fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     let config = builder.build()?;
     let platform = start_with_config(config, args.demo).await?;
-    println!("eseal reference platform (data: {})", platform.data_dir.display());
-    println!("  FTP    ftp://{}/   (U1-U4 evidence, per-mine accounts, U7)", platform.ftp_addr);
-    println!("  HTTPS  https://{}/ (U5 lock events, U6 streams, /api/v1/events, regulators' /api/v1/alarms and /api/v1/feed, /openapi.json, /metrics)", platform.https_addr);
-    println!("  TLS certificate {} (sha256 {})", platform.cert_pem_path.display(), platform.cert_sha256);
+    println!(
+        "eseal reference platform (data: {})",
+        platform.data_dir.display()
+    );
+    println!(
+        "  FTP    ftp://{}/   (U1-U4 evidence, per-mine accounts, U7)",
+        platform.ftp_addr
+    );
+    println!(
+        "  HTTPS  https://{}/ (U5 lock events, U6 streams, /api/v1/events, regulators' /api/v1/alarms and /api/v1/feed, /openapi.json, /metrics)",
+        platform.https_addr
+    );
+    println!(
+        "  TLS certificate {} (sha256 {})",
+        platform.cert_pem_path.display(),
+        platform.cert_sha256
+    );
     println!("  admin token     {}", platform.admin_token);
     if !platform.accounts.is_empty() {
         println!("  demo accounts (demo only — do not use in production):");
-        println!("    {:<14} {:<24} {:<16} {:<20} token", "mine", "name", "user", "password");
+        println!(
+            "    {:<14} {:<24} {:<16} {:<20} token",
+            "mine", "name", "user", "password"
+        );
         for a in &platform.accounts {
-            println!("    {:<14} {:<24} {:<16} {:<20} {}", a.mine, a.mine_name, a.username, a.password, a.token);
+            println!(
+                "    {:<14} {:<24} {:<16} {:<20} {}",
+                a.mine, a.mine_name, a.username, a.password, a.token
+            );
         }
     }
     if !platform.regulators.is_empty() {
         println!("  demo regulators (POST /api/v1/session; demo only):");
         println!("    {:<22} {:<8} {:<12} password", "user", "unit", "role");
         for u in &platform.regulators {
-            println!("    {:<22} {:<8} {:<12} {}", u.username, u.unit, u.role, u.password);
+            println!(
+                "    {:<22} {:<8} {:<12} {}",
+                u.username, u.unit, u.role, u.password
+            );
         }
     }
     if let Some(path) = &args.ready_file {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, serde_json::to_vec_pretty(&platform.ready_json())?)?;
-        std::fs::rename(&tmp, path).with_context(|| format!("could not write {}", path.display()))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("could not write {}", path.display()))?;
     }
-    tokio::signal::ctrl_c().await.context("could not wait for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("could not wait for Ctrl-C")?;
     println!("shutting down");
     platform.shutdown().await;
     Ok(ExitCode::SUCCESS)
@@ -200,15 +248,23 @@ pub const SPEC_EXAMPLES: [&str; 5] = [
 pub const DEMO_MALFORMED: &str = "14042100786620010a0520210104224515.jpg";
 
 fn curl(args: &[String]) -> Result<(bool, String, String)> {
-    let out = Command::new("curl").args(args).output().context("could not run curl (bash scripts/setup.sh installs it)")?;
-    Ok((out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).trim().to_owned()))
+    let out = Command::new("curl")
+        .args(args)
+        .output()
+        .context("could not run curl (bash scripts/setup.sh installs it)")?;
+    Ok((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+    ))
 }
 
 /// `eseal demo`: the platform walk-through (the main job is `eseal certify`, `scripts/certify.sh`).
 pub async fn run(out: &Path) -> Result<ExitCode> {
     let data = out.join("platform");
     if data.exists() {
-        std::fs::remove_dir_all(&data).with_context(|| format!("could not clear {}", data.display()))?;
+        std::fs::remove_dir_all(&data)
+            .with_context(|| format!("could not clear {}", data.display()))?;
     }
     let uploads = out.join("uploads");
     std::fs::create_dir_all(&uploads)?;
@@ -219,13 +275,23 @@ pub async fn run(out: &Path) -> Result<ExitCode> {
         .find(|a| a.mine == "140421007866")
         .context("the demo data has no account for the spec's example mine 140421007866")?
         .clone();
-    println!("platform up: ftp://{} https://{}", platform.ftp_addr, platform.https_addr);
+    println!(
+        "platform up: ftp://{} https://{}",
+        platform.ftp_addr, platform.https_addr
+    );
 
     let mut steps = Vec::new();
-    for (i, name) in SPEC_EXAMPLES.iter().chain([DEMO_MALFORMED].iter()).enumerate() {
+    for (i, name) in SPEC_EXAMPLES
+        .iter()
+        .chain([DEMO_MALFORMED].iter())
+        .enumerate()
+    {
         let path = uploads.join(name);
         if name.ends_with(".jpg") {
-            std::fs::write(&path, crate::assets::jpeg_with_rectangle(640, 360, (260, 90, 90, 200), i as u32)?)?;
+            std::fs::write(
+                &path,
+                crate::assets::jpeg_with_rectangle(640, 360, (260, 90, 90, 200), i as u32)?,
+            )?;
         } else {
             crate::assets::mp4_clip(&path, crate::assets::Codec::H264, 10, 25, i as u32)?;
         }
@@ -239,40 +305,88 @@ pub async fn run(out: &Path) -> Result<ExitCode> {
             let meta_path = uploads.join("lock-event.json");
             std::fs::write(&meta_path, serde_json::to_vec_pretty(&meta)?)?;
             curl(&[
-                "-sS".into(), "--fail-with-body".into(), "--cacert".into(), platform.cert_pem_path.display().to_string(),
-                "-H".into(), format!("Authorization: Bearer {}", account.token),
-                "-F".into(), format!("metadata=@{};type=application/json", meta_path.display()),
-                "-F".into(), format!("video=@{};type=video/mp4;filename={name}", path.display()),
-                format!("https://localhost:{}/api/v1/lock-events", platform.https_addr.port()),
+                "-sS".into(),
+                "--fail-with-body".into(),
+                "--cacert".into(),
+                platform.cert_pem_path.display().to_string(),
+                "-H".into(),
+                format!("Authorization: Bearer {}", account.token),
+                "-F".into(),
+                format!("metadata=@{};type=application/json", meta_path.display()),
+                "-F".into(),
+                format!("video=@{};type=video/mp4;filename={name}", path.display()),
+                format!(
+                    "https://localhost:{}/api/v1/lock-events",
+                    platform.https_addr.port()
+                ),
             ])?
         } else {
             curl(&[
-                "-sS".into(), "-T".into(), path.display().to_string(), "--ftp-create-dirs".into(),
-                format!("ftp://{}:{}@{}/incoming/{name}", account.username, account.password, platform.ftp_addr),
+                "-sS".into(),
+                "-T".into(),
+                path.display().to_string(),
+                "--ftp-create-dirs".into(),
+                format!(
+                    "ftp://{}:{}@{}/incoming/{name}",
+                    account.username, account.password, platform.ftp_addr
+                ),
             ])?
         };
-        let channel = if is_lock { "HTTPS POST (curl)" } else { "FTP STOR (curl)" };
-        println!("  {channel:<18} {name:<40} {}", if ok { "accepted".to_owned() } else { format!("refused: {stderr}") });
+        let channel = if is_lock {
+            "HTTPS POST (curl)"
+        } else {
+            "FTP STOR (curl)"
+        };
+        println!(
+            "  {channel:<18} {name:<40} {}",
+            if ok {
+                "accepted".to_owned()
+            } else {
+                format!("refused: {stderr}")
+            }
+        );
         steps.push(json!({ "name": name, "channel": channel, "accepted": ok, "client_stdout": stdout, "client_stderr": stderr }));
     }
     // U6: register the live stream address of camera 20, then change it.
-    for url in ["http://10.14.4.21:8080/?action=stream", "http://10.14.4.22:8080/?action=stream"] {
+    for url in [
+        "http://10.14.4.21:8080/?action=stream",
+        "http://10.14.4.22:8080/?action=stream",
+    ] {
         let (ok, stdout, stderr) = curl(&[
-            "-sS".into(), "--fail-with-body".into(), "--cacert".into(), platform.cert_pem_path.display().to_string(),
-            "-X".into(), "PUT".into(), "-H".into(), format!("Authorization: Bearer {}", account.token),
-            "-H".into(), "Content-Type: application/json".into(),
-            "--data".into(), json!({"mine_code": "140421007866", "camera_code": "20", "url": url}).to_string(),
-            format!("https://localhost:{}/api/v1/mines/140421007866/cameras/20/stream", platform.https_addr.port()),
+            "-sS".into(),
+            "--fail-with-body".into(),
+            "--cacert".into(),
+            platform.cert_pem_path.display().to_string(),
+            "-X".into(),
+            "PUT".into(),
+            "-H".into(),
+            format!("Authorization: Bearer {}", account.token),
+            "-H".into(),
+            "Content-Type: application/json".into(),
+            "--data".into(),
+            json!({"mine_code": "140421007866", "camera_code": "20", "url": url}).to_string(),
+            format!(
+                "https://localhost:{}/api/v1/mines/140421007866/cameras/20/stream",
+                platform.https_addr.port()
+            ),
         ])?;
-        println!("  {:<18} camera 20 → {url:<40} {}", "HTTPS PUT (curl)", if ok { "registered" } else { "refused" });
+        println!(
+            "  {:<18} camera 20 → {url:<40} {}",
+            "HTTPS PUT (curl)",
+            if ok { "registered" } else { "refused" }
+        );
         steps.push(json!({ "stream_url": url, "accepted": ok, "client_stdout": stdout, "client_stderr": stderr }));
     }
 
     // What the platform recorded, read back through its own HTTPS API.
     let read = |path: &str| -> Result<Value> {
         let (ok, stdout, stderr) = curl(&[
-            "-sS".into(), "--fail-with-body".into(), "--cacert".into(), platform.cert_pem_path.display().to_string(),
-            "-H".into(), format!("Authorization: Bearer {}", platform.admin_token),
+            "-sS".into(),
+            "--fail-with-body".into(),
+            "--cacert".into(),
+            platform.cert_pem_path.display().to_string(),
+            "-H".into(),
+            format!("Authorization: Bearer {}", platform.admin_token),
             format!("https://localhost:{}{path}", platform.https_addr.port()),
         ])?;
         if !ok {
@@ -287,7 +401,9 @@ pub async fn run(out: &Path) -> Result<ExitCode> {
 
     // Put the platform's own reason next to each refused upload (curl only shows the reply code).
     for step in steps.iter_mut().filter(|s| s["accepted"] == false) {
-        let Some(name) = step["name"].as_str().map(str::to_owned) else { continue };
+        let Some(name) = step["name"].as_str().map(str::to_owned) else {
+            continue;
+        };
         let reason = violations["items"]
             .as_array()
             .into_iter()
@@ -314,21 +430,47 @@ pub async fn run(out: &Path) -> Result<ExitCode> {
     std::fs::write(&report_md, markdown(&report))?;
     let accepted = steps.iter().filter(|s| s["accepted"] == true).count();
     let expected_ok = SPEC_EXAMPLES.len() + 2;
-    println!("{accepted} of {} uploads/registrations accepted (expected {expected_ok}: the malformed name must be refused)", steps.len());
+    println!(
+        "{accepted} of {} uploads/registrations accepted (expected {expected_ok}: the malformed name must be refused)",
+        steps.len()
+    );
     println!("report: {}", report_md.display());
     println!("{}", report_json.display());
-    Ok(if accepted == expected_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if accepted == expected_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn markdown(report: &Value) -> String {
     let mut s = String::new();
     s.push_str("# eseal demo — 规范示例上传 / spec example uploads\n\n");
-    s.push_str(&format!("Generated {} by eseal {}.\n\n", report["generated_at"], report["eseal_version"]));
+    s.push_str(&format!(
+        "Generated {} by eseal {}.\n\n",
+        report["generated_at"], report["eseal_version"]
+    ));
     s.push_str("## 上传 / Uploads\n\n| name | channel | result |\n|---|---|---|\n");
     for step in report["steps"].as_array().into_iter().flatten() {
-        let what = step["name"].as_str().or(step["stream_url"].as_str()).unwrap_or("?");
-        let result = if step["accepted"] == true { "accepted 已接收".to_owned() } else { format!("refused 拒收: {}", step["platform_reason"].as_str().or(step["client_stderr"].as_str()).unwrap_or("")) };
-        s.push_str(&format!("| `{what}` | {} | {result} |\n", step["channel"].as_str().unwrap_or("HTTPS PUT (U6)")));
+        let what = step["name"]
+            .as_str()
+            .or(step["stream_url"].as_str())
+            .unwrap_or("?");
+        let result = if step["accepted"] == true {
+            "accepted 已接收".to_owned()
+        } else {
+            format!(
+                "refused 拒收: {}",
+                step["platform_reason"]
+                    .as_str()
+                    .or(step["client_stderr"].as_str())
+                    .unwrap_or("")
+            )
+        };
+        s.push_str(&format!(
+            "| `{what}` | {} | {result} |\n",
+            step["channel"].as_str().unwrap_or("HTTPS PUT (U6)")
+        ));
     }
     s.push_str("\n## 平台记录的事件 / Events recorded\n\n```json\n");
     s.push_str(&serde_json::to_string_pretty(&report["events"]).unwrap_or_default());

@@ -54,11 +54,17 @@ pub struct LoadReport {
 /// The `n`-th distinct U1 name of the load run (unique for n < 300 000).
 fn load_name(mine: MineCode, n: usize) -> Result<EvidenceName> {
     let base = MineTime::parse("20261128080000").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let camera = CameraCode::parse(&format!("{}", 10 + n % 30)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let camera =
+        CameraCode::parse(&format!("{}", 10 + n % 30)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let count = DailyCount::new(((n / 30) % 10_000) as u16).map_err(|e| anyhow::anyhow!("{e}"))?;
     let time = MineTime::from_utc(base.to_utc() + chrono::Duration::seconds((n / 300_000) as i64))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(EvidenceName::People { mine, camera, count, time })
+    Ok(EvidenceName::People {
+        mine,
+        camera,
+        count,
+        time,
+    })
 }
 
 /// A JPEG made unique by a COM (comment) segment right after SOI: still a valid JPEG.
@@ -106,10 +112,18 @@ impl Latency {
 }
 
 /// One control connection logged in as a mine account, binary mode.
-pub(crate) async fn login(addr: std::net::SocketAddr, username: &str, password: &str) -> Result<AsyncFtpStream> {
+pub(crate) async fn login(
+    addr: std::net::SocketAddr,
+    username: &str,
+    password: &str,
+) -> Result<AsyncFtpStream> {
     let mut ftp = AsyncFtpStream::connect(addr).await.context("FTP connect")?;
-    ftp.login(username, password).await.with_context(|| format!("FTP login as {username}"))?;
-    ftp.transfer_type(FileType::Binary).await.context("FTP TYPE I")?;
+    ftp.login(username, password)
+        .await
+        .with_context(|| format!("FTP login as {username}"))?;
+    ftp.transfer_type(FileType::Binary)
+        .await
+        .context("FTP TYPE I")?;
     Ok(ftp)
 }
 
@@ -118,9 +132,23 @@ pub async fn run_against(platform: &RunningPlatform, args: &FtpLoadArgs) -> Resu
     if args.clients == 0 || args.uploads == 0 {
         bail!("--clients and --uploads must be at least 1");
     }
-    let account = platform.accounts.first().context("the platform has no demo account")?.clone();
+    let account = platform
+        .accounts
+        .first()
+        .context("the platform has no demo account")?
+        .clone();
     let mine = MineCode::parse(&account.mine).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let base = crate::assets::jpeg_with_rectangle(args.width, args.height, (args.width / 3, args.height / 4, args.width / 6, args.height / 2), 7)?;
+    let base = crate::assets::jpeg_with_rectangle(
+        args.width,
+        args.height,
+        (
+            args.width / 3,
+            args.height / 4,
+            args.width / 6,
+            args.height / 2,
+        ),
+        7,
+    )?;
     let payload_bytes = base.len();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -190,8 +218,12 @@ pub async fn run_against(platform: &RunningPlatform, args: &FtpLoadArgs) -> Resu
 /// `eseal load ftp`: starts a platform in a temp dir and runs the load against it.
 pub async fn ftp(args: FtpLoadArgs) -> Result<ExitCode> {
     let dir = tempfile::tempdir().context("could not make a temp dir")?;
-    let platform = demo::start_platform(dir.path(), true, demo::loopback0(), demo::loopback0()).await?;
-    println!("eseal load ftp: {} clients, {} uploads → ftp://{}", args.clients, args.uploads, platform.ftp_addr);
+    let platform =
+        demo::start_platform(dir.path(), true, demo::loopback0(), demo::loopback0()).await?;
+    println!(
+        "eseal load ftp: {} clients, {} uploads → ftp://{}",
+        args.clients, args.uploads, platform.ftp_addr
+    );
     let report = run_against(&platform, &args).await?;
     platform.shutdown().await;
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -207,5 +239,9 @@ pub async fn ftp(args: FtpLoadArgs) -> Result<ExitCode> {
         report.uploads_failed
     );
     let ok = report.uploads_failed == 0 && report.events_missing_after_ack == 0;
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -819,7 +819,10 @@ pub struct AlarmLoadReport {
 
 /// Runs the whole load: platform, seed, plan, connections, uploads, feed.
 pub async fn run(args: &AlarmLoadArgs) -> Result<AlarmLoadReport> {
-    if args.mines == 0 || !(args.rate.is_finite() && args.rate > 0.0) || !(args.seconds.is_finite() && args.seconds > 0.0) {
+    if args.mines == 0
+        || !(args.rate.is_finite() && args.rate > 0.0)
+        || !(args.seconds.is_finite() && args.seconds > 0.0)
+    {
         bail!("--mines, --rate and --seconds must be positive");
     }
     let total = (args.rate * args.seconds).round() as usize;

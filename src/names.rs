@@ -71,7 +71,10 @@ pub fn parse_report(names: &[String], as_json: bool) -> (String, bool) {
             Err(err) => {
                 all_ok = false;
                 if as_json {
-                    out.push_str(&json!({ "name": raw, "error": err, "message": err.to_string() }).to_string());
+                    out.push_str(
+                        &json!({ "name": raw, "error": err, "message": err.to_string() })
+                            .to_string(),
+                    );
                 } else {
                     out.push_str(&format!("{raw:?}: {err}"));
                 }
@@ -106,18 +109,37 @@ pub fn format_name(a: &FormatArgs) -> Result<EvidenceName, String> {
     let e = |err: NameError| err.to_string();
     let mine = MineCode::parse(&a.mine).map_err(e)?;
     let time = MineTime::parse(&a.time).map_err(e)?;
-    let camera = || -> Result<CameraCode, String> { CameraCode::parse(&need(&a.camera, "camera")?).map_err(e) };
+    let camera = || -> Result<CameraCode, String> {
+        CameraCode::parse(&need(&a.camera, "camera")?).map_err(e)
+    };
     let count = || -> Result<DailyCount, String> {
-        let n = a.count.ok_or_else(|| format!("--count is required for {}", a.clause.to_uppercase()))?;
+        let n = a
+            .count
+            .ok_or_else(|| format!("--count is required for {}", a.clause.to_uppercase()))?;
         DailyCount::new(n).map_err(e)
     };
     let name = match a.clause.to_uppercase().as_str() {
-        "U1" => EvidenceName::People { mine, camera: camera()?, count: count()?, time },
-        "U2" => EvidenceName::Truck { mine, camera: camera()?, count: count()?, time },
+        "U1" => EvidenceName::People {
+            mine,
+            camera: camera()?,
+            count: count()?,
+            time,
+        },
+        "U2" => EvidenceName::Truck {
+            mine,
+            camera: camera()?,
+            count: count()?,
+            time,
+        },
         "U3" => EvidenceName::Transport {
             mine,
             camera: camera()?,
-            state: a.state.as_deref().map(TransportState::parse).transpose().map_err(e)?,
+            state: a
+                .state
+                .as_deref()
+                .map(TransportState::parse)
+                .transpose()
+                .map_err(e)?,
             time,
         },
         "U4" => EvidenceName::Tamper {
@@ -137,7 +159,11 @@ pub fn format_name(a: &FormatArgs) -> Result<EvidenceName, String> {
                 Some(other) => return Err(format!("--ext: expected mp4 or jpg, found {other:?}")),
             },
         },
-        other => return Err(format!("--clause: expected one of U1, U2, U3, U4, U5, found {other:?}")),
+        other => {
+            return Err(format!(
+                "--clause: expected one of U1, U2, U3, U4, U5, found {other:?}"
+            ));
+        }
     };
     Ok(name)
 }
@@ -149,7 +175,10 @@ mod tests {
 
     #[test]
     fn parse_report_names_the_field_of_a_bad_name() {
-        let (out, ok) = parse_report(&["14042100786620010a0520210104224515.jpg".to_owned()], false);
+        let (out, ok) = parse_report(
+            &["14042100786620010a0520210104224515.jpg".to_owned()],
+            false,
+        );
         assert!(!ok);
         assert!(out.contains("field count"), "{out}");
     }

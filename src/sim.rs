@@ -78,15 +78,26 @@ pub fn render(args: &RenderArgs) -> Result<ExitCode> {
         .map(str::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--mp4: {e}"))?;
-    let limit_ns = args.seconds.map(|s| (s.max(0.0) * 1e9) as u64).unwrap_or(u64::MAX);
-    std::fs::create_dir_all(&args.out).with_context(|| format!("could not create {}", args.out.display()))?;
-    println!("rendering {} (seed {}) into {}", args.file.display(), scenario.seed, args.out.display());
+    let limit_ns = args
+        .seconds
+        .map(|s| (s.max(0.0) * 1e9) as u64)
+        .unwrap_or(u64::MAX);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("could not create {}", args.out.display()))?;
+    println!(
+        "rendering {} (seed {}) into {}",
+        args.file.display(),
+        scenario.seed,
+        args.out.display()
+    );
 
     let sim = Simulation::new(&scenario);
     let total: u64 = (0..scenario.cameras.len())
         .map(|c| {
             let fps = u64::from(scenario.cameras[c].fps.max(1));
-            sim.world().frame_count(c).min(limit_ns.saturating_mul(fps) / 1_000_000_000 + 1)
+            sim.world()
+                .frame_count(c)
+                .min(limit_ns.saturating_mul(fps) / 1_000_000_000 + 1)
         })
         .sum();
     let bar = indicatif::ProgressBar::new(total);
@@ -95,7 +106,11 @@ pub fn render(args: &RenderArgs) -> Result<ExitCode> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
 
-    let codes: Vec<String> = scenario.cameras.iter().map(|c| c.code.to_string()).collect();
+    let codes: Vec<String> = scenario
+        .cameras
+        .iter()
+        .map(|c| c.code.to_string())
+        .collect();
     let mut renderers: Vec<Renderer> = scenario.cameras.iter().map(|_| Renderer::new()).collect();
     let mut rendered: Vec<Rendered> = scenario.cameras.iter().map(|_| Rendered::empty()).collect();
     let mut writers: BTreeMap<usize, Mp4Writer> = BTreeMap::new();
@@ -112,7 +127,9 @@ pub fn render(args: &RenderArgs) -> Result<ExitCode> {
         for (cam, scene) in &step.scenes {
             let cam = *cam;
             let out = &mut rendered[cam];
-            renderers[cam].render_into(scene, out).with_context(|| format!("rendering camera {}", codes[cam]))?;
+            renderers[cam]
+                .render_into(scene, out)
+                .with_context(|| format!("rendering camera {}", codes[cam]))?;
             let line = json!({
                 "t_ns": scene.time_ns, "camera": codes[cam], "frame": scene.frame_index,
                 "frozen": out.frozen, "objects": out.objects,
@@ -122,7 +139,10 @@ pub fn render(args: &RenderArgs) -> Result<ExitCode> {
             if args.png {
                 let dir = args.out.join(&codes[cam]);
                 std::fs::create_dir_all(&dir)?;
-                output::write_png(&out.frame, &dir.join(format!("frame-{:06}.png", scene.frame_index)))?;
+                output::write_png(
+                    &out.frame,
+                    &dir.join(format!("frame-{:06}.png", scene.frame_index)),
+                )?;
             }
             if let Some(codec) = codec {
                 let cam_spec = &scenario.cameras[cam];
@@ -130,7 +150,13 @@ pub fn render(args: &RenderArgs) -> Result<ExitCode> {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
                         let path = args.out.join(format!("{}.mp4", codes[cam]));
-                        e.insert(Mp4Writer::create(&path, codec, out.frame.width, out.frame.height, cam_spec.fps)?)
+                        e.insert(Mp4Writer::create(
+                            &path,
+                            codec,
+                            out.frame.width,
+                            out.frame.height,
+                            cam_spec.fps,
+                        )?)
                     }
                 };
                 w.push(&out.frame)?;
@@ -199,24 +225,39 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
         Ok(v) => v,
         Err(err) => return Ok(report_scenario_error(&err)),
     };
-    let codec: Codec = args.codec.parse().map_err(|e| anyhow::anyhow!("--codec: {e}"))?;
-    let live = LiveServer::start(args.rtsp_addr, args.http_addr).context("could not start the stream servers")?;
+    let codec: Codec = args
+        .codec
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--codec: {e}"))?;
+    let live = LiveServer::start(args.rtsp_addr, args.http_addr)
+        .context("could not start the stream servers")?;
     let mut feeds = Vec::new();
     let mut urls = Vec::new();
-    println!("serving {} (seed {}) at real time", args.file.display(), scenario.seed);
+    println!(
+        "serving {} (seed {}) at real time",
+        args.file.display(),
+        scenario.seed
+    );
     for cam in &scenario.cameras {
         let code = cam.code.to_string();
         feeds.push(live.add_camera(&code, codec, cam.pose.width, cam.pose.height, cam.fps)?);
         let (rtsp, mjpeg) = (live.rtsp_url(&code), live.mjpeg_url(&code));
-        println!("  camera {code} ({:?}, {}x{} @ {} fps)", cam.site, cam.pose.width, cam.pose.height, cam.fps);
+        println!(
+            "  camera {code} ({:?}, {}x{} @ {} fps)",
+            cam.site, cam.pose.width, cam.pose.height, cam.fps
+        );
         println!("    RTSP  {rtsp}");
         println!("    MJPEG {mjpeg}");
         urls.push(json!({ "camera": code, "rtsp": rtsp, "mjpeg": mjpeg }));
     }
     if let Some(path) = &args.ready_file {
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&json!({ "cameras": urls }))?)?;
-        std::fs::rename(&tmp, path).with_context(|| format!("could not write {}", path.display()))?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(&json!({ "cameras": urls }))?,
+        )?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("could not write {}", path.display()))?;
     }
     let mut renderers: Vec<Renderer> = scenario.cameras.iter().map(|_| Renderer::new()).collect();
     let mut rendered: Vec<Rendered> = scenario.cameras.iter().map(|_| Rendered::empty()).collect();
@@ -235,7 +276,10 @@ pub fn serve(args: &ServeArgs) -> Result<ExitCode> {
             }
         }
         if late_frames > 0 {
-            tracing::warn!(late_frames, "rendering fell behind real time (more than 200 ms late)");
+            tracing::warn!(
+                late_frames,
+                "rendering fell behind real time (more than 200 ms late)"
+            );
         }
         if !args.repeat {
             break;

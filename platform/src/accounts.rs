@@ -181,7 +181,13 @@ impl Accounts {
                     "SELECT username, mine, password_hash FROM accounts WHERE username = $1",
                     &[user.into()],
                 )?
-                .map(|r| Ok((r.text("username")?, r.text("mine")?, r.text("password_hash")?)))
+                .map(|r| {
+                    Ok((
+                        r.text("username")?,
+                        r.text("mine")?,
+                        r.text("password_hash")?,
+                    ))
+                })
                 .transpose()
             })
             .await?;

@@ -320,8 +320,7 @@ impl PlatformConfigBuilder {
                     continue;
                 }
                 let Some(&(key, _, expected)) = KEYS.iter().find(|(key, _, _)| *key == k) else {
-                    let known: Vec<&str> =
-                        KEYS.iter().map(|k| k.0).chain(["webhooks"]).collect();
+                    let known: Vec<&str> = KEYS.iter().map(|k| k.0).chain(["webhooks"]).collect();
                     return Err(Error::config(
                         &k,
                         &format!("one of the keys {}", known.join(", ")),
@@ -418,9 +417,10 @@ impl PlatformConfigBuilder {
             None => DEFAULT_MAX_UPLOAD,
         };
         let database_url = match get("database_url") {
-            Some((v, origin)) => Some(DatabaseUrl::parse(v).map_err(|form| {
-                Error::config(origin, form, crate::db::redact(v))
-            })?),
+            Some((v, origin)) => Some(
+                DatabaseUrl::parse(v)
+                    .map_err(|form| Error::config(origin, form, crate::db::redact(v)))?,
+            ),
             None => None,
         };
         Ok(PlatformConfig {
@@ -528,53 +528,58 @@ mod tests {
         assert_eq!(c.webhooks.len(), 2);
         assert_eq!(c.webhooks[0].name, "county-robot");
         assert_eq!(c.webhooks[0].channel.id(), "wecom_robot");
-        assert_eq!(c.webhooks[0].min_grade, crate::supervision::RiskGrade::Serious);
+        assert_eq!(
+            c.webhooks[0].min_grade,
+            crate::supervision::RiskGrade::Serious
+        );
         assert_eq!(c.webhooks[1].channel.id(), "sms_gateway");
         assert_eq!(c.webhooks[1].min_grade, crate::supervision::RiskGrade::Low);
-        assert!(PlatformConfig::builder().build().unwrap().webhooks.is_empty());
+        assert!(
+            PlatformConfig::builder()
+                .build()
+                .unwrap()
+                .webhooks
+                .is_empty()
+        );
     }
 
     #[test]
     fn a_bad_webhook_table_names_the_target_and_field() {
         let err = |text: &str| match PlatformConfig::builder().toml(text).build() {
-            Err(Error::Config { key, expected, found }) => (key, expected, found),
+            Err(Error::Config {
+                key,
+                expected,
+                found,
+            }) => (key, expected, found),
             other => panic!("expected a config error, got {other:?}"),
         };
         let (key, expected, _) = err(r#"webhooks = "https://x""#);
         assert_eq!(key, "webhooks");
         assert!(expected.contains("wecom_robot"), "{expected}");
-        let (key, _, found) = err(
-            r#"[[webhooks]]
+        let (key, _, found) = err(r#"[[webhooks]]
             name = "r"
             units = ["140421"]
-            channel = { kind = "dingtalk", url = "https://x" }"#,
-        );
+            channel = { kind = "dingtalk", url = "https://x" }"#);
         assert_eq!(key, "webhooks[0]");
         assert!(found.contains("dingtalk"), "{found}");
-        let (key, _, _) = err(
-            r#"[[webhooks]]
+        let (key, _, _) = err(r#"[[webhooks]]
             name = "r"
             units = ["140421"]
-            channel = { kind = "wecom_robot", url = "ftp://x" }"#,
-        );
+            channel = { kind = "wecom_robot", url = "ftp://x" }"#);
         assert_eq!(key, "webhooks[0].channel.url");
-        let (key, _, found) = err(
-            r#"[[webhooks]]
+        let (key, _, found) = err(r#"[[webhooks]]
             name = "r"
             units = ["140421"]
             channel = { kind = "wecom_robot", url = "https://x" }
             [[webhooks]]
             name = "r"
             units = ["140421"]
-            channel = { kind = "wecom_robot", url = "https://y" }"#,
-        );
+            channel = { kind = "wecom_robot", url = "https://y" }"#);
         assert_eq!((key.as_str(), found.as_str()), ("webhooks[1].name", "r"));
-        let (key, _, _) = err(
-            r#"[[webhooks]]
+        let (key, _, _) = err(r#"[[webhooks]]
             name = "s"
             units = ["140421"]
-            channel = { kind = "sms_gateway", url = "https://x", phone_numbers = ["12ab"], template_id = "T" }"#,
-        );
+            channel = { kind = "sms_gateway", url = "https://x", phone_numbers = ["12ab"], template_id = "T" }"#);
         assert_eq!(key, "webhooks[0].channel.phone_numbers");
     }
 
@@ -661,14 +666,23 @@ mod tests {
         assert_eq!(c.database_url(), "sqlite:/d/platform.sqlite3");
         let c = PlatformConfig::builder()
             .toml("database_url = \"sqlite:/file.sqlite3\"")
-            .env([("ESEAL_PLATFORM_DATABASE_URL", "postgres://eseal:secret@db/eseal")])
+            .env([(
+                "ESEAL_PLATFORM_DATABASE_URL",
+                "postgres://eseal:secret@db/eseal",
+            )])
             .build()
             .unwrap();
         assert_eq!(c.database_url(), "postgres://eseal:secret@db/eseal");
         let shown = format!("{c:?}");
-        assert!(shown.contains("postgres://eseal:***@db/eseal") && !shown.contains("secret"), "{shown}");
+        assert!(
+            shown.contains("postgres://eseal:***@db/eseal") && !shown.contains("secret"),
+            "{shown}"
+        );
         let c = PlatformConfig::builder()
-            .env([("ESEAL_PLATFORM_DATABASE_URL", "postgres://eseal:secret@db/eseal")])
+            .env([(
+                "ESEAL_PLATFORM_DATABASE_URL",
+                "postgres://eseal:secret@db/eseal",
+            )])
             .database_url("sqlite:x.sqlite3")
             .build()
             .unwrap();

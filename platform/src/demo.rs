@@ -160,7 +160,10 @@ pub async fn seed_supervision(sup: &Supervision) -> Result<Vec<DemoUser>> {
     let now = sup.now();
     let users = sup.users();
     let system = Actor::System;
-    let mut units = vec![(UnitCode::national(), "国家矿山安全监察局（演示）".to_owned())];
+    let mut units = vec![(
+        UnitCode::national(),
+        "国家矿山安全监察局（演示）".to_owned(),
+    )];
     for &(code, name, _, _) in DEMO_REGIONS {
         let unit = UnitCode::parse(code).map_err(|e| Error::Internal(e.to_string()))?;
         units.push((unit, name.to_owned()));
@@ -260,10 +263,18 @@ mod tests {
         assert!(accounts.verify_token("nope").await.unwrap().is_none());
         // A second account for a mine, and one for an unknown mine, are refused by name.
         let mine = MineCode::parse(&d.mine).unwrap();
-        let e = accounts.create_account(&mine).await.unwrap_err().to_string();
+        let e = accounts
+            .create_account(&mine)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("already has the account"), "{e}");
         let unknown = MineCode::parse("140421999999").unwrap();
-        let e = accounts.create_account(&unknown).await.unwrap_err().to_string();
+        let e = accounts
+            .create_account(&unknown)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("is not registered"), "{e}");
         let counties = store
             .read(|c| {

@@ -717,7 +717,10 @@ impl Ingest {
             c.info.width.map(i64::from).into(),
             c.info.height.map(i64::from).into(),
             (&c.info.codec).into(),
-            c.info.duration_ms.map(|d| d.min(i64::MAX as u64) as i64).into(),
+            c.info
+                .duration_ms
+                .map(|d| d.min(i64::MAX as u64) as i64)
+                .into(),
             (&now).into(),
         ];
         let event_row = [
@@ -731,7 +734,10 @@ impl Ingest {
             n.lock().map(|x| x.to_string()).into(),
             n.lock_state().map(|x| x.to_string()).into(),
             n.time().to_string().into(),
-            n.time().to_utc().to_rfc3339_opts(SecondsFormat::Secs, true).into(),
+            n.time()
+                .to_utc()
+                .to_rfc3339_opts(SecondsFormat::Secs, true)
+                .into(),
             (&now).into(),
             channel.as_str().into(),
             (&account.username).into(),
@@ -804,7 +810,9 @@ impl Ingest {
         record: impl FnOnce(&mut Conn) -> Result<T>,
     ) -> Result<T> {
         if sha256_hex(bytes) != sha {
-            return Err(Error::Internal(format!("{sha} is not the digest of the bytes to keep")));
+            return Err(Error::Internal(format!(
+                "{sha} is not the digest of the bytes to keep"
+            )));
         }
         let stripe = digest_of(sha).map_or(0, |d| usize::from(d[0]) % DIGEST_LOCKS);
         let _turn = self.inner.digest_locks[stripe]
@@ -900,7 +908,10 @@ impl Ingest {
     pub async fn count_events(&self) -> Result<i64> {
         self.inner
             .store
-            .read(|c| c.query_one("SELECT COUNT(*) AS n FROM events", &[])?.i64("n"))
+            .read(|c| {
+                c.query_one("SELECT COUNT(*) AS n FROM events", &[])?
+                    .i64("n")
+            })
             .await
     }
 
@@ -908,7 +919,10 @@ impl Ingest {
     pub async fn count_evidence(&self) -> Result<i64> {
         self.inner
             .store
-            .read(|c| c.query_one("SELECT COUNT(*) AS n FROM evidence", &[])?.i64("n"))
+            .read(|c| {
+                c.query_one("SELECT COUNT(*) AS n FROM evidence", &[])?
+                    .i64("n")
+            })
             .await
     }
 
@@ -925,9 +939,12 @@ enum Commit {
 }
 
 fn existing_event(conn: &mut Conn, name: &str) -> Result<Option<(i64, String)>> {
-    conn.query_opt("SELECT id, sha256 FROM events WHERE name = $1", &[name.into()])?
-        .map(|r| Ok((r.i64("id")?, r.text("sha256")?)))
-        .transpose()
+    conn.query_opt(
+        "SELECT id, sha256 FROM events WHERE name = $1",
+        &[name.into()],
+    )?
+    .map(|r| Ok((r.i64("id")?, r.text("sha256")?)))
+    .transpose()
 }
 
 fn classify(existing: Option<(i64, String)>, sha: &str) -> Option<Commit> {
@@ -1057,7 +1074,10 @@ mod tests {
             .upsert_region("140421", "长治县", RegionLevel::County, None)
             .await
             .unwrap();
-        store.upsert_mine(MINE, "m", "140421", "停产").await.unwrap();
+        store
+            .upsert_mine(MINE, "m", "140421", "停产")
+            .await
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().to_path_buf();
         let ingest = tokio::task::spawn_blocking(move || Ingest::new(store, data, 1 << 20))
@@ -1109,9 +1129,14 @@ mod tests {
         let (ingest, account, _dir) = ingest_on(db).await;
         let bytes = jpeg(1);
         let name = u1_name(5);
-        let a = upload(&ingest, &account, &format!("/incoming/{name}"), bytes.clone())
-            .await
-            .unwrap();
+        let a = upload(
+            &ingest,
+            &account,
+            &format!("/incoming/{name}"),
+            bytes.clone(),
+        )
+        .await
+        .unwrap();
         assert_eq!((a.name.as_str(), a.duplicate), (name.as_str(), false));
         assert_eq!(a.sha256, sha256_hex(&bytes));
         // Committed before `accept` returned: every read sees it at once.
@@ -1129,7 +1154,10 @@ mod tests {
             (e.mine_time.as_str(), e.event_utc.as_str()),
             ("20210104224515", "2021-01-04T14:45:15Z")
         );
-        assert_eq!((e.channel.as_str(), e.account.as_str()), ("ftp", "m140421007866"));
+        assert_eq!(
+            (e.channel.as_str(), e.account.as_str()),
+            ("ftp", "m140421007866")
+        );
         let v = e.evidence.clone().unwrap();
         assert_eq!(
             (v.size, v.media_type.as_str(), v.width, v.height),
@@ -1153,11 +1181,16 @@ mod tests {
         let names = ingest.event_names_of_mine(MINE).await.unwrap();
         assert_eq!(names, vec![(name, a.sha256.clone(), bytes.len() as i64)]);
         assert_eq!(
-            (ingest.count_events().await.unwrap(), ingest.count_evidence().await.unwrap()),
+            (
+                ingest.count_events().await.unwrap(),
+                ingest.count_evidence().await.unwrap()
+            ),
             (1, 1)
         );
         // A refusal is a violations row, not an event.
-        let r = upload(&ingest, &account, "not-a-name.jpg", jpeg(2)).await.unwrap_err();
+        let r = upload(&ingest, &account, "not-a-name.jpg", jpeg(2))
+            .await
+            .unwrap_err();
         assert_eq!(r.kind, RefusalKind::Name);
         let vs = ingest.violations().await.unwrap();
         assert_eq!(vs.len(), 1);
@@ -1174,8 +1207,15 @@ mod tests {
         assert_eq!(again.event_id, first.event_id);
         assert!(ingest.violations().await.unwrap().is_empty());
         let r = upload(&ingest, &account, &name, jpeg(2)).await.unwrap_err();
-        assert_eq!((r.kind, r.clause.as_deref()), (RefusalKind::Conflict, Some("U8")));
-        assert!(r.reason.contains(&format!("event {}", first.event_id)), "{}", r.reason);
+        assert_eq!(
+            (r.kind, r.clause.as_deref()),
+            (RefusalKind::Conflict, Some("U8"))
+        );
+        assert!(
+            r.reason.contains(&format!("event {}", first.event_id)),
+            "{}",
+            r.reason
+        );
         let vs = ingest.violations().await.unwrap();
         assert_eq!(vs.len(), 1);
         assert_eq!(vs[0].kind, "conflict");
@@ -1184,7 +1224,10 @@ mod tests {
         let e = ingest.event_by_name(&name).await.unwrap().unwrap();
         assert_eq!(e.sha256, first.sha256);
         assert_eq!(
-            (ingest.count_events().await.unwrap(), ingest.count_evidence().await.unwrap()),
+            (
+                ingest.count_events().await.unwrap(),
+                ingest.count_evidence().await.unwrap()
+            ),
             (1, 1)
         );
         assert!(!ingest.evidence().contains(&sha256_hex(&jpeg(2))));
@@ -1221,7 +1264,9 @@ mod tests {
         assert!(outcomes.iter().all(|a| a.event_id == outcomes[0].event_id));
         // 6 uploads of one name with different bytes: one winner, 5 conflicts, and only the
         // winner's bytes are evidence.
-        let tasks: Vec<_> = (0..6u8).map(|i| spawn(u1_name(201), jpeg(150 + i))).collect();
+        let tasks: Vec<_> = (0..6u8)
+            .map(|i| spawn(u1_name(201), jpeg(150 + i)))
+            .collect();
         let (mut won, mut conflicts) = (Vec::new(), 0);
         for t in tasks {
             match t.await.unwrap() {
@@ -1237,7 +1282,11 @@ mod tests {
         assert_eq!(ingest.count_evidence().await.unwrap(), 26);
         for i in 0..6u8 {
             let sha = sha256_hex(&jpeg(150 + i));
-            assert_eq!(ingest.evidence().contains(&sha), sha == won[0].sha256, "file {i}");
+            assert_eq!(
+                ingest.evidence().contains(&sha),
+                sha == won[0].sha256,
+                "file {i}"
+            );
         }
         let conflict_rows = ingest
             .violations()

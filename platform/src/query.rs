@@ -11,9 +11,9 @@
 //! the mine-side names carry (U1–U5 time field). On PostgreSQL the time columns are
 //! `COLLATE "C"`, so the comparison is the same byte order as on SQLite.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use crate::db::{Conn, Row, Value};
 use crate::error::Result;
+use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 

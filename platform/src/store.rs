@@ -114,11 +114,8 @@ impl Store {
     /// The newest migration step recorded in `schema_migrations`.
     pub async fn schema_version(&self) -> Result<i64> {
         self.read(|c| {
-            c.query_one(
-                "SELECT MAX(version) AS v FROM schema_migrations",
-                &[],
-            )?
-            .i64("v")
+            c.query_one("SELECT MAX(version) AS v FROM schema_migrations", &[])?
+                .i64("v")
         })
         .await
     }
@@ -127,11 +124,7 @@ impl Store {
 /// The URL of an SQLite file.
 fn sqlite_url(path: &Path) -> Result<String> {
     let p = path.to_str().ok_or_else(|| {
-        Error::config(
-            "database path",
-            "a UTF-8 file path",
-            path.to_string_lossy(),
-        )
+        Error::config("database path", "a UTF-8 file path", path.to_string_lossy())
     })?;
     Ok(format!("sqlite:{p}"))
 }
@@ -167,7 +160,12 @@ impl Store {
         level: RegionLevel,
         parent: Option<&str>,
     ) -> Result<()> {
-        let params = vec![code.into(), name.into(), level.as_str().into(), parent.into()];
+        let params = vec![
+            code.into(),
+            name.into(),
+            level.as_str().into(),
+            parent.into(),
+        ];
         self.call(move |c| {
             c.execute(
                 "INSERT INTO regions (code, name, level, parent) VALUES ($1, $2, $3, $4) \
@@ -207,8 +205,8 @@ impl Store {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::db::testing::on_both_backends;
     use crate::db::MIGRATIONS_SQLITE;
+    use crate::db::testing::on_both_backends;
 
     const LEGACY_V1: &str = include_str!("../migrations/0001_ingest.sql");
     const LEGACY_V2: &str = include_str!("../migrations/0002_ingest_indexes.sql");
@@ -226,9 +224,11 @@ mod tests {
         let (fk, sync, mode) = s
             .read(|c| {
                 Ok((
-                    c.query_one("PRAGMA foreign_keys", &[])?.i64("foreign_keys")?,
+                    c.query_one("PRAGMA foreign_keys", &[])?
+                        .i64("foreign_keys")?,
                     c.query_one("PRAGMA synchronous", &[])?.i64("synchronous")?,
-                    c.query_one("PRAGMA journal_mode", &[])?.text("journal_mode")?,
+                    c.query_one("PRAGMA journal_mode", &[])?
+                        .text("journal_mode")?,
                 ))
             })
             .await
@@ -277,7 +277,9 @@ mod tests {
     #[tokio::test]
     async fn adopts_a_file_of_the_old_store_and_keeps_its_rows() {
         let dir = tempfile::tempdir().unwrap();
-        let fresh = Store::open_async(dir.path().join("fresh.sqlite3")).await.unwrap();
+        let fresh = Store::open_async(dir.path().join("fresh.sqlite3"))
+            .await
+            .unwrap();
         for user_version in [1, 2] {
             let p = dir.path().join(format!("old{user_version}.sqlite3"));
             legacy_file(&p, user_version);
@@ -290,7 +292,9 @@ mod tests {
             assert_eq!(old, "old.jpg");
             // The same indexes as a file made now, and the supervision tables beside them.
             assert_eq!(index_names(&s).await, index_names(&fresh).await);
-            s.upsert_mine("140421007867", "n", "140421", "关闭").await.unwrap();
+            s.upsert_mine("140421007867", "n", "140421", "关闭")
+                .await
+                .unwrap();
             drop(s);
             // Reopening does nothing more.
             let s = Store::open_async(&p).await.unwrap();
@@ -311,7 +315,16 @@ mod tests {
             c.pragma_update(None, "user_version", 99).unwrap();
         }
         let e = Store::open_async(&p).await.unwrap_err();
-        assert!(matches!(e, Error::SchemaTooNew { found: 99, known: 2 }), "{e}");
+        assert!(
+            matches!(
+                e,
+                Error::SchemaTooNew {
+                    found: 99,
+                    known: 2
+                }
+            ),
+            "{e}"
+        );
         let p = dir.path().join("q.sqlite3");
         {
             let c = rusqlite::Connection::open(&p).unwrap();
@@ -329,11 +342,21 @@ mod tests {
 
     async fn upserts_replace_base_data(db: Db) {
         let s = Store::from_db(db);
-        s.upsert_region("140400", "长治市", RegionLevel::City, None).await.unwrap();
-        s.upsert_region("140421", "x", RegionLevel::County, Some("140400")).await.unwrap();
-        s.upsert_region("140421", "长治县", RegionLevel::County, Some("140400")).await.unwrap();
-        s.upsert_mine("140421007866", "m", "140421", "停产").await.unwrap();
-        s.upsert_mine("140421007866", "m", "140421", "关闭").await.unwrap();
+        s.upsert_region("140400", "长治市", RegionLevel::City, None)
+            .await
+            .unwrap();
+        s.upsert_region("140421", "x", RegionLevel::County, Some("140400"))
+            .await
+            .unwrap();
+        s.upsert_region("140421", "长治县", RegionLevel::County, Some("140400"))
+            .await
+            .unwrap();
+        s.upsert_mine("140421007866", "m", "140421", "停产")
+            .await
+            .unwrap();
+        s.upsert_mine("140421007866", "m", "140421", "关闭")
+            .await
+            .unwrap();
         let rows = s
             .read(|c| {
                 c.query(
@@ -347,9 +370,18 @@ mod tests {
         assert_eq!(rows[0].text("county").unwrap(), "长治县");
         assert_eq!(rows[0].text("state").unwrap(), "关闭");
         // A mine of an unknown county is refused by the foreign key, on both backends.
-        let e = s.upsert_mine("150421000001", "m", "150421", "停产").await.unwrap_err();
+        let e = s
+            .upsert_mine("150421000001", "m", "150421", "停产")
+            .await
+            .unwrap_err();
         assert!(
-            matches!(e, Error::Constraint { kind: crate::db::ConstraintKind::ForeignKey, .. }),
+            matches!(
+                e,
+                Error::Constraint {
+                    kind: crate::db::ConstraintKind::ForeignKey,
+                    ..
+                }
+            ),
             "{e}"
         );
     }

@@ -21,24 +21,38 @@ fn pattern(width: u32, height: u32, index: u64) -> Frame {
     for (i, px) in rgb.chunks_exact_mut(3).enumerate() {
         let (x, y) = (i as u32 % width, i as u32 / width);
         let bar = (x + shift) % 160 < 12;
-        px[0] = if bar { 250 } else { ((x + y + shift) % 256) as u8 };
+        px[0] = if bar {
+            250
+        } else {
+            ((x + y + shift) % 256) as u8
+        };
         px[1] = ((y * 3 + shift) % 256) as u8;
         px[2] = ((x ^ y) % 256) as u8;
     }
-    Frame { width, height, rgb, index, pts_ns: index * 1_000_000_000 / u64::from(FPS) }
+    Frame {
+        width,
+        height,
+        rgb,
+        index,
+        pts_ns: index * 1_000_000_000 / u64::from(FPS),
+    }
 }
 
 fn encode(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut group = c.benchmark_group("x264_mp4_encode");
-    group.sample_size(10).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(12));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(12));
     for (width, height, count) in [(1280u32, 720u32, 50u64), (2560, 1440, 25)] {
         let frames: Vec<Frame> = (0..count).map(|i| pattern(width, height, i)).collect();
         let path = dir.path().join(format!("{width}x{height}.mp4"));
         group.throughput(Throughput::Elements(count));
         group.bench_function(format!("{width}x{height}"), |b| {
             b.iter(|| {
-                let mut writer = Mp4Writer::create(&path, Codec::H264, width, height, FPS).expect("pipeline");
+                let mut writer =
+                    Mp4Writer::create(&path, Codec::H264, width, height, FPS).expect("pipeline");
                 for frame in &frames {
                     writer.push(frame).expect("push");
                 }
@@ -54,7 +68,10 @@ fn encode(c: &mut Criterion) {
 fn render_encode(c: &mut Criterion) {
     use eseal_simulator::render::{Rendered, Renderer};
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/conformant/shaft-bidirectional-flow.toml");
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/conformant/shaft-bidirectional-flow.toml"
+    );
     let scenario = eseal_simulator::Scenario::load(file).expect("public scenario");
     let world = eseal_simulator::World::new(&scenario);
     let cam = 0;
@@ -64,19 +81,25 @@ fn render_encode(c: &mut Criterion) {
         .step_by(25)
         .max_by_key(|&f| world.scene_at(cam, f).actors.len())
         .unwrap_or(0);
-    let scenes: Vec<_> = (start..start + count).map(|f| world.scene_at(cam, f)).collect();
+    let scenes: Vec<_> = (start..start + count)
+        .map(|f| world.scene_at(cam, f))
+        .collect();
     let (width, height) = (scenes[0].camera.width, scenes[0].camera.height);
     let fps = scenario.cameras[cam].fps;
     let path = dir.path().join("render-encode.mp4");
     let mut group = c.benchmark_group("render_encode_h264");
-    group.sample_size(10).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(12));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(12));
     group.throughput(Throughput::Elements(count));
     let people = scenes.iter().map(|s| s.actors.len()).max().unwrap_or(0);
     group.bench_function(format!("{width}x{height}_{people}_actors_max"), |b| {
         let mut renderer = Renderer::new();
         let mut out = Rendered::empty();
         b.iter(|| {
-            let mut writer = Mp4Writer::create(&path, Codec::H264, width, height, fps).expect("pipeline");
+            let mut writer =
+                Mp4Writer::create(&path, Codec::H264, width, height, fps).expect("pipeline");
             for scene in &scenes {
                 renderer.render_into(scene, &mut out).expect("render");
                 writer.push(&out.frame).expect("push");

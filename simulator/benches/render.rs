@@ -6,8 +6,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use eseal_simulator::render::{Rendered, Renderer};
 use eseal_simulator::scene::{
-    Actor, ActorKind, Atmosphere, CameraPose, ColourMode, Equipment, Lighting, PersonLook, RenderScene, SiteKind,
-    Vec2, Vec3,
+    Actor, ActorKind, Atmosphere, CameraPose, ColourMode, Equipment, Lighting, PersonLook,
+    RenderScene, SiteKind, Vec2, Vec3,
 };
 
 fn scene(w: u32, h: u32, ir: bool) -> RenderScene {
@@ -16,8 +16,16 @@ fn scene(w: u32, h: u32, ir: bool) -> RenderScene {
     let actors = (0..10u32)
         .map(|i| Actor {
             id: i + 1,
-            position: Vec3::new(ex - 1.5 + (i / 5) as f32 * 2.2 + 0.3 * (i % 5) as f32, -2.4 + (i % 5) as f32 * 1.2, 0.0),
-            heading: if i.is_multiple_of(2) { 0.0 } else { std::f32::consts::PI },
+            position: Vec3::new(
+                ex - 1.5 + (i / 5) as f32 * 2.2 + 0.3 * (i % 5) as f32,
+                -2.4 + (i % 5) as f32 * 1.2,
+                0.0,
+            ),
+            heading: if i.is_multiple_of(2) {
+                0.0
+            } else {
+                std::f32::consts::PI
+            },
             kind: ActorKind::Person(PersonLook {
                 height_m: 1.7,
                 helmet: [240, 200, 20],
@@ -33,18 +41,41 @@ fn scene(w: u32, h: u32, ir: bool) -> RenderScene {
     RenderScene {
         frame_index: 0,
         time_ns: 0,
-        camera: CameraPose { position: Vec3::new(0.0, 0.0, height), yaw: 0.0, tilt, hfov: 80f32.to_radians(), width: w, height: h },
+        camera: CameraPose {
+            position: Vec3::new(0.0, 0.0, height),
+            yaw: 0.0,
+            tilt,
+            hfov: 80f32.to_radians(),
+            width: w,
+            height: h,
+        },
         site: SiteKind::ShaftMouth,
         counting_edge: Some((Vec2::new(ex, -3.0), Vec2::new(ex, 3.0))),
         lighting: if ir {
-            Lighting { mode: ColourMode::InfraredMono, ambient: 0.0, dusk: 0.0, lamp: 1.0 }
+            Lighting {
+                mode: ColourMode::InfraredMono,
+                ambient: 0.0,
+                dusk: 0.0,
+                lamp: 1.0,
+            }
         } else {
-            Lighting { mode: ColourMode::Colour, ambient: 0.9, dusk: 0.0, lamp: 1.0 }
+            Lighting {
+                mode: ColourMode::Colour,
+                ambient: 0.9,
+                dusk: 0.0,
+                lamp: 1.0,
+            }
         },
-        atmosphere: Atmosphere { noise_sigma: 2.5, haze: 0.1 },
+        atmosphere: Atmosphere {
+            noise_sigma: 2.5,
+            haze: 0.1,
+        },
         tamper: None,
         actors,
-        equipment: Equipment { belt: None, skip: None },
+        equipment: Equipment {
+            belt: None,
+            skip: None,
+        },
         noise_seed: 1,
     }
 }

@@ -15,6 +15,12 @@ pub struct Frame {
 impl Frame {
     /// A black frame.
     pub fn black(width: u32, height: u32, index: u64, pts_ns: u64) -> Frame {
-        Frame { width, height, rgb: vec![0; width as usize * height as usize * 3], index, pts_ns }
+        Frame {
+            width,
+            height,
+            rgb: vec![0; width as usize * height as usize * 3],
+            index,
+            pts_ns,
+        }
     }
 }

@@ -11,11 +11,11 @@
 
 pub mod clock;
 pub mod frame;
+pub mod output;
 pub mod render;
 pub mod rng;
 pub mod scenario;
 pub mod scene;
-pub mod output;
 pub mod timeline;
 pub mod truth;
 pub mod world;

@@ -366,10 +366,22 @@ impl Plan {
                         } else {
                             Formation::File
                         };
-                        let (offset_m, formation) = s.cameras.get(g.camera).and_then(|c| c.edge).map_or((0.0, formation), |edge| {
-                            let mut lane = rng::stream(s.seed, labels::LANE, ((gi as u64) << 32) | k);
-                            generated_lane(&edge, direction, count, formation, g.direction, &mut lane)
-                        });
+                        let (offset_m, formation) = s
+                            .cameras
+                            .get(g.camera)
+                            .and_then(|c| c.edge)
+                            .map_or((0.0, formation), |edge| {
+                                let mut lane =
+                                    rng::stream(s.seed, labels::LANE, ((gi as u64) << 32) | k);
+                                generated_lane(
+                                    &edge,
+                                    direction,
+                                    count,
+                                    formation,
+                                    g.direction,
+                                    &mut lane,
+                                )
+                            });
                         let spec = PeopleSpec {
                             camera: g.camera,
                             at_ns,
@@ -503,7 +515,11 @@ fn generated_lane(
     }
     // Walking inward (down) along the edge's `along` axis, the right hand is +along; the group's
     // centre lies in [lo, hi] so that nobody in it is left of 0.1 m.
-    let sign = if direction == PersonDirection::Down { 1.0 } else { -1.0 };
+    let sign = if direction == PersonDirection::Down {
+        1.0
+    } else {
+        -1.0
+    };
     let mut formation = formation;
     if 0.1 + spread(formation) > room - spread(formation) {
         formation = Formation::File;

@@ -21,7 +21,6 @@ use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings, stream_ur
 use eseal_vision::source::{GstSource, SourceSettings};
 use eseal_vision::upload::{UploadOptions, Uploader};
 
-
 /// Options of `eseal edge people`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PeopleArgs {
@@ -61,7 +60,9 @@ pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
             }
             // A closed pipe (`| head`) ends the listing, it is not an error.
             match out.write_all(text.as_bytes()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                    return Ok(ExitCode::SUCCESS);
+                }
                 r => r.context("writing to stdout")?,
             }
         }
@@ -91,7 +92,10 @@ pub struct RunArgs {
 /// `eseal edge run`: the live device until every source ends or Ctrl-C.
 pub async fn run(args: &RunArgs) -> Result<ExitCode> {
     let config = DeviceConfig::from_file(&args.config)?;
-    let link = config.platform.clone().context("the configuration has no [platform] to upload to")?;
+    let link = config
+        .platform
+        .clone()
+        .context("the configuration has no [platform] to upload to")?;
     let clock = DeviceClock::new(chrono::Utc::now().with_timezone(&eseal_vision::clock::cst()));
     let started = Instant::now();
     let mut device = Device::open(config.clone(), clock)?;
@@ -129,7 +133,10 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode> {
     let (tx, rx) = mpsc::sync_channel::<(usize, eseal_vision::frame::Frame)>(64);
     let mut threads = Vec::new();
     for (i, c) in config.cameras.iter().enumerate() {
-        let input = c.source.clone().with_context(|| format!("cameras[{i}].source: expected the stream to pull"))?;
+        let input = c
+            .source
+            .clone()
+            .with_context(|| format!("cameras[{i}].source: expected the stream to pull"))?;
         let settings = SourceSettings::new(c.width, c.height);
         let tx = tx.clone();
         let offset = started.elapsed().as_nanos() as u64;
@@ -143,7 +150,11 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode> {
             }
             Ok(())
         }));
-        println!("camera {}: pulling {}", c.code, eseal_vision::source::redact(c.source.as_deref().unwrap_or("")));
+        println!(
+            "camera {}: pulling {}",
+            c.code,
+            eseal_vision::source::redact(c.source.as_deref().unwrap_or(""))
+        );
     }
     drop(tx);
     let codes: Vec<_> = config.cameras.iter().map(|c| c.code).collect();

@@ -46,7 +46,13 @@ pub fn device_config(scenario: &Scenario, state_dir: &Path) -> DeviceConfig {
     // Each lock is wired to the box; its clip comes from the camera nearest its equipment:
     // hoist/skip locks (1x, 5x) → a skip or shaft camera, belt locks (2x) → the belt camera,
     // otherwise the first camera.
-    let pick = |want: &[Site]| cameras.iter().find(|c| want.contains(&c.site)).or(cameras.first()).map(|c| c.code);
+    let pick = |want: &[Site]| {
+        cameras
+            .iter()
+            .find(|c| want.contains(&c.site))
+            .or(cameras.first())
+            .map(|c| c.code)
+    };
     let locks = scenario
         .locks
         .iter()
@@ -57,7 +63,10 @@ pub fn device_config(scenario: &Scenario, state_dir: &Path) -> DeviceConfig {
                 1 | 5 => pick(&[Site::SkipHeadframe, Site::ShaftMouth, Site::Belt]),
                 _ => pick(&[Site::ShaftMouth, Site::VehicleGate]),
             }?;
-            Some(LockConfig { code: l.code, camera })
+            Some(LockConfig {
+                code: l.code,
+                camera,
+            })
         })
         .fold(Vec::<LockConfig>::new(), |mut acc, l| {
             if !acc.iter().any(|a| a.code == l.code) {

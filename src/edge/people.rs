@@ -11,8 +11,8 @@ use eseal_simulator::{Scenario, Simulation};
 use eseal_vision::frame::Frame;
 use eseal_vision::people::{Direction, PeopleAnalyzer, PersonCrossing};
 
-use crate::judge::capture::{corners, iou};
 use super::install::device_config;
+use crate::judge::capture::{corners, iou};
 
 /// One camera's people figures.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -42,7 +42,11 @@ impl PeopleScore {
     }
     /// Event-level recall per direction.
     pub fn recall(matched: u32, truth: u32) -> f64 {
-        if truth == 0 { 1.0 } else { f64::from(matched) / f64::from(truth) }
+        if truth == 0 {
+            1.0
+        } else {
+            f64::from(matched) / f64::from(truth)
+        }
     }
 }
 
@@ -65,23 +69,34 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
             analyzers.insert(i, a);
         }
     }
-    let mut renderers: BTreeMap<usize, Renderer> = analyzers.keys().map(|k| (*k, Renderer::new())).collect();
+    let mut renderers: BTreeMap<usize, Renderer> =
+        analyzers.keys().map(|k| (*k, Renderer::new())).collect();
     let mut rendered = Rendered::empty();
     let mut truth: BTreeMap<usize, Vec<(u64, u32, PersonDirection)>> = BTreeMap::new();
     let mut crossings: BTreeMap<usize, Vec<PersonCrossing>> = BTreeMap::new();
     // Truth boxes of each person at each frame where a capture might come from.
     let mut boxes: BTreeMap<(usize, u64), super::run::FrameBoxes> = BTreeMap::new();
-    let code_index: BTreeMap<_, _> = scenario.cameras.iter().enumerate().map(|(i, c)| (c.code, i)).collect();
+    let code_index: BTreeMap<_, _> = scenario
+        .cameras
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.code, i))
+        .collect();
     for step in Simulation::new(scenario) {
         for e in &step.events {
             if let EventKind::Crossing { id, direction, .. } = &e.kind
                 && let Some(cam) = e.camera.and_then(|c| code_index.get(&c).copied())
             {
-                truth.entry(cam).or_default().push((e.t_ns, *id, *direction));
+                truth
+                    .entry(cam)
+                    .or_default()
+                    .push((e.t_ns, *id, *direction));
             }
         }
         for (cam, scene) in &step.scenes {
-            let (Some(a), Some(r)) = (analyzers.get_mut(cam), renderers.get_mut(cam)) else { continue };
+            let (Some(a), Some(r)) = (analyzers.get_mut(cam), renderers.get_mut(cam)) else {
+                continue;
+            };
             if r.render_into(scene, &mut rendered).is_err() {
                 continue;
             }
@@ -92,7 +107,11 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
             };
             boxes.insert(
                 (*cam, frame.pts_ns),
-                rendered.objects.iter().map(|o| (o.id, o.full_box, o.visible_box)).collect(),
+                rendered
+                    .objects
+                    .iter()
+                    .map(|o| (o.id, o.full_box, o.visible_box))
+                    .collect(),
             );
             let out = a.push(&frame);
             if let Some((from, to)) = debug_window()
@@ -101,33 +120,69 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
                 let dets: Vec<String> = a
                     .last_detections
                     .iter()
-                    .map(|d| format!("({:.2},{:.2}) {:?} v{:.2} s{:.0}", d.ground[0], d.ground[1], d.bbox, d.visibility, d.score))
+                    .map(|d| {
+                        format!(
+                            "({:.2},{:.2}) {:?} v{:.2} s{:.0}",
+                            d.ground[0], d.ground[1], d.bbox, d.visibility, d.score
+                        )
+                    })
                     .collect();
                 let tracks: Vec<String> = a
                     .tracks()
                     .iter()
-                    .map(|t| format!("#{}({:.2},{:.2}){}{:?}", t.id, t.pos[0], t.pos[1], if t.confirmed { "" } else { "?" }, t.anchor))
+                    .map(|t| {
+                        format!(
+                            "#{}({:.2},{:.2}){}{:?}",
+                            t.id,
+                            t.pos[0],
+                            t.pos[1],
+                            if t.confirmed { "" } else { "?" },
+                            t.anchor
+                        )
+                    })
                     .collect();
                 let objs: Vec<String> = rendered
                     .objects
                     .iter()
-                    .filter_map(|o| o.visible_box.map(|b| format!("{}:[{},{},{},{}]v{:.2}", o.id, b.x0, b.y0, b.x1, b.y1, o.visible_fraction)))
+                    .filter_map(|o| {
+                        o.visible_box.map(|b| {
+                            format!(
+                                "{}:[{},{},{},{}]v{:.2}",
+                                o.id, b.x0, b.y0, b.x1, b.y1, o.visible_fraction
+                            )
+                        })
+                    })
                     .collect();
                 let ground: Vec<String> = scene
                     .actors
                     .iter()
                     .filter_map(|a| match a.kind {
-                        eseal_simulator::scene::ActorKind::Person(l) => {
-                            Some(format!("{}:({:.2},{:.2})h{:.2}", a.id, a.position.x, a.position.y, l.height_m))
-                        }
+                        eseal_simulator::scene::ActorKind::Person(l) => Some(format!(
+                            "{}:({:.2},{:.2})h{:.2}",
+                            a.id, a.position.x, a.position.y, l.height_m
+                        )),
                         _ => None,
                     })
                     .collect();
-                let counted: Vec<String> = out.iter().map(|c| format!("#{} {:?} at {:.2}s", c.track, c.direction, c.crossing_ns as f64 / 1e9)).collect();
+                let counted: Vec<String> = out
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "#{} {:?} at {:.2}s",
+                            c.track,
+                            c.direction,
+                            c.crossing_ns as f64 / 1e9
+                        )
+                    })
+                    .collect();
                 eprintln!(
                     "{:.2}s dets {dets:?}\n   tracks {tracks:?}\n   truth {objs:?}\n   ground {ground:?}{}",
                     frame.pts_ns as f64 / 1e9,
-                    if counted.is_empty() { String::new() } else { format!("\n   COUNTED {counted:?}") }
+                    if counted.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\n   COUNTED {counted:?}")
+                    }
                 );
             }
             crossings.entry(*cam).or_default().extend(out);
@@ -135,7 +190,10 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
     }
     let mut scores = Vec::new();
     for (cam, _) in analyzers {
-        let mut s = PeopleScore { camera: scenario.cameras[cam].code.to_string(), ..Default::default() };
+        let mut s = PeopleScore {
+            camera: scenario.cameras[cam].code.to_string(),
+            ..Default::default()
+        };
         let t = truth.remove(&cam).unwrap_or_default();
         let d = crossings.remove(&cam).unwrap_or_default();
         s.true_down = t.iter().filter(|x| x.2 == PersonDirection::Down).count() as u32;
@@ -194,7 +252,10 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
                             if v >= 0.5 {
                                 s.captured += 1;
                             }
-                            let (q, at, bb) = d[j].capture.as_ref().map_or((0.0, 0.0, [0; 4]), |c| (c.quality, c.frame.pts_ns as f64 / 1e9, c.bbox));
+                            let (q, at, bb) =
+                                d[j].capture.as_ref().map_or((0.0, 0.0, [0; 4]), |c| {
+                                    (c.quality, c.frame.pts_ns as f64 / 1e9, c.bbox)
+                                });
                             let truth_box = d[j]
                                 .capture
                                 .as_ref()
@@ -210,13 +271,21 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
                             s.matched_up += 1;
                         }
                     }
-                    None => s.details.push(format!("MISSED person {id} {dir:?} at {:.2}s", tt as f64 / 1e9)),
+                    None => s.details.push(format!(
+                        "MISSED person {id} {dir:?} at {:.2}s",
+                        tt as f64 / 1e9
+                    )),
                 }
             }
         }
         for (j, x) in d.iter().enumerate() {
             if !used[j] {
-                s.details.push(format!("EXTRA {:?} track {} at {:.2}s", x.direction, x.track, x.crossing_ns as f64 / 1e9));
+                s.details.push(format!(
+                    "EXTRA {:?} track {} at {:.2}s",
+                    x.direction,
+                    x.track,
+                    x.crossing_ns as f64 / 1e9
+                ));
             }
         }
         scores.push(s);

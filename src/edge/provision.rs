@@ -37,7 +37,9 @@ pub struct Provisioned {
 /// `n` random bytes from the operating system, as lowercase hex.
 fn os_random_hex(n: usize) -> Result<String> {
     let mut bytes = vec![0u8; n];
-    rand::rngs::OsRng.try_fill_bytes(&mut bytes).context("the operating system's random source")?;
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .context("the operating system's random source")?;
     Ok(hex::encode(bytes))
 }
 
@@ -49,7 +51,8 @@ pub fn region_parts(region: &str) -> Option<[String; 3]> {
     let mut cur = String::new();
     for c in region.trim().chars() {
         cur.push(c);
-        if matches!(c, '省' | '市' | '县' | '区' | '旗' | '盟') || cur.ends_with("自治州") {
+        if matches!(c, '省' | '市' | '县' | '区' | '旗' | '盟') || cur.ends_with("自治州")
+        {
             parts.push(std::mem::take(&mut cur));
         }
     }
@@ -67,7 +70,9 @@ pub(crate) async fn provision(platform: &Platform, mine: &Mine) -> Result<Provis
     let county = UnitCode::parse(&county_code)
         .ok()
         .filter(|u| u.level() == UnitLevel::County)
-        .with_context(|| format!("mine {code}: its first six digits {county_code} are not a county code (R1)"))?;
+        .with_context(|| {
+            format!("mine {code}: its first six digits {county_code} are not a county code (R1)")
+        })?;
     // national, province, city, county
     let mut units = county.ancestry();
     units.reverse();
@@ -91,22 +96,45 @@ pub(crate) async fn provision(platform: &Platform, mine: &Mine) -> Result<Provis
         let parent = unit.parent().filter(|p| p.level() != UnitLevel::National);
         let known = store.read({
             let code = unit.as_str().to_owned();
-            move |c| Ok(c.query_opt("SELECT code FROM regions WHERE code = $1", &[code.as_str().into()])?.is_some())
+            move |c| {
+                Ok(c.query_opt(
+                    "SELECT code FROM regions WHERE code = $1",
+                    &[code.as_str().into()],
+                )?
+                .is_some())
+            }
         });
         if !known.await? {
-            store.upsert_region(unit.as_str(), &name_of(unit), level, parent.as_ref().map(UnitCode::as_str)).await?;
+            store
+                .upsert_region(
+                    unit.as_str(),
+                    &name_of(unit),
+                    level,
+                    parent.as_ref().map(UnitCode::as_str),
+                )
+                .await?;
         }
     }
-    let state = MineState::parse(mine.state.label()).with_context(|| format!("mine {code}: state {}", mine.state.label()))?;
-    store.upsert_mine(&code, &mine.name, &county_code, mine.state.label()).await?;
+    let state = MineState::parse(mine.state.label())
+        .with_context(|| format!("mine {code}: state {}", mine.state.label()))?;
+    store
+        .upsert_mine(&code, &mine.name, &county_code, mine.state.label())
+        .await?;
     let username = username_for(&mine.code);
     if platform.accounts.get(&username).await?.is_some() {
-        bail!("mine {code} has an account on this platform already: provisioning is for a new platform");
+        bail!(
+            "mine {code} has an account on this platform already: provisioning is for a new platform"
+        );
     }
     let (password, token) = (os_random_hex(16)?, os_random_hex(32)?);
     platform
         .accounts
-        .create_account_with(&mine.code, username.clone(), password.clone(), token.clone())
+        .create_account_with(
+            &mine.code,
+            username.clone(),
+            password.clone(),
+            token.clone(),
+        )
         .await
         .with_context(|| format!("issuing the account of mine {code}"))?;
 
@@ -114,7 +142,10 @@ pub(crate) async fn provision(platform: &Platform, mine: &Mine) -> Result<Provis
     let (users, now, system) = (sup.users(), sup.now(), Actor::System);
     for unit in &units {
         if users.unit(unit).await?.is_none() {
-            users.create_unit(&system, unit, &name_of(unit), now).await.with_context(|| format!("creating unit {unit}"))?;
+            users
+                .create_unit(&system, unit, &name_of(unit), now)
+                .await
+                .with_context(|| format!("creating unit {unit}"))?;
         }
     }
     let city = county.parent().context("a county has a city")?;
@@ -128,7 +159,10 @@ pub(crate) async fn provision(platform: &Platform, mine: &Mine) -> Result<Provis
             role,
             password: password.clone(),
         };
-        users.create_user(&system, new, now).await.with_context(|| format!("creating user {name}"))?;
+        users
+            .create_user(&system, new, now)
+            .await
+            .with_context(|| format!("creating user {name}"))?;
         Ok((name, password))
     };
     let regulators = Regulators {
@@ -141,7 +175,12 @@ pub(crate) async fn provision(platform: &Platform, mine: &Mine) -> Result<Provis
         .file_mine(&system, MineConfig::new(mine.code, &mine.name, state), now)
         .await
         .map_err(|e| anyhow::anyhow!("filing mine {code}: {e}"))?;
-    Ok(Provisioned { username, password, token, regulators })
+    Ok(Provisioned {
+        username,
+        password,
+        token,
+        regulators,
+    })
 }
 
 #[cfg(test)]
@@ -152,8 +191,14 @@ mod tests {
     fn region_texts_split_into_province_city_county() {
         let p = |s: &str| region_parts(s).map(|a| a.join("|"));
         assert_eq!(p("山西省忻州市代县").as_deref(), Some("山西省|忻州市|代县"));
-        assert_eq!(p("内蒙古自治区鄂尔多斯市准格尔旗").as_deref(), Some("内蒙古自治区|鄂尔多斯市|准格尔旗"));
-        assert_eq!(p("吉林省延边朝鲜族自治州延吉市").as_deref(), Some("吉林省|延边朝鲜族自治州|延吉市"));
+        assert_eq!(
+            p("内蒙古自治区鄂尔多斯市准格尔旗").as_deref(),
+            Some("内蒙古自治区|鄂尔多斯市|准格尔旗")
+        );
+        assert_eq!(
+            p("吉林省延边朝鲜族自治州延吉市").as_deref(),
+            Some("吉林省|延边朝鲜族自治州|延吉市")
+        );
         assert_eq!(p("Shanxi"), None);
         assert_eq!(p("山西省代县"), None);
     }

@@ -19,8 +19,8 @@ use eseal_platform::config::{PlatformConfig, PortRange};
 use eseal_platform::http::{AppState, HttpsHandle, serve_https};
 use eseal_platform::supervision::service::{Clock, SupervisionSettings};
 use eseal_simulator::render::{BoxPx, Rendered, Renderer};
-use eseal_simulator::truth::{Event, EventKind};
 use eseal_simulator::scenario::Mine;
+use eseal_simulator::truth::{Event, EventKind};
 use eseal_simulator::{Scenario, Simulation};
 use eseal_vision::clock::DeviceClock;
 use eseal_vision::config::{DeviceConfig, PlatformLink};
@@ -150,11 +150,15 @@ pub(crate) struct VirtualClock {
 
 impl VirtualClock {
     pub(crate) fn new(epoch: chrono::DateTime<chrono::FixedOffset>) -> VirtualClock {
-        VirtualClock { epoch: epoch.with_timezone(&chrono::Utc), offset_ns: Arc::new(AtomicI64::new(0)) }
+        VirtualClock {
+            epoch: epoch.with_timezone(&chrono::Utc),
+            offset_ns: Arc::new(AtomicI64::new(0)),
+        }
     }
 
     pub(crate) fn set(&self, ns: u64) {
-        self.offset_ns.store(i64::try_from(ns).unwrap_or(i64::MAX), Ordering::SeqCst);
+        self.offset_ns
+            .store(i64::try_from(ns).unwrap_or(i64::MAX), Ordering::SeqCst);
     }
 
     fn clock(&self) -> Clock {
@@ -171,16 +175,28 @@ struct JudgeClock<'a> {
 
 impl PlatformClock for JudgeClock<'_> {
     async fn advance(&self, hours: i64) -> Result<()> {
-        self.clock.offset_ns.fetch_add(hours * 3600 * S as i64, Ordering::SeqCst);
-        self.supervision.tick().await.context("the platform's automatic supervision")?;
+        self.clock
+            .offset_ns
+            .fetch_add(hours * 3600 * S as i64, Ordering::SeqCst);
+        self.supervision
+            .tick()
+            .await
+            .context("the platform's automatic supervision")?;
         Ok(())
     }
 }
 
 /// A platform for an external device (wall clock), with the scenario's mine provisioned.
-pub(crate) async fn start_platform(data_dir: &Path, ftp: SocketAddr, https: SocketAddr, mine: &Mine) -> Result<(TestPlatform, Provisioned)> {
+pub(crate) async fn start_platform(
+    data_dir: &Path,
+    ftp: SocketAddr,
+    https: SocketAddr,
+    mine: &Mine,
+) -> Result<(TestPlatform, Provisioned)> {
     let p = start_platform_with(data_dir, ftp, https, None, true).await?;
-    let account = provision(&p.platform, mine).await.with_context(|| format!("provisioning mine {} on the reference platform", mine.code))?;
+    let account = provision(&p.platform, mine)
+        .await
+        .with_context(|| format!("provisioning mine {} on the reference platform", mine.code))?;
     Ok((p, account))
 }
 
@@ -208,9 +224,17 @@ pub(crate) async fn start_platform_with(
         .build()
         .context("platform configuration")?;
     // No demo data: the run provisions the scenario's mine with fresh credentials (`provision`).
-    let platform = Platform::builder(config.clone()).supervision(settings).start().await.context("starting the platform")?;
-    let state = AppState::new(platform.ingest.clone()).with_admin_token(ADMIN).with_supervision(platform.supervision.clone());
-    let https = serve_https(&config, state).await.context("starting the platform's HTTPS API")?;
+    let platform = Platform::builder(config.clone())
+        .supervision(settings)
+        .start()
+        .await
+        .context("starting the platform")?;
+    let state = AppState::new(platform.ingest.clone())
+        .with_admin_token(ADMIN)
+        .with_supervision(platform.supervision.clone());
+    let https = serve_https(&config, state)
+        .await
+        .context("starting the platform's HTTPS API")?;
     Ok(TestPlatform { platform, https })
 }
 
@@ -229,7 +253,9 @@ fn link(p: &TestPlatform, account: &Provisioned) -> Result<PlatformLink> {
         ftp_password: account.password.clone(),
         https_url: format!("https://127.0.0.1:{}", p.https.addr.port()),
         token: account.token.clone(),
-        ca_cert: Some(eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem")),
+        ca_cert: Some(
+            eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem"),
+        ),
     })
 }
 
@@ -244,12 +270,21 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
             tmp.path().to_path_buf()
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let platform_dir = work.join("platform");
     let any: SocketAddr = "127.0.0.1:0".parse()?;
     let vclock = VirtualClock::new(scenario.start);
     let push = !opts.platform_push_disabled;
-    let mut platform = Some(rt.block_on(start_platform_with(&platform_dir, any, any, Some(&vclock), push))?);
+    let mut platform = Some(rt.block_on(start_platform_with(
+        &platform_dir,
+        any,
+        any,
+        Some(&vclock),
+        push,
+    ))?);
     let (ftp_addr, https_addr) = {
         let p = platform.as_ref().context("platform")?;
         (p.platform.ftp_addr().context("ftp")?, p.https.addr)
@@ -266,9 +301,17 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         None => None,
         Some(limits) => {
             let who = account.regulators.clone();
-            let pem = std::fs::read(eseal_platform::http::tls::tls_dir(&platform_dir).join("cert.pem")).context("the platform's certificate")?;
+            let pem =
+                std::fs::read(eseal_platform::http::tls::tls_dir(&platform_dir).join("cert.pem"))
+                    .context("the platform's certificate")?;
             let api = Api::new(&format!("https://127.0.0.1:{}", https_addr.port()), &pem)?;
-            rt.block_on(closure::configure(&api, &who, &mine, &scenario.mine.name, limits))?;
+            rt.block_on(closure::configure(
+                &api,
+                &who,
+                &mine,
+                &scenario.mine.name,
+                limits,
+            ))?;
             let _g = rt.enter();
             let listener = FeedListener::spawn(api.clone(), &who);
             Some((api, who, listener))
@@ -351,7 +394,13 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
                 tracing::info!(t_s = now as f64 / 1e9, "fault: device restarted");
             }
             if platform.is_none() && now >= at(o.resume_s) {
-                platform = Some(rt.block_on(start_platform_with(&platform_dir, ftp_addr, https_addr, Some(&vclock), push))?);
+                platform = Some(rt.block_on(start_platform_with(
+                    &platform_dir,
+                    ftp_addr,
+                    https_addr,
+                    Some(&vclock),
+                    push,
+                ))?);
                 tracing::info!(t_s = now as f64 / 1e9, "fault: platform back");
             }
         }
@@ -363,11 +412,20 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
         truth.extend(step.events);
         for (cam, scene) in &step.scenes {
             let r = &mut renderers[*cam];
-            r.render_into(scene, &mut rendered).with_context(|| format!("rendering camera {}", codes[*cam]))?;
+            r.render_into(scene, &mut rendered)
+                .with_context(|| format!("rendering camera {}", codes[*cam]))?;
             let f = &rendered.frame;
-            let frame = Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns).context("frame size")?;
+            let frame =
+                Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns).context("frame size")?;
             let key = (codes[*cam].to_string(), frame.pts_ns);
-            boxes.insert(key, rendered.objects.iter().map(|o| (o.id, o.full_box, o.visible_box)).collect());
+            boxes.insert(
+                key,
+                rendered
+                    .objects
+                    .iter()
+                    .map(|o| (o.id, o.full_box, o.visible_box))
+                    .collect(),
+            );
             let _ = hub.publish(codes[*cam], &frame);
             device.process(codes[*cam], &frame)?;
             frames += 1;
@@ -400,7 +458,13 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     device.finish()?;
     let end = scenario.duration_ns;
     if platform.is_none() {
-        platform = Some(rt.block_on(start_platform_with(&platform_dir, ftp_addr, https_addr, Some(&vclock), push))?);
+        platform = Some(rt.block_on(start_platform_with(
+            &platform_dir,
+            ftp_addr,
+            https_addr,
+            Some(&vclock),
+            push,
+        ))?);
     }
     let report_pump = rt.block_on(uploader.run_until_idle(end, end + 3600 * S));
     vclock.set(end);
@@ -410,16 +474,29 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
             if let Err(e) = p.platform.supervision.catch_up().await {
                 tracing::error!(error = %e, "the platform did not evaluate every upload");
             }
-            let clock = JudgeClock { clock: &vclock, supervision: p.platform.supervision.clone() };
+            let clock = JudgeClock {
+                clock: &vclock,
+                supervision: p.platform.supervision.clone(),
+            };
             closure::drive(&api, &who, &county, limits, feed, &clock).await
         })),
         _ => None,
     };
     let mut uploads = Vec::new();
     for (name, sha256, _) in rt.block_on(p.platform.ingest.event_names_of_mine(&mine))? {
-        let bytes = p.platform.ingest.evidence().read(&sha256).with_context(|| format!("reading the evidence of {name}"))?;
+        let bytes = p
+            .platform
+            .ingest
+            .evidence()
+            .read(&sha256)
+            .with_context(|| format!("reading the evidence of {name}"))?;
         let arrived_ns = arrivals.get(&name).copied();
-        uploads.push(ReceivedFile { name, sha256, bytes, arrived_ns });
+        uploads.push(ReceivedFile {
+            name,
+            sha256,
+            bytes,
+            arrived_ns,
+        });
     }
     let received: Vec<String> = uploads.iter().map(|u| u.name.clone()).collect();
     let violations = rt
@@ -431,12 +508,19 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     let stream_probes = rt.block_on(probe_streams(&streams));
     decisions.extend(device.decisions().iter().cloned());
     counts.extend_from_slice(device.counts());
-    let spool_counts = device.spool().lock().map(|s| s.counts()).map_err(|_| anyhow::anyhow!("spool lock"))?;
+    let spool_counts = device
+        .spool()
+        .lock()
+        .map(|s| s.counts())
+        .map_err(|_| anyhow::anyhow!("spool lock"))?;
     let report = device.report();
     rt.block_on(uploader.close());
     rt.block_on(stop_platform(p))?;
     let _ = rt.block_on(mjpeg.shutdown());
-    let captured: std::collections::BTreeSet<u64> = decisions.iter().filter_map(|d| d.capture.map(|c| c.0)).collect();
+    let captured: std::collections::BTreeSet<u64> = decisions
+        .iter()
+        .filter_map(|d| d.capture.map(|c| c.0))
+        .collect();
     boxes.retain(|(_, t), _| captured.contains(t));
     Ok(RunResult {
         truth,
@@ -463,8 +547,14 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
 pub async fn probe_streams(streams: &[(String, String)]) -> Vec<StreamProbe> {
     let mut out = Vec::new();
     for (camera, url) in streams {
-        let mut probe =
-            StreamProbe { camera: camera.clone(), url: url.clone(), status: None, content_type: String::new(), jpeg: false, error: None };
+        let mut probe = StreamProbe {
+            camera: camera.clone(),
+            url: url.clone(),
+            status: None,
+            content_type: String::new(),
+            jpeg: false,
+            error: None,
+        };
         match probe_one(url).await {
             Ok((status, ct, jpeg)) => {
                 probe.status = Some(status);
@@ -479,10 +569,17 @@ pub async fn probe_streams(streams: &[(String, String)]) -> Vec<StreamProbe> {
 }
 
 async fn probe_one(url: &str) -> Result<(u16, String, bool)> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()?;
     let mut resp = client.get(url).send().await?;
     let status = resp.status().as_u16();
-    let ct = resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let ct = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let mut head = Vec::new();
     while head.len() < 256 * 1024 {
         match tokio::time::timeout(Duration::from_secs(3), resp.chunk()).await {
@@ -499,20 +596,36 @@ async fn probe_one(url: &str) -> Result<(u16, String, bool)> {
 }
 
 pub(crate) async fn streams_of(p: &TestPlatform, mine: &str) -> Result<Vec<(String, String)>> {
-    let pem = std::fs::read(eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem"))?;
-    let client = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&pem)?]).build()?;
+    let pem = std::fs::read(
+        eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem"),
+    )?;
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&pem)?])
+        .build()?;
     let v: serde_json::Value = client
-        .get(format!("https://127.0.0.1:{}/api/v1/streams?mine={mine}", p.https.addr.port()))
+        .get(format!(
+            "https://127.0.0.1:{}/api/v1/streams?mine={mine}",
+            p.https.addr.port()
+        ))
         .bearer_auth(ADMIN)
         .send()
         .await?
         .json()
         .await?;
-    let items = v.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default();
+    let items = v
+        .get("items")
+        .and_then(|i| i.as_array())
+        .cloned()
+        .unwrap_or_default();
     Ok(items
         .iter()
         .map(|s| {
-            let f = |k: &str| s.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+            let f = |k: &str| {
+                s.get(k)
+                    .and_then(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
             (f("camera"), f("url"))
         })
         .collect())

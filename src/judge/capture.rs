@@ -69,10 +69,22 @@ pub enum CaptureError {
     NotJpeg(String),
     #[error("the upload is {width}×{height}, larger than {MAX_SIDE} pixels per side")]
     TooLarge { width: u32, height: u32 },
-    #[error("the upload is {upload_width}×{upload_height} but the camera's frame is {clean_width}×{clean_height}")]
-    SizeMismatch { upload_width: u32, upload_height: u32, clean_width: u32, clean_height: u32 },
+    #[error(
+        "the upload is {upload_width}×{upload_height} but the camera's frame is {clean_width}×{clean_height}"
+    )]
+    SizeMismatch {
+        upload_width: u32,
+        upload_height: u32,
+        clean_width: u32,
+        clean_height: u32,
+    },
     #[error("{what} has {len} bytes, which is not a {width}×{height} RGB frame")]
-    BadBuffer { what: &'static str, len: usize, width: u32, height: u32 },
+    BadBuffer {
+        what: &'static str,
+        len: usize,
+        width: u32,
+        height: u32,
+    },
     /// The upload differs from the clean frame over more than a quarter of its pixels, far
     /// more than any rectangle covers: it shows another instant, camera or scene.
     #[error(
@@ -104,15 +116,19 @@ pub fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, CaptureError> {
             bytes.len()
         )));
     }
-    let decoder = JpegDecoder::new(Cursor::new(bytes)).map_err(|e| CaptureError::NotJpeg(e.to_string()))?;
+    let decoder =
+        JpegDecoder::new(Cursor::new(bytes)).map_err(|e| CaptureError::NotJpeg(e.to_string()))?;
     let (width, height) = decoder.dimensions();
     if width > MAX_SIDE || height > MAX_SIDE {
         return Err(CaptureError::TooLarge { width, height });
     }
     if width == 0 || height == 0 {
-        return Err(CaptureError::NotJpeg(format!("its size is {width}×{height}")));
+        return Err(CaptureError::NotJpeg(format!(
+            "its size is {width}×{height}"
+        )));
     }
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| CaptureError::NotJpeg(e.to_string()))?;
+    let image =
+        DynamicImage::from_decoder(decoder).map_err(|e| CaptureError::NotJpeg(e.to_string()))?;
     let rgb = image.into_rgb8().into_raw();
     check_rgb("the decoded upload", &rgb, width, height)?;
     Ok(Decoded { width, height, rgb })
@@ -122,7 +138,12 @@ pub fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, CaptureError> {
 fn check_rgb(what: &'static str, rgb: &[u8], width: u32, height: u32) -> Result<(), CaptureError> {
     let expected = u64::from(width) * u64::from(height) * 3;
     if expected == 0 || rgb.len() as u64 != expected {
-        return Err(CaptureError::BadBuffer { what, len: rgb.len(), width, height });
+        return Err(CaptureError::BadBuffer {
+            what,
+            len: rgb.len(),
+            width,
+            height,
+        });
     }
     Ok(())
 }
@@ -130,8 +151,14 @@ fn check_rgb(what: &'static str, rgb: &[u8], width: u32, height: u32) -> Result<
 /// Intersection over union of two half-open boxes `[x0, y0, x1, y1)` (R4); an empty or
 /// inverted box has no area, and two boxes without area have IoU 0.
 pub fn iou(a: [u32; 4], b: [u32; 4]) -> f64 {
-    let area = |r: [u32; 4]| f64::from(r[2].saturating_sub(r[0])) * f64::from(r[3].saturating_sub(r[1]));
-    let inter = area([a[0].max(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].min(b[3])]);
+    let area =
+        |r: [u32; 4]| f64::from(r[2].saturating_sub(r[0])) * f64::from(r[3].saturating_sub(r[1]));
+    let inter = area([
+        a[0].max(b[0]),
+        a[1].max(b[1]),
+        a[2].min(b[2]),
+        a[3].min(b[3]),
+    ]);
     let union = area(a) + area(b) - inter;
     if union <= 0.0 { 0.0 } else { inter / union }
 }
@@ -156,7 +183,10 @@ impl Signature {
     pub fn of_rgb(rgb: &[u8], width: u32, height: u32) -> Result<Signature, CaptureError> {
         check_rgb("the frame", rgb, width, height)?;
         let (w, h) = (width as usize, height as usize);
-        let (cols, rows) = (w.min(SIGNATURE_COLS as usize), h.min(SIGNATURE_ROWS as usize));
+        let (cols, rows) = (
+            w.min(SIGNATURE_COLS as usize),
+            h.min(SIGNATURE_ROWS as usize),
+        );
         // Cell c spans columns xb[c]..xb[c + 1]; every cell has at least one pixel.
         let xb: Vec<usize> = (0..=cols).map(|c| c * w / cols).collect();
         let yb: Vec<usize> = (0..=rows).map(|r| r * h / rows).collect();
@@ -167,7 +197,10 @@ impl Signature {
             for row in rgb[yb[r] * w * 3..yb[r + 1] * w * 3].chunks_exact(w * 3) {
                 for (c, sum) in sums.iter_mut().enumerate() {
                     let (part, _) = row[xb[c] * 3..xb[c + 1] * 3].as_chunks::<3>();
-                    let s: u32 = part.iter().map(|p| u32::from(p[0]) + 2 * u32::from(p[1]) + u32::from(p[2])).sum();
+                    let s: u32 = part
+                        .iter()
+                        .map(|p| u32::from(p[0]) + 2 * u32::from(p[1]) + u32::from(p[2]))
+                        .sum();
                     *sum += u64::from(s);
                 }
             }
@@ -177,7 +210,11 @@ impl Signature {
                 cells.push((*sum as f64 / n as f64) as f32);
             }
         }
-        Ok(Signature { width, height, cells })
+        Ok(Signature {
+            width,
+            height,
+            cells,
+        })
     }
 
     /// The signature of a decoded picture.
@@ -266,7 +303,10 @@ impl FrameFinder {
         let distance = self.target.distance(signature);
         let (width, height) = signature.size();
         let fits = check_rgb("the frame", rgb, width, height).is_ok();
-        if !distance.is_finite() || !fits || self.best.as_ref().is_some_and(|b| b.distance <= distance) {
+        if !distance.is_finite()
+            || !fits
+            || self.best.as_ref().is_some_and(|b| b.distance <= distance)
+        {
             return false;
         }
         match &mut self.best {
@@ -276,7 +316,15 @@ impl FrameFinder {
                 b.rgb.clear();
                 b.rgb.extend_from_slice(rgb);
             }
-            None => self.best = Some(BestFrame { pts_ns, distance, width, height, rgb: rgb.to_vec() }),
+            None => {
+                self.best = Some(BestFrame {
+                    pts_ns,
+                    distance,
+                    width,
+                    height,
+                    rgb: rgb.to_vec(),
+                })
+            }
         }
         true
     }
@@ -316,7 +364,12 @@ pub struct Located {
 
 /// Decodes an uploaded JPEG and locates its rectangle against the clean render of its frame
 /// (`clean`, `width`×`height` RGB8); see [`locate_rectangle`].
-pub fn locate_in_jpeg(jpeg: &[u8], clean: &[u8], width: u32, height: u32) -> Result<Located, CaptureError> {
+pub fn locate_in_jpeg(
+    jpeg: &[u8],
+    clean: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<Located, CaptureError> {
     let upload = decode_jpeg(jpeg)?;
     if (upload.width, upload.height) != (width, height) {
         return Err(CaptureError::SizeMismatch {
@@ -331,9 +384,16 @@ pub fn locate_in_jpeg(jpeg: &[u8], clean: &[u8], width: u32, height: u32) -> Res
 
 /// The strongest rectangle drawn in `upload` (decoded, `width`×`height` RGB8) that is not in
 /// `clean`, the same frame as rendered; see [`locate_rectangles`].
-pub fn locate_rectangle(upload: &[u8], clean: &[u8], width: u32, height: u32) -> Result<Located, CaptureError> {
+pub fn locate_rectangle(
+    upload: &[u8],
+    clean: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<Located, CaptureError> {
     let all = locate_rectangles(upload, clean, width, height)?;
-    all.into_iter().next().ok_or_else(|| CaptureError::NoRectangle("none found".to_owned()))
+    all.into_iter()
+        .next()
+        .ok_or_else(|| CaptureError::NoRectangle("none found".to_owned()))
 }
 
 // Per-pixel flags of the locator.
@@ -369,15 +429,29 @@ const MAX_CANDIDATES: usize = 32;
 ///    at least half of its middle (between the perpendicular lines) and line along
 ///    [`MIN_RUN`] px of it, and opposite drawn sides leave a hole between them (a filled strip
 ///    is not an outline). Rectangles found twice (pieces of one outline) are kept once.
-pub fn locate_rectangles(upload: &[u8], clean: &[u8], width: u32, height: u32) -> Result<Vec<Located>, CaptureError> {
+pub fn locate_rectangles(
+    upload: &[u8],
+    clean: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<Vec<Located>, CaptureError> {
     check_rgb("the upload", upload, width, height)?;
     check_rgb("the clean frame", clean, width, height)?;
     let (w, h) = (width as usize, height as usize);
     let (upload3, clean3) = (upload.as_chunks::<3>().0, clean.as_chunks::<3>().0);
     let n = w * h;
     // Strong: differing by MIN_THRESHOLD, then by LOCAL_RATIO of the local maximum.
-    let mut flags: Vec<u8> =
-        upload3.iter().zip(clean3).map(|(u, c)| if distance(u, c) >= MIN_THRESHOLD { STRONG } else { 0 }).collect();
+    let mut flags: Vec<u8> = upload3
+        .iter()
+        .zip(clean3)
+        .map(|(u, c)| {
+            if distance(u, c) >= MIN_THRESHOLD {
+                STRONG
+            } else {
+                0
+            }
+        })
+        .collect();
     let differing = flags.iter().filter(|&&f| f != 0).count();
     if differing < MIN_DIFFERING {
         return Err(CaptureError::NoRectangle(format!(
@@ -386,7 +460,10 @@ pub fn locate_rectangles(upload: &[u8], clean: &[u8], width: u32, height: u32) -
         )));
     }
     if differing > n / 4 {
-        return Err(CaptureError::NotTheFrame { differing, pixels: n });
+        return Err(CaptureError::NotTheFrame {
+            differing,
+            pixels: n,
+        });
     }
     let diff = |p: usize| distance(&upload3[p], &clean3[p]);
     for (p, f) in flags.iter_mut().enumerate() {
@@ -421,12 +498,19 @@ pub fn locate_rectangles(upload: &[u8], clean: &[u8], width: u32, height: u32) -
     }
     let segments = sets.len();
     sets.sort_by_key(|s| std::cmp::Reverse(s.0));
-    let map = Map { flags: &flags, w, h };
+    let map = Map {
+        flags: &flags,
+        w,
+        h,
+    };
     let mut found: Vec<Outline> = Vec::new();
     for (_, bounds) in sets.into_iter().take(MAX_CANDIDATES) {
         if let Some(o) = map.outline(bounds) {
             // Two pieces of one outline (split where it does not show) give the same rectangle.
-            if !found.iter().any(|f| iou(f.bbox.map(|v| v as u32), o.bbox.map(|v| v as u32)) > 0.9) {
+            if !found
+                .iter()
+                .any(|f| iou(f.bbox.map(|v| v as u32), o.bbox.map(|v| v as u32)) > 0.9)
+            {
                 found.push(o);
             }
         }
@@ -489,7 +573,11 @@ fn line_colour(flags: &[u8], upload: &[[u8; 3]]) -> Option<[u8; 3]> {
             2 * seen > n
         })
     };
-    Some([median(&hist[0])? as u8, median(&hist[1])? as u8, median(&hist[2])? as u8])
+    Some([
+        median(&hist[0])? as u8,
+        median(&hist[1])? as u8,
+        median(&hist[2])? as u8,
+    ])
 }
 
 /// A run along a row or a column being scanned.
@@ -512,7 +600,16 @@ struct Run {
 
 impl Run {
     fn start(at: usize) -> Run {
-        Run { first: at, last: at, strong: 1, segment: 1, longest: 1, since: 0, gap: 0, bridged: false }
+        Run {
+            first: at,
+            last: at,
+            strong: 1,
+            segment: 1,
+            longest: 1,
+            since: 0,
+            gap: 0,
+            bridged: false,
+        }
     }
 
     /// Whether it is a line: long enough, mostly seen rather than bridged, and, where it
@@ -595,7 +692,13 @@ fn step(run: &mut Option<Run>, f: u8, at: usize, bridge: u8) -> Option<Run> {
 
 /// Marks [`SEEN`] the 8-connected [`LINE`] pixels reachable from `start`; returns how many there
 /// are and their bounds `[x0, y0, x1, y1)`.
-fn flood(flags: &mut [u8], w: usize, h: usize, start: usize, stack: &mut Vec<usize>) -> (usize, [usize; 4]) {
+fn flood(
+    flags: &mut [u8],
+    w: usize,
+    h: usize,
+    start: usize,
+    stack: &mut Vec<usize>,
+) -> (usize, [usize; 4]) {
     let (mut n, mut b) = (0, [w, h, 0, 0]);
     flags[start] |= SEEN;
     stack.push(start);
@@ -644,12 +747,17 @@ enum Place {
 impl Map<'_> {
     /// Flags of the pixel at `along` on line `pos` of a side `horizontal` or not.
     fn at(&self, horizontal: bool, pos: usize, along: usize) -> u8 {
-        if horizontal { self.flags[pos * self.w + along] } else { self.flags[along * self.w + pos] }
+        if horizontal {
+            self.flags[pos * self.w + along]
+        } else {
+            self.flags[along * self.w + pos]
+        }
     }
 
     /// Pixels of line `pos` over `span` with any flag of `mask`.
     fn count(&self, horizontal: bool, pos: usize, span: std::ops::Range<usize>, mask: u8) -> usize {
-        span.filter(|&q| self.at(horizontal, pos, q) & mask != 0).count()
+        span.filter(|&q| self.at(horizontal, pos, q) & mask != 0)
+            .count()
     }
 
     /// The rectangle whose line pixels have bounds `b`, if they form one.
@@ -701,10 +809,15 @@ impl Map<'_> {
             let horizontal = i % 2 == 1;
             let (lo, hi) = if horizontal { (0, 2) } else { (1, 3) };
             let middle = (r[lo] + thick[lo])..r[hi].saturating_sub(thick[hi]);
-            let band: Vec<usize> = (0..thick[i]).map(|k| if i < 2 { r[i] + k } else { r[i] - 1 - k }).collect();
+            let band: Vec<usize> = (0..thick[i])
+                .map(|k| if i < 2 { r[i] + k } else { r[i] - 1 - k })
+                .collect();
             let (mut line, mut either, mut seen) = (0, 0, 0);
             for q in middle.clone() {
-                let any = |mask: u8| band.iter().any(|&pos| self.at(horizontal, pos, q) & mask != 0);
+                let any = |mask: u8| {
+                    band.iter()
+                        .any(|&pos| self.at(horizontal, pos, q) & mask != 0)
+                };
                 line += usize::from(any(LINE));
                 either += usize::from(any(LINE | COLOURED));
                 seen += usize::from(any(STRONG));
@@ -715,10 +828,22 @@ impl Map<'_> {
             }
             (seen_all, middle_all) = (seen_all + seen, middle_all + n);
         }
-        let mut drawn: Vec<usize> = (0..4).filter(|&i| !at_border[i]).map(|i| thick[i]).collect();
+        let mut drawn: Vec<usize> = (0..4)
+            .filter(|&i| !at_border[i])
+            .map(|i| thick[i])
+            .collect();
         drawn.sort_unstable();
-        let support = if middle_all == 0 { 1.0 } else { seen_all as f64 / middle_all as f64 };
-        Some(Outline { bbox: r, at_border, thickness: drawn[drawn.len() / 2], support })
+        let support = if middle_all == 0 {
+            1.0
+        } else {
+            seen_all as f64 / middle_all as f64
+        };
+        Some(Outline {
+            bbox: r,
+            at_border,
+            thickness: drawn[drawn.len() / 2],
+            support,
+        })
     }
 
     /// Where side `i` of the box `r` is (see [`locate_rectangles`], step 3); `places` says
@@ -743,13 +868,22 @@ impl Map<'_> {
         // first 3 of each one's band is strong, line or coloured.
         let (lo, hi) = if horizontal { (0, 2) } else { (1, 3) };
         let goes_on = |pos: usize| {
-            let band =
-                |q: Option<usize>| q.is_some_and(|q| self.at(horizontal, pos, q) & (STRONG | LINE | COLOURED) != 0);
-            (places[lo] == Some(Place::Border) || (0..3).any(|k| band(Some(span.start + k).filter(|&q| q < span.end))))
+            let band = |q: Option<usize>| {
+                q.is_some_and(|q| self.at(horizontal, pos, q) & (STRONG | LINE | COLOURED) != 0)
+            };
+            (places[lo] == Some(Place::Border)
+                || (0..3).any(|k| band(Some(span.start + k).filter(|&q| q < span.end))))
                 && (places[hi] == Some(Place::Border)
-                    || (0..3).any(|k| band((span.end - 1).checked_sub(k).filter(|&q| q >= span.start))))
+                    || (0..3)
+                        .any(|k| band((span.end - 1).checked_sub(k).filter(|&q| q >= span.start))))
         };
-        let outward = |pos: usize| if i < 2 { pos.checked_sub(1) } else { Some(pos + 1).filter(|&p| p < limit) };
+        let outward = |pos: usize| {
+            if i < 2 {
+                pos.checked_sub(1)
+            } else {
+                Some(pos + 1).filter(|&p| p < limit)
+            }
+        };
         let drawn = |pos: usize| {
             let (seen, either) = cover(pos);
             seen >= MIN_RUN.min(n.div_ceil(2)) && 2 * either >= n
@@ -810,7 +944,10 @@ mod tests {
 
     use super::*;
 
-    const SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/conformant/shaft-day-groups.toml");
+    const SCENARIO: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/conformant/shaft-day-groups.toml"
+    );
     /// Two people walk away from camera 20, both whole and inside the frame, at 6 s.
     const AT_NS: u64 = 6_000_000_000;
     const FRAME_NS: u64 = 40_000_000;
@@ -824,7 +961,9 @@ mod tests {
                 continue;
             }
             for (_, scene) in &step.scenes {
-                renderer.render_into(scene, &mut out).expect("the frame renders");
+                renderer
+                    .render_into(scene, &mut out)
+                    .expect("the frame renders");
                 each(&out);
                 left -= 1;
             }
@@ -872,15 +1011,25 @@ mod tests {
         let r = shot();
         let jpeg = draw(r, &[drawn], &opts);
         let f = &r.frame;
-        let found = locate_in_jpeg(&jpeg, &f.rgb, f.width, f.height).expect("the rectangle is found");
-        let off = (0..4).map(|i| found.bbox[i].abs_diff(expect[i])).max().unwrap_or(0);
-        assert!(off <= 2, "drawn {drawn:?} with {opts:?}: located {found:?}, expected {expect:?}");
+        let found =
+            locate_in_jpeg(&jpeg, &f.rgb, f.width, f.height).expect("the rectangle is found");
+        let off = (0..4)
+            .map(|i| found.bbox[i].abs_diff(expect[i]))
+            .max()
+            .unwrap_or(0);
+        assert!(
+            off <= 2,
+            "drawn {drawn:?} with {opts:?}: located {found:?}, expected {expect:?}"
+        );
         found
     }
 
     fn first_person() -> [u32; 4] {
         let boxes = people(shot());
-        assert!(boxes.len() >= 2, "the shot at {AT_NS} ns has two whole people: {boxes:?}");
+        assert!(
+            boxes.len() >= 2,
+            "the shot at {AT_NS} ns has two whole people: {boxes:?}"
+        );
         boxes[0]
     }
 
@@ -897,7 +1046,11 @@ mod tests {
     #[test]
     fn green_1px_box_is_located() {
         let truth = first_person();
-        check(rect(truth), JpegOptions::default().color([0, 255, 0]).thickness(1), truth);
+        check(
+            rect(truth),
+            JpegOptions::default().color([0, 255, 0]).thickness(1),
+            truth,
+        );
     }
 
     #[test]
@@ -915,10 +1068,17 @@ mod tests {
 
     #[test]
     fn box_cut_by_the_frame_border_is_located_as_its_part_inside() {
-        let found = check(Rect::new(-40, -30, 200, 260), JpegOptions::default(), [0, 0, 200, 260]);
+        let found = check(
+            Rect::new(-40, -30, 200, 260),
+            JpegOptions::default(),
+            [0, 0, 200, 260],
+        );
         assert_eq!(found.at_border, [true, true, false, false]);
-        let found =
-            check(Rect::new(1100, 500, 1400, 900), JpegOptions::default().color([255, 255, 0]), [1100, 500, 1280, 720]);
+        let found = check(
+            Rect::new(1100, 500, 1400, 900),
+            JpegOptions::default().color([255, 255, 0]),
+            [1100, 500, 1280, 720],
+        );
         assert_eq!(found.at_border, [false, false, true, true]);
     }
 
@@ -929,12 +1089,16 @@ mod tests {
         let thin = JpegOptions::default().thickness(1);
         let jpeg = draw(r, &[rect(boxes[0]), rect(boxes[1])], &thin);
         let upload = decode_jpeg(&jpeg).expect("decodes");
-        let all = locate_rectangles(&upload.rgb, &r.frame.rgb, upload.width, upload.height).expect("found");
+        let all = locate_rectangles(&upload.rgb, &r.frame.rgb, upload.width, upload.height)
+            .expect("found");
         assert_eq!(all.len(), 2, "{all:?}");
         let mut got: Vec<[u32; 4]> = all.iter().map(|l| l.bbox).collect();
         got.sort_unstable();
         for (g, want) in got.iter().zip(&boxes) {
-            assert!((0..4).all(|i| g[i].abs_diff(want[i]) <= 2), "{got:?} against {boxes:?}");
+            assert!(
+                (0..4).all(|i| g[i].abs_diff(want[i]) <= 2),
+                "{got:?} against {boxes:?}"
+            );
         }
         assert!(all[0].unexplained < 0.05, "{all:?}");
     }
@@ -972,9 +1136,18 @@ mod tests {
         assert_eq!(best.pts_ns, AT_NS, "distances {distances:?}");
         assert_eq!(best.rgb, shot().frame.rgb);
         // The neighbours, where people moved by a few pixels, are clearly farther.
-        let next = distances.iter().filter(|d| d.0 != AT_NS).map(|d| d.1).fold(f64::INFINITY, f64::min);
-        assert!(next > 1.5 * best.distance, "best {} next {next}", best.distance);
-        let found = locate_rectangle(&upload.rgb, &best.rgb, best.width, best.height).expect("found");
+        let next = distances
+            .iter()
+            .filter(|d| d.0 != AT_NS)
+            .map(|d| d.1)
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            next > 1.5 * best.distance,
+            "best {} next {next}",
+            best.distance
+        );
+        let found =
+            locate_rectangle(&upload.rgb, &best.rgb, best.width, best.height).expect("found");
         assert!(iou(found.bbox, drawn_box) >= 0.9, "{found:?}");
         assert!(found.unexplained < 0.05, "{found:?}");
         // Against the next frame, 40 ms later, what moved is no rectangle.
@@ -992,12 +1165,19 @@ mod tests {
         // Not JPEG at all.
         for len in [0, 1, 2, 3, 10, 100, 1000, 10_000] {
             let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
-            assert!(matches!(decode_jpeg(&bytes), Err(CaptureError::NotJpeg(_))), "{len} random bytes");
+            assert!(
+                matches!(decode_jpeg(&bytes), Err(CaptureError::NotJpeg(_))),
+                "{len} random bytes"
+            );
         }
         // Truncated.
         for cut in [2, 20, 200, 600, jpeg.len() / 2, jpeg.len() - 2] {
-            let err = locate_in_jpeg(&jpeg[..cut], &f.rgb, f.width, f.height).expect_err("truncated");
-            assert!(matches!(err, CaptureError::NotJpeg(_)), "cut at {cut}: {err}");
+            let err =
+                locate_in_jpeg(&jpeg[..cut], &f.rgb, f.width, f.height).expect_err("truncated");
+            assert!(
+                matches!(err, CaptureError::NotJpeg(_)),
+                "cut at {cut}: {err}"
+            );
         }
         // Corrupted: whatever it decodes to, no panic.
         for _ in 0..8 {
@@ -1011,19 +1191,29 @@ mod tests {
         // Wrong size: both sizes are named.
         let small = encode_rgb(&f.rgb[..640 * 360 * 3], 640, 360, 85).expect("encodes");
         let err = locate_in_jpeg(&small, &f.rgb, f.width, f.height).expect_err("wrong size");
-        assert_eq!(err.to_string(), "the upload is 640×360 but the camera's frame is 1280×720");
+        assert_eq!(
+            err.to_string(),
+            "the upload is 640×360 but the camera's frame is 1280×720"
+        );
         // Another picture altogether.
         let negative: Vec<u8> = f.rgb.iter().map(|v| 255 - v).collect();
-        let err = locate_rectangle(&negative, &f.rgb, f.width, f.height).expect_err("not the frame");
+        let err =
+            locate_rectangle(&negative, &f.rgb, f.width, f.height).expect_err("not the frame");
         assert!(matches!(err, CaptureError::NotTheFrame { .. }), "{err}");
         // Buffers that are not the frame they claim to be.
         assert!(matches!(
             locate_rectangle(&f.rgb, &f.rgb[1..], f.width, f.height),
             Err(CaptureError::BadBuffer { .. })
         ));
-        assert!(matches!(locate_rectangle(&[], &[], 0, 0), Err(CaptureError::BadBuffer { .. })));
+        assert!(matches!(
+            locate_rectangle(&[], &[], 0, 0),
+            Err(CaptureError::BadBuffer { .. })
+        ));
         assert!(Signature::of_rgb(&[1, 2], 1, 1).is_err());
-        assert!(!FrameFinder::new(Signature::of_rgb(&[0; 3], 1, 1).expect("1×1")).offer(0, &[0; 6], 2, 1));
+        assert!(
+            !FrameFinder::new(Signature::of_rgb(&[0; 3], 1, 1).expect("1×1"))
+                .offer(0, &[0; 6], 2, 1)
+        );
         // Tiny and random images, drawn or not.
         for (w, h) in [(1, 1), (2, 3), (7, 1), (1, 9), (9, 9), (16, 16), (33, 20)] {
             let n = w as usize * h as usize * 3;
@@ -1072,8 +1262,14 @@ mod tests {
     fn box_round_a_region_of_its_own_colour_is_an_outline_not_a_filled_box() {
         // Everything inside the black lines is black already: rows between the left and right
         // lines must not be joined into lines across it.
-        let (upload, clean) =
-            synthetic(200, 160, &[(Rect::new(33, 23, 167, 137), [10, 10, 10])], Rect::new(30, 20, 170, 140), [0; 3], 3);
+        let (upload, clean) = synthetic(
+            200,
+            160,
+            &[(Rect::new(33, 23, 167, 137), [10, 10, 10])],
+            Rect::new(30, 20, 170, 140),
+            [0; 3],
+            3,
+        );
         let found = locate_rectangle(&upload, &clean, 200, 160).expect("found");
         assert_eq!(found.bbox, [30, 20, 170, 140], "{found:?}");
         assert!(found.thickness <= 4, "{found:?}");
@@ -1083,11 +1279,18 @@ mod tests {
     fn line_crossing_something_of_its_colour_is_bridged() {
         // A white bar 30 px wide crosses the top and bottom lines of a white rectangle, and a
         // white block hides its top-left corner.
-        let patches = [(Rect::new(80, 0, 110, 160), [255; 3]), (Rect::new(20, 10, 45, 40), [255; 3])];
-        let (upload, clean) = synthetic(200, 160, &patches, Rect::new(30, 20, 170, 140), [255; 3], 2);
+        let patches = [
+            (Rect::new(80, 0, 110, 160), [255; 3]),
+            (Rect::new(20, 10, 45, 40), [255; 3]),
+        ];
+        let (upload, clean) =
+            synthetic(200, 160, &patches, Rect::new(30, 20, 170, 140), [255; 3], 2);
         let found = locate_rectangle(&upload, &clean, 200, 160).expect("found");
         assert_eq!(found.bbox, [30, 20, 170, 140], "{found:?}");
-        assert!(found.support < 0.9, "part of the outline does not show: {found:?}");
+        assert!(
+            found.support < 0.9,
+            "part of the outline does not show: {found:?}"
+        );
     }
 
     #[test]

@@ -43,17 +43,29 @@ struct Pending {
 }
 
 /// Per U1/U2 upload: the frame it shows, its rectangle and that frame's truth, or why not.
-pub fn locate(scenario: &Scenario, uploads: &[Upload], skew_s: f64) -> Result<BTreeMap<String, Result<CaptureFound, String>>> {
+pub fn locate(
+    scenario: &Scenario,
+    uploads: &[Upload],
+    skew_s: f64,
+) -> Result<BTreeMap<String, Result<CaptureFound, String>>> {
     let mut out = BTreeMap::new();
     let mut pending: Vec<Pending> = Vec::new();
     for u in uploads {
-        let Ok(parsed) = EvidenceName::parse(&u.name) else { continue };
+        let Ok(parsed) = EvidenceName::parse(&u.name) else {
+            continue;
+        };
         let n = parsed.name;
         if !matches!(n.clause(), Clause::U1 | Clause::U2) {
             continue;
         }
-        let Some(camera) = n.camera().and_then(|c| scenario.cameras.iter().position(|k| k.code == c)) else {
-            out.insert(u.name.clone(), Err("its camera code is none of the mine's cameras".to_owned()));
+        let Some(camera) = n
+            .camera()
+            .and_then(|c| scenario.cameras.iter().position(|k| k.code == c))
+        else {
+            out.insert(
+                u.name.clone(),
+                Err("its camera code is none of the mine's cameras".to_owned()),
+            );
             continue;
         };
         let cam = &scenario.cameras[camera];
@@ -62,7 +74,12 @@ pub fn locate(scenario: &Scenario, uploads: &[Upload], skew_s: f64) -> Result<BT
             Ok(d) if (d.width, d.height) == (w, h) => d.rgb,
             Ok(d) => {
                 let (pw, ph) = (d.width, d.height);
-                out.insert(u.name.clone(), Err(format!("the picture is {pw}×{ph}, the camera's frames {w}×{h}")));
+                out.insert(
+                    u.name.clone(),
+                    Err(format!(
+                        "the picture is {pw}×{ph}, the camera's frames {w}×{h}"
+                    )),
+                );
                 continue;
             }
             Err(e) => {
@@ -91,17 +108,32 @@ pub fn locate(scenario: &Scenario, uploads: &[Upload], skew_s: f64) -> Result<BT
     for step in Simulation::new(scenario) {
         let now = step.t_ns;
         for (cam, scene) in &step.scenes {
-            if !pending.iter().any(|p| p.camera == *cam && (p.from_ns..=p.to_ns).contains(&now)) {
+            if !pending
+                .iter()
+                .any(|p| p.camera == *cam && (p.from_ns..=p.to_ns).contains(&now))
+            {
                 continue;
             }
             renderers[*cam]
                 .render_into(scene, &mut rendered)
-                .with_context(|| format!("rendering camera {} at {now} ns", scenario.cameras[*cam].code))?;
+                .with_context(|| {
+                    format!(
+                        "rendering camera {} at {now} ns",
+                        scenario.cameras[*cam].code
+                    )
+                })?;
             let f = &rendered.frame;
             let sig = Signature::of_rgb(&f.rgb, f.width, f.height)?;
-            for p in pending.iter_mut().filter(|p| p.camera == *cam && (p.from_ns..=p.to_ns).contains(&now)) {
+            for p in pending
+                .iter_mut()
+                .filter(|p| p.camera == *cam && (p.from_ns..=p.to_ns).contains(&now))
+            {
                 if p.finder.offer_signed(f.pts_ns, &sig, &f.rgb) {
-                    p.objects = rendered.objects.iter().map(|o| (o.id, o.full_box, o.visible_box)).collect();
+                    p.objects = rendered
+                        .objects
+                        .iter()
+                        .map(|o| (o.id, o.full_box, o.visible_box))
+                        .collect();
                 }
             }
         }
@@ -128,5 +160,9 @@ fn finish(scenario: &Scenario, p: Pending) -> Result<CaptureFound, String> {
         return Err("no frame of its camera near its time".to_owned());
     };
     let located = locate_rectangle(&p.picture, &best.rgb, w, h).map_err(|e| e.to_string())?;
-    Ok(CaptureFound { pts_ns: best.pts_ns, rect: located.bbox, objects: p.objects })
+    Ok(CaptureFound {
+        pts_ns: best.pts_ns,
+        rect: located.bbox,
+        objects: p.objects,
+    })
 }

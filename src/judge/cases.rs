@@ -104,9 +104,14 @@ pub struct LoadedCase {
 
 /// Loads a scenario file or a violation case file (told apart by a top-level `scenario` key).
 pub fn load(path: &Path, seed: Option<u64>) -> Result<LoadedCase> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let table: toml::Table = text.parse().with_context(|| format!("{}: not TOML", path.display()))?;
-    let mut loaded = if table.contains_key("scenario") && table.get("scenario").is_some_and(toml::Value::is_str) {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .with_context(|| format!("{}: not TOML", path.display()))?;
+    let mut loaded = if table.contains_key("scenario")
+        && table.get("scenario").is_some_and(toml::Value::is_str)
+    {
         let spec: CaseFile = toml::from_str(&text).with_context(|| {
             format!("{}: a violation case needs about, scenario, [faults] and [expect] (see scenarios/violations/README.md)", path.display())
         })?;
@@ -115,14 +120,20 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<LoadedCase> {
         let mut scenario = load_scenario(&scenario_path)?;
         if let Some(d) = spec.duration_s {
             if !(d.is_finite() && d > 0.0) {
-                bail!("{}: duration_s must be a positive number of seconds, found {d}", path.display());
+                bail!(
+                    "{}: duration_s must be a positive number of seconds, found {d}",
+                    path.display()
+                );
             }
             scenario.duration_ns = scenario.duration_ns.min((d * 1e9) as u64);
         }
         let f = &spec.faults;
         let rename_camera = match &f.rename_camera {
             None => None,
-            Some(s) => Some(parse_rename(s).with_context(|| format!("{}: faults.rename_camera", path.display()))?),
+            Some(s) => Some(
+                parse_rename(s)
+                    .with_context(|| format!("{}: faults.rename_camera", path.display()))?,
+            ),
         };
         let faults = Faults {
             drop_every_nth_person: f.drop_every_nth_person,
@@ -133,9 +144,14 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<LoadedCase> {
             u3_rule_form: f.u3_rule_form,
         };
         if spec.expect.fail.is_empty() && spec.expect.ambiguous.is_empty() {
-            bail!("{}: [expect] names no check (fail = [...] or ambiguous = [...])", path.display());
+            bail!(
+                "{}: [expect] names no check (fail = [...] or ambiguous = [...])",
+                path.display()
+            );
         }
-        let name = path.file_stem().map_or_else(|| "case".to_owned(), |s| s.to_string_lossy().into_owned());
+        let name = path
+            .file_stem()
+            .map_or_else(|| "case".to_owned(), |s| s.to_string_lossy().into_owned());
         LoadedCase {
             case: Case {
                 name,
@@ -150,7 +166,11 @@ pub fn load(path: &Path, seed: Option<u64>) -> Result<LoadedCase> {
             expect: Some(spec.expect),
         }
     } else {
-        LoadedCase { case: Case::conformant(load_scenario(path)?), about: None, expect: None }
+        LoadedCase {
+            case: Case::conformant(load_scenario(path)?),
+            about: None,
+            expect: None,
+        }
     };
     if let Some(s) = seed {
         loaded.case.scenario.seed = s;
@@ -163,8 +183,12 @@ fn load_scenario(path: &Path) -> Result<Scenario> {
 }
 
 fn parse_rename(s: &str) -> Result<(CameraCode, CameraCode)> {
-    let (a, b) = s.split_once("->").with_context(|| format!("expected \"FROM->TO\" camera codes, e.g. \"20->21\", found {s:?}"))?;
-    let code = |x: &str| CameraCode::parse(x.trim()).map_err(|e| anyhow::anyhow!("camera code {x:?}: {e}"));
+    let (a, b) = s.split_once("->").with_context(|| {
+        format!("expected \"FROM->TO\" camera codes, e.g. \"20->21\", found {s:?}")
+    })?;
+    let code = |x: &str| {
+        CameraCode::parse(x.trim()).map_err(|e| anyhow::anyhow!("camera code {x:?}: {e}"))
+    };
     Ok((code(a)?, code(b)?))
 }
 
@@ -178,7 +202,11 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .with_context(|| format!("reading {}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.extension().is_some_and(|x| x == "toml"))
-                .filter(|f| f.file_name().is_some_and(|n| n != "EXAMPLE.toml" && !n.to_string_lossy().starts_with('_')))
+                .filter(|f| {
+                    f.file_name().is_some_and(|n| {
+                        n != "EXAMPLE.toml" && !n.to_string_lossy().starts_with('_')
+                    })
+                })
                 .collect();
             v.sort();
             if v.is_empty() {
@@ -199,23 +227,38 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 pub fn expectation_errors(report: &ScenarioReport, expect: &Expect) -> Vec<String> {
     let mut errors = Vec::new();
     let matches = |id: &str, list: &[String]| list.iter().any(|p| id.starts_with(p.as_str()));
-    for (list, want) in [(&expect.fail, Verdict::Fail), (&expect.ambiguous, Verdict::AmbiguousInSpec)] {
+    for (list, want) in [
+        (&expect.fail, Verdict::Fail),
+        (&expect.ambiguous, Verdict::AmbiguousInSpec),
+    ] {
         for p in list {
-            let hits: Vec<_> = report.checks.iter().filter(|c| c.id.starts_with(p.as_str())).collect();
+            let hits: Vec<_> = report
+                .checks
+                .iter()
+                .filter(|c| c.id.starts_with(p.as_str()))
+                .collect();
             if hits.is_empty() {
                 errors.push(format!("no check {p}* was made"));
             } else if !hits.iter().any(|c| c.verdict == want) {
                 errors.push(format!(
                     "{p}* should be {} but is {}",
                     want.label(),
-                    hits.iter().map(|c| format!("{} {}", c.id, c.verdict.label())).collect::<Vec<_>>().join(", ")
+                    hits.iter()
+                        .map(|c| format!("{} {}", c.id, c.verdict.label()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         }
     }
     for c in &report.checks {
         if c.verdict == Verdict::Fail && !matches(&c.id, &expect.fail) {
-            errors.push(format!("{} failed, which the case does not target: {} ({})", c.id, c.actual, c.findings.first().map_or("", String::as_str)));
+            errors.push(format!(
+                "{} failed, which the case does not target: {} ({})",
+                c.id,
+                c.actual,
+                c.findings.first().map_or("", String::as_str)
+            ));
         }
     }
     errors

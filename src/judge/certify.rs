@@ -14,15 +14,18 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use eseal_simulator::Scenario;
-use eseal_simulator::scene::SiteKind;
 use eseal_simulator::scenario::{PersonDirection, TruckDirection};
+use eseal_simulator::scene::SiteKind;
 use eseal_simulator::truth::EventKind;
 use eseal_vision::device::{Counter, Faults};
 use sha2::{Digest, Sha256};
 
 use super::checks::{self, ClipSeen, Observed, Options, Upload};
-use super::verdict::{CertificationReport, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing, Verdict};
 use super::closure::Limits;
+use super::verdict::{
+    CertificationReport, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing,
+    Verdict,
+};
 use crate::edge::run::{RunOptions, RunResult, run_in_process};
 
 /// One case: a scenario and how the reference device is set up for it.
@@ -45,7 +48,10 @@ pub struct Case {
 /// The numbers the judge files for every case's mine before the run (P9, P10): two duty staff
 /// may go down a day under 一停四不停 and one truck may leave, so the third person and the
 /// second truck of a day must alarm — and the first ones must not.
-pub const ALARM_LIMITS: Limits = Limits { people: 2, trucks: 1 };
+pub const ALARM_LIMITS: Limits = Limits {
+    people: 2,
+    trucks: 1,
+};
 
 impl Case {
     /// A conformant case of `scenario` (no fault).
@@ -90,7 +96,10 @@ pub struct CertifyOptions {
 impl Default for CertifyOptions {
     fn default() -> Self {
         CertifyOptions {
-            judge: Options { window: super::matching::Window::default(), tamper_interval_s: 5.0 },
+            judge: Options {
+                window: super::matching::Window::default(),
+                tamper_interval_s: 5.0,
+            },
             out_dir: None,
             jobs: 1,
         }
@@ -123,13 +132,20 @@ pub fn observe(run: &RunResult) -> Observed {
         .filter(|u| u.name.ends_with(".mp4"))
         .map(|u| {
             let probe = eseal_vision::media::clip::probe_mp4(&u.bytes)
-                .map(|p| ClipSeen { duration_s: p.duration.as_secs_f64(), h264: p.is_h264(), width: p.width, height: p.height })
+                .map(|p| ClipSeen {
+                    duration_s: p.duration.as_secs_f64(),
+                    h264: p.is_h264(),
+                    width: p.width,
+                    height: p.height,
+                })
                 .map_err(|e| e.to_string());
             (u.name.clone(), probe)
         })
         .collect();
     // Read through its JSON, exactly as an external device's report is read.
-    let day_report = serde_json::to_value(&run.report).ok().and_then(|v| checks::parse_day_report(&v).ok());
+    let day_report = serde_json::to_value(&run.report)
+        .ok()
+        .and_then(|v| checks::parse_day_report(&v).ok());
     let counted_up = run
         .counts
         .iter()
@@ -149,7 +165,11 @@ pub fn observe(run: &RunResult) -> Observed {
 }
 
 /// Plots: true and reported event times of people going down and trucks leaving.
-fn series(scenario: &Scenario, truth: &[eseal_simulator::truth::Event], seen: &Observed) -> Vec<CountSeries> {
+fn series(
+    scenario: &Scenario,
+    truth: &[eseal_simulator::truth::Event],
+    seen: &Observed,
+) -> Vec<CountSeries> {
     let mut out = Vec::new();
     let reported = |prefix: &str| -> Vec<f64> {
         let mut v: Vec<f64> = seen
@@ -172,17 +192,34 @@ fn series(scenario: &Scenario, truth: &[eseal_simulator::truth::Event], seen: &O
                 .map(|e| e.t_ns as f64 / 1e9)
                 .collect()
         };
-        if cam.edge.is_some() && matches!(cam.site, SiteKind::ShaftMouth | SiteKind::ReturnAirShaft) {
+        if cam.edge.is_some() && matches!(cam.site, SiteKind::ShaftMouth | SiteKind::ReturnAirShaft)
+        {
             out.push(CountSeries {
                 what: format!("入井人数 people down, camera {code}"),
-                truth_s: of(&|k| matches!(k, EventKind::Crossing { direction: PersonDirection::Down, .. })),
+                truth_s: of(&|k| {
+                    matches!(
+                        k,
+                        EventKind::Crossing {
+                            direction: PersonDirection::Down,
+                            ..
+                        }
+                    )
+                }),
                 reported_s: reported(&format!("{prefix}01")),
             });
         }
         if cam.site == SiteKind::VehicleGate {
             out.push(CountSeries {
                 what: format!("出矿车辆 trucks out, camera {code}"),
-                truth_s: of(&|k| matches!(k, EventKind::Truck { direction: TruckDirection::Out, .. })),
+                truth_s: of(&|k| {
+                    matches!(
+                        k,
+                        EventKind::Truck {
+                            direction: TruckDirection::Out,
+                            ..
+                        }
+                    )
+                }),
                 reported_s: reported(&format!("{prefix}02")),
             });
         }
@@ -201,7 +238,8 @@ pub fn judge_case(case: &Case, opts: &CertifyOptions) -> Result<CaseOutcome> {
         platform_push_disabled: case.platform_push_disabled,
         ..RunOptions::default()
     };
-    let run = run_in_process(&case.scenario, &run_opts).with_context(|| format!("running {}", case.file))?;
+    let run = run_in_process(&case.scenario, &run_opts)
+        .with_context(|| format!("running {}", case.file))?;
     let mut seen = observe(&run);
     let report = scenario_report(case, &run.truth, &mut seen, opts)?;
     let wall_s = run.wall.as_secs_f64();
@@ -212,14 +250,24 @@ pub fn judge_case(case: &Case, opts: &CertifyOptions) -> Result<CaseOutcome> {
         scenario_s: run.scenario_s,
         speedup: run.scenario_s / wall_s.max(1e-9),
     };
-    Ok(CaseOutcome { report, timing, faults: case.fault_words() })
+    Ok(CaseOutcome {
+        report,
+        timing,
+        faults: case.fault_words(),
+    })
 }
 
 /// Judges what was seen of a case's run (any device): locates the captures, runs the checks,
 /// keeps the evidence (written under `opts.out_dir` when set) and builds the scenario's report.
-pub fn scenario_report(case: &Case, truth: &[eseal_simulator::truth::Event], seen: &mut Observed, opts: &CertifyOptions) -> Result<ScenarioReport> {
-    seen.captures = super::capture_pass::locate(&case.scenario, &seen.uploads, opts.judge.window.skew_s)
-        .with_context(|| format!("examining the captures of {}", case.file))?;
+pub fn scenario_report(
+    case: &Case,
+    truth: &[eseal_simulator::truth::Event],
+    seen: &mut Observed,
+    opts: &CertifyOptions,
+) -> Result<ScenarioReport> {
+    seen.captures =
+        super::capture_pass::locate(&case.scenario, &seen.uploads, opts.judge.window.skew_s)
+            .with_context(|| format!("examining the captures of {}", case.file))?;
     let mut checks = checks::judge(&case.scenario, truth, seen, &opts.judge);
     // Evidence paths are per case.
     let dir = format!("evidence/{}", case.name);
@@ -237,7 +285,12 @@ pub fn scenario_report(case: &Case, truth: &[eseal_simulator::truth::Event], see
         if let Some(out) = &opts.out_dir {
             write_file(&out.join(&path), &u.bytes)?;
         }
-        evidence.push(EvidenceFile { name: u.name.clone(), path, sha256: sha, bytes: u.bytes.len() as u64 });
+        evidence.push(EvidenceFile {
+            name: u.name.clone(),
+            path,
+            sha256: sha,
+            bytes: u.bytes.len() as u64,
+        });
     }
     Ok(ScenarioReport {
         scenario: case.name.clone(),
@@ -262,28 +315,35 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Runs every case (`opts.jobs` at once), calling `progress(done, total, name)` as each ends.
 /// Outcomes come back in the order of `cases`, whatever order they finished in.
-pub fn run_cases(cases: &[Case], opts: &CertifyOptions, progress: &(dyn Fn(usize, usize, &str) + Sync)) -> Result<Vec<CaseOutcome>> {
+pub fn run_cases(
+    cases: &[Case],
+    opts: &CertifyOptions,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+) -> Result<Vec<CaseOutcome>> {
     let next = Mutex::new(0usize);
     let done = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<Result<CaseOutcome>>>> = Mutex::new((0..cases.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Result<CaseOutcome>>>> =
+        Mutex::new((0..cases.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.clamp(1, cases.len().max(1)) {
-            s.spawn(|| loop {
-                let i = {
-                    let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
-                    let i = *n;
-                    *n += 1;
-                    i
-                };
-                let Some(case) = cases.get(i) else { break };
-                let r = judge_case(case, opts);
-                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                let d = {
-                    let mut d = done.lock().unwrap_or_else(|e| e.into_inner());
-                    *d += 1;
-                    *d
-                };
-                progress(d, cases.len(), &case.name);
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(case) = cases.get(i) else { break };
+                    let r = judge_case(case, opts);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                    let d = {
+                        let mut d = done.lock().unwrap_or_else(|e| e.into_inner());
+                        *d += 1;
+                        *d
+                    };
+                    progress(d, cases.len(), &case.name);
+                }
             });
         }
     });
@@ -298,7 +358,10 @@ pub fn run_cases(cases: &[Case], opts: &CertifyOptions, progress: &(dyn Fn(usize
 /// The certification report of judged cases of one device.
 pub fn certification(outcomes: &[CaseOutcome], opts: &CertifyOptions) -> CertificationReport {
     let faults: Vec<String> = {
-        let mut f: Vec<String> = outcomes.iter().flat_map(|o| o.faults.iter().cloned()).collect();
+        let mut f: Vec<String> = outcomes
+            .iter()
+            .flat_map(|o| o.faults.iter().cloned())
+            .collect();
         f.sort();
         f.dedup();
         f

@@ -1258,7 +1258,8 @@ pub fn judge(scenario: &Scenario, truth: &[Event], seen: &Observed, opts: &Optio
         Vec::new(),
     );
     // Alarm closure on the platform (P4): raised, pushed, handled to closure, supervised.
-    out.checks.extend(super::closure::checks(&seen.uploads, seen.closure.as_ref()));
+    out.checks
+        .extend(super::closure::checks(&seen.uploads, seen.closure.as_ref()));
     out.checks
 }
 
@@ -1513,7 +1514,11 @@ impl TamperWindow {
 
 /// The items whose flag is set (the flags from [`dont_care`]).
 fn kept<T>(items: impl IntoIterator<Item = T>, keep: Vec<bool>) -> Vec<T> {
-    items.into_iter().zip(keep).filter_map(|(x, k)| k.then_some(x)).collect()
+    items
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(x, k)| k.then_some(x))
+        .collect()
 }
 
 /// Which true events and which reports stay in a score, given the camera's tamper windows (module

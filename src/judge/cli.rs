@@ -78,26 +78,53 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
     let external = match args.device.as_str() {
         "reference" => false,
         "external" => true,
-        other => bail!("--device {other}: expected `reference` (in process) or `external` (a device on RTSP, at real time)"),
+        other => bail!(
+            "--device {other}: expected `reference` (in process) or `external` (a device on RTSP, at real time)"
+        ),
     };
-    for (what, v) in [("--skew", args.skew), ("--latency", args.latency), ("--tamper-interval", args.tamper_interval)] {
+    for (what, v) in [
+        ("--skew", args.skew),
+        ("--latency", args.latency),
+        ("--tamper-interval", args.tamper_interval),
+    ] {
         if !(v.is_finite() && v >= 0.0) {
             bail!("{what} must be a number of seconds ≥ 0, found {v}");
         }
     }
     let files = cases::expand(&args.scenarios)?;
-    let loaded: Vec<LoadedCase> = files.iter().map(|f| cases::load(f, args.seed)).collect::<Result<_>>()?;
+    let loaded: Vec<LoadedCase> = files
+        .iter()
+        .map(|f| cases::load(f, args.seed))
+        .collect::<Result<_>>()?;
     if external && let Some(v) = loaded.iter().find(|l| l.expect.is_some()) {
-        bail!("{}: a violation case gives the reference device a fault; it needs --device reference", v.case.file);
+        bail!(
+            "{}: a violation case gives the reference device a fault; it needs --device reference",
+            v.case.file
+        );
     }
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     let opts = CertifyOptions {
-        judge: Options { window: Window { skew_s: args.skew, latency_s: args.latency }, tamper_interval_s: args.tamper_interval },
+        judge: Options {
+            window: Window {
+                skew_s: args.skew,
+                latency_s: args.latency,
+            },
+            tamper_interval_s: args.tamper_interval,
+        },
         out_dir: Some(args.out.clone()),
         jobs,
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    eprintln!("eseal certify: {} case(s), {} at a time, seeds {}", loaded.len(), jobs.min(loaded.len().max(1)), seeds(&loaded));
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    eprintln!(
+        "eseal certify: {} case(s), {} at a time, seeds {}",
+        loaded.len(),
+        jobs.min(loaded.len().max(1)),
+        seeds(&loaded)
+    );
     let bar = indicatif::ProgressBar::new(loaded.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {elapsed} {msg}")
@@ -147,7 +174,9 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
         let errors = l.expect.as_ref().map(|e| cases::expectation_errors(r, e));
         let line = match &errors {
             None => r.verdict.label().to_owned(),
-            Some(e) if e.is_empty() => format!("{} as expected (violation case)", r.verdict.label()),
+            Some(e) if e.is_empty() => {
+                format!("{} as expected (violation case)", r.verdict.label())
+            }
             Some(_) => format!("{} NOT as the violation case expects", r.verdict.label()),
         };
         println!("{:<36} {line}", r.scenario);
@@ -163,36 +192,65 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
             for e in errors.iter().flatten() {
                 println!("  case: {e}");
             }
-            println!("  seed {}; reproduce: {}", r.seed, reproduce(args, &r.file, r.seed));
+            println!(
+                "  seed {}; reproduce: {}",
+                r.seed,
+                reproduce(args, &r.file, r.seed)
+            );
         }
     }
     if loaded.iter().any(|l| l.expect.is_some()) {
-        println!("violation cases: {}", if ok { "every case as expected 全部符合预期" } else { "NOT as expected 不符合预期" });
+        println!(
+            "violation cases: {}",
+            if ok {
+                "every case as expected 全部符合预期"
+            } else {
+                "NOT as expected 不符合预期"
+            }
+        );
     } else {
         println!("verdict: {}", if ok { "PASS 通过" } else { "FAIL 不通过" });
     }
     println!("{}", paths.html.display());
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// A word for a POSIX shell: as it is when it holds no special character, else single-quoted.
 fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
-    if plain { s.to_owned() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// The command that re-runs one case as it was run: the same mode and every flag that changes
 /// the run when it is not the default (not `--out` or `--jobs`, which do not).
 fn reproduce(args: &CertifyArgs, file: &str, seed: u64) -> String {
-    let mut words = vec!["eseal certify --scenarios".to_owned(), shell_word(file), format!("--seed {seed}")];
-    let mut flag = |name: &str, value: String| words.push(format!("--{name} {}", shell_word(&value)));
+    let mut words = vec![
+        "eseal certify --scenarios".to_owned(),
+        shell_word(file),
+        format!("--seed {seed}"),
+    ];
+    let mut flag =
+        |name: &str, value: String| words.push(format!("--{name} {}", shell_word(&value)));
     if args.device != DEVICE {
         flag("device", args.device.clone());
     }
     if args.device == "external" {
-        for (name, addr) in
-            [("rtsp-addr", args.rtsp_addr), ("mjpeg-addr", args.mjpeg_addr), ("ftp-addr", args.ftp_addr), ("https-addr", args.https_addr)]
-        {
+        for (name, addr) in [
+            ("rtsp-addr", args.rtsp_addr),
+            ("mjpeg-addr", args.mjpeg_addr),
+            ("ftp-addr", args.ftp_addr),
+            ("https-addr", args.https_addr),
+        ] {
             if addr.to_string() != ANY_LOOPBACK {
                 flag(name, addr.to_string());
             }
@@ -207,7 +265,11 @@ fn reproduce(args: &CertifyArgs, file: &str, seed: u64) -> String {
             flag("device-report", url.clone());
         }
     }
-    for (name, v, default) in [("skew", args.skew, SKEW_S), ("latency", args.latency, LATENCY_S), ("tamper-interval", args.tamper_interval, TAMPER_S)] {
+    for (name, v, default) in [
+        ("skew", args.skew, SKEW_S),
+        ("latency", args.latency, LATENCY_S),
+        ("tamper-interval", args.tamper_interval, TAMPER_S),
+    ] {
         if v != default {
             flag(name, v.to_string());
         }
@@ -216,7 +278,10 @@ fn reproduce(args: &CertifyArgs, file: &str, seed: u64) -> String {
 }
 
 fn seeds(cases: &[LoadedCase]) -> String {
-    let mut v: Vec<String> = cases.iter().map(|c| c.case.scenario.seed.to_string()).collect();
+    let mut v: Vec<String> = cases
+        .iter()
+        .map(|c| c.case.scenario.seed.to_string())
+        .collect();
     v.dedup();
     if v.len() > 4 {
         format!("{} … ({} cases)", v[..4].join(", "), cases.len())
@@ -239,7 +304,9 @@ mod tests {
     }
 
     fn args(argv: &[&str]) -> CertifyArgs {
-        Cmd::try_parse_from(std::iter::once("certify").chain(argv.iter().copied())).unwrap().args
+        Cmd::try_parse_from(std::iter::once("certify").chain(argv.iter().copied()))
+            .unwrap()
+            .args
     }
 
     /// Issue 15 item 4: the reproducing command keeps the mode and every flag that changes the
@@ -247,12 +314,35 @@ mod tests {
     #[test]
     fn the_reproducing_command_keeps_the_mode_and_the_flags() {
         let plain = args(&["--scenarios", "a.toml", "--out", "o", "--jobs", "3"]);
-        assert_eq!(reproduce(&plain, "a.toml", 7), "eseal certify --scenarios a.toml --seed 7");
+        assert_eq!(
+            reproduce(&plain, "a.toml", 7),
+            "eseal certify --scenarios a.toml --seed 7"
+        );
         let ext = args(&[
-            "--scenarios", "dir", "--device", "external", "--rtsp-addr", "0.0.0.0:8554", "--mjpeg-addr", "127.0.0.1:0",
-            "--ftp-addr", "0.0.0.0:2121", "--https-addr", "0.0.0.0:8443", "--ready-file", "/tmp/my ready.json",
-            "--connect-timeout", "60", "--device-report", "http://10.0.0.5:8080/report.json", "--latency", "8",
-            "--skew", "5", "--tamper-interval", "30",
+            "--scenarios",
+            "dir",
+            "--device",
+            "external",
+            "--rtsp-addr",
+            "0.0.0.0:8554",
+            "--mjpeg-addr",
+            "127.0.0.1:0",
+            "--ftp-addr",
+            "0.0.0.0:2121",
+            "--https-addr",
+            "0.0.0.0:8443",
+            "--ready-file",
+            "/tmp/my ready.json",
+            "--connect-timeout",
+            "60",
+            "--device-report",
+            "http://10.0.0.5:8080/report.json",
+            "--latency",
+            "8",
+            "--skew",
+            "5",
+            "--tamper-interval",
+            "30",
         ]);
         assert_eq!(
             reproduce(&ext, "dir/shaft.toml", 11),

@@ -142,19 +142,38 @@ impl Api {
             .tls_certs_only([reqwest::Certificate::from_pem(ca_pem)?])
             .timeout(Duration::from_secs(20))
             .build()?;
-        Ok(Api { client, base: base.trim_end_matches('/').to_owned() })
+        Ok(Api {
+            client,
+            base: base.trim_end_matches('/').to_owned(),
+        })
     }
 
     /// Logs in; the session token.
     pub async fn login(&self, (user, password): &(String, String)) -> Result<String> {
-        let (status, v) = self.send(reqwest::Method::POST, "/api/v1/session", None, Some(json!({"username": user, "password": password}))).await?;
+        let (status, v) = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/session",
+                None,
+                Some(json!({"username": user, "password": password})),
+            )
+            .await?;
         if status != 201 && status != 200 {
             bail!("login as {user}: HTTP {status}: {v}");
         }
-        v.get("token").and_then(Value::as_str).map(str::to_owned).with_context(|| format!("login as {user}: no token in {v}"))
+        v.get("token")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .with_context(|| format!("login as {user}: no token in {v}"))
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> Result<(u16, Value)> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -162,7 +181,10 @@ impl Api {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.with_context(|| format!("{path}: no answer"))?;
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("{path}: no answer"))?;
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
         let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
@@ -170,21 +192,30 @@ impl Api {
     }
 
     async fn get(&self, token: &str, path: &str) -> Result<(u16, Value)> {
-        self.send(reqwest::Method::GET, path, Some(token), None).await
+        self.send(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     async fn post(&self, token: &str, path: &str, body: Value) -> Result<(u16, Value)> {
-        self.send(reqwest::Method::POST, path, Some(token), Some(body)).await
+        self.send(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     async fn put(&self, token: &str, path: &str, body: Value) -> Result<(u16, Value)> {
-        self.send(reqwest::Method::PUT, path, Some(token), Some(body)).await
+        self.send(reqwest::Method::PUT, path, Some(token), Some(body))
+            .await
     }
 }
 
 /// Files the mine's configuration as the county admin: stopped (停产) under 一停四不停 with
 /// `limits.people` allowed down a day and `limits.trucks` trucks.
-pub async fn configure(api: &Api, who: &Regulators, mine: &str, name: &str, limits: Limits) -> Result<()> {
+pub async fn configure(
+    api: &Api,
+    who: &Regulators,
+    mine: &str,
+    name: &str,
+    limits: Limits,
+) -> Result<()> {
     let token = api.login(&who.county_admin).await?;
     let body = json!({
         "mine": mine,
@@ -194,7 +225,9 @@ pub async fn configure(api: &Api, who: &Regulators, mine: &str, name: &str, limi
         "expected_people_per_day": limits.people,
         "truck_threshold": limits.trucks,
     });
-    let (status, v) = api.put(&token, &format!("/api/v1/mines/{mine}/config"), body).await?;
+    let (status, v) = api
+        .put(&token, &format!("/api/v1/mines/{mine}/config"), body)
+        .await?;
     if status != 200 && status != 201 && status != 204 {
         bail!("filing the configuration of mine {mine}: HTTP {status}: {v}");
     }
@@ -238,9 +271,18 @@ impl FeedListener {
     }
 }
 
-async fn listen(api: &Api, creds: &(String, String), sink: &Mutex<Vec<Pushed>>, last: &mut Option<String>) -> Result<()> {
+async fn listen(
+    api: &Api,
+    creds: &(String, String),
+    sink: &Mutex<Vec<Pushed>>,
+    last: &mut Option<String>,
+) -> Result<()> {
     let token = api.login(creds).await?;
-    let mut req = api.client.get(format!("{}/api/v1/feed", api.base)).bearer_auth(&token).timeout(Duration::from_secs(24 * 3600));
+    let mut req = api
+        .client
+        .get(format!("{}/api/v1/feed", api.base))
+        .bearer_auth(&token)
+        .timeout(Duration::from_secs(24 * 3600));
     if let Some(id) = last.as_deref() {
         req = req.header("Last-Event-ID", id);
     }
@@ -269,7 +311,9 @@ async fn listen(api: &Api, creds: &(String, String), sink: &Mutex<Vec<Pushed>>, 
             if event != "alarm" {
                 continue;
             }
-            let Ok(v) = serde_json::from_str::<Value>(&data) else { continue };
+            let Ok(v) = serde_json::from_str::<Value>(&data) else {
+                continue;
+            };
             let p = Pushed {
                 alarm_id: v.get("alarm_id").and_then(Value::as_i64).unwrap_or(-1),
                 event: str_of(&v, "event"),
@@ -284,7 +328,10 @@ async fn listen(api: &Api, creds: &(String, String), sink: &Mutex<Vec<Pushed>>, 
 }
 
 fn str_of(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned()
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn alarm_of(v: &Value) -> AlarmSeen {
@@ -297,7 +344,11 @@ fn alarm_of(v: &Value) -> AlarmSeen {
         evidence: v
             .get("evidence")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|e| e.get("name").and_then(Value::as_str).map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.get("name").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default(),
     }
 }
@@ -315,8 +366,19 @@ pub const ESCALATE_AFTER_H: i64 = 49;
 
 /// Drives every alarm of the county's list to closure, but one that is left for the automatic
 /// supervision (see the module docs). `feed` is stopped at the end; what it delivered is kept.
-pub async fn drive(api: &Api, who: &Regulators, county: &str, limits: Limits, feed: FeedListener, clock: &impl PlatformClock) -> ClosureRun {
-    let mut run = ClosureRun { limits: Some(limits), county: county.to_owned(), ..ClosureRun::default() };
+pub async fn drive(
+    api: &Api,
+    who: &Regulators,
+    county: &str,
+    limits: Limits,
+    feed: FeedListener,
+    clock: &impl PlatformClock,
+) -> ClosureRun {
+    let mut run = ClosureRun {
+        limits: Some(limits),
+        county: county.to_owned(),
+        ..ClosureRun::default()
+    };
     if let Err(e) = drive_inner(api, who, &mut run, &feed, clock).await {
         run.errors.push(format!("{e:#}"));
     }
@@ -324,15 +386,28 @@ pub async fn drive(api: &Api, who: &Regulators, county: &str, limits: Limits, fe
     run
 }
 
-async fn drive_inner(api: &Api, who: &Regulators, run: &mut ClosureRun, feed: &FeedListener, clock: &impl PlatformClock) -> Result<()> {
+async fn drive_inner(
+    api: &Api,
+    who: &Regulators,
+    run: &mut ClosureRun,
+    feed: &FeedListener,
+    clock: &impl PlatformClock,
+) -> Result<()> {
     let inspector = api.login(&who.county_inspector).await?;
     let supervisor = api.login(&who.county_supervisor).await?;
     let city = api.login(&who.city_supervisor).await?;
     let (status, v) = api.get(&inspector, "/api/v1/alarms?limit=1000").await?;
     if status != 200 {
-        bail!("GET /api/v1/alarms as {}: HTTP {status}: {v}", who.county_inspector.0);
+        bail!(
+            "GET /api/v1/alarms as {}: HTTP {status}: {v}",
+            who.county_inspector.0
+        );
     }
-    let mut alarms: Vec<AlarmSeen> = v.get("alarms").and_then(Value::as_array).map(|a| a.iter().map(alarm_of).collect()).unwrap_or_default();
+    let mut alarms: Vec<AlarmSeen> = v
+        .get("alarms")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(alarm_of).collect())
+        .unwrap_or_default();
     alarms.sort_by_key(|a| a.id);
     run.alarms = alarms.clone();
     // Give the feed a moment to deliver what it has not yet (it is pushed at once; this is
@@ -340,17 +415,41 @@ async fn drive_inner(api: &Api, who: &Regulators, run: &mut ClosureRun, feed: &F
     // platform that never pushes fails however long it is given).
     for _ in 0..250 {
         let seen = feed.pushed();
-        if alarms.iter().all(|a| seen.iter().any(|p| p.alarm_id == a.id && p.event == "raised")) {
+        if alarms.iter().all(|a| {
+            seen.iter()
+                .any(|p| p.alarm_id == a.id && p.event == "raised")
+        }) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let Some((left, rest)) = alarms.split_last() else { return Ok(()) };
+    let Some((left, rest)) = alarms.split_last() else {
+        return Ok(());
+    };
     for a in rest {
         let path = format!("/api/v1/alarms/{}/actions", a.id);
-        let mut h = Handling { alarm_id: a.id, ..Handling::default() };
-        h.early_close = Some(api.post(&supervisor, &path, json!({"action": "close", "remarks": "未处置即办结（应被拒绝）"})).await?.0);
-        h.acknowledge = Some(api.post(&inspector, &path, json!({"action": "acknowledge", "note": "已签收，派员核查"})).await?.0);
+        let mut h = Handling {
+            alarm_id: a.id,
+            ..Handling::default()
+        };
+        h.early_close = Some(
+            api.post(
+                &supervisor,
+                &path,
+                json!({"action": "close", "remarks": "未处置即办结（应被拒绝）"}),
+            )
+            .await?
+            .0,
+        );
+        h.acknowledge = Some(
+            api.post(
+                &inspector,
+                &path,
+                json!({"action": "acknowledge", "note": "已签收，派员核查"}),
+            )
+            .await?
+            .0,
+        );
         h.handle = Some(
             api.post(
                 &inspector,
@@ -360,7 +459,15 @@ async fn drive_inner(api: &Api, who: &Regulators, run: &mut ClosureRun, feed: &F
             .await?
             .0,
         );
-        h.close = Some(api.post(&supervisor, &path, json!({"action": "close", "remarks": "认证测试办结"})).await?.0);
+        h.close = Some(
+            api.post(
+                &supervisor,
+                &path,
+                json!({"action": "close", "remarks": "认证测试办结"}),
+            )
+            .await?
+            .0,
+        );
         let (s, v) = api.get(&city, &format!("/api/v1/alarms/{}", a.id)).await?;
         if s == 200 {
             h.city_state = Some(str_of(&v, "state"));
@@ -374,31 +481,66 @@ async fn drive_inner(api: &Api, who: &Regulators, run: &mut ClosureRun, feed: &F
     let inspector = api.login(&who.county_inspector).await?;
     let supervisor = api.login(&who.county_supervisor).await?;
     let city = api.login(&who.city_supervisor).await?;
-    let mut e = Escalation { alarm_id: left.id, advanced_h: ESCALATE_AFTER_H, ..Escalation::default() };
-    let (s, v) = api.get(&city, &format!("/api/v1/alarms/{}", left.id)).await?;
+    let mut e = Escalation {
+        alarm_id: left.id,
+        advanced_h: ESCALATE_AFTER_H,
+        ..Escalation::default()
+    };
+    let (s, v) = api
+        .get(&city, &format!("/api/v1/alarms/{}", left.id))
+        .await?;
     if s == 200 {
         // Supervision is recorded beside the state (its own list), or as a step.
-        let auto_sup = v.get("supervisions").and_then(Value::as_array).map_or(0, |s| s.iter().filter(|x| x.get("automatic").is_some_and(|a| !a.is_null())).count());
-        let auto_steps = v
-            .get("steps")
+        let auto_sup = v
+            .get("supervisions")
             .and_then(Value::as_array)
-            .map_or(0, |steps| steps.iter().filter(|st| st.pointer("/action/action").and_then(Value::as_str) == Some("auto_supervise")).count());
+            .map_or(0, |s| {
+                s.iter()
+                    .filter(|x| x.get("automatic").is_some_and(|a| !a.is_null()))
+                    .count()
+            });
+        let auto_steps = v.get("steps").and_then(Value::as_array).map_or(0, |steps| {
+            steps
+                .iter()
+                .filter(|st| {
+                    st.pointer("/action/action").and_then(Value::as_str) == Some("auto_supervise")
+                })
+                .count()
+        });
         e.auto_steps = auto_sup.max(auto_steps);
     }
     for _ in 0..250 {
-        if feed.pushed().iter().any(|p| p.alarm_id == left.id && p.event.contains("supervis")) {
+        if feed
+            .pushed()
+            .iter()
+            .any(|p| p.alarm_id == left.id && p.event.contains("supervis"))
+        {
             e.pushed = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let path = format!("/api/v1/alarms/{}/actions", left.id);
-    let ack = api.post(&inspector, &path, json!({"action": "acknowledge", "note": "督办后签收"})).await?.0;
+    let ack = api
+        .post(
+            &inspector,
+            &path,
+            json!({"action": "acknowledge", "note": "督办后签收"}),
+        )
+        .await?
+        .0;
     let handle = api
         .post(&inspector, &path, json!({"action": "handle", "result": "confirmed_violation", "notes": "督办后现场核查", "photos": []}))
         .await?
         .0;
-    let close = api.post(&supervisor, &path, json!({"action": "close", "remarks": "督办件办结"})).await?.0;
+    let close = api
+        .post(
+            &supervisor,
+            &path,
+            json!({"action": "close", "remarks": "督办件办结"}),
+        )
+        .await?
+        .0;
     e.closed_after = ack == 200 && handle == 200 && close == 200;
     e.after = [ack, handle, close];
     run.escalation = Some(e);
@@ -410,17 +552,29 @@ async fn drive_inner(api: &Api, who: &Regulators, run: &mut ClosureRun, feed: &F
 fn expected_kind(name: &EvidenceName, limits: Limits) -> Option<(&'static str, String)> {
     let day = |t: eseal_protocol::MineTime| -> NaiveDate { t.date() };
     match *name {
-        EvidenceName::People { mine, count, time, .. } => {
-            (count.get() > limits.people).then(|| ("people_over_limit", format!("{mine}/{}", day(time))))
-        }
-        EvidenceName::Truck { mine, count, time, .. } => {
-            (count.get() > limits.trucks).then(|| ("trucks_over_limit", format!("{mine}/{}", day(time))))
-        }
-        EvidenceName::Transport { mine, camera, state, .. } => match state {
+        EvidenceName::People {
+            mine, count, time, ..
+        } => (count.get() > limits.people)
+            .then(|| ("people_over_limit", format!("{mine}/{}", day(time)))),
+        EvidenceName::Truck {
+            mine, count, time, ..
+        } => (count.get() > limits.trucks)
+            .then(|| ("trucks_over_limit", format!("{mine}/{}", day(time)))),
+        EvidenceName::Transport {
+            mine,
+            camera,
+            state,
+            ..
+        } => match state {
             Some(TransportState::Stopped) => None,
             _ => Some(("transport_running", format!("{mine}/{camera}"))),
         },
-        EvidenceName::Tamper { mine, camera, kind, time } => {
+        EvidenceName::Tamper {
+            mine,
+            camera,
+            kind,
+            time,
+        } => {
             let k = match kind {
                 TamperKind::Occlusion => "camera_occluded",
                 TamperKind::AngleMoved => "camera_moved",
@@ -431,16 +585,37 @@ fn expected_kind(name: &EvidenceName, limits: Limits) -> Option<(&'static str, S
     }
 }
 
-const P4_RAISED: (&str, &str, &str) = ("告警生成", "Alarms raised", "Every upload that should alarm under the mine's configuration raises an alarm; nothing else does (P3, P4).");
-const P4_PUSHED: (&str, &str, &str) =
-    ("告警推送", "Alarms pushed", "Every alarm, and every supervision of it, is pushed to the mine's county at once, on its live feed (P4, P14).");
-const P4_CLOSED: (&str, &str, &str) =
-    ("告警闭环处置", "Alarm handling to closure", "The county acknowledges, handles and closes each alarm; closing an unhandled one is refused; every step is visible to the city at once (P4, P5).");
-const P4_ESCALATED: (&str, &str, &str) =
-    ("超时督办", "Overdue supervision", "An alarm nobody handles within its deadline is supervised (督办) automatically, visibly to the city, and can still be handled and closed (P4).");
+const P4_RAISED: (&str, &str, &str) = (
+    "告警生成",
+    "Alarms raised",
+    "Every upload that should alarm under the mine's configuration raises an alarm; nothing else does (P3, P4).",
+);
+const P4_PUSHED: (&str, &str, &str) = (
+    "告警推送",
+    "Alarms pushed",
+    "Every alarm, and every supervision of it, is pushed to the mine's county at once, on its live feed (P4, P14).",
+);
+const P4_CLOSED: (&str, &str, &str) = (
+    "告警闭环处置",
+    "Alarm handling to closure",
+    "The county acknowledges, handles and closes each alarm; closing an unhandled one is refused; every step is visible to the city at once (P4, P5).",
+);
+const P4_ESCALATED: (&str, &str, &str) = (
+    "超时督办",
+    "Overdue supervision",
+    "An alarm nobody handles within its deadline is supervised (督办) automatically, visibly to the city, and can still be handled and closed (P4).",
+);
 
 #[allow(clippy::too_many_arguments)]
-fn check(t: (&str, &str, &str), id: &str, verdict: Verdict, expected: String, actual: String, value: Option<f64>, findings: Vec<String>) -> Check {
+fn check(
+    t: (&str, &str, &str),
+    id: &str,
+    verdict: Verdict,
+    expected: String,
+    actual: String,
+    value: Option<f64>,
+    findings: Vec<String>,
+) -> Check {
     Check {
         id: id.to_owned(),
         clause: "P4".to_owned(),
@@ -452,7 +627,11 @@ fn check(t: (&str, &str, &str), id: &str, verdict: Verdict, expected: String, ac
         actual,
         value,
         bar: value.map(|_| 1.0),
-        unit: if value.is_some() { "ratio".to_owned() } else { String::new() },
+        unit: if value.is_some() {
+            "ratio".to_owned()
+        } else {
+            String::new()
+        },
         evidence: Vec::new(),
         findings,
     }
@@ -462,23 +641,45 @@ fn check(t: (&str, &str, &str), id: &str, verdict: Verdict, expected: String, ac
 /// (every check NOT-APPLICABLE).
 pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
     let Some(run) = run else {
-        return [("P4.raised", P4_RAISED), ("P4.pushed", P4_PUSHED), ("P4.closed", P4_CLOSED), ("P4.escalated", P4_ESCALATED)]
-            .into_iter()
-            .map(|(id, t)| check(t, id, Verdict::NotApplicable, "the platform's alarm handling is observed".into(), "not observed in this run".into(), None, Vec::new()))
-            .collect();
+        return [
+            ("P4.raised", P4_RAISED),
+            ("P4.pushed", P4_PUSHED),
+            ("P4.closed", P4_CLOSED),
+            ("P4.escalated", P4_ESCALATED),
+        ]
+        .into_iter()
+        .map(|(id, t)| {
+            check(
+                t,
+                id,
+                Verdict::NotApplicable,
+                "the platform's alarm handling is observed".into(),
+                "not observed in this run".into(),
+                None,
+                Vec::new(),
+            )
+        })
+        .collect();
     };
     let mut out = Vec::new();
     let Some(limits) = run.limits else {
         return out;
     };
-    let by_name: BTreeMap<&str, &AlarmSeen> = run.alarms.iter().flat_map(|a| a.evidence.iter().map(move |n| (n.as_str(), a))).collect();
+    let by_name: BTreeMap<&str, &AlarmSeen> = run
+        .alarms
+        .iter()
+        .flat_map(|a| a.evidence.iter().map(move |n| (n.as_str(), a)))
+        .collect();
     // Which scope each alarm covers: the scope of its evidence.
     let mut covered: BTreeMap<(&'static str, String), Vec<i64>> = BTreeMap::new();
     let mut findings = Vec::new();
     for a in &run.alarms {
         let mut ok = false;
         for n in &a.evidence {
-            match EvidenceName::parse(n).ok().and_then(|p| expected_kind(&p.name, limits)) {
+            match EvidenceName::parse(n)
+                .ok()
+                .and_then(|p| expected_kind(&p.name, limits))
+            {
                 Some((k, scope)) if k == a.kind => {
                     ok = true;
                     covered.entry((k, scope)).or_default().push(a.id);
@@ -487,17 +688,28 @@ pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
             }
         }
         if !ok {
-            findings.push(format!("alarm {} {} ({}) raised by {:?}, which should not alarm under the configuration", a.id, a.kind, a.message, a.evidence));
+            findings.push(format!(
+                "alarm {} {} ({}) raised by {:?}, which should not alarm under the configuration",
+                a.id, a.kind, a.message, a.evidence
+            ));
         }
     }
     let false_alarms = findings.len();
     let mut should = 0usize;
     let mut missed = 0usize;
     for u in uploads {
-        let Ok(p) = EvidenceName::parse(&u.name) else { continue };
-        let Some((kind, scope)) = expected_kind(&p.name, limits) else { continue };
+        let Ok(p) = EvidenceName::parse(&u.name) else {
+            continue;
+        };
+        let Some((kind, scope)) = expected_kind(&p.name, limits) else {
+            continue;
+        };
         should += 1;
-        let hit = if kind == "lock_tampered" { by_name.get(u.name.as_str()).is_some_and(|a| a.kind == kind) } else { covered.contains_key(&(kind, scope)) };
+        let hit = if kind == "lock_tampered" {
+            by_name.get(u.name.as_str()).is_some_and(|a| a.kind == kind)
+        } else {
+            covered.contains_key(&(kind, scope))
+        };
         if !hit {
             missed += 1;
             findings.push(format!("{}: should raise {kind} (people ≤ {}, trucks ≤ {} a day filed) but no alarm covers it", u.name, limits.people, limits.trucks));
@@ -514,29 +726,60 @@ pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
         findings.into_iter().chain(run.errors.iter().cloned()).collect(),
     ));
     if run.alarms.is_empty() {
-        for (id, t) in [("P4.pushed", P4_PUSHED), ("P4.closed", P4_CLOSED), ("P4.escalated", P4_ESCALATED)] {
-            out.push(check(t, id, Verdict::NotApplicable, "alarms to push and handle".into(), "no alarm was raised in this run".into(), None, Vec::new()));
+        for (id, t) in [
+            ("P4.pushed", P4_PUSHED),
+            ("P4.closed", P4_CLOSED),
+            ("P4.escalated", P4_ESCALATED),
+        ] {
+            out.push(check(
+                t,
+                id,
+                Verdict::NotApplicable,
+                "alarms to push and handle".into(),
+                "no alarm was raised in this run".into(),
+                None,
+                Vec::new(),
+            ));
         }
         return out;
     }
     let unpushed: Vec<String> = run
         .alarms
         .iter()
-        .filter(|a| !run.pushed.iter().any(|p| p.alarm_id == a.id && p.event == "raised"))
-        .map(|a| format!("alarm {} {} ({}) never reached county {}'s live feed", a.id, a.kind, a.message, run.county))
+        .filter(|a| {
+            !run.pushed
+                .iter()
+                .any(|p| p.alarm_id == a.id && p.event == "raised")
+        })
+        .map(|a| {
+            format!(
+                "alarm {} {} ({}) never reached county {}'s live feed",
+                a.id, a.kind, a.message, run.county
+            )
+        })
         .collect();
     let n = run.alarms.len();
     let raised_pushed = n - unpushed.len();
     let mut unpushed = unpushed;
     // The supervision of the alarm left alone is news for the county too (P14).
-    if let Some(e) = run.escalation.as_ref().filter(|e| e.auto_steps > 0 && !e.pushed) {
-        unpushed.push(format!("alarm {}: its automatic supervision never reached county {}'s live feed", e.alarm_id, run.county));
+    if let Some(e) = run
+        .escalation
+        .as_ref()
+        .filter(|e| e.auto_steps > 0 && !e.pushed)
+    {
+        unpushed.push(format!(
+            "alarm {}: its automatic supervision never reached county {}'s live feed",
+            e.alarm_id, run.county
+        ));
     }
     out.push(check(
         P4_PUSHED,
         "P4.pushed",
         pass(unpushed.is_empty()),
-        format!("each alarm and each supervision on county {}'s live feed", run.county),
+        format!(
+            "each alarm and each supervision on county {}'s live feed",
+            run.county
+        ),
         format!("{raised_pushed} of {n} alarm(s) pushed"),
         Some(raised_pushed as f64 / n as f64),
         unpushed,
@@ -547,9 +790,17 @@ pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
         if h.early_close != Some(409) {
             bad.push(format!("alarm {}: closing it before anybody handled it answered {} (expected 409, refused)", h.alarm_id, s(h.early_close)));
         }
-        for (what, st) in [("acknowledge", h.acknowledge), ("handle", h.handle), ("close", h.close)] {
+        for (what, st) in [
+            ("acknowledge", h.acknowledge),
+            ("handle", h.handle),
+            ("close", h.close),
+        ] {
             if st != Some(200) {
-                bad.push(format!("alarm {}: {what} answered {} (expected 200)", h.alarm_id, s(st)));
+                bad.push(format!(
+                    "alarm {}: {what} answered {} (expected 200)",
+                    h.alarm_id,
+                    s(st)
+                ));
             }
         }
         if h.city_state.as_deref() != Some("closed") || h.city_steps < 3 {
@@ -560,18 +811,37 @@ pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
     out.push(check(
         P4_CLOSED,
         "P4.closed",
-        if done == 0 { Verdict::NotApplicable } else { pass(bad.is_empty()) },
-        "acknowledge → handle → close accepted, early close refused, the city sees every step".into(),
-        if done == 0 { "one alarm only: it is kept for the overdue check".into() } else { format!("{done} alarm(s) driven to closure, {} problem(s)", bad.len()) },
+        if done == 0 {
+            Verdict::NotApplicable
+        } else {
+            pass(bad.is_empty())
+        },
+        "acknowledge → handle → close accepted, early close refused, the city sees every step"
+            .into(),
+        if done == 0 {
+            "one alarm only: it is kept for the overdue check".into()
+        } else {
+            format!(
+                "{done} alarm(s) driven to closure, {} problem(s)",
+                bad.len()
+            )
+        },
         None,
         bad,
     ));
     let (verdict, actual, f) = match &run.escalation {
-        None => (Verdict::Fail, "the judge could not reach the escalation step".to_owned(), run.errors.clone()),
+        None => (
+            Verdict::Fail,
+            "the judge could not reach the escalation step".to_owned(),
+            run.errors.clone(),
+        ),
         Some(e) => {
             let mut f = Vec::new();
             if e.auto_steps == 0 {
-                f.push(format!("alarm {}: no automatic supervision {} h after it was raised untouched", e.alarm_id, e.advanced_h));
+                f.push(format!(
+                    "alarm {}: no automatic supervision {} h after it was raised untouched",
+                    e.alarm_id, e.advanced_h
+                ));
             }
             if !e.closed_after {
                 f.push(format!(
@@ -579,10 +849,25 @@ pub fn checks(uploads: &[Upload], run: Option<&ClosureRun>) -> Vec<Check> {
                     e.alarm_id, e.after
                 ));
             }
-            (pass(f.is_empty()), format!("alarm {}: {} automatic supervision(s) after {} h", e.alarm_id, e.auto_steps, e.advanced_h), f)
+            (
+                pass(f.is_empty()),
+                format!(
+                    "alarm {}: {} automatic supervision(s) after {} h",
+                    e.alarm_id, e.auto_steps, e.advanced_h
+                ),
+                f,
+            )
         }
     };
-    out.push(check(P4_ESCALATED, "P4.escalated", verdict, "automatic 督办 of the alarm nobody handled, pushed to the county".into(), actual, None, f));
+    out.push(check(
+        P4_ESCALATED,
+        "P4.escalated",
+        verdict,
+        "automatic 督办 of the alarm nobody handled, pushed to the county".into(),
+        actual,
+        None,
+        f,
+    ));
     out
 }
 
@@ -595,10 +880,17 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    const L: Limits = Limits { people: 2, trucks: 1 };
+    const L: Limits = Limits {
+        people: 2,
+        trucks: 1,
+    };
 
     fn up(name: &str) -> Upload {
-        Upload { name: name.to_owned(), bytes: Vec::new(), arrived_s: Some(0.0) }
+        Upload {
+            name: name.to_owned(),
+            bytes: Vec::new(),
+            arrived_s: Some(0.0),
+        }
     }
 
     /// U1 of camera 20 with the day's `count`, on 2026-11-28.
@@ -622,11 +914,19 @@ mod tests {
         ClosureRun {
             limits: Some(L),
             county: "140421".to_owned(),
-            pushed: alarms.iter().map(|a| Pushed { alarm_id: a.id, event: "raised".into(), kind: a.kind.clone() }).chain([Pushed {
-                alarm_id: last.id,
-                event: "auto_supervised".into(),
-                kind: last.kind.clone(),
-            }]).collect(),
+            pushed: alarms
+                .iter()
+                .map(|a| Pushed {
+                    alarm_id: a.id,
+                    event: "raised".into(),
+                    kind: a.kind.clone(),
+                })
+                .chain([Pushed {
+                    alarm_id: last.id,
+                    event: "auto_supervised".into(),
+                    kind: last.kind.clone(),
+                }])
+                .collect(),
             handled: rest
                 .iter()
                 .map(|a| Handling {
@@ -639,37 +939,74 @@ mod tests {
                     city_steps: 3,
                 })
                 .collect(),
-            escalation: Some(Escalation { alarm_id: last.id, advanced_h: ESCALATE_AFTER_H, auto_steps: 1, pushed: true, closed_after: true, after: [200; 3] }),
+            escalation: Some(Escalation {
+                alarm_id: last.id,
+                advanced_h: ESCALATE_AFTER_H,
+                auto_steps: 1,
+                pushed: true,
+                closed_after: true,
+                after: [200; 3],
+            }),
             alarms,
             errors: Vec::new(),
         }
     }
 
     fn verdict(checks: &[Check], id: &str) -> Verdict {
-        checks.iter().find(|c| c.id == id).map(|c| c.verdict).unwrap()
+        checks
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.verdict)
+            .unwrap()
     }
 
     fn uploads() -> Vec<Upload> {
         // Two people are allowed: the third and fourth must alarm; one occlusion must alarm.
-        vec![up(&person(1, "080000")), up(&person(2, "080100")), up(&person(3, "080200")), up(&person(4, "080300")), up("140421007866200420261128080400.jpg")]
+        vec![
+            up(&person(1, "080000")),
+            up(&person(2, "080100")),
+            up(&person(3, "080200")),
+            up(&person(4, "080300")),
+            up("140421007866200420261128080400.jpg"),
+        ]
     }
 
     #[test]
     fn only_what_exceeds_the_filed_numbers_must_alarm() {
         let p = |n| EvidenceName::parse(&person(n, "080000")).unwrap().name;
         assert_eq!(expected_kind(&p(2), L), None);
-        assert_eq!(expected_kind(&p(3), L).map(|k| k.0), Some("people_over_limit"));
-        let truck = |n: u16| EvidenceName::parse(&format!("14042100786630020{n:03}20261128080000.jpg")).unwrap().name;
+        assert_eq!(
+            expected_kind(&p(3), L).map(|k| k.0),
+            Some("people_over_limit")
+        );
+        let truck = |n: u16| {
+            EvidenceName::parse(&format!("14042100786630020{n:03}20261128080000.jpg"))
+                .unwrap()
+                .name
+        };
         assert_eq!(expected_kind(&truck(1), L), None);
-        assert_eq!(expected_kind(&truck(2), L).map(|k| k.0), Some("trucks_over_limit"));
-        let belt = |s: &str| EvidenceName::parse(&format!("1404210078661003{s}20261128080000.mp4")).unwrap().name;
+        assert_eq!(
+            expected_kind(&truck(2), L).map(|k| k.0),
+            Some("trucks_over_limit")
+        );
+        let belt = |s: &str| {
+            EvidenceName::parse(&format!("1404210078661003{s}20261128080000.mp4"))
+                .unwrap()
+                .name
+        };
         assert_eq!(expected_kind(&belt("00"), L), None);
-        assert_eq!(expected_kind(&belt("02"), L).map(|k| k.0), Some("transport_running"));
+        assert_eq!(
+            expected_kind(&belt("02"), L).map(|k| k.0),
+            Some("transport_running")
+        );
     }
 
     #[test]
     fn a_platform_that_does_everything_passes() {
-        let run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        let run = good_run(vec![
+            alarm(1, "people_over_limit", &person(3, "080200")),
+            alarm(2, "camera_occluded", "140421007866200420261128080400.jpg"),
+        ]);
         let c = checks(&uploads(), Some(&run));
         for id in ["P4.raised", "P4.pushed", "P4.closed", "P4.escalated"] {
             assert_eq!(verdict(&c, id), Verdict::Pass, "{id}: {c:#?}");
@@ -682,7 +1019,11 @@ mod tests {
         let run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200"))]);
         let c = checks(&uploads(), Some(&run));
         assert_eq!(verdict(&c, "P4.raised"), Verdict::Fail);
-        assert!(c[0].findings.iter().any(|f| f.contains("camera_occluded")), "{:?}", c[0].findings);
+        assert!(
+            c[0].findings.iter().any(|f| f.contains("camera_occluded")),
+            "{:?}",
+            c[0].findings
+        );
         // An alarm on the second person, who was allowed down.
         let run = good_run(vec![
             alarm(1, "people_over_limit", &person(2, "080100")),
@@ -691,12 +1032,19 @@ mod tests {
         ]);
         let c = checks(&uploads(), Some(&run));
         assert_eq!(verdict(&c, "P4.raised"), Verdict::Fail);
-        assert!(c[0].findings.iter().any(|f| f.contains("should not alarm")), "{:?}", c[0].findings);
+        assert!(
+            c[0].findings.iter().any(|f| f.contains("should not alarm")),
+            "{:?}",
+            c[0].findings
+        );
     }
 
     #[test]
     fn silence_on_the_feed_fails_pushed_only() {
-        let mut run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        let mut run = good_run(vec![
+            alarm(1, "people_over_limit", &person(3, "080200")),
+            alarm(2, "camera_occluded", "140421007866200420261128080400.jpg"),
+        ]);
         run.pushed.clear();
         run.escalation.as_mut().unwrap().pushed = false;
         let c = checks(&uploads(), Some(&run));
@@ -705,18 +1053,30 @@ mod tests {
         assert_eq!(verdict(&c, "P4.closed"), Verdict::Pass);
         assert_eq!(verdict(&c, "P4.escalated"), Verdict::Pass);
         // Alarms pushed, their supervision not: still a push failure.
-        let mut run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        let mut run = good_run(vec![
+            alarm(1, "people_over_limit", &person(3, "080200")),
+            alarm(2, "camera_occluded", "140421007866200420261128080400.jpg"),
+        ]);
         run.escalation.as_mut().unwrap().pushed = false;
-        assert_eq!(verdict(&checks(&uploads(), Some(&run)), "P4.pushed"), Verdict::Fail);
+        assert_eq!(
+            verdict(&checks(&uploads(), Some(&run)), "P4.pushed"),
+            Verdict::Fail
+        );
     }
 
     #[test]
     fn an_accepted_early_close_or_no_supervision_fails() {
-        let mut run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        let mut run = good_run(vec![
+            alarm(1, "people_over_limit", &person(3, "080200")),
+            alarm(2, "camera_occluded", "140421007866200420261128080400.jpg"),
+        ]);
         run.handled[0].early_close = Some(200);
         let c = checks(&uploads(), Some(&run));
         assert_eq!(verdict(&c, "P4.closed"), Verdict::Fail);
-        let mut run = good_run(vec![alarm(1, "people_over_limit", &person(3, "080200")), alarm(2, "camera_occluded", "140421007866200420261128080400.jpg")]);
+        let mut run = good_run(vec![
+            alarm(1, "people_over_limit", &person(3, "080200")),
+            alarm(2, "camera_occluded", "140421007866200420261128080400.jpg"),
+        ]);
         run.escalation.as_mut().unwrap().auto_steps = 0;
         let c = checks(&uploads(), Some(&run));
         assert_eq!(verdict(&c, "P4.escalated"), Verdict::Fail);
@@ -724,7 +1084,11 @@ mod tests {
 
     #[test]
     fn nothing_to_alarm_is_not_applicable_and_unobserved_is_too() {
-        let run = ClosureRun { limits: Some(L), county: "140421".into(), ..ClosureRun::default() };
+        let run = ClosureRun {
+            limits: Some(L),
+            county: "140421".into(),
+            ..ClosureRun::default()
+        };
         let c = checks(&[up(&person(1, "080000"))], Some(&run));
         assert_eq!(verdict(&c, "P4.raised"), Verdict::Pass);
         assert_eq!(verdict(&c, "P4.closed"), Verdict::NotApplicable);

@@ -48,23 +48,47 @@ pub struct ExternalOptions {
 }
 
 /// Runs one case against an external device and judges it.
-pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOptions) -> Result<CaseOutcome> {
+pub fn certify_external(
+    case: &Case,
+    ext: &ExternalOptions,
+    opts: &CertifyOptions,
+) -> Result<CaseOutcome> {
     let mut case = case.clone();
     let scenario = &case.scenario;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let (platform, account) = rt.block_on(start_platform(&ext.data_dir, ext.ftp_addr, ext.https_addr, &scenario.mine))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (platform, account) = rt.block_on(start_platform(
+        &ext.data_dir,
+        ext.ftp_addr,
+        ext.https_addr,
+        &scenario.mine,
+    ))?;
     let mine = scenario.mine.code.to_string();
     let ftp = platform.platform.ftp_addr().context("FTP is not running")?;
     let https = platform.https.addr;
-    let cert = eseal_platform::http::tls::tls_dir(&platform.platform.config.data_dir).join("cert.pem");
+    let cert =
+        eseal_platform::http::tls::tls_dir(&platform.platform.config.data_dir).join("cert.pem");
 
-    let live = LiveServer::start(ext.rtsp_addr, ext.mjpeg_addr).context("could not start the stream servers")?;
+    let live = LiveServer::start(ext.rtsp_addr, ext.mjpeg_addr)
+        .context("could not start the stream servers")?;
     let mut feeds = Vec::new();
     let mut cameras = Vec::new();
     for cam in &scenario.cameras {
         let code = cam.code.to_string();
-        feeds.push(live.add_camera(&code, Codec::H264, cam.pose.width, cam.pose.height, cam.fps)?);
-        cameras.push(ready::camera_entry(cam, &live.rtsp_url(&code), &live.mjpeg_url(&code)));
+        feeds.push(live.add_camera(
+            &code,
+            Codec::H264,
+            cam.pose.width,
+            cam.pose.height,
+            cam.fps,
+        )?);
+        cameras.push(ready::camera_entry(
+            cam,
+            &live.rtsp_url(&code),
+            &live.mjpeg_url(&code),
+        ));
     }
     let grace = opts.judge.window.skew_s + opts.judge.window.latency_s + 2.0;
     let ready = ready::ready_json(&ready::Handshake {
@@ -77,13 +101,17 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
         ftp_password: &account.password,
         token: &account.token,
         cert_path: &cert,
-        ca_pem: std::fs::read_to_string(&cert).with_context(|| format!("reading the platform's certificate {}", cert.display()))?,
+        ca_pem: std::fs::read_to_string(&cert)
+            .with_context(|| format!("reading the platform's certificate {}", cert.display()))?,
         duration_s: scenario.duration_ns as f64 / 1e9,
         connect_timeout_s: ext.connect_timeout.as_secs(),
         grace_s: grace,
         device_report: ext.device_report.as_deref(),
     });
-    println!("eseal certify --device external: {} (seed {})", case.file, scenario.seed);
+    println!(
+        "eseal certify --device external: {} (seed {})",
+        case.file, scenario.seed
+    );
     for line in ready::instructions(&ready) {
         println!("{line}");
     }
@@ -99,7 +127,10 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
         if Instant::now() > deadline {
             live.shutdown();
             rt.block_on(stop_platform(platform))?;
-            bail!("the device did not pull every camera's RTSP stream within {} s", ext.connect_timeout.as_secs());
+            bail!(
+                "the device did not pull every camera's RTSP stream within {} s",
+                ext.connect_timeout.as_secs()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -107,7 +138,11 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     let t0 = Utc::now().with_timezone(&cst);
     case.scenario.start = t0;
     let scenario = &case.scenario;
-    println!("streaming from {} for {:.0} s", t0.to_rfc3339(), scenario.duration_ns as f64 / 1e9);
+    println!(
+        "streaming from {} for {:.0} s",
+        t0.to_rfc3339(),
+        scenario.duration_ns as f64 / 1e9
+    );
 
     // Stream at real time, keeping the truth.
     let started = Instant::now();
@@ -132,7 +167,11 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     let (streams, mut day_report) = rt.block_on(async {
         let streams = probe_registered(&platform, &mine).await;
         let report = match ext.device_report.as_deref() {
-            Some(url) => Some(fetch_report(url).await.with_context(|| format!("fetching the device's day report from {url}"))),
+            Some(url) => Some(
+                fetch_report(url)
+                    .await
+                    .with_context(|| format!("fetching the device's day report from {url}")),
+            ),
             None => None,
         };
         (streams, report)
@@ -154,7 +193,13 @@ pub fn certify_external(case: &Case, ext: &ExternalOptions, opts: &CertifyOption
     let scenario_s = scenario.duration_ns as f64 / 1e9;
     Ok(CaseOutcome {
         report,
-        timing: Timing { scenario: case.name.clone(), frames, wall_s, scenario_s, speedup: scenario_s / wall_s.max(1e-9) },
+        timing: Timing {
+            scenario: case.name.clone(),
+            frames,
+            wall_s,
+            scenario_s,
+            speedup: scenario_s / wall_s.max(1e-9),
+        },
         faults: Vec::new(),
     })
 }
@@ -170,20 +215,42 @@ async fn observe_platform(
     let ingest = &p.platform.ingest;
     let mut uploads = Vec::new();
     for (name, sha256, _) in ingest.event_names_of_mine(mine).await? {
-        let bytes = ingest.evidence().read(&sha256).with_context(|| format!("reading the evidence of {name}"))?;
+        let bytes = ingest
+            .evidence()
+            .read(&sha256)
+            .with_context(|| format!("reading the evidence of {name}"))?;
         let arrived_s = ingest
             .event_by_name(&name)
             .await?
             .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e.received_at).ok())
             .map(|at| (at - t0).num_milliseconds() as f64 / 1000.0);
-        uploads.push(Upload { name, bytes, arrived_s });
+        uploads.push(Upload {
+            name,
+            bytes,
+            arrived_s,
+        });
     }
-    let refused = ingest.violations().await?.into_iter().map(|v| (v.name, v.reason)).collect();
-    Ok(Observed { uploads, refused, streams, day_report, counted_up: None, ..Observed::default() })
+    let refused = ingest
+        .violations()
+        .await?
+        .into_iter()
+        .map(|v| (v.name, v.reason))
+        .collect();
+    Ok(Observed {
+        uploads,
+        refused,
+        streams,
+        day_report,
+        counted_up: None,
+        ..Observed::default()
+    })
 }
 
 /// The registered stream addresses (U6), each fetched.
-async fn probe_registered(p: &crate::edge::run::TestPlatform, mine: &str) -> Result<Vec<StreamSeen>> {
+async fn probe_registered(
+    p: &crate::edge::run::TestPlatform,
+    mine: &str,
+) -> Result<Vec<StreamSeen>> {
     let streams = streams_of(p, mine).await?;
     Ok(probe_streams(&streams).await)
 }
@@ -191,6 +258,14 @@ async fn probe_registered(p: &crate::edge::run::TestPlatform, mine: &str) -> Res
 /// The device's day report: `{"days": {"YYYY-MM-DD": {"<camera>": {"people_down": n, ...}}}}`
 /// (the reference device's `/report.json`).
 async fn fetch_report(url: &str) -> Result<DayReport> {
-    let v: serde_json::Value = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?.get(url).send().await?.error_for_status()?.json().await?;
+    let v: serde_json::Value = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
     parse_day_report(&v)
 }

@@ -26,7 +26,10 @@ pub struct Window {
 impl Default for Window {
     /// ±5 s clock skew and 10 s "at once" latency.
     fn default() -> Self {
-        Window { skew_s: 5.0, latency_s: 10.0 }
+        Window {
+            skew_s: 5.0,
+            latency_s: 10.0,
+        }
     }
 }
 
@@ -71,8 +74,19 @@ impl Matching {
         let reported = matched + self.extra.len();
         let ratio = |n: usize, d: usize| if d == 0 { 1.0 } else { n as f64 / d as f64 };
         let (precision, recall) = (ratio(matched, reported), ratio(matched, truth));
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
-        EventLevel { truth, reported, matched, precision, recall, f1 }
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        EventLevel {
+            truth,
+            reported,
+            matched,
+            precision,
+            recall,
+            f1,
+        }
     }
 }
 
@@ -85,7 +99,12 @@ pub fn match_times(truth: &[f64], reported: &[f64], window: Window) -> Matching 
 /// [`match_times`] with a second criterion: `misfit(i, j)` in 0..=1 (e.g. 1 − IoU of a drawn
 /// rectangle) is added to the pair's cost, so among pairings with the most pairs the judge
 /// prefers those that fit; it never trades a pair away for a better fit.
-pub fn match_times_by(truth: &[f64], reported: &[f64], window: Window, misfit: impl Fn(usize, usize) -> f64) -> Matching {
+pub fn match_times_by(
+    truth: &[f64],
+    reported: &[f64],
+    window: Window,
+    misfit: impl Fn(usize, usize) -> f64,
+) -> Matching {
     // Each real pair costs at most 2, so any assignment with one more real pair is cheaper
     // than every assignment with fewer as long as `big` exceeds twice the number of rows.
     let big = 1e9;
@@ -97,11 +116,21 @@ pub fn match_times_by(truth: &[f64], reported: &[f64], window: Window, misfit: i
             reported
                 .iter()
                 .enumerate()
-                .map(|(j, r)| if window.admits(*t, *r) { (r - t).abs() / scale + misfit(i, j).clamp(0.0, 1.0) } else { big })
+                .map(|(j, r)| {
+                    if window.admits(*t, *r) {
+                        (r - t).abs() / scale + misfit(i, j).clamp(0.0, 1.0)
+                    } else {
+                        big
+                    }
+                })
                 .collect()
         })
         .collect();
-    let assign = if truth.is_empty() || reported.is_empty() { vec![None; truth.len()] } else { hungarian(&cost, big) };
+    let assign = if truth.is_empty() || reported.is_empty() {
+        vec![None; truth.len()]
+    } else {
+        hungarian(&cost, big)
+    };
     let mut out = Matching::default();
     let mut used = vec![false; reported.len()];
     for (i, a) in assign.iter().enumerate() {
@@ -119,7 +148,11 @@ pub fn match_times_by(truth: &[f64], reported: &[f64], window: Window, misfit: i
 
 /// [`match_by_key`] merged into one [`Matching`] over all keys (indices into the caller's
 /// slices, each list sorted).
-pub fn match_all<K: Ord + Clone>(truth: &[(K, f64)], reported: &[(K, f64)], window: Window) -> Matching {
+pub fn match_all<K: Ord + Clone>(
+    truth: &[(K, f64)],
+    reported: &[(K, f64)],
+    window: Window,
+) -> Matching {
     let mut out = Matching::default();
     for m in match_by_key(truth, reported, window).into_values() {
         out.pairs.extend(m.pairs);
@@ -134,7 +167,11 @@ pub fn match_all<K: Ord + Clone>(truth: &[(K, f64)], reported: &[(K, f64)], wind
 
 /// Matches events of many keys at once; each side is `(key, time in seconds)`. Indices in the
 /// result are into the caller's slices; keys present on either side all appear.
-pub fn match_by_key<K: Ord + Clone>(truth: &[(K, f64)], reported: &[(K, f64)], window: Window) -> BTreeMap<K, Matching> {
+pub fn match_by_key<K: Ord + Clone>(
+    truth: &[(K, f64)],
+    reported: &[(K, f64)],
+    window: Window,
+) -> BTreeMap<K, Matching> {
     let mut groups: BTreeMap<K, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (i, (k, _)) in truth.iter().enumerate() {
         groups.entry(k.clone()).or_default().0.push(i);
@@ -162,14 +199,23 @@ pub fn match_by_key<K: Ord + Clone>(truth: &[(K, f64)], reported: &[(K, f64)], w
 mod tests {
     use super::*;
 
-    const W: Window = Window { skew_s: 5.0, latency_s: 10.0 };
+    const W: Window = Window {
+        skew_s: 5.0,
+        latency_s: 10.0,
+    };
 
     #[test]
     fn the_window_is_asymmetric() {
         assert!(W.admits(100.0, 95.0));
-        assert!(!W.admits(100.0, 94.9), "more than 5 s early is another event");
+        assert!(
+            !W.admits(100.0, 94.9),
+            "more than 5 s early is another event"
+        );
         assert!(W.admits(100.0, 115.0));
-        assert!(!W.admits(100.0, 115.1), "more than skew + latency late is too late");
+        assert!(
+            !W.admits(100.0, 115.1),
+            "more than skew + latency late is too late"
+        );
     }
 
     /// Hand-checked: truth at 0, 10, 20 s; reports at 3, 12, 40 s. 3 can only be 0 (it is 7 s
@@ -191,7 +237,14 @@ mod tests {
     /// still inside); the optimum pairs 0 ↔ 9 and 10 ↔ 16 instead: two pairs, not one.
     #[test]
     fn the_most_pairs_beat_the_nearest_pairs() {
-        let m = match_times(&[0.0, 10.0], &[9.0, 16.0], Window { skew_s: 1.0, latency_s: 8.0 });
+        let m = match_times(
+            &[0.0, 10.0],
+            &[9.0, 16.0],
+            Window {
+                skew_s: 1.0,
+                latency_s: 8.0,
+            },
+        );
         assert_eq!(m.pairs, [(0, 0), (1, 1)]);
         assert!(m.missed.is_empty() && m.extra.is_empty());
     }
@@ -226,7 +279,10 @@ mod tests {
             x ^= x << 17;
             (x % 600) as f64 / 10.0
         };
-        let w = Window { skew_s: 2.0, latency_s: 4.0 };
+        let w = Window {
+            skew_s: 2.0,
+            latency_s: 4.0,
+        };
         for case in 0..300 {
             let (nt, nr) = (1 + case % 5, case / 5 % 6);
             let t: Vec<f64> = (0..nt).map(|_| next()).collect();
@@ -234,22 +290,45 @@ mod tests {
             let m = match_times(&t, &r, w);
             let err: f64 = m.pairs.iter().map(|(i, j)| (r[*j] - t[*i]).abs()).sum();
             let (n, e) = best(&t, &r, w, 0, &mut vec![false; r.len()]);
-            assert_eq!(m.pairs.len(), n, "case {case} (seed 0x5EED_2026_1202): truth {t:?} reported {r:?}");
-            assert!((err - e).abs() < 1e-6, "case {case}: error {err} vs best {e}; truth {t:?} reported {r:?}");
+            assert_eq!(
+                m.pairs.len(),
+                n,
+                "case {case} (seed 0x5EED_2026_1202): truth {t:?} reported {r:?}"
+            );
+            assert!(
+                (err - e).abs() < 1e-6,
+                "case {case}: error {err} vs best {e}; truth {t:?} reported {r:?}"
+            );
             assert!(m.pairs.iter().all(|(i, j)| w.admits(t[*i], r[*j])));
         }
     }
 
     #[test]
     fn keys_never_mix() {
-        let truth = [(("20", "down"), 0.0), (("21", "down"), 0.0), (("20", "up"), 1.0)];
-        let reported = [(("21", "down"), 1.0), (("20", "down"), 30.0), (("22", "down"), 0.0)];
+        let truth = [
+            (("20", "down"), 0.0),
+            (("21", "down"), 0.0),
+            (("20", "up"), 1.0),
+        ];
+        let reported = [
+            (("21", "down"), 1.0),
+            (("20", "down"), 30.0),
+            (("22", "down"), 0.0),
+        ];
         let m = match_by_key(&truth, &reported, W);
         assert_eq!(m[&("21", "down")].pairs, [(1, 0)]);
         assert_eq!(m[&("20", "down")].missed, [0]);
-        assert_eq!(m[&("20", "down")].extra, [1], "30 s after the event is too late");
+        assert_eq!(
+            m[&("20", "down")].extra,
+            [1],
+            "30 s after the event is too late"
+        );
         assert_eq!(m[&("20", "up")].missed, [2]);
-        assert_eq!(m[&("22", "down")].extra, [2], "a camera with no truth still shows its extras");
+        assert_eq!(
+            m[&("22", "down")].extra,
+            [2],
+            "a camera with no truth still shows its extras"
+        );
     }
 
     #[test]

@@ -87,7 +87,10 @@ pub fn edge_px(pose: &CameraPose, edge: &Edge) -> Option<EdgePx> {
         (false, true) => (boundary(1.0, 0.0), 1.0),
         (false, false) => return None,
     };
-    let px = |t: f64| cam.project(ground(lerp(edge.a, edge.b, t))).map(|(x, y, _)| [f64::from(x), f64::from(y)]);
+    let px = |t: f64| {
+        cam.project(ground(lerp(edge.a, edge.b, t)))
+            .map(|(x, y, _)| [f64::from(x), f64::from(y)])
+    };
     let (p, q) = (px(lo)?, px(hi)?);
     let (pc, qc) = clip_to_image(p, q, f64::from(pose.width), f64::from(pose.height))?;
     let moved = |u: [f64; 2], v: [f64; 2]| (u[0] - v[0]).hypot(u[1] - v[1]) > 0.05;
@@ -95,8 +98,15 @@ pub fn edge_px(pose: &CameraPose, edge: &Edge) -> Option<EdgePx> {
     // The inside is on the left of a → b on the ground (counter-clockwise side).
     let along = edge.along();
     let mid = lerp(edge.a, edge.b, 0.5);
-    let inside = cam.project(ground([mid[0] - along[1], mid[1] + along[0]])).map(|(x, y, _)| [round1(f64::from(x)), round1(f64::from(y))]);
-    Some(EdgePx { a: pc.map(round1), b: qc.map(round1), clipped, inside })
+    let inside = cam
+        .project(ground([mid[0] - along[1], mid[1] + along[0]]))
+        .map(|(x, y, _)| [round1(f64::from(x)), round1(f64::from(y))]);
+    Some(EdgePx {
+        a: pc.map(round1),
+        b: qc.map(round1),
+        clipped,
+        inside,
+    })
 }
 
 /// The calibration a device may use: pose as the scenario gives it and the intrinsics it
@@ -139,7 +149,10 @@ pub fn camera_entry(cam: &ScenarioCamera, rtsp: &str, mjpeg: &str) -> Value {
 
 /// The lines printed for one camera of the ready file.
 pub fn camera_lines(c: &Value) -> Vec<String> {
-    let t = |k: &str| c[k].as_str().map_or_else(|| c[k].to_string(), str::to_owned);
+    let t = |k: &str| {
+        c[k].as_str()
+            .map_or_else(|| c[k].to_string(), str::to_owned)
+    };
     let mut out = vec![format!(
         "  camera {} ({}, {}x{} @ {} fps): RTSP {}  MJPEG {}",
         t("camera"),
@@ -163,7 +176,11 @@ pub fn camera_lines(c: &Value) -> Vec<String> {
             } else {
                 ""
             };
-            out.push(format!("    counting edge 计数线 (pixels 像素): {} → {}{clipped}", pt(&e[0]), pt(&e[1])));
+            out.push(format!(
+                "    counting edge 计数线 (pixels 像素): {} → {}{clipped}",
+                pt(&e[0]),
+                pt(&e[1])
+            ));
             if !c["inside_px"].is_null() {
                 out.push(format!(
                     "    inside 井内/场内 side: towards {} (crossing towards it is down/in 入井/驶入, away from it up/out 出井/驶出)",
@@ -171,7 +188,9 @@ pub fn camera_lines(c: &Value) -> Vec<String> {
                 ));
             }
         }
-        _ if !c["edge_m"].is_null() => out.push("    counting edge 计数线: not in the picture 不在画面内".to_owned()),
+        _ if !c["edge_m"].is_null() => {
+            out.push("    counting edge 计数线: not in the picture 不在画面内".to_owned())
+        }
         _ => {}
     }
     out
@@ -219,15 +238,27 @@ pub fn ready_json(h: &Handshake<'_>) -> Value {
 
 /// The instructions printed for the vendor's engineer, from the ready file's JSON.
 pub fn instructions(r: &Value) -> Vec<String> {
-    let t = |k: &str| r[k].as_str().map_or_else(|| r[k].to_string(), str::to_owned);
+    let t = |k: &str| {
+        r[k].as_str()
+            .map_or_else(|| r[k].to_string(), str::to_owned)
+    };
     let mut out = vec![
         "Configure the device under test 请按以下参数配置被测设备:".to_owned(),
-        format!("  mine code 矿井编码        {} ({})", t("mine"), t("mine_name")),
+        format!(
+            "  mine code 矿井编码        {} ({})",
+            t("mine"),
+            t("mine_name")
+        ),
     ];
     for c in r["cameras"].as_array().into_iter().flatten() {
         out.extend(camera_lines(c));
     }
-    out.push(format!("  FTP (U1-U4)   {}  user {}  password {}", t("ftp"), t("ftp_user"), t("ftp_password")));
+    out.push(format!(
+        "  FTP (U1-U4)   {}  user {}  password {}",
+        t("ftp"),
+        t("ftp_user"),
+        t("ftp_password")
+    ));
     out.push(format!(
         "  HTTPS (U5/U6) {}  bearer token {}  CA certificate {} (PEM text also in the ready file as ca_pem)",
         t("https"),
@@ -261,7 +292,14 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn pose(width: u32, height: u32, position: [f32; 3], tilt: f32, yaw: f32, hfov: f32) -> CameraPose {
+    fn pose(
+        width: u32,
+        height: u32,
+        position: [f32; 3],
+        tilt: f32,
+        yaw: f32,
+        hfov: f32,
+    ) -> CameraPose {
         CameraPose {
             position: Vec3::new(position[0], position[1], position[2]),
             yaw: yaw.to_radians(),
@@ -279,34 +317,80 @@ mod tests {
     #[test]
     fn the_live_shaft_edge_projects_where_worked_by_hand() {
         let p = pose(640, 360, [0.0, -4.0, 4.5], 45.0, 90.0, 70.0);
-        let e = edge_px(&p, &Edge { a: [-2.5, 0.0], b: [2.5, 0.0] }).unwrap();
-        let near = |u: [f64; 2], v: [f64; 2]| (u[0] - v[0]).abs() < 0.2 && (u[1] - v[1]).abs() < 0.2;
-        assert!(near(e.a, [129.9, 206.9]) && near(e.b, [510.1, 206.9]), "{e:?}");
+        let e = edge_px(
+            &p,
+            &Edge {
+                a: [-2.5, 0.0],
+                b: [2.5, 0.0],
+            },
+        )
+        .unwrap();
+        let near =
+            |u: [f64; 2], v: [f64; 2]| (u[0] - v[0]).abs() < 0.2 && (u[1] - v[1]).abs() < 0.2;
+        assert!(
+            near(e.a, [129.9, 206.9]) && near(e.b, [510.1, 206.9]),
+            "{e:?}"
+        );
         assert!(!e.clipped);
         // The shaft is on +y (the far side): higher in the picture.
         let inside = e.inside.unwrap();
-        assert!((inside[0] - 320.0).abs() < 0.2 && inside[1] < 206.9, "{inside:?}");
+        assert!(
+            (inside[0] - 320.0).abs() < 0.2 && inside[1] < 206.9,
+            "{inside:?}"
+        );
         let cal = calibration(&p);
         assert_eq!(cal["tilt_deg"], 45.0);
         assert_eq!(cal["pan_deg"], 90.0);
         assert_eq!(cal["height_m"], 4.5);
-        assert!((cal["focal_px"].as_f64().unwrap() - 457.0).abs() < 0.1, "{cal}");
+        assert!(
+            (cal["focal_px"].as_f64().unwrap() - 457.0).abs() < 0.1,
+            "{cal}"
+        );
     }
 
     #[test]
     fn an_edge_wider_than_the_view_or_behind_the_camera_is_clipped_to_the_picture() {
         let p = pose(640, 360, [0.0, -4.0, 4.5], 45.0, 90.0, 70.0);
-        let e = edge_px(&p, &Edge { a: [-20.0, 0.0], b: [20.0, 0.0] }).unwrap();
+        let e = edge_px(
+            &p,
+            &Edge {
+                a: [-20.0, 0.0],
+                b: [20.0, 0.0],
+            },
+        )
+        .unwrap();
         assert!(e.clipped);
         assert_eq!((e.a[0], e.b[0]), (0.0, 640.0), "{e:?}");
-        assert!((e.a[1] - 206.9).abs() < 0.2 && (e.b[1] - 206.9).abs() < 0.2, "{e:?}");
+        assert!(
+            (e.a[1] - 206.9).abs() < 0.2 && (e.b[1] - 206.9).abs() < 0.2,
+            "{e:?}"
+        );
         // From behind the camera (y = −10) to beyond the axis (y = 3): the part in view runs
         // from the bottom of the picture up the middle column.
-        let e = edge_px(&p, &Edge { a: [0.0, -10.0], b: [0.0, 3.0] }).unwrap();
+        let e = edge_px(
+            &p,
+            &Edge {
+                a: [0.0, -10.0],
+                b: [0.0, 3.0],
+            },
+        )
+        .unwrap();
         assert!(e.clipped);
-        assert!((e.a[0] - 320.0).abs() < 0.2 && (e.a[1] - 360.0).abs() < 0.2, "{e:?}");
+        assert!(
+            (e.a[0] - 320.0).abs() < 0.2 && (e.a[1] - 360.0).abs() < 0.2,
+            "{e:?}"
+        );
         assert!((e.b[0] - 320.0).abs() < 0.2 && e.b[1] < 180.0, "{e:?}");
         // Wholly out of view: none.
-        assert_eq!(edge_px(&p, &Edge { a: [30.0, 0.0], b: [40.0, 0.0] }), None);
+        assert_eq!(
+            edge_px(
+                &p,
+                &Edge {
+                    a: [30.0, 0.0],
+                    b: [40.0, 0.0]
+                }
+            ),
+            None
+        );
     }
 }

@@ -59,7 +59,11 @@ impl Verdict {
                 Verdict::NotApplicable => {}
             }
         }
-        if any_applicable { Verdict::Pass } else { Verdict::NotApplicable }
+        if any_applicable {
+            Verdict::Pass
+        } else {
+            Verdict::NotApplicable
+        }
     }
 }
 
@@ -203,8 +207,16 @@ mod tests {
 
     #[test]
     fn verdicts_serialise_as_their_labels() {
-        for v in [Verdict::Pass, Verdict::Fail, Verdict::AmbiguousInSpec, Verdict::NotApplicable] {
-            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{}\"", v.label()));
+        for v in [
+            Verdict::Pass,
+            Verdict::Fail,
+            Verdict::AmbiguousInSpec,
+            Verdict::NotApplicable,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&v).unwrap(),
+                format!("\"{}\"", v.label())
+            );
         }
     }
 }

@@ -12,11 +12,18 @@ fn root() -> &'static Path {
 fn named_paths(doc: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (i, chunk) in doc.split('`').enumerate() {
-        if i % 2 == 0 || chunk.contains(' ') || chunk.starts_with("../") || chunk.starts_with('/') || chunk.contains("::") {
+        if i % 2 == 0
+            || chunk.contains(' ')
+            || chunk.starts_with("../")
+            || chunk.starts_with('/')
+            || chunk.contains("::")
+        {
             continue;
         }
         let looks_like_path = chunk.ends_with('/')
-            || [".md", ".rs", ".sh", ".json", ".sql", ".toml"].iter().any(|e| chunk.ends_with(e));
+            || [".md", ".rs", ".sh", ".json", ".sql", ".toml"]
+                .iter()
+                .any(|e| chunk.ends_with(e));
         if looks_like_path && !chunk.contains('{') && !chunk.contains('<') {
             out.push(chunk.to_owned());
         }
@@ -28,9 +35,15 @@ fn named_paths(doc: &str) -> Vec<String> {
 fn every_path_named_in_architecture_md_exists() {
     let doc = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
     let paths = named_paths(&doc);
-    assert!(paths.len() >= 8, "expected the code map to name paths, found {paths:?}");
+    assert!(
+        paths.len() >= 8,
+        "expected the code map to name paths, found {paths:?}"
+    );
     let missing: Vec<_> = paths.iter().filter(|p| !root().join(p).exists()).collect();
-    assert!(missing.is_empty(), "ARCHITECTURE.md names paths that do not exist: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names paths that do not exist: {missing:?}"
+    );
 }
 
 fn deps_of(manifest: &str) -> Vec<String> {
@@ -53,8 +66,18 @@ fn deps_of(manifest: &str) -> Vec<String> {
 #[test]
 fn protocol_is_a_leaf_without_io_or_async() {
     let deps = deps_of("protocol/Cargo.toml");
-    for forbidden in ["tokio", "eseal-platform", "eseal-simulator", "eseal-vision", "async-trait", "futures"] {
-        assert!(!deps.iter().any(|d| d == forbidden), "protocol must not depend on {forbidden}: {deps:?}");
+    for forbidden in [
+        "tokio",
+        "eseal-platform",
+        "eseal-simulator",
+        "eseal-vision",
+        "async-trait",
+        "futures",
+    ] {
+        assert!(
+            !deps.iter().any(|d| d == forbidden),
+            "protocol must not depend on {forbidden}: {deps:?}"
+        );
     }
 }
 
@@ -63,7 +86,10 @@ fn simulator_depends_only_on_protocol() {
     let deps = deps_of("simulator/Cargo.toml");
     assert!(deps.iter().any(|d| d == "eseal-protocol"), "{deps:?}");
     for forbidden in ["eseal-platform", "eseal-vision", "eseal"] {
-        assert!(!deps.iter().any(|d| d == forbidden), "simulator must not depend on {forbidden}: {deps:?}");
+        assert!(
+            !deps.iter().any(|d| d == forbidden),
+            "simulator must not depend on {forbidden}: {deps:?}"
+        );
     }
 }
 
@@ -72,7 +98,10 @@ fn platform_knows_nothing_of_simulator_or_vision() {
     let deps = deps_of("platform/Cargo.toml");
     assert!(deps.iter().any(|d| d == "eseal-protocol"), "{deps:?}");
     for forbidden in ["eseal-simulator", "eseal-vision", "eseal"] {
-        assert!(!deps.iter().any(|d| d == forbidden), "platform must not depend on {forbidden}: {deps:?}");
+        assert!(
+            !deps.iter().any(|d| d == forbidden),
+            "platform must not depend on {forbidden}: {deps:?}"
+        );
     }
 }
 
@@ -83,8 +112,14 @@ fn vision_never_sees_ground_truth() {
     let deps = deps_of("vision/Cargo.toml");
     assert!(deps.iter().any(|d| d == "eseal-protocol"), "{deps:?}");
     for forbidden in ["eseal-simulator", "eseal-platform", "eseal"] {
-        assert!(!deps.iter().any(|d| d == forbidden), "vision must not depend on {forbidden}: {deps:?}");
+        assert!(
+            !deps.iter().any(|d| d == forbidden),
+            "vision must not depend on {forbidden}: {deps:?}"
+        );
     }
     let manifest = std::fs::read_to_string(root().join("vision/Cargo.toml")).unwrap();
-    assert!(!manifest.contains("eseal-simulator"), "vision/Cargo.toml names the simulator");
+    assert!(
+        !manifest.contains("eseal-simulator"),
+        "vision/Cargo.toml names the simulator"
+    );
 }

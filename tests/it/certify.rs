@@ -8,7 +8,10 @@ use eseal::judge::certify::{CertifyOptions, judge_case};
 fn violation(name: &str) {
     let file = format!("scenarios/violations/{name}.toml");
     let loaded = cases::load(std::path::Path::new(&file), None).unwrap();
-    let expect = loaded.expect.clone().expect("a violation case has [expect]");
+    let expect = loaded
+        .expect
+        .clone()
+        .expect("a violation case has [expect]");
     let outcome = judge_case(&loaded.case, &CertifyOptions::default()).unwrap();
     let r = &outcome.report;
     for c in &r.checks {
@@ -52,7 +55,10 @@ fn every_violation_case_has_its_test() {
     on_disk.sort();
     let mut listed: Vec<String> = CASES.iter().map(|s| (*s).to_owned()).collect();
     listed.sort();
-    assert_eq!(on_disk, listed, "scenarios/violations/*.toml and the violation_cases! list differ");
+    assert_eq!(
+        on_disk, listed,
+        "scenarios/violations/*.toml and the violation_cases! list differ"
+    );
 }
 
 #[test]
@@ -69,7 +75,11 @@ fn a_case_file_with_an_unknown_fault_is_refused_naming_the_key() {
     .unwrap();
     let e = format!("{:#}", cases::load(&f, None).unwrap_err());
     assert!(e.contains("forget_everything"), "{e}");
-    std::fs::write(&f, "about = \"x\"\nscenario = \"nowhere.toml\"\n[expect]\nfail = [\"E5\"]\n").unwrap();
+    std::fs::write(
+        &f,
+        "about = \"x\"\nscenario = \"nowhere.toml\"\n[expect]\nfail = [\"E5\"]\n",
+    )
+    .unwrap();
     let e = format!("{:#}", cases::load(&f, None).unwrap_err());
     assert!(e.contains("nowhere.toml"), "{e}");
 }
@@ -93,15 +103,31 @@ fn a_case_file_with_an_unknown_fault_is_refused_naming_the_key() {
 fn event_level_figures_agree_with_a_hand_checked_case() {
     use eseal::judge::checks::{Observed, Upload, judge};
     use eseal_simulator::truth::EventKind;
-    let (scenario, _) = eseal_simulator::check(std::path::Path::new("scenarios/conformant/gate-trucks.toml")).unwrap();
-    let truth: Vec<_> = eseal_simulator::Simulation::new(&scenario).flat_map(|s| s.events).collect();
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new(
+        "scenarios/conformant/gate-trucks.toml",
+    ))
+    .unwrap();
+    let truth: Vec<_> = eseal_simulator::Simulation::new(&scenario)
+        .flat_map(|s| s.events)
+        .collect();
     let out: Vec<f64> = truth
         .iter()
-        .filter(|e| matches!(e.kind, EventKind::Truck { direction: eseal_simulator::scenario::TruckDirection::Out, .. }))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Truck {
+                    direction: eseal_simulator::scenario::TruckDirection::Out,
+                    ..
+                }
+            )
+        })
         .map(|e| e.t_ns as f64 / 1e9)
         .collect();
     assert_eq!(out.len(), 5, "the scenario sends five trucks out: {out:?}");
-    assert!(out[1] - out[0] > 5.0 && out[3] - out[2] > 60.0 && out[4] - out[3] > 6.5, "the table assumes these gaps: {out:?}");
+    assert!(
+        out[1] - out[0] > 5.0 && out[3] - out[2] > 60.0 && out[4] - out[3] > 6.5,
+        "the table assumes these gaps: {out:?}"
+    );
     let mut times = [out[0], out[2] + 14.0, 60.0, out[3] - 3.0, out[4] - 6.0];
     times.sort_by(f64::total_cmp);
     let uploads = times
@@ -109,30 +135,78 @@ fn event_level_figures_agree_with_a_hand_checked_case() {
         .enumerate()
         .map(|(i, t)| {
             let at = scenario.start + chrono::Duration::milliseconds((t * 1000.0) as i64);
-            let name = format!("{}3002{:04}{}.jpg", scenario.mine.code, i + 1, at.format("%Y%m%d%H%M%S"));
-            Upload { name, bytes: Vec::new(), arrived_s: None }
+            let name = format!(
+                "{}3002{:04}{}.jpg",
+                scenario.mine.code,
+                i + 1,
+                at.format("%Y%m%d%H%M%S")
+            );
+            Upload {
+                name,
+                bytes: Vec::new(),
+                arrived_s: None,
+            }
         })
         .collect();
-    let seen = Observed { uploads, ..Observed::default() };
-    let checks = judge(&scenario, &truth, &seen, &eseal::judge::certify::CertifyOptions::default().judge);
-    let get = |id: &str| checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no {id}"));
+    let seen = Observed {
+        uploads,
+        ..Observed::default()
+    };
+    let checks = judge(
+        &scenario,
+        &truth,
+        &seen,
+        &eseal::judge::certify::CertifyOptions::default().judge,
+    );
+    let get = |id: &str| {
+        checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
     let events = get("E5.events.30");
-    assert_eq!(events.actual, "5 true, 5 reported, 3 matched: precision 60.0 %, recall 60.0 %, F1 60.0 %");
+    assert_eq!(
+        events.actual,
+        "5 true, 5 reported, 3 matched: precision 60.0 %, recall 60.0 %, F1 60.0 %"
+    );
     assert_eq!(events.value, Some(0.6));
     assert_eq!(events.verdict, eseal::judge::verdict::Verdict::Fail);
-    assert_eq!(events.findings.len(), 4, "two misses and two extras: {:?}", events.findings);
-    assert!(events.findings[0].starts_with(&format!("truck leaving at {:.1} s", out[1])), "{:?}", events.findings);
-    assert!(events.findings[1].starts_with(&format!("truck leaving at {:.1} s", out[4])), "{:?}", events.findings);
-    assert!(events.findings[2].contains("at 60.0 s matches no truck"), "{:?}", events.findings);
+    assert_eq!(
+        events.findings.len(),
+        4,
+        "two misses and two extras: {:?}",
+        events.findings
+    );
+    assert!(
+        events.findings[0].starts_with(&format!("truck leaving at {:.1} s", out[1])),
+        "{:?}",
+        events.findings
+    );
+    assert!(
+        events.findings[1].starts_with(&format!("truck leaving at {:.1} s", out[4])),
+        "{:?}",
+        events.findings
+    );
+    assert!(
+        events.findings[2].contains("at 60.0 s matches no truck"),
+        "{:?}",
+        events.findings
+    );
     assert_eq!(get("E5.count.30").value, Some(1.0));
-    assert_eq!(get("U2.counter.30").verdict, eseal::judge::verdict::Verdict::Pass);
+    assert_eq!(
+        get("U2.counter.30").verdict,
+        eseal::judge::verdict::Verdict::Pass
+    );
 }
 
 /// Determinism (issue 5 acceptance): the same scenario, seed and device give byte-identical
 /// JSON reports.
 #[test]
 fn the_same_case_gives_byte_identical_json_reports() {
-    let (scenario, _) = eseal_simulator::check(std::path::Path::new("scenarios/conformant/belt-state-changes.toml")).unwrap();
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new(
+        "scenarios/conformant/belt-state-changes.toml",
+    ))
+    .unwrap();
     let case = eseal::judge::certify::Case::conformant(scenario);
     let opts = CertifyOptions::default();
     let json = || {
@@ -141,13 +215,21 @@ fn the_same_case_gives_byte_identical_json_reports() {
         serde_json::to_vec_pretty(&report).unwrap()
     };
     let (a, b) = (json(), json());
-    assert!(a == b, "the two reports differ:\n{}\n----\n{}", String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+    assert!(
+        a == b,
+        "the two reports differ:\n{}\n----\n{}",
+        String::from_utf8_lossy(&a),
+        String::from_utf8_lossy(&b)
+    );
     // Clips and pictures are in it by hash, so this also says the evidence bytes are the same.
     assert!(String::from_utf8_lossy(&a).contains("\"sha256\""));
 }
 
 fn eseal(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_eseal")).args(args).output().unwrap()
+    std::process::Command::new(env!("CARGO_BIN_EXE_eseal"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// `eseal certify` as a CI maintainer calls it: exit 0 and the HTML report's path as the last
@@ -157,12 +239,28 @@ fn eseal(args: &[&str]) -> std::process::Output {
 fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pass");
-    let o = eseal(&["certify", "--scenarios", "scenarios/conformant/gate-trucks.toml", "--out", out.to_str().unwrap()]);
+    let o = eseal(&[
+        "certify",
+        "--scenarios",
+        "scenarios/conformant/gate-trucks.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let last = stdout.lines().last().unwrap();
     assert_eq!(last, out.join("report.html").display().to_string());
-    for f in ["report.json", "report.html", "junit.xml", "timings.json", "MANIFEST.sha256"] {
+    for f in [
+        "report.json",
+        "report.html",
+        "junit.xml",
+        "timings.json",
+        "MANIFEST.sha256",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     // A case whose expectation the device does not meet: the uploads are late (latency fails),
@@ -176,15 +274,39 @@ fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command()
         ),
     )
     .unwrap();
-    let o = eseal(&["certify", "--scenarios", case.to_str().unwrap(), "--out", dir.path().join("fail").to_str().unwrap()]);
+    let o = eseal(&[
+        "certify",
+        "--scenarios",
+        case.to_str().unwrap(),
+        "--out",
+        dir.path().join("fail").to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("protocol.latency failed, which the case does not target"), "{stdout}");
-    assert!(stdout.contains(&format!("reproduce: eseal certify --scenarios {} --seed 505", case.display())), "{stdout}");
+    assert!(
+        stdout.contains("protocol.latency failed, which the case does not target"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "reproduce: eseal certify --scenarios {} --seed 505",
+            case.display()
+        )),
+        "{stdout}"
+    );
     // Bad arguments name the flag and the expected form.
-    let o = eseal(&["certify", "--scenarios", "scenarios/conformant/gate-trucks.toml", "--device", "vendor-x"]);
+    let o = eseal(&[
+        "certify",
+        "--scenarios",
+        "scenarios/conformant/gate-trucks.toml",
+        "--device",
+        "vendor-x",
+    ]);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && stderr.contains("--device vendor-x: expected `reference`"), "{stderr}");
+    assert!(
+        !o.status.success() && stderr.contains("--device vendor-x: expected `reference`"),
+        "{stderr}"
+    );
     let o = eseal(&["certify", "--scenarios", "no/such/dir"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/dir: no such file or directory"));
 }
@@ -197,24 +319,64 @@ fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command()
 fn a_scenario_through_the_reference_device_raises_the_alarms_its_configuration_implies() {
     use eseal::edge::run::{RunOptions, run_in_process};
     use eseal::judge::certify::ALARM_LIMITS;
-    let (scenario, _) = eseal_simulator::check(std::path::Path::new("scenarios/conformant/skip-trips-locks.toml")).unwrap();
-    let opts = RunOptions { tamper_interval_s: Some(5.0), closure: Some(ALARM_LIMITS), ..RunOptions::default() };
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new(
+        "scenarios/conformant/skip-trips-locks.toml",
+    ))
+    .unwrap();
+    let opts = RunOptions {
+        tamper_interval_s: Some(5.0),
+        closure: Some(ALARM_LIMITS),
+        ..RunOptions::default()
+    };
     let run = run_in_process(&scenario, &opts).unwrap();
-    let closure = run.closure.as_ref().expect("the judge drove the platform's alarms");
+    let closure = run
+        .closure
+        .as_ref()
+        .expect("the judge drove the platform's alarms");
     assert!(closure.errors.is_empty(), "{:?}", closure.errors);
-    let u5: Vec<&String> = run.received.iter().filter(|n| n.len() == 36 && &n[14..16] == "00").collect();
-    let locks: Vec<_> = closure.alarms.iter().filter(|a| a.kind == "lock_tampered").collect();
+    let u5: Vec<&String> = run
+        .received
+        .iter()
+        .filter(|n| n.len() == 36 && &n[14..16] == "00")
+        .collect();
+    let locks: Vec<_> = closure
+        .alarms
+        .iter()
+        .filter(|a| a.kind == "lock_tampered")
+        .collect();
     assert!(!u5.is_empty(), "the scenario has lock events");
-    assert_eq!(locks.len(), u5.len(), "one alarm per lock event: {locks:?} for {u5:?}");
+    assert_eq!(
+        locks.len(),
+        u5.len(),
+        "one alarm per lock event: {locks:?} for {u5:?}"
+    );
     for l in &locks {
         assert!(l.evidence.iter().all(|e| u5.contains(&e)), "{l:?}");
     }
-    assert!(closure.alarms.iter().any(|a| a.kind == "transport_running"), "{:?}", closure.alarms);
+    assert!(
+        closure.alarms.iter().any(|a| a.kind == "transport_running"),
+        "{:?}",
+        closure.alarms
+    );
     // Nothing but what the configuration implies: no people or trucks in this scenario.
-    assert!(closure.alarms.iter().all(|a| a.kind == "lock_tampered" || a.kind == "transport_running"), "{:?}", closure.alarms);
+    assert!(
+        closure
+            .alarms
+            .iter()
+            .all(|a| a.kind == "lock_tampered" || a.kind == "transport_running"),
+        "{:?}",
+        closure.alarms
+    );
     let seen = eseal::judge::certify::observe(&run);
     for c in eseal::judge::closure::checks(&seen.uploads, Some(closure)) {
-        assert_eq!(c.verdict, eseal::judge::verdict::Verdict::Pass, "{} {}: {:?}", c.id, c.actual, c.findings);
+        assert_eq!(
+            c.verdict,
+            eseal::judge::verdict::Verdict::Pass,
+            "{} {}: {:?}",
+            c.id,
+            c.actual,
+            c.findings
+        );
     }
     // Every alarm but the one kept for the overdue check was closed by the county.
     assert_eq!(closure.handled.len() + 1, closure.alarms.len());

@@ -36,13 +36,21 @@ pub fn with_lab_mine(file: &str) -> String {
 #[test]
 fn a_scenario_of_a_mine_the_platform_never_heard_of_is_certified_in_process() {
     assert!(
-        !eseal_platform::demo::DEMO_MINES.iter().any(|m| m.0 == LAB_MINE)
-            && !eseal_platform::demo::DEMO_REGIONS.iter().any(|r| r.0 == &LAB_MINE[..6]),
+        !eseal_platform::demo::DEMO_MINES
+            .iter()
+            .any(|m| m.0 == LAB_MINE)
+            && !eseal_platform::demo::DEMO_REGIONS
+                .iter()
+                .any(|r| r.0 == &LAB_MINE[..6]),
         "the test needs a mine and county outside the demo data"
     );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("lab-skip.toml");
-    std::fs::write(&file, with_lab_mine("scenarios/conformant/skip-trips-locks.toml")).unwrap();
+    std::fs::write(
+        &file,
+        with_lab_mine("scenarios/conformant/skip-trips-locks.toml"),
+    )
+    .unwrap();
     let (mut scenario, _) = eseal_simulator::check(&file).unwrap();
     // The skip runs from 2 s and a lock event comes at 50 s: two alarms, one closed by the
     // county and one left to be supervised when overdue.
@@ -53,13 +61,28 @@ fn a_scenario_of_a_mine_the_platform_never_heard_of_is_certified_in_process() {
         println!("{:<24} {:<18} {}", c.id, c.verdict.label(), c.actual);
     }
     assert_eq!(r.mine, LAB_MINE);
-    assert!(r.evidence.iter().any(|e| e.name.starts_with(LAB_MINE)), "the platform accepted the mine's uploads: {:?}", r.evidence);
-    let get = |id: &str| r.checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"));
+    assert!(
+        r.evidence.iter().any(|e| e.name.starts_with(LAB_MINE)),
+        "the platform accepted the mine's uploads: {:?}",
+        r.evidence
+    );
+    let get = |id: &str| {
+        r.checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no check {id}"))
+    };
     assert_eq!(get("protocol.names").verdict, Verdict::Pass);
     // The judge acted as the county 370781 through the platform's API: alarms raised, pushed,
     // closed and supervised when overdue.
     for id in ["P4.raised", "P4.pushed", "P4.closed", "P4.escalated"] {
         let c = get(id);
-        assert_eq!(c.verdict, Verdict::Pass, "{id}: {} {:?}", c.actual, c.findings);
+        assert_eq!(
+            c.verdict,
+            Verdict::Pass,
+            "{id}: {} {:?}",
+            c.actual,
+            c.findings
+        );
     }
 }

@@ -31,7 +31,15 @@ fn start(data: &Path) -> Server {
     let ready_file = data.join("ready.json");
     let _ = std::fs::remove_file(&ready_file);
     let child = Command::new(env!("CARGO_BIN_EXE_eseal"))
-        .args(["platform", "serve", "--demo", "--ftp-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0"])
+        .args([
+            "platform",
+            "serve",
+            "--demo",
+            "--ftp-addr",
+            "127.0.0.1:0",
+            "--https-addr",
+            "127.0.0.1:0",
+        ])
         .arg("--data-dir")
         .arg(data)
         .arg("--ready-file")
@@ -41,7 +49,10 @@ fn start(data: &Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut server = Server { child, ready: Value::Null };
+    let mut server = Server {
+        child,
+        ready: Value::Null,
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(text) = std::fs::read_to_string(&ready_file)
@@ -74,22 +85,34 @@ async fn every_acknowledged_upload_survives_sigkill_exactly_once() {
         .find(|a| a["mine"] == "140421007866")
         .unwrap()
         .clone();
-    let (user, pass) = (account["username"].as_str().unwrap().to_owned(), account["password"].as_str().unwrap().to_owned());
+    let (user, pass) = (
+        account["username"].as_str().unwrap().to_owned(),
+        account["password"].as_str().unwrap().to_owned(),
+    );
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut clients = Vec::new();
     for c in 0..16u32 {
         let (ledger, user, pass) = (ledger.clone(), user.clone(), pass.clone());
         clients.push(tokio::spawn(async move {
-            let Ok(mut ftp) = AsyncFtpStream::connect(ftp_addr).await else { return };
-            if ftp.login(user.as_str(), pass.as_str()).await.is_err() || ftp.transfer_type(FileType::Binary).await.is_err() {
+            let Ok(mut ftp) = AsyncFtpStream::connect(ftp_addr).await else {
+                return;
+            };
+            if ftp.login(user.as_str(), pass.as_str()).await.is_err()
+                || ftp.transfer_type(FileType::Binary).await.is_err()
+            {
                 return;
             }
             for i in 0..10_000u32 {
                 // camera 10..25, count i: distinct names per client.
                 let name = format!("140421007866{:02}01{:04}20261128093000.jpg", 10 + c, i);
-                let bytes = jpeg_with_rectangle(320, 180, (100, 40, 60, 100), c * 10_000 + i).unwrap();
-                ledger.lock().unwrap().sent.insert(name.clone(), hex::encode(Sha256::digest(&bytes)));
+                let bytes =
+                    jpeg_with_rectangle(320, 180, (100, 40, 60, 100), c * 10_000 + i).unwrap();
+                ledger
+                    .lock()
+                    .unwrap()
+                    .sent
+                    .insert(name.clone(), hex::encode(Sha256::digest(&bytes)));
                 match ftp.put_file(&name, &mut bytes.as_slice()).await {
                     Ok(_) => {
                         ledger.lock().unwrap().acked.insert(name);
@@ -112,38 +135,66 @@ async fn every_acknowledged_upload_survives_sigkill_exactly_once() {
     }
     let ledger = std::mem::take(&mut *ledger.lock().unwrap());
     assert!(ledger.acked.len() >= 150);
-    assert!(ledger.sent.len() > ledger.acked.len(), "some uploads must have been in flight at the kill");
+    assert!(
+        ledger.sent.len() > ledger.acked.len(),
+        "some uploads must have been in flight at the kill"
+    );
 
     // Restart on the same data directory and read back what the platform holds.
     let mut server = start(&data);
     let store = eseal_platform::store::Store::open(data.join("platform.sqlite3")).unwrap();
     let rows: Vec<(String, String, i64)> = store
         .read_blocking(|conn| {
-            conn.query("SELECT name, sha256, COUNT(*) OVER (PARTITION BY name) AS n FROM events", &[])?
-                .iter()
-                .map(|r| Ok((r.text("name")?, r.text("sha256")?, r.i64("n")?)))
-                .collect()
+            conn.query(
+                "SELECT name, sha256, COUNT(*) OVER (PARTITION BY name) AS n FROM events",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.text("name")?, r.text("sha256")?, r.i64("n")?)))
+            .collect()
         })
         .unwrap();
     let integrity: String = store
-        .read_blocking(|conn| conn.query_one("PRAGMA integrity_check", &[])?.text("integrity_check"))
+        .read_blocking(|conn| {
+            conn.query_one("PRAGMA integrity_check", &[])?
+                .text("integrity_check")
+        })
         .unwrap();
     server.child.kill().unwrap();
     server.child.wait().unwrap();
     assert_eq!(integrity, "ok");
 
-    let present: HashMap<&str, &str> = rows.iter().map(|(n, s, _)| (n.as_str(), s.as_str())).collect();
+    let present: HashMap<&str, &str> = rows
+        .iter()
+        .map(|(n, s, _)| (n.as_str(), s.as_str()))
+        .collect();
     for (name, _, count) in &rows {
         assert_eq!(*count, 1, "{name} is present {count} times");
     }
-    let lost: Vec<_> = ledger.acked.iter().filter(|n| !present.contains_key(n.as_str())).collect();
-    assert!(lost.is_empty(), "{} acknowledged uploads lost after SIGKILL: {lost:?}", lost.len());
+    let lost: Vec<_> = ledger
+        .acked
+        .iter()
+        .filter(|n| !present.contains_key(n.as_str()))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged uploads lost after SIGKILL: {lost:?}",
+        lost.len()
+    );
     for (name, sha) in &present {
-        let sent = ledger.sent.get(*name).unwrap_or_else(|| panic!("{name} is present but no client sent it"));
+        let sent = ledger
+            .sent
+            .get(*name)
+            .unwrap_or_else(|| panic!("{name} is present but no client sent it"));
         assert_eq!(sent, sha, "{name}: stored bytes differ from the bytes sent");
         let blob = data.join("evidence").join(&sha[..2]).join(sha);
-        let bytes = std::fs::read(&blob).unwrap_or_else(|e| panic!("{name}: evidence {blob:?} missing: {e}"));
-        assert_eq!(&hex::encode(Sha256::digest(&bytes)), sha, "{name}: evidence blob corrupt");
+        let bytes = std::fs::read(&blob)
+            .unwrap_or_else(|e| panic!("{name}: evidence {blob:?} missing: {e}"));
+        assert_eq!(
+            &hex::encode(Sha256::digest(&bytes)),
+            sha,
+            "{name}: evidence blob corrupt"
+        );
     }
     println!(
         "sent {} (acked {}), present after restart {} (acked present {}, unacked but committed {})",

@@ -8,9 +8,18 @@ use serde_json::Value;
 #[test]
 fn demo_uploads_the_five_spec_examples_and_reports_what_was_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_eseal")).arg("demo").arg("--out").arg(dir.path()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_eseal"))
+        .arg("demo")
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "demo failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "demo failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // It ends with the path of the report it wrote.
     let last = stdout.lines().last().unwrap();
@@ -18,25 +27,49 @@ fn demo_uploads_the_five_spec_examples_and_reports_what_was_recorded() {
     let report: Value = serde_json::from_slice(&std::fs::read(last).unwrap()).unwrap();
 
     let events = report["events"]["items"].as_array().unwrap();
-    let by_name = |n: &str| events.iter().find(|e| e["name"] == n).unwrap_or_else(|| panic!("no event {n}: {events:?}"));
+    let by_name = |n: &str| {
+        events
+            .iter()
+            .find(|e| e["name"] == n)
+            .unwrap_or_else(|| panic!("no event {n}: {events:?}"))
+    };
     assert_eq!(events.len(), 5, "{events:?}");
     let u1 = by_name("1404210078662001000520210104224515.jpg");
-    assert_eq!((u1["clause"].as_str(), u1["camera"].as_str(), u1["daily_count"].as_i64()), (Some("U1"), Some("20"), Some(5)));
+    assert_eq!(
+        (
+            u1["clause"].as_str(),
+            u1["camera"].as_str(),
+            u1["daily_count"].as_i64()
+        ),
+        (Some("U1"), Some("20"), Some(5))
+    );
     assert_eq!(u1["mine_time"], "20210104224515");
     assert_eq!(u1["event_utc"], "2021-01-04T14:45:15Z");
     let u2 = by_name("1404210078663002001020210105200820.jpg");
-    assert_eq!((u2["camera"].as_str(), u2["daily_count"].as_i64()), (Some("30"), Some(10)));
+    assert_eq!(
+        (u2["camera"].as_str(), u2["daily_count"].as_i64()),
+        (Some("30"), Some(10))
+    );
     let u3 = by_name("14042100786610030120210104121546.mp4");
     assert_eq!(u3["transport_state"], "01");
     assert_eq!(u3["findings"][0]["kind"], "u3_example_form_32");
     assert_eq!(u3["evidence"]["codec"], "avc1");
     let dur = u3["evidence"]["duration_ms"].as_i64().unwrap();
-    assert!((9_500..=10_500).contains(&dur), "U3 clip is {dur} ms (R3: 10 s ± 0.5)");
+    assert!(
+        (9_500..=10_500).contains(&dur),
+        "U3 clip is {dur} ms (R3: 10 s ± 0.5)"
+    );
     let u4 = by_name("140421007866200420210104094515.jpg");
     assert_eq!(u4["analysis_type"], "04");
     let u5 = by_name("14042100786610000120210104121546.mp4");
-    assert_eq!((u5["clause"].as_str(), u5["channel"].as_str()), (Some("U5"), Some("https")));
-    assert_eq!((u5["lock_code"].as_str(), u5["lock_state"].as_str()), (Some("10"), Some("0001")));
+    assert_eq!(
+        (u5["clause"].as_str(), u5["channel"].as_str()),
+        (Some("U5"), Some("https"))
+    );
+    assert_eq!(
+        (u5["lock_code"].as_str(), u5["lock_state"].as_str()),
+        (Some("10"), Some("0001"))
+    );
 
     // The deliberately malformed name was refused, with the field named, and nothing else was.
     let violations = report["violations"]["items"].as_array().unwrap();

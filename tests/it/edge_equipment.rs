@@ -50,8 +50,16 @@ fn each_frame(world: &World, cam: usize, step: u64, mut f: impl FnMut(&Frame)) -
     let (mut spent, mut n) = (Duration::ZERO, 0);
     let mut k = 0;
     while k < world.frame_count(cam) {
-        renderer.render_into(&world.scene_at(cam, k), &mut out).unwrap();
-        let frame = Frame::new(out.frame.width, out.frame.height, std::mem::take(&mut out.frame.rgb), out.frame.pts_ns).unwrap();
+        renderer
+            .render_into(&world.scene_at(cam, k), &mut out)
+            .unwrap();
+        let frame = Frame::new(
+            out.frame.width,
+            out.frame.height,
+            std::mem::take(&mut out.frame.rgb),
+            out.frame.pts_ns,
+        )
+        .unwrap();
         let t0 = Instant::now();
         f(&frame);
         spent += t0.elapsed();
@@ -67,7 +75,10 @@ fn truth_transport(world: &World, equipment: EquipmentKind) -> Vec<(u64, Transpo
         .events()
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Transport { equipment: q, state } if *q == equipment => Some((e.t_ns, *state)),
+            EventKind::Transport {
+                equipment: q,
+                state,
+            } if *q == equipment => Some((e.t_ns, *state)),
             _ => None,
         })
         .collect()
@@ -98,24 +109,37 @@ fn check_belt(label: &str, edits: &[(&str, &str)], append: &str, step: u64) -> S
     let mut used = vec![false; found.len()];
     let mut errors = Vec::new();
     for (t, state) in &expected {
-        let hit = found
-            .iter()
-            .enumerate()
-            .find(|(i, c)| !used[*i] && c.state == *state && (secs(c.pts_ns) - secs(*t)).abs() <= 2.0);
+        let hit = found.iter().enumerate().find(|(i, c)| {
+            !used[*i] && c.state == *state && (secs(c.pts_ns) - secs(*t)).abs() <= 2.0
+        });
         let Some((i, c)) = hit else {
-            panic!("{label}: truth change to {state:?} at {:.2} s not found; found {found:?}", secs(*t));
+            panic!(
+                "{label}: truth change to {state:?} at {:.2} s not found; found {found:?}",
+                secs(*t)
+            );
         };
         used[i] = true;
         errors.push(secs(c.pts_ns) - secs(*t));
     }
-    assert_eq!(found.len(), expected.len(), "{label}: extra changes: {found:?} for truth {expected:?}");
+    assert_eq!(
+        found.len(),
+        expected.len(),
+        "{label}: extra changes: {found:?} for truth {expected:?}"
+    );
     let worst = errors.iter().fold(0.0f64, |m, e| m.max(e.abs()));
-    let latency = found.iter().map(|c| secs(c.recognised_ns - c.pts_ns)).fold(0.0f64, f64::max);
+    let latency = found
+        .iter()
+        .map(|c| secs(c.recognised_ns - c.pts_ns))
+        .fold(0.0f64, f64::max);
     format!(
         "  {label:<34} {:>2}/{:<2}  errors {:<30} worst {worst:.2} s  decided ≤ {latency:.2} s after  {:.3} ms/frame",
         found.len(),
         expected.len(),
-        errors.iter().map(|e| format!("{e:+.2}")).collect::<Vec<_>>().join(" "),
+        errors
+            .iter()
+            .map(|e| format!("{e:+.2}"))
+            .collect::<Vec<_>>()
+            .join(" "),
         ms_per_frame(spent, n),
     )
 }
@@ -127,12 +151,20 @@ fn every_belt_state_change_is_found_once_with_its_state_within_two_seconds() {
         "\n[[lighting]]\nat = \"+00:00:00\"\nambient = 0.7\ndusk = 0.3\nflicker = 0.1\n",
         "\n[[lighting]]\nat = \"+00:01:30\"\nambient = 0.3\ndusk = 0.8\nflicker = 0.1\n",
     );
-    let slow_noisy = [("speed_mps = 2.5", "speed_mps = 1.0"), ("hfov_deg = 60", "hfov_deg = 60\nnoise_sigma = 4.0")];
+    let slow_noisy = [
+        ("speed_mps = 2.5", "speed_mps = 1.0"),
+        ("hfov_deg = 60", "hfov_deg = 60\nnoise_sigma = 4.0"),
+    ];
     let rows = [
         check_belt("belt-state-changes", &[], "", 1),
         check_belt("  at 12.5 fps (every 2nd frame)", &[], "", 2),
         check_belt("  night IR, flicker, noise 4, 1 m/s", &slow_noisy, night, 1),
-        check_belt("  dusk ramp, flicker, 6 m/s", &[("speed_mps = 2.5", "speed_mps = 6.0")], dusk, 1),
+        check_belt(
+            "  dusk ramp, flicker, 6 m/s",
+            &[("speed_mps = 2.5", "speed_mps = 6.0")],
+            dusk,
+            1,
+        ),
     ];
     println!("belt (E2/U3): changes found/expected, pts error per change (found − truth)");
     for r in rows {
@@ -159,13 +191,27 @@ fn check_skip(label: &str, edits: &[(&str, &str)], append: &str) -> String {
     let trips: Vec<(u64, bool, u32)> = events
         .iter()
         .filter_map(|e| match *e {
-            SkipEvent::Trip { pts_ns, loaded, trip_of_day } => Some((pts_ns, loaded, trip_of_day)),
+            SkipEvent::Trip {
+                pts_ns,
+                loaded,
+                trip_of_day,
+            } => Some((pts_ns, loaded, trip_of_day)),
             SkipEvent::Transport(_) => None,
         })
         .collect();
-    assert_eq!(trips.len(), truth_trips.len(), "{label}: trips {trips:?}, truth {truth_trips:?}");
+    assert_eq!(
+        trips.len(),
+        truth_trips.len(),
+        "{label}: trips {trips:?}, truth {truth_trips:?}"
+    );
     for (i, ((_, loaded, count), (t, want))) in trips.iter().zip(&truth_trips).enumerate() {
-        assert_eq!((*loaded, *count), (*want, i as u32 + 1), "{label}: trip {} (truth at {:.1} s): {trips:?}", i + 1, secs(*t));
+        assert_eq!(
+            (*loaded, *count),
+            (*want, i as u32 + 1),
+            "{label}: trip {} (truth at {:.1} s): {trips:?}",
+            i + 1,
+            secs(*t)
+        );
     }
     // Transport changes: the same sequence of states as the truth. The skip is out of this
     // camera's view at the top (its dwell and the last 2.8 s of the hoist and the first of the
@@ -182,19 +228,34 @@ fn check_skip(label: &str, edits: &[(&str, &str)], append: &str) -> String {
     let states: Vec<TransportState> = changes.iter().map(|c| c.state).collect();
     let want: Vec<TransportState> = truth.iter().map(|(_, s)| *s).collect();
     assert_eq!(states, want, "{label}: {changes:?}");
-    let errors: Vec<f64> = changes.iter().zip(&truth).map(|(c, (t, _))| secs(c.pts_ns) - secs(*t)).collect();
+    let errors: Vec<f64> = changes
+        .iter()
+        .zip(&truth)
+        .map(|(c, (t, _))| secs(c.pts_ns) - secs(*t))
+        .collect();
     assert!(errors.iter().all(|e| e.abs() <= 3.5), "{label}: {errors:?}");
-    let trip_errors: Vec<String> = trips.iter().zip(&truth_trips).map(|(a, b)| format!("{:+.1}", secs(a.0) - secs(b.0))).collect();
+    let trip_errors: Vec<String> = trips
+        .iter()
+        .zip(&truth_trips)
+        .map(|(a, b)| format!("{:+.1}", secs(a.0) - secs(b.0)))
+        .collect();
     format!(
         "  {label:<24} trips {}/{} (loaded {}), pts − arrival at the top {}\n  {:<24} changes {}/{}, errors {}  {:.3} ms/frame",
         trips.len(),
         truth_trips.len(),
-        trips.iter().map(|t| if t.1 { "y" } else { "n" }).collect::<String>(),
+        trips
+            .iter()
+            .map(|t| if t.1 { "y" } else { "n" })
+            .collect::<String>(),
         trip_errors.join(" "),
         "",
         changes.len(),
         truth.len(),
-        errors.iter().map(|e| format!("{e:+.1}")).collect::<Vec<_>>().join(" "),
+        errors
+            .iter()
+            .map(|e| format!("{e:+.1}"))
+            .collect::<Vec<_>>()
+            .join(" "),
         ms_per_frame(spent, n),
     )
 }
@@ -204,7 +265,11 @@ fn skip_trips_are_counted_exactly_with_their_load() {
     let night = "\n[[lighting]]\nat = \"+00:00:00\"\nambient = 0.05\nflicker = 0.2\n";
     let rows = [
         check_skip("skip-trips-locks", &[], ""),
-        check_skip("  night IR, flicker, noise 4", &[("hfov_deg = 60", "hfov_deg = 60\nnoise_sigma = 4.0")], night),
+        check_skip(
+            "  night IR, flicker, noise 4",
+            &[("hfov_deg = 60", "hfov_deg = 60\nnoise_sigma = 4.0")],
+            night,
+        ),
     ];
     println!("skip (E2/U3):");
     for r in rows {
@@ -230,14 +295,25 @@ struct Interval {
 fn intervals(world: &World, camera: &CameraConfig) -> Vec<Interval> {
     let mut open: Vec<(u64, String, String)> = Vec::new();
     let mut out = Vec::new();
-    for e in world.events().iter().filter(|e| e.camera == Some(camera.code)) {
+    for e in world
+        .events()
+        .iter()
+        .filter(|e| e.camera == Some(camera.code))
+    {
         match &e.kind {
-            EventKind::TamperStart { kind, analysis } => open.push((e.t_ns, format!("{kind:?}"), analysis.clone())),
+            EventKind::TamperStart { kind, analysis } => {
+                open.push((e.t_ns, format!("{kind:?}"), analysis.clone()))
+            }
             EventKind::TamperEnd { kind, .. } => {
                 let k = format!("{kind:?}");
                 let i = open.iter().position(|o| o.1 == k).unwrap();
                 let (from, kind, analysis) = open.remove(i);
-                out.push(Interval { from, until: e.t_ns, kind, analysis: TamperKind::parse(&analysis).unwrap() });
+                out.push(Interval {
+                    from,
+                    until: e.t_ns,
+                    kind,
+                    analysis: TamperKind::parse(&analysis).unwrap(),
+                });
             }
             _ => {}
         }
@@ -279,8 +355,10 @@ fn every_tamper_kind_is_found_with_its_type_and_nothing_else_is() {
         // (the last 7.5 s of thumbnails) holds frames from both sides.
         let first_at_or_after = |t: u64| checks.iter().map(|c| c.0).find(|c| *c >= t);
         for iv in &ivs {
-            let inside: Vec<&Check> =
-                checks.iter().filter(|(t, _)| *t > iv.from && *t < iv.until).collect();
+            let inside: Vec<&Check> = checks
+                .iter()
+                .filter(|(t, _)| *t > iv.from && *t < iv.until)
+                .collect();
             let hits: Vec<String> = inside
                 .iter()
                 .map(|(t, f)| match f {
@@ -298,7 +376,9 @@ fn every_tamper_kind_is_found_with_its_type_and_nothing_else_is() {
                 hits.join(" ")
             );
             assert!(
-                inside.iter().any(|(_, f)| f.is_some_and(|(k, _)| k == iv.analysis)),
+                inside
+                    .iter()
+                    .any(|(_, f)| f.is_some_and(|(k, _)| k == iv.analysis)),
                 "camera {}: {} {:.1}–{:.1} s: no {} finding: {hits:?}",
                 camera.code,
                 iv.kind,
@@ -318,7 +398,12 @@ fn every_tamper_kind_is_found_with_its_type_and_nothing_else_is() {
             });
             if !allowed {
                 false_positives += 1;
-                println!("  camera {}: FALSE finding {} at {:.1} s", camera.code, kind.code(), secs(*t));
+                println!(
+                    "  camera {}: FALSE finding {} at {:.1} s",
+                    camera.code,
+                    kind.code(),
+                    secs(*t)
+                );
             }
         }
         println!(
@@ -346,7 +431,9 @@ fn tamper_checks_stay_quiet_through_dusk_the_ir_switch_flicker_haze_and_crowds()
             let (checks, ms) = checks(&world, cam, camera, 2);
             let found: Vec<String> = checks
                 .iter()
-                .filter_map(|(t, f)| f.map(|(k, s)| format!("{:.0}s:{}({s:.2})", secs(*t), k.code())))
+                .filter_map(|(t, f)| {
+                    f.map(|(k, s)| format!("{:.0}s:{}({s:.2})", secs(*t), k.code()))
+                })
                 .collect();
             println!(
                 "  {name:<24} camera {} ({what}): {} checks, {} findings  {ms:.3} ms/frame ({}×{})",

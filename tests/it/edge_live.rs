@@ -12,21 +12,50 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Starts `eseal ARGS...` with its output discarded.
 fn quiet(args: &[&std::ffi::OsStr]) -> Child {
-    Child(Command::new(env!("CARGO_BIN_EXE_eseal")).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+    Child(
+        Command::new(env!("CARGO_BIN_EXE_eseal"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn api(platform: &serde_json::Value, path: &str) -> serde_json::Value {
     let url = format!("https://{}{path}", platform["https"].as_str().unwrap());
     let out = Command::new("curl")
-        .args(["-s", "--fail", "--max-time", "10", "--cacert", platform["cert_pem"].as_str().unwrap()])
-        .args(["-H", &format!("Authorization: Bearer {}", platform["admin_token"].as_str().unwrap()), &url])
+        .args([
+            "-s",
+            "--fail",
+            "--max-time",
+            "10",
+            "--cacert",
+            platform["cert_pem"].as_str().unwrap(),
+        ])
+        .args([
+            "-H",
+            &format!(
+                "Authorization: Bearer {}",
+                platform["admin_token"].as_str().unwrap()
+            ),
+            &url,
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "curl {url}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "curl {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -103,9 +132,17 @@ fn edge_run_pulls_rtsp_from_sim_serve_and_uploads_to_the_platform() {
     let bin = env!("CARGO_BIN_EXE_eseal");
     let (data, ready) = (d.join("platform"), d.join("platform.json"));
     let _platform = quiet(&[
-        "platform".as_ref(), "serve".as_ref(), "--demo".as_ref(), "--ftp-addr".as_ref(), "127.0.0.1:0".as_ref(),
-        "--https-addr".as_ref(), "127.0.0.1:0".as_ref(), "--data-dir".as_ref(), data.as_os_str(),
-        "--ready-file".as_ref(), ready.as_os_str(),
+        "platform".as_ref(),
+        "serve".as_ref(),
+        "--demo".as_ref(),
+        "--ftp-addr".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--https-addr".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--data-dir".as_ref(),
+        data.as_os_str(),
+        "--ready-file".as_ref(),
+        ready.as_os_str(),
     ]);
     let platform = wait_for_json(&d.join("platform.json"), 60, "platform serve");
     let account = platform["accounts"].as_array().unwrap()[0].clone();
@@ -114,8 +151,15 @@ fn edge_run_pulls_rtsp_from_sim_serve_and_uploads_to_the_platform() {
     let scenario = format!("{ROOT}/scenarios/live/shaft-25s.toml");
     let sim_ready = d.join("sim.json");
     let _sim = quiet(&[
-        "sim".as_ref(), "serve".as_ref(), scenario.as_ref(), "--rtsp-addr".as_ref(), "127.0.0.1:0".as_ref(),
-        "--http-addr".as_ref(), "127.0.0.1:0".as_ref(), "--ready-file".as_ref(), sim_ready.as_os_str(),
+        "sim".as_ref(),
+        "serve".as_ref(),
+        scenario.as_ref(),
+        "--rtsp-addr".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--http-addr".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--ready-file".as_ref(),
+        sim_ready.as_os_str(),
     ]);
     let sim = wait_for_json(&d.join("sim.json"), 60, "sim serve");
     let rtsp = sim["cameras"][0]["rtsp"].as_str().unwrap();
@@ -149,42 +193,82 @@ fn edge_run_pulls_rtsp_from_sim_serve_and_uploads_to_the_platform() {
     let report_url = format!("http://127.0.0.1:{port}/report.json");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let live_down = loop {
-        let out = Command::new("curl").args(["-s", "--fail", "--max-time", "2", &report_url]).output().unwrap();
+        let out = Command::new("curl")
+            .args(["-s", "--fail", "--max-time", "2", &report_url])
+            .output()
+            .unwrap();
         let down = serde_json::from_slice::<serde_json::Value>(&out.stdout)
             .ok()
             .and_then(|r| r["days"].as_object()?.values().next()?["20"]["people_down"].as_u64());
-        if down.is_some_and(|n| n >= 1) || std::time::Instant::now() > deadline || edge.try_wait().unwrap().is_some() {
+        if down.is_some_and(|n| n >= 1)
+            || std::time::Instant::now() > deadline
+            || edge.try_wait().unwrap().is_some()
+        {
             break down;
         }
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
-    assert!(live_down.is_some_and(|n| n >= 1), "the running device's /report.json never showed a person down");
+    assert!(
+        live_down.is_some_and(|n| n >= 1),
+        "the running device's /report.json never showed a person down"
+    );
     let out = edge.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "edge run: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("report: "), "edge run names its report: {stdout}");
+    assert!(
+        out.status.success(),
+        "edge run: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("report: "),
+        "edge run names its report: {stdout}"
+    );
 
     // E3: the device's own day report, as JSON in its state directory.
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("edge/report.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("edge/report.json")).unwrap()).unwrap();
     let day = report["days"].as_object().unwrap().values().next().unwrap();
     assert_eq!(day["20"]["people_down"], 2, "{report}");
     assert_eq!(day["20"]["people_up"], 1, "{report}");
 
     // U1: two captures over FTP, numbered 0001 and 0002 for camera 20 of this mine.
     let events = api(&platform, &format!("/api/v1/events?mine={mine}"));
-    let u1: Vec<&serde_json::Value> = events["items"].as_array().unwrap().iter().filter(|e| e["clause"] == "U1").collect();
+    let u1: Vec<&serde_json::Value> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["clause"] == "U1")
+        .collect();
     assert_eq!(u1.len(), 2, "{events}");
-    let mut counts: Vec<i64> = u1.iter().map(|e| e["daily_count"].as_i64().unwrap()).collect();
+    let mut counts: Vec<i64> = u1
+        .iter()
+        .map(|e| e["daily_count"].as_i64().unwrap())
+        .collect();
     counts.sort_unstable();
     assert_eq!(counts, [1, 2]);
     for e in &u1 {
         assert_eq!(e["camera"], "20");
         assert_eq!(e["channel"], "ftp");
         assert_eq!(e["evidence"]["media_type"], "image/jpeg");
-        assert_eq!((e["evidence"]["width"].as_i64(), e["evidence"]["height"].as_i64()), (Some(640), Some(360)));
+        assert_eq!(
+            (
+                e["evidence"]["width"].as_i64(),
+                e["evidence"]["height"].as_i64()
+            ),
+            (Some(640), Some(360))
+        );
     }
     // U6: the device's own MJPEG address registered over HTTPS.
     let streams = api(&platform, &format!("/api/v1/streams?mine={mine}"));
-    let urls: Vec<&str> = streams["items"].as_array().unwrap().iter().filter_map(|s| s["url"].as_str()).collect();
-    assert_eq!(urls, [format!("http://127.0.0.1:{port}/cam/20?action=stream")], "{streams}");
+    let urls: Vec<&str> = streams["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["url"].as_str())
+        .collect();
+    assert_eq!(
+        urls,
+        [format!("http://127.0.0.1:{port}/cam/20?action=stream")],
+        "{streams}"
+    );
 }

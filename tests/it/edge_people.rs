@@ -14,20 +14,39 @@ fn check(file: &str, down: u32, up: u32) {
     let s: &PeopleScore = &scores[0];
     println!(
         "{file} camera {}: down {}/{} (matched {}), up {}/{} (matched {}), captured {}",
-        s.camera, s.device_down, s.true_down, s.matched_down, s.device_up, s.true_up, s.matched_up, s.captured
+        s.camera,
+        s.device_down,
+        s.true_down,
+        s.matched_down,
+        s.device_up,
+        s.true_up,
+        s.matched_up,
+        s.captured
     );
     for d in &s.details {
         println!("    {d}");
     }
-    assert_eq!((s.true_down, s.true_up), (down, up), "{file}: the scenario's truth changed");
-    assert_eq!((s.device_down, s.matched_down), (down, down), "{file}: people down");
+    assert_eq!(
+        (s.true_down, s.true_up),
+        (down, up),
+        "{file}: the scenario's truth changed"
+    );
+    assert_eq!(
+        (s.device_down, s.matched_down),
+        (down, down),
+        "{file}: people down"
+    );
     assert_eq!((s.device_up, s.matched_up), (up, up), "{file}: people up");
 }
 
 #[test]
 fn stop_and_go_on_the_edge_counts_once_and_turning_back_counts_nothing() {
     // 1 stop-and-go down, 1 turn-back (0), 2 stop-and-go up, 1 loiter down, 1 up with a pause.
-    check("scenarios/conformant/shaft-stop-and-go-turn-back.toml", 2, 3);
+    check(
+        "scenarios/conformant/shaft-stop-and-go-turn-back.toml",
+        2,
+        3,
+    );
 }
 
 #[test]

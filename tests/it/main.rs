@@ -37,7 +37,10 @@ pub fn wait_for_json(path: &std::path::Path, secs: u64, what: &str) -> serde_jso
         {
             return v;
         }
-        assert!(std::time::Instant::now() < deadline, "{what} did not come up in {secs} s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not come up in {secs} s"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }

@@ -6,11 +6,19 @@ use std::path::Path;
 
 use eseal::judge::report::{self, write_report};
 use eseal::judge::verdict::{
-    CertificationReport, Check, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport, Timing, Verdict,
+    CertificationReport, Check, CountSeries, DeviceIdentity, EvidenceFile, SCHEMA, ScenarioReport,
+    Timing, Verdict,
 };
 use sha2::{Digest, Sha256};
 
-fn check(id: &str, title_zh: &str, title_en: &str, verdict: Verdict, expected: &str, actual: &str) -> Check {
+fn check(
+    id: &str,
+    title_zh: &str,
+    title_en: &str,
+    verdict: Verdict,
+    expected: &str,
+    actual: &str,
+) -> Check {
     Check {
         id: id.to_owned(),
         clause: id.split('.').next().unwrap().to_owned(),
@@ -30,7 +38,9 @@ fn check(id: &str, title_zh: &str, title_en: &str, verdict: Verdict, expected: &
 
 /// A small JPEG in `dir/evidence/` and its entry.
 fn jpeg(dir: &Path, name: &str, shade: u8) -> EvidenceFile {
-    let img = image::RgbImage::from_fn(64, 40, |x, y| image::Rgb([shade, (x * 4) as u8, (y * 6) as u8]));
+    let img = image::RgbImage::from_fn(64, 40, |x, y| {
+        image::Rgb([shade, (x * 4) as u8, (y * 6) as u8])
+    });
     let path = dir.join("evidence").join(name);
     img.save(&path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
@@ -46,18 +56,45 @@ fn jpeg(dir: &Path, name: &str, shade: u8) -> EvidenceFile {
 /// not-applicable check.
 fn sample(dir: &Path) -> CertificationReport {
     std::fs::create_dir_all(dir.join("evidence")).unwrap();
-    let mut accuracy =
-        check("E3.down.count", "下井人数计数准确率", "People-down counting accuracy", Verdict::Fail, "≥ 0.90", "0.75 (3 of 4)");
+    let mut accuracy = check(
+        "E3.down.count",
+        "下井人数计数准确率",
+        "People-down counting accuracy",
+        Verdict::Fail,
+        "≥ 0.90",
+        "0.75 (3 of 4)",
+    );
     (accuracy.value, accuracy.bar, accuracy.unit) = (Some(0.75), Some(0.9), "ratio".to_owned());
     accuracy.findings = vec![
         "missed: person 3 going down at 41.0 s (camera 20)".to_owned(),
         "extra: 1404210078662001000420210104080230.jpg matches no crossing".to_owned(),
     ];
-    let mut name = check("U1.name", "人员图片命名", "People picture names", Verdict::Pass, "34 digits + .jpg", "3 of 3 well formed");
+    let mut name = check(
+        "U1.name",
+        "人员图片命名",
+        "People picture names",
+        Verdict::Pass,
+        "34 digits + .jpg",
+        "3 of 3 well formed",
+    );
     name.evidence = vec!["evidence/1404210078662001000120210104080012.jpg".to_owned()];
-    let mut form = check("U3.form", "运输状态视频命名", "Transport-state clip name", Verdict::AmbiguousInSpec, "30 or 32 digits", "");
+    let mut form = check(
+        "U3.form",
+        "运输状态视频命名",
+        "Transport-state clip name",
+        Verdict::AmbiguousInSpec,
+        "30 or 32 digits",
+        "",
+    );
     form.actual = "32-digit form with state 01 (running loaded)".to_owned();
-    let trucks = check("E5.count", "车辆计数", "Truck counting", Verdict::NotApplicable, "trucks counted", "no trucks in the scenario");
+    let trucks = check(
+        "E5.count",
+        "车辆计数",
+        "Truck counting",
+        Verdict::NotApplicable,
+        "trucks counted",
+        "no trucks in the scenario",
+    );
     let evidence = vec![
         jpeg(dir, "1404210078662001000120210104080012.jpg", 200),
         jpeg(dir, "1404210078662001000220210104080044.jpg", 120),
@@ -113,8 +150,20 @@ fn sample(dir: &Path) -> CertificationReport {
 
 fn timings() -> Vec<Timing> {
     vec![
-        Timing { scenario: "shaft-day-groups".to_owned(), frames: 3750, wall_s: 6.25, scenario_s: 150.0, speedup: 24.0 },
-        Timing { scenario: "belt-states".to_owned(), frames: 1500, wall_s: 2.0, scenario_s: 60.0, speedup: 30.0 },
+        Timing {
+            scenario: "shaft-day-groups".to_owned(),
+            frames: 3750,
+            wall_s: 6.25,
+            scenario_s: 150.0,
+            speedup: 24.0,
+        },
+        Timing {
+            scenario: "belt-states".to_owned(),
+            frames: 1500,
+            wall_s: 2.0,
+            scenario_s: 60.0,
+            speedup: 30.0,
+        },
     ]
 }
 
@@ -152,12 +201,24 @@ fn report_directory_screenshots_as_a_page_with_a_red_fail_banner() {
     }
     let total = (img.width() * img.height()) as usize;
     // The FAIL banner alone is ~1150 × 70 px of red; text is thousands of dark pixels.
-    assert!(red > 20_000, "too few red-ish pixels for a FAIL banner: {red}");
+    assert!(
+        red > 20_000,
+        "too few red-ish pixels for a FAIL banner: {red}"
+    );
     assert!(dark > 5_000, "too few dark text pixels: {dark}");
-    assert!(white > total / 2, "the page background should be mostly white: {white} of {total}");
+    assert!(
+        white > total / 2,
+        "the page background should be mostly white: {white} of {total}"
+    );
     // The banner sits near the top: its row band holds most of the red.
-    let top_red = img.enumerate_pixels().filter(|(_, y, p)| *y < 300 && p.0[0] > 150 && p.0[1] < 80 && p.0[2] < 80).count();
-    assert!(top_red > 20_000, "no red banner in the top 300 rows: {top_red}");
+    let top_red = img
+        .enumerate_pixels()
+        .filter(|(_, y, p)| *y < 300 && p.0[0] > 150 && p.0[1] < 80 && p.0[2] < 80)
+        .count();
+    assert!(
+        top_red > 20_000,
+        "no red banner in the top 300 rows: {top_red}"
+    );
 }
 
 #[test]

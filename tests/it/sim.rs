@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn eseal(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_eseal")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_eseal"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -11,7 +14,10 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 #[test]
 fn sim_check_prints_the_timeline_of_every_public_scenario() {
     let mut checked = 0;
-    let mut files: Vec<_> = std::fs::read_dir(format!("{ROOT}/scenarios/conformant")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(format!("{ROOT}/scenarios/conformant"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.push(format!("{ROOT}/scenarios/EXAMPLE.toml").into());
     for path in files {
         if path.extension().is_none_or(|e| e != "toml") {
@@ -19,17 +25,28 @@ fn sim_check_prints_the_timeline_of_every_public_scenario() {
         }
         let out = eseal(&["sim", "check", path.to_str().unwrap()]);
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{}: {}{}", path.display(), text, String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {}{}",
+            path.display(),
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(text.contains("seed"), "{text}");
         checked += 1;
     }
-    assert!(checked >= 9, "expected at least 8 public scenarios and the example, found {checked}");
+    assert!(
+        checked >= 9,
+        "expected at least 8 public scenarios and the example, found {checked}"
+    );
 }
 
 #[test]
 fn sim_check_names_file_line_and_field_of_a_bad_scenario() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml")).unwrap();
+    let good =
+        std::fs::read_to_string(format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml"))
+            .unwrap();
     let (line_no, line) = good
         .lines()
         .enumerate()
@@ -49,17 +66,32 @@ fn sim_check_names_file_line_and_field_of_a_bad_scenario() {
 fn sim_render_writes_truth_and_a_contact_sheet() {
     let dir = tempfile::tempdir().unwrap();
     let out = eseal(&[
-        "sim", "render", &format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml"), "--out", dir.path().to_str().unwrap(),
-        "--seconds", "8",
+        "sim",
+        "render",
+        &format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml"),
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--seconds",
+        "8",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let events = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
-    let crossings = events.lines().filter(|l| l.contains("\"crossing\"")).count();
+    let crossings = events
+        .lines()
+        .filter(|l| l.contains("\"crossing\""))
+        .count();
     assert!(crossings >= 1, "no crossing in the first 8 s: {events}");
     let objects = std::fs::read_to_string(dir.path().join("objects.jsonl")).unwrap();
     let first: serde_json::Value = serde_json::from_str(objects.lines().next().unwrap()).unwrap();
     assert_eq!(first["frame"], 0);
-    assert!(objects.lines().count() >= 8 * 25, "one truth line per frame");
+    assert!(
+        objects.lines().count() >= 8 * 25,
+        "one truth line per frame"
+    );
     let sheet = image::open(dir.path().join("20-contact.png")).unwrap();
     assert!(sheet.width() > 0);
 }
@@ -72,8 +104,19 @@ fn sim_serve_streams_rtsp_to_gst_launch_and_mjpeg_to_curl() {
     let ready = dir.path().join("ready.json");
     let _server = crate::Child(
         Command::new(env!("CARGO_BIN_EXE_eseal"))
-            .args(["sim", "serve", &format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml"), "--loop"])
-            .args(["--rtsp-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--ready-file"])
+            .args([
+                "sim",
+                "serve",
+                &format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml"),
+                "--loop",
+            ])
+            .args([
+                "--rtsp-addr",
+                "127.0.0.1:0",
+                "--http-addr",
+                "127.0.0.1:0",
+                "--ready-file",
+            ])
             .arg(&ready)
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -81,12 +124,32 @@ fn sim_serve_streams_rtsp_to_gst_launch_and_mjpeg_to_curl() {
     );
     let urls = crate::wait_for_json(&ready, 60, "sim serve");
     let cam = &urls["cameras"][0];
-    let (rtsp, mjpeg) = (cam["rtsp"].as_str().unwrap(), cam["mjpeg"].as_str().unwrap());
+    let (rtsp, mjpeg) = (
+        cam["rtsp"].as_str().unwrap(),
+        cam["mjpeg"].as_str().unwrap(),
+    );
     assert!(mjpeg.ends_with("?action=stream"), "{mjpeg}");
 
     let out = Command::new("timeout")
-        .args(["60", "gst-launch-1.0", "-m", "rtspsrc", &format!("location={rtsp}"), "protocols=tcp", "!"])
-        .args(["rtph264depay", "!", "h264parse", "!", "avdec_h264", "!", "fakesink", "num-buffers=25"])
+        .args([
+            "60",
+            "gst-launch-1.0",
+            "-m",
+            "rtspsrc",
+            &format!("location={rtsp}"),
+            "protocols=tcp",
+            "!",
+        ])
+        .args([
+            "rtph264depay",
+            "!",
+            "h264parse",
+            "!",
+            "avdec_h264",
+            "!",
+            "fakesink",
+            "num-buffers=25",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -94,14 +157,40 @@ fn sim_serve_streams_rtsp_to_gst_launch_and_mjpeg_to_curl() {
     // racing the session's close (gst-launch then exits 1): the stream itself was pulled.
     let eos = text.find("Got EOS from element");
     let pulled = eos.is_some_and(|eos| text.find("ERROR").is_none_or(|e| e > eos));
-    assert!(pulled, "rtspsrc: {text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        pulled,
+        "rtspsrc: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
-    let out = Command::new("curl").args(["-s", "--max-time", "3", mjpeg]).output().unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "3", mjpeg])
+        .output()
+        .unwrap();
     let body = out.stdout;
-    let parts = body.windows(24).filter(|w| w.eq_ignore_ascii_case(b"content-type: image/jpeg")).count();
-    assert!(parts >= 2, "expected ≥ 2 JPEG parts in 3 s, got {parts} ({} bytes)", body.len());
-    let soi = body.windows(3).position(|w| w == [0xFF, 0xD8, 0xFF]).expect("a JPEG in the stream");
-    let eoi = soi + body[soi..].windows(2).position(|w| w == [0xFF, 0xD9]).expect("JPEG end") + 2;
+    let parts = body
+        .windows(24)
+        .filter(|w| w.eq_ignore_ascii_case(b"content-type: image/jpeg"))
+        .count();
+    assert!(
+        parts >= 2,
+        "expected ≥ 2 JPEG parts in 3 s, got {parts} ({} bytes)",
+        body.len()
+    );
+    let soi = body
+        .windows(3)
+        .position(|w| w == [0xFF, 0xD8, 0xFF])
+        .expect("a JPEG in the stream");
+    let eoi = soi
+        + body[soi..]
+            .windows(2)
+            .position(|w| w == [0xFF, 0xD9])
+            .expect("JPEG end")
+        + 2;
     let img = image::load_from_memory(&body[soi..eoi]).unwrap();
-    assert_eq!((img.width(), img.height()), (1280, 720), "the scenario's camera 20 is 1280×720");
+    assert_eq!(
+        (img.width(), img.height()),
+        (1280, 720),
+        "the scenario's camera 20 is 1280×720"
+    );
 }

@@ -94,14 +94,22 @@ impl Projector {
     /// A world point `[x, y, z]` → pixel `(x, y)` and depth along the optical axis (metres);
     /// `None` behind the camera or nearer than 5 cm.
     pub fn project(&self, p: [f64; 3]) -> Option<(f64, f64, f64)> {
-        let d = [p[0] - self.centre[0], p[1] - self.centre[1], p[2] - self.centre[2]];
+        let d = [
+            p[0] - self.centre[0],
+            p[1] - self.centre[1],
+            p[2] - self.centre[2],
+        ];
         let z = dot(d, self.fwd);
         if z < 0.05 {
             return None;
         }
         let x = dot(d, self.right);
         let y = dot(d, self.up);
-        Some((self.cx + self.focal * x / z, self.cy - self.focal * y / z, z))
+        Some((
+            self.cx + self.focal * x / z,
+            self.cy - self.focal * y / z,
+            z,
+        ))
     }
 
     /// The ground point (`z = 0`) seen at pixel `(x, y)`; `None` at or above the horizon.
@@ -132,7 +140,12 @@ mod tests {
     use super::*;
 
     fn shaft() -> Projector {
-        let c = Calibration { position: [0.0, -4.0, 4.5], yaw_deg: 90.0, tilt_deg: 45.0, hfov_deg: 70.0 };
+        let c = Calibration {
+            position: [0.0, -4.0, 4.5],
+            yaw_deg: 90.0,
+            tilt_deg: 45.0,
+            hfov_deg: 70.0,
+        };
         Projector::new(&c, 1280, 720)
     }
 
@@ -150,13 +163,21 @@ mod tests {
         for &(x, y) in &[(0.0, 0.0), (-2.0, 1.5), (1.7, -1.2), (2.5, 3.0)] {
             let (u, v, _) = p.project([x, y, 0.0]).unwrap();
             let g = p.pixel_to_ground(u, v).unwrap();
-            assert!((g[0] - x).abs() < 1e-6 && (g[1] - y).abs() < 1e-6, "{x},{y} → {u},{v} → {g:?}");
+            assert!(
+                (g[0] - x).abs() < 1e-6 && (g[1] - y).abs() < 1e-6,
+                "{x},{y} → {u},{v} → {g:?}"
+            );
         }
     }
 
     #[test]
     fn above_the_horizon_has_no_ground_point() {
-        let c = Calibration { position: [0.0, 0.0, 3.0], yaw_deg: 90.0, tilt_deg: 5.0, hfov_deg: 60.0 };
+        let c = Calibration {
+            position: [0.0, 0.0, 3.0],
+            yaw_deg: 90.0,
+            tilt_deg: 5.0,
+            hfov_deg: 60.0,
+        };
         let p = Projector::new(&c, 640, 360);
         assert!(p.pixel_to_ground(320.0, 0.0).is_none());
         assert!(p.project([0.0, -1.0, 0.0]).is_none(), "behind the camera");

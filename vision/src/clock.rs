@@ -23,7 +23,9 @@ pub struct DeviceClock {
 impl DeviceClock {
     /// A clock whose `pts_ns = 0` is `epoch` (converted to CST).
     pub fn new(epoch: DateTime<FixedOffset>) -> DeviceClock {
-        DeviceClock { epoch: epoch.with_timezone(&cst()) }
+        DeviceClock {
+            epoch: epoch.with_timezone(&cst()),
+        }
     }
 
     /// The CST instant of `pts_ns = 0`.

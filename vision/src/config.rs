@@ -161,7 +161,11 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-        ConfigError { file: String::new(), key: key.into(), message: message.into() }
+        ConfigError {
+            file: String::new(),
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -182,7 +186,9 @@ impl DeviceConfig {
     /// Parses and validates TOML text.
     pub fn from_toml(text: &str) -> Result<DeviceConfig, ConfigError> {
         let config: DeviceConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
             ConfigError {
                 file: line.map(|l| format!("line {l}: ")).unwrap_or_default(),
                 key: String::new(),
@@ -201,62 +207,116 @@ impl DeviceConfig {
         for (i, c) in self.cameras.iter().enumerate() {
             let key = |k: &str| format!("cameras[{i}].{k}");
             if self.cameras[..i].iter().any(|o| o.code == c.code) {
-                return Err(ConfigError::new(key("code"), format!("camera code {} appears twice", c.code)));
+                return Err(ConfigError::new(
+                    key("code"),
+                    format!("camera code {} appears twice", c.code),
+                ));
             }
-            if c.width == 0 || c.height == 0 || c.width > 2560 || c.height > 1440 || c.width % 2 == 1 || c.height % 2 == 1 {
+            if c.width == 0
+                || c.height == 0
+                || c.width > 2560
+                || c.height > 1440
+                || c.width % 2 == 1
+                || c.height % 2 == 1
+            {
                 return Err(ConfigError::new(
                     key("width"),
-                    format!("expected an even size up to 2560×1440 (C7), found {}×{}", c.width, c.height),
+                    format!(
+                        "expected an even size up to 2560×1440 (C7), found {}×{}",
+                        c.width, c.height
+                    ),
                 ));
             }
             if !(1..=60).contains(&c.fps) {
-                return Err(ConfigError::new(key("fps"), format!("expected 1–60, found {}", c.fps)));
+                return Err(ConfigError::new(
+                    key("fps"),
+                    format!("expected 1–60, found {}", c.fps),
+                ));
             }
             let cal = &c.calibration;
             if cal.position[2] <= 0.0 || !cal.position.iter().all(|v| v.is_finite()) {
-                return Err(ConfigError::new(key("calibration.position"), "expected finite [x, y, z] with z > 0 (mounting height)"));
+                return Err(ConfigError::new(
+                    key("calibration.position"),
+                    "expected finite [x, y, z] with z > 0 (mounting height)",
+                ));
             }
             if !(1.0..=170.0).contains(&cal.hfov_deg) {
-                return Err(ConfigError::new(key("calibration.hfov_deg"), format!("expected 1–170°, found {}", cal.hfov_deg)));
+                return Err(ConfigError::new(
+                    key("calibration.hfov_deg"),
+                    format!("expected 1–170°, found {}", cal.hfov_deg),
+                ));
             }
             if !(-89.0..=89.0).contains(&cal.tilt_deg) {
-                return Err(ConfigError::new(key("calibration.tilt_deg"), format!("expected −89–89°, found {}", cal.tilt_deg)));
+                return Err(ConfigError::new(
+                    key("calibration.tilt_deg"),
+                    format!("expected −89–89°, found {}", cal.tilt_deg),
+                ));
             }
             let needs_edge = c.site.counts_people() || c.site == Site::VehicleGate;
             match c.edge {
                 None if needs_edge => {
-                    return Err(ConfigError::new(key("edge"), "expected the counting edge [[x, y], [x, y]] for this site"));
+                    return Err(ConfigError::new(
+                        key("edge"),
+                        "expected the counting edge [[x, y], [x, y]] for this site",
+                    ));
                 }
                 Some([a, b]) if ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt() < 0.5 => {
-                    return Err(ConfigError::new(key("edge"), "expected two ground points at least 0.5 m apart"));
+                    return Err(ConfigError::new(
+                        key("edge"),
+                        "expected two ground points at least 0.5 m apart",
+                    ));
                 }
                 _ => {}
             }
         }
         for (i, l) in self.locks.iter().enumerate() {
             if !self.cameras.iter().any(|c| c.code == l.camera) {
-                return Err(ConfigError::new(format!("locks[{i}].camera"), format!("no camera with code {}", l.camera)));
+                return Err(ConfigError::new(
+                    format!("locks[{i}].camera"),
+                    format!("no camera with code {}", l.camera),
+                ));
             }
         }
         let a = &self.analysis;
         if a.tamper_interval_s.is_nan() || a.tamper_interval_s <= 0.0 {
-            return Err(ConfigError::new("analysis.tamper_interval_s", "expected a positive number of seconds"));
+            return Err(ConfigError::new(
+                "analysis.tamper_interval_s",
+                "expected a positive number of seconds",
+            ));
         }
         if !(1.0..=60.0).contains(&a.clip_s) || !(0.0..=a.clip_s).contains(&a.clip_pre_s) {
-            return Err(ConfigError::new("analysis.clip_s", "expected 1 ≤ clip_s ≤ 60 and 0 ≤ clip_pre_s ≤ clip_s"));
+            return Err(ConfigError::new(
+                "analysis.clip_s",
+                "expected 1 ≤ clip_s ≤ 60 and 0 ≤ clip_pre_s ≤ clip_s",
+            ));
         }
         if let Some(st) = &self.streams {
             if st.listen.parse::<std::net::SocketAddr>().is_err() {
-                return Err(ConfigError::new("streams.listen", format!("expected an address such as 0.0.0.0:8090, found {:?}", st.listen)));
+                return Err(ConfigError::new(
+                    "streams.listen",
+                    format!(
+                        "expected an address such as 0.0.0.0:8090, found {:?}",
+                        st.listen
+                    ),
+                ));
             }
             // U6: the address is registered on the platform, which must be able to open it.
-            let rest = st.public_url.strip_prefix("http://").or_else(|| st.public_url.strip_prefix("https://"));
+            let rest = st
+                .public_url
+                .strip_prefix("http://")
+                .or_else(|| st.public_url.strip_prefix("https://"));
             let authority = rest.map(|r| r.split('/').next().unwrap_or_default());
-            let port_zero = authority.is_some_and(|a| a.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>() == Ok(0)));
+            let port_zero = authority.is_some_and(|a| {
+                a.rsplit_once(':')
+                    .is_some_and(|(_, p)| p.parse::<u16>() == Ok(0))
+            });
             if authority.is_none_or(str::is_empty) || port_zero {
                 return Err(ConfigError::new(
                     "streams.public_url",
-                    format!("expected the URL the platform reaches this device at, e.g. http://10.0.0.5:8090 (U6), found {:?}", st.public_url),
+                    format!(
+                        "expected the URL the platform reaches this device at, e.g. http://10.0.0.5:8090 (U6), found {:?}",
+                        st.public_url
+                    ),
                 ));
             }
         }

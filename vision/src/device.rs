@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use eseal_protocol::{
-    CameraCode, Clause, DailyCount, EvidenceName, Extension, LockCode, LockEventMetadata, LockState, MineTime,
-    StreamRegistration, TamperKind, TransportState,
+    CameraCode, Clause, DailyCount, EvidenceName, Extension, LockCode, LockEventMetadata,
+    LockState, MineTime, StreamRegistration, TamperKind, TransportState,
 };
 use serde::{Deserialize, Serialize};
 
@@ -112,30 +112,44 @@ impl Counters {
     fn save(&self, path: &Path) -> Result<(), Error> {
         use std::io::Write;
         let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_vec_pretty(self).map_err(|e| Error::io("encoding counters", std::io::Error::other(e)))?;
+        let text = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::io("encoding counters", std::io::Error::other(e)))?;
         let what = || format!("writing {}", tmp.display());
         let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(what(), e))?;
         f.write_all(&text).map_err(|e| Error::io(what(), e))?;
         f.sync_all().map_err(|e| Error::io(what(), e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("renaming to {}", path.display()), e))?;
+        std::fs::rename(&tmp, path)
+            .map_err(|e| Error::io(format!("renaming to {}", path.display()), e))?;
         if let Some(dir) = path.parent()
             && let Ok(d) = std::fs::File::open(dir)
         {
-            d.sync_all().map_err(|e| Error::io(format!("syncing {}", dir.display()), e))?;
+            d.sync_all()
+                .map_err(|e| Error::io(format!("syncing {}", dir.display()), e))?;
         }
         Ok(())
     }
 
     fn day(&mut self, date: NaiveDate, camera: CameraCode) -> &mut DayFigures {
-        self.days.entry(date).or_default().entry(camera.to_string()).or_default()
+        self.days
+            .entry(date)
+            .or_default()
+            .entry(camera.to_string())
+            .or_default()
     }
 }
 
 /// What a camera's clip is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ClipTag {
-    Transport { state: TransportState, time: MineTime },
-    Lock { lock: LockCode, state: LockState, time: MineTime },
+    Transport {
+        state: TransportState,
+        time: MineTime,
+    },
+    Lock {
+        lock: LockCode,
+        state: LockState,
+        time: MineTime,
+    },
 }
 
 #[derive(Debug)]
@@ -196,7 +210,10 @@ impl Faults {
     pub fn describe(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.drop_every_nth_person > 0 {
-            out.push(format!("drop_every_nth_person={}", self.drop_every_nth_person));
+            out.push(format!(
+                "drop_every_nth_person={}",
+                self.drop_every_nth_person
+            ));
         }
         if self.no_midnight_reset {
             out.push("no_midnight_reset".to_owned());
@@ -261,17 +278,22 @@ impl Device {
         let lock_cameras: Vec<CameraCode> = config.locks.iter().map(|l| l.camera).collect();
         let mut units = Vec::new();
         for c in &config.cameras {
-            let analysis = match c.site {
-                Site::ShaftMouth | Site::ReturnAirShaft => {
-                    PeopleAnalyzer::new(c).map_or(Analysis::None, |a| Analysis::People(Box::new(a)))
-                }
-                Site::VehicleGate => TruckAnalyzer::new(c).map_or(Analysis::None, |a| Analysis::Trucks(Box::new(a))),
-                Site::Belt => Analysis::Belt(Box::new(BeltAnalyzer::new(c))),
-                Site::SkipHeadframe => Analysis::Skip(Box::new(SkipAnalyzer::new(c))),
-            };
-            let needs_clips = matches!(c.site, Site::Belt | Site::SkipHeadframe) || lock_cameras.contains(&c.code);
+            let analysis =
+                match c.site {
+                    Site::ShaftMouth | Site::ReturnAirShaft => PeopleAnalyzer::new(c)
+                        .map_or(Analysis::None, |a| Analysis::People(Box::new(a))),
+                    Site::VehicleGate => TruckAnalyzer::new(c)
+                        .map_or(Analysis::None, |a| Analysis::Trucks(Box::new(a))),
+                    Site::Belt => Analysis::Belt(Box::new(BeltAnalyzer::new(c))),
+                    Site::SkipHeadframe => Analysis::Skip(Box::new(SkipAnalyzer::new(c))),
+                };
+            let needs_clips = matches!(c.site, Site::Belt | Site::SkipHeadframe)
+                || lock_cameras.contains(&c.code);
             let clips = if needs_clips {
-                Some(ClipRecorder::new(clip_settings(&config, &clock), f64::from(c.fps))?)
+                Some(ClipRecorder::new(
+                    clip_settings(&config, &clock),
+                    f64::from(c.fps),
+                )?)
             } else {
                 None
             };
@@ -331,23 +353,43 @@ impl Device {
 
     /// The per-day in/out report (E3), all days the counters hold.
     pub fn report(&self) -> DailyReport {
-        DailyReport { mine: self.config.mine.to_string(), days: self.counters.days.clone() }
+        DailyReport {
+            mine: self.config.mine.to_string(),
+            days: self.counters.days.clone(),
+        }
     }
 
     fn mine_time(&self, pts_ns: u64) -> Result<MineTime, Error> {
-        self.clock
-            .mine_time(pts_ns)
-            .ok_or_else(|| Error::Video(format!("presentation time {pts_ns} ns is past the year 9999")))
+        self.clock.mine_time(pts_ns).ok_or_else(|| {
+            Error::Video(format!(
+                "presentation time {pts_ns} ns is past the year 9999"
+            ))
+        })
     }
 
-    fn spool_item(&mut self, item: Outgoing, event_ns: u64, decided_ns: u64, capture: Option<(u64, [u32; 4])>) -> Result<u64, Error> {
+    fn spool_item(
+        &mut self,
+        item: Outgoing,
+        event_ns: u64,
+        decided_ns: u64,
+        capture: Option<(u64, [u32; 4])>,
+    ) -> Result<u64, Error> {
         let label = item.label();
         let seq = {
-            let mut spool = self.spool.lock().map_err(|_| Error::Video("spool lock poisoned".into()))?;
+            let mut spool = self
+                .spool
+                .lock()
+                .map_err(|_| Error::Video("spool lock poisoned".into()))?;
             spool.push(&item)?
         };
         tracing::info!(seq, %label, "evidence spooled");
-        self.decisions.push(Decision { seq, label, event_ns, decided_ns, capture });
+        self.decisions.push(Decision {
+            seq,
+            label,
+            event_ns,
+            decided_ns,
+            capture,
+        });
         Ok(seq)
     }
 
@@ -357,15 +399,29 @@ impl Device {
     }
 
     /// [`Self::next_count`] on the day of `day_ns` (when the count is taken), logged at `event_ns`.
-    fn next_count_on(&mut self, camera: CameraCode, day_ns: u64, event_ns: u64, f: Counter) -> Result<u32, Error> {
-        let date = if self.faults.no_midnight_reset { self.clock.day(0) } else { self.clock.day(day_ns) };
+    fn next_count_on(
+        &mut self,
+        camera: CameraCode,
+        day_ns: u64,
+        event_ns: u64,
+        f: Counter,
+    ) -> Result<u32, Error> {
+        let date = if self.faults.no_midnight_reset {
+            self.clock.day(0)
+        } else {
+            self.clock.day(day_ns)
+        };
         let n = {
             let v = f.field(self.counters.day(date, camera));
             *v += 1;
             *v
         };
         self.counters.save(&self.counters_path)?;
-        self.counts.push(Counted { camera, counter: f, event_ns });
+        self.counts.push(Counted {
+            camera,
+            counter: f,
+            event_ns,
+        });
         Ok(n)
     }
 
@@ -379,31 +435,67 @@ impl Device {
     /// The name's time is when the device recognised the crossing (the spec's "当前时间", the
     /// current time), and the number is that instant's day's next: so numbers run in the order
     /// of the names' times even when a person who crossed earlier is recognised later.
-    fn capture(&mut self, clause: Clause, camera: CameraCode, when: (u64, u64), shot: Option<Shot>, frame: &Frame) -> Result<u64, Error> {
+    fn capture(
+        &mut self,
+        clause: Clause,
+        camera: CameraCode,
+        when: (u64, u64),
+        shot: Option<Shot>,
+        frame: &Frame,
+    ) -> Result<u64, Error> {
         let (event_ns, decided_ns) = when;
-        let counter = if clause == Clause::U1 { Counter::PeopleDown } else { Counter::TrucksOut };
+        let counter = if clause == Clause::U1 {
+            Counter::PeopleDown
+        } else {
+            Counter::TrucksOut
+        };
         let count = self.next_count_on(camera, decided_ns, event_ns, counter)?;
         let (mine, count, time) = (self.config.mine, daily(count)?, self.mine_time(decided_ns)?);
         let camera = self.faults.camera(camera);
         let name = if clause == Clause::U1 {
-            EvidenceName::People { mine, camera, count, time }
+            EvidenceName::People {
+                mine,
+                camera,
+                count,
+                time,
+            }
         } else {
-            EvidenceName::Truck { mine, camera, count, time }
+            EvidenceName::Truck {
+                mine,
+                camera,
+                count,
+                time,
+            }
         };
         // Counted but never well seen (should not happen): the current frame.
-        let shot = shot.unwrap_or_else(|| Shot { frame: frame.clone(), bbox: [0; 4], quality: 0.0 });
+        let shot = shot.unwrap_or_else(|| Shot {
+            frame: frame.clone(),
+            bbox: [0; 4],
+            quality: 0.0,
+        });
         let b = shot.bbox;
         let rect = Rect::new(b[0] as i32, b[1] as i32, b[2] as i32, b[3] as i32);
-        let rects: &[Rect] = if self.faults.no_rectangle { &[] } else { &[rect] };
+        let rects: &[Rect] = if self.faults.no_rectangle {
+            &[]
+        } else {
+            &[rect]
+        };
         let bytes = jpeg::encode_with_boxes(&shot.frame, rects, &JpegOptions::default())?;
-        self.spool_item(Outgoing::Ftp { name, bytes }, event_ns, decided_ns, Some((shot.frame.pts_ns, shot.bbox)))
+        self.spool_item(
+            Outgoing::Ftp { name, bytes },
+            event_ns,
+            decided_ns,
+            Some((shot.frame.pts_ns, shot.bbox)),
+        )
     }
 
     /// Analyses one frame of camera `camera`; returns the spool sequence numbers of the evidence
     /// it produced. Frames of unknown cameras are an error naming the camera.
     pub fn process(&mut self, camera: CameraCode, frame: &Frame) -> Result<Vec<u64>, Error> {
         let Some(ui) = self.units.iter().position(|u| u.camera.code == camera) else {
-            return Err(Error::Video(format!("frame of camera {camera}, which is not configured")));
+            return Err(Error::Video(format!(
+                "frame of camera {camera}, which is not configured"
+            )));
         };
         let mine = self.config.mine;
         let mut out = Vec::new();
@@ -417,7 +509,12 @@ impl Device {
             None => Vec::new(),
         };
         for f in finished {
-            out.extend(self.clip_done(camera, f.tag, f.event_pts_ns, f.clip.map(|c| (c.mp4, c.duration)))?);
+            out.extend(self.clip_done(
+                camera,
+                f.tag,
+                f.event_pts_ns,
+                f.clip.map(|c| (c.mp4, c.duration)),
+            )?);
         }
 
         // Tamper (U4), on its own cadence.
@@ -426,8 +523,18 @@ impl Device {
             let time = self.mine_time(finding.pts_ns)?;
             let bytes = jpeg::encode(frame, 85)?;
             self.bump(camera, finding.pts_ns, Counter::TamperFindings)?;
-            let name = EvidenceName::Tamper { mine, camera: self.faults.camera(camera), kind, time };
-            out.push(self.spool_item(Outgoing::Ftp { name, bytes }, finding.pts_ns, frame.pts_ns, None)?);
+            let name = EvidenceName::Tamper {
+                mine,
+                camera: self.faults.camera(camera),
+                kind,
+                time,
+            };
+            out.push(self.spool_item(
+                Outgoing::Ftp { name, bytes },
+                finding.pts_ns,
+                frame.pts_ns,
+                None,
+            )?);
         }
 
         match &mut self.units[ui].analysis {
@@ -475,7 +582,9 @@ impl Device {
                 for e in events {
                     match e {
                         SkipEvent::Transport(ch) => self.transport_change(ui, camera, ch)?,
-                        SkipEvent::Trip { pts_ns, .. } => self.bump(camera, pts_ns, Counter::SkipTrips)?,
+                        SkipEvent::Trip { pts_ns, .. } => {
+                            self.bump(camera, pts_ns, Counter::SkipTrips)?
+                        }
                     }
                 }
             }
@@ -486,11 +595,22 @@ impl Device {
 
     /// U3: a clip for every start and every loaded↔empty change while running; a stop gets a
     /// clip too (state 00 of the reference profile), so the platform sees the equipment at rest.
-    fn transport_change(&mut self, ui: usize, camera: CameraCode, ch: TransportChange) -> Result<(), Error> {
+    fn transport_change(
+        &mut self,
+        ui: usize,
+        camera: CameraCode,
+        ch: TransportChange,
+    ) -> Result<(), Error> {
         let time = self.mine_time(ch.pts_ns)?;
         self.bump(camera, ch.pts_ns, Counter::TransportChanges)?;
         if let Some(clips) = self.units[ui].clips.as_mut() {
-            clips.request(ch.pts_ns, ClipTag::Transport { state: ch.state, time });
+            clips.request(
+                ch.pts_ns,
+                ClipTag::Transport {
+                    state: ch.state,
+                    time,
+                },
+            );
         }
         Ok(())
     }
@@ -513,16 +633,34 @@ impl Device {
         let item = match tag {
             ClipTag::Transport { state, time } => {
                 let state = match state {
-                    TransportState::RunningLoaded if self.faults.swap_load_state => TransportState::RunningEmpty,
-                    TransportState::RunningEmpty if self.faults.swap_load_state => TransportState::RunningLoaded,
+                    TransportState::RunningLoaded if self.faults.swap_load_state => {
+                        TransportState::RunningEmpty
+                    }
+                    TransportState::RunningEmpty if self.faults.swap_load_state => {
+                        TransportState::RunningLoaded
+                    }
                     s => s,
                 };
                 let state = (!self.faults.u3_rule_form).then_some(state);
                 let camera = self.faults.camera(camera);
-                Outgoing::Ftp { name: EvidenceName::Transport { mine, camera, state, time }, bytes: mp4 }
+                Outgoing::Ftp {
+                    name: EvidenceName::Transport {
+                        mine,
+                        camera,
+                        state,
+                        time,
+                    },
+                    bytes: mp4,
+                }
             }
             ClipTag::Lock { lock, state, time } => {
-                let name = EvidenceName::Lock { mine, lock, state, time, ext: Extension::Mp4 };
+                let name = EvidenceName::Lock {
+                    mine,
+                    lock,
+                    state,
+                    time,
+                    ext: Extension::Mp4,
+                };
                 Outgoing::Lock {
                     metadata: LockEventMetadata {
                         mine_code: mine,
@@ -544,14 +682,23 @@ impl Device {
 
     /// U5: an e-lock wired to the box reports moved / damaged at `pts_ns`; its 10-second clip
     /// comes from the lock's camera (configured in `locks`).
-    pub fn lock_signal(&mut self, lock: LockCode, state: LockState, pts_ns: u64) -> Result<(), Error> {
+    pub fn lock_signal(
+        &mut self,
+        lock: LockCode,
+        state: LockState,
+        pts_ns: u64,
+    ) -> Result<(), Error> {
         let Some(cfg) = self.config.locks.iter().find(|l| l.code == lock) else {
-            return Err(Error::Video(format!("lock {lock} is not configured (locks[].code)")));
+            return Err(Error::Video(format!(
+                "lock {lock} is not configured (locks[].code)"
+            )));
         };
         let camera = cfg.camera;
         let time = self.mine_time(pts_ns)?;
         let Some(unit) = self.units.iter_mut().find(|u| u.camera.code == camera) else {
-            return Err(Error::Video(format!("lock {lock}: camera {camera} is not configured")));
+            return Err(Error::Video(format!(
+                "lock {lock}: camera {camera} is not configured"
+            )));
         };
         match unit.clips.as_mut() {
             Some(c) => c.request(pts_ns, ClipTag::Lock { lock, state, time }),
@@ -561,7 +708,12 @@ impl Device {
     }
 
     /// U6: registers (or re-registers, after a change) a camera's live-stream address.
-    pub fn register_stream(&mut self, camera: CameraCode, url: &str, at_ns: u64) -> Result<u64, Error> {
+    pub fn register_stream(
+        &mut self,
+        camera: CameraCode,
+        url: &str,
+        at_ns: u64,
+    ) -> Result<u64, Error> {
         let registration = StreamRegistration {
             mine_code: self.config.mine,
             camera_code: camera,
@@ -584,7 +736,12 @@ impl Device {
                 None => Vec::new(),
             };
             for f in finished {
-                out.extend(self.clip_done(camera, f.tag, f.event_pts_ns, f.clip.map(|c| (c.mp4, c.duration)))?);
+                out.extend(self.clip_done(
+                    camera,
+                    f.tag,
+                    f.event_pts_ns,
+                    f.clip.map(|c| (c.mp4, c.duration)),
+                )?);
             }
         }
         Ok(out)

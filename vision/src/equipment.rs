@@ -178,16 +178,24 @@ impl History {
 
     /// The newest thumbnail at least `lag_ns` older than `pts`.
     fn before(&self, pts: u64, lag_ns: u64) -> Option<&(u64, Grey)> {
-        self.frames.iter().rev().find(|(t, _)| *t + lag_ns <= pts && *t < pts)
+        self.frames
+            .iter()
+            .rev()
+            .find(|(t, _)| *t + lag_ns <= pts && *t < pts)
     }
 
     /// Adds the current thumbnail and forgets those older than `keep_ns`.
     fn push(&mut self, pts: u64, g: Grey, keep_ns: u64) {
-        if self.frames.back().is_some_and(|(t, g0)| *t >= pts || g0.w != g.w || g0.h != g.h) {
+        if self
+            .frames
+            .back()
+            .is_some_and(|(t, g0)| *t >= pts || g0.w != g.w || g0.h != g.h)
+        {
             self.frames.clear();
         }
         self.frames.push_back((pts, g));
-        while self.frames.len() > 2 && self.frames.front().is_some_and(|(t, _)| *t + keep_ns < pts) {
+        while self.frames.len() > 2 && self.frames.front().is_some_and(|(t, _)| *t + keep_ns < pts)
+        {
             self.frames.pop_front();
         }
         while self.frames.len() > 64 {
@@ -209,7 +217,11 @@ struct Debounce {
 
 impl Debounce {
     fn new(start_confirm: bool) -> Debounce {
-        Debounce { state: TransportState::Stopped, start_confirm, cand: None }
+        Debounce {
+            state: TransportState::Stopped,
+            start_confirm,
+            cand: None,
+        }
     }
 
     /// One observation at `pts` with the onset it implies if it turns out to be a change.
@@ -236,11 +248,19 @@ impl Debounce {
             _ => self.cand = Some((obs, onset.min(pts), pts, pts)),
         }
         let (s, onset, first, _) = self.cand?;
-        let confirm = if self.state == TransportState::Stopped && self.start_confirm { START_CONFIRM_S } else { CONFIRM_S };
+        let confirm = if self.state == TransportState::Stopped && self.start_confirm {
+            START_CONFIRM_S
+        } else {
+            CONFIRM_S
+        };
         if pts.saturating_sub(first) + ns(0.001) >= ns(confirm) {
             self.state = s;
             self.cand = None;
-            return Some(TransportChange { pts_ns: onset, recognised_ns: pts, state: s });
+            return Some(TransportChange {
+                pts_ns: onset,
+                recognised_ns: pts,
+                state: s,
+            });
         }
         None
     }
@@ -370,7 +390,10 @@ impl BeltAnalyzer {
             // Time went backwards or repeated: start the differences again.
             self.history.clear();
         }
-        let dt = self.last_pts.map_or(0.0, |t| pts.saturating_sub(t) as f64 / 1e9).min(1.0);
+        let dt = self
+            .last_pts
+            .map_or(0.0, |t| pts.saturating_sub(t) as f64 / 1e9)
+            .min(1.0);
         self.last_pts = Some(pts);
         let mut out = Vec::new();
         if grid.0 == 0 || grid.1 == 0 {
@@ -405,17 +428,30 @@ impl BeltAnalyzer {
         let a_act = alpha(dt, ACTIVITY_TAU_S);
         let decay = (-dt / BELT_MEMORY_S).exp() as f32;
         let mut belt = 0u32;
-        for (((act, mem), since), on) in
-            self.activity.iter_mut().zip(self.memory.iter_mut()).zip(self.active_since.iter_mut()).zip(&active)
+        for (((act, mem), since), on) in self
+            .activity
+            .iter_mut()
+            .zip(self.memory.iter_mut())
+            .zip(self.active_since.iter_mut())
+            .zip(&active)
         {
             *act += (f32::from(u8::from(*on)) - *act) * a_act;
             *mem = act.max(*mem * decay);
-            *since = if *on { Some(since.unwrap_or(pts)) } else { None };
+            *since = if *on {
+                Some(since.unwrap_or(pts))
+            } else {
+                None
+            };
             belt += u32::from(*mem >= BELT_CELL_MIN);
         }
         // The belt's core: cells at least half as active, over time, as its most active ones
         // (the ore bed once it has carried ore; margins that only splice marks cross drop out).
-        let mems: Vec<f32> = self.memory.iter().copied().filter(|m| *m >= BELT_CELL_MIN).collect();
+        let mems: Vec<f32> = self
+            .memory
+            .iter()
+            .copied()
+            .filter(|m| *m >= BELT_CELL_MIN)
+            .collect();
         let core_min = (quantile(&mems, 0.9) * CORE_SHARE).max(BELT_CELL_MIN);
         let (mut core, mut moving, mut busy) = (0u32, 0u32, 0u32);
         for ((mem, since), on) in self.memory.iter().zip(&self.active_since).zip(&active) {
@@ -427,10 +463,18 @@ impl BeltAnalyzer {
         }
         let belt_ok = belt >= 3 && core >= 2;
         let belt = if belt_ok { core } else { 0 };
-        let busy = if belt >= 2 { busy as f32 / belt as f32 } else { 0.0 };
+        let busy = if belt >= 2 {
+            busy as f32 / belt as f32
+        } else {
+            0.0
+        };
         self.busy_smooth += (busy - self.busy_smooth) * alpha(dt, FEATURE_TAU_S);
         self.obs.busy = self.busy_smooth;
-        let share = if belt >= 2 { moving as f32 / belt as f32 } else { 0.0 };
+        let share = if belt >= 2 {
+            moving as f32 / belt as f32
+        } else {
+            0.0
+        };
         self.moving_smooth += (share - self.moving_smooth) * alpha(dt, FEATURE_TAU_S);
         if share >= RUNNING_MIN {
             self.last_motion = Some(pts);
@@ -627,7 +671,10 @@ impl SkipAnalyzer {
         if self.last_pts.is_some_and(|t| pts <= t) {
             self.history.clear();
         }
-        let dt = self.last_pts.map_or(0.0, |t| pts.saturating_sub(t) as f64 / 1e9).min(1.0);
+        let dt = self
+            .last_pts
+            .map_or(0.0, |t| pts.saturating_sub(t) as f64 / 1e9)
+            .min(1.0);
         self.last_pts = Some(pts);
         let Some(seen) = self.measure(&g, pts, dt) else {
             self.history.push(pts, g, ns(1.0));
@@ -665,7 +712,10 @@ impl SkipAnalyzer {
                     }
                 }
             }
-        } else if self.episode.is_some_and(|e| pts.saturating_sub(e.last) >= ns(SKIP_GAP_S)) {
+        } else if self
+            .episode
+            .is_some_and(|e| pts.saturating_sub(e.last) >= ns(SKIP_GAP_S))
+        {
             self.end_episode(&mut out);
         }
         let stop_onset = self.obs_stop_onset(pts);
@@ -673,7 +723,11 @@ impl SkipAnalyzer {
             None => Some((TransportState::Stopped, stop_onset)),
             Some(e) if pts.saturating_sub(e.last) > 0 => None, // a gap inside the episode: wait
             Some(e) => e.loaded(pts).map(|l| {
-                let s = if l { TransportState::RunningLoaded } else { TransportState::RunningEmpty };
+                let s = if l {
+                    TransportState::RunningLoaded
+                } else {
+                    TransportState::RunningEmpty
+                };
                 (s, e.since)
             }),
         };
@@ -691,7 +745,9 @@ impl SkipAnalyzer {
     }
 
     fn end_episode(&mut self, out: &mut Vec<SkipEvent>) {
-        let Some(mut e) = self.episode.take() else { return };
+        let Some(mut e) = self.episode.take() else {
+            return;
+        };
         self.obs.last_motion_ns = Some(e.last);
         if e.up && e.last.saturating_sub(e.since) >= ns(CONFIRM_S) {
             self.trips += 1;
@@ -710,7 +766,11 @@ impl SkipAnalyzer {
         let lag_s = (pts - *ref_pts) as f64 / 1e9;
         let (w, h) = (g.w, g.h);
         let r = gain_ratio(g, reference);
-        let diff: Vec<f32> = g.px.iter().zip(&reference.px).map(|(p, q)| (p * r - q).abs()).collect();
+        let diff: Vec<f32> =
+            g.px.iter()
+                .zip(&reference.px)
+                .map(|(p, q)| (p * r - q).abs())
+                .collect();
         let floor = quantile(&diff, 0.5);
         let noise = match self.noise {
             None => floor,
@@ -720,7 +780,13 @@ impl SkipAnalyzer {
         let thr = SKIP_NOISE_K * noise.max(0.2) + SKIP_NOISE_ADD;
         let moving: Vec<bool> = diff.iter().map(|d| *d > thr).collect();
         let n_moving = moving.iter().filter(|m| **m).count();
-        let mut seen = Seen { global: n_moving * 2 > moving.len(), moving_px: 0, speed: 0.0, cap: f32::NAN, whole: false };
+        let mut seen = Seen {
+            global: n_moving * 2 > moving.len(),
+            moving_px: 0,
+            speed: 0.0,
+            cap: f32::NAN,
+            whole: false,
+        };
         self.obs.moving_px = 0;
         self.obs.top = f32::NAN;
         self.obs.bottom = f32::NAN;
@@ -738,7 +804,9 @@ impl SkipAnalyzer {
         if x1 <= x0 {
             return Some(seen);
         }
-        let rows: Vec<u32> = (0..h).map(|y| (x0..x1).filter(|&x| moving[y * w + x]).count() as u32).collect();
+        let rows: Vec<u32> = (0..h)
+            .map(|y| (x0..x1).filter(|&x| moving[y * w + x]).count() as u32)
+            .collect();
         seen.moving_px = rows.iter().sum();
         self.obs.moving_px = seen.moving_px;
         let min_row = (((x1 - x0) as f32) * 0.15).ceil().max(1.0) as u32;
@@ -756,11 +824,16 @@ impl SkipAnalyzer {
         // The body's rows in this frame: the motion extent minus the trail the lag leaves
         // behind it (the rows it has just uncovered).
         let trail = shift.unsigned_abs() as usize;
-        let (body_top, body_bottom) = if shift < 0 { (top, (last + 1).saturating_sub(trail)) } else { (top + trail, last + 1) };
+        let (body_top, body_bottom) = if shift < 0 {
+            (top, (last + 1).saturating_sub(trail))
+        } else {
+            (top + trail, last + 1)
+        };
         // The load can be judged once the body's top is in the picture and a good part of the
         // body below it: the top at least 30 % of the height above the bottom edge (a skip
         // rising into view shows its ore heap first and little else).
-        seen.whole = top > 0 && body_bottom >= body_top + SKIP_MIN_BODY && (top as f32) <= 0.7 * h as f32;
+        seen.whole =
+            top > 0 && body_bottom >= body_top + SKIP_MIN_BODY && (top as f32) <= 0.7 * h as f32;
         let margin = (x1 - x0) / 4;
         seen.cap = cap_brightness(g, (x0 + margin, x1 - margin), body_top, body_bottom);
         self.obs.cap_ratio = seen.cap;
@@ -805,7 +878,13 @@ fn shaft_columns(columns: &[f32]) -> (usize, usize) {
 
 /// The vertical displacement (thumbnail px, negative = up) of the moving rows between
 /// `reference` and `cur`: the shift with the least absolute difference over those rows.
-fn vertical_shift(cur: &Grey, reference: &Grey, r: f32, cols: (usize, usize), rows: &[usize]) -> i32 {
+fn vertical_shift(
+    cur: &Grey,
+    reference: &Grey,
+    r: f32,
+    cols: (usize, usize),
+    rows: &[usize],
+) -> i32 {
     let (w, h) = (cur.w, cur.h as i32);
     let mut best = (f32::INFINITY, 0i32);
     for s in -SKIP_MAX_SHIFT..=SKIP_MAX_SHIFT {
@@ -842,10 +921,14 @@ fn cap_brightness(g: &Grey, cols: (usize, usize), top: usize, bottom: usize) -> 
     if h < 8 || cols.1 <= cols.0 || cols.1 > g.w {
         return f32::NAN;
     }
-    let row_mean = |y: usize| g.px[y * g.w + cols.0..y * g.w + cols.1].iter().sum::<f32>() / (cols.1 - cols.0) as f32;
+    let row_mean = |y: usize| {
+        g.px[y * g.w + cols.0..y * g.w + cols.1].iter().sum::<f32>() / (cols.1 - cols.0) as f32
+    };
     // The first rows mix the body's edge with the background (dark at night): skip them.
     let cap_rows = (h / 4).max(3);
-    let cap = (top + 2..top + cap_rows).map(row_mean).fold(f32::INFINITY, f32::min);
+    let cap = (top + 2..top + cap_rows)
+        .map(row_mean)
+        .fold(f32::INFINITY, f32::min);
     let rest: Vec<f32> = (top + cap_rows + h / 10..top + h).map(row_mean).collect();
     let body = quantile(&rest, 0.5);
     if body < 1.0 || rest.is_empty() {
@@ -877,7 +960,12 @@ mod tests {
             width: W,
             height: H,
             fps: 25,
-            calibration: Calibration { position: [0.0, -6.0, 4.0], yaw_deg: 90.0, tilt_deg: 35.0, hfov_deg: 60.0 },
+            calibration: Calibration {
+                position: [0.0, -6.0, 4.0],
+                yaw_deg: 90.0,
+                tilt_deg: 35.0,
+                hfov_deg: 60.0,
+            },
             edge: None,
             source: None,
         }
@@ -898,8 +986,16 @@ mod tests {
         ir: bool,
     }
 
-    const DAY: Look = Look { noise: 1.5, flicker: 0.0, ir: false };
-    const NIGHT: Look = Look { noise: 4.0, flicker: 0.2, ir: true };
+    const DAY: Look = Look {
+        noise: 1.5,
+        flicker: 0.0,
+        ir: false,
+    };
+    const NIGHT: Look = Look {
+        noise: 4.0,
+        flicker: 0.2,
+        ir: true,
+    };
 
     /// Turns a per-pixel scene function (RGB, 0..=255) into a frame with the look applied.
     fn frame(k: u64, look: Look, scene: impl Fn(u32, u32) -> [f32; 3]) -> Frame {
@@ -916,7 +1012,9 @@ mod tests {
                 for (i, v) in c.iter().enumerate() {
                     // Triangular noise, variance ≈ sigma² (the same on all channels under IR).
                     let j = if look.ir { 0 } else { i as u64 * 16 };
-                    let u = ((n >> j) & 0xff) as f32 / 255.0 + ((n >> (j + 8)) & 0xff) as f32 / 255.0 - 1.0;
+                    let u = ((n >> j) & 0xff) as f32 / 255.0
+                        + ((n >> (j + 8)) & 0xff) as f32 / 255.0
+                        - 1.0;
                     rgb.push((v * gain + u * look.noise * 2.45).round().clamp(0.0, 255.0) as u8);
                 }
             }
@@ -952,13 +1050,22 @@ mod tests {
     }
 
     /// Runs a belt schedule: `(from_s, speed px/frame, loaded)`; returns the changes.
-    fn run_belt(schedule: &[(f64, f32, bool)], seconds: f64, look: Look) -> (Vec<TransportChange>, TransportState) {
+    fn run_belt(
+        schedule: &[(f64, f32, bool)],
+        seconds: f64,
+        look: Look,
+    ) -> (Vec<TransportChange>, TransportState) {
         let mut a = BeltAnalyzer::new(&camera(Site::Belt));
         let mut travel = 0.0;
         let mut out = Vec::new();
         for k in 0..(seconds * FPS as f64) as u64 {
             let t = k as f64 / FPS as f64;
-            let (_, speed, loaded) = schedule.iter().rev().find(|p| p.0 <= t).copied().unwrap_or((0.0, 0.0, false));
+            let (_, speed, loaded) = schedule
+                .iter()
+                .rev()
+                .find(|p| p.0 <= t)
+                .copied()
+                .unwrap_or((0.0, 0.0, false));
             travel += speed;
             out.extend(a.push(&frame(k, look, belt_scene(travel, loaded && speed > 0.0))));
         }
@@ -987,7 +1094,10 @@ mod tests {
             assert!(near(&c[0], 2.0, TransportState::RunningLoaded), "{c:?}");
             assert!(near(&c[1], 6.0, TransportState::RunningEmpty), "{c:?}");
             assert!(near(&c[2], 10.0, TransportState::Stopped), "{c:?}");
-            assert!(c.iter().all(|c| c.recognised_ns - c.pts_ns >= 900_000_000), "confirmation time: {c:?}");
+            assert!(
+                c.iter().all(|c| c.recognised_ns - c.pts_ns >= 900_000_000),
+                "confirmation time: {c:?}"
+            );
             assert_eq!(state, TransportState::Stopped);
         }
     }
@@ -997,9 +1107,16 @@ mod tests {
         // 0.7 px/frame: a splice mark lingers ~1 s in a cell; 12 px/frame: five marks a second.
         for (speed, loaded) in [(0.7f32, false), (0.7, true), (12.0, false), (12.0, true)] {
             let (c, _) = run_belt(&[(1.0, speed, loaded)], 6.0, DAY);
-            let want = if loaded { TransportState::RunningLoaded } else { TransportState::RunningEmpty };
+            let want = if loaded {
+                TransportState::RunningLoaded
+            } else {
+                TransportState::RunningEmpty
+            };
             assert_eq!(c.len(), 1, "speed {speed} loaded {loaded}: {c:?}");
-            assert!(near(&c[0], 1.0, want), "speed {speed} loaded {loaded}: {c:?}");
+            assert!(
+                near(&c[0], 1.0, want),
+                "speed {speed} loaded {loaded}: {c:?}"
+            );
         }
     }
 
@@ -1026,7 +1143,11 @@ mod tests {
                 return [70.0, 110.0, 150.0];
             }
             // Sky with vertical steel members.
-            if x % 50 < 6 { [150.0, 60.0, 45.0] } else { [160.0, 178.0, 204.0] }
+            if x % 50 < 6 {
+                [150.0, 60.0, 45.0]
+            } else {
+                [160.0, 178.0, 204.0]
+            }
         }
     }
 
@@ -1068,7 +1189,11 @@ mod tests {
             let trips: Vec<(bool, u32)> = ev
                 .iter()
                 .filter_map(|e| match e {
-                    SkipEvent::Trip { loaded, trip_of_day, .. } => Some((*loaded, *trip_of_day)),
+                    SkipEvent::Trip {
+                        loaded,
+                        trip_of_day,
+                        ..
+                    } => Some((*loaded, *trip_of_day)),
                     SkipEvent::Transport(_) => None,
                 })
                 .collect();
@@ -1108,8 +1233,18 @@ mod tests {
         let mut belt = BeltAnalyzer::new(&cam);
         let mut skip = SkipAnalyzer::new(&cam);
         let frames = [
-            Frame { width: 0, height: 0, rgb: std::sync::Arc::new(Vec::new()), pts_ns: 0 },
-            Frame { width: 640, height: 360, rgb: std::sync::Arc::new(vec![0; 10]), pts_ns: 1 },
+            Frame {
+                width: 0,
+                height: 0,
+                rgb: std::sync::Arc::new(Vec::new()),
+                pts_ns: 0,
+            },
+            Frame {
+                width: 640,
+                height: 360,
+                rgb: std::sync::Arc::new(vec![0; 10]),
+                pts_ns: 1,
+            },
             Frame::new(1, 1, vec![9, 9, 9], 2).unwrap(),
             Frame::new(3, 2, vec![200; 18], 3).unwrap(),
             Frame::new(7, 5, vec![1; 105], 4).unwrap(),
@@ -1128,7 +1263,19 @@ mod tests {
 
     #[test]
     fn grey_thumbnails_are_block_means_of_luma() {
-        let f = Frame::new(8, 4, [[255u8, 0, 0], [0, 255, 0]].iter().cycle().take(32).flatten().copied().collect(), 0).unwrap();
+        let f = Frame::new(
+            8,
+            4,
+            [[255u8, 0, 0], [0, 255, 0]]
+                .iter()
+                .cycle()
+                .take(32)
+                .flatten()
+                .copied()
+                .collect(),
+            0,
+        )
+        .unwrap();
         let g = Grey::from_frame(&f, 4).unwrap();
         assert_eq!((g.w, g.h), (4, 2));
         // Each 2 × 2 block holds one red and one green pixel per row: (1 + 2) / 4 · 255 / 2.

@@ -502,7 +502,10 @@ impl Spool {
             return 0;
         };
         let mut parts = text.split_whitespace();
-        match (parts.next().map(str::parse::<u64>), parts.next().map(str::parse::<u32>)) {
+        match (
+            parts.next().map(str::parse::<u64>),
+            parts.next().map(str::parse::<u32>),
+        ) {
             (Some(Ok(s)), Some(Ok(n))) if s == seq => n,
             _ => 0,
         }
@@ -809,15 +812,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let spool = Spool::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(spool.recorded_failures(3), 0);
-        spool.record_failures(3, 5).unwrap_or_else(|e| panic!("{e}"));
+        spool
+            .record_failures(3, 5)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(spool.recorded_failures(3), 5);
         assert_eq!(spool.recorded_failures(4), 0, "another item starts afresh");
         drop(spool);
         let spool = Spool::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-        assert!(spool.recovery().foreign_files.is_empty(), "{:?}", spool.recovery());
+        assert!(
+            spool.recovery().foreign_files.is_empty(),
+            "{:?}",
+            spool.recovery()
+        );
         assert_eq!(spool.recorded_failures(3), 5, "kept across a reopen");
         fs::write(dir.path().join(RETRY_STATE), "three five").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(spool.recorded_failures(3), 0, "a damaged record counts as none");
+        assert_eq!(
+            spool.recorded_failures(3),
+            0,
+            "a damaged record counts as none"
+        );
     }
 
     #[test]

@@ -203,8 +203,15 @@ impl TamperAnalyzer {
     /// frame; the reference is learnt from the first 2.5 s.
     pub fn new(camera: &CameraConfig, interval_s: f64) -> TamperAnalyzer {
         let _ = camera;
-        let interval_s = if interval_s.is_finite() && interval_s > 0.0 { interval_s } else { 3600.0 };
-        TamperAnalyzer { interval_ns: ((interval_s * 1e9) as u64).max(1), ..TamperAnalyzer::blank() }
+        let interval_s = if interval_s.is_finite() && interval_s > 0.0 {
+            interval_s
+        } else {
+            3600.0
+        };
+        TamperAnalyzer {
+            interval_ns: ((interval_s * 1e9) as u64).max(1),
+            ..TamperAnalyzer::blank()
+        }
     }
 
     /// The measures of the last check.
@@ -224,7 +231,9 @@ impl TamperAnalyzer {
             *self = TamperAnalyzer::new_like(self);
             self.size = (frame.width, frame.height);
         }
-        let next_check = *self.next_check.get_or_insert(pts.saturating_add(self.interval_ns));
+        let next_check = *self
+            .next_check
+            .get_or_insert(pts.saturating_add(self.interval_ns));
         let dt = self.last_pts.map_or(0.0, |t| (pts - t) as f64 / 1e9);
         self.last_pts = Some(pts);
 
@@ -245,9 +254,15 @@ impl TamperAnalyzer {
 
         if pts >= self.next_sample {
             self.next_sample = pts.saturating_add((SAMPLE_S * 1e9) as u64);
-            if let Some(grey) = Grey::from_frame(frame, THUMB_W).filter(|g| g.w >= MIN_THUMB.0 && g.h >= MIN_THUMB.1) {
+            if let Some(grey) = Grey::from_frame(frame, THUMB_W)
+                .filter(|g| g.w >= MIN_THUMB.0 && g.h >= MIN_THUMB.1)
+            {
                 let alive = std::mem::take(&mut self.changed_since_sample);
-                self.ring.push_back(Sample { grey, mono: mono(&self.probe), alive });
+                self.ring.push_back(Sample {
+                    grey,
+                    mono: mono(&self.probe),
+                    alive,
+                });
                 while self.ring.len() > RING {
                     self.ring.pop_front();
                 }
@@ -266,7 +281,10 @@ impl TamperAnalyzer {
     }
 
     fn new_like(old: &TamperAnalyzer) -> TamperAnalyzer {
-        TamperAnalyzer { interval_ns: old.interval_ns, ..TamperAnalyzer::blank() }
+        TamperAnalyzer {
+            interval_ns: old.interval_ns,
+            ..TamperAnalyzer::blank()
+        }
     }
 
     fn blank() -> TamperAnalyzer {
@@ -294,21 +312,33 @@ impl TamperAnalyzer {
     fn current(&self) -> Option<View> {
         let last = self.ring.back()?;
         let (w, h) = (last.grey.w, last.grey.h);
-        let samples: Vec<&Sample> =
-            self.ring.iter().filter(|s| s.grey.w == w && s.grey.h == h && s.mono == last.mono).collect();
+        let samples: Vec<&Sample> = self
+            .ring
+            .iter()
+            .filter(|s| s.grey.w == w && s.grey.h == h && s.mono == last.mono)
+            .collect();
         let alive = samples.iter().skip(1).all(|s| s.alive);
         let same: Vec<&Grey> = samples.iter().map(|s| &s.grey).collect();
         let grey = median(&same, w, h);
         let recent = &same[same.len().saturating_sub(RECENT)..];
         let moving = moving_cells(recent, &median(recent, w, h));
         let stats = ViewStats::of(&grey);
-        Some(View { grey, mono: last.mono, moving, stats, alive })
+        Some(View {
+            grey,
+            mono: last.mono,
+            moving,
+            stats,
+            alive,
+        })
     }
 
     /// Learns `view` (or the current view) as the reference, unless it holds a frozen picture.
     fn learn(&mut self, view: Option<View>) {
         if let Some(view) = view.or_else(|| self.current()).filter(|v| v.alive) {
-            let old = self.reference.replace(Reference { view, alive: self.alive });
+            let old = self.reference.replace(Reference {
+                view,
+                alive: self.alive,
+            });
             if old.is_some() {
                 self.previous = old;
             }
@@ -316,7 +346,10 @@ impl TamperAnalyzer {
     }
 
     fn check(&mut self, pts: u64) -> Option<TamperFinding> {
-        let mut c = TamperCheck { pts_ns: pts, ..TamperCheck::default() };
+        let mut c = TamperCheck {
+            pts_ns: pts,
+            ..TamperCheck::default()
+        };
         let (Some(reference), Some(view)) = (self.reference.clone(), self.current()) else {
             self.learn(None);
             self.last_check = Some(c);
@@ -324,15 +357,20 @@ impl TamperAnalyzer {
         };
         let (rs, vs) = (&reference.view.stats, &view.stats);
         c.mono = view.mono == Some(true);
-        c.frozen_s = self.last_change.map_or(0.0, |t| (pts.saturating_sub(t) as f64 / 1e9) as f32);
+        c.frozen_s = self
+            .last_change
+            .map_or(0.0, |t| (pts.saturating_sub(t) as f64 / 1e9) as f32);
         c.bright = vs.bright;
         c.p95 = vs.p95;
         c.p95_ref = rs.p95;
-        let same_size = (view.grey.w, view.grey.h) == (reference.view.grey.w, reference.view.grey.h);
+        let same_size =
+            (view.grey.w, view.grey.h) == (reference.view.grey.w, reference.view.grey.h);
         if same_size {
             c.set(&structure(&view, &reference.view));
         }
-        let mode_changed = view.mono.is_some() && reference.view.mono.is_some() && view.mono != reference.view.mono;
+        let mode_changed = view.mono.is_some()
+            && reference.view.mono.is_some()
+            && view.mono != reference.view.mono;
         let verdict = if f64::from(c.frozen_s) >= FREEZE_S && reference.alive >= ALIVE {
             Verdict::Occluded("frozen")
         } else if vs.bright >= BRIGHT_MIN && vs.bright >= rs.bright + BRIGHT_RISE {
@@ -350,7 +388,11 @@ impl TamperAnalyzer {
                     Some(p) if comparable(&view, &p.view) => {
                         let mut q = c;
                         q.set(&structure(&view, &p.view));
-                        if structural(&q) == Verdict::Clean { Verdict::Clean } else { v }
+                        if structural(&q) == Verdict::Clean {
+                            Verdict::Clean
+                        } else {
+                            v
+                        }
                     }
                     _ => v,
                 },
@@ -381,7 +423,11 @@ impl TamperAnalyzer {
                     _ => 1.0 - c.contrast,
                 }),
             }),
-            Verdict::Moved => Some(TamperFinding { pts_ns: pts, kind: TamperKind::AngleMoved, score: score(1.0 - c.ncc0) }),
+            Verdict::Moved => Some(TamperFinding {
+                pts_ns: pts,
+                kind: TamperKind::AngleMoved,
+                score: score(1.0 - c.ncc0),
+            }),
         }
     }
 }
@@ -421,7 +467,8 @@ fn structural(c: &TamperCheck) -> Verdict {
 
 /// Two views can be compared structurally: same size and same colour mode.
 fn comparable(a: &View, b: &View) -> bool {
-    (a.grey.w, a.grey.h) == (b.grey.w, b.grey.h) && (a.mono.is_none() || b.mono.is_none() || a.mono == b.mono)
+    (a.grey.w, a.grey.h) == (b.grey.w, b.grey.h)
+        && (a.mono.is_none() || b.mono.is_none() || a.mono == b.mono)
 }
 
 /// Per-pixel median of thumbnails of one size (`w × h`).
@@ -440,14 +487,22 @@ fn median(frames: &[&Grey], w: usize, h: usize) -> Grey {
 /// The cell rectangle `(x0, y0, x1, y1)` of cell `i` on a `w × h` thumbnail.
 fn cell_rect(i: usize, w: usize, h: usize) -> (usize, usize, usize, usize) {
     let (cx, cy) = (i % CELLS.0, i / CELLS.0);
-    (cx * w / CELLS.0, cy * h / CELLS.1, (cx + 1) * w / CELLS.0, (cy + 1) * h / CELLS.1)
+    (
+        cx * w / CELLS.0,
+        cy * h / CELLS.1,
+        (cx + 1) * w / CELLS.0,
+        (cy + 1) * h / CELLS.1,
+    )
 }
 
 /// Cells where at least [`MOTION_SAMPLES`] of `frames` differ from `med` (each frame's gain
 /// matched to the median first, so flicker is not motion).
 fn moving_cells(frames: &[&Grey], med: &Grey) -> Vec<bool> {
     let (w, h) = (med.w, med.h);
-    let gains: Vec<f32> = frames.iter().map(|g| crate::equipment::gain_ratio(g, med)).collect();
+    let gains: Vec<f32> = frames
+        .iter()
+        .map(|g| crate::equipment::gain_ratio(g, med))
+        .collect();
     (0..CELLS.0 * CELLS.1)
         .map(|i| {
             let (x0, y0, x1, y1) = cell_rect(i, w, h);
@@ -532,7 +587,11 @@ fn halve(g: &Grey) -> Grey {
     for y in 0..h {
         for x in 0..w {
             let at = |xx: usize, yy: usize| g.px[yy.min(g.h - 1) * g.w + xx.min(g.w - 1)];
-            px[y * w + x] = 0.25 * (at(2 * x, 2 * y) + at(2 * x + 1, 2 * y) + at(2 * x, 2 * y + 1) + at(2 * x + 1, 2 * y + 1));
+            px[y * w + x] = 0.25
+                * (at(2 * x, 2 * y)
+                    + at(2 * x + 1, 2 * y)
+                    + at(2 * x, 2 * y + 1)
+                    + at(2 * x + 1, 2 * y + 1));
         }
     }
     Grey { w, h, px }
@@ -544,8 +603,16 @@ fn gradient(g: &Grey) -> Vec<f32> {
     for y in 0..g.h {
         for x in 0..g.w {
             let p = g.px[y * g.w + x];
-            let gx = if x + 1 < g.w { (g.px[y * g.w + x + 1] - p).abs() } else { 0.0 };
-            let gy = if y + 1 < g.h { (g.px[(y + 1) * g.w + x] - p).abs() } else { 0.0 };
+            let gx = if x + 1 < g.w {
+                (g.px[y * g.w + x + 1] - p).abs()
+            } else {
+                0.0
+            };
+            let gy = if y + 1 < g.h {
+                (g.px[(y + 1) * g.w + x] - p).abs()
+            } else {
+                0.0
+            };
             e[y * g.w + x] = gx + gy;
         }
     }
@@ -580,7 +647,14 @@ fn cell_gradients(e: &[f32], w: usize, h: usize) -> Vec<(f32, f32)> {
                 }
             }
             let m = s / n.max(1) as f32;
-            (m, if m > 1e-6 { s2 / n.max(1) as f32 / (m * m) } else { 0.0 })
+            (
+                m,
+                if m > 1e-6 {
+                    s2 / n.max(1) as f32 / (m * m)
+                } else {
+                    0.0
+                },
+            )
         })
         .collect()
 }
@@ -593,21 +667,35 @@ fn structure(view: &View, reference: &View) -> Structure {
     let (w, h) = (view.grey.w, view.grey.h);
     let (vs, rs) = (&view.stats, &reference.stats);
     let g = (rs.p95.max(1.0) / vs.p95.max(1.0)).clamp(0.25, 4.0);
-    let (cv, cr) = (cell_gradients(&vs.edges, w, h), cell_gradients(&rs.edges, w, h));
+    let (cv, cr) = (
+        cell_gradients(&vs.edges, w, h),
+        cell_gradients(&rs.edges, w, h),
+    );
     let n_cells = cv.len();
-    let moving: Vec<bool> = (0..n_cells).map(|i| view.moving[i] || reference.moving[i]).collect();
+    let moving: Vec<bool> = (0..n_cells)
+        .map(|i| view.moving[i] || reference.moving[i])
+        .collect();
     let moving_share = moving.iter().filter(|m| **m).count() as f32 / n_cells as f32;
-    let use_cell: Vec<bool> =
-        if 1.0 - moving_share >= STATIC_MIN { moving.iter().map(|m| !m).collect() } else { vec![true; n_cells] };
+    let use_cell: Vec<bool> = if 1.0 - moving_share >= STATIC_MIN {
+        moving.iter().map(|m| !m).collect()
+    } else {
+        vec![true; n_cells]
+    };
     let level = rs.mean.max(8.0);
-    let structured: Vec<usize> = (0..n_cells).filter(|&i| use_cell[i] && cr[i].0 >= CELL_STRUCTURE * level).collect();
+    let structured: Vec<usize> = (0..n_cells)
+        .filter(|&i| use_cell[i] && cr[i].0 >= CELL_STRUCTURE * level)
+        .collect();
     let lost_cell: Vec<bool> = (0..n_cells)
-        .map(|i| use_cell[i] && cr[i].0 >= CELL_STRUCTURE * level && cv[i].0 * g < CELL_LOST * cr[i].0)
+        .map(|i| {
+            use_cell[i] && cr[i].0 >= CELL_STRUCTURE * level && cv[i].0 * g < CELL_LOST * cr[i].0
+        })
         .collect();
     let lost = lost_cell.iter().filter(|l| **l).count() as f32 / structured.len().max(1) as f32;
     let n_use = use_cell.iter().filter(|u| **u).count().max(1) as f32;
     let blank = (0..n_cells)
-        .filter(|&i| use_cell[i] && cv[i].0 * g < BLANK_SHARE * level && cr[i].0 >= BLANK_SHARE * level)
+        .filter(|&i| {
+            use_cell[i] && cv[i].0 * g < BLANK_SHARE * level && cr[i].0 >= BLANK_SHARE * level
+        })
         .count() as f32
         / n_use;
     let ratios = |f: &dyn Fn(usize) -> f32| -> f32 {
@@ -616,8 +704,12 @@ fn structure(view: &View, reference: &View) -> Structure {
     };
     let contrast = ratios(&|i| cv[i].0 * g / cr[i].0.max(1e-6));
     let sharpness = ratios(&|i| cv[i].1 / cr[i].1.max(1e-6));
-    let cell_of = |x: usize, y: usize| (y * CELLS.1 / h).min(CELLS.1 - 1) * CELLS.0 + (x * CELLS.0 / w).min(CELLS.0 - 1);
-    let ncc0 = ncc(&vs.edges, &rs.edges, w, h, (0, 0), |x, y| use_cell[cell_of(x, y)]);
+    let cell_of = |x: usize, y: usize| {
+        (y * CELLS.1 / h).min(CELLS.1 - 1) * CELLS.0 + (x * CELLS.0 / w).min(CELLS.0 - 1)
+    };
+    let ncc0 = ncc(&vs.edges, &rs.edges, w, h, (0, 0), |x, y| {
+        use_cell[cell_of(x, y)]
+    });
     let ncc_visible = ncc(&vs.edges, &rs.edges, w, h, (0, 0), |x, y| {
         let c = cell_of(x, y);
         use_cell[c] && !lost_cell[c]
@@ -626,19 +718,39 @@ fn structure(view: &View, reference: &View) -> Structure {
     let mut best = (f32::NEG_INFINITY, (0, 0));
     for dy in -SEARCH..=SEARCH {
         for dx in -SEARCH..=SEARCH {
-            let v = ncc(&vs.edges_half, &rs.edges_half, hw, hh, (dx, dy), |_, _| true);
+            let v = ncc(&vs.edges_half, &rs.edges_half, hw, hh, (dx, dy), |_, _| {
+                true
+            });
             if v > best.0 {
                 best = (v, (dx, dy));
             }
         }
     }
-    Structure { moving: moving_share, lost, blank, contrast, sharpness, ncc0, ncc_visible, ncc_best: best.0, shift: best.1 }
+    Structure {
+        moving: moving_share,
+        lost,
+        blank,
+        contrast,
+        sharpness,
+        ncc0,
+        ncc_visible,
+        ncc_best: best.0,
+        shift: best.1,
+    }
 }
 
 /// Normalised cross-correlation of `a` (at `(x, y)`) with `b` (at `(x + dx, y + dy)`) over the
 /// overlap where `keep(x, y)`; 0 when there is nothing to correlate.
-fn ncc(a: &[f32], b: &[f32], w: usize, h: usize, (dx, dy): (i32, i32), keep: impl Fn(usize, usize) -> bool) -> f32 {
-    let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+fn ncc(
+    a: &[f32],
+    b: &[f32],
+    w: usize,
+    h: usize,
+    (dx, dy): (i32, i32),
+    keep: impl Fn(usize, usize) -> bool,
+) -> f32 {
+    let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) =
+        (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for y in 0..h {
         let yb = y as i32 + dy;
         if yb < 0 || yb >= h as i32 {
@@ -649,7 +761,10 @@ fn ncc(a: &[f32], b: &[f32], w: usize, h: usize, (dx, dy): (i32, i32), keep: imp
             if xb < 0 || xb >= w as i32 || !keep(x, y) {
                 continue;
             }
-            let (p, q) = (f64::from(a[y * w + x]), f64::from(b[yb as usize * w + xb as usize]));
+            let (p, q) = (
+                f64::from(a[y * w + x]),
+                f64::from(b[yb as usize * w + xb as usize]),
+            );
             n += 1.0;
             sa += p;
             sb += q;
@@ -692,7 +807,12 @@ mod tests {
             width: W,
             height: H,
             fps: 25,
-            calibration: Calibration { position: [0.0, -4.0, 4.5], yaw_deg: 90.0, tilt_deg: 45.0, hfov_deg: 70.0 },
+            calibration: Calibration {
+                position: [0.0, -4.0, 4.5],
+                yaw_deg: 90.0,
+                tilt_deg: 45.0,
+                hfov_deg: 70.0,
+            },
             edge: Some([[-2.5, 0.0], [2.5, 0.0]]),
             source: None,
         }
@@ -721,21 +841,38 @@ mod tests {
 
     /// The scene's colour at `(x, y)`, seen from a view shifted by `(dx, dy)`.
     fn scene(x: i64, y: i64) -> [f32; 3] {
-        let h = hash(((x.div_euclid(12)) + 1000) as u64, ((y.div_euclid(12)) + 1000) as u64);
+        let h = hash(
+            ((x.div_euclid(12)) + 1000) as u64,
+            ((y.div_euclid(12)) + 1000) as u64,
+        );
         let v = 50.0 + (h % 150) as f32;
-        [v * (0.9 + (h >> 8 & 7) as f32 * 0.03), v, v * (0.8 + (h >> 12 & 7) as f32 * 0.04)]
+        [
+            v * (0.9 + (h >> 8 & 7) as f32 * 0.03),
+            v,
+            v * (0.8 + (h >> 12 & 7) as f32 * 0.04),
+        ]
     }
 
     fn render(k: u64, knob: Knob, t: f64) -> Vec<f32> {
         let on = t >= 12.0;
-        let (dx, dy) = if knob == Knob::Moved && on { (40, 15) } else { (0, 0) };
+        let (dx, dy) = if knob == Knob::Moved && on {
+            (40, 15)
+        } else {
+            (0, 0)
+        };
         // Two walkers.
-        let walkers = [((k as i64 * 3) % 400 - 40, 60i64), ((300 - (k as i64 * 2) % 400), 100i64)];
+        let walkers = [
+            ((k as i64 * 3) % 400 - 40, 60i64),
+            ((300 - (k as i64 * 2) % 400), 100i64),
+        ];
         let mut px = vec![0.0f32; (W * H * 3) as usize];
         for y in 0..H as i64 {
             for x in 0..W as i64 {
                 let mut c = scene(x + dx, y + dy);
-                if walkers.iter().any(|(wx, wy)| (x - wx).abs() < 10 && (y - wy).abs() < 28) {
+                if walkers
+                    .iter()
+                    .any(|(wx, wy)| (x - wx).abs() < 10 && (y - wy).abs() < 28)
+                {
                     c = [40.0, 45.0, 70.0];
                 }
                 let i = (y as usize * W as usize + x as usize) * 3;
@@ -758,7 +895,11 @@ mod tests {
                     for c in 0..3 {
                         let mut s = 0.0;
                         for d in -r..=r {
-                            let (xx, yy) = if horizontal { ((x + d).clamp(0, w - 1), y) } else { (x, (y + d).clamp(0, h - 1)) };
+                            let (xx, yy) = if horizontal {
+                                ((x + d).clamp(0, w - 1), y)
+                            } else {
+                                (x, (y + d).clamp(0, h - 1))
+                            };
                             s += src[((yy * w + xx) * 3 + c) as usize];
                         }
                         out[((y * w + x) * 3 + c) as usize] = s / (2 * r + 1) as f32;
@@ -795,7 +936,8 @@ mod tests {
                         let y = i / W as usize;
                         let mut c = [p[0], p[1], p[2]];
                         if ir {
-                            let g = (0.3 * c[0] + 0.59 * c[1] + 0.11 * c[2]) * (0.5 + y as f32 / H as f32);
+                            let g = (0.3 * c[0] + 0.59 * c[1] + 0.11 * c[2])
+                                * (0.5 + y as f32 / H as f32);
                             c = [g; 3];
                         }
                         if knob == Knob::Cover && t >= 12.0 && y < (H as usize * 7 / 10) {
@@ -804,7 +946,9 @@ mod tests {
                         let n = hash(k * 7_919 + i as u64, 3);
                         for (j, v) in c.iter().enumerate() {
                             let sh = if ir { 0 } else { j * 16 };
-                            let u = ((n >> sh) & 0xff) as f32 / 255.0 + ((n >> (sh + 8)) & 0xff) as f32 / 255.0 - 1.0;
+                            let u = ((n >> sh) & 0xff) as f32 / 255.0
+                                + ((n >> (sh + 8)) & 0xff) as f32 / 255.0
+                                - 1.0;
                             rgb.push((v * gain + u * 3.5).round().clamp(0.0, 255.0) as u8);
                         }
                     }
@@ -825,9 +969,21 @@ mod tests {
     /// began at 12 s), all of `kind`, and none before 12 s.
     fn assert_found(knob: Knob, kind: TamperKind) {
         let f = run(knob, 31.0);
-        assert!(f.iter().all(|f| f.pts_ns >= 12_000_000_000 && f.kind == kind), "{f:?}");
-        let late: Vec<u64> = f.iter().filter(|f| f.pts_ns >= 19_000_000_000).map(|f| f.pts_ns / 1_000_000_000).collect();
-        assert_eq!(late, vec![20, 25, 30], "one finding per check while tampered: {f:?}");
+        assert!(
+            f.iter()
+                .all(|f| f.pts_ns >= 12_000_000_000 && f.kind == kind),
+            "{f:?}"
+        );
+        let late: Vec<u64> = f
+            .iter()
+            .filter(|f| f.pts_ns >= 19_000_000_000)
+            .map(|f| f.pts_ns / 1_000_000_000)
+            .collect();
+        assert_eq!(
+            late,
+            vec![20, 25, 30],
+            "one finding per check while tampered: {f:?}"
+        );
         assert!(f.iter().all(|f| (0.0..=1.0).contains(&f.score)), "{f:?}");
     }
 
@@ -858,9 +1014,15 @@ mod tests {
         };
         assert_eq!(structural(&check(0.27, 0.37, 0.16, 0.08)), Verdict::Moved);
         // A cover: much of the reference's structure is gone (shaft camera, 80 % covered).
-        assert_eq!(structural(&check(0.46, 0.93, -0.03, -0.04)), Verdict::Occluded("covered"));
+        assert_eq!(
+            structural(&check(0.46, 0.93, -0.03, -0.04)),
+            Verdict::Occluded("covered")
+        );
         // A small cover: the rest of the picture still lines up.
-        assert_eq!(structural(&check(0.27, 0.2, 0.8, 0.7)), Verdict::Occluded("covered"));
+        assert_eq!(
+            structural(&check(0.27, 0.2, 0.8, 0.7)),
+            Verdict::Occluded("covered")
+        );
     }
 
     #[test]
@@ -894,8 +1056,18 @@ mod tests {
         for interval in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-9, 5.0] {
             let mut a = TamperAnalyzer::new(&camera(), interval);
             let frames = [
-                Frame { width: 0, height: 0, rgb: std::sync::Arc::new(Vec::new()), pts_ns: 0 },
-                Frame { width: 640, height: 360, rgb: std::sync::Arc::new(vec![0; 10]), pts_ns: 1 },
+                Frame {
+                    width: 0,
+                    height: 0,
+                    rgb: std::sync::Arc::new(Vec::new()),
+                    pts_ns: 0,
+                },
+                Frame {
+                    width: 640,
+                    height: 360,
+                    rgb: std::sync::Arc::new(vec![0; 10]),
+                    pts_ns: 1,
+                },
                 Frame::new(1, 1, vec![9, 9, 9], 2).unwrap(),
                 Frame::new(3, 2, vec![200; 18], 3).unwrap(),
                 Frame::new(64, 36, vec![1; 64 * 36 * 3], 4).unwrap(),
@@ -905,7 +1077,10 @@ mod tests {
             ];
             for (i, f) in frames.iter().enumerate() {
                 for k in 0..40u64 {
-                    let g = Frame { pts_ns: f.pts_ns + k * 200_000_000 + i as u64, ..f.clone() };
+                    let g = Frame {
+                        pts_ns: f.pts_ns + k * 200_000_000 + i as u64,
+                        ..f.clone()
+                    };
                     let _ = a.push(&g);
                 }
             }

@@ -60,8 +60,15 @@ impl TruckAnalyzer {
             projector: Projector::new(&camera.calibration, camera.width, camera.height),
             edge,
             scale: scale_for(camera.width),
-            bg: Background::new(BackgroundSettings { alpha_fg: 0.0002, ..BackgroundSettings::default() }),
-            grey: GreyImage { width: 0, height: 0, px: Vec::new() },
+            bg: Background::new(BackgroundSettings {
+                alpha_fg: 0.0002,
+                ..BackgroundSettings::default()
+            }),
+            grey: GreyImage {
+                width: 0,
+                height: 0,
+                px: Vec::new(),
+            },
             tracker: Tracker::new(edge, settings),
             best: HashMap::new(),
             labels: Vec::new(),
@@ -121,7 +128,8 @@ impl TruckAnalyzer {
             let (Some(gl), Some(gr), Some(gc)) = (
                 self.projector.pixel_to_ground(x0 as f64 * s, foot_y),
                 self.projector.pixel_to_ground(x1 as f64 * s, foot_y),
-                self.projector.pixel_to_ground((x0 + x1) as f64 * 0.5 * s, foot_y),
+                self.projector
+                    .pixel_to_ground((x0 + x1) as f64 * 0.5 * s, foot_y),
             ) else {
                 continue;
             };
@@ -132,9 +140,21 @@ impl TruckAnalyzer {
             let fill = n as f32 / ((x1 - x0) * (y1 - y0)) as f32;
             let scale = self.scale;
             let (fw, fh) = (self.projector.width(), self.projector.height());
-            let bbox = [x0 as u32 * scale, y0 as u32 * scale, (x1 as u32 * scale).min(fw), (y1 as u32 * scale).min(fh)];
+            let bbox = [
+                x0 as u32 * scale,
+                y0 as u32 * scale,
+                (x1 as u32 * scale).min(fw),
+                (y1 as u32 * scale).min(fh),
+            ];
             let inside = x0 > 0 && y0 > 0 && x1 < w && y1 < h;
-            out.push(Detection { ground: gc, bbox, score: n as f32, visibility: fill, inside, crowded: 0.0 });
+            out.push(Detection {
+                ground: gc,
+                bbox,
+                score: n as f32,
+                visibility: fill,
+                inside,
+                crowded: 0.0,
+            });
         }
         out
     }
@@ -143,7 +163,11 @@ impl TruckAnalyzer {
     pub fn push(&mut self, frame: &Frame) -> Vec<TruckCrossing> {
         downscale(frame, self.scale, &mut self.grey);
         self.bg.apply_at(&self.grey, frame.pts_ns);
-        let detections = if self.bg.age == 0 || self.bg.frozen { Vec::new() } else { self.blobs() };
+        let detections = if self.bg.age == 0 || self.bg.frozen {
+            Vec::new()
+        } else {
+            self.blobs()
+        };
         let (events, owners) = self.tracker.update(frame.pts_ns, &detections);
         for (old, new) in self.tracker.resumed.iter().chain(&self.tracker.swapped) {
             if let Some(shot) = self.best.remove(old) {
@@ -153,9 +177,20 @@ impl TruckAnalyzer {
         for (d, id) in detections.iter().zip(&owners) {
             let s = crate::people::detect::side(&self.edge, d.ground).abs();
             // Wholly in the picture, and the nearer the gate line the better.
-            let quality = if d.inside { 1.0 / (1.0 + s as f32 * 0.1) } else { 0.1 };
+            let quality = if d.inside {
+                1.0 / (1.0 + s as f32 * 0.1)
+            } else {
+                0.1
+            };
             if self.best.get(id).is_none_or(|b| quality > b.quality) {
-                self.best.insert(*id, Shot { frame: frame.clone(), bbox: d.bbox, quality });
+                self.best.insert(
+                    *id,
+                    Shot {
+                        frame: frame.clone(),
+                        bbox: d.bbox,
+                        quality,
+                    },
+                );
             }
         }
         self.last_detections = detections;

@@ -104,9 +104,15 @@ pub(crate) async fn relay_control(
             }
             command_len += line.len();
             if command_len > MAX_COMMAND {
-                tracing::warn!(bytes = command_len, "FTP command line too long; closing the connection");
+                tracing::warn!(
+                    bytes = command_len,
+                    "FTP command line too long; closing the connection"
+                );
                 let _ = uw.shutdown().await;
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "FTP command line too long"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "FTP command line too long",
+                ));
             }
             if line.ends_with(b"\n") {
                 command_len = 0;

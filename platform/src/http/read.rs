@@ -220,8 +220,9 @@ pub(super) async fn list_events(
 
 /// The `{id}` path segment, or a 400 naming `id`.
 fn id_param(id: Result<Path<i64>, PathRejection>) -> Result<i64, ApiError> {
-    id.map(|Path(id)| id)
-        .map_err(|e| ApiError::bad_request("invalid_path", format!("id: {}", e.body_text())).field("id"))
+    id.map(|Path(id)| id).map_err(|e| {
+        ApiError::bad_request("invalid_path", format!("id: {}", e.body_text())).field("id")
+    })
 }
 
 /// One event by id.

@@ -227,7 +227,11 @@ impl Desk {
         mine: MineCode,
         date: chrono::NaiveDate,
     ) -> DeskResult<Configuration> {
-        may_read(reader, &UnitCode::of_mine(&mine), "read the configuration of mine")?;
+        may_read(
+            reader,
+            &UnitCode::of_mine(&mine),
+            "read the configuration of mine",
+        )?;
         let found = self
             .db
             .run(move |c| {
@@ -499,12 +503,14 @@ impl Desk {
 /// Reading is for a unit covering `unit` (or the platform).
 fn may_read(actor: &Actor, unit: &UnitCode, what: &str) -> DeskResult<()> {
     match actor {
-        Actor::User { unit: own, username, .. } if !own.covers(unit) => {
-            Err(crate::Error::Forbidden(format!(
-                "{what} {unit}: outside the jurisdiction of {own} ({username}, R1)"
-            ))
-            .into())
-        }
+        Actor::User {
+            unit: own,
+            username,
+            ..
+        } if !own.covers(unit) => Err(crate::Error::Forbidden(format!(
+            "{what} {unit}: outside the jurisdiction of {own} ({username}, R1)"
+        ))
+        .into()),
         _ => Ok(()),
     }
 }

@@ -55,7 +55,8 @@ use serde::{Deserialize, Serialize};
 use super::UnitCode;
 
 pub use import::{
-    ImportError, ImportErrors, Place, import_csv, import_csv_placed, import_json, import_json_placed,
+    ImportError, ImportErrors, Place, import_csv, import_csv_placed, import_json,
+    import_json_placed,
 };
 
 /// Built-in national default of allowed people down per day for a mine with "一停四不停" that
@@ -66,8 +67,19 @@ pub const NATIONAL_DEFAULT_PEOPLE: u16 = 0;
 pub const NATIONAL_DEFAULT_TRUCKS: u16 = 0;
 
 /// A mine's state as filed (P3's column 矿山类型, P9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MineState {
     /// 停产 — production stopped.

@@ -34,8 +34,19 @@ use eseal_protocol::MineCode;
 use serde::{Deserialize, Serialize};
 
 /// Level of an administrative unit, from the top.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitLevel {
     /// 国家 — the national administration; code `000000`.
@@ -65,7 +76,9 @@ impl UnitLevel {
 
 /// Error of a unit code that is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unit code {code:?}: {reason} (expected 6 digits — 000000 national, XX0000 province, XXXX00 city, XXXXXX county — or a 12-digit mine code, R1)")]
+#[error(
+    "unit code {code:?}: {reason} (expected 6 digits — 000000 national, XX0000 province, XXXX00 city, XXXXXX county — or a 12-digit mine code, R1)"
+)]
 pub struct UnitCodeError {
     /// The code as given.
     pub code: String,
@@ -74,8 +87,9 @@ pub struct UnitCodeError {
 }
 
 /// The code of a unit: `000000` (national), a 6-digit division code, or a 12-digit mine code.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[schema(value_type = String, pattern = "^[0-9]{6}([0-9]{6})?$", example = "140421")]
 #[serde(try_from = "String", into = "String")]
 pub struct UnitCode(String);
@@ -225,8 +239,19 @@ impl fmt::Display for UnitCode {
 }
 
 /// A user's role inside their unit. Ordered: each role may do what the ones before it may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 查看 — reads the jurisdiction's alarms, evidence and statistics.
@@ -296,8 +321,19 @@ impl Actor {
 }
 
 /// The alarm types of the spec's alarm table (P3) and of the issue that built them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AlarmKind {
     /// 入井人数超限 — more people went down than the mine's configuration allows (U1).
@@ -361,8 +397,19 @@ impl AlarmKind {
 }
 
 /// Risk grade of an alarm (安全风险分级, red/orange/yellow/blue). Ordered: `Major` is highest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskGrade {
     /// 低风险 (蓝).
@@ -389,8 +436,19 @@ impl RiskGrade {
 
 /// Where an alarm is in its handling (P5). Supervision (督办, P4) is recorded beside the state,
 /// not as a state: a supervised alarm is still waiting for the county.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AlarmState {
     /// 待签收 — raised and pushed to the mine's county.
@@ -445,7 +503,10 @@ mod tests {
             .iter()
             .map(|c| c.to_string())
             .collect();
-        assert_eq!(chain, ["140421007866", "140421", "140400", "140000", "000000"]);
+        assert_eq!(
+            chain,
+            ["140421007866", "140421", "140400", "140000", "000000"]
+        );
     }
 
     #[test]
@@ -466,7 +527,14 @@ mod tests {
 
     #[test]
     fn malformed_codes_name_the_problem() {
-        for bad in ["14042", "14042a", "001234", "140021", "000000007866", "140400007866"] {
+        for bad in [
+            "14042",
+            "14042a",
+            "001234",
+            "140021",
+            "000000007866",
+            "140400007866",
+        ] {
             let e = UnitCode::parse(bad).expect_err(bad);
             assert!(e.to_string().contains("expected 6 digits"), "{e}");
         }

@@ -35,8 +35,8 @@ use serde::Serialize;
 
 use super::export::{Cell, Column, Table};
 use super::stats::{
-    MINE_COLUMNS, Period, known_mines, like, mine_col, mine_state_zh, named,
-    reader_unit, require_reader,
+    MINE_COLUMNS, Period, known_mines, like, mine_col, mine_state_zh, named, reader_unit,
+    require_reader,
 };
 use super::{Actor, UnitCode};
 use crate::db::{Conn, Db, Row, Value};

@@ -291,11 +291,7 @@ impl Supervision {
 
     /// Runs the automatic supervision due now (P4).
     pub async fn tick(&self) -> Result<Vec<Step>> {
-        self.inner
-            .desk
-            .tick(self.now())
-            .await
-            .map_err(desk_error)
+        self.inner.desk.tick(self.now()).await.map_err(desk_error)
     }
 
     /// One patrol (P2, P8): probes every registered stream address, updates the online state

@@ -59,7 +59,9 @@ pub enum AuthError {
         at: DateTime<Utc>,
     },
     /// Too many failed logins for this user name lately: no password is checked until `until`.
-    #[error("{failures} failed logins for {username} within {window_minutes} minutes; try again after {until}")]
+    #[error(
+        "{failures} failed logins for {username} within {window_minutes} minutes; try again after {until}"
+    )]
     Throttled {
         /// The user name tried.
         username: String,
@@ -383,7 +385,11 @@ impl Users {
     }
 
     /// Refuses `username` while it has [`MAX_FAILED_LOGINS`] failures within [`LOGIN_WINDOW`].
-    fn check_throttle(&self, username: &str, now: DateTime<Utc>) -> std::result::Result<(), AuthError> {
+    fn check_throttle(
+        &self,
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<(), AuthError> {
         let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         let Some(times) = failed.get_mut(username) else {
             return Ok(());
@@ -1166,7 +1172,10 @@ mod tests {
             }
         );
         // Another user name is not throttled by it.
-        users.login("daixian.admin", PASSWORD, at(5 * 60)).await.unwrap();
+        users
+            .login("daixian.admin", PASSWORD, at(5 * 60))
+            .await
+            .unwrap();
         let login = users.login("root", PASSWORD, at(15 * 60)).await.unwrap();
         assert_eq!(login.actor.name(), "root");
         // A success forgets the failures.
@@ -1175,7 +1184,10 @@ mod tests {
         }
         users.login("root", PASSWORD, at(17 * 60)).await.unwrap();
         auth_err(users.login("root", "wrong password", at(17 * 60 + 1)).await);
-        users.login("root", PASSWORD, at(17 * 60 + 2)).await.unwrap();
+        users
+            .login("root", PASSWORD, at(17 * 60 + 2))
+            .await
+            .unwrap();
     }
 
     async fn logins_refuse_wrong_passwords_and_disabled_accounts(db: Db) {

@@ -172,7 +172,10 @@ async fn a_mine_allowed_people_down_alarms_only_beyond_its_number() {
 
 /// A WeChat Work robot on loopback: every body it receives goes to the channel; it answers as
 /// the robot does (`errcode` 0).
-async fn robot() -> (String, tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>) {
+async fn robot() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
+) {
     use axum::routing::post;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let app = axum::Router::new().route(
@@ -214,9 +217,13 @@ async fn a_webhook_of_platform_toml_gets_the_alarms_of_its_units_only() {
     let acc = tp.account(MINE).clone();
     let mut ftp = suppa_login(tp.port(), &acc.username, &acc.password).await;
     // The demo mine is stopped: the first person going down raises 入井人数超限 (P14 push).
-    suppa_put(&mut ftp, &format!("{MINE}2001000120250723140322.jpg"), &jpeg(1))
-        .await
-        .unwrap();
+    suppa_put(
+        &mut ftp,
+        &format!("{MINE}2001000120250723140322.jpg"),
+        &jpeg(1),
+    )
+    .await
+    .unwrap();
     let body = tokio::time::timeout(Duration::from_secs(20), county.recv())
         .await
         .expect("the county's robot got nothing within 20 s")

@@ -547,7 +547,9 @@ async fn too_large_is_refused_with_552() {
 async fn an_endless_command_line_closes_the_connection() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let tp = TestPlatform::start().await;
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", tp.port())).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", tp.port()))
+        .await
+        .unwrap();
     let mut greeting = [0u8; 64];
     let n = s.read(&mut greeting).await.unwrap();
     assert!(greeting[..n].starts_with(b"220"));
@@ -569,7 +571,9 @@ async fn an_endless_command_line_closes_the_connection() {
     // The server still serves others.
     let acc = tp.account(MINE).clone();
     let mut ftp = suppa_login(tp.port(), &acc.username, &acc.password).await;
-    suppa_put(&mut ftp, "1404210078662001000120261128101010.jpg", &jpeg(3)).await.unwrap();
+    suppa_put(&mut ftp, "1404210078662001000120261128101010.jpg", &jpeg(3))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

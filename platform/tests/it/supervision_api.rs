@@ -409,9 +409,11 @@ async fn login_me_logout_and_the_tokens_that_are_refused() {
     // with Retry-After, whatever the password; other names are not affected (P5).
     for _ in 0..4 {
         let (status, _) = api
-            .send(api.client.post(api.url("/api/v1/session")).json(
-                &json!({"username": "nobody.140421", "password": "wrong password"}),
-            ))
+            .send(
+                api.client
+                    .post(api.url("/api/v1/session"))
+                    .json(&json!({"username": "nobody.140421", "password": "wrong password"})),
+            )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
@@ -423,7 +425,11 @@ async fn login_me_logout_and_the_tokens_that_are_refused() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((800..=900).contains(&wait), "Retry-After {wait}");
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_many_logins", "{body}");
@@ -477,7 +483,10 @@ async fn the_live_feed_ends_with_its_session() {
         .expect("a session_ended event");
     assert_eq!(e.event, "session_ended", "{e:?}");
     let text = e.data["message"].as_str().unwrap();
-    assert!(text.contains("会话已结束") && text.contains("revoked"), "{text}");
+    assert!(
+        text.contains("会话已结束") && text.contains("revoked"),
+        "{text}"
+    );
     // and then the stream ends.
     let end = tokio::time::timeout(Duration::from_secs(5), feed.resp.chunk())
         .await
@@ -485,7 +494,12 @@ async fn the_live_feed_ends_with_its_session() {
         .unwrap();
     assert!(end.is_none(), "{end:?}");
     // The same user's other session keeps its feed.
-    assert!(stays.next_within(Duration::from_millis(500)).await.is_none());
+    assert!(
+        stays
+            .next_within(Duration::from_millis(500))
+            .await
+            .is_none()
+    );
     api.stop().await;
 }
 

@@ -38,7 +38,15 @@ pub fn text_width(text: &str, scale: u32) -> u32 {
 /// Draws `text` into a packed RGB8 image (`width` pixels per row) with its top-left corner at
 /// (`x`, `y`), each font pixel a `scale`×`scale` square. Characters outside the font draw as a
 /// filled box; pixels outside the image are clipped.
-pub fn draw_text(rgb: &mut [u8], width: u32, x: u32, y: u32, text: &str, scale: u32, color: [u8; 3]) {
+pub fn draw_text(
+    rgb: &mut [u8],
+    width: u32,
+    x: u32,
+    y: u32,
+    text: &str,
+    scale: u32,
+    color: [u8; 3],
+) {
     let height = (rgb.len() / (width as usize * 3).max(1)) as u32;
     for (i, c) in text.chars().enumerate() {
         let rows = glyph(c).unwrap_or([0x1F; 7]);

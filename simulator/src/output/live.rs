@@ -49,9 +49,19 @@ impl LiveServer {
 
     /// Adds camera `code` to both servers: `rtsp://…/cam/<code>` encoded as `codec`, and
     /// `http://…/cam/<code>?action=stream|snapshot`.
-    pub fn add_camera(&self, camera: &str, codec: Codec, width: u32, height: u32, fps: u32) -> Result<LiveFeed, Error> {
+    pub fn add_camera(
+        &self,
+        camera: &str,
+        codec: Codec,
+        width: u32,
+        height: u32,
+        fps: u32,
+    ) -> Result<LiveFeed, Error> {
         let rtsp = self.rtsp.add_camera(camera, codec, width, height, fps)?;
-        Ok(LiveFeed { rtsp, mjpeg: self.mjpeg.sender(camera) })
+        Ok(LiveFeed {
+            rtsp,
+            mjpeg: self.mjpeg.sender(camera),
+        })
     }
 
     /// The camera's RTSP URL.

@@ -55,7 +55,11 @@ struct Feed {
 
 impl Feed {
     fn new() -> Feed {
-        Feed { jpeg: watch::Sender::new(None), pending: Mutex::new(None), next_seq: AtomicU64::new(0) }
+        Feed {
+            jpeg: watch::Sender::new(None),
+            pending: Mutex::new(None),
+            next_seq: AtomicU64::new(0),
+        }
     }
 
     fn pending(&self) -> std::sync::MutexGuard<'_, Option<(u64, Frame)>> {
@@ -84,7 +88,11 @@ impl Feed {
     }
 
     fn publish(&self, seq: u64, frame: &Frame) -> Result<(), Error> {
-        let jpeg = Jpeg { bytes: encode_jpeg(frame, JPEG_QUALITY)?, pts_ns: frame.pts_ns, seq };
+        let jpeg = Jpeg {
+            bytes: encode_jpeg(frame, JPEG_QUALITY)?,
+            pts_ns: frame.pts_ns,
+            seq,
+        };
         self.jpeg.send_if_modified(|current| {
             let newer = current.as_ref().is_none_or(|c| c.seq < jpeg.seq);
             if newer {
@@ -104,7 +112,12 @@ pub fn encode_jpeg(frame: &Frame, quality: u8) -> Result<Bytes, Error> {
     Error::check_frame(frame, frame.width, frame.height)?;
     let mut out = Cursor::new(Vec::with_capacity(frame.rgb.len() / 8));
     JpegEncoder::new_with_quality(&mut out, quality)
-        .encode(&frame.rgb, frame.width, frame.height, image::ExtendedColorType::Rgb8)
+        .encode(
+            &frame.rgb,
+            frame.width,
+            frame.height,
+            image::ExtendedColorType::Rgb8,
+        )
         .map_err(|e| Error::image(format!("JPEG of frame {}", frame.index), e))?;
     Ok(Bytes::from(out.into_inner()))
 }
@@ -137,9 +150,12 @@ pub struct MjpegServer {
 impl MjpegServer {
     /// Binds `addr` (port 0 picks a free port; see [`MjpegServer::addr`]) and starts serving.
     pub fn start(addr: SocketAddr) -> Result<MjpegServer, Error> {
-        let listener = std::net::TcpListener::bind(addr).map_err(|e| Error::io(format!("could not bind {addr}"), e))?;
+        let listener = std::net::TcpListener::bind(addr)
+            .map_err(|e| Error::io(format!("could not bind {addr}"), e))?;
         let addr = listener.local_addr().map_err(|e| Error::io(addr, e))?;
-        listener.set_nonblocking(true).map_err(|e| Error::io(addr, e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::io(addr, e))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -171,7 +187,12 @@ impl MjpegServer {
                 runtime.shutdown_timeout(Duration::from_secs(1));
             })
             .map_err(|e| Error::io("could not start the MJPEG thread", e))?;
-        Ok(MjpegServer { addr, cameras, shutdown: Some(shutdown), thread: Some(thread) })
+        Ok(MjpegServer {
+            addr,
+            cameras,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
     }
 
     /// The bound address (the real port when started on port 0).
@@ -187,7 +208,9 @@ impl MjpegServer {
     /// The sink for camera `code`, registering the camera on first use (until a frame is
     /// pushed its stream waits and its snapshot answers 503).
     pub fn sender(&self, camera: &str) -> MjpegSink {
-        MjpegSink { channel: channel(&self.cameras, camera) }
+        MjpegSink {
+            channel: channel(&self.cameras, camera),
+        }
     }
 
     /// Stops the server and waits for its thread.
@@ -213,23 +236,43 @@ impl Drop for MjpegServer {
 
 fn channel(cameras: &Cameras, camera: &str) -> Channel {
     let mut map = cameras.lock().unwrap_or_else(PoisonError::into_inner);
-    map.entry(camera.to_owned()).or_insert_with(|| Arc::new(Feed::new())).clone()
+    map.entry(camera.to_owned())
+        .or_insert_with(|| Arc::new(Feed::new()))
+        .clone()
 }
 
 fn lookup(cameras: &Cameras, camera: &str) -> Option<Channel> {
-    cameras.lock().unwrap_or_else(PoisonError::into_inner).get(camera).cloned()
+    cameras
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(camera)
+        .cloned()
 }
 
 /// The MJPEG routes over a camera table, for [`MjpegServer`] or to test without a socket.
 fn router(cameras: Cameras) -> Router {
-    Router::new().route("/cam/{code}", get(camera)).with_state(cameras)
+    Router::new()
+        .route("/cam/{code}", get(camera))
+        .with_state(cameras)
 }
 
 /// A router with its own camera table and one sink per camera code, for embedding the MJPEG
 /// routes in another server or testing them with `Router::oneshot`.
-pub fn router_with_sinks<'a>(cameras: impl IntoIterator<Item = &'a str>) -> (Router, HashMap<String, MjpegSink>) {
+pub fn router_with_sinks<'a>(
+    cameras: impl IntoIterator<Item = &'a str>,
+) -> (Router, HashMap<String, MjpegSink>) {
     let table = Cameras::default();
-    let sinks = cameras.into_iter().map(|c| (c.to_owned(), MjpegSink { channel: channel(&table, c) })).collect();
+    let sinks = cameras
+        .into_iter()
+        .map(|c| {
+            (
+                c.to_owned(),
+                MjpegSink {
+                    channel: channel(&table, c),
+                },
+            )
+        })
+        .collect();
     (router(table), sinks)
 }
 
@@ -244,13 +287,20 @@ async fn camera(
     match query.get("action").map(String::as_str) {
         None | Some("stream") => stream(channel).await,
         Some("snapshot") => snapshot(channel).await,
-        Some(_) => (StatusCode::BAD_REQUEST, "action must be stream or snapshot\n").into_response(),
+        Some(_) => (
+            StatusCode::BAD_REQUEST,
+            "action must be stream or snapshot\n",
+        )
+            .into_response(),
     }
 }
 
 fn no_cache(builder: axum::http::response::Builder) -> axum::http::response::Builder {
     builder
-        .header(header::CACHE_CONTROL, "no-store, no-cache, must-revalidate, max-age=0")
+        .header(
+            header::CACHE_CONTROL,
+            "no-store, no-cache, must-revalidate, max-age=0",
+        )
         .header(header::PRAGMA, "no-cache")
 }
 
@@ -293,14 +343,21 @@ async fn stream(channel: Channel) -> Response {
         }
     });
     no_cache(Response::builder())
-        .header(header::CONTENT_TYPE, format!("multipart/x-mixed-replace;boundary={BOUNDARY}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/x-mixed-replace;boundary={BOUNDARY}"),
+        )
         .body(Body::from_stream(parts))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// `secs.micros` of a frame's virtual time.
 fn timestamp(pts_ns: u64) -> String {
-    format!("{}.{:06}", pts_ns / 1_000_000_000, pts_ns % 1_000_000_000 / 1_000)
+    format!(
+        "{}.{:06}",
+        pts_ns / 1_000_000_000,
+        pts_ns % 1_000_000_000 / 1_000
+    )
 }
 
 /// One multipart part: boundary line, headers, the JPEG, CRLF.

@@ -61,7 +61,9 @@ pub enum Error {
         seconds: u64,
     },
     /// A frame does not fit the stream it was pushed to.
-    #[error("frame {index} is {got_width}×{got_height} with {got_bytes} bytes, expected {width}×{height} RGB8")]
+    #[error(
+        "frame {index} is {got_width}×{got_height} with {got_bytes} bytes, expected {width}×{height} RGB8"
+    )]
     FrameSize {
         /// Index of the offending frame.
         index: u64,
@@ -120,11 +122,17 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn io(context: impl std::fmt::Display, source: std::io::Error) -> Error {
-        Error::Io { context: context.to_string(), source }
+        Error::Io {
+            context: context.to_string(),
+            source,
+        }
     }
 
     pub(crate) fn image(context: impl std::fmt::Display, source: image::ImageError) -> Error {
-        Error::Image { context: context.to_string(), source }
+        Error::Image {
+            context: context.to_string(),
+            source,
+        }
     }
 
     /// Checks that a frame holds `width × height` packed RGB8 pixels.

@@ -107,17 +107,27 @@ pub struct Mp4Writer {
 }
 
 fn make(factory: &'static str) -> Result<gst::Element, Error> {
-    gst::ElementFactory::make(factory).name(factory).build().map_err(|_| Error::MissingElement(factory))
+    gst::ElementFactory::make(factory)
+        .name(factory)
+        .build()
+        .map_err(|_| Error::MissingElement(factory))
 }
 
 fn pipeline_error(element: &str, message: impl fmt::Display) -> Error {
-    Error::Gst { element: element.to_owned(), message: message.to_string(), debug: None }
+    Error::Gst {
+        element: element.to_owned(),
+        message: message.to_string(),
+        debug: None,
+    }
 }
 
 /// Turns a bus error message into [`Error::Gst`] naming the element that posted it.
 pub(crate) fn message_error(err: &gst::message::Error) -> Error {
     Error::Gst {
-        element: err.src().map(|s| s.name().to_string()).unwrap_or_else(|| "pipeline".to_owned()),
+        element: err
+            .src()
+            .map(|s| s.name().to_string())
+            .unwrap_or_else(|| "pipeline".to_owned()),
         message: err.error().to_string(),
         debug: err.debug().map(|d| d.to_string()),
     }
@@ -125,7 +135,9 @@ pub(crate) fn message_error(err: &gst::message::Error) -> Error {
 
 /// The first error on the pipeline's bus within `wait`, or `fallback` if there is none.
 fn bus_error(pipeline: &gst::Pipeline, wait: gst::ClockTime, fallback: Error) -> Error {
-    let Some(bus) = pipeline.bus() else { return fallback };
+    let Some(bus) = pipeline.bus() else {
+        return fallback;
+    };
     match bus.timed_pop_filtered(wait, &[gst::MessageType::Error]) {
         Some(msg) => match msg.view() {
             gst::MessageView::Error(err) => message_error(err),
@@ -148,7 +160,9 @@ pub(crate) fn rgb_caps(width: u32, height: u32, fps: u32) -> gst::Caps {
 
 /// Threads for `videoconvert` (RGB→I420 is a large part of the cost at 1440p).
 pub(crate) fn convert_threads() -> u32 {
-    std::thread::available_parallelism().map_or(1, |n| n.get() as u32).min(4)
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get() as u32)
+        .min(4)
 }
 
 /// Sets the encoder for fast, low-latency encoding with a keyframe every `key_int` frames.
@@ -178,7 +192,13 @@ impl Mp4Writer {
     ///
     /// Fails with [`Error::MissingElement`] if a plugin is missing, or [`Error::Gst`] naming the
     /// element (e.g. `filesink` for a path that cannot be written).
-    pub fn create(path: &Path, codec: Codec, width: u32, height: u32, fps: u32) -> Result<Mp4Writer, Error> {
+    pub fn create(
+        path: &Path,
+        codec: Codec,
+        width: u32,
+        height: u32,
+        fps: u32,
+    ) -> Result<Mp4Writer, Error> {
         gst_init()?;
         check_size(width, height, fps)?;
         let frame_bytes = u64::from(width) * u64::from(height) * 3;
@@ -193,7 +213,12 @@ impl Mp4Writer {
         let convert = make("videoconvert")?;
         convert.set_property("n-threads", convert_threads());
         let i420 = make("capsfilter")?;
-        i420.set_property("caps", gst::Caps::builder("video/x-raw").field("format", "I420").build());
+        i420.set_property(
+            "caps",
+            gst::Caps::builder("video/x-raw")
+                .field("format", "I420")
+                .build(),
+        );
         let enc = make(codec.encoder())?;
         configure_encoder(&enc, codec, fps.saturating_mul(2));
         let parse = make(codec.parser())?;
@@ -201,10 +226,16 @@ impl Mp4Writer {
         let sink = make("filesink")?;
         sink.set_property("location", path.to_string_lossy().as_ref());
         let elements = [src.upcast_ref(), &convert, &i420, &enc, &parse, &mux, &sink];
-        pipeline.add_many(elements).map_err(|e| pipeline_error("mp4", e))?;
+        pipeline
+            .add_many(elements)
+            .map_err(|e| pipeline_error("mp4", e))?;
         gst::Element::link_many(elements).map_err(|e| pipeline_error("mp4", e))?;
         if let Err(e) = pipeline.set_state(gst::State::Playing) {
-            let err = bus_error(&pipeline, gst::ClockTime::from_mseconds(100), pipeline_error("mp4", e));
+            let err = bus_error(
+                &pipeline,
+                gst::ClockTime::from_mseconds(100),
+                pipeline_error("mp4", e),
+            );
             let _ = pipeline.set_state(gst::State::Null);
             return Err(err);
         }
@@ -225,16 +256,29 @@ impl Mp4Writer {
     /// Encodes one frame (copies its pixels). Blocks while the encoder is a few frames behind.
     pub fn push(&mut self, frame: &Frame) -> Result<(), Error> {
         Error::check_frame(frame, self.width, self.height)?;
-        self.push_buffer(frame.index, frame.pts_ns, gst::Buffer::from_slice(frame.rgb.clone()))
+        self.push_buffer(
+            frame.index,
+            frame.pts_ns,
+            gst::Buffer::from_slice(frame.rgb.clone()),
+        )
     }
 
     /// Encodes one frame, taking its pixels without a copy.
     pub fn push_owned(&mut self, frame: Frame) -> Result<(), Error> {
         Error::check_frame(&frame, self.width, self.height)?;
-        self.push_buffer(frame.index, frame.pts_ns, gst::Buffer::from_mut_slice(frame.rgb))
+        self.push_buffer(
+            frame.index,
+            frame.pts_ns,
+            gst::Buffer::from_mut_slice(frame.rgb),
+        )
     }
 
-    fn push_buffer(&mut self, index: u64, pts_ns: u64, mut buffer: gst::Buffer) -> Result<(), Error> {
+    fn push_buffer(
+        &mut self,
+        index: u64,
+        pts_ns: u64,
+        mut buffer: gst::Buffer,
+    ) -> Result<(), Error> {
         let first = *self.first_pts.get_or_insert(pts_ns);
         let pts = pts_ns.saturating_sub(first);
         if let Some(b) = buffer.get_mut() {
@@ -244,9 +288,16 @@ impl Mp4Writer {
         }
         if let Err(flow) = self.src.push_buffer(buffer) {
             let fallback = pipeline_error("appsrc", format!("frame {index} refused: {flow:?}"));
-            return Err(bus_error(&self.pipeline, gst::ClockTime::from_seconds(1), fallback));
+            return Err(bus_error(
+                &self.pipeline,
+                gst::ClockTime::from_seconds(1),
+                fallback,
+            ));
         }
-        if let Some(msg) = self.pipeline.bus().and_then(|b| b.pop_filtered(&[gst::MessageType::Error]))
+        if let Some(msg) = self
+            .pipeline
+            .bus()
+            .and_then(|b| b.pop_filtered(&[gst::MessageType::Error]))
             && let gst::MessageView::Error(err) = msg.view()
         {
             return Err(message_error(err));
@@ -279,15 +330,23 @@ impl Mp4Writer {
     }
 
     fn drain(&self) -> Result<(), Error> {
-        self.src.end_of_stream().map_err(|flow| pipeline_error("appsrc", format!("end of stream refused: {flow:?}")))?;
-        let bus = self.pipeline.bus().ok_or_else(|| pipeline_error("mp4", "pipeline has no bus"))?;
+        self.src
+            .end_of_stream()
+            .map_err(|flow| pipeline_error("appsrc", format!("end of stream refused: {flow:?}")))?;
+        let bus = self
+            .pipeline
+            .bus()
+            .ok_or_else(|| pipeline_error("mp4", "pipeline has no bus"))?;
         let wait = gst::ClockTime::from_seconds(FINISH_TIMEOUT_S);
         match bus.timed_pop_filtered(wait, &[gst::MessageType::Eos, gst::MessageType::Error]) {
             Some(msg) => match msg.view() {
                 gst::MessageView::Error(err) => Err(message_error(err)),
                 _ => Ok(()),
             },
-            None => Err(Error::Timeout { what: "the MP4 muxer to finish", seconds: FINISH_TIMEOUT_S }),
+            None => Err(Error::Timeout {
+                what: "the MP4 muxer to finish",
+                seconds: FINISH_TIMEOUT_S,
+            }),
         }
     }
 }
@@ -302,7 +361,13 @@ impl Drop for Mp4Writer {
 
 /// Writes all `frames` (one size, in time order) to `path`, calling `progress` with the number
 /// of frames encoded after each one: the hook for a caller's progress bar.
-pub fn write_mp4<I>(path: &Path, codec: Codec, fps: u32, frames: I, mut progress: impl FnMut(u64)) -> Result<Mp4Info, Error>
+pub fn write_mp4<I>(
+    path: &Path,
+    codec: Codec,
+    fps: u32,
+    frames: I,
+    mut progress: impl FnMut(u64),
+) -> Result<Mp4Info, Error>
 where
     I: IntoIterator<Item = Frame>,
 {
@@ -326,10 +391,16 @@ pub fn discover(path: &Path) -> Result<String, Error> {
         .map_err(|e| Error::io("could not run gst-discoverer-1.0", e))?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() || text.contains("An error was encountered") {
-        let detail = text.lines().skip_while(|l| !l.contains("An error was encountered")).nth(1);
+        let detail = text
+            .lines()
+            .skip_while(|l| !l.contains("An error was encountered"))
+            .nth(1);
         return Err(Error::Probe {
             path: path.display().to_string(),
-            message: detail.map_or_else(|| String::from_utf8_lossy(&out.stderr).trim().to_owned(), |d| d.trim().to_owned()),
+            message: detail.map_or_else(
+                || String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+                |d| d.trim().to_owned(),
+            ),
         });
     }
     Ok(text)
@@ -338,16 +409,23 @@ pub fn discover(path: &Path) -> Result<String, Error> {
 /// Codec, size and duration of an MP4 file as `gst-discoverer-1.0` reports them.
 pub fn probe_mp4(path: &Path) -> Result<Mp4Info, Error> {
     let text = discover(path)?;
-    parse_discoverer(&text).map_err(|message| Error::Probe { path: path.display().to_string(), message })
+    parse_discoverer(&text).map_err(|message| Error::Probe {
+        path: path.display().to_string(),
+        message,
+    })
 }
 
 /// Reads the first video stream of `gst-discoverer-1.0` output.
 pub fn parse_discoverer(text: &str) -> Result<Mp4Info, String> {
     let field = |name: &str| {
-        text.lines().map(str::trim).find_map(|l| l.strip_prefix(name)).map(str::trim)
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
     };
     let duration = field("Duration:").ok_or("no Duration line")?;
-    let duration = parse_clock(duration).ok_or_else(|| format!("unreadable duration {duration:?}"))?;
+    let duration =
+        parse_clock(duration).ok_or_else(|| format!("unreadable duration {duration:?}"))?;
     let video = text
         .lines()
         .map(str::trim)
@@ -366,7 +444,12 @@ pub fn parse_discoverer(text: &str) -> Result<Mp4Info, String> {
         let v = field(name).ok_or_else(|| format!("no {name} line"))?;
         v.parse().map_err(|_| format!("unreadable {name} {v:?}"))
     };
-    Ok(Mp4Info { codec, width: number("Width:")?, height: number("Height:")?, duration })
+    Ok(Mp4Info {
+        codec,
+        width: number("Width:")?,
+        height: number("Height:")?,
+        duration,
+    })
 }
 
 /// `H:MM:SS.nnnnnnnnn` as GStreamer prints a clock time.
@@ -378,7 +461,11 @@ fn parse_clock(s: &str) -> Option<Duration> {
     let (sec, frac) = rest.split_once('.').unwrap_or((rest, ""));
     let sec: u64 = sec.parse().ok()?;
     let frac = frac.get(..9).unwrap_or(frac);
-    let nanos: u64 = if frac.is_empty() { 0 } else { format!("{frac:0<9}").parse().ok()? };
+    let nanos: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
     Some(Duration::from_secs(h * 3600 + m * 60 + sec) + Duration::from_nanos(nanos))
 }
 
@@ -390,8 +477,19 @@ mod tests {
     fn discoverer_output_is_read() {
         let text = "Properties:\n  Duration: 0:00:10.000000000\n  container #0: Quicktime\n    video #1: H.264 (High Profile)\n      Width: 2560\n      Height: 1440\n";
         let info = parse_discoverer(text).expect("parses");
-        assert_eq!(info, Mp4Info { codec: Codec::H264, width: 2560, height: 1440, duration: Duration::from_secs(10) });
-        assert_eq!(parse_clock("1:02:03.5"), Some(Duration::from_millis(3_723_500)));
+        assert_eq!(
+            info,
+            Mp4Info {
+                codec: Codec::H264,
+                width: 2560,
+                height: 1440,
+                duration: Duration::from_secs(10)
+            }
+        );
+        assert_eq!(
+            parse_clock("1:02:03.5"),
+            Some(Duration::from_millis(3_723_500))
+        );
         assert!(parse_discoverer("  video #1: VP8\n  Duration: 0:00:01.0\n").is_err());
     }
 

@@ -23,7 +23,10 @@ impl Default for Pacer {
 impl Pacer {
     /// A pacer whose wall-clock start is now.
     pub fn new() -> Pacer {
-        Pacer { start: Instant::now(), origin_ns: None }
+        Pacer {
+            start: Instant::now(),
+            origin_ns: None,
+        }
     }
 
     /// The wall-clock instant at which virtual time `pts_ns` is due.
@@ -89,18 +92,33 @@ mod tests {
         let frames = (0..5u64).map(|i| Frame::black(2, 2, i, 1_000_000_000 + i * 20_000_000));
         let start = Instant::now();
         let mut sent = Vec::new();
-        let report = pace(frames, &AtomicBool::new(false), |f| sent.push((f.index, start.elapsed())));
+        let report = pace(frames, &AtomicBool::new(false), |f| {
+            sent.push((f.index, start.elapsed()))
+        });
         assert_eq!(report.frames, 5);
         assert!(!report.stopped);
         let (_, last) = sent[4];
-        assert!(last >= Duration::from_millis(80), "last frame after {last:?}");
-        assert!(last < Duration::from_millis(500), "last frame after {last:?}");
+        assert!(
+            last >= Duration::from_millis(80),
+            "last frame after {last:?}"
+        );
+        assert!(
+            last < Duration::from_millis(500),
+            "last frame after {last:?}"
+        );
     }
 
     #[test]
     fn stop_ends_the_run() {
         let stop = AtomicBool::new(true);
         let report = pace((0..5u64).map(|i| Frame::black(2, 2, i, i)), &stop, |_| {});
-        assert_eq!(report, PaceReport { frames: 0, max_late: Duration::ZERO, stopped: true });
+        assert_eq!(
+            report,
+            PaceReport {
+                frames: 0,
+                max_late: Duration::ZERO,
+                stopped: true
+            }
+        );
     }
 }

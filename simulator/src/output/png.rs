@@ -25,8 +25,16 @@ pub fn write_png(frame: &Frame, path: &Path) -> Result<(), Error> {
 
 /// Reads a PNG back as a frame (index 0, time 0); any colour type is converted to RGB8.
 pub fn read_png(path: &Path) -> Result<Frame, Error> {
-    let img = image::open(path).map_err(|e| Error::image(path.display(), e))?.into_rgb8();
-    Ok(Frame { width: img.width(), height: img.height(), rgb: img.into_raw(), index: 0, pts_ns: 0 })
+    let img = image::open(path)
+        .map_err(|e| Error::image(path.display(), e))?
+        .into_rgb8();
+    Ok(Frame {
+        width: img.width(),
+        height: img.height(),
+        rgb: img.into_raw(),
+        index: 0,
+        pts_ns: 0,
+    })
 }
 
 /// The file name [`write_pngs`] gives a frame: `frame_000123.png`.
@@ -58,7 +66,12 @@ const LABEL_COLOR: [u8; 3] = [255, 255, 255];
 /// `#index h:mm:ss.ss` style label: `#250 0:10.00`, `#90000 1:00:00.00`.
 pub fn frame_label(frame: &Frame) -> String {
     let centis = frame.pts_ns / 10_000_000;
-    let (h, m, s, cs) = (centis / 360_000, centis / 6_000 % 60, centis / 100 % 60, centis % 100);
+    let (h, m, s, cs) = (
+        centis / 360_000,
+        centis / 6_000 % 60,
+        centis / 100 % 60,
+        centis % 100,
+    );
     if h > 0 {
         format!("#{} {h}:{m:02}:{s:02}.{cs:02}", frame.index)
     } else {
@@ -84,7 +97,10 @@ pub fn contact_sheet_size(frames: &[Frame], columns: u32, thumb_width: u32) -> O
     let cell_height = thumb_height + label_height(thumb_width);
     let columns = columns.min(frames.len() as u32);
     let rows = (frames.len() as u32).div_ceil(columns);
-    Some((columns * (thumb_width + GAP) + GAP, rows * (cell_height + GAP) + GAP))
+    Some((
+        columns * (thumb_width + GAP) + GAP,
+        rows * (cell_height + GAP) + GAP,
+    ))
 }
 
 fn thumb_height(first: &Frame, thumb_width: u32) -> u32 {
@@ -103,7 +119,8 @@ fn label_height(thumb_width: u32) -> u32 {
 /// Tiles take the first frame's aspect ratio. The sheet is returned as a frame (index 0,
 /// time 0) so it can be written with [`write_png`].
 pub fn contact_sheet(frames: &[Frame], columns: u32, thumb_width: u32) -> Result<Frame, Error> {
-    let (width, height) = contact_sheet_size(frames, columns, thumb_width).ok_or(Error::NoFrames)?;
+    let (width, height) =
+        contact_sheet_size(frames, columns, thumb_width).ok_or(Error::NoFrames)?;
     let columns = columns.min(frames.len() as u32);
     let thumb_h = thumb_height(&frames[0], thumb_width);
     let cell_h = thumb_h + label_height(thumb_width);
@@ -127,9 +144,23 @@ pub fn contact_sheet(frames: &[Frame], columns: u32, thumb_width: u32) -> Result
         while label.len() > 1 && font::text_width(&label, scale) > thumb_width {
             label.pop();
         }
-        font::draw_text(&mut sheet, width, x, y + thumb_h + 2, &label, scale, LABEL_COLOR);
+        font::draw_text(
+            &mut sheet,
+            width,
+            x,
+            y + thumb_h + 2,
+            &label,
+            scale,
+            LABEL_COLOR,
+        );
     }
-    Ok(Frame { width, height, rgb: sheet.into_raw(), index: 0, pts_ns: 0 })
+    Ok(Frame {
+        width,
+        height,
+        rgb: sheet.into_raw(),
+        index: 0,
+        pts_ns: 0,
+    })
 }
 
 #[cfg(test)]
@@ -138,9 +169,18 @@ mod tests {
 
     #[test]
     fn labels_show_index_and_time() {
-        let f = |index, pts_ns| Frame { width: 2, height: 2, rgb: vec![0; 12], index, pts_ns };
+        let f = |index, pts_ns| Frame {
+            width: 2,
+            height: 2,
+            rgb: vec![0; 12],
+            index,
+            pts_ns,
+        };
         assert_eq!(frame_label(&f(250, 10_000_000_000)), "#250 0:10.00");
         assert_eq!(frame_label(&f(7, 4_960_000_000)), "#7 0:04.96");
-        assert_eq!(frame_label(&f(90_000, 3_600_000_000_000)), "#90000 1:00:00.00");
+        assert_eq!(
+            frame_label(&f(90_000, 3_600_000_000_000)),
+            "#90000 1:00:00.00"
+        );
     }
 }

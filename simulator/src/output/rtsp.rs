@@ -50,8 +50,13 @@ impl FrameSink for RtspSink {
     /// Hands the frame to the encoder if anyone is watching; otherwise drops it.
     fn push(&self, frame: &Frame) -> Result<(), Error> {
         Error::check_frame(frame, self.width, self.height)?;
-        let Some(src) = lock(&self.slot).clone() else { return Ok(()) };
-        if src.push_buffer(gst::Buffer::from_slice(frame.rgb.clone())).is_err() {
+        let Some(src) = lock(&self.slot).clone() else {
+            return Ok(());
+        };
+        if src
+            .push_buffer(gst::Buffer::from_slice(frame.rgb.clone()))
+            .is_err()
+        {
             // The media is shutting down (last client left): forget it; a new client gets a
             // new pipeline through `media-configure`.
             let mut slot = lock(&self.slot);
@@ -129,7 +134,14 @@ impl RtspServer {
 
     /// Mounts `/cam/<camera>` streaming `width`×`height` frames at `fps` as `codec` and returns
     /// its sink. Adding a camera again returns the existing sink.
-    pub fn add_camera(&self, camera: &str, codec: Codec, width: u32, height: u32, fps: u32) -> Result<RtspSink, Error> {
+    pub fn add_camera(
+        &self,
+        camera: &str,
+        codec: Codec,
+        width: u32,
+        height: u32,
+        fps: u32,
+    ) -> Result<RtspSink, Error> {
         check_size(width, height, fps)?;
         let mut sinks = self.sinks.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(sink) = sinks.get(camera) {
@@ -148,8 +160,13 @@ impl RtspServer {
         let frame_bytes = u64::from(width) * u64::from(height) * 3;
         let configure_slot = slot.clone();
         factory.connect_media_configure(move |_, media| {
-            let Ok(bin) = media.element().downcast::<gst::Bin>() else { return };
-            let Some(src) = bin.by_name("src").and_then(|e| e.downcast::<gst_app::AppSrc>().ok()) else {
+            let Ok(bin) = media.element().downcast::<gst::Bin>() else {
+                return;
+            };
+            let Some(src) = bin
+                .by_name("src")
+                .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
+            else {
                 tracing::error!("RTSP media has no appsrc named src");
                 return;
             };
@@ -166,7 +183,11 @@ impl RtspServer {
             });
         });
         mounts.add_factory(&format!("/cam/{camera}"), factory);
-        let sink = RtspSink { slot, width, height };
+        let sink = RtspSink {
+            slot,
+            width,
+            height,
+        };
         sinks.insert(camera.to_owned(), sink.clone());
         Ok(sink)
     }
@@ -177,17 +198,28 @@ impl RtspServer {
     }
 
     fn stop(&mut self) {
-        let Some(thread) = self.thread.take() else { return };
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
         let (server, main_loop) = (self.server.clone(), self.main_loop.clone());
         self.context.invoke(move || {
             server.client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
             main_loop.quit();
         });
         let _ = thread.join();
-        if let Some(source) = self.source.take().and_then(|id| self.context.find_source_by_id(&id)) {
+        if let Some(source) = self
+            .source
+            .take()
+            .and_then(|id| self.context.find_source_by_id(&id))
+        {
             source.destroy();
         }
-        for sink in self.sinks.lock().unwrap_or_else(PoisonError::into_inner).values() {
+        for sink in self
+            .sinks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
             *lock(&sink.slot) = None;
         }
     }
@@ -203,9 +235,14 @@ impl Drop for RtspServer {
 fn launch_line(codec: Codec, fps: u32) -> String {
     let key_int = fps.max(1);
     let (enc, pay) = match codec {
-        Codec::H264 => (format!("x264enc speed-preset=ultrafast tune=zerolatency key-int-max={key_int}"), "rtph264pay"),
+        Codec::H264 => (
+            format!("x264enc speed-preset=ultrafast tune=zerolatency key-int-max={key_int}"),
+            "rtph264pay",
+        ),
         Codec::H265 => (
-            format!("x265enc speed-preset=ultrafast tune=zerolatency key-int-max={key_int} option-string=log-level=error"),
+            format!(
+                "x265enc speed-preset=ultrafast tune=zerolatency key-int-max={key_int} option-string=log-level=error"
+            ),
             "rtph265pay",
         ),
     };

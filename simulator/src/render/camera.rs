@@ -65,7 +65,10 @@ impl Camera {
 
     /// Camera-space point (depth ≥ [`NEAR_M`]) → pixel.
     pub(crate) fn cam_to_px(&self, c: V3) -> (f32, f32) {
-        (self.cx + self.focal * c.x / c.z, self.cy - self.focal * c.y / c.z)
+        (
+            self.cx + self.focal * c.x / c.z,
+            self.cy - self.focal * c.y / c.z,
+        )
     }
 
     /// Depth along the optical axis of a world point (negative behind the camera).
@@ -94,12 +97,16 @@ impl Camera {
             return None;
         }
         let t = -self.centre.z / dir.z;
-        Some(Vec2::new(self.centre.x + dir.x * t, self.centre.y + dir.y * t))
+        Some(Vec2::new(
+            self.centre.x + dir.x * t,
+            self.centre.y + dir.y * t,
+        ))
     }
 
     /// Direction (not unit) of the ray through pixel `(x, y)`, with unit depth component.
     pub(crate) fn ray(&self, x: f32, y: f32) -> V3 {
-        self.fwd + self.right * ((x - self.cx) / self.focal) - self.up * ((y - self.cy) / self.focal)
+        self.fwd + self.right * ((x - self.cx) / self.focal)
+            - self.up * ((y - self.cy) / self.focal)
     }
 
     /// Depth of the ground seen at image row `y` in the centre column (`None` above horizon).

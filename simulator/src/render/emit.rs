@@ -15,7 +15,12 @@ pub(crate) struct Emitter<'a> {
 
 impl<'a> Emitter<'a> {
     pub fn new(cam: &'a Camera, light: &'a Light, ops: &'a mut Vec<Op>) -> Emitter<'a> {
-        Emitter { cam, light, ops, faces: Vec::with_capacity(6) }
+        Emitter {
+            cam,
+            light,
+            ops,
+            faces: Vec::with_capacity(6),
+        }
     }
 
     fn to_cam_dir(&self, p: V3) -> [f32; 3] {
@@ -44,7 +49,14 @@ impl<'a> Emitter<'a> {
             let c = pts.iter().fold(V3::default(), |a, b| a + *b) * (1.0 / pts.len() as f32);
             let facing = self.facing(n, c);
             let depth = self.mean_depth(pts);
-            self.ops.push(Op { shape: Shape::Fill(p), rgb, alpha, mat, facing_light: facing, depth });
+            self.ops.push(Op {
+                shape: Shape::Fill(p),
+                rgb,
+                alpha,
+                mat,
+                facing_light: facing,
+                depth,
+            });
         }
     }
 
@@ -52,7 +64,14 @@ impl<'a> Emitter<'a> {
     pub fn hull(&mut self, pts: &[V3], rgb: [u8; 3], mat: Mat, facing: f32) {
         if let Some(p) = hull_path(self.cam, pts) {
             let depth = self.mean_depth(pts);
-            self.ops.push(Op { shape: Shape::Fill(p), rgb, alpha: 1.0, mat, facing_light: facing, depth });
+            self.ops.push(Op {
+                shape: Shape::Fill(p),
+                rgb,
+                alpha: 1.0,
+                mat,
+                facing_light: facing,
+                depth,
+            });
         }
     }
 
@@ -61,7 +80,14 @@ impl<'a> Emitter<'a> {
         if let Some(p) = line_path(self.cam, pts) {
             let depth = self.mean_depth(pts);
             let w = px_width(self.cam, width_m, depth).max(0.6);
-            self.ops.push(Op { shape: Shape::Stroke(p, w), rgb, alpha: 1.0, mat, facing_light: facing, depth });
+            self.ops.push(Op {
+                shape: Shape::Stroke(p, w),
+                rgb,
+                alpha: 1.0,
+                mat,
+                facing_light: facing,
+                depth,
+            });
         }
     }
 
@@ -75,7 +101,14 @@ impl<'a> Emitter<'a> {
         let rp = px_width(self.cam, r, cc.z).max(0.5);
         if let Some(p) = tiny_skia::PathBuilder::from_circle(x, y, rp) {
             let facing = if self.light.is_ir() { 1.0 } else { 0.9 };
-            self.ops.push(Op { shape: Shape::Fill(p), rgb, alpha, mat, facing_light: facing, depth: cc.z });
+            self.ops.push(Op {
+                shape: Shape::Fill(p),
+                rgb,
+                alpha,
+                mat,
+                facing_light: facing,
+                depth: cc.z,
+            });
         }
     }
 
@@ -95,5 +128,9 @@ impl<'a> Emitter<'a> {
 
 /// A box standing on the ground-aligned frame `(fwd, left, up)`: centre, half extents.
 pub(crate) fn upright_box(centre: V3, fwd: V3, left: V3, half: [f32; 3]) -> Cuboid {
-    Cuboid { centre, axes: [fwd, left, V3::new(0.0, 0.0, 1.0)], half }
+    Cuboid {
+        centre,
+        axes: [fwd, left, V3::new(0.0, 0.0, 1.0)],
+        half,
+    }
 }

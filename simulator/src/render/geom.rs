@@ -24,7 +24,11 @@ impl V3 {
         self.x * o.x + self.y * o.y + self.z * o.z
     }
     pub fn cross(self, o: V3) -> V3 {
-        V3::new(self.y * o.z - self.z * o.y, self.z * o.x - self.x * o.z, self.x * o.y - self.y * o.x)
+        V3::new(
+            self.y * o.z - self.z * o.y,
+            self.z * o.x - self.x * o.z,
+            self.x * o.y - self.y * o.x,
+        )
     }
     pub fn len(self) -> f32 {
         self.dot(self).sqrt()
@@ -97,7 +101,8 @@ impl Shape {
             Shape::Stroke(p, w) => {
                 let b = p.bounds();
                 let h = w * 0.5 + 1.0;
-                Rect::from_ltrb(b.left() - h, b.top() - h, b.right() + h, b.bottom() + h).unwrap_or(b)
+                Rect::from_ltrb(b.left() - h, b.top() - h, b.right() + h, b.bottom() + h)
+                    .unwrap_or(b)
             }
         }
     }
@@ -167,7 +172,11 @@ pub(crate) fn line_path(cam: &Camera, pts: &[V3]) -> Option<Path> {
             return None;
         }
         let (x, y) = cam.cam_to_px(c);
-        if i == 0 { pb.move_to(x, y) } else { pb.line_to(x, y) }
+        if i == 0 {
+            pb.move_to(x, y)
+        } else {
+            pb.line_to(x, y)
+        }
     }
     pb.finish()
 }
@@ -191,7 +200,9 @@ pub(crate) fn hull_path(cam: &Camera, pts: &[V3]) -> Option<Path> {
         return None;
     }
     p2.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    let cross = |o: (f32, f32), a: (f32, f32), b: (f32, f32)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
+    let cross = |o: (f32, f32), a: (f32, f32), b: (f32, f32)| {
+        (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+    };
     let mut h: Vec<(f32, f32)> = Vec::with_capacity(p2.len() * 2);
     for &p in &p2 {
         while h.len() >= 2 && cross(h[h.len() - 2], h[h.len() - 1], p) <= 0.0 {
@@ -247,7 +258,12 @@ impl Face {
     /// The sub-quad `u0..u1 × v0..v1`, lifted slightly off the face toward the viewer.
     pub fn sub(&self, u0: f32, u1: f32, v0: f32, v1: f32) -> [V3; 4] {
         let lift = self.normal * 0.004;
-        [self.at(u0, v0) + lift, self.at(u1, v0) + lift, self.at(u1, v1) + lift, self.at(u0, v1) + lift]
+        [
+            self.at(u0, v0) + lift,
+            self.at(u1, v0) + lift,
+            self.at(u1, v1) + lift,
+            self.at(u0, v1) + lift,
+        ]
     }
 }
 

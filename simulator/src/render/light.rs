@@ -32,7 +32,12 @@ fn q(v: f32) -> f32 {
 
 impl Light {
     pub fn new(l: &Lighting, haze: f32) -> Light {
-        Light { mode: l.mode, ambient: q(l.ambient), dusk: q(l.dusk), haze: q(haze) }
+        Light {
+            mode: l.mode,
+            ambient: q(l.ambient),
+            dusk: q(l.dusk),
+            haze: q(haze),
+        }
     }
 
     pub fn is_ir(&self) -> bool {
@@ -73,7 +78,11 @@ impl Light {
 
     /// The lit colour (0..=1 per channel) of a surface.
     pub fn shade(&self, rgb: [u8; 3], mat: Mat, facing: f32, depth: f32) -> [f32; 3] {
-        let b = [rgb[0] as f32 / 255.0, rgb[1] as f32 / 255.0, rgb[2] as f32 / 255.0];
+        let b = [
+            rgb[0] as f32 / 255.0,
+            rgb[1] as f32 / 255.0,
+            rgb[2] as f32 / 255.0,
+        ];
         let mut c = if self.is_ir() {
             let lum = 0.30 * b[0] + 0.59 * b[1] + 0.11 * b[2];
             let fill = Self::ir_fill(depth);

@@ -35,13 +35,14 @@ mod truck;
 
 pub use camera::{Camera, NEAR_M};
 pub use site::{
-    BELT_LENGTH_M, BELT_TOP_M, BELT_WIDTH_M, HEADFRAME_M, PORTAL_OPENING_M, PORTAL_SETBACK_M, ROAD_WIDTH_M,
-    SiteLayout,
+    BELT_LENGTH_M, BELT_TOP_M, BELT_WIDTH_M, HEADFRAME_M, PORTAL_OPENING_M, PORTAL_SETBACK_M,
+    ROAD_WIDTH_M, SiteLayout,
 };
 
 use serde::{Deserialize, Serialize};
 use tiny_skia::{
-    Color, FillRule, GradientStop, LinearGradient, Paint, Pixmap, Point, Rect, SpreadMode, Stroke, Transform,
+    Color, FillRule, GradientStop, LinearGradient, Paint, Pixmap, Point, Rect, SpreadMode, Stroke,
+    Transform,
 };
 
 use crate::frame::Frame;
@@ -169,8 +170,18 @@ impl Rendered {
     /// An empty result to render into.
     pub fn empty() -> Rendered {
         Rendered {
-            frame: Frame { width: 0, height: 0, rgb: Vec::new(), index: 0, pts_ns: 0 },
-            ids: IdMask { width: 0, height: 0, ids: Vec::new() },
+            frame: Frame {
+                width: 0,
+                height: 0,
+                rgb: Vec::new(),
+                index: 0,
+                pts_ns: 0,
+            },
+            ids: IdMask {
+                width: 0,
+                height: 0,
+                ids: Vec::new(),
+            },
             objects: Vec::new(),
             frozen: false,
         }
@@ -255,8 +266,14 @@ impl Renderer {
     }
 
     /// Renders `scene` into `out`, reusing its buffers.
-    pub fn render_into(&mut self, scene: &RenderScene, out: &mut Rendered) -> Result<(), RenderError> {
-        let same_size = |a: &RenderScene| (a.camera.width, a.camera.height) == (scene.camera.width, scene.camera.height);
+    pub fn render_into(
+        &mut self,
+        scene: &RenderScene,
+        out: &mut Rendered,
+    ) -> Result<(), RenderError> {
+        let same_size = |a: &RenderScene| {
+            (a.camera.width, a.camera.height) == (scene.camera.width, scene.camera.height)
+        };
         let last = self.last_scene.take().filter(|l| same_size(l));
         match (scene.tamper, last) {
             (Some(Tamper::Freeze), Some(last)) => {
@@ -278,10 +295,18 @@ impl Renderer {
         Ok(())
     }
 
-    fn render_inner(&mut self, scene: &RenderScene, out: &mut Rendered, pixels: bool) -> Result<(), RenderError> {
+    fn render_inner(
+        &mut self,
+        scene: &RenderScene,
+        out: &mut Rendered,
+        pixels: bool,
+    ) -> Result<(), RenderError> {
         let (w, h) = (scene.camera.width, scene.camera.height);
         if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
-            return Err(RenderError::BadSize { width: w, height: h });
+            return Err(RenderError::BadSize {
+                width: w,
+                height: h,
+            });
         }
         if self.size != (w, h) {
             self.size = (w, h);
@@ -295,9 +320,15 @@ impl Renderer {
         let light = Light::new(&scene.lighting, scene.atmosphere.haze);
         self.ensure_background(scene, &cam, &light);
 
-        let (Some(canvas), Some(mask), Some(alone)) = (self.canvas.as_mut(), self.mask.as_mut(), self.alone.as_mut())
-        else {
-            return Err(RenderError::BadSize { width: w, height: h });
+        let (Some(canvas), Some(mask), Some(alone)) = (
+            self.canvas.as_mut(),
+            self.mask.as_mut(),
+            self.alone.as_mut(),
+        ) else {
+            return Err(RenderError::BadSize {
+                width: w,
+                height: h,
+            });
         };
         let frozen = !pixels;
         if pixels {
@@ -365,12 +396,19 @@ impl Renderer {
                 ActorKind::Truck(_) => 1.2,
             };
             let depth = cam.depth(pos + V3::new(0.0, 0.0, centre_z));
-            self.draws.push(ActorDraw { index, ops: (start, end), rect, depth });
+            self.draws.push(ActorDraw {
+                index,
+                ops: (start, end),
+                rect,
+                depth,
+            });
         }
         let mut order: Vec<usize> = (0..self.draws.len()).collect();
         order.sort_by(|&a, &b| {
             let (da, db) = (&self.draws[a], &self.draws[b]);
-            db.depth.total_cmp(&da.depth).then(scene.actors[da.index].id.cmp(&scene.actors[db.index].id))
+            db.depth
+                .total_cmp(&da.depth)
+                .then(scene.actors[da.index].id.cmp(&scene.actors[db.index].id))
         });
         for &k in &order {
             let d = self.draws[k];
@@ -407,7 +445,11 @@ impl Renderer {
                         person::View::Side => Facing::Side,
                     };
                     let pts = person::head_shoulder_pts(pos, actor.heading, look);
-                    (Class::Person, f, corners_rect(&cam, &pts, w, h).map(rect_box))
+                    (
+                        Class::Person,
+                        f,
+                        corners_rect(&cam, &pts, w, h).map(rect_box),
+                    )
                 }
                 ActorKind::Truck(_) => {
                     let f = match person::view_of(pos, actor.heading, cam.centre) {
@@ -435,7 +477,9 @@ impl Renderer {
                 // Only an object that a nearer one's rect overlaps can be occluded; otherwise its
                 // pixels in the shared mask are exactly its pixels alone.
                 let covered = self.draws.iter().enumerate().any(|(j, o)| {
-                    rank[j] > rank[k] && o.rect.is_some_and(|q| q.0 < r.2 && r.0 < q.2 && q.1 < r.3 && r.1 < q.3)
+                    rank[j] > rank[k]
+                        && o.rect
+                            .is_some_and(|q| q.0 < r.2 && r.0 < q.2 && q.1 < r.3 && r.1 < q.3)
                 });
                 let (vb, n_vis) = scan(mask, r, value);
                 let (fb, n_alone) = if covered {
@@ -450,7 +494,11 @@ impl Renderer {
                 truth.visible_box = vb;
                 truth.unoccluded_px = n_alone;
                 truth.visible_px = n_vis;
-                truth.visible_fraction = if n_alone > 0 { (n_vis as f32 / n_alone as f32).min(1.0) } else { 0.0 };
+                truth.visible_fraction = if n_alone > 0 {
+                    (n_vis as f32 / n_alone as f32).min(1.0)
+                } else {
+                    0.0
+                };
                 copy_ids(mask, r, &mut out.ids.ids, w);
             }
             out.objects.push(truth);
@@ -464,7 +512,12 @@ impl Renderer {
         // Image effects and the final pass.
         let mut gain = lamp_gain(scene);
         if let Some(t) = scene.tamper {
-            if !frozen && matches!(t, Tamper::Cover { .. } | Tamper::Smear { .. } | Tamper::Defocus { .. }) {
+            if !frozen
+                && matches!(
+                    t,
+                    Tamper::Cover { .. } | Tamper::Smear { .. } | Tamper::Defocus { .. }
+                )
+            {
                 apply_optical(canvas, t, &mut self.blur_tmp, light.is_ir());
                 self.dirty_all = true;
             }
@@ -485,19 +538,34 @@ impl Renderer {
             post::scale_table(&self.normal, sigma, &mut self.noise, &mut self.noise_grey3);
             self.noise_sigma = sigma;
         }
-        let noise = (sigma > 0.0).then_some((&self.noise[..], &self.noise_grey3[..], scene.noise_seed));
+        let noise =
+            (sigma > 0.0).then_some((&self.noise[..], &self.noise_grey3[..], scene.noise_seed));
         let lut = post::gain_lut(gain);
-        post::to_rgb(canvas.data(), &mut out.frame.rgb, w, &lut, noise, light.is_ir());
+        post::to_rgb(
+            canvas.data(),
+            &mut out.frame.rgb,
+            w,
+            &lut,
+            noise,
+            light.is_ir(),
+        );
         Ok(())
     }
 
     fn ensure_background(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
-        let key = BgKey { pose: scene.camera, site: scene.site, edge: scene.counting_edge, light: *light };
+        let key = BgKey {
+            pose: scene.camera,
+            site: scene.site,
+            edge: scene.counting_edge,
+            light: *light,
+        };
         if self.bg_key.as_ref() == Some(&key) {
             return;
         }
         let (w, h) = self.size;
-        let Some(mut pm) = Pixmap::new(w, h) else { return };
+        let Some(mut pm) = Pixmap::new(w, h) else {
+            return;
+        };
         // Sky.
         let sky = if light.is_ir() {
             [0.10, 0.10, 0.10]
@@ -557,12 +625,20 @@ fn ground_overlays(pm: &mut Pixmap, cam: &Camera, light: &Light, near: f32) {
         if stops.len() < 2 {
             continue;
         }
-        let Some(shader) =
-            LinearGradient::new(Point::from_xy(0.0, 0.0), Point::from_xy(0.0, h), stops, SpreadMode::Pad, Transform::identity())
-        else {
+        let Some(shader) = LinearGradient::new(
+            Point::from_xy(0.0, 0.0),
+            Point::from_xy(0.0, h),
+            stops,
+            SpreadMode::Pad,
+            Transform::identity(),
+        ) else {
             continue;
         };
-        let paint = Paint { shader, anti_alias: false, ..Paint::default() };
+        let paint = Paint {
+            shader,
+            anti_alias: false,
+            ..Paint::default()
+        };
         if let Some(r) = rect {
             pm.fill_rect(r, &paint, Transform::identity(), None);
         }
@@ -588,9 +664,16 @@ fn draw_ops(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light) {
             }
         }
         match &op.shape {
-            Shape::Fill(p) => pm.fill_path(p, &paint, FillRule::Winding, Transform::identity(), None),
+            Shape::Fill(p) => {
+                pm.fill_path(p, &paint, FillRule::Winding, Transform::identity(), None)
+            }
             Shape::Stroke(p, wd) => {
-                let stroke = Stroke { width: *wd, line_cap: tiny_skia::LineCap::Round, line_join: tiny_skia::LineJoin::Round, ..Stroke::default() };
+                let stroke = Stroke {
+                    width: *wd,
+                    line_cap: tiny_skia::LineCap::Round,
+                    line_join: tiny_skia::LineJoin::Round,
+                    ..Stroke::default()
+                };
                 pm.stroke_path(p, &paint, &stroke, Transform::identity(), None);
             }
         }
@@ -604,7 +687,12 @@ fn ops_rect(ops: &[Op], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
         let r = op.shape.bounds();
         b = Some(match b {
             None => (r.left(), r.top(), r.right(), r.bottom()),
-            Some(a) => (a.0.min(r.left()), a.1.min(r.top()), a.2.max(r.right()), a.3.max(r.bottom())),
+            Some(a) => (
+                a.0.min(r.left()),
+                a.1.min(r.top()),
+                a.2.max(r.right()),
+                a.3.max(r.bottom()),
+            ),
         });
     }
     let b = b?;
@@ -618,7 +706,12 @@ fn all_ops_rect(ops: &[Op], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
         let r = op.shape.bounds();
         b = Some(match b {
             None => (r.left(), r.top(), r.right(), r.bottom()),
-            Some(a) => (a.0.min(r.left()), a.1.min(r.top()), a.2.max(r.right()), a.3.max(r.bottom())),
+            Some(a) => (
+                a.0.min(r.left()),
+                a.1.min(r.top()),
+                a.2.max(r.right()),
+                a.3.max(r.bottom()),
+            ),
         });
     }
     let b = b?;
@@ -652,7 +745,12 @@ fn corners_rect(cam: &Camera, pts: &[V3], w: u32, h: u32) -> Option<(u32, u32, u
 }
 
 fn rect_box(r: (u32, u32, u32, u32)) -> BoxPx {
-    BoxPx { x0: r.0, y0: r.1, x1: r.2, y1: r.3 }
+    BoxPx {
+        x0: r.0,
+        y0: r.1,
+        x1: r.2,
+        y1: r.3,
+    }
 }
 
 /// Bounds and count of pixels with mask value `v` inside rect `r`.
@@ -730,18 +828,38 @@ fn apply_optical(pm: &mut Pixmap, t: Tamper, tmp: &mut Vec<u8>, grey: bool) {
             }
             let edge = h as f32 * f;
             let soft = (h as f32 * 0.04).max(2.0);
-            let dark = if grey { [0.06, 0.06, 0.06] } else { [0.07, 0.06, 0.05] };
+            let dark = if grey {
+                [0.06, 0.06, 0.06]
+            } else {
+                [0.07, 0.06, 0.05]
+            };
             let stops = vec![
                 GradientStop::new(0.0, color(dark, 1.0)),
-                GradientStop::new(((edge - soft * 0.5) / h as f32).clamp(0.0, 1.0), color(dark, 1.0)),
-                GradientStop::new(((edge + soft * 0.5) / h as f32).clamp(0.0, 1.0), color(dark, 0.0)),
+                GradientStop::new(
+                    ((edge - soft * 0.5) / h as f32).clamp(0.0, 1.0),
+                    color(dark, 1.0),
+                ),
+                GradientStop::new(
+                    ((edge + soft * 0.5) / h as f32).clamp(0.0, 1.0),
+                    color(dark, 0.0),
+                ),
                 GradientStop::new(1.0, color(dark, 0.0)),
             ];
             if let (Some(shader), Some(r)) = (
-                LinearGradient::new(Point::from_xy(0.0, 0.0), Point::from_xy(0.0, h as f32), stops, SpreadMode::Pad, Transform::identity()),
+                LinearGradient::new(
+                    Point::from_xy(0.0, 0.0),
+                    Point::from_xy(0.0, h as f32),
+                    stops,
+                    SpreadMode::Pad,
+                    Transform::identity(),
+                ),
                 Rect::from_xywh(0.0, 0.0, w as f32, (edge + soft).min(h as f32)),
             ) {
-                let paint = Paint { shader, anti_alias: false, ..Paint::default() };
+                let paint = Paint {
+                    shader,
+                    anti_alias: false,
+                    ..Paint::default()
+                };
                 pm.fill_rect(r, &paint, Transform::identity(), None);
             }
         }
@@ -757,7 +875,14 @@ fn apply_optical(pm: &mut Pixmap, t: Tamper, tmp: &mut Vec<u8>, grey: bool) {
         }
         Tamper::Defocus { radius_px } => {
             let r = radius_px.max(0.0).round() as usize;
-            post::box_blur_rgba(pm.data_mut(), w as usize, h as usize, r.min(w.min(h) as usize / 2), 2, tmp);
+            post::box_blur_rgba(
+                pm.data_mut(),
+                w as usize,
+                h as usize,
+                r.min(w.min(h) as usize / 2),
+                2,
+                tmp,
+            );
         }
         Tamper::AngleMoved { .. } | Tamper::Freeze | Tamper::Exposure { .. } => {}
     }

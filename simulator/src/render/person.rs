@@ -78,7 +78,12 @@ fn body(pos: V3, heading: f32, look: &PersonLook) -> Body {
     let fwd = V3::new(heading.cos(), heading.sin(), 0.0);
     let left = V3::new(-heading.sin(), heading.cos(), 0.0);
     // Model units: a 1.75 m person; `s` scales everything.
-    Body { p: pos, fwd, left, s: look.height_m.clamp(0.5, 2.5) / 1.75 }
+    Body {
+        p: pos,
+        fwd,
+        left,
+        s: look.height_m.clamp(0.5, 2.5) / 1.75,
+    }
 }
 
 fn darker(c: [u8; 3], k: f32) -> [u8; 3] {
@@ -90,7 +95,11 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &PersonLook
     let b = body(pos, heading, look);
     let view = view_of(pos, heading, e.cam.centre);
     let s = b.s;
-    let swing = if look.walking { (look.gait_phase * TAU).sin() } else { 0.0 };
+    let swing = if look.walking {
+        (look.gait_phase * TAU).sin()
+    } else {
+        0.0
+    };
     let to_cam = (e.cam.centre - pos).norm();
     let cam_left = b.left.dot(to_cam); // > 0: the person's left side is toward the camera
     let up = V3::new(0.0, 0.0, 1.0);
@@ -109,9 +118,21 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &PersonLook
     legs.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (_, [hip, knee, foot]) in &legs {
         let f = e.facing(b.left * cam_left.signum(), *knee);
-        e.stroke(&[*hip, *knee, *foot], 0.15 * s, look.clothes, Mat::Diffuse, f);
+        e.stroke(
+            &[*hip, *knee, *foot],
+            0.15 * s,
+            look.clothes,
+            Mat::Diffuse,
+            f,
+        );
         let toe = *foot + b.fwd * (0.13 * s) + up * (0.0);
-        e.stroke(&[*foot - b.fwd * (0.03 * s), toe], 0.11 * s, BOOTS, Mat::Diffuse, f);
+        e.stroke(
+            &[*foot - b.fwd * (0.03 * s), toe],
+            0.11 * s,
+            BOOTS,
+            Mat::Diffuse,
+            f,
+        );
     }
 
     // Arms: shoulder 1.43; upper arm 0.30, forearm 0.27; swing opposite to the same-side leg.
@@ -123,7 +144,8 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &PersonLook
         let shoulder = b.at(0.0, 0.215 * side, 1.42);
         let (elbow, hand) = if carry {
             // Right hand up at the shoulder, holding the handle.
-            let elbow = shoulder + b.fwd * (0.18 * s) - up * (0.16 * s) + b.left * (0.04 * s * side);
+            let elbow =
+                shoulder + b.fwd * (0.18 * s) - up * (0.16 * s) + b.left * (0.04 * s * side);
             let hand = shoulder + b.fwd * (0.16 * s) + up * (0.05 * s);
             (elbow, hand)
         } else {
@@ -174,7 +196,12 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &PersonLook
 
     // Torso: box from hips to shoulders, vest colour; tape bands all round, braces in front, X
     // on the back.
-    let torso = upright_box(b.at(0.0, 0.0, 1.18), b.fwd, b.left, [0.115 * s, 0.205 * s, 0.27 * s]);
+    let torso = upright_box(
+        b.at(0.0, 0.0, 1.18),
+        b.fwd,
+        b.left,
+        [0.115 * s, 0.205 * s, 0.27 * s],
+    );
     let vest = look.vest;
     let faced = view;
     e.cuboid(&torso, vest, |e, f: &Face| {
@@ -189,16 +216,29 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &PersonLook
                 e.poly(&f.sub(u0, u1, 0.66, 1.0), f.normal, TAPE, Mat::Retro);
             }
             // Zip of the vest, clothes showing.
-            e.poly(&f.sub(0.47, 0.53, 0.0, 1.0), f.normal, look.clothes, Mat::Diffuse);
+            e.poly(
+                &f.sub(0.47, 0.53, 0.0, 1.0),
+                f.normal,
+                look.clothes,
+                Mat::Diffuse,
+            );
         }
         if f.axis == 0 && f.sign < 0.0 {
             let lift = f.normal * 0.005;
             let w = 0.07;
-            for (a, c) in [((0.0f32, 1.0f32), (1.0f32, 0.66f32)), ((1.0, 1.0), (0.0, 0.66))] {
+            for (a, c) in [
+                ((0.0f32, 1.0f32), (1.0f32, 0.66f32)),
+                ((1.0, 1.0), (0.0, 0.66)),
+            ] {
                 let p0 = f.at(a.0, a.1) + lift;
                 let p1 = f.at(c.0, c.1) + lift;
                 let off = V3::new(0.0, 0.0, w * s);
-                e.poly(&[p0 - off, p1 - off, p1 + off, p0 + off], f.normal, TAPE, Mat::Retro);
+                e.poly(
+                    &[p0 - off, p1 - off, p1 + off, p0 + off],
+                    f.normal,
+                    TAPE,
+                    Mat::Retro,
+                );
             }
         }
     });
@@ -213,7 +253,13 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &PersonLook
     }
 
     // Neck and head.
-    e.stroke(&[b.at(0.0, 0.0, 1.44), b.at(0.0, 0.0, 1.56)], 0.10 * s, SKIN, Mat::Diffuse, 0.9);
+    e.stroke(
+        &[b.at(0.0, 0.0, 1.44), b.at(0.0, 0.0, 1.56)],
+        0.10 * s,
+        SKIN,
+        Mat::Diffuse,
+        0.9,
+    );
     let head = b.at(0.01, 0.0, 1.62);
     let r = 0.105 * s;
     let head_rgb = match view {
@@ -230,7 +276,13 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &PersonLook
         // Eyes and mouth: small dark marks give the face away at larger sizes.
         let eye_z = 0.01 * s;
         for l in [-0.035f32, 0.035] {
-            e.ball(head + b.fwd * (0.095 * s) + b.left * (l * s) + up * eye_z, 0.012 * s, HAIR, Mat::Diffuse, 1.0);
+            e.ball(
+                head + b.fwd * (0.095 * s) + b.left * (l * s) + up * eye_z,
+                0.012 * s,
+                HAIR,
+                Mat::Diffuse,
+                1.0,
+            );
         }
     }
 
@@ -242,7 +294,8 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &PersonLook
         let el = ring as f32 / 4.0 * std::f32::consts::FRAC_PI_2;
         for k in 0..12 {
             let az = k as f32 / 12.0 * TAU;
-            let dir = b.fwd * (az.cos() * el.cos()) + b.left * (az.sin() * el.cos()) + up * el.sin();
+            let dir =
+                b.fwd * (az.cos() * el.cos()) + b.left * (az.sin() * el.cos()) + up * el.sin();
             pts.push(hc + dir * rr);
         }
     }
@@ -255,8 +308,18 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &PersonLook
     let f_helmet = e.facing(to_cam, hc);
     e.hull(&pts, look.helmet, Mat::Diffuse, f_helmet.max(0.85));
     // Helmet ridge line for shape.
-    let ridge = [hc + b.fwd * (rr * 0.9) + up * (rr * 0.45), hc + up * (rr * 1.02), hc - b.fwd * (rr * 0.9) + up * (rr * 0.45)];
-    e.stroke(&ridge, 0.02 * s, darker(look.helmet, 0.8), Mat::Diffuse, 1.0);
+    let ridge = [
+        hc + b.fwd * (rr * 0.9) + up * (rr * 0.45),
+        hc + up * (rr * 1.02),
+        hc - b.fwd * (rr * 0.9) + up * (rr * 0.45),
+    ];
+    e.stroke(
+        &ridge,
+        0.02 * s,
+        darker(look.helmet, 0.8),
+        Mat::Diffuse,
+        1.0,
+    );
 
     // Cap lamp on the helmet front, seen unless from behind.
     let lamp = hc + b.fwd * (rr * 0.98) + up * (rr * 0.35);

@@ -25,7 +25,11 @@ pub(crate) fn normal_table() -> Vec<f32> {
 /// Scales the normal table by sigma into 8-bit level offsets.
 pub(crate) fn scale_table(normal: &[f32], sigma: f32, out: &mut Vec<i16>, grey3: &mut Vec<i16>) {
     out.clear();
-    out.extend(normal.iter().map(|z| (z * sigma).round().clamp(-255.0, 255.0) as i16));
+    out.extend(
+        normal
+            .iter()
+            .map(|z| (z * sigma).round().clamp(-255.0, 255.0) as i16),
+    );
     grey3.clear();
     grey3.extend(out.iter().flat_map(|n| [*n; 3]));
 }
@@ -51,7 +55,11 @@ pub(crate) fn to_rgb(
 ) {
     let w = width as usize;
     let identity = lut.iter().enumerate().all(|(i, v)| *v as usize == i);
-    for (y, (srow, drow)) in src.chunks_exact(w * 4).zip(dst.chunks_exact_mut(w * 3)).enumerate() {
+    for (y, (srow, drow)) in src
+        .chunks_exact(w * 4)
+        .zip(dst.chunks_exact_mut(w * 3))
+        .enumerate()
+    {
         let (s4, _) = srow.as_chunks::<4>();
         let (d3, _) = drow.as_chunks_mut::<3>();
         match (grey, identity) {
@@ -97,7 +105,14 @@ pub(crate) fn gain_lut(gain: f32) -> [u8; 256] {
 
 /// Box blur of an RGBA buffer, radius `r`, horizontal then vertical, `passes` times (three
 /// passes approximate a Gaussian).
-pub(crate) fn box_blur_rgba(buf: &mut [u8], w: usize, h: usize, r: usize, passes: usize, tmp: &mut Vec<u8>) {
+pub(crate) fn box_blur_rgba(
+    buf: &mut [u8],
+    w: usize,
+    h: usize,
+    r: usize,
+    passes: usize,
+    tmp: &mut Vec<u8>,
+) {
     if r == 0 || w == 0 || h == 0 {
         return;
     }
@@ -110,12 +125,22 @@ pub(crate) fn box_blur_rgba(buf: &mut [u8], w: usize, h: usize, r: usize, passes
 
 /// One direction: `n` samples per line, `lines` lines; `step` bytes between samples, `stride`
 /// bytes between lines. Edges clamp.
-fn blur_1d(src: &[u8], dst: &mut [u8], n: usize, lines: usize, r: usize, step: usize, stride: usize) {
+fn blur_1d(
+    src: &[u8],
+    dst: &mut [u8],
+    n: usize,
+    lines: usize,
+    r: usize,
+    step: usize,
+    stride: usize,
+) {
     let div = (2 * r + 1) as u32;
     for line in 0..lines {
         let base = line * stride;
         for c in 0..3 {
-            let at = |i: isize| -> u32 { src[base + (i.clamp(0, n as isize - 1) as usize) * step + c] as u32 };
+            let at = |i: isize| -> u32 {
+                src[base + (i.clamp(0, n as isize - 1) as usize) * step + c] as u32
+            };
             let mut sum: u32 = (-(r as isize)..=(r as isize)).map(at).sum();
             for i in 0..n {
                 dst[base + i * step + c] = ((sum + div / 2) / div) as u8;

@@ -49,14 +49,21 @@ impl SiteLayout {
         let (anchor, across) = match scene.counting_edge {
             Some((a, b)) => {
                 let d = V3::new(b.x - a.x, b.y - a.y, 0.0);
-                let across = if d.len() > 1e-3 { d.norm() } else { V3::new(cam.right.x, cam.right.y, 0.0) };
+                let across = if d.len() > 1e-3 {
+                    d.norm()
+                } else {
+                    V3::new(cam.right.x, cam.right.y, 0.0)
+                };
                 (V3::new((a.x + b.x) * 0.5, (a.y + b.y) * 0.5, 0.0), across)
             }
             None => {
-                let g = cam.axis_ground_point().map(|g| V3::new(g.x, g.y, 0.0)).unwrap_or_else(|| {
-                    let f = V3::new(cam.fwd.x, cam.fwd.y, 0.0).norm();
-                    V3::new(cam.centre.x, cam.centre.y, 0.0) + f * 10.0
-                });
+                let g = cam
+                    .axis_ground_point()
+                    .map(|g| V3::new(g.x, g.y, 0.0))
+                    .unwrap_or_else(|| {
+                        let f = V3::new(cam.fwd.x, cam.fwd.y, 0.0).norm();
+                        V3::new(cam.centre.x, cam.centre.y, 0.0) + f * 10.0
+                    });
                 (g, V3::new(cam.right.x, cam.right.y, 0.0).norm())
             }
         };
@@ -64,7 +71,11 @@ impl SiteLayout {
         if away.dot(anchor - V3::new(cam.centre.x, cam.centre.y, 0.0)) < 0.0 {
             away = -away;
         }
-        SiteLayout { anchor: (anchor.x, anchor.y), across: (across.x, across.y), away: (away.x, away.y) }
+        SiteLayout {
+            anchor: (anchor.x, anchor.y),
+            across: (across.x, across.y),
+            away: (away.x, away.y),
+        }
     }
 
     fn v(&self) -> (V3, V3, V3) {
@@ -98,7 +109,10 @@ const RUBBER: [u8; 3] = [38, 38, 40];
 /// Ground texture seed: a function of where the camera is (stable per camera, not per frame).
 fn ground_seed(scene: &RenderScene) -> u64 {
     let p = scene.camera.position;
-    (p.x.to_bits() as u64) << 32 ^ (p.y.to_bits() as u64) ^ ((p.z.to_bits() as u64) << 13) ^ scene.site as u64
+    (p.x.to_bits() as u64) << 32
+        ^ (p.y.to_bits() as u64)
+        ^ ((p.z.to_bits() as u64) << 13)
+        ^ scene.site as u64
 }
 
 /// Static background ops, back to front: flat ground ops first, then standing structures;
@@ -111,7 +125,12 @@ pub(crate) fn background(e: &mut Emitter<'_>, scene: &RenderScene) -> usize {
 
     // Ground: a large dirt plane, then the apron / road.
     let big = 400.0;
-    e.poly(&[g(-big, -big), g(big, -big), g(big, big), g(-big, big)], UP, DIRT, Mat::Diffuse);
+    e.poly(
+        &[g(-big, -big), g(big, -big), g(big, big), g(-big, big)],
+        UP,
+        DIRT,
+        Mat::Diffuse,
+    );
     // Dirt texture: translucent blotches on a 1.6 m grid around the anchor.
     let (r0, r1) = (-24i32, 40i32);
     for j in r0..r1 {
@@ -134,22 +153,49 @@ pub(crate) fn background(e: &mut Emitter<'_>, scene: &RenderScene) -> usize {
     if shaft {
         // Concrete apron with slab joints.
         let (w, d0, d1) = (9.0, -14.0, PORTAL_SETBACK_M);
-        e.poly(&[g(-w, d0), g(w, d0), g(w, d1), g(-w, d1)], UP, CONCRETE, Mat::Diffuse);
+        e.poly(
+            &[g(-w, d0), g(w, d0), g(w, d1), g(-w, d1)],
+            UP,
+            CONCRETE,
+            Mat::Diffuse,
+        );
         for k in 0..60u64 {
             let u = -w + hash01(seed, 7000 + k) * 2.0 * w;
             let v = d0 + hash01(seed, 8000 + k) * (d1 - d0);
             let r = 0.2 + hash01(seed, 9000 + k) * 0.5;
-            let rgb = if k % 2 == 0 { [120, 118, 112] } else { [172, 170, 164] };
-            e.poly_a(&ellipse_pts(g(u, v), across * r, away * r * 0.6, 8), UP, rgb, Mat::Diffuse, 0.3);
+            let rgb = if k % 2 == 0 {
+                [120, 118, 112]
+            } else {
+                [172, 170, 164]
+            };
+            e.poly_a(
+                &ellipse_pts(g(u, v), across * r, away * r * 0.6, 8),
+                UP,
+                rgb,
+                Mat::Diffuse,
+                0.3,
+            );
         }
         let mut v = d1 - 4.0;
         while v > d0 {
-            e.stroke(&[g(-w, v), g(w, v)], 0.03, [110, 108, 104], Mat::Diffuse, 1.0);
+            e.stroke(
+                &[g(-w, v), g(w, v)],
+                0.03,
+                [110, 108, 104],
+                Mat::Diffuse,
+                1.0,
+            );
             v -= 4.0;
         }
         let mut u = -w + 3.0;
         while u < w {
-            e.stroke(&[g(u, d0), g(u, d1)], 0.03, [110, 108, 104], Mat::Diffuse, 1.0);
+            e.stroke(
+                &[g(u, d0), g(u, d1)],
+                0.03,
+                [110, 108, 104],
+                Mat::Diffuse,
+                1.0,
+            );
             u += 4.5;
         }
     }
@@ -164,17 +210,34 @@ pub(crate) fn background(e: &mut Emitter<'_>, scene: &RenderScene) -> usize {
         let p = V3::new(p.x, p.y, 0.005);
         let q = V3::new(q.x, q.y, 0.005);
         let half = away * 0.08;
-        e.poly(&[p - half, q - half, q + half, p + half], UP, PAINT_YELLOW, Mat::Diffuse);
+        e.poly(
+            &[p - half, q - half, q + half, p + half],
+            UP,
+            PAINT_YELLOW,
+            Mat::Diffuse,
+        );
         let dir = (q - p).norm();
         for (end, s) in [(p, 1.0f32), (q, -1.0f32)] {
             let b = end + dir * (0.2 * s);
             let c = b + dir * (0.5 * s);
-            e.poly(&[b - away * 0.3, c - away * 0.3, c + away * 0.3, b + away * 0.3], UP, PAINT_YELLOW, Mat::Diffuse);
+            e.poly(
+                &[
+                    b - away * 0.3,
+                    c - away * 0.3,
+                    c + away * 0.3,
+                    b + away * 0.3,
+                ],
+                UP,
+                PAINT_YELLOW,
+                Mat::Diffuse,
+            );
         }
     }
     let split = e.ops.len();
     match scene.site {
-        SiteKind::ShaftMouth | SiteKind::ReturnAirShaft => portal(e, &lay, scene.site == SiteKind::ReturnAirShaft),
+        SiteKind::ShaftMouth | SiteKind::ReturnAirShaft => {
+            portal(e, &lay, scene.site == SiteKind::ReturnAirShaft)
+        }
         SiteKind::VehicleGate => gate(e, &lay),
         SiteKind::Belt => belt_frame(e, &lay),
         SiteKind::SkipHeadframe => headframe(e, &lay),
@@ -184,11 +247,20 @@ pub(crate) fn background(e: &mut Emitter<'_>, scene: &RenderScene) -> usize {
 
 fn portal(e: &mut Emitter<'_>, lay: &SiteLayout, return_air: bool) {
     let (a, across, away) = lay.v();
-    let wall_rgb = if return_air { [120, 112, 100] } else { [168, 162, 150] };
+    let wall_rgb = if return_air {
+        [120, 112, 100]
+    } else {
+        [168, 162, 150]
+    };
     let front = a + away * PORTAL_SETBACK_M;
     let depth = 4.0;
     let (hw, h) = (6.0, 5.2);
-    let wall = upright_box(front + away * (depth * 0.5) + UP * (h * 0.5), away, across, [depth * 0.5, hw, h * 0.5]);
+    let wall = upright_box(
+        front + away * (depth * 0.5) + UP * (h * 0.5),
+        away,
+        across,
+        [depth * 0.5, hw, h * 0.5],
+    );
     e.cuboid(&wall, wall_rgb, |_, _| {});
     // Dark opening: rectangle plus semicircular arch, on the front face.
     let ow = PORTAL_OPENING_M * 0.5;
@@ -207,15 +279,30 @@ fn portal(e: &mut Emitter<'_>, lay: &SiteLayout, return_air: bool) {
     let rim: Vec<V3> = rim.iter().map(|p| *p - away * 0.02).collect();
     e.stroke(&rim, 0.22, PAINT_YELLOW, Mat::Diffuse, 0.95);
     // Canopy slab over the mouth.
-    let canopy = upright_box(front - away * 0.6 + UP * (h - 0.15), away, across, [0.9, hw + 0.2, 0.18]);
+    let canopy = upright_box(
+        front - away * 0.6 + UP * (h - 0.15),
+        away,
+        across,
+        [0.9, hw + 0.2, 0.18],
+    );
     e.cuboid(&canopy, [128, 124, 118], |_, _| {});
     if return_air {
         // Fan duct beside the mouth.
-        let duct = upright_box(front + across * (hw + 2.2) + away * 1.5 + UP * 1.6, away, across, [2.0, 1.5, 1.6]);
+        let duct = upright_box(
+            front + across * (hw + 2.2) + away * 1.5 + UP * 1.6,
+            away,
+            across,
+            [2.0, 1.5, 1.6],
+        );
         e.cuboid(&duct, [95, 105, 95], |e, f| {
             if f.axis == 0 && f.sign < 0.0 {
                 let c = f.at(0.5, 0.55) - away * 0.01;
-                e.poly(&ellipse_pts(c, across * 1.1, UP * 1.1, 18), -away, DARK, Mat::Diffuse);
+                e.poly(
+                    &ellipse_pts(c, across * 1.1, UP * 1.1, 18),
+                    -away,
+                    DARK,
+                    Mat::Diffuse,
+                );
             }
         });
     }
@@ -225,23 +312,54 @@ fn road(e: &mut Emitter<'_>, lay: &SiteLayout, seed: u64) {
     let (a, across, away) = lay.v();
     let g = |u: f32, v: f32| a + across * u + away * v + UP * 0.002;
     let hw = ROAD_WIDTH_M * 0.5;
-    e.poly(&[g(-hw, -60.0), g(hw, -60.0), g(hw, 120.0), g(-hw, 120.0)], UP, ASPHALT, Mat::Diffuse);
+    e.poly(
+        &[g(-hw, -60.0), g(hw, -60.0), g(hw, 120.0), g(-hw, 120.0)],
+        UP,
+        ASPHALT,
+        Mat::Diffuse,
+    );
     for k in 0..40u64 {
         let u = -hw + hash01(seed, 100 + k) * ROAD_WIDTH_M;
         let v = -20.0 + hash01(seed, 200 + k) * 50.0;
         let r = 0.3 + hash01(seed, 300 + k) * 0.8;
-        e.poly_a(&ellipse_pts(g(u, v), across * r, away * r, 8), UP, [50, 50, 52], Mat::Diffuse, 0.35);
+        e.poly_a(
+            &ellipse_pts(g(u, v), across * r, away * r, 8),
+            UP,
+            [50, 50, 52],
+            Mat::Diffuse,
+            0.35,
+        );
     }
     // Edge lines, centre dashes, stop line.
     for u in [-hw + 0.25, hw - 0.25] {
-        e.poly(&[g(u - 0.08, -60.0), g(u + 0.08, -60.0), g(u + 0.08, 120.0), g(u - 0.08, 120.0)], UP, WHITE, Mat::Diffuse);
+        e.poly(
+            &[
+                g(u - 0.08, -60.0),
+                g(u + 0.08, -60.0),
+                g(u + 0.08, 120.0),
+                g(u - 0.08, 120.0),
+            ],
+            UP,
+            WHITE,
+            Mat::Diffuse,
+        );
     }
     let mut v = -40.0;
     while v < 100.0 {
-        e.poly(&[g(-0.08, v), g(0.08, v), g(0.08, v + 2.0), g(-0.08, v + 2.0)], UP, WHITE, Mat::Diffuse);
+        e.poly(
+            &[g(-0.08, v), g(0.08, v), g(0.08, v + 2.0), g(-0.08, v + 2.0)],
+            UP,
+            WHITE,
+            Mat::Diffuse,
+        );
         v += 5.0;
     }
-    e.poly(&[g(-hw, -0.6), g(hw, -0.6), g(hw, -0.2), g(-hw, -0.2)], UP, WHITE, Mat::Diffuse);
+    e.poly(
+        &[g(-hw, -0.6), g(hw, -0.6), g(hw, -0.2), g(-hw, -0.2)],
+        UP,
+        WHITE,
+        Mat::Diffuse,
+    );
 }
 
 fn gate(e: &mut Emitter<'_>, lay: &SiteLayout) {
@@ -249,7 +367,12 @@ fn gate(e: &mut Emitter<'_>, lay: &SiteLayout) {
     let hw = ROAD_WIDTH_M * 0.5;
     // Posts, raised barrier arm (red/white), booth.
     for s in [-1.0f32, 1.0] {
-        let post = upright_box(a + across * ((hw + 0.6) * s) + UP * 0.6, away, across, [0.25, 0.25, 0.6]);
+        let post = upright_box(
+            a + across * ((hw + 0.6) * s) + UP * 0.6,
+            away,
+            across,
+            [0.25, 0.25, 0.6],
+        );
         e.cuboid(&post, [200, 200, 195], |_, _| {});
     }
     let pivot = a + across * (-(hw + 0.6)) + UP * 1.2;
@@ -258,15 +381,36 @@ fn gate(e: &mut Emitter<'_>, lay: &SiteLayout) {
         let t0 = k as f32 / 6.0;
         let t1 = (k + 1) as f32 / 6.0;
         let rgb = if k % 2 == 0 { [210, 40, 35] } else { WHITE };
-        e.stroke(&[pivot.lerp(tip, t0), pivot.lerp(tip, t1)], 0.12, rgb, Mat::Diffuse, 1.0);
+        e.stroke(
+            &[pivot.lerp(tip, t0), pivot.lerp(tip, t1)],
+            0.12,
+            rgb,
+            Mat::Diffuse,
+            1.0,
+        );
     }
-    let booth = upright_box(a + across * (hw + 3.5) - away * 2.0 + UP * 1.3, away, across, [1.2, 1.2, 1.3]);
+    let booth = upright_box(
+        a + across * (hw + 3.5) - away * 2.0 + UP * 1.3,
+        away,
+        across,
+        [1.2, 1.2, 1.3],
+    );
     e.cuboid(&booth, [215, 210, 200], |e, f| {
         if f.axis != 2 {
-            e.poly(&f.sub(0.15, 0.85, 0.5, 0.85), f.normal, [60, 80, 95], Mat::Diffuse);
+            e.poly(
+                &f.sub(0.15, 0.85, 0.5, 0.85),
+                f.normal,
+                [60, 80, 95],
+                Mat::Diffuse,
+            );
         }
     });
-    let roof = upright_box(a + across * (hw + 3.5) - away * 2.0 + UP * 2.7, away, across, [1.4, 1.4, 0.1]);
+    let roof = upright_box(
+        a + across * (hw + 3.5) - away * 2.0 + UP * 2.7,
+        away,
+        across,
+        [1.4, 1.4, 0.1],
+    );
     e.cuboid(&roof, [60, 90, 140], |_, _| {});
 }
 
@@ -275,7 +419,17 @@ fn walkway(e: &mut Emitter<'_>, lay: &SiteLayout) {
     let hl = BELT_LENGTH_M * 0.5;
     let hw = BELT_WIDTH_M * 0.5;
     let g = |u: f32, v: f32| a + across * u + away * v + UP * 0.002;
-    e.poly(&[g(-hl, -hw - 1.6), g(hl, -hw - 1.6), g(hl, -hw - 0.3), g(-hl, -hw - 0.3)], UP, CONCRETE, Mat::Diffuse);
+    e.poly(
+        &[
+            g(-hl, -hw - 1.6),
+            g(hl, -hw - 1.6),
+            g(hl, -hw - 0.3),
+            g(-hl, -hw - 0.3),
+        ],
+        UP,
+        CONCRETE,
+        Mat::Diffuse,
+    );
 }
 
 fn belt_frame(e: &mut Emitter<'_>, lay: &SiteLayout) {
@@ -287,12 +441,23 @@ fn belt_frame(e: &mut Emitter<'_>, lay: &SiteLayout) {
     while u <= hl {
         for s in [-1.0f32, 1.0] {
             let base = a + across * u + away * ((hw + 0.12) * s);
-            e.stroke(&[base, base + UP * (BELT_TOP_M - 0.12)], 0.08, STEEL, Mat::Diffuse, 0.9);
+            e.stroke(
+                &[base, base + UP * (BELT_TOP_M - 0.12)],
+                0.08,
+                STEEL,
+                Mat::Diffuse,
+                0.9,
+            );
         }
         u += 3.0;
     }
     for s in [1.0f32, -1.0] {
-        let st = upright_box(a + away * ((hw + 0.12) * s) + UP * (BELT_TOP_M - 0.12), across, away, [hl, 0.06, 0.1]);
+        let st = upright_box(
+            a + away * ((hw + 0.12) * s) + UP * (BELT_TOP_M - 0.12),
+            across,
+            away,
+            [hl, 0.06, 0.1],
+        );
         e.cuboid(&st, [200, 160, 40], |_, _| {});
     }
 }
@@ -301,8 +466,18 @@ fn collar(e: &mut Emitter<'_>, lay: &SiteLayout) {
     let (a, across, away) = lay.v();
     // Collar: dark shaft opening on a concrete pad.
     let g = |u: f32, v: f32| a + across * u + away * v + UP * 0.002;
-    e.poly(&[g(-5.0, -5.0), g(5.0, -5.0), g(5.0, 5.0), g(-5.0, 5.0)], UP, CONCRETE, Mat::Diffuse);
-    e.poly(&[g(-1.4, -1.3), g(1.4, -1.3), g(1.4, 1.3), g(-1.4, 1.3)], UP, DARK, Mat::Diffuse);
+    e.poly(
+        &[g(-5.0, -5.0), g(5.0, -5.0), g(5.0, 5.0), g(-5.0, 5.0)],
+        UP,
+        CONCRETE,
+        Mat::Diffuse,
+    );
+    e.poly(
+        &[g(-1.4, -1.3), g(1.4, -1.3), g(1.4, 1.3), g(-1.4, 1.3)],
+        UP,
+        DARK,
+        Mat::Diffuse,
+    );
 }
 
 fn headframe(e: &mut Emitter<'_>, lay: &SiteLayout) {
@@ -314,7 +489,13 @@ fn headframe(e: &mut Emitter<'_>, lay: &SiteLayout) {
     let tower_rgb = [150, 60, 45];
     // Back legs first.
     for &(u, v) in legs.iter().rev() {
-        e.stroke(&[foot(u, v), top(u, v)], 0.35, tower_rgb, Mat::Diffuse, 0.85);
+        e.stroke(
+            &[foot(u, v), top(u, v)],
+            0.35,
+            tower_rgb,
+            Mat::Diffuse,
+            0.85,
+        );
     }
     // Bracing on the front and side faces: horizontals every 3 m and diagonals.
     let front = [(-3.0f32, -2.5f32), (3.0, -2.5)];
@@ -322,7 +503,11 @@ fn headframe(e: &mut Emitter<'_>, lay: &SiteLayout) {
     while z < h - 0.1 {
         let t0 = z / h;
         let t1 = ((z + 3.0) / h).min(1.0);
-        for pair in [front, [(-3.0, -2.5), (-3.0, 2.5)], [(3.0, -2.5), (3.0, 2.5)]] {
+        for pair in [
+            front,
+            [(-3.0, -2.5), (-3.0, 2.5)],
+            [(3.0, -2.5), (3.0, 2.5)],
+        ] {
             let p0 = foot(pair[0].0, pair[0].1).lerp(top(pair[0].0, pair[0].1), t0);
             let q0 = foot(pair[1].0, pair[1].1).lerp(top(pair[1].0, pair[1].1), t0);
             let p1 = foot(pair[0].0, pair[0].1).lerp(top(pair[0].0, pair[0].1), t1);
@@ -344,8 +529,20 @@ fn headframe(e: &mut Emitter<'_>, lay: &SiteLayout) {
     let mut closed = wheel.clone();
     closed.push(wheel[0]);
     e.stroke(&closed, 0.18, [60, 60, 64], Mat::Diffuse, 1.0);
-    e.stroke(&[c - away * 1.6, c + away * 1.6], 0.08, [60, 60, 64], Mat::Diffuse, 1.0);
-    e.stroke(&[c - UP * 1.6, c + UP * 1.6], 0.08, [60, 60, 64], Mat::Diffuse, 1.0);
+    e.stroke(
+        &[c - away * 1.6, c + away * 1.6],
+        0.08,
+        [60, 60, 64],
+        Mat::Diffuse,
+        1.0,
+    );
+    e.stroke(
+        &[c - UP * 1.6, c + UP * 1.6],
+        0.08,
+        [60, 60, 64],
+        Mat::Diffuse,
+        1.0,
+    );
     // Platform at the top.
     let plat = upright_box(a + UP * (h - 0.2), across, away, [1.8, 1.6, 0.2]);
     e.cuboid(&plat, [90, 90, 95], |_, _| {});
@@ -368,22 +565,72 @@ fn belt_surface(e: &mut Emitter<'_>, lay: &SiteLayout, b: &BeltView) {
     let hw = BELT_WIDTH_M * 0.5;
     let s = |u: f32, v: f32, z: f32| a + across * u + away * v + UP * z;
     // Rubber surface, slightly troughed: a flat middle and raised edges.
-    e.poly(&[s(-hl, -hw, BELT_TOP_M + 0.08), s(hl, -hw, BELT_TOP_M + 0.08), s(hl, -hw * 0.55, BELT_TOP_M), s(-hl, -hw * 0.55, BELT_TOP_M)], UP, [50, 50, 52], Mat::Diffuse);
-    e.poly(&[s(-hl, hw * 0.55, BELT_TOP_M), s(hl, hw * 0.55, BELT_TOP_M), s(hl, hw, BELT_TOP_M + 0.08), s(-hl, hw, BELT_TOP_M + 0.08)], UP, [44, 44, 46], Mat::Diffuse);
-    e.poly(&[s(-hl, -hw * 0.55, BELT_TOP_M), s(hl, -hw * 0.55, BELT_TOP_M), s(hl, hw * 0.55, BELT_TOP_M), s(-hl, hw * 0.55, BELT_TOP_M)], UP, RUBBER, Mat::Diffuse);
+    e.poly(
+        &[
+            s(-hl, -hw, BELT_TOP_M + 0.08),
+            s(hl, -hw, BELT_TOP_M + 0.08),
+            s(hl, -hw * 0.55, BELT_TOP_M),
+            s(-hl, -hw * 0.55, BELT_TOP_M),
+        ],
+        UP,
+        [50, 50, 52],
+        Mat::Diffuse,
+    );
+    e.poly(
+        &[
+            s(-hl, hw * 0.55, BELT_TOP_M),
+            s(hl, hw * 0.55, BELT_TOP_M),
+            s(hl, hw, BELT_TOP_M + 0.08),
+            s(-hl, hw, BELT_TOP_M + 0.08),
+        ],
+        UP,
+        [44, 44, 46],
+        Mat::Diffuse,
+    );
+    e.poly(
+        &[
+            s(-hl, -hw * 0.55, BELT_TOP_M),
+            s(hl, -hw * 0.55, BELT_TOP_M),
+            s(hl, hw * 0.55, BELT_TOP_M),
+            s(-hl, hw * 0.55, BELT_TOP_M),
+        ],
+        UP,
+        RUBBER,
+        Mat::Diffuse,
+    );
     let travel = b.travel_m.rem_euclid(1000.0);
     // Cross marks (splices / wear) every 1.5 m, moving with the surface.
     let z = BELT_TOP_M + 0.01;
     let off = travel.rem_euclid(1.5);
     let mut u = -hl + off;
     while u < hl {
-        e.poly(&[s(u, -hw * 0.6, z), s(u + 0.1, -hw * 0.6, z), s(u + 0.1, hw * 0.6, z), s(u, hw * 0.6, z)], UP, [74, 74, 76], Mat::Diffuse);
+        e.poly(
+            &[
+                s(u, -hw * 0.6, z),
+                s(u + 0.1, -hw * 0.6, z),
+                s(u + 0.1, hw * 0.6, z),
+                s(u, hw * 0.6, z),
+            ],
+            UP,
+            [74, 74, 76],
+            Mat::Diffuse,
+        );
         u += 1.5;
     }
     if b.loaded {
         // Ore bed along the middle, then lumps at fixed belt positions moving with the surface.
         let zb = BELT_TOP_M + 0.05;
-        e.poly(&[s(-hl, -hw * 0.45, zb), s(hl, -hw * 0.45, zb), s(hl, hw * 0.45, zb), s(-hl, hw * 0.45, zb)], UP, [84, 74, 62], Mat::Diffuse);
+        e.poly(
+            &[
+                s(-hl, -hw * 0.45, zb),
+                s(hl, -hw * 0.45, zb),
+                s(hl, hw * 0.45, zb),
+                s(-hl, hw * 0.45, zb),
+            ],
+            UP,
+            [84, 74, 62],
+            Mat::Diffuse,
+        );
         let spacing = 0.35;
         let n = (BELT_LENGTH_M / spacing) as u64;
         let shift = travel.rem_euclid(BELT_LENGTH_M);
@@ -393,9 +640,18 @@ fn belt_surface(e: &mut Emitter<'_>, lay: &SiteLayout, b: &BeltView) {
             let v = (hash01(b.pattern_seed, k + 50_000) - 0.5) * hw * 0.8;
             let r = 0.07 + hash01(b.pattern_seed, k + 100_000) * 0.12;
             let light = hash01(b.pattern_seed, k + 150_000);
-            let rgb = if light < 0.5 { [40, 36, 33] } else { [130, 120, 105] };
+            let rgb = if light < 0.5 {
+                [40, 36, 33]
+            } else {
+                [130, 120, 105]
+            };
             let c = s(u, v, zb + r * 0.6);
-            e.poly(&ellipse_pts(c, across * r, away * (r * 0.8), 6), UP, rgb, Mat::Diffuse);
+            e.poly(
+                &ellipse_pts(c, across * r, away * (r * 0.8), 6),
+                UP,
+                rgb,
+                Mat::Diffuse,
+            );
         }
     }
     // Idler ends visible at the stringers, every 1.2 m (fixed: the frame does not move).
@@ -403,7 +659,13 @@ fn belt_surface(e: &mut Emitter<'_>, lay: &SiteLayout, b: &BeltView) {
     while u < hl {
         for sd in [-1.0f32, 1.0] {
             let c = s(u, (hw + 0.02) * sd, BELT_TOP_M - 0.02);
-            e.stroke(&[c, c + away * (0.04 * sd)], 0.1, [30, 30, 32], Mat::Diffuse, 1.0);
+            e.stroke(
+                &[c, c + away * (0.04 * sd)],
+                0.1,
+                [30, 30, 32],
+                Mat::Diffuse,
+                1.0,
+            );
         }
         u += 1.2;
     }
@@ -414,18 +676,34 @@ fn skip(e: &mut Emitter<'_>, lay: &SiteLayout, s: &SkipView) {
     let z0 = s.height_m.clamp(0.0, HEADFRAME_M - 3.2);
     let c = a + UP * (z0 + 1.5);
     // Rope from the skip to the sheave.
-    e.stroke(&[c + UP * 1.5, a + UP * (HEADFRAME_M + 1.2)], 0.05, [30, 30, 30], Mat::Diffuse, 1.0);
+    e.stroke(
+        &[c + UP * 1.5, a + UP * (HEADFRAME_M + 1.2)],
+        0.05,
+        [30, 30, 30],
+        Mat::Diffuse,
+        1.0,
+    );
     let body = upright_box(c, across, away, [0.8, 0.7, 1.5]);
     let loaded = s.loaded;
     e.cuboid(&body, [70, 110, 150], |e, f| {
         if f.axis != 2 {
-            e.poly(&f.sub(0.0, 1.0, 0.45, 0.52), f.normal, [230, 200, 40], Mat::Diffuse);
+            e.poly(
+                &f.sub(0.0, 1.0, 0.45, 0.52),
+                f.normal,
+                [230, 200, 40],
+                Mat::Diffuse,
+            );
         }
     });
     if loaded {
         let top = c + UP * 1.5;
         let mut pts = vec![];
-        for (u, v) in [(-0.78f32, -0.68f32), (0.78, -0.68), (0.78, 0.68), (-0.78, 0.68)] {
+        for (u, v) in [
+            (-0.78f32, -0.68f32),
+            (0.78, -0.68),
+            (0.78, 0.68),
+            (-0.78, 0.68),
+        ] {
             pts.push(top + across * u + away * v);
         }
         pts.push(top + UP * 0.55);
@@ -437,6 +715,16 @@ fn skip(e: &mut Emitter<'_>, lay: &SiteLayout, s: &SkipView) {
             e.ball(p, 0.13, [110, 100, 88], Mat::Diffuse, 1.0);
         }
         // Ore spilling over the rim on the faces too.
-        e.poly(&[top + across * -0.8 - away * 0.71, top + across * 0.8 - away * 0.71, top + across * 0.8 - away * 0.71 - UP * 0.25, top + across * -0.8 - away * 0.71 - UP * 0.25], -away, [52, 46, 40], Mat::Diffuse);
+        e.poly(
+            &[
+                top + across * -0.8 - away * 0.71,
+                top + across * 0.8 - away * 0.71,
+                top + across * 0.8 - away * 0.71 - UP * 0.25,
+                top + across * -0.8 - away * 0.71 - UP * 0.25,
+            ],
+            -away,
+            [52, 46, 40],
+            Mat::Diffuse,
+        );
     }
 }

@@ -45,7 +45,11 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &TruckLook)
     let up = V3::new(0.0, 0.0, 1.0);
     let len = look.length_m.max(CAB_L + 1.5);
     let (hl, hw) = (len * 0.5, look.width_m.max(1.2) * 0.5);
-    let cam_side = if left.dot(e.cam.centre - pos) > 0.0 { 1.0 } else { -1.0 };
+    let cam_side = if left.dot(e.cam.centre - pos) > 0.0 {
+        1.0
+    } else {
+        -1.0
+    };
 
     // Wheels: the far side first, then chassis, then the near side.
     let axles = [hl - 1.0, -hl + 1.1, -hl + 2.3];
@@ -74,9 +78,24 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &TruckLook)
         e.cuboid(&cab, look.cab, |e, f| match (f.axis, f.sign > 0.0) {
             (0, true) => {
                 // Front: windscreen over the upper half, two headlights low.
-                e.poly(&f.sub(0.08, 0.92, 0.52, 0.92), f.normal, GLASS, Mat::Diffuse);
-                e.poly(&f.sub(0.06, 0.22, 0.10, 0.22), f.normal, HEADLIGHT, Mat::Emissive);
-                e.poly(&f.sub(0.78, 0.94, 0.10, 0.22), f.normal, HEADLIGHT, Mat::Emissive);
+                e.poly(
+                    &f.sub(0.08, 0.92, 0.52, 0.92),
+                    f.normal,
+                    GLASS,
+                    Mat::Diffuse,
+                );
+                e.poly(
+                    &f.sub(0.06, 0.22, 0.10, 0.22),
+                    f.normal,
+                    HEADLIGHT,
+                    Mat::Emissive,
+                );
+                e.poly(
+                    &f.sub(0.78, 0.94, 0.10, 0.22),
+                    f.normal,
+                    HEADLIGHT,
+                    Mat::Emissive,
+                );
                 e.poly(&f.sub(0.3, 0.7, 0.12, 0.3), f.normal, CHASSIS, Mat::Diffuse);
             }
             (1, _) => {
@@ -90,14 +109,29 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &TruckLook)
         });
     };
     let draw_bed = |e: &mut Emitter<'_>| {
-        let bed = upright_box(bed_c, fwd, left, [bed_len * 0.5, hw, (BED_TOP - 1.02) * 0.5]);
+        let bed = upright_box(
+            bed_c,
+            fwd,
+            left,
+            [bed_len * 0.5, hw, (BED_TOP - 1.02) * 0.5],
+        );
         let loaded = look.loaded;
         e.cuboid(&bed, BED, |e, f| {
             if f.axis == 2 && f.sign > 0.0 {
                 // Open top: the inside floor, or the ore heap.
-                e.poly(&f.sub(0.04, 0.96, 0.06, 0.94), f.normal, BED_INSIDE, Mat::Diffuse);
+                e.poly(
+                    &f.sub(0.04, 0.96, 0.06, 0.94),
+                    f.normal,
+                    BED_INSIDE,
+                    Mat::Diffuse,
+                );
                 if loaded {
-                    let base = [f.at(0.05, 0.08), f.at(0.95, 0.08), f.at(0.95, 0.92), f.at(0.05, 0.92)];
+                    let base = [
+                        f.at(0.05, 0.08),
+                        f.at(0.95, 0.08),
+                        f.at(0.95, 0.92),
+                        f.at(0.05, 0.92),
+                    ];
                     let ridge_h = up * 0.85;
                     let mut pts = base.to_vec();
                     pts.push(f.at(0.25, 0.5) + ridge_h);
@@ -106,16 +140,37 @@ pub(crate) fn emit(e: &mut Emitter<'_>, pos: V3, heading: f32, look: &TruckLook)
                     pts.push(f.at(0.5, 0.7) + ridge_h * 0.8);
                     e.hull(&pts, ORE, Mat::Diffuse, 0.95);
                     // Lighter lumps on the heap.
-                    for (i, (u, v)) in [(0.3, 0.4), (0.55, 0.6), (0.7, 0.35), (0.42, 0.7), (0.62, 0.45), (0.2, 0.6)].into_iter().enumerate() {
+                    for (i, (u, v)) in [
+                        (0.3, 0.4),
+                        (0.55, 0.6),
+                        (0.7, 0.35),
+                        (0.42, 0.7),
+                        (0.62, 0.45),
+                        (0.2, 0.6),
+                    ]
+                    .into_iter()
+                    .enumerate()
+                    {
                         let hgt = 0.55 + 0.05 * (i % 3) as f32;
-                        e.ball(f.at(u, v) + ridge_h * hgt, 0.16, ORE_LIGHT, Mat::Diffuse, 1.0);
+                        e.ball(
+                            f.at(u, v) + ridge_h * hgt,
+                            0.16,
+                            ORE_LIGHT,
+                            Mat::Diffuse,
+                            1.0,
+                        );
                     }
                 }
             } else if f.axis == 1 {
                 // Ribs on the sides.
                 for k in 1..4 {
                     let u = k as f32 / 4.0;
-                    e.poly(&f.sub(u - 0.015, u + 0.015, 0.0, 1.0), f.normal, [120, 95, 45], Mat::Diffuse);
+                    e.poly(
+                        &f.sub(u - 0.015, u + 0.015, 0.0, 1.0),
+                        f.normal,
+                        [120, 95, 45],
+                        Mat::Diffuse,
+                    );
                 }
             }
         });

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use eseal_simulator::frame::Frame;
 use eseal_simulator::output::{
-    self, Codec, Error, FrameSink, LiveServer, MjpegServer, Mp4Writer, RtspServer, contact_sheet, font, probe_mp4, read_png,
-    write_mp4, write_png,
+    self, Codec, Error, FrameSink, LiveServer, MjpegServer, Mp4Writer, RtspServer, contact_sheet,
+    font, probe_mp4, read_png, write_mp4, write_png,
 };
 
 const NS_PER_S: u64 = 1_000_000_000;
@@ -26,13 +26,31 @@ fn pattern(width: u32, height: u32, index: u64, fps: u32) -> Frame {
         for x in 0..width {
             let at = (y as usize * width as usize + x as usize) * 3;
             let lit = x >= bar && x < bar + width / 16;
-            rgb[at] = if lit { 255 } else { ((x + index as u32 * 4) * 255 / width.max(1)) as u8 };
+            rgb[at] = if lit {
+                255
+            } else {
+                ((x + index as u32 * 4) * 255 / width.max(1)) as u8
+            };
             rgb[at + 1] = (y * 255 / height.max(1)) as u8;
             rgb[at + 2] = (index * 8 % 256) as u8;
         }
     }
-    font::draw_text(&mut rgb, width, 4, 4, &index.to_string(), 2, [255, 255, 255]);
-    Frame { width, height, rgb, index, pts_ns: index * NS_PER_S / u64::from(fps) }
+    font::draw_text(
+        &mut rgb,
+        width,
+        4,
+        4,
+        &index.to_string(),
+        2,
+        [255, 255, 255],
+    );
+    Frame {
+        width,
+        height,
+        rgb,
+        index,
+        pts_ns: index * NS_PER_S / u64::from(fps),
+    }
 }
 
 fn frames(width: u32, height: u32, fps: u32, count: u64) -> impl Iterator<Item = Frame> {
@@ -40,7 +58,12 @@ fn frames(width: u32, height: u32, fps: u32, count: u64) -> impl Iterator<Item =
 }
 
 /// Runs a command with stdout and stderr to files, killing it after `limit`.
-fn run_with_timeout(cmd: &mut Command, dir: &Path, name: &str, limit: Duration) -> (ExitStatus, String, String) {
+fn run_with_timeout(
+    cmd: &mut Command,
+    dir: &Path,
+    name: &str,
+    limit: Duration,
+) -> (ExitStatus, String, String) {
     let out_path = dir.join(format!("{name}.out"));
     let err_path = dir.join(format!("{name}.err"));
     let mut child = cmd
@@ -60,12 +83,16 @@ fn run_with_timeout(cmd: &mut Command, dir: &Path, name: &str, limit: Duration) 
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+    let read =
+        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
     (status, read(&out_path), read(&err_path))
 }
 
 fn discoverer(path: &Path) -> String {
-    let out = Command::new("gst-discoverer-1.0").arg(path).output().expect("gst-discoverer-1.0 runs");
+    let out = Command::new("gst-discoverer-1.0")
+        .arg(path)
+        .output()
+        .expect("gst-discoverer-1.0 runs");
     assert!(out.status.success());
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -75,8 +102,15 @@ fn ten_second_clip_is_h264_and_ten_seconds_by_gst_discoverer() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("clip.mp4");
     let mut calls = Vec::new();
-    let info = write_mp4(&path, Codec::H264, 25, frames(320, 180, 25, 250), |n| calls.push(n)).expect("writes");
-    assert_eq!(calls, (1..=250).collect::<Vec<u64>>(), "progress after every frame");
+    let info = write_mp4(&path, Codec::H264, 25, frames(320, 180, 25, 250), |n| {
+        calls.push(n)
+    })
+    .expect("writes");
+    assert_eq!(
+        calls,
+        (1..=250).collect::<Vec<u64>>(),
+        "progress after every frame"
+    );
     assert_eq!(info.duration, Duration::from_secs(10));
 
     let text = discoverer(&path);
@@ -98,7 +132,10 @@ fn ten_second_clip_is_h265_by_gst_discoverer() {
     assert!(text.contains("H.265"), "{text}");
     assert!(text.contains("Duration: 0:00:10.0"), "{text}");
     let probed = probe_mp4(&path).expect("probes");
-    assert_eq!((probed.codec, probed.width, probed.height), (Codec::H265, 320, 180));
+    assert_eq!(
+        (probed.codec, probed.width, probed.height),
+        (Codec::H265, 320, 180)
+    );
     assert_eq!(probed.duration, Duration::from_secs(10));
 }
 
@@ -109,12 +146,21 @@ fn c7_maximum_resolution_2560x1440_encodes() {
     let mut writer = Mp4Writer::create(&path, Codec::H264, 2560, 1440, 25).expect("pipeline");
     let frame = pattern(2560, 1440, 0, 25);
     for i in 0..10 {
-        writer.push(&Frame { index: i, pts_ns: i * NS_PER_S / 25, ..frame.clone() }).expect("push");
+        writer
+            .push(&Frame {
+                index: i,
+                pts_ns: i * NS_PER_S / 25,
+                ..frame.clone()
+            })
+            .expect("push");
     }
     let info = writer.finish().expect("finishes");
     assert_eq!(info.duration, Duration::from_millis(400));
     let probed = probe_mp4(&path).expect("probes");
-    assert_eq!((probed.codec, probed.width, probed.height), (Codec::H264, 2560, 1440));
+    assert_eq!(
+        (probed.codec, probed.width, probed.height),
+        (Codec::H264, 2560, 1440)
+    );
     assert_eq!(probed.duration, Duration::from_millis(400));
 }
 
@@ -123,20 +169,34 @@ fn mp4_errors_name_the_element_or_the_frame() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing_dir = dir.path().join("no/such/dir/clip.mp4");
     match Mp4Writer::create(&missing_dir, Codec::H264, 320, 180, 25) {
-        Err(Error::Gst { element, message, .. }) => {
+        Err(Error::Gst {
+            element, message, ..
+        }) => {
             assert_eq!(element, "filesink", "{message}");
         }
         other => panic!("expected a filesink error, got {other:?}"),
     }
     assert!(matches!(
         Mp4Writer::create(&dir.path().join("odd.mp4"), Codec::H264, 321, 180, 25),
-        Err(Error::BadSize { width: 321, height: 180 })
+        Err(Error::BadSize {
+            width: 321,
+            height: 180
+        })
     ));
-    let mut writer = Mp4Writer::create(&dir.path().join("x.mp4"), Codec::H264, 320, 180, 25).expect("pipeline");
-    let err = writer.push(&pattern(160, 90, 3, 25)).expect_err("wrong size");
-    assert_eq!(err.to_string(), "frame 3 is 160×90 with 43200 bytes, expected 320×180 RGB8");
+    let mut writer =
+        Mp4Writer::create(&dir.path().join("x.mp4"), Codec::H264, 320, 180, 25).expect("pipeline");
+    let err = writer
+        .push(&pattern(160, 90, 3, 25))
+        .expect_err("wrong size");
+    assert_eq!(
+        err.to_string(),
+        "frame 3 is 160×90 with 43200 bytes, expected 320×180 RGB8"
+    );
     assert!(matches!(writer.finish(), Err(Error::NoFrames)));
-    assert!(matches!(probe_mp4(&dir.path().join("absent.mp4")), Err(Error::Probe { .. })));
+    assert!(matches!(
+        probe_mp4(&dir.path().join("absent.mp4")),
+        Err(Error::Probe { .. })
+    ));
 }
 
 #[test]
@@ -152,7 +212,10 @@ fn png_round_trip_and_contact_sheet_size_and_labels() {
     let shots: Vec<Frame> = frames(320, 180, 25, 7).collect();
     let sheet = contact_sheet(&shots, 3, 160).expect("sheet");
     // 3 columns of 160 + 4 px gaps; 3 rows of (90 thumb + 11 label strip) + gaps.
-    assert_eq!((sheet.width, sheet.height), (3 * 164 + 4, 3 * (90 + 11 + 4) + 4));
+    assert_eq!(
+        (sheet.width, sheet.height),
+        (3 * 164 + 4, 3 * (90 + 11 + 4) + 4)
+    );
     assert_eq!(
         output::png::contact_sheet_size(&shots, 3, 160),
         Some((sheet.width, sheet.height))
@@ -170,13 +233,20 @@ fn png_round_trip_and_contact_sheet_size_and_labels() {
     assert_eq!(read_png(&sheet_path).expect("reads sheet").rgb, sheet.rgb);
     assert!(matches!(contact_sheet(&[], 3, 160), Err(Error::NoFrames)));
 
-    let written = output::write_pngs(&dir.path().join("frames"), frames(64, 36, 25, 3), |_| {}).expect("pngs");
+    let written = output::write_pngs(&dir.path().join("frames"), frames(64, 36, 25, 3), |_| {})
+        .expect("pngs");
     assert_eq!(written, 3);
     assert!(dir.path().join("frames/frame_000002.png").is_file());
 }
 
 /// Pushes the test pattern to `sink` in real time at `fps` until `stop` is set.
-fn feed_sink(sink: impl FrameSink + 'static, width: u32, height: u32, fps: u32, stop: Arc<AtomicBool>) -> JoinHandle<u64> {
+fn feed_sink(
+    sink: impl FrameSink + 'static,
+    width: u32,
+    height: u32,
+    fps: u32,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<u64> {
     std::thread::spawn(move || {
         let endless = (0..).map(move |i| pattern(width, height, i, fps));
         output::pace(endless, &stop, |f| sink.push(f).expect("push")).frames
@@ -196,7 +266,19 @@ fn pulled_to_eos(stdout: &str) -> bool {
 fn gst_pull(url: &str, depay: &str, parse: &str, dec: &str, buffers: u32) -> Command {
     let mut cmd = Command::new("gst-launch-1.0");
     // RTP over the RTSP TCP connection: no UDP port pairs to race for on a loaded CI machine.
-    cmd.arg("-m").args(["rtspsrc", &format!("location={url}"), "protocols=tcp", "!", depay, "!", parse, "!", dec, "!", "fakesink"]);
+    cmd.arg("-m").args([
+        "rtspsrc",
+        &format!("location={url}"),
+        "protocols=tcp",
+        "!",
+        depay,
+        "!",
+        parse,
+        "!",
+        dec,
+        "!",
+        "fakesink",
+    ]);
     cmd.arg(format!("num-buffers={buffers}"));
     cmd
 }
@@ -206,9 +288,14 @@ fn rtsp_h264_is_pulled_by_gst_launch_rtspsrc_from_two_clients() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = RtspServer::start("127.0.0.1:0".parse().expect("addr")).expect("starts");
     assert_ne!(server.addr().port(), 0);
-    let sink = server.add_camera("10", Codec::H264, 320, 180, 25).expect("mount");
+    let sink = server
+        .add_camera("10", Codec::H264, 320, 180, 25)
+        .expect("mount");
     let url = server.url("10");
-    assert_eq!(url, format!("rtsp://127.0.0.1:{}/cam/10", server.addr().port()));
+    assert_eq!(
+        url,
+        format!("rtsp://127.0.0.1:{}/cam/10", server.addr().port())
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let feeder = feed_sink(sink.clone(), 320, 180, 25, stop.clone());
 
@@ -220,7 +307,8 @@ fn rtsp_h264_is_pulled_by_gst_launch_rtspsrc_from_two_clients() {
         })
     };
     let mut cmd = gst_pull(&url, "rtph264depay", "h264parse", "avdec_h264", 50);
-    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "first", Duration::from_secs(30));
+    let (status, out, err) =
+        run_with_timeout(&mut cmd, dir.path(), "first", Duration::from_secs(30));
     let (status2, out2, err2) = second.join().expect("second client");
     stop.store(true, Ordering::Relaxed);
     let pushed = feeder.join().expect("feeder");
@@ -238,11 +326,20 @@ fn rtsp_h264_is_pulled_by_gst_launch_rtspsrc_from_two_clients() {
 fn rtsp_h265_is_pulled_by_gst_launch_rtspsrc() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = RtspServer::start("127.0.0.1:0".parse().expect("addr")).expect("starts");
-    let sink = server.add_camera("11", Codec::H265, 320, 180, 25).expect("mount");
+    let sink = server
+        .add_camera("11", Codec::H265, 320, 180, 25)
+        .expect("mount");
     let stop = Arc::new(AtomicBool::new(false));
     let feeder = feed_sink(sink, 320, 180, 25, stop.clone());
-    let mut cmd = gst_pull(&server.url("11"), "rtph265depay", "h265parse", "avdec_h265", 25);
-    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "h265", Duration::from_secs(30));
+    let mut cmd = gst_pull(
+        &server.url("11"),
+        "rtph265depay",
+        "h265parse",
+        "avdec_h265",
+        25,
+    );
+    let (status, out, err) =
+        run_with_timeout(&mut cmd, dir.path(), "h265", Duration::from_secs(30));
     stop.store(true, Ordering::Relaxed);
     feeder.join().expect("feeder");
     assert!(pulled_to_eos(&out), "{status}\n{out}\n{err}");
@@ -255,7 +352,9 @@ fn multipart_jpegs(body: &[u8], boundary: &str) -> Vec<Vec<u8>> {
     let mut rest = body;
     while let Some(at) = find(rest, delimiter.as_bytes()) {
         rest = &rest[at + delimiter.len()..];
-        let Some(end) = find(rest, b"\r\n\r\n") else { break };
+        let Some(end) = find(rest, b"\r\n\r\n") else {
+            break;
+        };
         let headers = String::from_utf8_lossy(&rest[..end]).into_owned();
         let mut content_type = None;
         let mut length = None;
@@ -300,7 +399,18 @@ fn mjpeg_stream_and_snapshot_are_pulled_by_curl() {
     assert_eq!(server.url("10"), format!("{base}?action=stream"));
 
     // Registered, no frame yet: the snapshot says so.
-    let (_, code) = curl(&["-s", "-o", "/dev/null", "-w", "%{http_code}", &format!("{base}?action=snapshot")], dir.path(), "early");
+    let (_, code) = curl(
+        &[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("{base}?action=snapshot"),
+        ],
+        dir.path(),
+        "early",
+    );
     assert_eq!(code, "503");
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -325,20 +435,32 @@ fn mjpeg_stream_and_snapshot_are_pulled_by_curl() {
     assert_eq!(status.code(), Some(28), "{status}");
     let headers = std::fs::read_to_string(&headers_file).expect("headers");
     assert!(
-        headers.to_ascii_lowercase().contains("content-type: multipart/x-mixed-replace;boundary=boundarydonotcross"),
+        headers
+            .to_ascii_lowercase()
+            .contains("content-type: multipart/x-mixed-replace;boundary=boundarydonotcross"),
         "{headers}"
     );
     let body = std::fs::read(&stream_file).expect("body");
     let jpegs = multipart_jpegs(&body, output::mjpeg::BOUNDARY);
     assert!(jpegs.len() >= 2, "{} complete parts", jpegs.len());
     for jpeg in &jpegs {
-        let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg).expect("valid JPEG");
+        let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg)
+            .expect("valid JPEG");
         assert_eq!((img.width(), img.height()), (320, 180));
     }
 
     let snap_file = dir.path().join("snap.jpg");
     let (status, code) = curl(
-        &["-s", "--max-time", "3", "-o", snap_file.to_str().expect("utf-8"), "-w", "%{http_code} %{content_type}", &format!("{base}?action=snapshot")],
+        &[
+            "-s",
+            "--max-time",
+            "3",
+            "-o",
+            snap_file.to_str().expect("utf-8"),
+            "-w",
+            "%{http_code} %{content_type}",
+            &format!("{base}?action=snapshot"),
+        ],
         dir.path(),
         "snapshot",
     );
@@ -348,7 +470,14 @@ fn mjpeg_stream_and_snapshot_are_pulled_by_curl() {
     assert_eq!((snap.width(), snap.height()), (320, 180));
 
     let (_, code) = curl(
-        &["-s", "-o", "/dev/null", "-w", "%{http_code}", &format!("http://{}/cam/99?action=stream", server.addr())],
+        &[
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("http://{}/cam/99?action=stream", server.addr()),
+        ],
         dir.path(),
         "unknown",
     );
@@ -366,7 +495,10 @@ fn mjpeg_stream_and_snapshot_are_pulled_by_curl() {
 fn assert_refused(addr: SocketAddr, what: &str) {
     let start = Instant::now();
     while TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
-        assert!(start.elapsed() < Duration::from_secs(3), "{what} on {addr} still accepts connections after shutdown");
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{what} on {addr} still accepts connections after shutdown"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -376,10 +508,15 @@ fn live_server_serves_one_camera_over_rtsp_and_mjpeg() {
     let dir = tempfile::tempdir().expect("tempdir");
     let any: SocketAddr = "127.0.0.1:0".parse().expect("addr");
     let live = LiveServer::start(any, any).expect("starts");
-    let feed = live.add_camera("10", Codec::H264, 320, 180, 25).expect("camera");
+    let feed = live
+        .add_camera("10", Codec::H264, 320, 180, 25)
+        .expect("camera");
     let (rtsp_addr, http_addr) = (live.rtsp().addr(), live.mjpeg().addr());
     assert_eq!(live.rtsp_url("10"), format!("rtsp://{rtsp_addr}/cam/10"));
-    assert_eq!(live.mjpeg_url("10"), format!("http://{http_addr}/cam/10?action=stream"));
+    assert_eq!(
+        live.mjpeg_url("10"),
+        format!("http://{http_addr}/cam/10?action=stream")
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let feeder = feed_sink(feed, 320, 180, 25, stop.clone());
     std::thread::sleep(Duration::from_millis(200));
@@ -387,14 +524,30 @@ fn live_server_serves_one_camera_over_rtsp_and_mjpeg() {
     let snap_file = dir.path().join("snap.jpg");
     let snapshot_url = format!("http://{http_addr}/cam/10?action=snapshot");
     let (status, code) = curl(
-        &["-s", "--max-time", "3", "-o", snap_file.to_str().expect("utf-8"), "-w", "%{http_code}", &snapshot_url],
+        &[
+            "-s",
+            "--max-time",
+            "3",
+            "-o",
+            snap_file.to_str().expect("utf-8"),
+            "-w",
+            "%{http_code}",
+            &snapshot_url,
+        ],
         dir.path(),
         "snapshot",
     );
     assert!(status.success() && code == "200", "{status} {code}");
     assert!(image::open(&snap_file).is_ok(), "snapshot decodes");
-    let mut cmd = gst_pull(&live.rtsp_url("10"), "rtph264depay", "h264parse", "avdec_h264", 10);
-    let (status, out, err) = run_with_timeout(&mut cmd, dir.path(), "rtsp", Duration::from_secs(30));
+    let mut cmd = gst_pull(
+        &live.rtsp_url("10"),
+        "rtph264depay",
+        "h264parse",
+        "avdec_h264",
+        10,
+    );
+    let (status, out, err) =
+        run_with_timeout(&mut cmd, dir.path(), "rtsp", Duration::from_secs(30));
     assert!(pulled_to_eos(&out), "{status}\n{out}\n{err}");
 
     stop.store(true, Ordering::Relaxed);

@@ -6,8 +6,8 @@
 
 use eseal_simulator::render::{Class, Facing, IdMask, ObjectTruth, Rendered, Renderer, render};
 use eseal_simulator::scene::{
-    Actor, ActorKind, Atmosphere, BeltView, CameraPose, ColourMode, Equipment, Lighting, PersonLook, RenderScene,
-    SiteKind, SkipView, Tamper, TruckLook, Vec2, Vec3,
+    Actor, ActorKind, Atmosphere, BeltView, CameraPose, ColourMode, Equipment, Lighting,
+    PersonLook, RenderScene, SiteKind, SkipView, Tamper, TruckLook, Vec2, Vec3,
 };
 use sha2::{Digest, Sha256};
 
@@ -15,7 +15,14 @@ const H: f32 = 4.5;
 const TILT: f32 = 0.96; // 55°
 
 fn pose(w: u32, h: u32) -> CameraPose {
-    CameraPose { position: Vec3::new(0.0, 0.0, H), yaw: 0.0, tilt: TILT, hfov: 80f32.to_radians(), width: w, height: h }
+    CameraPose {
+        position: Vec3::new(0.0, 0.0, H),
+        yaw: 0.0,
+        tilt: TILT,
+        hfov: 80f32.to_radians(),
+        width: w,
+        height: h,
+    }
 }
 
 fn edge_x() -> f32 {
@@ -23,7 +30,12 @@ fn edge_x() -> f32 {
 }
 
 fn person(id: u32, x: f32, y: f32, heading: f32, phase: f32) -> Actor {
-    let pal = [[240, 200, 20], [230, 230, 230], [220, 60, 30], [40, 90, 200]];
+    let pal = [
+        [240, 200, 20],
+        [230, 230, 230],
+        [220, 60, 30],
+        [40, 90, 200],
+    ];
     let vest = [[250, 120, 20], [200, 230, 30]];
     Actor {
         id,
@@ -47,7 +59,12 @@ fn truck(id: u32, x: f32, y: f32, heading: f32, loaded: bool) -> Actor {
         id,
         position: Vec3::new(x, y, 0.0),
         heading,
-        kind: ActorKind::Truck(TruckLook { length_m: 7.5, width_m: 2.5, cab: [230, 180, 30], loaded }),
+        kind: ActorKind::Truck(TruckLook {
+            length_m: 7.5,
+            width_m: 2.5,
+            cab: [230, 180, 30],
+            loaded,
+        }),
     }
 }
 
@@ -59,11 +76,22 @@ fn scene(w: u32, h: u32, actors: Vec<Actor>) -> RenderScene {
         camera: pose(w, h),
         site: SiteKind::ShaftMouth,
         counting_edge: Some((Vec2::new(ex, -3.0), Vec2::new(ex, 3.0))),
-        lighting: Lighting { mode: ColourMode::Colour, ambient: 0.9, dusk: 0.0, lamp: 1.0 },
-        atmosphere: Atmosphere { noise_sigma: 2.0, haze: 0.1 },
+        lighting: Lighting {
+            mode: ColourMode::Colour,
+            ambient: 0.9,
+            dusk: 0.0,
+            lamp: 1.0,
+        },
+        atmosphere: Atmosphere {
+            noise_sigma: 2.0,
+            haze: 0.1,
+        },
         tamper: None,
         actors,
-        equipment: Equipment { belt: None, skip: None },
+        equipment: Equipment {
+            belt: None,
+            skip: None,
+        },
         noise_seed: 42,
     }
 }
@@ -75,14 +103,26 @@ fn crowd(w: u32, h: u32) -> RenderScene {
     for i in 0..10u32 {
         let row = (i / 5) as f32;
         let col = (i % 5) as f32;
-        let heading = if i % 2 == 0 { 0.0 } else { std::f32::consts::PI };
-        a.push(person(i + 1, ex - 1.5 + row * 2.2 + 0.3 * col, -2.4 + col * 1.2, heading, i as f32 * 0.13));
+        let heading = if i % 2 == 0 {
+            0.0
+        } else {
+            std::f32::consts::PI
+        };
+        a.push(person(
+            i + 1,
+            ex - 1.5 + row * 2.2 + 0.3 * col,
+            -2.4 + col * 1.2,
+            heading,
+            i as f32 * 0.13,
+        ));
     }
     scene(w, h, a)
 }
 
 fn save(name: &str, r: &Rendered) {
-    let Ok(dir) = std::env::var("ESEAL_RENDER_PNG") else { return };
+    let Ok(dir) = std::env::var("ESEAL_RENDER_PNG") else {
+        return;
+    };
     let f = &r.frame;
     let img = image::RgbImage::from_raw(f.width, f.height, f.rgb.clone()).unwrap();
     img.save(format!("{dir}/{name}.png")).unwrap();
@@ -118,9 +158,18 @@ fn check_truth(r: &Rendered) {
         match (bounds, o.visible_box) {
             (None, None) => {}
             (Some(b), Some(vb)) => {
-                assert_eq!((vb.x0, vb.y0, vb.x1, vb.y1), b, "object {} visible box is tight", o.id);
+                assert_eq!(
+                    (vb.x0, vb.y0, vb.x1, vb.y1),
+                    b,
+                    "object {} visible box is tight",
+                    o.id
+                );
                 let fb = o.full_box.unwrap();
-                assert!(fb.contains(&vb), "object {}: full {fb:?} ⊇ visible {vb:?}", o.id);
+                assert!(
+                    fb.contains(&vb),
+                    "object {}: full {fb:?} ⊇ visible {vb:?}",
+                    o.id
+                );
                 assert!(o.visible_fraction > 0.0 && o.visible_fraction <= 1.0);
             }
             other => panic!("object {}: mask vs truth {other:?}", o.id),
@@ -154,8 +203,16 @@ fn person_behind_another_is_partly_occluded_and_ordered() {
     let r = render(&scene(320, 180, vec![far, near])).unwrap();
     check_truth(&r);
     let (n, f) = (obj(&r, 1), obj(&r, 2));
-    assert!(n.visible_fraction > 0.99, "near one is fully visible: {}", n.visible_fraction);
-    assert!(f.visible_fraction < 0.9, "far one is partly hidden: {}", f.visible_fraction);
+    assert!(
+        n.visible_fraction > 0.99,
+        "near one is fully visible: {}",
+        n.visible_fraction
+    );
+    assert!(
+        f.visible_fraction < 0.9,
+        "far one is partly hidden: {}",
+        f.visible_fraction
+    );
     assert!(f.visible_fraction > 0.0);
     assert!(f.depth_m > n.depth_m);
     assert!(f.visible_px < f.unoccluded_px);
@@ -164,7 +221,14 @@ fn person_behind_another_is_partly_occluded_and_ordered() {
 #[test]
 fn truck_and_people_truth() {
     let ex = edge_x();
-    let mut s = scene(480, 270, vec![truck(5, 14.0, 1.8, std::f32::consts::PI, true), person(6, 9.0, -1.5, 0.0, 0.1)]);
+    let mut s = scene(
+        480,
+        270,
+        vec![
+            truck(5, 14.0, 1.8, std::f32::consts::PI, true),
+            person(6, 9.0, -1.5, 0.0, 0.1),
+        ],
+    );
     s.site = SiteKind::VehicleGate;
     s.counting_edge = None;
     s.camera.position = Vec3::new(0.0, 0.0, 6.0);
@@ -185,7 +249,15 @@ fn truck_and_people_truth() {
 
 #[test]
 fn object_off_screen_has_no_boxes() {
-    let r = render(&scene(320, 180, vec![person(3, -10.0, 0.0, 0.0, 0.0), person(4, edge_x(), 40.0, 0.0, 0.0)])).unwrap();
+    let r = render(&scene(
+        320,
+        180,
+        vec![
+            person(3, -10.0, 0.0, 0.0, 0.0),
+            person(4, edge_x(), 40.0, 0.0, 0.0),
+        ],
+    ))
+    .unwrap();
     for o in &r.objects {
         assert_eq!(o.visible_box, None);
         assert_eq!(o.full_box, None);
@@ -198,7 +270,15 @@ fn object_off_screen_has_no_boxes() {
 fn facing_front_and_back() {
     let ex = edge_x();
     // Heading π walks toward the camera (at x = 0): its face is toward the camera.
-    let r = render(&scene(320, 180, vec![person(1, ex, -1.0, std::f32::consts::PI, 0.0), person(2, ex, 1.0, 0.0, 0.0)])).unwrap();
+    let r = render(&scene(
+        320,
+        180,
+        vec![
+            person(1, ex, -1.0, std::f32::consts::PI, 0.0),
+            person(2, ex, 1.0, 0.0, 0.0),
+        ],
+    ))
+    .unwrap();
     assert_eq!(obj(&r, 1).facing, Facing::Front);
     assert_eq!(obj(&r, 2).facing, Facing::Back);
 }
@@ -211,13 +291,19 @@ fn projection_round_trips_through_the_ground() {
         let (px, py, d) = cam.project(Vec3::new(x, y, 0.0)).unwrap();
         assert!(d > 0.0);
         let g = cam.pixel_to_ground(px, py).unwrap();
-        assert!((g.x - x).abs() < 0.01 && (g.y - y).abs() < 0.01, "({x},{y}) → ({px},{py}) → {g:?}");
+        assert!(
+            (g.x - x).abs() < 0.01 && (g.y - y).abs() < 0.01,
+            "({x},{y}) → ({px},{py}) → {g:?}"
+        );
     }
     // The optical axis meets the ground in front at distance H / tan(tilt) and projects to the centre.
     let g = cam.axis_ground_point().unwrap();
     assert!((g.x - edge_x()).abs() < 1e-3 && g.y.abs() < 1e-3, "{g:?}");
     let (px, py, _) = p.project(Vec3::new(g.x, g.y, 0.0)).unwrap();
-    assert!((px - 640.0).abs() < 1e-2 && (py - 360.0).abs() < 1e-2, "({px},{py})");
+    assert!(
+        (px - 640.0).abs() < 1e-2 && (py - 360.0).abs() < 1e-2,
+        "({px},{py})"
+    );
     // Behind the camera: nothing.
     assert!(cam.project(Vec3::new(-5.0, 0.0, 6.0)).is_none());
     assert!(p.pixel_to_ground(640.0, -5000.0).is_none());
@@ -230,7 +316,10 @@ fn c4_person_a_metre_either_side_of_the_edge_is_fully_in_frame() {
         let r = render(&scene(640, 360, vec![person(1, ex + dx, 0.0, 0.0, 0.0)])).unwrap();
         let o = obj(&r, 1);
         let hs = o.head_shoulder_box.unwrap();
-        assert!(hs.y0 > 0 && hs.y1 < 360, "head and shoulders inside at {dx}: {hs:?}");
+        assert!(
+            hs.y0 > 0 && hs.y1 < 360,
+            "head and shoulders inside at {dx}: {hs:?}"
+        );
         assert!(o.visible_fraction > 0.999);
     }
 }
@@ -242,12 +331,16 @@ fn same_scene_same_bytes_other_seed_other_noise() {
     let mut renderer = Renderer::new();
     let mut b = Rendered::empty();
     // Render something else first so the cache is warm with another key, then the scene twice.
-    renderer.render_into(&scene(320, 180, vec![]), &mut b).unwrap();
+    renderer
+        .render_into(&scene(320, 180, vec![]), &mut b)
+        .unwrap();
     renderer.render_into(&s, &mut b).unwrap();
     assert_eq!(sha(&a.frame.rgb), sha(&b.frame.rgb));
     assert_eq!(sha(&mask_bytes(&a.ids)), sha(&mask_bytes(&b.ids)));
     assert_eq!(a.objects, b.objects);
-    let t = std::thread::spawn(move || render(&s).unwrap()).join().unwrap();
+    let t = std::thread::spawn(move || render(&s).unwrap())
+        .join()
+        .unwrap();
     assert_eq!(sha(&a.frame.rgb), sha(&t.frame.rgb));
     let mut s2 = crowd(320, 180);
     s2.noise_seed = 43;
@@ -265,7 +358,12 @@ fn night_ir_is_grey_day_is_colour() {
     let mut s = crowd(320, 180);
     let day = render(&s).unwrap();
     assert!(!is_grey(&day.frame.rgb));
-    s.lighting = Lighting { mode: ColourMode::InfraredMono, ambient: 0.02, dusk: 0.0, lamp: 1.1 };
+    s.lighting = Lighting {
+        mode: ColourMode::InfraredMono,
+        ambient: 0.02,
+        dusk: 0.0,
+        lamp: 1.1,
+    };
     let night = render(&s).unwrap();
     save("crowd_night", &night);
     assert!(is_grey(&night.frame.rgb));
@@ -277,7 +375,11 @@ fn mean(rgb: &[u8]) -> f64 {
 }
 
 fn sharpness(r: &Rendered) -> f64 {
-    let (w, h, p) = (r.frame.width as usize, r.frame.height as usize, &r.frame.rgb);
+    let (w, h, p) = (
+        r.frame.width as usize,
+        r.frame.height as usize,
+        &r.frame.rgb,
+    );
     let mut s = 0.0;
     for y in 0..h - 1 {
         for x in 0..w - 1 {
@@ -300,13 +402,21 @@ fn tamper_effects() {
     let half = 320 * 3 * 80;
     assert!(mean(&cover.frame.rgb[..half]) < 25.0, "covered top is dark");
     assert!(mean(&cover.frame.rgb[..half]) < mean(&clean.frame.rgb[..half]) * 0.3);
-    assert!(cover.frame.rgb[320 * 3 * 100..] == clean.frame.rgb[320 * 3 * 100..], "below the cover untouched");
+    assert!(
+        cover.frame.rgb[320 * 3 * 100..] == clean.frame.rgb[320 * 3 * 100..],
+        "below the cover untouched"
+    );
     assert_eq!(cover.objects, clean.objects, "truth ignores tampering");
 
     s.tamper = Some(Tamper::Defocus { radius_px: 4.0 });
     let blur = render(&s).unwrap();
     save("defocus", &blur);
-    assert!(sharpness(&blur) < sharpness(&clean) * 0.5, "{} vs {}", sharpness(&blur), sharpness(&clean));
+    assert!(
+        sharpness(&blur) < sharpness(&clean) * 0.5,
+        "{} vs {}",
+        sharpness(&blur),
+        sharpness(&clean)
+    );
 
     s.tamper = Some(Tamper::Smear { strength: 0.8 });
     let smear = render(&s).unwrap();
@@ -343,7 +453,12 @@ fn equipment_belt_moves_and_loaded_differs() {
     s.site = SiteKind::Belt;
     s.counting_edge = None;
     s.atmosphere.noise_sigma = 0.0;
-    let belt = |loaded, travel| BeltView { running: true, loaded, travel_m: travel, pattern_seed: 5 };
+    let belt = |loaded, travel| BeltView {
+        running: true,
+        loaded,
+        travel_m: travel,
+        pattern_seed: 5,
+    };
     s.equipment.belt = Some(belt(true, 0.0));
     let a = render(&s).unwrap();
     save("belt_loaded", &a);
@@ -360,21 +475,35 @@ fn equipment_belt_moves_and_loaded_differs() {
     k.counting_edge = None;
     k.camera.tilt = 0.35;
     k.camera.position = Vec3::new(-10.0, 0.0, 6.0);
-    k.equipment.skip = Some(SkipView { height_m: 0.5, loaded: true });
+    k.equipment.skip = Some(SkipView {
+        height_m: 0.5,
+        loaded: true,
+    });
     let sk = render(&k).unwrap();
     save("skip", &sk);
-    k.equipment.skip = Some(SkipView { height_m: 3.0, loaded: false });
+    k.equipment.skip = Some(SkipView {
+        height_m: 3.0,
+        loaded: false,
+    });
     assert_ne!(sha(&render(&k).unwrap().frame.rgb), sha(&sk.frame.rgb));
 }
 
 #[test]
 fn renders_2560x1440() {
     let mut s = crowd(2560, 1440);
-    s.lighting = Lighting { mode: ColourMode::InfraredMono, ambient: 0.0, dusk: 0.0, lamp: 1.0 };
+    s.lighting = Lighting {
+        mode: ColourMode::InfraredMono,
+        ambient: 0.0,
+        dusk: 0.0,
+        lamp: 1.0,
+    };
     let r = render(&s).unwrap();
     assert_eq!((r.frame.width, r.frame.height), (2560, 1440));
     assert_eq!(r.frame.rgb.len(), 2560 * 1440 * 3);
-    assert_eq!(r.objects.iter().filter(|o| o.visible_box.is_some()).count(), 10);
+    assert_eq!(
+        r.objects.iter().filter(|o| o.visible_box.is_some()).count(),
+        10
+    );
     save("crowd_night_1440p", &r);
     let mut day = crowd(1280, 720);
     day.atmosphere.noise_sigma = 3.0;
@@ -396,7 +525,11 @@ fn a_reused_renderer_gives_the_same_bytes_as_a_fresh_one() {
         s.frame_index = i;
         s.noise_seed = i;
         s.actors.iter_mut().for_each(|a| a.position.y += 0.3);
-        s.tamper = if i == 2 { Some(Tamper::Cover { fraction: 0.3 }) } else { None };
+        s.tamper = if i == 2 {
+            Some(Tamper::Cover { fraction: 0.3 })
+        } else {
+            None
+        };
         if i == 4 {
             s.lighting.ambient = 0.4;
         }
@@ -440,7 +573,11 @@ fn public_scenarios_sampled_frames_truth_matches_the_id_mask() {
                 }
                 check_truth(&out);
                 checked_frames += 1;
-                checked_objects += out.objects.iter().filter(|o| o.visible_box.is_some()).count();
+                checked_objects += out
+                    .objects
+                    .iter()
+                    .filter(|o| o.visible_box.is_some())
+                    .count();
                 sampled += 1;
                 if sampled == 2 {
                     break;
@@ -448,14 +585,23 @@ fn public_scenarios_sampled_frames_truth_matches_the_id_mask() {
             }
         }
     }
-    assert!(checked_frames >= 10, "only {checked_frames} frames with objects in view were sampled");
-    assert!(checked_objects >= 20, "only {checked_objects} visible objects were checked");
+    assert!(
+        checked_frames >= 10,
+        "only {checked_frames} frames with objects in view were sampled"
+    );
+    assert!(
+        checked_objects >= 20,
+        "only {checked_objects} visible objects were checked"
+    );
 }
 
 /// Frame hashes of the first `n` frames of camera 0 of a public scenario, rendered by `threads`
 /// threads (frames dealt round-robin, one renderer per thread).
 fn scenario_frame_hashes(file: &str, seed: Option<u64>, n: u64, threads: u64) -> Vec<String> {
-    let path = format!("{}/../scenarios/conformant/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../scenarios/conformant/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let mut scenario = eseal_simulator::Scenario::load(&path).unwrap();
     if let Some(seed) = seed {
         scenario.seed = seed;
@@ -471,7 +617,9 @@ fn scenario_frame_hashes(file: &str, seed: Option<u64>, n: u64, threads: u64) ->
                     let mut out = Rendered::empty();
                     let mut mine = Vec::new();
                     for f in (t..n).step_by(threads as usize) {
-                        renderer.render_into(&world.scene_at(0, f), &mut out).unwrap();
+                        renderer
+                            .render_into(&world.scene_at(0, f), &mut out)
+                            .unwrap();
                         let mut h = Sha256::new();
                         h.update(&out.frame.rgb);
                         h.update(mask_bytes(&out.ids));
@@ -497,8 +645,16 @@ fn scenario_frame_hashes(file: &str, seed: Option<u64>, n: u64, threads: u64) ->
 fn scenario_frames_are_identical_across_runs_and_thread_counts() {
     let file = "shaft-day-groups.toml";
     let one = scenario_frame_hashes(file, None, 40, 1);
-    assert_eq!(one, scenario_frame_hashes(file, None, 40, 1), "second run differs");
-    assert_eq!(one, scenario_frame_hashes(file, None, 40, 3), "three threads differ from one");
+    assert_eq!(
+        one,
+        scenario_frame_hashes(file, None, 40, 1),
+        "second run differs"
+    );
+    assert_eq!(
+        one,
+        scenario_frame_hashes(file, None, 40, 3),
+        "three threads differ from one"
+    );
     let other = scenario_frame_hashes(file, Some(7), 40, 1);
     let same = one.iter().zip(&other).filter(|(a, b)| a == b).count();
     assert!(same < 40, "a different seed gave identical footage");

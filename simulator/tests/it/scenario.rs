@@ -424,7 +424,8 @@ direction = "out"
 
 #[test]
 fn timeline_summary_of_the_midnight_scenario() {
-    let text = std::fs::read_to_string(scenarios_dir().join("conformant/midnight-reset.toml")).unwrap();
+    let text =
+        std::fs::read_to_string(scenarios_dir().join("conformant/midnight-reset.toml")).unwrap();
     let s = Scenario::parse(&text, "scenarios/conformant/midnight-reset.toml").unwrap();
     insta::assert_snapshot!(eseal_simulator::Timeline::new(&s).to_string());
 }

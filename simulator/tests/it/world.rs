@@ -10,7 +10,11 @@ use eseal_simulator::{Scenario, Simulation, World};
 use crate::scenario::scenarios_dir;
 
 fn load(name: &str) -> Scenario {
-    let dir = if name == "EXAMPLE.toml" { scenarios_dir() } else { scenarios_dir().join("conformant") };
+    let dir = if name == "EXAMPLE.toml" {
+        scenarios_dir()
+    } else {
+        scenarios_dir().join("conformant")
+    };
     Scenario::load(dir.join(name)).unwrap()
 }
 
@@ -269,26 +273,46 @@ fn generated_flows_both_ways_pass_side_by_side() {
     use eseal_simulator::truth::EventKind;
     let s = load("tamper-all-kinds.toml");
     let world = World::new(&s);
-    let cam = s.cameras.iter().position(|c| c.code.to_string() == "20").unwrap();
+    let cam = s
+        .cameras
+        .iter()
+        .position(|c| c.code.to_string() == "20")
+        .unwrap();
     let fps = f64::from(s.cameras[cam].fps);
     let (mut down, mut up) = (0, 0);
     for e in world.events() {
-        let EventKind::Crossing { id, direction, .. } = e.kind else { continue };
+        let EventKind::Crossing { id, direction, .. } = e.kind else {
+            continue;
+        };
         let frame = (e.t_ns as f64 / 1e9 * fps).round() as u64;
         let scene = world.scene_at(cam, frame.min(world.frame_count(cam) - 1));
-        let Some(a) = scene.actors.iter().find(|a| a.id == id) else { continue };
+        let Some(a) = scene.actors.iter().find(|a| a.id == id) else {
+            continue;
+        };
         let x = f64::from(a.position.x);
-        assert!(x.abs() <= 1.6, "person {id} crosses at x = {x:.2}, outside the portal opening");
+        assert!(
+            x.abs() <= 1.6,
+            "person {id} crosses at x = {x:.2}, outside the portal opening"
+        );
         match direction {
             PersonDirection::Down => {
                 down += 1;
-                assert!(x > 0.0, "person {id} going down walks on the left (x = {x:.2})");
+                assert!(
+                    x > 0.0,
+                    "person {id} going down walks on the left (x = {x:.2})"
+                );
             }
             PersonDirection::Up => {
                 up += 1;
-                assert!(x < 0.0, "person {id} coming up walks on the left (x = {x:.2})");
+                assert!(
+                    x < 0.0,
+                    "person {id} coming up walks on the left (x = {x:.2})"
+                );
             }
         }
     }
-    assert!(down >= 10 && up >= 5, "too few crossings to tell: {down} down, {up} up");
+    assert!(
+        down >= 10 && up >= 5,
+        "too few crossings to tell: {down} down, {up} up"
+    );
 }

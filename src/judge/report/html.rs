@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use crate::judge::verdict::{CertificationReport, Check, CountSeries, EvidenceFile, ScenarioReport, Timing, Verdict};
+use crate::judge::verdict::{
+    CertificationReport, Check, CountSeries, EvidenceFile, ScenarioReport, Timing, Verdict,
+};
 
 /// JPEG thumbnails shown per scenario; the rest are counted.
 pub const MAX_THUMBNAILS: usize = 24;
@@ -54,7 +56,13 @@ pub fn url_path(path: &str) -> String {
 /// A number as the page shows it: integers without a fraction, others with at most 3 decimals.
 pub fn fmt_num(x: f64) -> String {
     if !x.is_finite() {
-        return if x.is_nan() { "—".to_owned() } else if x > 0.0 { "∞".to_owned() } else { "−∞".to_owned() };
+        return if x.is_nan() {
+            "—".to_owned()
+        } else if x > 0.0 {
+            "∞".to_owned()
+        } else {
+            "−∞".to_owned()
+        };
     }
     let x = x + 0.0; // −0 → 0
     if x.fract() == 0.0 && x.abs() < 1e15 {
@@ -62,7 +70,11 @@ pub fn fmt_num(x: f64) -> String {
     }
     let s = format!("{x:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 /// The CSS class of a verdict (`v-pass`, `v-fail`, `v-amb`, `v-na`).
@@ -76,7 +88,12 @@ pub(super) fn class(v: Verdict) -> &'static str {
 }
 
 fn badge(v: Verdict) -> String {
-    format!(r#"<span class="badge {}">{} {}</span>"#, class(v), v.label_zh(), v.label())
+    format!(
+        r#"<span class="badge {}">{} {}</span>"#,
+        class(v),
+        v.label_zh(),
+        v.label()
+    )
 }
 
 fn is_ext(path: &str, exts: &[&str]) -> bool {
@@ -162,7 +179,10 @@ pub fn render_html(report: &CertificationReport, timings: &[Timing]) -> String {
     identity(&mut o, report, timings);
     summary(&mut o, report);
     for (i, s) in report.scenarios.iter().enumerate() {
-        let own: Vec<&Timing> = timings.iter().filter(|t| t.scenario == s.scenario).collect();
+        let own: Vec<&Timing> = timings
+            .iter()
+            .filter(|t| t.scenario == s.scenario)
+            .collect();
         scenario(&mut o, i + 1, s, &own);
     }
 
@@ -194,16 +214,27 @@ fn identity(o: &mut String, r: &CertificationReport, timings: &[Timing]) {
     let faults = if d.faults.is_empty() {
         "无 / none".to_owned()
     } else {
-        d.faults.iter().map(|f| format!("<code>{}</code>", escape(f))).collect::<Vec<_>>().join(", ")
+        d.faults
+            .iter()
+            .map(|f| format!("<code>{}</code>", escape(f)))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    w!(o, "<tr><th>注入故障 / Injected faults</th><td>{faults}</td></tr>\n");
+    w!(
+        o,
+        "<tr><th>注入故障 / Injected faults</th><td>{faults}</td></tr>\n"
+    );
     w!(
         o,
         "<tr><th>判定工具 / Tool</th><td>{} <span class=\"mono\">{}</span></td></tr>\n",
         escape(&r.tool),
         escape(&r.tool_version)
     );
-    w!(o, "<tr><th>报告格式 / Schema</th><td><span class=\"mono\">{}</span></td></tr>\n", escape(&r.schema));
+    w!(
+        o,
+        "<tr><th>报告格式 / Schema</th><td><span class=\"mono\">{}</span></td></tr>\n",
+        escape(&r.schema)
+    );
     let (skew, latency) = (fmt_num(r.skew_s), fmt_num(r.latency_s));
     let late = fmt_num(r.skew_s + r.latency_s);
     w!(
@@ -211,7 +242,11 @@ fn identity(o: &mut String, r: &CertificationReport, timings: &[Timing]) {
         "<tr><th>R2 时间窗 / R2 window</th><td>时钟偏差 ±{skew} s，上报时延 ≤ {latency} s：上报可早于事件 {skew} s、晚于事件 {late} s \
          <span class=\"en\">/ clock skew ±{skew} s, upload latency ≤ {latency} s: a report may come {skew} s before to {late} s after the event</span></td></tr>\n"
     );
-    let all = r.scenarios.iter().flat_map(|s| &s.checks).map(|c| c.verdict);
+    let all = r
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.checks)
+        .map(|c| c.verdict);
     w!(
         o,
         "<tr><th>场景与检查 / Scenarios and checks</th><td>{} 个场景 / scenarios · {}</td></tr>\n",
@@ -221,7 +256,11 @@ fn identity(o: &mut String, r: &CertificationReport, timings: &[Timing]) {
     if !timings.is_empty() {
         let wall: f64 = timings.iter().map(|t| t.wall_s).sum();
         let sim: f64 = timings.iter().map(|t| t.scenario_s).sum();
-        let speedup = if wall > 0.0 { format!("，{}× 实时 / real time", speedup(sim / wall)) } else { String::new() };
+        let speedup = if wall > 0.0 {
+            format!("，{}× 实时 / real time", speedup(sim / wall))
+        } else {
+            String::new()
+        };
         w!(
             o,
             "<tr><th>运行耗时 / Run time</th><td>墙钟 {} s，场景 {} s{speedup} <span class=\"en\">/ wall {} s for {} s of scenario (not part of report.json)</span></td></tr>\n",
@@ -237,12 +276,21 @@ fn identity(o: &mut String, r: &CertificationReport, timings: &[Timing]) {
 /// `4 项检查 / checks · 1 × 通过 PASS …`, verdicts with no check left out.
 fn tally(verdicts: impl Iterator<Item = Verdict>) -> String {
     let verdicts: Vec<Verdict> = verdicts.collect();
-    format!("{} 项检查 / checks · {}", verdicts.len(), breakdown(verdicts.into_iter()))
+    format!(
+        "{} 项检查 / checks · {}",
+        verdicts.len(),
+        breakdown(verdicts.into_iter())
+    )
 }
 
 /// Compact per-verdict counts for the summary table: `1 × 通过 PASS` …
 fn breakdown(verdicts: impl Iterator<Item = Verdict>) -> String {
-    let order = [Verdict::Pass, Verdict::Fail, Verdict::AmbiguousInSpec, Verdict::NotApplicable];
+    let order = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::AmbiguousInSpec,
+        Verdict::NotApplicable,
+    ];
     let verdicts: Vec<Verdict> = verdicts.collect();
     let parts: Vec<String> = order
         .iter()
@@ -299,7 +347,9 @@ fn scenario(o: &mut String, n: usize, s: &ScenarioReport, timings: &[&Timing]) {
         s.seed
     );
 
-    o.push_str("<h3>判定结果 <span class=\"en\">/ Verdicts</span></h3>\n<table class=\"verdicts\">\n");
+    o.push_str(
+        "<h3>判定结果 <span class=\"en\">/ Verdicts</span></h3>\n<table class=\"verdicts\">\n",
+    );
     o.push_str(
         "<tr><th>条款 / Clause</th><th>检查 / Check</th><th>名称 / Title</th><th>结论 / Verdict</th>\
          <th>期望 / Expected</th><th>实际 / Actual</th><th class=\"num\">数值 / Value</th><th>单位 / Unit</th></tr>\n",
@@ -341,7 +391,12 @@ fn scenario(o: &mut String, n: usize, s: &ScenarioReport, timings: &[&Timing]) {
 
 fn check_rows(o: &mut String, c: &Check) {
     let value = match (c.value, c.bar) {
-        (Some(v), Some(b)) => format!("{}<br><span class=\"more\">门槛 / bar {}</span>{}", fmt_num(v), fmt_num(b), meter(c, v, b)),
+        (Some(v), Some(b)) => format!(
+            "{}<br><span class=\"more\">门槛 / bar {}</span>{}",
+            fmt_num(v),
+            fmt_num(b),
+            meter(c, v, b)
+        ),
         (Some(v), None) => fmt_num(v),
         (None, Some(b)) => format!("<span class=\"more\">门槛 / bar {}</span>", fmt_num(b)),
         (None, None) => "—".to_owned(),
@@ -365,9 +420,17 @@ fn check_rows(o: &mut String, c: &Check) {
     if c.findings.is_empty() && c.evidence.is_empty() {
         return;
     }
-    w!(o, "<tr class=\"detail {}\"><td></td><td colspan=\"7\">", class(c.verdict));
+    w!(
+        o,
+        "<tr class=\"detail {}\"><td></td><td colspan=\"7\">",
+        class(c.verdict)
+    );
     if !c.findings.is_empty() {
-        w!(o, "<div class=\"label\">发现 / Findings ({})</div>\n<ul class=\"findings\">\n", c.findings.len());
+        w!(
+            o,
+            "<div class=\"label\">发现 / Findings ({})</div>\n<ul class=\"findings\">\n",
+            c.findings.len()
+        );
         for f in c.findings.iter().take(MAX_FINDINGS) {
             w!(o, "<li>{}</li>\n", escape(f));
         }
@@ -386,11 +449,21 @@ fn check_rows(o: &mut String, c: &Check) {
             .evidence
             .iter()
             .take(MAX_CHECK_EVIDENCE)
-            .map(|p| format!("<a class=\"mono\" href=\"{}\">{}</a>", url_path(p), escape(p)))
+            .map(|p| {
+                format!(
+                    "<a class=\"mono\" href=\"{}\">{}</a>",
+                    url_path(p),
+                    escape(p)
+                )
+            })
             .collect();
         o.push_str(&links.join(" · "));
         if c.evidence.len() > MAX_CHECK_EVIDENCE {
-            w!(o, " <span class=\"more\">+{} 个 / more</span>", c.evidence.len() - MAX_CHECK_EVIDENCE);
+            w!(
+                o,
+                " <span class=\"more\">+{} 个 / more</span>",
+                c.evidence.len() - MAX_CHECK_EVIDENCE
+            );
         }
         o.push_str("</div>\n");
     }
@@ -454,12 +527,25 @@ const M_BOTTOM: f64 = 44.0;
 fn plot(o: &mut String, id: &str, s: &CountSeries, duration_s: f64) {
     let truth = sorted_finite(&s.truth_s);
     let reported = sorted_finite(&s.reported_s);
-    let first = truth.first().into_iter().chain(reported.first()).copied().fold(0.0, f64::min);
-    let last = truth.last().into_iter().chain(reported.last()).copied().fold(duration_s.max(0.0), f64::max);
+    let first = truth
+        .first()
+        .into_iter()
+        .chain(reported.first())
+        .copied()
+        .fold(0.0, f64::min);
+    let last = truth
+        .last()
+        .into_iter()
+        .chain(reported.last())
+        .copied()
+        .fold(duration_s.max(0.0), f64::max);
     let (x_step, y_step) = {
         let range = (last - first).max(1.0);
         let y_max = truth.len().max(reported.len()).max(1) as f64;
-        (nice_step(range, 8.0), nice_step(y_max, 5.0).max(1.0).round())
+        (
+            nice_step(range, 8.0),
+            nice_step(y_max, 5.0).max(1.0).round(),
+        )
     };
     let x0 = (first / x_step).floor() * x_step;
     let x1 = (last / x_step).ceil().max(x0 / x_step + 1.0) * x_step;
@@ -579,8 +665,9 @@ fn plot(o: &mut String, id: &str, s: &CountSeries, duration_s: f64) {
 }
 
 fn evidence(o: &mut String, files: &[EvidenceFile]) {
-    let (jpegs, others): (Vec<&EvidenceFile>, Vec<&EvidenceFile>) =
-        files.iter().partition(|f| is_ext(&f.path, &[".jpg", ".jpeg"]));
+    let (jpegs, others): (Vec<&EvidenceFile>, Vec<&EvidenceFile>) = files
+        .iter()
+        .partition(|f| is_ext(&f.path, &[".jpg", ".jpeg"]));
     w!(
         o,
         "<h3>证据 <span class=\"en\">/ Evidence</span> <span class=\"more\">({} 个文件 / files)</span></h3>\n",
@@ -612,7 +699,11 @@ fn evidence(o: &mut String, files: &[EvidenceFile]) {
     if !others.is_empty() {
         o.push_str("<ul class=\"files\">\n");
         for f in others.iter().take(MAX_FILE_LINKS) {
-            let kind = if is_ext(&f.path, &[".mp4"]) { "视频 / video" } else { "文件 / file" };
+            let kind = if is_ext(&f.path, &[".mp4"]) {
+                "视频 / video"
+            } else {
+                "文件 / file"
+            };
             w!(
                 o,
                 "<li>{kind}: <a class=\"mono\" href=\"{}\">{}</a> <span class=\"more\">{} · sha256 {}…</span></li>\n",
@@ -642,8 +733,14 @@ fn size(bytes: u64) -> String {
     if bytes < 1024 {
         format!("{bytes} B")
     } else if bytes < 1024 * 1024 {
-        format!("{} KiB", fmt_num((bytes as f64 / 1024.0 * 10.0).round() / 10.0))
+        format!(
+            "{} KiB",
+            fmt_num((bytes as f64 / 1024.0 * 10.0).round() / 10.0)
+        )
     } else {
-        format!("{} MiB", fmt_num((bytes as f64 / 1048576.0 * 10.0).round() / 10.0))
+        format!(
+            "{} MiB",
+            fmt_num((bytes as f64 / 1048576.0 * 10.0).round() / 10.0)
+        )
     }
 }

@@ -102,13 +102,20 @@ fn suite(o: &mut String, id: usize, s: &ScenarioReport, r: &CertificationReport)
         ("mine", s.mine.clone()),
         ("start", s.start.clone()),
         ("verdict", s.verdict.label().to_owned()),
-        ("device", format!("{} {} ({})", r.device.name, r.device.version, r.device.kind)),
+        (
+            "device",
+            format!("{} {} ({})", r.device.name, r.device.version, r.device.kind),
+        ),
         ("tool", format!("{} {}", r.tool, r.tool_version)),
         ("skew_s", r.skew_s.to_string()),
         ("latency_s", r.latency_s.to_string()),
     ];
     for (k, v) in &props {
-        w!(o, "      <property name=\"{k}\" value=\"{}\"/>\n", escape(v));
+        w!(
+            o,
+            "      <property name=\"{k}\" value=\"{}\"/>\n",
+            escape(v)
+        );
     }
     o.push_str("    </properties>\n");
     for c in &s.checks {
@@ -133,7 +140,10 @@ fn case(o: &mut String, scenario: &str, c: &Check) {
     match c.verdict {
         Verdict::Pass => o.push_str("/>\n"),
         Verdict::Fail => {
-            let message = format!("{}: expected {}; actual {}", c.title_en, c.expected, c.actual);
+            let message = format!(
+                "{}: expected {}; actual {}",
+                c.title_en, c.expected, c.actual
+            );
             let mut body = format!(
                 "{} / {}\nrequirement: {}\nexpected: {}\nactual: {}{measured}",
                 c.title_zh, c.title_en, c.requirement, c.expected, c.actual
@@ -156,7 +166,11 @@ fn case(o: &mut String, scenario: &str, c: &Check) {
         }
         Verdict::NotApplicable => {
             let message = format!("NOT-APPLICABLE: {}", c.actual);
-            w!(o, ">\n      <skipped message=\"{}\"/>\n    </testcase>\n", escape(&message));
+            w!(
+                o,
+                ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                escape(&message)
+            );
         }
         Verdict::AmbiguousInSpec => {
             let mut out = format!(
@@ -166,7 +180,11 @@ fn case(o: &mut String, scenario: &str, c: &Check) {
             for f in &c.findings {
                 w!(out, "\n- {f}");
             }
-            w!(o, ">\n      <system-out>{}</system-out>\n    </testcase>\n", escape_text(&out));
+            w!(
+                o,
+                ">\n      <system-out>{}</system-out>\n    </testcase>\n",
+                escape_text(&out)
+            );
         }
     }
 }

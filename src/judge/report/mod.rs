@@ -66,11 +66,22 @@ pub enum ReportError {
     #[error("chromium did not finish the screenshot of {} within {} s", html.display(), timeout.as_secs())]
     ChromiumTimeout { html: PathBuf, timeout: Duration },
     #[error("chromium failed on {} ({status}): {stderr}", html.display())]
-    ChromiumFailed { html: PathBuf, status: String, stderr: String },
+    ChromiumFailed {
+        html: PathBuf,
+        status: String,
+        stderr: String,
+    },
 }
 
-fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ReportError + 'a {
-    move |source| ReportError::Io { what, path: path.to_owned(), source }
+fn io_err<'a>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> ReportError + 'a {
+    move |source| ReportError::Io {
+        what,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Where [`write_report`] put each file (all inside `dir`).
@@ -88,7 +99,11 @@ pub struct ReportPaths {
 /// every file under `dir/evidence/` (which the caller fills first). The report is written as
 /// given: call [`CertificationReport::settle`] before if the verdicts may be stale. Existing
 /// files of the same names are replaced.
-pub fn write_report(dir: &Path, report: &CertificationReport, timings: &[Timing]) -> Result<ReportPaths, ReportError> {
+pub fn write_report(
+    dir: &Path,
+    report: &CertificationReport,
+    timings: &[Timing],
+) -> Result<ReportPaths, ReportError> {
     std::fs::create_dir_all(dir).map_err(io_err("create", dir))?;
     let paths = ReportPaths {
         dir: dir.to_owned(),
@@ -112,16 +127,20 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 
 /// `report.json`: the pretty serde form and a trailing newline.
 pub fn render_json(report: &CertificationReport) -> Result<Vec<u8>, ReportError> {
-    let mut bytes =
-        serde_json::to_vec_pretty(report).map_err(|source| ReportError::Json { what: REPORT_JSON, source })?;
+    let mut bytes = serde_json::to_vec_pretty(report).map_err(|source| ReportError::Json {
+        what: REPORT_JSON,
+        source,
+    })?;
     bytes.push(b'\n');
     Ok(bytes)
 }
 
 /// `timings.json`: the timings as a pretty JSON array and a trailing newline.
 pub fn render_timings(timings: &[Timing]) -> Result<Vec<u8>, ReportError> {
-    let mut bytes =
-        serde_json::to_vec_pretty(timings).map_err(|source| ReportError::Json { what: TIMINGS_JSON, source })?;
+    let mut bytes = serde_json::to_vec_pretty(timings).map_err(|source| ReportError::Json {
+        what: TIMINGS_JSON,
+        source,
+    })?;
     bytes.push(b'\n');
     Ok(bytes)
 }
@@ -130,7 +149,9 @@ pub fn render_timings(timings: &[Timing]) -> Result<Vec<u8>, ReportError> {
 /// report files and every regular file under `evidence/` (recursively, symbolic links
 /// followed), sorted by relative path (`/`-separated, byte order).
 pub fn render_manifest(dir: &Path) -> Result<String, ReportError> {
-    let mut files: Vec<String> = [REPORT_JSON, REPORT_HTML, JUNIT_XML, TIMINGS_JSON].map(String::from).to_vec();
+    let mut files: Vec<String> = [REPORT_JSON, REPORT_HTML, JUNIT_XML, TIMINGS_JSON]
+        .map(String::from)
+        .to_vec();
     let evidence = dir.join(EVIDENCE_DIR);
     if evidence.is_dir() {
         walk(&evidence, EVIDENCE_DIR, &mut files)?;
@@ -143,7 +164,10 @@ pub fn render_manifest(dir: &Path) -> Result<String, ReportError> {
         let hex = hex::encode(Sha256::digest(&bytes));
         // sha256sum's own escape for names holding a backslash or a line break.
         if rel.contains(['\\', '\n', '\r']) {
-            let escaped = rel.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r");
+            let escaped = rel
+                .replace('\\', "\\\\")
+                .replace('\n', "\\n")
+                .replace('\r', "\\r");
             let _ = writeln!(out, "\\{hex}  {escaped}");
         } else {
             let _ = writeln!(out, "{hex}  {rel}");
@@ -182,30 +206,59 @@ pub fn screenshot(html: &Path, png: &Path) -> Result<(), ReportError> {
     screenshot_with("chromium", html, png, SCREENSHOT_TIMEOUT)
 }
 
-fn screenshot_with(program: &str, html: &Path, png: &Path, timeout: Duration) -> Result<(), ReportError> {
+fn screenshot_with(
+    program: &str,
+    html: &Path,
+    png: &Path,
+    timeout: Duration,
+) -> Result<(), ReportError> {
     let html = std::fs::canonicalize(html).map_err(io_err("find", html))?;
     let png = absolute(png)?;
     match std::fs::remove_file(&png) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(ReportError::Io { what: "replace", path: png, source: e }),
+        Err(e) => {
+            return Err(ReportError::Io {
+                what: "replace",
+                path: png,
+                source: e,
+            });
+        }
     }
-    let profile = tempfile::tempdir().map_err(io_err("create a profile directory in", &std::env::temp_dir()))?;
+    let profile = tempfile::tempdir().map_err(io_err(
+        "create a profile directory in",
+        &std::env::temp_dir(),
+    ))?;
     let (w, h) = SCREENSHOT_SIZE;
     let mut child = Command::new(program)
-        .args(["--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars", "--no-first-run"])
+        .args([
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--hide-scrollbars",
+            "--no-first-run",
+        ])
         .args(["--disable-dev-shm-usage", "--force-device-scale-factor=1"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("--window-size={w},{h}"))
-        .arg(format!("file://{}", html::url_path(&html.to_string_lossy())))
+        .arg(format!(
+            "file://{}",
+            html::url_path(&html.to_string_lossy())
+        ))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ReportError::ChromiumMissing { program: program.to_owned() },
-            _ => ReportError::Io { what: "start", path: PathBuf::from(program), source: e },
+            std::io::ErrorKind::NotFound => ReportError::ChromiumMissing {
+                program: program.to_owned(),
+            },
+            _ => ReportError::Io {
+                what: "start",
+                path: PathBuf::from(program),
+                source: e,
+            },
         })?;
     // Drain stderr on a thread so a chatty browser never blocks on a full pipe.
     let mut stderr = child.stderr.take();
@@ -218,7 +271,10 @@ fn screenshot_with(program: &str, html: &Path, png: &Path, timeout: Duration) ->
     });
     let deadline = Instant::now() + timeout;
     let status = loop {
-        match child.try_wait().map_err(io_err("wait for", Path::new(program)))? {
+        match child
+            .try_wait()
+            .map_err(io_err("wait for", Path::new(program)))?
+        {
             Some(status) => break status,
             None if Instant::now() >= deadline => {
                 let _ = child.kill();
@@ -232,8 +288,16 @@ fn screenshot_with(program: &str, html: &Path, png: &Path, timeout: Duration) ->
     if !status.success() || !png.is_file() {
         let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
         let tail = tail.into_iter().rev().collect::<Vec<_>>().join(" | ");
-        let status = if status.success() { "no PNG written".to_owned() } else { status.to_string() };
-        return Err(ReportError::ChromiumFailed { html, status, stderr: tail });
+        let status = if status.success() {
+            "no PNG written".to_owned()
+        } else {
+            status.to_string()
+        };
+        return Err(ReportError::ChromiumFailed {
+            html,
+            status,
+            stderr: tail,
+        });
     }
     Ok(())
 }

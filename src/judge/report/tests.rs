@@ -27,7 +27,12 @@ fn check(id: &str, verdict: Verdict) -> Check {
 }
 
 fn evidence(name: &str) -> EvidenceFile {
-    EvidenceFile { name: name.to_owned(), path: format!("evidence/{name}"), sha256: "ab".repeat(32), bytes: 2048 }
+    EvidenceFile {
+        name: name.to_owned(),
+        path: format!("evidence/{name}"),
+        sha256: "ab".repeat(32),
+        bytes: 2048,
+    }
 }
 
 /// Two scenarios: one failing (with a finding holding markup), one ambiguous and one N/A check.
@@ -92,14 +97,26 @@ fn sample() -> CertificationReport {
 }
 
 fn timings() -> Vec<Timing> {
-    vec![Timing { scenario: "shaft-day-groups".to_owned(), frames: 1200, wall_s: 4.0, scenario_s: 120.0, speedup: 30.0 }]
+    vec![Timing {
+        scenario: "shaft-day-groups".to_owned(),
+        frames: 1200,
+        wall_s: 4.0,
+        scenario_s: 120.0,
+        speedup: 30.0,
+    }]
 }
 
 #[test]
 fn html_escaper_neutralises_markup() {
-    assert_eq!(html::escape(r#"<script>alert('x')</script> & "q""#), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+    assert_eq!(
+        html::escape(r#"<script>alert('x')</script> & "q""#),
+        "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+    );
     let page = render_html(&sample(), &[]);
-    assert!(!page.contains("<script"), "a finding's markup reached the page");
+    assert!(
+        !page.contains("<script"),
+        "a finding's markup reached the page"
+    );
     assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
 }
 
@@ -109,22 +126,32 @@ fn html_has_a_verdict_row_per_check_and_a_plot_per_series() {
     let page = render_html(&r, &timings());
     for s in &r.scenarios {
         for c in &s.checks {
-            let row = format!("<tr class=\"check {}\" data-check=\"{}\">", html::class(c.verdict), c.id);
+            let row = format!(
+                "<tr class=\"check {}\" data-check=\"{}\">",
+                html::class(c.verdict),
+                c.id
+            );
             assert_eq!(page.matches(&row).count(), 1, "{row}");
         }
     }
     let series: usize = r.scenarios.iter().map(|s| s.series.len()).sum();
     assert_eq!(page.matches("<svg class=\"count-plot\"").count(), series);
-    assert!(page.contains("<title id=\"plot-1-1-title\">累计计数 / Cumulative count: people down camera 20"));
+    assert!(page.contains(
+        "<title id=\"plot-1-1-title\">累计计数 / Cumulative count: people down camera 20"
+    ));
     assert!(page.contains("class=\"series-truth\"") && page.contains("class=\"series-reported\""));
     assert!(page.contains("真值 / truth (4)") && page.contains("上报 / reported (3)"));
     // Overall banner, findings under the failing check, evidence, timings.
     assert!(page.contains("<div class=\"banner v-fail\" id=\"overall\">"));
     assert!(page.contains("<li>extra upload 1404210078662001000920210104224600.jpg</li>"));
-    assert!(page.contains(
-        "<img src=\"evidence/1404210078662001000520210104224515.jpg\" loading=\"lazy\""
-    ));
-    assert!(page.contains("<a class=\"mono\" href=\"evidence/14042100786610030120210104121546.mp4\">"));
+    assert!(
+        page.contains(
+            "<img src=\"evidence/1404210078662001000520210104224515.jpg\" loading=\"lazy\""
+        )
+    );
+    assert!(
+        page.contains("<a class=\"mono\" href=\"evidence/14042100786610030120210104121546.mp4\">")
+    );
     assert!(page.contains("<td class=\"num\">30×</td>"));
 }
 
@@ -133,11 +160,22 @@ fn html_is_self_contained() {
     let page = render_html(&sample(), &timings());
     assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"zh-CN\">"));
     assert!(page.contains("<title>电子封条认证报告 / E-seal certification report</title>"));
-    for banned in ["<script", "<link", "@import", "url(", "https://", "src=\"http", "src=\"//"] {
+    for banned in [
+        "<script",
+        "<link",
+        "@import",
+        "url(",
+        "https://",
+        "src=\"http",
+        "src=\"//",
+    ] {
         assert!(!page.contains(banned), "page holds {banned}");
     }
     // The only absolute URL is the SVG namespace name, which is never fetched.
-    assert_eq!(page.matches("http://").count(), page.matches("xmlns=\"http://www.w3.org/2000/svg\"").count());
+    assert_eq!(
+        page.matches("http://").count(),
+        page.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
+    );
 }
 
 #[test]
@@ -146,19 +184,36 @@ fn html_shows_the_first_thumbnails_and_counts_the_rest() {
     r.scenarios[0].evidence = (0..30).map(|i| evidence(&format!("{i:04}.jpg"))).collect();
     let page = render_html(&r, &[]);
     assert_eq!(page.matches("<img ").count(), html::MAX_THUMBNAILS);
-    assert!(page.contains("另有 6 张图片未显示"), "no count of the hidden thumbnails");
+    assert!(
+        page.contains("另有 6 张图片未显示"),
+        "no count of the hidden thumbnails"
+    );
 }
 
 #[test]
 fn evidence_paths_become_relative_urls() {
-    assert_eq!(html::url_path("evidence/a b#1.jpg"), "evidence/a%20b%231.jpg");
-    assert_eq!(html::url_path("javascript:alert(1)"), "javascript%3Aalert%281%29");
+    assert_eq!(
+        html::url_path("evidence/a b#1.jpg"),
+        "evidence/a%20b%231.jpg"
+    );
+    assert_eq!(
+        html::url_path("javascript:alert(1)"),
+        "javascript%3Aalert%281%29"
+    );
     assert_eq!(html::url_path("evidence/\"><x"), "evidence/%22%3E%3Cx");
 }
 
 #[test]
 fn numbers_have_a_fixed_form() {
-    for (x, s) in [(3.0, "3"), (0.8, "0.8"), (2.0 / 3.0, "0.667"), (-0.0, "0"), (-0.0001, "0"), (9.9999, "10"), (1e20, "100000000000000000000")] {
+    for (x, s) in [
+        (3.0, "3"),
+        (0.8, "0.8"),
+        (2.0 / 3.0, "0.667"),
+        (-0.0, "0"),
+        (-0.0001, "0"),
+        (9.9999, "10"),
+        (1e20, "100000000000000000000"),
+    ] {
         assert_eq!(html::fmt_num(x), s, "{x}");
     }
     assert_eq!(html::fmt_num(f64::NAN), "—");
@@ -170,30 +225,86 @@ fn junit_parses_with_one_suite_per_scenario_and_correct_counts() {
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
-    assert_eq!((root.attribute("tests"), root.attribute("failures"), root.attribute("skipped")), (Some("4"), Some("1"), Some("1")));
-    let suites: Vec<_> = root.children().filter(|n| n.has_tag_name("testsuite")).collect();
+    assert_eq!(
+        (
+            root.attribute("tests"),
+            root.attribute("failures"),
+            root.attribute("skipped")
+        ),
+        (Some("4"), Some("1"), Some("1"))
+    );
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
     assert_eq!(suites.len(), 2);
     assert_eq!(suites[0].attribute("name"), Some("shaft-day-groups"));
-    assert_eq!((suites[0].attribute("tests"), suites[0].attribute("failures"), suites[0].attribute("skipped")), (Some("2"), Some("1"), Some("0")));
-    assert_eq!((suites[1].attribute("tests"), suites[1].attribute("failures"), suites[1].attribute("skipped")), (Some("2"), Some("0"), Some("1")));
+    assert_eq!(
+        (
+            suites[0].attribute("tests"),
+            suites[0].attribute("failures"),
+            suites[0].attribute("skipped")
+        ),
+        (Some("2"), Some("1"), Some("0"))
+    );
+    assert_eq!(
+        (
+            suites[1].attribute("tests"),
+            suites[1].attribute("failures"),
+            suites[1].attribute("skipped")
+        ),
+        (Some("2"), Some("0"), Some("1"))
+    );
 
     let case = |name: &str| {
-        doc.descendants().find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name)).unwrap()
+        doc.descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .unwrap()
     };
     let failed = case("E3.down.count (E3)");
     assert_eq!(failed.attribute("classname"), Some("shaft-day-groups"));
-    let failure = failed.children().find(|n| n.has_tag_name("failure")).unwrap();
-    assert!(failure.attribute("message").unwrap().contains("expected ≥ 0.9; actual 0.8"));
+    let failure = failed
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(
+        failure
+            .attribute("message")
+            .unwrap()
+            .contains("expected ≥ 0.9; actual 0.8")
+    );
     let body = failure.text().unwrap();
-    assert!(body.contains("- missed person 7 at 41.0 s <script>alert('x')</script>"), "{body}");
+    assert!(
+        body.contains("- missed person 7 at 41.0 s <script>alert('x')</script>"),
+        "{body}"
+    );
     assert!(body.contains("expected: ≥ 0.9\nactual: 0.8"), "{body}");
 
-    assert!(case("E3.up.count (E3)").first_element_child().is_none(), "a pass has no child");
-    assert!(case("E5.count (E5)").children().any(|n| n.has_tag_name("skipped")));
+    assert!(
+        case("E3.up.count (E3)").first_element_child().is_none(),
+        "a pass has no child"
+    );
+    assert!(
+        case("E5.count (E5)")
+            .children()
+            .any(|n| n.has_tag_name("skipped"))
+    );
     let ambiguous = case("U3.form (U3)");
-    assert!(!ambiguous.children().any(|n| n.has_tag_name("failure") || n.has_tag_name("skipped")));
-    let out = ambiguous.children().find(|n| n.has_tag_name("system-out")).unwrap().text().unwrap();
-    assert!(out.contains("the device chose: 32-digit form with state 01"), "{out}");
+    assert!(
+        !ambiguous
+            .children()
+            .any(|n| n.has_tag_name("failure") || n.has_tag_name("skipped"))
+    );
+    let out = ambiguous
+        .children()
+        .find(|n| n.has_tag_name("system-out"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        out.contains("the device chose: 32-digit form with state 01"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -202,7 +313,10 @@ fn junit_escapes_attributes_and_drops_illegal_characters() {
     r.scenarios[0].scenario = "a\"<&>'\n\u{1}b".to_owned();
     let xml = render_junit(&r);
     let doc = roxmltree::Document::parse(&xml).unwrap();
-    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
     assert_eq!(suite.attribute("name"), Some("a\"<&>'\n\u{FFFD}b"));
 }
 
@@ -211,14 +325,31 @@ fn writing_twice_gives_identical_bytes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let pa = write_report(a.path(), &sample(), &timings()).unwrap();
     let pb = write_report(b.path(), &sample(), &timings()).unwrap();
-    for (x, y) in [(&pa.json, &pb.json), (&pa.junit, &pb.junit), (&pa.html, &pb.html), (&pa.timings, &pb.timings), (&pa.manifest, &pb.manifest)] {
-        assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{} differs", x.display());
+    for (x, y) in [
+        (&pa.json, &pb.json),
+        (&pa.junit, &pb.junit),
+        (&pa.html, &pb.html),
+        (&pa.timings, &pb.timings),
+        (&pa.manifest, &pb.manifest),
+    ] {
+        assert_eq!(
+            std::fs::read(x).unwrap(),
+            std::fs::read(y).unwrap(),
+            "{} differs",
+            x.display()
+        );
     }
     // report.json and junit.xml do not depend on the timings.
     let c = tempfile::tempdir().unwrap();
     let pc = write_report(c.path(), &sample(), &[]).unwrap();
-    assert_eq!(std::fs::read(&pa.json).unwrap(), std::fs::read(&pc.json).unwrap());
-    assert_eq!(std::fs::read(&pa.junit).unwrap(), std::fs::read(&pc.junit).unwrap());
+    assert_eq!(
+        std::fs::read(&pa.json).unwrap(),
+        std::fs::read(&pc.json).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(&pa.junit).unwrap(),
+        std::fs::read(&pc.junit).unwrap()
+    );
 }
 
 #[test]
@@ -236,7 +367,11 @@ fn report_json_is_the_pretty_serde_form_and_round_trips() {
 }
 
 fn sha256sum_check(dir: &Path) -> std::process::Output {
-    Command::new("sha256sum").args(["-c", "--strict", MANIFEST]).current_dir(dir).output().unwrap()
+    Command::new("sha256sum")
+        .args(["-c", "--strict", MANIFEST])
+        .current_dir(dir)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -250,13 +385,29 @@ fn manifest_verifies_with_sha256sum_and_catches_a_changed_evidence_byte() {
     let paths = write_report(dir.path(), &sample(), &timings()).unwrap();
 
     let manifest = std::fs::read_to_string(&paths.manifest).unwrap();
-    let listed: Vec<&str> = manifest.lines().map(|l| l.split_once("  ").unwrap().1).collect();
+    let listed: Vec<&str> = manifest
+        .lines()
+        .map(|l| l.split_once("  ").unwrap().1)
+        .collect();
     assert_eq!(
         listed,
-        ["evidence/a.jpg", "evidence/b.jpg", "evidence/clips/c.mp4", "junit.xml", "report.html", "report.json", "timings.json"]
+        [
+            "evidence/a.jpg",
+            "evidence/b.jpg",
+            "evidence/clips/c.mp4",
+            "junit.xml",
+            "report.html",
+            "report.json",
+            "timings.json"
+        ]
     );
     let ok = sha256sum_check(dir.path());
-    assert!(ok.status.success(), "{}{}", String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
 
     let mut bytes = std::fs::read(ev.join("clips/c.mp4")).unwrap();
     bytes[0] ^= 1;
@@ -274,17 +425,33 @@ fn manifest_escapes_names_as_sha256sum_does() {
     std::fs::write(ev.join("odd\\name.jpg"), b"x").unwrap();
     write_report(dir.path(), &sample(), &[]).unwrap();
     let ok = sha256sum_check(dir.path());
-    assert!(ok.status.success(), "{}{}", String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
 }
 
 #[test]
 fn a_missing_chromium_names_the_package_to_install() {
     let dir = tempfile::tempdir().unwrap();
     let paths = write_report(dir.path(), &sample(), &[]).unwrap();
-    let err = screenshot_with("eseal-no-such-chromium", &paths.html, &dir.path().join("r.png"), Duration::from_secs(5))
-        .unwrap_err();
-    assert!(matches!(err, ReportError::ChromiumMissing { .. }), "{err:?}");
-    assert!(err.to_string().contains("Debian package `chromium`"), "{err}");
+    let err = screenshot_with(
+        "eseal-no-such-chromium",
+        &paths.html,
+        &dir.path().join("r.png"),
+        Duration::from_secs(5),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ReportError::ChromiumMissing { .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("Debian package `chromium`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -296,7 +463,14 @@ fn a_hung_chromium_is_killed_at_the_timeout() {
     std::fs::write(&fake, "#!/bin/sh\nexec sleep 30\n").unwrap();
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let started = Instant::now();
-    let run = || screenshot_with(fake.to_str().unwrap(), &paths.html, &dir.path().join("r.png"), Duration::from_millis(300));
+    let run = || {
+        screenshot_with(
+            fake.to_str().unwrap(),
+            &paths.html,
+            &dir.path().join("r.png"),
+            Duration::from_millis(300),
+        )
+    };
     // A process forked meanwhile by another test may briefly hold the new script open for
     // writing ("text file busy"): try the start again.
     let mut err = run().unwrap_err();
@@ -307,6 +481,9 @@ fn a_hung_chromium_is_killed_at_the_timeout() {
         std::thread::sleep(Duration::from_millis(50));
         err = run().unwrap_err();
     }
-    assert!(matches!(err, ReportError::ChromiumTimeout { .. }), "{err:?}");
+    assert!(
+        matches!(err, ReportError::ChromiumTimeout { .. }),
+        "{err:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
 }

@@ -637,7 +637,9 @@ fn walk_boxes(mut data: &mut [u8], visit: &mut dyn FnMut(&[u8; 4], &mut [u8])) {
             }
             _ => (8, size32),
         };
-        let Ok(size) = usize::try_from(size) else { return };
+        let Ok(size) = usize::try_from(size) else {
+            return;
+        };
         if size < header || size > data.len() {
             return;
         }

@@ -256,11 +256,19 @@ impl MjpegHub {
 
     /// Sets the JSON document served at `GET /report.json` (the device's E3 day report).
     pub fn set_report(&self, json: Vec<u8>) {
-        *self.inner.report.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(json));
+        *self
+            .inner
+            .report
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(json));
     }
 
     fn report(&self) -> Option<Arc<Vec<u8>>> {
-        self.inner.report.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.inner
+            .report
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The routes, `GET /cam/{code}?action=stream|snapshot` and `GET /report.json`, to embed in another server or to

@@ -205,7 +205,10 @@ impl Grid {
         let reach = (radius / self.step_m).ceil() as i64 + 1;
         let cols = (cj - reach).max(0)..(cj + reach + 1).min(self.steps_n);
         ((ci - reach).max(0)..(ci + reach + 1).min(self.steps_u))
-            .flat_map(move |gi| cols.clone().map(move |gj| self.at[(gi * self.steps_n + gj) as usize]))
+            .flat_map(move |gi| {
+                cols.clone()
+                    .map(move |gj| self.at[(gi * self.steps_n + gj) as usize])
+            })
             .filter(|i| *i != u32::MAX)
             .map(|i| i as usize)
     }
@@ -229,12 +232,20 @@ pub fn along(edge: &[[f64; 2]; 2], p: [f64; 2]) -> f64 {
 
 impl TemplateDetector {
     /// A detector for a camera with this projector (full-frame size) and counting edge.
-    pub fn new(projector: Projector, edge: [[f64; 2]; 2], settings: TemplateSettings) -> TemplateDetector {
+    pub fn new(
+        projector: Projector,
+        edge: [[f64; 2]; 2],
+        settings: TemplateSettings,
+    ) -> TemplateDetector {
         let mut d = TemplateDetector {
             settings,
             scale: scale_for(projector.width()),
             bg: Background::new(BackgroundSettings::default()),
-            grey: GreyImage { width: 0, height: 0, px: Vec::new() },
+            grey: GreyImage {
+                width: 0,
+                height: 0,
+                px: Vec::new(),
+            },
             cands: Vec::new(),
             size: (projector.width(), projector.height()),
             projector,
@@ -266,7 +277,10 @@ impl TemplateDetector {
 
     fn build_candidates(&mut self) {
         let s = f64::from(self.scale);
-        let (w, h) = ((self.size.0 / self.scale) as f32, (self.size.1 / self.scale) as f32);
+        let (w, h) = (
+            (self.size.0 / self.scale) as f32,
+            (self.size.1 / self.scale) as f32,
+        );
         let st = self.settings;
         let [a, b] = self.edge;
         let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
@@ -341,13 +355,39 @@ impl TemplateDetector {
             return None;
         }
         let widest = hw * SILHOUETTE.iter().map(|p| p.1).fold(0.0, f32::max);
-        let xs = [hx as f32 - widest, hx as f32 + widest, fx as f32 - widest, fx as f32 + widest];
+        let xs = [
+            hx as f32 - widest,
+            hx as f32 + widest,
+            fx as f32 - widest,
+            fx as f32 + widest,
+        ];
         let bx0 = xs.iter().copied().fold(f32::INFINITY, f32::min).max(0.0) as usize;
-        let bx1 = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max).min(w).max(0.0).ceil() as usize;
+        let bx1 = xs
+            .iter()
+            .copied()
+            .fold(f32::NEG_INFINITY, f32::max)
+            .min(w)
+            .max(0.0)
+            .ceil() as usize;
         if bx1 <= bx0 + 1 {
             return None;
         }
-        let mut c = Cand { ground: g, y0, y1, top, x_top: hx as f32, slope, hw, breaks, bottom, area_full: 0.0, bx0, bx1, spans_at: 0, area_in: 0 };
+        let mut c = Cand {
+            ground: g,
+            y0,
+            y1,
+            top,
+            x_top: hx as f32,
+            slope,
+            hw,
+            breaks,
+            bottom,
+            area_full: 0.0,
+            bx0,
+            bx1,
+            spans_at: 0,
+            area_in: 0,
+        };
         // The whole silhouette's area, and its share inside the image.
         let (mut area_full, mut inside) = (0.0f32, 0.0f32);
         let mut y = top.floor();
@@ -395,7 +435,12 @@ impl TemplateDetector {
         }
         let (f, u, area) = (f as f32, u as f32, area as f32);
         let b = area - f;
-        (u - self.settings.lambda * b - self.settings.mu_below * below as f32, u, b, area)
+        (
+            u - self.settings.lambda * b - self.settings.mu_below * below as f32,
+            u,
+            b,
+            area,
+        )
     }
 
     fn acceptable(&self, i: usize, u: f32, b: f32) -> bool {
@@ -406,7 +451,11 @@ impl TemplateDetector {
 
     fn rescore(&mut self, i: usize) {
         let (sc, u, b, _) = self.score(i);
-        self.scores[i] = if self.acceptable(i, u, b) { sc + self.prior_bonus(i) } else { f32::NEG_INFINITY };
+        self.scores[i] = if self.acceptable(i, u, b) {
+            sc + self.prior_bonus(i)
+        } else {
+            f32::NEG_INFINITY
+        };
     }
 
     /// A small bonus for a template where a tracked person is predicted: among near-equal fits
@@ -419,7 +468,11 @@ impl TemplateDetector {
             .iter()
             .map(|p| ((p[0] - c.ground[0]).powi(2) + (p[1] - c.ground[1]).powi(2)).sqrt())
             .fold(f64::INFINITY, f64::min);
-        if d >= r { 0.0 } else { self.settings.prior_weight * c.area_full * (1.0 - (d / r) as f32) }
+        if d >= r {
+            0.0
+        } else {
+            self.settings.prior_weight * c.area_full * (1.0 - (d / r) as f32)
+        }
     }
 
     fn prefix_rows(&mut self, y0: usize, y1: usize, unexplained_only: bool) {
@@ -490,7 +543,8 @@ impl TemplateDetector {
         self.integral.resize(stride * (h + 1), 0);
         for y in 0..h {
             for x in 0..=w {
-                self.integral[(y + 1) * stride + x] = self.integral[y * stride + x] + self.pf[y * stride + x];
+                self.integral[(y + 1) * stride + x] =
+                    self.integral[y * stride + x] + self.pf[y * stride + x];
             }
         }
         for i in 0..self.cands.len() {
@@ -506,7 +560,9 @@ impl TemplateDetector {
             let spans = &self.spans[c.spans_at..c.spans_at + (c.y1 - c.y0)];
             self.fg_in[i] = (c.y0..c.y1)
                 .zip(spans)
-                .map(|(y, &(l, r))| self.pf[y * stride + usize::from(r)] - self.pf[y * stride + usize::from(l)])
+                .map(|(y, &(l, r))| {
+                    self.pf[y * stride + usize::from(r)] - self.pf[y * stride + usize::from(l)]
+                })
                 .sum();
             self.rescore(i);
         }
@@ -527,11 +583,23 @@ impl TemplateDetector {
             let (_, u, _, area) = self.score(best);
             let id = picks.len() as u8 + 1;
             let claim = self.claim(best, id);
-            picks.push(Pick { cand: best, score: sc, u, area, claim });
+            picks.push(Pick {
+                cand: best,
+                score: sc,
+                u,
+                area,
+                claim,
+            });
             // Suppress neighbours on the ground, re-score templates that overlap the claim.
             let c = self.cands[best];
-            let wide = Cand { hw: c.hw * 1.4, ..c };
-            let (bx0, bx1) = (wide.bx0.saturating_sub((c.hw * 0.6) as usize), (wide.bx1 + (c.hw * 0.6) as usize).min(w));
+            let wide = Cand {
+                hw: c.hw * 1.4,
+                ..c
+            };
+            let (bx0, bx1) = (
+                wide.bx0.saturating_sub((c.hw * 0.6) as usize),
+                (wide.bx1 + (c.hw * 0.6) as usize).min(w),
+            );
             let (ya, yb) = (claim.ya, claim.yb);
             for i in 0..self.cands.len() {
                 let o = self.cands[i];
@@ -556,12 +624,19 @@ impl TemplateDetector {
         let mut claims: Vec<[usize; 4]> = Vec::new();
         for p in &picks {
             let c = self.cands[p.cand];
-            let Some([x0, y0, x1, y1]) = p.claim.bbox else { continue };
+            let Some([x0, y0, x1, y1]) = p.claim.bbox else {
+                continue;
+            };
             let inside = c.y0 > 0 || c.top >= 0.0;
             let inside = inside && (c.y1 as f32) >= c.bottom - 0.5 && c.bx0 > 0 && c.bx1 < w;
             out.push(Detection {
                 ground: c.ground,
-                bbox: [x0 as u32 * s, y0 as u32 * s, (x1 as u32 * s).min(self.size.0), (y1 as u32 * s).min(self.size.1)],
+                bbox: [
+                    x0 as u32 * s,
+                    y0 as u32 * s,
+                    (x1 as u32 * s).min(self.size.0),
+                    (y1 as u32 * s).min(self.size.1),
+                ],
                 score: p.score,
                 visibility: (p.u / c.area_full).min(1.0),
                 inside: inside && p.area >= 0.98 * c.area_full,
@@ -576,7 +651,9 @@ impl TemplateDetector {
             let (ya, yb) = (y0.saturating_sub(bh * 3 / 10), (y1 + bh / 5).min(h));
             let mut left = 0usize;
             for y in (ya..y0).chain(y1..yb) {
-                left += (x0..x1).filter(|x| self.bg.mask[y * w + x] == 1 && self.explained[y * w + x] == 0).count();
+                left += (x0..x1)
+                    .filter(|x| self.bg.mask[y * w + x] == 1 && self.explained[y * w + x] == 0)
+                    .count();
             }
             d.crowded = (left as f32 / ((x1 - x0) * bh).max(1) as f32).min(1.0);
         }
@@ -589,7 +666,10 @@ impl TemplateDetector {
     fn claim(&mut self, i: usize, id: u8) -> Claim {
         let c = self.cands[i];
         let (w, h) = (self.grey.width, self.grey.height);
-        let wide = Cand { hw: c.hw * 1.4, ..c };
+        let wide = Cand {
+            hw: c.hw * 1.4,
+            ..c
+        };
         let extra = ((c.y1 - c.y0) as f32 * 0.05) as usize;
         let ya = c.y0.saturating_sub(extra);
         let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
@@ -615,7 +695,11 @@ impl TemplateDetector {
             while yb < h && r > l {
                 let row = &self.bg.mask[yb * w + l..yb * w + r];
                 let exp = &self.explained[yb * w + l..yb * w + r];
-                let own = row.iter().zip(exp).filter(|(m, e)| **m == 1 && **e == 0).count();
+                let own = row
+                    .iter()
+                    .zip(exp)
+                    .filter(|(m, e)| **m == 1 && **e == 0)
+                    .count();
                 if (own as f32) < 0.25 * (r - l) as f32 || yb >= c.y1 + (c.y1 - c.y0) * 3 / 10 {
                     break;
                 }
@@ -632,7 +716,11 @@ impl TemplateDetector {
             }
         }
         self.prefix_unexplained_from(ya, yb, leftmost);
-        Claim { ya, yb, bbox: (x1 > x0 && y1 > y0).then_some([x0, y0, x1, y1]) }
+        Claim {
+            ya,
+            yb,
+            bbox: (x1 > x0 && y1 > y0).then_some([x0, y0, x1, y1]),
+        }
     }
 
     /// Adds (`+1`) or removes (`-1`) the region a person at candidate `i` takes in the
@@ -656,7 +744,13 @@ impl TemplateDetector {
     /// The best acceptable candidate within `radius` of `g` and at least the least separation
     /// from every point of `others`, scored against the coverage as it stands: `(candidate,
     /// score, own foreground, in-image area)`. `keep` wins a tie, so a pick does not wander.
-    fn best_near(&self, g: [f64; 2], radius: f64, others: &[[f64; 2]], keep: Option<usize>) -> Option<(usize, f32, f32, f32)> {
+    fn best_near(
+        &self,
+        g: [f64; 2],
+        radius: f64,
+        others: &[[f64; 2]],
+        keep: Option<usize>,
+    ) -> Option<(usize, f32, f32, f32)> {
         let sep2 = self.settings.min_separation_m * self.settings.min_separation_m;
         let r2 = radius * radius;
         let mut best: Option<(usize, f32, f32, f32)> = None;
@@ -681,7 +775,12 @@ impl TemplateDetector {
 
     /// Ground points of the picks but those in `except`.
     fn grounds(&self, picks: &[Pick], except: &[usize]) -> Vec<[f64; 2]> {
-        picks.iter().enumerate().filter(|(m, _)| !except.contains(m)).map(|(_, p)| self.cands[p.cand].ground).collect()
+        picks
+            .iter()
+            .enumerate()
+            .filter(|(m, _)| !except.contains(m))
+            .map(|(_, p)| self.cands[p.cand].ground)
+            .collect()
     }
 
     /// Joint refinement of the greedy picks on the union of their regions, whatever order they
@@ -733,7 +832,13 @@ impl TemplateDetector {
                     Some((i, sc, u, area)) => {
                         moved |= i != cur;
                         self.cover(i, 1);
-                        picks[k] = Pick { cand: i, score: sc, u, area, ..picks[k] };
+                        picks[k] = Pick {
+                            cand: i,
+                            score: sc,
+                            u,
+                            area,
+                            ..picks[k]
+                        };
                     }
                     None => self.cover(cur, 1),
                 }
@@ -763,7 +868,12 @@ impl TemplateDetector {
             return false;
         };
         self.cover(a.0, 1);
-        let Some(mut b) = self.best_near(g, SPLIT_RADIUS_M, &with(others.clone(), self.cands[a.0].ground), None) else {
+        let Some(mut b) = self.best_near(
+            g,
+            SPLIT_RADIUS_M,
+            &with(others.clone(), self.cands[a.0].ground),
+            None,
+        ) else {
             self.cover(a.0, -1);
             self.cover(cur, 1);
             return false;
@@ -792,8 +902,20 @@ impl TemplateDetector {
         let area = self.cands[cur].area_full;
         if ok && sa + sb > single + SPLIT_GAIN * area {
             tracing::trace!(single, sa, sb, "split");
-            picks[k] = Pick { cand: a.0, score: a.1, u: a.2, area: a.3, ..picks[k] };
-            picks.push(Pick { cand: b.0, score: b.1, u: b.2, area: b.3, ..picks[k] });
+            picks[k] = Pick {
+                cand: a.0,
+                score: a.1,
+                u: a.2,
+                area: a.3,
+                ..picks[k]
+            };
+            picks.push(Pick {
+                cand: b.0,
+                score: b.1,
+                u: b.2,
+                area: b.3,
+                ..picks[k]
+            });
             true
         } else {
             self.cover(a.0, -1);
@@ -844,7 +966,6 @@ struct Claim {
 fn dist2(a: [f64; 2], b: [f64; 2]) -> f64 {
     (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)
 }
-
 
 impl PersonDetector for TemplateDetector {
     fn detect(&mut self, frame: &Frame, priors: &[[f64; 2]]) -> Vec<Detection> {

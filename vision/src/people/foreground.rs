@@ -63,7 +63,10 @@ pub fn downscale(frame: &Frame, s: u32, out: &mut GreyImage) {
             8 => luma_blocks::<24>(&rows, &mut acc),
             _ => {
                 for (a, block) in acc.iter_mut().zip(rows.chunks_exact(s * 3)) {
-                    *a = block.chunks_exact(3).map(|p| u32::from(p[0]) + 2 * u32::from(p[1]) + u32::from(p[2])).sum();
+                    *a = block
+                        .chunks_exact(3)
+                        .map(|p| u32::from(p[0]) + 2 * u32::from(p[1]) + u32::from(p[2]))
+                        .sum();
                 }
             }
         }

@@ -52,7 +52,10 @@ pub struct PersonCrossing {
 }
 
 /// Counted crossings with each track's best view (people here, trucks in [`crate::trucks`]).
-pub(crate) fn with_captures(events: Vec<CrossingEvent>, best: &HashMap<u64, Shot>) -> Vec<PersonCrossing> {
+pub(crate) fn with_captures(
+    events: Vec<CrossingEvent>,
+    best: &HashMap<u64, Shot>,
+) -> Vec<PersonCrossing> {
     events
         .into_iter()
         .map(|e| PersonCrossing {
@@ -93,7 +96,11 @@ impl PeopleAnalyzer {
         let edge = camera.edge?;
         let projector = Projector::new(&camera.calibration, camera.width, camera.height);
         let detector = TemplateDetector::new(projector, edge, TemplateSettings::default());
-        Some(Self::with_detector(Box::new(detector), edge, TrackSettings::default()))
+        Some(Self::with_detector(
+            Box::new(detector),
+            edge,
+            TrackSettings::default(),
+        ))
     }
 
     /// The analyser with another detector (e.g. a learned one) and tracker settings.
@@ -162,25 +169,41 @@ impl PeopleAnalyzer {
             // Nearer the edge the person is mid-picture and the position surest.
             let near = 1.0 - 0.3 * (s.abs() / 1.8).min(1.0) as f32;
             // Overlapped by someone else's box: the fit is less sure and the picture less clear.
-            let area = |b: [u32; 4]| f64::from(b[2].saturating_sub(b[0])) * f64::from(b[3].saturating_sub(b[1]));
+            let area = |b: [u32; 4]| {
+                f64::from(b[2].saturating_sub(b[0])) * f64::from(b[3].saturating_sub(b[1]))
+            };
             let overlap = detections
                 .iter()
                 .filter(|e| !std::ptr::eq(*e, d))
                 .map(|e| {
-                    let i = [d.bbox[0].max(e.bbox[0]), d.bbox[1].max(e.bbox[1]), d.bbox[2].min(e.bbox[2]), d.bbox[3].min(e.bbox[3])];
+                    let i = [
+                        d.bbox[0].max(e.bbox[0]),
+                        d.bbox[1].max(e.bbox[1]),
+                        d.bbox[2].min(e.bbox[2]),
+                        d.bbox[3].min(e.bbox[3]),
+                    ];
                     area(i) / area(d.bbox).max(1.0)
                 })
                 .fold(0.0, f64::max) as f32;
             let clear = (1.0 - overlap).clamp(0.2, 1.0) * crowd_factor(d.crowded);
-            let quality = clear * near * d.visibility.min(1.0) * if d.inside && !cut { 1.0 } else { 0.35 };
+            let quality =
+                clear * near * d.visibility.min(1.0) * if d.inside && !cut { 1.0 } else { 0.35 };
             // Best of the recent views: the one just before the count is surely this person's.
             let better = !in_range
                 || self.fallback.contains_key(id)
                 || self.best.get(id).is_none_or(|b| {
-                    quality > b.quality + 0.02 || frame.pts_ns.saturating_sub(b.frame.pts_ns) > RECENT_NS
+                    quality > b.quality + 0.02
+                        || frame.pts_ns.saturating_sub(b.frame.pts_ns) > RECENT_NS
                 });
             if better {
-                self.best.insert(*id, Shot { frame: frame.clone(), bbox: d.bbox, quality });
+                self.best.insert(
+                    *id,
+                    Shot {
+                        frame: frame.clone(),
+                        bbox: d.bbox,
+                        quality,
+                    },
+                );
                 if in_range {
                     self.fallback.remove(id);
                 } else {
@@ -197,7 +220,8 @@ impl PeopleAnalyzer {
                 self.lost.push((*id, frame.pts_ns, shot));
             }
         }
-        self.lost.retain(|(_, at, _)| frame.pts_ns.saturating_sub(*at) < 5_000_000_000);
+        self.lost
+            .retain(|(_, at, _)| frame.pts_ns.saturating_sub(*at) < 5_000_000_000);
         out
     }
 }

@@ -158,7 +158,18 @@ impl Tracker {
     /// A tracker for a counting edge `[a, b]` (inside on the left of `a → b`).
     pub fn new(edge: [[f64; 2]; 2], settings: TrackSettings) -> Tracker {
         let len = ((edge[1][0] - edge[0][0]).powi(2) + (edge[1][1] - edge[0][1]).powi(2)).sqrt();
-        Tracker { settings, edge, edge_len: len, tracks: Vec::new(), ghosts: Vec::new(), next_id: 1, ended: Vec::new(), resumed: Vec::new(), swapped: Vec::new(), near: Vec::new() }
+        Tracker {
+            settings,
+            edge,
+            edge_len: len,
+            tracks: Vec::new(),
+            ghosts: Vec::new(),
+            next_id: 1,
+            ended: Vec::new(),
+            resumed: Vec::new(),
+            swapped: Vec::new(),
+            near: Vec::new(),
+        }
     }
 
     /// The live tracks.
@@ -196,7 +207,11 @@ impl Tracker {
 
     /// Updates with one frame's detections at `pts_ns`; returns the crossings counted, and for
     /// each detection the id of the track it was assigned to (`None`: unassigned, new tentative).
-    pub fn update(&mut self, pts_ns: u64, detections: &[Detection]) -> (Vec<CrossingEvent>, Vec<u64>) {
+    pub fn update(
+        &mut self,
+        pts_ns: u64,
+        detections: &[Detection],
+    ) -> (Vec<CrossingEvent>, Vec<u64>) {
         let st = self.settings;
         self.ended.clear();
         self.resumed.clear();
@@ -243,7 +258,10 @@ impl Tracker {
                     det_track[j] = t.id;
                     let r = [d.ground[0] - preds[i][0], d.ground[1] - preds[i][1]];
                     t.pos = [preds[i][0] + st.alpha * r[0], preds[i][1] + st.alpha * r[1]];
-                    t.vel = [t.vel[0] + st.beta * r[0] / dt, t.vel[1] + st.beta * r[1] / dt];
+                    t.vel = [
+                        t.vel[0] + st.beta * r[0] / dt,
+                        t.vel[1] + st.beta * r[1] / dt,
+                    ];
                     let sp = (t.vel[0].powi(2) + t.vel[1].powi(2)).sqrt();
                     if sp > st.max_speed {
                         t.vel = [t.vel[0] * st.max_speed / sp, t.vel[1] * st.max_speed / sp];
@@ -254,7 +272,11 @@ impl Tracker {
                     t.hits += 1;
                     t.last_detection = Some(d);
                     t.history.push_back((pts_ns, t.pos, t.vel));
-                    while t.history.front().is_some_and(|h| pts_ns.saturating_sub(h.0) > HISTORY_NS) {
+                    while t
+                        .history
+                        .front()
+                        .is_some_and(|h| pts_ns.saturating_sub(h.0) > HISTORY_NS)
+                    {
                         t.history.pop_front();
                     }
                     if t.hits >= st.confirm_hits {
@@ -295,7 +317,11 @@ impl Tracker {
                     if inside_extent {
                         events.push(CrossingEvent {
                             track: t.id,
-                            direction: if zone == Zone::Inside { Direction::Down } else { Direction::Up },
+                            direction: if zone == Zone::Inside {
+                                Direction::Down
+                            } else {
+                                Direction::Up
+                            },
                             crossing_ns: t.last_sign_change_ns.unwrap_or(pts_ns).min(pts_ns),
                             decided_ns: pts_ns,
                         });
@@ -338,7 +364,8 @@ impl Tracker {
             }
         }
         self.tracks = keep;
-        self.ghosts.retain(|g| (pts_ns.saturating_sub(g.at_ns) as f64 / NS) <= st.ghost_s);
+        self.ghosts
+            .retain(|g| (pts_ns.saturating_sub(g.at_ns) as f64 / NS) <= st.ghost_s);
         // Births from unassigned detections; a ghost nearby hands over its side.
         for (j, d) in detections.iter().enumerate() {
             if used[j] {
@@ -346,7 +373,9 @@ impl Tracker {
             }
             // Not on top of an existing track (a duplicate detection of the same person), and
             // not from a faint fit (foreground someone else's pick left over).
-            if self.tracks.iter().any(|t| dist(t.pos, d.ground) < 0.35) || d.visibility < BIRTH_VISIBILITY {
+            if self.tracks.iter().any(|t| dist(t.pos, d.ground) < 0.35)
+                || d.visibility < BIRTH_VISIBILITY
+            {
                 continue;
             }
             let id = self.next_id;
@@ -386,7 +415,11 @@ impl Tracker {
                 && let Some(z) = anchor
                 && self.emerges_from_behind(pts_ns, d.ground, z)
             {
-                let opposite = if z == Zone::Inside { Zone::Outside } else { Zone::Inside };
+                let opposite = if z == Zone::Inside {
+                    Zone::Outside
+                } else {
+                    Zone::Inside
+                };
                 anchor = Some(opposite);
                 let swapped = self.tracks.iter().position(|o| {
                     o.confirmed
@@ -402,12 +435,20 @@ impl Tracker {
                     // on the person behind, starts theirs afresh: if past the edge already,
                     // that person crossed it hidden just now.
                     let o = &mut self.tracks[k];
-                    tracing::debug!(old = o.id, new = id, "track swapped; its person goes on as a new track");
+                    tracing::debug!(
+                        old = o.id,
+                        new = id,
+                        "track swapped; its person goes on as a new track"
+                    );
                     self.swapped.push((o.id, id));
                     sign_change = o.last_sign_change_ns;
                     vel = o.vel;
                     let s_old = side(&edge, o.pos);
-                    let past = if opposite == Zone::Outside { s_old > 0.0 } else { s_old < 0.0 };
+                    let past = if opposite == Zone::Outside {
+                        s_old > 0.0
+                    } else {
+                        s_old < 0.0
+                    };
                     o.last_sign_change_ns = past.then(|| crossed_behind(pts_ns, s_old.abs()));
                     o.history.clear();
                 } else {
@@ -454,9 +495,16 @@ impl Tracker {
         if past > EMERGE_DEPTH_M {
             return false;
         }
-        let opposite = if z == Zone::Inside { Zone::Outside } else { Zone::Inside };
+        let opposite = if z == Zone::Inside {
+            Zone::Outside
+        } else {
+            Zone::Inside
+        };
         self.tracks.iter().any(|o| {
-            o.confirmed && o.last_seen_ns == pts_ns && o.anchor == Some(opposite) && in_one_file(&edge, o.pos, g)
+            o.confirmed
+                && o.last_seen_ns == pts_ns
+                && o.anchor == Some(opposite)
+                && in_one_file(&edge, o.pos, g)
         })
     }
 
@@ -479,7 +527,11 @@ impl Tracker {
                 let same_way = a.vel[0] * b.vel[0] + a.vel[1] * b.vel[1] >= 0.0;
                 if lateral < DUPLICATE_LATERAL_M && depth < DUPLICATE_DEPTH_M && same_way {
                     let key = (a.id.min(b.id), a.id.max(b.id));
-                    let since = self.near.iter().find(|n| (n.0, n.1) == key).map_or(pts_ns, |n| n.2);
+                    let since = self
+                        .near
+                        .iter()
+                        .find(|n| (n.0, n.1) == key)
+                        .map_or(pts_ns, |n| n.2);
                     near.push((key.0, key.1, since));
                 }
             }
@@ -487,10 +539,16 @@ impl Tracker {
         self.near = near;
         let mut gone: Vec<u64> = Vec::new();
         for &(x, y, since) in &self.near {
-            if (pts_ns.saturating_sub(since) as f64 / NS) < DUPLICATE_S || gone.contains(&x) || gone.contains(&y) {
+            if (pts_ns.saturating_sub(since) as f64 / NS) < DUPLICATE_S
+                || gone.contains(&x)
+                || gone.contains(&y)
+            {
                 continue;
             }
-            let (Some(tx), Some(ty)) = (self.tracks.iter().find(|t| t.id == x), self.tracks.iter().find(|t| t.id == y)) else {
+            let (Some(tx), Some(ty)) = (
+                self.tracks.iter().find(|t| t.id == x),
+                self.tracks.iter().find(|t| t.id == y),
+            ) else {
                 continue;
             };
             let drop = if tx.anchor != ty.anchor {
@@ -505,8 +563,16 @@ impl Tracker {
             // A survivor born in the band has no side yet: it takes the dropped one's, which
             // is the person's (else that person's crossing would count on neither).
             let dropped = if drop == x { tx } else { ty };
-            let inherit = (dropped.anchor, dropped.anchor_ns, dropped.last_sign_change_ns);
-            let within = self.tracks.iter().find(|t| t.id == keep).is_some_and(|t| self.within_extent(t.pos));
+            let inherit = (
+                dropped.anchor,
+                dropped.anchor_ns,
+                dropped.last_sign_change_ns,
+            );
+            let within = self
+                .tracks
+                .iter()
+                .find(|t| t.id == keep)
+                .is_some_and(|t| self.within_extent(t.pos));
             if let Some(t) = self.tracks.iter_mut().find(|t| t.id == keep) {
                 if t.anchor.is_none() {
                     (t.anchor, t.anchor_ns, t.last_sign_change_ns) = inherit;
@@ -520,7 +586,11 @@ impl Tracker {
                     // crossed, and neither counted it.
                     events.push(CrossingEvent {
                         track: t.id,
-                        direction: if now == Zone::Inside { Direction::Down } else { Direction::Up },
+                        direction: if now == Zone::Inside {
+                            Direction::Down
+                        } else {
+                            Direction::Up
+                        },
                         crossing_ns: t.last_sign_change_ns.unwrap_or(t.anchor_ns).min(pts_ns),
                         decided_ns: pts_ns,
                     });
@@ -531,7 +601,8 @@ impl Tracker {
         }
         if !gone.is_empty() {
             self.tracks.retain(|t| !gone.contains(&t.id));
-            self.near.retain(|n| !gone.contains(&n.0) && !gone.contains(&n.1));
+            self.near
+                .retain(|n| !gone.contains(&n.0) && !gone.contains(&n.1));
             self.ended.extend(gone);
         }
     }
@@ -613,7 +684,11 @@ fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
 fn dist_to_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
-    let f = if len2 < 1e-12 { 0.0 } else { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) };
+    let f = if len2 < 1e-12 {
+        0.0
+    } else {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    };
     dist(p, [a[0] + dx * f, a[1] + dy * f])
 }
 
@@ -704,7 +779,14 @@ mod tests {
     use super::*;
 
     fn det(x: f64, y: f64) -> Detection {
-        Detection { ground: [x, y], bbox: [0, 0, 1, 1], score: 1.0, visibility: 1.0, inside: true, crowded: 0.0 }
+        Detection {
+            ground: [x, y],
+            bbox: [0, 0, 1, 1],
+            score: 1.0,
+            visibility: 1.0,
+            inside: true,
+            crowded: 0.0,
+        }
     }
 
     const EDGE: [[f64; 2]; 2] = [[-2.5, 0.0], [2.5, 0.0]];
@@ -715,8 +797,11 @@ mod tests {
         let frames = paths.iter().map(Vec::len).max().unwrap_or(0);
         let mut out = Vec::new();
         for k in 0..frames {
-            let dets: Vec<Detection> =
-                paths.iter().filter_map(|p| p.get(k).copied().flatten()).map(|g| det(g[0], g[1])).collect();
+            let dets: Vec<Detection> = paths
+                .iter()
+                .filter_map(|p| p.get(k).copied().flatten())
+                .map(|g| det(g[0], g[1]))
+                .collect();
             out.extend(t.update(k as u64 * 40_000_000, &dets).0);
         }
         out
@@ -724,12 +809,18 @@ mod tests {
 
     fn walk(x: f64, from: f64, to: f64, speed: f64) -> Vec<Option<[f64; 2]>> {
         let n = ((to - from).abs() / (speed * 0.04)).ceil() as usize;
-        (0..=n).map(|k| Some([x, from + (to - from) * k as f64 / n as f64])).collect()
+        (0..=n)
+            .map(|k| Some([x, from + (to - from) * k as f64 / n as f64]))
+            .collect()
     }
 
     #[test]
     fn hungarian_finds_the_optimal_pairs() {
-        let c = vec![vec![4.0, 1.0, 3.0], vec![2.0, 0.0, 5.0], vec![3.0, 2.0, 2.0]];
+        let c = vec![
+            vec![4.0, 1.0, 3.0],
+            vec![2.0, 0.0, 5.0],
+            vec![3.0, 2.0, 2.0],
+        ];
         assert_eq!(hungarian(&c, 1e6), vec![Some(1), Some(0), Some(2)]);
         let c = vec![vec![1e6, 1.0], vec![1e6, 0.5], vec![0.2, 1e6]];
         let a = hungarian(&c, 1e6);
@@ -761,17 +852,29 @@ mod tests {
         p.extend(walk(0.0, -0.3, -2.0, 1.2));
         assert!(run(&[p]).is_empty());
         // jitter on the line ±0.3 m for 2 s: nothing
-        let p: Vec<_> = (0..50).map(|k| Some([0.0, if k % 2 == 0 { 0.3 } else { -0.3 }])).collect();
+        let p: Vec<_> = (0..50)
+            .map(|k| Some([0.0, if k % 2 == 0 { 0.3 } else { -0.3 }]))
+            .collect();
         assert!(run(&[p]).is_empty());
     }
 
     #[test]
     fn two_abreast_count_twice_and_opposite_flows_count_both_ways() {
         let ev = run(&[walk(-0.4, -2.0, 3.0, 1.2), walk(0.4, -2.0, 3.0, 1.2)]);
-        assert_eq!(ev.iter().filter(|e| e.direction == Direction::Down).count(), 2, "{ev:?}");
+        assert_eq!(
+            ev.iter().filter(|e| e.direction == Direction::Down).count(),
+            2,
+            "{ev:?}"
+        );
         let ev = run(&[walk(-1.2, -2.0, 3.0, 1.2), walk(1.2, 3.0, -2.0, 1.2)]);
-        assert_eq!(ev.iter().filter(|e| e.direction == Direction::Down).count(), 1);
-        assert_eq!(ev.iter().filter(|e| e.direction == Direction::Up).count(), 1);
+        assert_eq!(
+            ev.iter().filter(|e| e.direction == Direction::Down).count(),
+            1
+        );
+        assert_eq!(
+            ev.iter().filter(|e| e.direction == Direction::Up).count(),
+            1
+        );
     }
 
     #[test]
@@ -780,7 +883,9 @@ mod tests {
         // 2.5 m away, outside, walking off: no crossing.
         let mut p: Vec<_> = std::iter::repeat_n(Some([0.0, 1.5]), 50).collect();
         p.extend(std::iter::repeat_n(None, 50));
-        let q: Vec<_> = std::iter::repeat_n(None, 100).chain(walk(0.0, -1.0, -3.0, 1.0)).collect();
+        let q: Vec<_> = std::iter::repeat_n(None, 100)
+            .chain(walk(0.0, -1.0, -3.0, 1.0))
+            .collect();
         assert!(run(&[p, q]).is_empty());
     }
 
@@ -803,7 +908,11 @@ mod tests {
         // Every other frame a second fit 0.55 m behind (a person half hidden, or cut by the top
         // of the picture): two tracks at first, one count.
         let p = walk(0.0, -2.5, 3.0, 1.2);
-        let q: Vec<_> = p.iter().enumerate().map(|(k, g)| g.filter(|_| k % 2 == 0).map(|g| [g[0], g[1] - 0.55])).collect();
+        let q: Vec<_> = p
+            .iter()
+            .enumerate()
+            .map(|(k, g)| g.filter(|_| k % 2 == 0).map(|g| [g[0], g[1] - 0.55]))
+            .collect();
         let ev = run(&[p, q]);
         assert_eq!(ev.len(), 1, "{ev:?}");
     }
@@ -824,16 +933,26 @@ mod tests {
         // A walks 1.3 m ahead of B in one file, hidden behind B (feet and body) until 0.7 m
         // past the edge; B is seen all the way. Both went down.
         let b = walk(0.0, -2.0, 3.0, 1.2);
-        let a: Vec<_> = b.iter().map(|g| g.map(|g| [g[0], g[1] + 1.3]).filter(|g| g[1] >= 0.7)).collect();
+        let a: Vec<_> = b
+            .iter()
+            .map(|g| g.map(|g| [g[0], g[1] + 1.3]).filter(|g| g[1] >= 0.7))
+            .collect();
         let ev = run(&[a.clone(), b.clone()]);
-        assert_eq!(ev.iter().filter(|e| e.direction == Direction::Down).count(), 2, "{ev:?}");
+        assert_eq!(
+            ev.iter().filter(|e| e.direction == Direction::Down).count(),
+            2,
+            "{ev:?}"
+        );
         // The same appearance with nobody walking in front of A on the other side: no count
         // for A (somebody standing up, or a fit that was not there before, is not a crossing).
         let aside: Vec<_> = b.iter().map(|g| g.map(|g| [g[0] + 1.5, g[1]])).collect();
         let ev = run(&[a.clone(), aside]);
         assert_eq!(ev.len(), 1, "{ev:?}");
         // A first seen far past the edge (3 m ahead): not hidden crossing the edge just now.
-        let far: Vec<_> = b.iter().map(|g| g.map(|g| [g[0], g[1] + 3.0]).filter(|g| g[1] >= 2.0)).collect();
+        let far: Vec<_> = b
+            .iter()
+            .map(|g| g.map(|g| [g[0], g[1] + 3.0]).filter(|g| g[1] >= 2.0))
+            .collect();
         let ev = run(&[far, b]);
         assert_eq!(ev.len(), 1, "{ev:?}");
     }
@@ -864,11 +983,20 @@ mod tests {
         }
         // Both counted; the new track took the first track's person, with A's crossing (2.0 s).
         assert_eq!(events.len(), 2, "{events:?}");
-        assert!(events.iter().all(|e| e.direction == Direction::Down), "{events:?}");
+        assert!(
+            events.iter().all(|e| e.direction == Direction::Down),
+            "{events:?}"
+        );
         assert_eq!(swaps.len(), 1, "{swaps:?}");
         let (old, new) = swaps[0];
-        let a = events.iter().find(|e| e.track == new).expect("A counted on the new track");
-        let b = events.iter().find(|e| e.track == old).expect("B counted on the old track");
+        let a = events
+            .iter()
+            .find(|e| e.track == new)
+            .expect("A counted on the new track");
+        let b = events
+            .iter()
+            .find(|e| e.track == old)
+            .expect("B counted on the old track");
         let at = |e: &CrossingEvent| e.crossing_ns as f64 / 1e9;
         assert!((at(a) - 2.0).abs() < 0.15, "A crossed at {}", at(a));
         assert!((at(b) - 2.5).abs() < 0.3, "B crossed at {}", at(b));
@@ -882,7 +1010,10 @@ mod tests {
         // found to be one person the older goes, and the crossing between their sides counts,
         // once.
         let p = walk(0.0, -2.0, 3.0, 1.0);
-        let q: Vec<_> = p.iter().map(|g| g.map(|g| [g[0], g[1] + 0.45]).filter(|g| g[1] >= -0.05)).collect();
+        let q: Vec<_> = p
+            .iter()
+            .map(|g| g.map(|g| [g[0], g[1] + 0.45]).filter(|g| g[1] >= -0.05))
+            .collect();
         let ev = run(&[p, q]);
         assert_eq!(ev.len(), 1, "{ev:?}");
         assert_eq!(ev[0].direction, Direction::Down);

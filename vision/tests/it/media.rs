@@ -733,16 +733,29 @@ fn the_day_report_is_served_as_json_once_set() {
     let (rt, server) = server(MjpegSettings::default());
     let url = format!("http://{}/report.json", server.addr());
     let get = |url: &str| {
-        let out = std::process::Command::new("curl").args(["-s", "-i", "--max-time", "5", url]).output().unwrap();
+        let out = std::process::Command::new("curl")
+            .args(["-s", "-i", "--max-time", "5", url])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let before = get(&url);
     assert!(before.starts_with("HTTP/1.1 503"), "{before}");
-    server.hub().set_report(br#"{"mine":"140421007866","days":{}}"#.to_vec());
+    server
+        .hub()
+        .set_report(br#"{"mine":"140421007866","days":{}}"#.to_vec());
     let after = get(&url);
     assert!(after.starts_with("HTTP/1.1 200"), "{after}");
-    assert!(after.to_ascii_lowercase().contains("content-type: application/json"), "{after}");
-    assert!(after.ends_with(r#"{"mine":"140421007866","days":{}}"#), "{after}");
+    assert!(
+        after
+            .to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{after}"
+    );
+    assert!(
+        after.ends_with(r#"{"mine":"140421007866","days":{}}"#),
+        "{after}"
+    );
     drop(server);
     drop(rt);
 }

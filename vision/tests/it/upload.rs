@@ -470,7 +470,11 @@ async fn an_outage_and_a_device_restart_lose_nothing_and_send_nothing_twice() {
     // --- the platform comes back on the same data directory and the same ports
     let tp = TestPlatform::start(pdir.path(), ftp_addr, https_addr).await;
     assert_eq!((tp.ftp_addr(), tp.https_addr()), (ftp_addr, https_addr));
-    assert_eq!(up.pump(100 * S).await.attempts(), 0, "not before the deadline");
+    assert_eq!(
+        up.pump(100 * S).await.attempts(),
+        0,
+        "not before the deadline"
+    );
     let r = up.pump(150 * S).await;
     assert_eq!(r.failed_attempts, 0, "{:?}", r.last_error);
     let mut all: Vec<Outgoing> = vec![first.clone()];
@@ -480,7 +484,10 @@ async fn an_outage_and_a_device_restart_lose_nothing_and_send_nothing_twice() {
         labels(&r.sent),
         all[1..].iter().map(Outgoing::label).collect::<Vec<_>>()
     );
-    assert_eq!((r.sent[0].attempts, r.sent[0].first_attempt_ns), (2, 90 * S));
+    assert_eq!(
+        (r.sent[0].attempts, r.sent[0].first_attempt_ns),
+        (2, 90 * S)
+    );
     assert!(
         r.sent[1..]
             .iter()

@@ -576,7 +576,10 @@ async fn session_ended(
         tokio::time::sleep(every).await;
         let why = match sup.users().authenticate(&token, sup.now()).await {
             Ok(now) if now == actor => continue,
-            Ok(_) => "用户的单位或角色已变更，请重新连接 (the user's unit or role changed; reconnect)".to_owned(),
+            Ok(_) => {
+                "用户的单位或角色已变更，请重新连接 (the user's unit or role changed; reconnect)"
+                    .to_owned()
+            }
             Err(Error::Auth(e)) => format!("会话已结束，请重新登录 (session ended: {e})"),
             Err(e) => {
                 tracing::warn!(error = %e, "live feed: session check failed; trying again");

@@ -138,7 +138,6 @@ async fn unit_name(who: &Regulator, unit: &UnitCode) -> Result<String, ApiError>
         .unwrap_or_default())
 }
 
-
 /// Alarms, handled, closed, handling rate and handling time (shortest, mean, longest) of a unit
 /// over a period (P12). Export with `format=csv|xlsx`.
 #[utoipa::path(

@@ -87,7 +87,9 @@ pub(in crate::http) async fn post_session(
         }
         Err(Error::Auth(AuthError::BadCredentials)) => Err(bad_credentials()),
         Err(Error::Auth(e @ AuthError::Throttled { until, .. })) => {
-            let wait = (until - sup.now()).num_seconds().clamp(1, i64::from(u32::MAX)) as u32;
+            let wait = (until - sup.now())
+                .num_seconds()
+                .clamp(1, i64::from(u32::MAX)) as u32;
             tracing::warn!(user = %req.username, "regulator login throttled");
             Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

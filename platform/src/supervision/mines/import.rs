@@ -361,11 +361,20 @@ impl<'a> Lines<'a> {
     /// The line (from 1) of the first byte at or after `byte` that is not a line break: where a
     /// record the reader started reading at `byte` (before the empty lines it skips) begins.
     fn at(&mut self, byte: u64) -> usize {
-        let start = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
+        let start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
         let rest = &self.text[start..];
-        let start = start + rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        let start = start
+            + rest
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
         if start >= self.offset {
-            let breaks = self.text[self.offset..start].iter().filter(|&&b| b == b'\n').count();
+            let breaks = self.text[self.offset..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             self.line += breaks;
             self.offset = start;
         }

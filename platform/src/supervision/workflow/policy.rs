@@ -17,7 +17,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::supervision::{RiskGrade, UnitLevel};
 
 /// When an alarm of a grade must be acknowledged and handled, counted from when it was raised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct Deadlines {
     /// The county must acknowledge (签收) by then.
     pub acknowledge_by: DateTime<Utc>,
