@@ -2,15 +2,16 @@
 # Installs what eseal needs on Debian 12, idempotently: the GStreamer stack of TOOLCHAIN.md
 # (used to make and inspect test videos), curl (a real FTP client for tests), FFmpeg (decodes the
 # served RTSP streams the way vendors' boxes and OpenCV do, in tests and for the judge's own
-# stream check), headless Chromium with CJK fonts (screenshots of the HTML certification report)
-# and just.
+# stream check), headless Chromium with CJK fonts (screenshots of the HTML certification report),
+# just, and the Python packages of the tests (sed_eval, the independent scorer; OpenCV and NumPy
+# for the external test device tests/fixtures/external_device.py).
 set -euo pipefail
 
 pkgs=(pkg-config curl ca-certificates
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-base-apps gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
-  ffmpeg chromium fonts-noto-cjk)
+  ffmpeg chromium fonts-noto-cjk python3 python3-pip)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -37,3 +38,12 @@ fi
 if ! python3 -c "import sed_eval" 2>/dev/null; then
   pip3 install -q sed_eval || { echo "setup: could not install sed_eval (needed by the tests)" >&2; exit 1; }
 fi
+# The external device written in Python (tests/it/certify_external.rs runs it in CI): OpenCV's
+# FFmpeg backend pulls the judge's RTSP streams. From PyPI, as Debian's python3-opencv has no
+# headless build.
+if ! python3 -c "import cv2, numpy" 2>/dev/null; then
+  echo "setup: installing opencv-python-headless and numpy for tests/fixtures/external_device.py" >&2
+  python3 -m pip install -q opencv-python-headless numpy ||
+    python3 -m pip install -q --break-system-packages opencv-python-headless numpy
+fi
+python3 -c "import cv2, numpy" || { echo "setup: python3 cannot import cv2 and numpy" >&2; exit 1; }

@@ -5,4 +5,5 @@
 pub mod cli;
 pub mod install;
 pub mod people;
+pub mod provision;
 pub mod run;

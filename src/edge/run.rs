@@ -19,6 +19,7 @@ use eseal_platform::config::{PlatformConfig, PortRange};
 use eseal_platform::http::{AppState, HttpsHandle, serve_https};
 use eseal_platform::supervision::service::{Clock, SupervisionSettings};
 use eseal_simulator::render::{BoxPx, Rendered, Renderer};
+use eseal_simulator::scenario::Mine;
 use eseal_simulator::truth::{Event, EventKind};
 use eseal_simulator::{Scenario, Simulation};
 use eseal_vision::clock::DeviceClock;
@@ -29,8 +30,9 @@ use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings};
 use eseal_vision::upload::{UploadOptions, Uploader};
 
 use super::install::device_config;
+use super::provision::{Provisioned, provision};
 use crate::judge::alarm_closure::{
-    self as closure, Api, ClosureRun, FeedListener, Limits, PlatformClock, Regulators,
+    self as closure, Api, ClosureRun, FeedListener, Limits, PlatformClock,
 };
 
 const S: u64 = 1_000_000_000;
@@ -64,7 +66,7 @@ pub struct RunOptions {
     /// Where the platform's data and the device's state go (a temp dir when `None`).
     pub work_dir: Option<PathBuf>,
     /// Drive the platform's alarm handling as the county would, with these numbers filed for
-    /// the mine (P4; see [`crate::judge::closure`]). `None`: alarms are not looked at.
+    /// the mine (P4; see [`crate::judge::alarm_closure`]). `None`: alarms are not looked at.
     pub closure: Option<Limits>,
     /// A faulty platform for the judge's violation suite: alarms raised but never pushed (P14).
     pub platform_push_disabled: bool,
@@ -187,12 +189,18 @@ impl PlatformClock for JudgeClock<'_> {
     }
 }
 
+/// A platform for an external device (wall clock), with the scenario's mine provisioned.
 pub(crate) async fn start_platform(
     data_dir: &Path,
     ftp: SocketAddr,
     https: SocketAddr,
-) -> Result<TestPlatform> {
-    start_platform_with(data_dir, ftp, https, None, true).await
+    mine: &Mine,
+) -> Result<(TestPlatform, Provisioned)> {
+    let p = start_platform_with(data_dir, ftp, https, None, true).await?;
+    let account = provision(&p.platform, mine)
+        .await
+        .with_context(|| format!("provisioning mine {} on the reference platform", mine.code))?;
+    Ok((p, account))
 }
 
 pub(crate) async fn start_platform_with(
@@ -218,8 +226,8 @@ pub(crate) async fn start_platform_with(
         .passive_ports(PortRange::ANY)
         .build()
         .context("platform configuration")?;
+    // No demo data: the run provisions the scenario's mine with fresh credentials (`provision`).
     let platform = Platform::builder(config.clone())
-        .seed_demo(true)
         .supervision(settings)
         .start()
         .await
@@ -240,20 +248,14 @@ pub(crate) async fn stop_platform(p: TestPlatform) -> Result<()> {
     Ok(())
 }
 
-fn link(p: &TestPlatform, mine: &str) -> Result<PlatformLink> {
-    let acc = p
-        .platform
-        .demo
-        .iter()
-        .find(|d| d.mine == mine)
-        .with_context(|| format!("mine {mine} has no demo account on the reference platform"))?;
+fn link(p: &TestPlatform, account: &Provisioned) -> Result<PlatformLink> {
     let ftp = p.platform.ftp_addr().context("FTP is not running")?;
     Ok(PlatformLink {
         ftp_addr: ftp.to_string(),
-        ftp_user: acc.username.clone(),
-        ftp_password: acc.password.clone(),
+        ftp_user: account.username.clone(),
+        ftp_password: account.password.clone(),
         https_url: format!("https://127.0.0.1:{}", p.https.addr.port()),
-        token: acc.token.clone(),
+        token: account.token.clone(),
         ca_cert: Some(
             eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem"),
         ),
@@ -292,12 +294,16 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     };
     let mine = scenario.mine.code.to_string();
     let county = scenario.mine.code.county_code().to_owned();
-    let the_link = link(platform.as_ref().context("platform")?, &mine)?;
+    let started_platform = platform.as_ref().context("platform")?;
+    let account = rt
+        .block_on(provision(&started_platform.platform, &scenario.mine))
+        .with_context(|| format!("provisioning mine {mine} on the reference platform"))?;
+    let the_link = link(started_platform, &account)?;
     // The judge as the county: files the mine's numbers, then listens to the county's feed.
     let feed = match opts.closure {
         None => None,
         Some(limits) => {
-            let who = Regulators::demo(&county);
+            let who = account.regulators.clone();
             let pem =
                 std::fs::read(eseal_platform::http::tls::tls_dir(&platform_dir).join("cert.pem"))
                     .context("the platform's certificate")?;

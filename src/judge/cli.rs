@@ -15,6 +15,14 @@ use super::matching::Window;
 use super::sign::ReportSigner;
 use super::verdict::Verdict;
 
+// Defaults of the flags, also what the reproducing command leaves out.
+const DEVICE: &str = "reference";
+const ANY_LOOPBACK: &str = "127.0.0.1:0";
+const CONNECT_TIMEOUT_S: u64 = 300;
+const SKEW_S: f64 = 5.0;
+const LATENCY_S: f64 = 10.0;
+const TAMPER_S: f64 = 5.0;
+
 /// Options of `eseal certify`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CertifyArgs {
@@ -23,25 +31,25 @@ pub struct CertifyArgs {
     pub scenarios: Vec<PathBuf>,
     /// The device under test: `reference` (in process, virtual time) or `external` (a device
     /// that pulls the cameras' RTSP streams and uploads to the judge's platform, at real time).
-    #[arg(long, default_value = "reference")]
+    #[arg(long, default_value = DEVICE)]
     pub device: String,
     /// External mode: RTSP server address.
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = ANY_LOOPBACK)]
     pub rtsp_addr: std::net::SocketAddr,
     /// External mode: MJPEG server address.
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = ANY_LOOPBACK)]
     pub mjpeg_addr: std::net::SocketAddr,
     /// External mode: the platform's FTP address.
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = ANY_LOOPBACK)]
     pub ftp_addr: std::net::SocketAddr,
     /// External mode: the platform's HTTPS address.
-    #[arg(long, default_value = "127.0.0.1:0")]
+    #[arg(long, default_value = ANY_LOOPBACK)]
     pub https_addr: std::net::SocketAddr,
     /// External mode: write every address and account as JSON here once serving.
     #[arg(long)]
     pub ready_file: Option<PathBuf>,
     /// External mode: seconds to wait for the device to pull every camera.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = CONNECT_TIMEOUT_S)]
     pub connect_timeout: u64,
     /// External mode: the device's day report (E3) as JSON, fetched at the end.
     #[arg(long)]
@@ -56,13 +64,13 @@ pub struct CertifyArgs {
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Clock skew allowed either way, seconds (R2).
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = SKEW_S)]
     pub skew: f64,
     /// Upload latency allowed after the event, seconds (R2 "at once").
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = LATENCY_S)]
     pub latency: f64,
     /// The device's tamper check cadence, seconds (the spec's is 3600; short scenarios need less).
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = TAMPER_S)]
     pub tamper_interval: f64,
     /// Also write the event-level matchings behind the E3/E5 checks here, one JSON file per
     /// check, for scoring by an independent implementation (`docs/report-schema.md`).
@@ -220,8 +228,9 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
                 println!("  case: {e}");
             }
             println!(
-                "  seed {}; reproduce: eseal certify --scenarios {} --seed {}",
-                r.seed, r.file, r.seed
+                "  seed {}; reproduce: {}",
+                r.seed,
+                reproduce(args, &r.file, r.seed)
             );
         }
     }
@@ -255,6 +264,64 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
     })
 }
 
+/// A word for a POSIX shell: as it is when it holds no special character, else single-quoted.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The command that re-runs one case as it was run: the same mode and every flag that changes
+/// the run when it is not the default (not `--out` or `--jobs`, which do not).
+fn reproduce(args: &CertifyArgs, file: &str, seed: u64) -> String {
+    let mut words = vec![
+        "eseal certify --scenarios".to_owned(),
+        shell_word(file),
+        format!("--seed {seed}"),
+    ];
+    let mut flag =
+        |name: &str, value: String| words.push(format!("--{name} {}", shell_word(&value)));
+    if args.device != DEVICE {
+        flag("device", args.device.clone());
+    }
+    if args.device == "external" {
+        for (name, addr) in [
+            ("rtsp-addr", args.rtsp_addr),
+            ("mjpeg-addr", args.mjpeg_addr),
+            ("ftp-addr", args.ftp_addr),
+            ("https-addr", args.https_addr),
+        ] {
+            if addr.to_string() != ANY_LOOPBACK {
+                flag(name, addr.to_string());
+            }
+        }
+        if let Some(f) = &args.ready_file {
+            flag("ready-file", f.display().to_string());
+        }
+        if args.connect_timeout != CONNECT_TIMEOUT_S {
+            flag("connect-timeout", args.connect_timeout.to_string());
+        }
+        if let Some(url) = &args.device_report {
+            flag("device-report", url.clone());
+        }
+    }
+    for (name, v, default) in [
+        ("skew", args.skew, SKEW_S),
+        ("latency", args.latency, LATENCY_S),
+        ("tamper-interval", args.tamper_interval, TAMPER_S),
+    ] {
+        if v != default {
+            flag(name, v.to_string());
+        }
+    }
+    words.join(" ")
+}
+
 fn seeds(cases: &[LoadedCase]) -> String {
     let mut v: Vec<String> = cases
         .iter()
@@ -265,5 +332,68 @@ fn seeds(cases: &[LoadedCase]) -> String {
         format!("{} … ({} cases)", v[..4].join(", "), cases.len())
     } else {
         v.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        args: CertifyArgs,
+    }
+
+    fn args(argv: &[&str]) -> CertifyArgs {
+        Cmd::try_parse_from(std::iter::once("certify").chain(argv.iter().copied()))
+            .unwrap()
+            .args
+    }
+
+    /// Issue 15 item 4: the reproducing command keeps the mode and every flag that changes the
+    /// run, and leaves out what does not (where the report goes, how many cases at once).
+    #[test]
+    fn the_reproducing_command_keeps_the_mode_and_the_flags() {
+        let plain = args(&["--scenarios", "a.toml", "--out", "o", "--jobs", "3"]);
+        assert_eq!(
+            reproduce(&plain, "a.toml", 7),
+            "eseal certify --scenarios a.toml --seed 7"
+        );
+        let ext = args(&[
+            "--scenarios",
+            "dir",
+            "--device",
+            "external",
+            "--rtsp-addr",
+            "0.0.0.0:8554",
+            "--mjpeg-addr",
+            "127.0.0.1:0",
+            "--ftp-addr",
+            "0.0.0.0:2121",
+            "--https-addr",
+            "0.0.0.0:8443",
+            "--ready-file",
+            "/tmp/my ready.json",
+            "--connect-timeout",
+            "60",
+            "--device-report",
+            "http://10.0.0.5:8080/report.json",
+            "--latency",
+            "8",
+            "--skew",
+            "5",
+            "--tamper-interval",
+            "30",
+        ]);
+        assert_eq!(
+            reproduce(&ext, "dir/shaft.toml", 11),
+            "eseal certify --scenarios dir/shaft.toml --seed 11 --device external --rtsp-addr 0.0.0.0:8554 \
+             --ftp-addr 0.0.0.0:2121 --https-addr 0.0.0.0:8443 --ready-file '/tmp/my ready.json' --connect-timeout 60 \
+             --device-report http://10.0.0.5:8080/report.json --latency 8 --tamper-interval 30"
+        );
     }
 }

@@ -22,11 +22,11 @@ use chrono::{FixedOffset, Utc};
 use eseal_simulator::Simulation;
 use eseal_simulator::output::{Codec, FrameSink, LiveServer, Pacer};
 use eseal_simulator::render::{Rendered, Renderer};
-use serde_json::json;
 
 use super::certify::{Case, CaseOutcome, CertifyOptions, scenario_report};
 use super::checks::{DayReport, Observed, StreamSeen, Upload, parse_day_report};
 use super::observed::parse_count_log;
+use super::ready;
 use super::stream_health::{self, StreamHealth, StreamViewer};
 use super::verdict::{ScenarioReport, Timing, Verdict};
 use crate::edge::run::{probe_streams, start_platform, stop_platform, streams_of};
@@ -61,17 +61,13 @@ pub fn certify_external(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let platform = rt.block_on(start_platform(&ext.data_dir, ext.ftp_addr, ext.https_addr))?;
+    let (platform, account) = rt.block_on(start_platform(
+        &ext.data_dir,
+        ext.ftp_addr,
+        ext.https_addr,
+        &scenario.mine,
+    ))?;
     let mine = scenario.mine.code.to_string();
-    let account = platform
-        .platform
-        .demo
-        .iter()
-        .find(|d| d.mine == mine)
-        .with_context(|| {
-            format!("mine {mine}: the reference platform has no account for it (use a demo mine)")
-        })?
-        .clone();
     let ftp = platform.platform.ftp_addr().context("FTP is not running")?;
     let https = platform.https.addr;
     let cert =
@@ -90,54 +86,37 @@ pub fn certify_external(
             cam.pose.height,
             cam.fps,
         )?);
-        cameras.push(json!({
-            "camera": code, "site": format!("{:?}", cam.site), "rtsp": live.rtsp_url(&code), "mjpeg": live.mjpeg_url(&code),
-            "width": cam.pose.width, "height": cam.pose.height, "fps": cam.fps,
-        }));
+        cameras.push(ready::camera_entry(
+            cam,
+            &live.rtsp_url(&code),
+            &live.mjpeg_url(&code),
+        ));
     }
-    let ready = json!({
-        "mine": mine,
-        "cameras": cameras,
-        "ftp": ftp.to_string(), "ftp_user": account.username, "ftp_password": account.password,
-        "https": format!("https://127.0.0.1:{}", https.port()), "token": account.token, "cert_pem": cert,
-        "duration_s": scenario.duration_ns as f64 / 1e9,
+    let grace = opts.judge.window.skew_s + opts.judge.window.latency_s + 2.0;
+    let ready = ready::ready_json(&ready::Handshake {
+        mine: &mine,
+        mine_name: &scenario.mine.name,
+        cameras,
+        ftp: ftp.to_string(),
+        https: format!("https://127.0.0.1:{}", https.port()),
+        ftp_user: &account.username,
+        ftp_password: &account.password,
+        token: &account.token,
+        cert_path: &cert,
+        ca_pem: std::fs::read_to_string(&cert)
+            .with_context(|| format!("reading the platform's certificate {}", cert.display()))?,
+        duration_s: scenario.duration_ns as f64 / 1e9,
+        connect_timeout_s: ext.connect_timeout.as_secs(),
+        grace_s: grace,
+        device_report: ext.device_report.as_deref(),
     });
     println!(
         "eseal certify --device external: {} (seed {})",
         case.file, scenario.seed
     );
-    println!("Configure the device under test 请按以下参数配置被测设备:");
-    println!("  mine code 矿井编码        {mine}");
-    for c in ready["cameras"].as_array().into_iter().flatten() {
-        let t = |k: &str| {
-            c[k].as_str()
-                .map_or_else(|| c[k].to_string(), str::to_owned)
-        };
-        println!(
-            "  camera {} ({}, {}x{} @ {} fps): RTSP {}  MJPEG {}",
-            t("camera"),
-            t("site"),
-            t("width"),
-            t("height"),
-            t("fps"),
-            t("rtsp"),
-            t("mjpeg")
-        );
+    for line in ready::instructions(&ready) {
+        println!("{line}");
     }
-    println!(
-        "  FTP (U1-U4)   {ftp}  user {}  password {}",
-        account.username, account.password
-    );
-    println!(
-        "  HTTPS (U5/U6) https://127.0.0.1:{}  bearer token {}  CA certificate {}",
-        https.port(),
-        account.token,
-        cert.display()
-    );
-    println!(
-        "Streaming starts when every camera has a viewer, RTSP or MJPEG (timeout {} s). 每路摄像机的 RTSP 或 MJPEG 流均有设备拉流后开始推流。",
-        ext.connect_timeout.as_secs()
-    );
     if let Some(path) = &ext.ready_file {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, serde_json::to_vec_pretty(&ready)?)?;
@@ -202,7 +181,6 @@ pub fn certify_external(
         };
         (streams, report)
     });
-    let grace = opts.judge.window.skew_s + opts.judge.window.latency_s + 2.0;
     println!("scenario finished; waiting {grace:.0} s for the last uploads");
     std::thread::sleep(Duration::from_secs_f64(grace));
     if let Some(url) = ext.device_report.as_deref()

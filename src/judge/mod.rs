@@ -23,6 +23,7 @@ pub mod external;
 pub mod matching;
 pub mod mp4;
 pub mod observed;
+pub mod ready;
 pub mod report;
 pub mod sign;
 pub mod sign_cli;

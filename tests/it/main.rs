@@ -4,6 +4,7 @@
 mod architecture;
 mod certify;
 mod certify_external;
+mod certify_mine;
 mod cli;
 mod crash;
 mod demo;
