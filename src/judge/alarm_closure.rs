@@ -1098,6 +1098,24 @@ mod tests {
         assert_eq!(verdict(&c, "P4.escalated"), Verdict::Fail);
     }
 
+    /// Issue 15: a run whose mine had no limits filed cannot say which uploads must alarm; the
+    /// old checks returned nothing at all (the clause silently vanished from the report).
+    #[test]
+    fn a_run_without_filed_limits_is_inconclusive_not_silent() {
+        let run = ClosureRun {
+            limits: None,
+            county: "140421".into(),
+            ..ClosureRun::default()
+        };
+        let c = checks(&uploads(), Some(&run));
+        assert_eq!(c.len(), 4, "every P4 check is reported: {c:?}");
+        assert!(
+            c.iter()
+                .all(|c| c.verdict == Verdict::Inconclusive && c.supply.is_some()),
+            "{c:?}"
+        );
+    }
+
     #[test]
     fn nothing_to_alarm_is_not_applicable_and_unobserved_is_too() {
         let run = ClosureRun {
