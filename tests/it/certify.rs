@@ -417,6 +417,20 @@ fn a_scenario_through_the_reference_device_raises_the_alarms_its_configuration_i
     assert_eq!(closure.handled.len() + 1, closure.alarms.len());
 }
 
+/// A scenario and its ground truth, without rendering (for judging hand-made observations).
+fn scenario_and_truth(
+    file: &str,
+) -> (
+    eseal_simulator::Scenario,
+    Vec<eseal_simulator::truth::Event>,
+) {
+    let (scenario, _) = eseal_simulator::check(std::path::Path::new(file)).unwrap();
+    let truth = eseal_simulator::Simulation::new(&scenario)
+        .flat_map(|s| s.events)
+        .collect();
+    (scenario, truth)
+}
+
 /// Issue 15: an external device that serves no day report (or one without the per-person log)
 /// leaves E3 up INCONCLUSIVE — never NOT-APPLICABLE, never a pass — and the certification says
 /// what the lab must supply.
@@ -424,13 +438,8 @@ fn a_scenario_through_the_reference_device_raises_the_alarms_its_configuration_i
 fn no_day_report_leaves_people_coming_up_inconclusive_and_says_what_to_supply() {
     use eseal::judge::checks::{DayCounts, Observed, judge};
     use eseal::judge::verdict::Verdict;
-    let (scenario, _) = eseal_simulator::check(std::path::Path::new(
-        "scenarios/conformant/shaft-stop-and-go-turn-back.toml",
-    ))
-    .unwrap();
-    let truth: Vec<_> = eseal_simulator::Simulation::new(&scenario)
-        .flat_map(|s| s.events)
-        .collect();
+    let (scenario, truth) =
+        scenario_and_truth("scenarios/conformant/shaft-stop-and-go-turn-back.toml");
     let opts = CertifyOptions::default().judge;
     let verdict_of = |seen: &Observed, id: &str| {
         let checks = judge(&scenario, &truth, seen, &opts).checks;
@@ -548,13 +557,8 @@ fn a_registered_stream_that_is_the_judges_own_camera_fails_u6() {
     use eseal::edge::run::StreamProbe;
     use eseal::judge::checks::{Observed, judge};
     use eseal::judge::verdict::Verdict;
-    let (scenario, _) = eseal_simulator::check(std::path::Path::new(
-        "scenarios/conformant/shaft-stop-and-go-turn-back.toml",
-    ))
-    .unwrap();
-    let truth: Vec<_> = eseal_simulator::Simulation::new(&scenario)
-        .flat_map(|s| s.events)
-        .collect();
+    let (scenario, truth) =
+        scenario_and_truth("scenarios/conformant/shaft-stop-and-go-turn-back.toml");
     let probe = |url: &str| StreamProbe {
         camera: "20".to_owned(),
         url: url.to_owned(),

@@ -39,14 +39,7 @@ pub(super) fn check(ctx: &Ctx<'_>, cam: &Camera, down: &DownScore, out: &mut Out
     let Some(scored) = &down.scored else { return };
     let excluded = scored.kept.excluded.clone();
     let words = |c: &mut Check| {
-        if let Some(e) = &excluded {
-            c.actual = format!(
-                "{}; {}",
-                c.actual,
-                super::exclusion::words(e, ("people going down", "U1 uploads"))
-            );
-            c.excluded = Some(e.clone());
-        }
+        super::exclusion::disclose(c, excluded.as_ref(), ("people going down", "U1 uploads"));
     };
     if !scored.conclusive {
         let n = scored.kept.truth.len();

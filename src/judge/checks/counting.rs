@@ -20,7 +20,7 @@ use super::{
 };
 use super::{base, count_accuracy, day_of, days_of, pass_if, pct};
 use crate::judge::matching::EventLevel;
-use crate::judge::verdict::{Check, Excluded, Verdict};
+use crate::judge::verdict::{Check, Verdict};
 
 pub(super) const E3: Req = Req {
     clause: "E3",
@@ -284,7 +284,7 @@ pub(super) fn score(ctx: &Ctx<'_>, s: &Subject<'_>, out: &mut Out) -> Option<Sco
     let ev = m.event_level();
     // Count level, per day.
     let rows = daily_rows(ctx, s, reports, &kept);
-    let disclose = |c: &mut Check| disclose(c, kept.excluded.as_ref(), s.nouns);
+    let disclose = |c: &mut Check| exclusion::disclose(c, kept.excluded.as_ref(), s.nouns);
     match rows {
         Ok(rows) => out.checks.push(count_check(s, &rows, &disclose)),
         Err(c) => out.checks.push(*c),
@@ -505,13 +505,6 @@ pub(super) fn events_line(e: &EventLevel) -> String {
     )
 }
 
-fn disclose(c: &mut Check, e: Option<&Excluded>, nouns: (&str, &str)) {
-    if let Some(e) = e {
-        c.actual = format!("{}; {}", c.actual, exclusion::words(e, nouns));
-        c.excluded = Some(e.clone());
-    }
-}
-
 /// More than half the camera's true events were in tamper windows: its count checks cannot
 /// say anything about counting.
 fn not_evidence(s: &Subject<'_>, kept: &Kept, out: &mut Out) {
@@ -538,7 +531,7 @@ fn not_evidence(s: &Subject<'_>, kept: &Kept, out: &mut Out) {
                 Verdict::Inconclusive,
             )
         };
-        disclose(&mut c, kept.excluded.as_ref(), s.nouns);
+        exclusion::disclose(&mut c, kept.excluded.as_ref(), s.nouns);
         out.checks.push(c);
     }
 }

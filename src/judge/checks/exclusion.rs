@@ -17,7 +17,7 @@ use eseal_simulator::truth::{Event, EventKind};
 
 use super::clock_of;
 use crate::judge::matching::Matching;
-use crate::judge::verdict::Excluded;
+use crate::judge::verdict::{Check, Excluded};
 
 /// Margin round a tamper interval, seconds (the frame the cover goes on is already dark).
 pub const MARGIN_S: f64 = 1.0;
@@ -179,12 +179,16 @@ pub fn describe(windows: &[TamperWindow], camera: &str, duration_s: f64) -> Stri
     )
 }
 
-/// The words appended to a check's `actual`: `excluded: 6 true crossings, 9 reports (…)`.
-pub fn words(e: &Excluded, what: (&str, &str)) -> String {
-    format!(
-        "excluded: {} {}, {} {} ({})",
-        e.truth, what.0, e.reports, what.1, e.reason
-    )
+/// Discloses an exclusion on a check: `excluded` set, and `actual` followed by
+/// `excluded: 6 true crossings, 9 reports (…)` (`nouns` name the true events and the reports).
+pub fn disclose(c: &mut Check, e: Option<&Excluded>, nouns: (&str, &str)) {
+    if let Some(e) = e {
+        c.actual = format!(
+            "{}; excluded: {} {}, {} {} ({})",
+            c.actual, e.truth, nouns.0, e.reports, nouns.1, e.reason
+        );
+        c.excluded = Some(e.clone());
+    }
 }
 
 #[cfg(test)]
