@@ -446,6 +446,10 @@ pub struct StreamRow {
     pub updated_at: String,
     /// 1 on first registration, +1 each time the URL changes.
     pub revision: i64,
+    /// The IP address the last registration came from (null for registrations made before the
+    /// platform recorded it). A judge compares it with the URL's host: the stream should be
+    /// served by the device that registered it (U6).
+    pub peer: Option<String>,
 }
 
 /// One registration as received (U6).
@@ -459,6 +463,8 @@ pub struct StreamHistoryRow {
     pub received_at: String,
     /// The registering account.
     pub account: String,
+    /// The IP address the registration came from (null when not recorded).
+    pub peer: Option<String>,
 }
 
 /// What a registration did to the current address.
@@ -481,19 +487,22 @@ fn stream_from_row(row: &Row) -> Result<StreamRow> {
         registered_at: row.get("registered_at")?,
         updated_at: row.get("updated_at")?,
         revision: row.get("revision")?,
+        peer: row.get("peer")?,
     })
 }
 
-const STREAM_COLUMNS: &str = "mine, camera, url, registered_at, updated_at, revision";
+const STREAM_COLUMNS: &str = "mine, camera, url, registered_at, updated_at, revision, peer";
 
 /// Upserts the current address of `mine`/`camera` and appends the registration to the
-/// history, in one transaction (U6: "uploads it again at once whenever it changes").
+/// history, in one transaction (U6: "uploads it again at once whenever it changes"). `peer` is
+/// the IP address the registration came from, when the server knows it.
 pub fn register_stream(
     conn: &mut Conn,
     mine: &str,
     camera: &str,
     url: &str,
     account: &str,
+    peer: Option<&str>,
 ) -> Result<(StreamRow, StreamChange)> {
     let now = now_rfc3339();
     let key = [Value::from(mine), Value::from(camera)];
@@ -505,36 +514,39 @@ pub fn register_stream(
         let with = |extra: &[&str]| {
             let mut p = key.to_vec();
             p.extend(extra.iter().map(|s| Value::from(*s)));
+            p.push(Value::from(peer));
             p
         };
         let change = match current.map(|r| r.text("url")).transpose()? {
             None => {
                 tx.execute(
-                    "INSERT INTO streams (mine, camera, url, registered_at, updated_at, revision) \
-                     VALUES ($1, $2, $3, $4, $4, 1)",
+                    "INSERT INTO streams \
+                     (mine, camera, url, registered_at, updated_at, revision, peer) \
+                     VALUES ($1, $2, $3, $4, $4, 1, $5)",
                     &with(&[url, &now]),
                 )?;
                 StreamChange::Created
             }
             Some(old) if old == url => {
                 tx.execute(
-                    "UPDATE streams SET updated_at = $3 WHERE mine = $1 AND camera = $2",
+                    "UPDATE streams SET updated_at = $3, peer = $4 \
+                     WHERE mine = $1 AND camera = $2",
                     &with(&[&now]),
                 )?;
                 StreamChange::Unchanged
             }
             Some(_) => {
                 tx.execute(
-                    "UPDATE streams SET url = $3, updated_at = $4, revision = revision + 1 \
-                     WHERE mine = $1 AND camera = $2",
+                    "UPDATE streams SET url = $3, updated_at = $4, revision = revision + 1, \
+                     peer = $5 WHERE mine = $1 AND camera = $2",
                     &with(&[url, &now]),
                 )?;
                 StreamChange::Updated
             }
         };
         tx.execute(
-            "INSERT INTO stream_history (mine, camera, url, received_at, account) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO stream_history (mine, camera, url, received_at, account, peer) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
             &with(&[url, &now, account]),
         )?;
         let row = tx.query_one(
@@ -574,7 +586,7 @@ pub fn get_stream(conn: &mut Conn, mine: &str, camera: &str) -> Result<Option<St
 /// Every registration of one camera, oldest first.
 pub fn stream_history(conn: &mut Conn, mine: &str, camera: &str) -> Result<Vec<StreamHistoryRow>> {
     let found = conn.query(
-        "SELECT id, url, received_at, account FROM stream_history \
+        "SELECT id, url, received_at, account, peer FROM stream_history \
          WHERE mine = $1 AND camera = $2 ORDER BY id",
         &[mine.into(), camera.into()],
     )?;
@@ -584,6 +596,7 @@ pub fn stream_history(conn: &mut Conn, mine: &str, camera: &str) -> Result<Vec<S
             url: r.get("url")?,
             received_at: r.get("received_at")?,
             account: r.get("account")?,
+            peer: r.get("peer")?,
         })
     })
 }
@@ -765,16 +778,28 @@ mod tests {
         let db = seeded(db).await;
         db.run(|conn| {
             let (m, c) = ("140421007866", "10");
-            let (row, ch) = register_stream(conn, m, c, "http://a/?action=stream", "u")?;
+            let (row, ch) = register_stream(conn, m, c, "http://a/?action=stream", "u", None)?;
             assert_eq!((row.revision, ch), (1, StreamChange::Created));
-            let (row, ch) = register_stream(conn, m, c, "http://a/?action=stream", "u")?;
+            let (row, ch) = register_stream(conn, m, c, "http://a/?action=stream", "u", None)?;
             assert_eq!((row.revision, ch), (1, StreamChange::Unchanged));
-            let (row, ch) = register_stream(conn, m, c, "http://b/?action=stream", "u")?;
+            let (row, ch) =
+                register_stream(conn, m, c, "http://b/?action=stream", "u", Some("10.0.0.7"))?;
             assert_eq!((row.revision, ch), (2, StreamChange::Updated));
             assert_eq!(row.url, "http://b/?action=stream");
-            register_stream(conn, m, "02", "http://c/?action=stream", "u")?;
+            assert_eq!(
+                row.peer.as_deref(),
+                Some("10.0.0.7"),
+                "the current row names its peer"
+            );
+            register_stream(conn, m, "02", "http://c/?action=stream", "u", None)?;
             let h = stream_history(conn, m, c)?;
             assert_eq!(h.len(), 3);
+            let peers: Vec<_> = h.iter().map(|r| r.peer.as_deref()).collect();
+            assert_eq!(
+                peers,
+                [None, None, Some("10.0.0.7")],
+                "each registration keeps its own"
+            );
             let cameras: Vec<String> = list_streams(conn, Some(m))?
                 .into_iter()
                 .map(|s| s.camera)

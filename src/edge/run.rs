@@ -88,8 +88,8 @@ pub struct RunResult {
     pub uploads: Vec<ReceivedFile>,
     /// Refused uploads (platform violations): (name, reason).
     pub violations: Vec<(String, String)>,
-    /// U6 stream registrations the platform holds: (camera, url).
-    pub streams: Vec<(String, String)>,
+    /// U6 stream registrations the platform holds.
+    pub streams: Vec<RegisteredStream>,
     /// What each registered address served when the run probed it before stopping (U6).
     pub stream_probes: Vec<StreamProbe>,
     /// Every decision of every device instance, in order.
@@ -133,6 +133,20 @@ pub struct StreamProbe {
     pub content_type: String,
     pub jpeg: bool,
     pub error: Option<String>,
+    /// The IP address the platform saw the registration come from (`peer` of
+    /// `GET /api/v1/streams`); `None` if the platform did not record it.
+    pub registered_from: Option<String>,
+    /// The IP address that answered the fetch of `url` (the TCP peer of the connection).
+    pub answered_from: Option<String>,
+}
+
+/// A camera's current U6 registration as the platform lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredStream {
+    pub camera: String,
+    pub url: String,
+    /// The IP address the registration came from, if the platform recorded it.
+    pub peer: Option<String>,
 }
 
 /// A reference platform run in process: FTP and HTTPS.
@@ -561,22 +575,25 @@ fn note_arrivals(arrivals: &mut BTreeMap<String, u64>, r: &eseal_vision::upload:
 
 /// Fetches each registered address and reads the start of what it serves (U6: an
 /// mjpeg-streamer style `multipart/x-mixed-replace` stream of JPEGs).
-pub async fn probe_streams(streams: &[(String, String)]) -> Vec<StreamProbe> {
+pub async fn probe_streams(streams: &[RegisteredStream]) -> Vec<StreamProbe> {
     let mut out = Vec::new();
-    for (camera, url) in streams {
+    for s in streams {
         let mut probe = StreamProbe {
-            camera: camera.clone(),
-            url: url.clone(),
+            camera: s.camera.clone(),
+            url: s.url.clone(),
             status: None,
             content_type: String::new(),
             jpeg: false,
             error: None,
+            registered_from: s.peer.clone(),
+            answered_from: None,
         };
-        match probe_one(url).await {
-            Ok((status, ct, jpeg)) => {
-                probe.status = Some(status);
-                probe.content_type = ct;
-                probe.jpeg = jpeg;
+        match probe_one(&s.url).await {
+            Ok(answer) => {
+                probe.status = Some(answer.status);
+                probe.content_type = answer.content_type;
+                probe.jpeg = answer.jpeg;
+                probe.answered_from = answer.from;
             }
             Err(e) => probe.error = Some(format!("{e:#}")),
         }
@@ -585,12 +602,25 @@ pub async fn probe_streams(streams: &[(String, String)]) -> Vec<StreamProbe> {
     out
 }
 
-async fn probe_one(url: &str) -> Result<(u16, String, bool)> {
+/// What one stream address answered.
+struct StreamAnswer {
+    status: u16,
+    content_type: String,
+    jpeg: bool,
+    /// The IP address of the server that answered (canonical form: an IPv4-mapped IPv6
+    /// address is written as IPv4).
+    from: Option<String>,
+}
+
+async fn probe_one(url: &str) -> Result<StreamAnswer> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()?;
     let mut resp = client.get(url).send().await?;
     let status = resp.status().as_u16();
+    let from = resp
+        .remote_addr()
+        .map(|a| a.ip().to_canonical().to_string());
     let ct = resp
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
@@ -609,10 +639,15 @@ async fn probe_one(url: &str) -> Result<(u16, String, bool)> {
             _ => break,
         }
     }
-    Ok((status, ct, head.windows(2).any(|w| w == [0xFF, 0xD8])))
+    Ok(StreamAnswer {
+        status,
+        content_type: ct,
+        jpeg: head.windows(2).any(|w| w == [0xFF, 0xD8]),
+        from,
+    })
 }
 
-pub(crate) async fn streams_of(p: &TestPlatform, mine: &str) -> Result<Vec<(String, String)>> {
+pub(crate) async fn streams_of(p: &TestPlatform, mine: &str) -> Result<Vec<RegisteredStream>> {
     let pem = std::fs::read(
         eseal_platform::http::tls::tls_dir(&p.platform.config.data_dir).join("cert.pem"),
     )?;
@@ -643,7 +678,11 @@ pub(crate) async fn streams_of(p: &TestPlatform, mine: &str) -> Result<Vec<(Stri
                     .unwrap_or_default()
                     .to_owned()
             };
-            (f("camera"), f("url"))
+            RegisteredStream {
+                camera: f("camera"),
+                url: f("url"),
+                peer: s.get("peer").and_then(|x| x.as_str()).map(str::to_owned),
+            }
         })
         .collect())
 }

@@ -566,6 +566,8 @@ fn a_registered_stream_that_is_the_judges_own_camera_fails_u6() {
         content_type: "multipart/x-mixed-replace; boundary=frame".to_owned(),
         jpeg: true,
         error: None,
+        registered_from: Some("127.0.0.1".to_owned()),
+        answered_from: Some("127.0.0.1".to_owned()),
     };
     let judge_prefix = "http://127.0.0.1:18080/".to_owned();
     let u6 = |url: &str| {
@@ -588,4 +590,58 @@ fn a_registered_stream_that_is_the_judges_own_camera_fails_u6() {
         u6("http://127.0.0.1:8090/cam/20?action=stream").verdict,
         Verdict::Pass
     );
+}
+
+/// Issue 15 (external mode, item 9): the registered stream must answer from the address the
+/// registration came from. A device that registers some other machine's MJPEG stream fails U6
+/// and the finding names both addresses; when the platform did not record the registering
+/// address the judge cannot tell, and says so (INCONCLUSIVE with what to supply), never PASS.
+#[test]
+fn a_registered_stream_served_from_another_address_fails_u6() {
+    use eseal::edge::run::StreamProbe;
+    use eseal::judge::checks::{Observed, judge};
+    use eseal::judge::verdict::Verdict;
+    let (scenario, truth) =
+        scenario_and_truth("scenarios/conformant/shaft-stop-and-go-turn-back.toml");
+    let u6 = |registered_from: Option<&str>, answered_from: &str| {
+        let seen = Observed {
+            streams: vec![StreamProbe {
+                camera: "20".to_owned(),
+                url: format!("http://{answered_from}:8080/?action=stream"),
+                status: Some(200),
+                content_type: "multipart/x-mixed-replace; boundary=frame".to_owned(),
+                jpeg: true,
+                error: None,
+                registered_from: registered_from.map(str::to_owned),
+                answered_from: Some(answered_from.to_owned()),
+            }],
+            ..Observed::default()
+        };
+        let checks = judge(&scenario, &truth, &seen, &CertifyOptions::default().judge).checks;
+        checks.into_iter().find(|c| c.id == "U6.stream.20").unwrap()
+    };
+    let elsewhere = u6(Some("192.0.2.10"), "192.0.2.99");
+    assert_eq!(elsewhere.verdict, Verdict::Fail, "{elsewhere:?}");
+    assert!(
+        elsewhere
+            .findings
+            .iter()
+            .any(|f| f.contains("answers from 192.0.2.99, but was registered from 192.0.2.10")),
+        "{:?}",
+        elsewhere.findings
+    );
+    assert_eq!(u6(Some("192.0.2.10"), "192.0.2.10").verdict, Verdict::Pass);
+    assert_eq!(
+        u6(Some("::ffff:192.0.2.10"), "192.0.2.10").verdict,
+        Verdict::Pass,
+        "an IPv4-mapped address is the same address"
+    );
+    assert_eq!(
+        u6(Some("127.0.0.1"), "::1").verdict,
+        Verdict::Pass,
+        "both loopback: the same machine"
+    );
+    let unknown = u6(None, "192.0.2.10");
+    assert_eq!(unknown.verdict, Verdict::Inconclusive, "{unknown:?}");
+    assert!(unknown.supply.as_deref().unwrap().contains("peer"));
 }

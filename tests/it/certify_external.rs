@@ -339,6 +339,13 @@ fn a_device_written_in_python_is_certified_from_what_it_sent() {
             .contains("/cam/20?action=stream"),
         "the device's own stream was probed: {u6:#}"
     );
+    assert!(
+        u6["actual"]
+            .as_str()
+            .unwrap()
+            .contains("answered from 127.0.0.1, registered from 127.0.0.1"),
+        "the platform recorded where the registration came from and the stream answered from there: {u6:#}"
+    );
     // The day report was fetched from the device: its people coming up are judged.
     let up = get("E3.up.count.20");
     assert!(up["verdict"] == "PASS" || up["verdict"] == "FAIL", "{up:#}");

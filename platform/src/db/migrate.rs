@@ -1,7 +1,8 @@
 //! Migrations of the platform schema: one SQL file per backend and step, the same numbers and
 //! names on both, applied in order, each in its own transaction, and recorded in
 //! `schema_migrations (version, name, applied_at)`. Step 0 is the ingest schema
-//! (`migrations/ingest/`), step 1 the supervision schema (`migrations/supervision/`).
+//! (`migrations/ingest/`), steps 1–5 the supervision schema (`migrations/supervision/`), step 6
+//! adds the registering peer to the U6 stream tables (`migrations/ingest/`).
 //!
 //! Only DDL differs between the two files of a step (`INTEGER PRIMARY KEY` vs
 //! `BIGINT GENERATED ALWAYS AS IDENTITY`, `STRICT` tables, `COLLATE "C"` time columns, trigger
@@ -58,6 +59,7 @@ pub const MIGRATIONS_SQLITE: &[Migration] = &[
     migration!("supervision", "sqlite", 3, "0003_alarm_doc"),
     migration!("supervision", "sqlite", 4, "0004_cursor"),
     migration!("supervision", "sqlite", 5, "0005_handling_photos"),
+    migration!("ingest", "sqlite", 6, "0006_stream_peer"),
 ];
 
 /// The PostgreSQL steps (same versions and names as [`MIGRATIONS_SQLITE`]).
@@ -68,6 +70,7 @@ pub const MIGRATIONS_POSTGRES: &[Migration] = &[
     migration!("supervision", "postgres", 3, "0003_alarm_doc"),
     migration!("supervision", "postgres", 4, "0004_cursor"),
     migration!("supervision", "postgres", 5, "0005_handling_photos"),
+    migration!("ingest", "postgres", 6, "0006_stream_peer"),
 ];
 
 /// The ingest step, which an old store's file is adopted as.

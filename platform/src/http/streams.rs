@@ -2,10 +2,13 @@
 //! and registers it again at once whenever it changes. The platform keeps the current address
 //! with a revision (+1 per change) and every registration in a history.
 
-use axum::Json;
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::{Extension, Json};
 use eseal_protocol::{CameraCode, MineCode, StreamRegistration};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -74,8 +77,8 @@ fn check_codes(mine: &str, camera: &str) -> Result<(), ApiError> {
 
 /// Registers (or re-registers) the live-stream URL of one camera (U6). Needs the token of
 /// that mine. Answers 201 on a camera's first registration, 200 afterwards; the revision goes
-/// up by one only when the URL changes. Every registration is kept in the history, and every
-/// refused one is recorded as a violation.
+/// up by one only when the URL changes. Every registration is kept in the history with the IP
+/// address it came from (`peer`), and every refused one is recorded as a violation.
 #[utoipa::path(
     put, path = "/api/v1/mines/{mine}/cameras/{camera}/stream", tag = "uploads",
     params(
@@ -96,6 +99,7 @@ fn check_codes(mine: &str, camera: &str) -> Result<(), ApiError> {
 )]
 pub(super) async fn put_stream(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     uri: Uri,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -189,9 +193,12 @@ pub(super) async fn put_stream(
     }
     let username = account.username.clone();
     let url = reg.url.clone();
+    // The address the request came from, as the TCP connection says (no forwarding header is
+    // trusted: a device talks to the platform directly).
+    let peer = connect.map(|Extension(ConnectInfo(a))| a.ip().to_canonical().to_string());
     let (stream, change) = state
         .store
-        .call(move |c| query::register_stream(c, &mine, &camera, &url, &username))
+        .call(move |c| query::register_stream(c, &mine, &camera, &url, &username, peer.as_deref()))
         .await?;
     tracing::info!(mine = %stream.mine, camera = %stream.camera, revision = stream.revision, ?change, "U6 stream registered");
     let status = if change == StreamChange::Created {

@@ -659,6 +659,16 @@ async fn https_end_to_end() {
         .await
         .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    // The address the registration came from is kept (U6: the stream should be the device's).
+    assert_eq!(list["items"][0]["peer"], "127.0.0.1", "{list}");
+    assert!(
+        detail["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["peer"] == "127.0.0.1"),
+        "{detail}"
+    );
 
     // A bad URL and a body that disagrees with the path are refused with the field named.
     let bad = client
