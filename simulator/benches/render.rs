@@ -7,7 +7,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use eseal_simulator::render::{Rendered, Renderer};
 use eseal_simulator::scene::{
     Actor, ActorKind, Atmosphere, CameraPose, ColourMode, Equipment, Lighting, PersonLook,
-    RenderScene, SiteKind, Vec2, Vec3,
+    RenderScene, RenderStyle, SiteKind, Vec2, Vec3,
 };
 
 fn scene(w: u32, h: u32, ir: bool) -> RenderScene {
@@ -77,6 +77,7 @@ fn scene(w: u32, h: u32, ir: bool) -> RenderScene {
             skip: None,
         },
         noise_seed: 1,
+        style: RenderStyle::Flat,
     }
 }
 

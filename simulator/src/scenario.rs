@@ -30,7 +30,7 @@ use eseal_protocol::{CameraCode, LockCode, LockState, MineCode, MineTime};
 use serde::{Deserialize, Deserializer};
 
 use crate::clock::NS_PER_S;
-use crate::scene::{CameraPose, SiteKind, Vec3};
+use crate::scene::{CameraPose, RenderStyle, SiteKind, Vec3};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -364,6 +364,8 @@ mod file {
         pub seed: u64,
         pub start: TimeSpec,
         pub duration: TimeSpec,
+        #[serde(default)]
+        pub render: RenderStyle,
         pub mine: Mine,
         pub cameras: Vec<Camera>,
         #[serde(default)]
@@ -573,6 +575,8 @@ pub struct Scenario {
     pub start: DateTime<FixedOffset>,
     /// Length of the run, ns.
     pub duration_ns: u64,
+    /// How people and trucks are drawn (`render = "flat" | "realistic"`, default flat).
+    pub render: RenderStyle,
     pub mine: Mine,
     pub cameras: Vec<Camera>,
     /// Lighting keys, sorted by time (a day key at 0 if the file has none).
@@ -1498,6 +1502,7 @@ impl Validator<'_> {
             seed: r.seed,
             start,
             duration_ns,
+            render: r.render,
             mine,
             cameras,
             lighting,

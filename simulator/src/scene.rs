@@ -218,6 +218,19 @@ pub struct SkipView {
     pub loaded: bool,
 }
 
+/// How people and vehicles are drawn (issue 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenderStyle {
+    /// Flat-coloured primitives (boxes, capsules, domes): fast, and what the reference device
+    /// was first built against.
+    #[default]
+    Flat,
+    /// Skinned human meshes in work clothes, lit per vertex with cast shadows, through a
+    /// camera with lens softness: footage that detectors trained on real photos recognise.
+    Realistic,
+}
+
 /// Everything one camera sees at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenderScene {
@@ -241,4 +254,7 @@ pub struct RenderScene {
     pub equipment: Equipment,
     /// Seed for this frame's noise (derived from the scenario seed, camera and frame index).
     pub noise_seed: u64,
+    /// How actors are drawn.
+    #[serde(default)]
+    pub style: RenderStyle,
 }

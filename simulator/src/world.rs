@@ -921,6 +921,7 @@ impl World {
                 labels::NOISE,
                 rng::camera_frame_index(code, world_frame),
             ),
+            style: self.scenario.render,
         }
     }
 
@@ -956,6 +957,7 @@ impl World {
                 skip: None,
             },
             noise_seed: 0,
+            style: self.scenario.render,
         }
     }
 

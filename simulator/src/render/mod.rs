@@ -24,12 +24,15 @@
 //! Determinism: no global state, no wall clock, no threads; every loop runs in a fixed order.
 //! The same scene gives the same bytes whether or not the background cache was warm.
 
+mod body;
 mod camera;
 mod emit;
 mod geom;
+mod lens;
 mod light;
 mod person;
 mod post;
+mod raster;
 mod site;
 mod truck;
 
@@ -46,10 +49,13 @@ use tiny_skia::{
 };
 
 use crate::frame::Frame;
-use crate::scene::{ActorKind, CameraPose, ColourMode, RenderScene, SiteKind, Tamper, Vec2};
+use crate::scene::{
+    ActorKind, CameraPose, ColourMode, RenderScene, RenderStyle, SiteKind, Tamper, Vec2,
+};
 use emit::Emitter;
 use geom::{Op, Shape, V3};
 use light::Light;
+use raster::Ink;
 
 /// Largest image side accepted (pixels).
 pub const MAX_SIDE: u32 = 8192;
@@ -201,6 +207,7 @@ struct BgKey {
     site: SiteKind,
     edge: Option<(Vec2, Vec2)>,
     light: Light,
+    style: RenderStyle,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -209,6 +216,15 @@ struct ActorDraw {
     ops: (usize, usize),
     rect: Option<(u32, u32, u32, u32)>,
     depth: f32,
+    /// Index into the renderer's meshes (realistic people).
+    mesh: Option<usize>,
+}
+
+/// A realistic person's triangles this frame and how to shade them.
+#[derive(Debug, Default)]
+struct MeshSlot {
+    mesh: body::Mesh,
+    shading: Option<body::Shading>,
 }
 
 /// A reusable renderer: caches the static background per camera and lighting, keeps scratch
@@ -234,6 +250,14 @@ pub struct Renderer {
     /// Canvas regions that differ from the cached background (restored before drawing).
     dirty: Vec<(u32, u32, u32, u32)>,
     dirty_all: bool,
+    /// Realistic people: one slot per actor index, reused.
+    meshes: Vec<MeshSlot>,
+    scratch: body::Scratch,
+    /// Depth buffer (1/z) for meshes, cleared per actor in its rect.
+    zbuf: Vec<f32>,
+    /// Cast-shadow stamps: a pixel is darkened once per actor.
+    stamp: Vec<u16>,
+    stamp_gen: u16,
 }
 
 impl Default for Renderer {
@@ -262,6 +286,11 @@ impl Renderer {
             last_scene: None,
             dirty: Vec::with_capacity(32),
             dirty_all: true,
+            meshes: Vec::new(),
+            scratch: body::Scratch::default(),
+            zbuf: Vec::new(),
+            stamp: Vec::new(),
+            stamp_gen: 0,
         }
     }
 
@@ -313,6 +342,8 @@ impl Renderer {
             self.canvas = Pixmap::new(w, h);
             self.mask = Pixmap::new(w, h);
             self.alone = Pixmap::new(w, h);
+            self.zbuf = vec![0.0; (w * h) as usize];
+            self.stamp = vec![0; (w * h) as usize];
             self.bg_key = None;
             self.last_scene = None;
         }
@@ -380,17 +411,43 @@ impl Renderer {
                 ActorKind::Truck(look) => truck::bounds_pts(pos, actor.heading, look),
             };
             let in_view = corners_rect(&cam, &corners, w, h).is_some();
+            let mut mesh = None;
             if in_view {
-                let mut e = Emitter::new(&cam, &light, &mut self.ops);
                 match &actor.kind {
+                    ActorKind::Person(look) if scene.style == RenderStyle::Realistic => {
+                        if self.meshes.len() <= index {
+                            self.meshes.resize_with(index + 1, MeshSlot::default);
+                        }
+                        let slot = &mut self.meshes[index];
+                        let (id, heading) = (actor.id, actor.heading);
+                        let sh = body::build(
+                            &mut slot.mesh,
+                            &mut self.scratch,
+                            &cam,
+                            &light,
+                            id,
+                            pos,
+                            heading,
+                            look,
+                        );
+                        slot.shading = Some(sh);
+                        mesh = Some(index);
+                    }
                     ActorKind::Person(look) => {
+                        let mut e = Emitter::new(&cam, &light, &mut self.ops);
                         person::emit(&mut e, pos, actor.heading, look);
                     }
-                    ActorKind::Truck(look) => truck::emit(&mut e, pos, actor.heading, look),
+                    ActorKind::Truck(look) => {
+                        let mut e = Emitter::new(&cam, &light, &mut self.ops);
+                        truck::emit(&mut e, pos, actor.heading, look);
+                    }
                 }
             }
             let end = self.ops.len();
-            let rect = ops_rect(&self.ops[start..end], w, h);
+            let rect = union_rect(
+                ops_rect(&self.ops[start..end], w, h),
+                mesh.and_then(|m| mesh_rect(&self.meshes[m].mesh, w, h)),
+            );
             let centre_z = match &actor.kind {
                 ActorKind::Person(look) => 0.9 * look.height_m / 1.75,
                 ActorKind::Truck(_) => 1.2,
@@ -401,6 +458,7 @@ impl Renderer {
                 ops: (start, end),
                 rect,
                 depth,
+                mesh,
             });
         }
         let mut order: Vec<usize> = (0..self.draws.len()).collect();
@@ -410,18 +468,55 @@ impl Renderer {
                 .total_cmp(&da.depth)
                 .then(scene.actors[da.index].id.cmp(&scene.actors[db.index].id))
         });
+        if !frozen && scene.style == RenderStyle::Realistic && !light.is_ir() {
+            for d in &self.draws {
+                if let Some(m) = d.mesh {
+                    self.stamp_gen = self.stamp_gen.wrapping_add(1);
+                    if self.stamp_gen == 0 {
+                        self.stamp.fill(0);
+                        self.stamp_gen = 1;
+                    }
+                    let r = cast_shadow(
+                        canvas,
+                        &mut self.stamp,
+                        self.stamp_gen,
+                        &cam,
+                        &light,
+                        &self.meshes[m].mesh,
+                    );
+                    self.dirty.extend(r);
+                }
+            }
+        }
         for &k in &order {
             let d = self.draws[k];
-            if d.rect.is_none() {
+            let Some(rect) = d.rect else {
                 continue;
-            }
+            };
             let ops = &self.ops[d.ops.0..d.ops.1];
             let id = IdMask::value_of(scene.actors[d.index].id);
+            let slot = d.mesh.map(|m| &self.meshes[m]);
             if !frozen {
                 draw_ops(canvas, None, ops, &light);
                 self.dirty.extend(all_ops_rect(ops, w, h));
+                if let Some(slot) = slot
+                    && let Some(sh) = slot.shading
+                {
+                    let shade = |part: u8, at: &[f32; raster::N_ATTR]| body::shade(&sh, part, at);
+                    draw_mesh(
+                        canvas,
+                        &mut self.zbuf,
+                        rect,
+                        &slot.mesh,
+                        &Ink::Colour(&shade),
+                    );
+                    self.dirty.push(rect);
+                }
             }
             draw_ops(mask, Some(id), ops, &light);
+            if let Some(slot) = slot {
+                draw_mesh(mask, &mut self.zbuf, rect, &slot.mesh, &Ink::Id(id));
+            }
         }
 
         // Truth: each object alone into the scratch mask, then measured on the shared mask.
@@ -484,6 +579,15 @@ impl Renderer {
                 let (vb, n_vis) = scan(mask, r, value);
                 let (fb, n_alone) = if covered {
                     draw_ops(alone, Some(value), &self.ops[d.ops.0..d.ops.1], &light);
+                    if let Some(m) = d.mesh {
+                        draw_mesh(
+                            alone,
+                            &mut self.zbuf,
+                            r,
+                            &self.meshes[m].mesh,
+                            &Ink::Id(value),
+                        );
+                    }
                     let res = scan(alone, r, value);
                     clear_rect(alone, r);
                     res
@@ -506,6 +610,18 @@ impl Renderer {
         for d in &self.draws {
             if let Some(r) = d.rect {
                 clear_rect(mask, r);
+            }
+        }
+
+        // The lens (realistic path): soften what was drawn this frame over the softened
+        // background.
+        if !frozen && scene.style == RenderStyle::Realistic {
+            let n = self.dirty.len();
+            for i in 0..n {
+                // Softening reads and writes one pixel around what was drawn: restore that too.
+                let r = grow(self.dirty[i], 1, w, h);
+                lens::soften(canvas.data_mut(), w, h, r, &mut self.blur_tmp);
+                self.dirty[i] = r;
             }
         }
 
@@ -558,6 +674,7 @@ impl Renderer {
             site: scene.site,
             edge: scene.counting_edge,
             light: *light,
+            style: scene.style,
         };
         if self.bg_key.as_ref() == Some(&key) {
             return;
@@ -589,6 +706,9 @@ impl Renderer {
         draw_ops(&mut pm, None, &ops[..split], light);
         ground_overlays(&mut pm, cam, light, near);
         draw_ops(&mut pm, None, &ops[split..], light);
+        if scene.style == RenderStyle::Realistic {
+            lens::soften(pm.data_mut(), w, h, (0, 0, w, h), &mut self.blur_tmp);
+        }
         self.bg.clear();
         self.bg.extend_from_slice(pm.data());
         self.bg_key = Some(key);
@@ -678,6 +798,99 @@ fn draw_ops(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light) {
             }
         }
     }
+}
+
+/// Draws a mesh into `pm` with a fresh depth buffer over `rect`.
+fn draw_mesh(
+    pm: &mut Pixmap,
+    zbuf: &mut [f32],
+    rect: (u32, u32, u32, u32),
+    mesh: &body::Mesh,
+    ink: &Ink<'_>,
+) {
+    let w = pm.width();
+    let h = pm.height();
+    for y in rect.1..rect.3 {
+        let a = (y * w + rect.0) as usize;
+        zbuf[a..a + (rect.2 - rect.0) as usize].fill(0.0);
+    }
+    raster::draw(pm.data_mut(), zbuf, w, h, &mesh.verts, &mesh.tris, ink);
+}
+
+/// Pixel rect covering a mesh's vertices in front of the camera, clipped.
+fn mesh_rect(mesh: &body::Mesh, w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
+    let mut b: Option<(f32, f32, f32, f32)> = None;
+    for v in mesh.verts.iter().filter(|v| v.inv_z > 0.0) {
+        b = Some(match b {
+            None => (v.x, v.y, v.x, v.y),
+            Some(a) => (a.0.min(v.x), a.1.min(v.y), a.2.max(v.x), a.3.max(v.y)),
+        });
+    }
+    let b = b?;
+    clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)
+}
+
+fn union_rect(
+    a: Option<(u32, u32, u32, u32)>,
+    b: Option<(u32, u32, u32, u32)>,
+) -> Option<(u32, u32, u32, u32)> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3))),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+fn grow(r: (u32, u32, u32, u32), by: u32, w: u32, h: u32) -> (u32, u32, u32, u32) {
+    (
+        r.0.saturating_sub(by),
+        r.1.saturating_sub(by),
+        (r.2 + by).min(w),
+        (r.3 + by).min(h),
+    )
+}
+
+/// Darkens the ground where the sun does not reach past the person (its mesh projected along
+/// the sun's direction onto z = 0); returns the pixel rect changed.
+fn cast_shadow(
+    canvas: &mut Pixmap,
+    stamp: &mut [u16],
+    generation: u16,
+    cam: &Camera,
+    light: &Light,
+    mesh: &body::Mesh,
+) -> Option<(u32, u32, u32, u32)> {
+    let (w, h) = (canvas.width(), canvas.height());
+    let sun = V3::new(0.35, 0.25, 0.90).norm();
+    let mut pts = Vec::with_capacity(mesh.world.len());
+    let mut b: Option<(f32, f32, f32, f32)> = None;
+    for p in &mesh.world {
+        let g = *p - sun * (p.z.max(0.0) / sun.z);
+        let c = cam.cam_space(g);
+        if c.z < NEAR_M {
+            return None;
+        }
+        let (x, y) = cam.cam_to_px(c);
+        b = Some(match b {
+            None => (x, y, x, y),
+            Some(a) => (a.0.min(x), a.1.min(y), a.2.max(x), a.3.max(y)),
+        });
+        pts.push((x, y));
+    }
+    let b = b?;
+    let rect = clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)?;
+    let keep = 1.0 - 0.55 * light.ambient * (1.0 - light.haze);
+    raster::shadow(
+        canvas.data_mut(),
+        stamp,
+        generation,
+        w,
+        h,
+        &pts,
+        &mesh.tris,
+        keep,
+    );
+    Some(rect)
 }
 
 /// Pixel rect `(x0, y0, x1, y1)` (half-open) covering the ops' bounds, clipped; `None` if empty.

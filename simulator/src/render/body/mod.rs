@@ -1,0 +1,406 @@
+//! The realistic person (issue 16): the MakeHuman body (see `asset`) shaped and sized per
+//! person, posed by a published gait (`gait`), skinned (`skin`), dressed (`garment`), with a
+//! helmet and cap lamp, lit per vertex (sun and sky by day, the camera's IR illuminator at
+//! night, retro-reflective tape returning light to the camera) and projected into triangles for
+//! the rasteriser.
+//!
+//! Everything about a person that is not in the scene (body shape, outfit, gait style) is drawn
+//! from a seed hashed from its id and look, so the same scenario and seed give the same
+//! person in every frame and every run, and the flat path's random draws are untouched.
+
+mod asset;
+mod gait;
+mod garment;
+mod skin;
+
+use super::camera::{Camera, NEAR_M};
+use super::geom::V3;
+use super::light::Light;
+use super::raster::{N_ATTR, STri, SVert};
+use crate::scene::PersonLook;
+use asset::{BodyAsset, bone, shape};
+use garment::{Cut, Finish, Outfit, Surface, lin};
+use skin::Affine;
+
+/// Triangle part codes beyond the body's bones.
+const PART_HELMET: u8 = 100;
+const PART_LAMP: u8 = 101;
+
+/// Head-top of the flat model's 1.75 m person is 1.80 m with its helmet; the body is sized so its
+/// scalp is at `height_m × SCALP`, and the helmet adds the rest.
+const SCALP: f32 = 1.72 / 1.75;
+
+/// A person's lasting traits, from its seed.
+#[derive(Debug, Clone, Copy)]
+struct Traits {
+    shape: [f32; shape::COUNT],
+    outfit: Outfit,
+    style: gait::Style,
+}
+
+fn mix32(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// A stream of uniform numbers in 0..1 from a seed (splitmix-style; no global state).
+struct Draws(u64);
+
+impl Draws {
+    fn next(&mut self) -> f32 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        (mix32(self.0) >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn range(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * self.next()
+    }
+}
+
+fn traits(id: u32, look: &PersonLook) -> Traits {
+    let mut h = u64::from(id);
+    for c in [look.helmet, look.vest, look.clothes] {
+        h = mix32(h ^ u64::from(u32::from_le_bytes([c[0], c[1], c[2], 0])));
+    }
+    h = mix32(h ^ u64::from(look.height_m.to_bits()));
+    let mut r = Draws(h);
+    let mut shape = [0.0; shape::COUNT];
+    shape[shape::FEMALE] = if r.next() < 0.08 {
+        r.range(0.7, 1.0)
+    } else {
+        0.0
+    };
+    let build = r.range(-1.0, 1.0);
+    shape[shape::HEAVY] = 0.7 * build.max(0.0);
+    shape[shape::THIN] = 0.6 * (-build).max(0.0);
+    shape[shape::MUSCULAR] = r.range(0.0, 0.6);
+    shape[shape::EAST_ASIAN] = r.range(0.6, 1.0);
+    let cut = match r.next() {
+        x if x < 0.45 => Cut::Uniform,
+        x if x < 0.85 => Cut::Vest,
+        _ => Cut::Coverall,
+    };
+    let tone = r.range(0.0, 1.0);
+    let outfit = Outfit {
+        cut,
+        clothes: lin(look.clothes),
+        vest: lin(look.vest),
+        skin: lin([
+            (205.0 - 45.0 * tone) as u8,
+            (160.0 - 45.0 * tone) as u8,
+            (125.0 - 40.0 * tone) as u8,
+        ]),
+        boot_top: if r.next() < 0.7 { 0.38 } else { 0.13 },
+        gloves: r.next() < 0.5,
+        dirt: r.range(0.1, 0.8),
+        seed: (h >> 32) as u32,
+    };
+    let style = gait::Style {
+        vigour: r.range(0.8, 1.15),
+        lean: r.range(0.0, 0.12),
+        head_down: r.range(0.0, 0.25),
+        arm_out: r.range(0.08, 0.2),
+        weight_side: r.range(-1.0, 1.0),
+        shoulder_tool: look.carrying_tool,
+    };
+    Traits {
+        shape,
+        outfit,
+        style,
+    }
+}
+
+/// Scratch buffers reused from frame to frame.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    rest: Vec<V3>,
+    normals: Vec<V3>,
+    pos: Vec<V3>,
+    nrm: Vec<V3>,
+}
+
+/// What the pixel shader needs of each person drawn this frame.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shading {
+    outfit: Outfit,
+    helmet: [f32; 3],
+    lamp_on: bool,
+    ir: bool,
+    tint: [f32; 3],
+}
+
+/// One person's triangles, appended to the frame's buffers.
+#[derive(Debug, Default)]
+pub(crate) struct Mesh {
+    pub verts: Vec<SVert>,
+    pub tris: Vec<STri>,
+    /// World positions of the vertices (for the cast shadow).
+    pub world: Vec<V3>,
+}
+
+/// Builds the person's mesh for this frame into `out` (cleared first) and returns how to shade
+/// it. Vertices behind the camera's near plane make their triangles vanish (`inv_z` ≤ 0).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build(
+    out: &mut Mesh,
+    scratch: &mut Scratch,
+    cam: &Camera,
+    light: &Light,
+    id: u32,
+    pos: V3,
+    heading: f32,
+    look: &PersonLook,
+) -> Shading {
+    let a = asset::body();
+    let t = traits(id, look);
+    let scale = look.height_m.clamp(0.5, 2.5) * SCALP / a.height;
+    shaped_rest(a, &t.shape, scale, &mut scratch.rest);
+    scratch.normals = skin::vertex_normals(&scratch.rest, &a.tris);
+    let joints: Vec<V3> = a.bones.iter().map(|b| b.joint * scale).collect();
+    let pose = gait::pose(a, &joints, look.gait_phase, look.walking, &t.style);
+    let bones = skin::bone_transforms(a, &joints, &pose);
+    skin::skin(
+        a,
+        &bones,
+        &scratch.rest,
+        &scratch.normals,
+        &mut scratch.pos,
+        &mut scratch.nrm,
+    );
+    let lift = -scratch.pos.iter().map(|p| p.z).fold(f32::MAX, f32::min);
+    let (c, s) = (heading.cos(), heading.sin());
+    let to_world = |p: V3| V3::new(p.x * c - p.y * s, p.x * s + p.y * c, p.z + lift) + pos;
+    let turn = |n: V3| V3::new(n.x * c - n.y * s, n.x * s + n.y * c, n.z);
+    out.verts.clear();
+    out.tris.clear();
+    out.world.clear();
+    for (i, (p, n)) in scratch.pos.iter().zip(&scratch.nrm).enumerate() {
+        let w = to_world(*p);
+        out.world.push(w);
+        out.verts.push(vertex(cam, light, w, turn(*n), a.rest[i]));
+    }
+    for (tri, &part) in a.tris.iter().zip(&a.part) {
+        out.tris.push(STri {
+            v: tri.map(u32::from),
+            part,
+        });
+    }
+    helmet(out, cam, light, &bones[bone::HEAD], scale, &to_world, &turn);
+    Shading {
+        outfit: t.outfit,
+        helmet: lin(look.helmet),
+        lamp_on: look.lamp_on,
+        ir: light.is_ir(),
+        tint: if light.is_ir() {
+            [1.0; 3]
+        } else {
+            light.tint()
+        },
+    }
+}
+
+fn shaped_rest(a: &BodyAsset, w: &[f32; shape::COUNT], scale: f32, out: &mut Vec<V3>) {
+    out.clear();
+    for (i, r) in a.rest.iter().enumerate() {
+        let mut p = *r;
+        for (k, d) in a.shapes.iter().enumerate() {
+            if w[k] != 0.0 {
+                p = p + d[i] * w[k];
+            }
+        }
+        out.push(p * scale);
+    }
+}
+
+/// A projected vertex with its lighting: attributes are the rest-frame point (for the garment),
+/// the diffuse light, the retro-reflected light and the haze veil.
+fn vertex(cam: &Camera, light: &Light, w: V3, n: V3, rest: V3) -> SVert {
+    let c = cam.cam_space(w);
+    let depth = c.z;
+    let to_cam = (cam.centre - w).norm();
+    let facing_cam = n.dot(to_cam).max(0.0);
+    let (diffuse, retro) = if light.is_ir() {
+        let fill = Light::ir_fill(depth);
+        (
+            fill * (0.15 + 0.85 * facing_cam),
+            (2.6 * fill * facing_cam.sqrt()).min(1.6),
+        )
+    } else {
+        let sun = V3::new(0.35, 0.25, 0.90).norm();
+        let level = light.light_level();
+        let sky = 0.45 + 0.2 * n.z;
+        let direct = 0.75 * n.dot(sun).max(0.0);
+        (level * (sky + direct) * 0.9, level * 0.35 * facing_cam)
+    };
+    let (x, y) = if depth >= NEAR_M {
+        cam.cam_to_px(c)
+    } else {
+        (0.0, 0.0)
+    };
+    SVert {
+        x,
+        y,
+        inv_z: if depth >= NEAR_M { 1.0 / depth } else { -1.0 },
+        a: [rest.x, rest.y, rest.z, diffuse, retro, light.haze_at(depth)],
+    }
+}
+
+/// The hard hat (a dome with a brim) and its cap lamp, carried by the head bone.
+fn helmet(
+    out: &mut Mesh,
+    cam: &Camera,
+    light: &Light,
+    head: &Affine,
+    scale: f32,
+    to_world: &dyn Fn(V3) -> V3,
+    turn: &dyn Fn(V3) -> V3,
+) {
+    let a = asset::body();
+    // The skull's top and centre on the rest mesh.
+    let (mut top, mut cx, mut n) = (0.0f32, 0.0f32, 0.0f32);
+    for p in &a.rest {
+        top = top.max(p.z);
+        if p.z > a.height - 0.12 {
+            cx += p.x;
+            n += 1.0;
+        }
+    }
+    let centre = V3::new(cx / n.max(1.0), 0.0, top - 0.07) * scale;
+    let (rx, ry, rz) = (0.145 * scale, 0.128 * scale, 0.12 * scale);
+    const SEG: usize = 14;
+    const RINGS: usize = 4;
+    let base = out.verts.len() as u32;
+    let mut add = |p: V3, nrm: V3, rest: V3| {
+        let w = to_world(head.apply(p));
+        out.world.push(w);
+        out.verts
+            .push(vertex(cam, light, w, turn(head.rotate(nrm)).norm(), rest));
+    };
+    // Dome rings from the rim (k = 0) to the pole, and the brim's outer ring.
+    for k in 0..=RINGS {
+        let el = (k as f32 / RINGS as f32) * std::f32::consts::FRAC_PI_2 * 0.98;
+        for i in 0..SEG {
+            let az = i as f32 / SEG as f32 * std::f32::consts::TAU;
+            let d = V3::new(az.cos() * el.cos(), az.sin() * el.cos(), el.sin());
+            let p = centre + V3::new(d.x * rx, d.y * ry, d.z * rz);
+            add(p, d, V3::new(d.x, d.y, 10.0 + d.z));
+        }
+    }
+    for i in 0..SEG {
+        let az = i as f32 / SEG as f32 * std::f32::consts::TAU;
+        let peak = if az.cos() > 0.3 { 1.45 } else { 1.18 };
+        let p = centre + V3::new(az.cos() * rx * peak, az.sin() * ry * 1.18, -0.012 * scale);
+        add(p, V3::new(0.0, 0.0, 1.0), V3::new(0.0, 0.0, 10.0));
+    }
+    let ring = |k: usize, i: usize| base + (k * SEG + i % SEG) as u32;
+    for k in 0..RINGS {
+        for i in 0..SEG {
+            let (a0, a1, b0, b1) = (
+                ring(k, i),
+                ring(k, i + 1),
+                ring(k + 1, i),
+                ring(k + 1, i + 1),
+            );
+            out.tris.push(STri {
+                v: [a0, a1, b1],
+                part: PART_HELMET,
+            });
+            out.tris.push(STri {
+                v: [a0, b1, b0],
+                part: PART_HELMET,
+            });
+        }
+    }
+    for i in 0..SEG {
+        let (r0, r1) = (ring(0, i), ring(0, i + 1));
+        let (o0, o1) = (ring(RINGS + 1, i), ring(RINGS + 1, i + 1));
+        // The brim, seen from above and from below.
+        out.tris.push(STri {
+            v: [o0, o1, r1],
+            part: PART_HELMET,
+        });
+        out.tris.push(STri {
+            v: [o0, r1, r0],
+            part: PART_HELMET,
+        });
+        out.tris.push(STri {
+            v: [o0, r1, o1],
+            part: PART_HELMET,
+        });
+        out.tris.push(STri {
+            v: [o0, r0, r1],
+            part: PART_HELMET,
+        });
+    }
+    // The cap lamp: a small square facing forward on the front of the dome.
+    let lamp_c = centre + V3::new(rx * 0.97, 0.0, rz * 0.35);
+    let (h, lb) = (0.024 * scale, out.verts.len() as u32);
+    let mut add2 = |p: V3| {
+        let w = to_world(head.apply(p));
+        out.world.push(w);
+        out.verts.push(vertex(
+            cam,
+            light,
+            w,
+            turn(head.rotate(V3::new(1.0, 0.0, 0.0))),
+            V3::default(),
+        ));
+    };
+    for (dy, dz) in [(-h, -h), (h, -h), (h, h), (-h, h)] {
+        add2(lamp_c + V3::new(0.012 * scale, dy, dz));
+    }
+    out.tris.push(STri {
+        v: [lb, lb + 1, lb + 2],
+        part: PART_LAMP,
+    });
+    out.tris.push(STri {
+        v: [lb, lb + 2, lb + 3],
+        part: PART_LAMP,
+    });
+}
+
+/// The colour of a pixel of a person (sRGB bytes).
+pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
+    let rest = V3::new(at[0], at[1], at[2]);
+    let (diffuse, retro, haze) = (at[3].max(0.0), at[4].max(0.0), at[5]);
+    let surface = match part {
+        PART_HELMET => Surface {
+            rgb: s.helmet,
+            finish: Finish::Gloss,
+        },
+        PART_LAMP => {
+            let v = if s.lamp_on { 1.0 } else { 0.05 };
+            return [v, v, v * 0.92].map(|x| (x * 255.0) as u8);
+        }
+        _ => s.outfit.surface(part, rest, &JOINTS_UNSCALED),
+    };
+    let mut c = if s.ir {
+        let lum = 0.30 * surface.rgb[0] + 0.59 * surface.rgb[1] + 0.11 * surface.rgb[2];
+        let g = (lum * 1.6 + 0.02) * diffuse;
+        let g = if surface.finish == Finish::Retro {
+            g.max(retro)
+        } else {
+            g
+        };
+        [g; 3]
+    } else {
+        let extra = match surface.finish {
+            Finish::Retro => retro,
+            Finish::Gloss => 0.15 * retro,
+            _ => 0.0,
+        };
+        [0, 1, 2].map(|i| (surface.rgb[i] * diffuse + extra * 0.3) * s.tint[i])
+    };
+    // Back to the display's (square-root) encoding, then haze.
+    for x in &mut c {
+        *x = x.max(0.0).sqrt();
+    }
+    let hz = if s.ir { 0.35 } else { 0.7 };
+    c.map(|x| ((x + (hz - x) * haze).clamp(0.0, 1.0) * 255.0 + 0.5) as u8)
+}
+
+/// Rest-frame joints of the unshaped body (garment edges are measured on it).
+static JOINTS_UNSCALED: std::sync::LazyLock<Vec<V3>> =
+    std::sync::LazyLock::new(|| asset::body().bones.iter().map(|b| b.joint).collect());

@@ -1,0 +1,80 @@
+//! The realistic path's camera optics: a lens is never pin-sharp. A [1 2 1]/4 blur in both
+//! directions (a Gaussian of σ ≈ 0.7 px, what a CCTV lens and sensor give at focus) applied to
+//! the cached background once and to each region actors were drawn into, every frame.
+
+/// Softens the RGBA image `data` (`w` wide) inside `rect` (half-open, clipped by the caller),
+/// reading one pixel beyond it where the image has one. `tmp` is scratch.
+pub(crate) fn soften(
+    data: &mut [u8],
+    w: u32,
+    h: u32,
+    rect: (u32, u32, u32, u32),
+    tmp: &mut Vec<u8>,
+) {
+    let (x0, y0, x1, y1) = rect;
+    if x1 <= x0 || y1 <= y0 {
+        return;
+    }
+    let (w, h) = (w as usize, h as usize);
+    let rw = (x1 - x0) as usize;
+    let rh = (y1 - y0) as usize;
+    tmp.clear();
+    tmp.resize(rw * rh * 4, 0);
+    // Horizontal pass into tmp.
+    for (ty, y) in (y0 as usize..y1 as usize).enumerate() {
+        let row = y * w;
+        for (tx, x) in (x0 as usize..x1 as usize).enumerate() {
+            let l = row + x.saturating_sub(1);
+            let r = row + (x + 1).min(w - 1);
+            let c = row + x;
+            for ch in 0..3 {
+                let v =
+                    data[l * 4 + ch] as u32 + 2 * data[c * 4 + ch] as u32 + data[r * 4 + ch] as u32;
+                tmp[(ty * rw + tx) * 4 + ch] = ((v + 2) >> 2) as u8;
+            }
+        }
+    }
+    // Vertical pass back into data (rows outside the rect are read unblurred horizontally: the
+    // one-pixel seam this leaves is below the sensor noise).
+    for (tx, x) in (x0 as usize..x1 as usize).enumerate() {
+        for y in y0 as usize..y1 as usize {
+            let at = |yy: usize| -> [u32; 3] {
+                if (y0 as usize..y1 as usize).contains(&yy) {
+                    let i = ((yy - y0 as usize) * rw + tx) * 4;
+                    [tmp[i] as u32, tmp[i + 1] as u32, tmp[i + 2] as u32]
+                } else {
+                    let i = (yy * w + x) * 4;
+                    [data[i] as u32, data[i + 1] as u32, data[i + 2] as u32]
+                }
+            };
+            let (u, c, d) = (at(y.saturating_sub(1)), at(y), at((y + 1).min(h - 1)));
+            let i = (y * w + x) * 4;
+            for ch in 0..3 {
+                data[i + ch] = ((u[ch] + 2 * c[ch] + d[ch] + 2) >> 2) as u8;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sharp_edge_is_spread_over_two_pixels_and_flat_areas_stay() {
+        let (w, h) = (8u32, 4u32);
+        let mut d = vec![0u8; (w * h * 4) as usize];
+        for y in 0..h as usize {
+            for x in 4..w as usize {
+                d[(y * 8 + x) * 4..(y * 8 + x) * 4 + 3].fill(200);
+            }
+        }
+        let mut tmp = Vec::new();
+        soften(&mut d, w, h, (0, 0, w, h), &mut tmp);
+        let px = |x: usize| d[(8 + x) * 4];
+        assert_eq!(
+            (px(0), px(2), px(3), px(4), px(5), px(7)),
+            (0, 0, 50, 150, 200, 200)
+        );
+    }
+}
