@@ -32,6 +32,7 @@ mod person;
 mod post;
 mod site;
 mod truck;
+mod vector;
 
 pub use camera::{Camera, NEAR_M};
 pub use site::{
@@ -48,8 +49,9 @@ use tiny_skia::{
 use crate::frame::Frame;
 use crate::scene::{ActorKind, CameraPose, ColourMode, RenderScene, SiteKind, Tamper, Vec2};
 use emit::Emitter;
-use geom::{Op, Shape, V3};
+use geom::{Op, Shape};
 use light::Light;
+use vector::V3;
 
 /// Largest image side accepted (pixels).
 pub const MAX_SIDE: u32 = 8192;
