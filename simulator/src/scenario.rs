@@ -1149,7 +1149,7 @@ impl Validator<'_> {
                     Formation::SideBySide => 0.375 * f64::from(g.count.saturating_sub(1)),
                     Formation::File => 0.0,
                 };
-                let half = half.min(crate::world::PORTAL_HALF_OPENING_M);
+                let half = half.min(crate::ground::PORTAL_HALF_OPENING_M);
                 if offset_m.abs() + spread > half - 0.1 {
                     self.err(
                         &format!("{p}.offset_m"),
@@ -1190,7 +1190,7 @@ impl Validator<'_> {
                 );
             }
             if let Some(edge) = cameras.get(camera).and_then(|c| c.edge)
-                && edge.length() / 2.0 < crate::world::TRUCK_LANE_M + 0.5
+                && edge.length() / 2.0 < crate::ground::TRUCK_LANE_M + 0.5
             {
                 self.err(
                     &format!("{p}.camera"),
@@ -1198,8 +1198,8 @@ impl Validator<'_> {
                         "camera {}'s gate line is {:.1} m long; trucks keep {} m right of its middle, so it must be at least {:.1} m",
                         t.camera,
                         edge.length(),
-                        crate::world::TRUCK_LANE_M,
-                        2.0 * (crate::world::TRUCK_LANE_M + 0.5)
+                        crate::ground::TRUCK_LANE_M,
+                        2.0 * (crate::ground::TRUCK_LANE_M + 0.5)
                     ),
                 );
             }
@@ -1623,7 +1623,7 @@ impl Validator<'_> {
                 } else if c.width > 0 && c.height > 0 {
                     for (k, q) in [e.a, e.b].into_iter().enumerate() {
                         let inside =
-                            crate::world::project(&pose, Vec3::new(q[0] as f32, q[1] as f32, 0.0))
+                            crate::ground::project(&pose, Vec3::new(q[0] as f32, q[1] as f32, 0.0))
                                 .is_some_and(|(u, v)| {
                                     (0.0..=c.width as f32).contains(&u)
                                         && (0.0..=c.height as f32).contains(&v)
