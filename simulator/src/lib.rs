@@ -11,7 +11,9 @@
 
 pub mod clock;
 pub mod frame;
+pub mod ground;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod rng;
 pub mod scenario;

@@ -89,7 +89,7 @@ pub fn c4_failures(cam: &crate::scenario::Camera) -> Option<Vec<String>> {
                 let x = base[0] + d * n[0] + side * u[0];
                 let y = base[1] + d * n[1] + side * u[1];
                 [0.0f32, 1.8].iter().all(|z| {
-                    crate::world::project(&cam.pose, Vec3::new(x as f32, y as f32, *z))
+                    crate::ground::project(&cam.pose, Vec3::new(x as f32, y as f32, *z))
                         .is_some_and(|(px, py)| (0.0..=w).contains(&px) && (0.0..=h).contains(&py))
                 })
             });

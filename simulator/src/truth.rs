@@ -1,7 +1,7 @@
 //! Ground-truth events: what happened, when, exactly — the stream a device is judged against.
 //!
 //! Events are solved in closed form on the world's piecewise-linear tracks and schedules
-//! ([`crate::world::Plan`]), not sampled at frames, so times are exact to the nanosecond. They
+//! ([`crate::plan::Plan`]), not sampled at frames, so times are exact to the nanosecond. They
 //! are written as JSON Lines ([`write_jsonl`]), one object per line, in time order. Every object
 //! has:
 //!
@@ -56,9 +56,9 @@ use eseal_protocol::{CameraCode, LockCode, LockState, MineTime, TransportState};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::plan::{Plan, Track, light_level};
 use crate::scenario::{BeltState, Edge, PersonDirection, Scenario, TamperKindSpec, TruckDirection};
 use crate::scene::{ColourMode, SiteKind};
-use crate::world::{Plan, Track, light_level};
 
 /// One ground-truth event (one JSON line).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

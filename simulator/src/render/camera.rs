@@ -5,7 +5,7 @@
 //! The optical axis passes through the image centre `(width / 2, height / 2)`. Pixels are square
 //! (the vertical field of view follows from `hfov` and the aspect ratio); the camera never rolls.
 
-use super::geom::V3;
+use super::vector::V3;
 use crate::scene::{CameraPose, Vec2, Vec3};
 
 /// Points closer than this along the optical axis (metres) are not projected.

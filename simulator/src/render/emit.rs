@@ -1,8 +1,9 @@
 //! Emits 3-D primitives as projected draw ops.
 
 use super::camera::Camera;
-use super::geom::{Cuboid, Face, Mat, Op, Shape, V3, hull_path, line_path, poly_path, px_width};
+use super::geom::{Cuboid, Face, Mat, Op, Shape, hull_path, line_path, poly_path, px_width};
 use super::light::Light;
+use super::vector::V3;
 
 /// Collects ops for one object (or the background).
 #[derive(Debug)]

@@ -35,6 +35,7 @@ mod post;
 mod raster;
 mod site;
 mod truck;
+mod vector;
 
 pub use camera::{Camera, NEAR_M};
 pub use site::{
@@ -53,9 +54,10 @@ use crate::scene::{
     ActorKind, CameraPose, ColourMode, RenderScene, RenderStyle, SiteKind, Tamper, Vec2,
 };
 use emit::Emitter;
-use geom::{Op, Shape, V3};
+use geom::{Op, Shape};
 use light::Light;
 use raster::Ink;
+use vector::V3;
 
 /// Largest image side accepted (pixels).
 pub const MAX_SIDE: u32 = 8192;

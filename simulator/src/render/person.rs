@@ -9,7 +9,8 @@
 use std::f32::consts::TAU;
 
 use super::emit::{Emitter, upright_box};
-use super::geom::{Face, Mat, V3};
+use super::geom::{Face, Mat};
+use super::vector::V3;
 use crate::scene::PersonLook;
 
 const SKIN: [u8; 3] = [198, 150, 112];

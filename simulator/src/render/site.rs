@@ -15,7 +15,8 @@
 
 use super::camera::Camera;
 use super::emit::{Emitter, upright_box};
-use super::geom::{Mat, V3, ellipse_pts};
+use super::geom::{Mat, ellipse_pts};
+use super::vector::V3;
 use crate::scene::{BeltView, RenderScene, SiteKind, SkipView};
 
 /// Distance from the counting edge to the portal's front wall (m).

@@ -2,7 +2,8 @@
 //! an open bed behind it, a heap of ore in the bed when loaded.
 
 use super::emit::{Emitter, upright_box};
-use super::geom::{Mat, V3, ellipse_pts};
+use super::geom::{Mat, ellipse_pts};
+use super::vector::V3;
 use crate::scene::TruckLook;
 
 const TYRE: [u8; 3] = [28, 28, 30];

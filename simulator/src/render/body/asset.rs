@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use crate::render::geom::V3;
+use crate::render::vector::V3;
 
 /// The committed asset (`simulator/assets/body.bin`, ~76 kB).
 const BYTES: &[u8] = include_bytes!("../../../assets/body.bin");

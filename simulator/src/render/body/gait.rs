@@ -20,7 +20,7 @@ use std::f32::consts::TAU;
 
 use super::asset::{BodyAsset, bone};
 use super::skin::{Affine, Pose};
-use crate::render::geom::V3;
+use crate::render::vector::V3;
 
 /// How one person moves and stands (drawn once per person from its seed).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,7 +10,7 @@
 //! knee boots; white cotton gloves.
 
 use super::asset::bone;
-use crate::render::geom::V3;
+use crate::render::vector::V3;
 
 /// How a surface answers light.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,9 +14,9 @@ mod garment;
 mod skin;
 
 use super::camera::{Camera, NEAR_M};
-use super::geom::V3;
 use super::light::Light;
 use super::raster::{N_ATTR, STri, SVert};
+use super::vector::V3;
 use crate::scene::PersonLook;
 use asset::{BodyAsset, bone, shape};
 use garment::{Cut, Finish, Outfit, Surface, lin};

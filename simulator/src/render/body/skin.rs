@@ -3,7 +3,7 @@
 //! normal, by the rotations alone).
 
 use super::asset::{BodyAsset, bone};
-use crate::render::geom::V3;
+use crate::render::vector::V3;
 
 /// A 3×3 rotation (rows) and a translation: `p ↦ R p + t`.
 #[derive(Debug, Clone, Copy, PartialEq)]
