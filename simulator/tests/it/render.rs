@@ -560,22 +560,42 @@ fn the_realistic_path_keeps_the_truth_exact_and_is_deterministic() {
     assert_eq!(mask_bytes(&a.ids), mask_bytes(&b.ids));
     let flat = render(&crowd(640, 360)).unwrap();
     assert_ne!(sha(&a.frame.rgb), sha(&flat.frame.rgb));
+    let cam = eseal_simulator::render::Camera::new(&s.camera);
     for (o, f) in a.objects.iter().zip(&flat.objects) {
-        // The same people, of the same size: the truth means what it meant.
-        let (h, hf) = (
-            o.full_box.unwrap().height() as f32,
-            f.full_box.unwrap().height() as f32,
-        );
-        assert!(
-            (h / hf - 1.0).abs() < 0.15,
-            "object {}: {h} px tall, flat {hf}",
-            o.id
-        );
+        // The same people, of a person's size: the box holds the feet and the head, is about
+        // as tall as the flat one (a real stride and arm swing reach further), and the
+        // geometric head-and-shoulders box sits at its top.
+        let fb = o.full_box.unwrap();
+        let (h, hf) = (fb.height() as f32, f.full_box.unwrap().height() as f32);
+        let actor = s.actors.iter().find(|x| x.id == o.id).unwrap();
+        let ActorKind::Person(look) = actor.kind else {
+            unreachable!()
+        };
+        // (The flat style draws a long tool over the shoulder, which the realistic one does not
+        // yet: its box is no measure for those.)
+        if !look.carrying_tool {
+            assert!(
+                (0.8..1.4).contains(&(h / hf)),
+                "object {}: {h} px tall, flat {hf}",
+                o.id
+            );
+        }
+        let p = actor.position;
+        for z in [0.05, 0.9 * look.height_m] {
+            let (x, y, _) = cam.project(Vec3::new(p.x, p.y, z)).unwrap();
+            let inside = (fb.x0 as f32 - 2.0..fb.x1 as f32 + 2.0).contains(&x)
+                && (fb.y0 as f32 - 2.0..fb.y1 as f32 + 2.0).contains(&y);
+            assert!(
+                inside,
+                "object {}: ({x}, {y}) at {z} m outside {fb:?}",
+                o.id
+            );
+        }
         let hs = o.head_shoulder_box.unwrap();
-        let top = o.full_box.unwrap().y0;
+        let third = fb.y0 + fb.height() / 3;
         assert!(
-            top + 2 >= hs.y0 && top < hs.y1,
-            "object {}: head top {top} in {hs:?}",
+            hs.y0 < third && hs.y1 > fb.y0,
+            "object {}: {hs:?} vs {fb:?}",
             o.id
         );
     }
