@@ -1,6 +1,42 @@
 //! The realistic path's camera optics: a lens is never pin-sharp. A [1 2 1]/4 blur in both
 //! directions (a Gaussian of σ ≈ 0.7 px, what a CCTV lens and sensor give at focus) applied to
-//! the cached background once and to each region actors were drawn into, every frame.
+//! the cached background once and to each region actors were drawn into, every frame. Light
+//! falls off toward the image corners (vignetting), and at night the camera's IR illuminator
+//! lights a cone around the optical axis: the picture is a bright centre fading to dark.
+
+use super::camera::Camera;
+
+/// Half-width of the IR illuminator's beam: light falls to 1/e this far off the axis (radians).
+const IR_BEAM_RAD: f32 = 0.52;
+/// Vignetting: the corners get this much less light than the centre.
+const VIGNETTE: f32 = 0.28;
+
+/// Light reaching pixel `(x, y)` relative to the image centre: vignetting, and under IR the
+/// illuminator's beam.
+pub(crate) fn falloff(cam: &Camera, x: f32, y: f32, ir: bool) -> f32 {
+    let (w, h) = (cam.width as f32, cam.height as f32);
+    let (dx, dy) = ((x - 0.5 * w) / (0.5 * w), (y - 0.5 * h) / (0.5 * w));
+    let r2 = (dx * dx + dy * dy) / (1.0 + (h / w) * (h / w));
+    let mut k = 1.0 - VIGNETTE * r2;
+    if ir {
+        let ray = cam.ray(x, y).norm();
+        let off = ray.dot(cam.fwd).clamp(-1.0, 1.0).acos();
+        k *= (-(off / IR_BEAM_RAD) * (off / IR_BEAM_RAD)).exp();
+    }
+    k
+}
+
+/// Multiplies every pixel of an RGBA image by its [`falloff`] (the cached background).
+pub(crate) fn apply_falloff(data: &mut [u8], cam: &Camera, ir: bool) {
+    let w = cam.width as usize;
+    for (i, px) in data.chunks_exact_mut(4).enumerate() {
+        let k = falloff(cam, (i % w) as f32 + 0.5, (i / w) as f32 + 0.5, ir);
+        let k = (k.clamp(0.0, 1.0) * 256.0) as u32;
+        for c in &mut px[..3] {
+            *c = ((*c as u32 * k) >> 8) as u8;
+        }
+    }
+}
 
 /// Softens the RGBA image `data` (`w` wide) inside `rect` (half-open, clipped by the caller),
 /// reading one pixel beyond it where the image has one. `tmp` is scratch.

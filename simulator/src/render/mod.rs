@@ -651,7 +651,16 @@ impl Renderer {
         if frozen {
             return Ok(());
         }
-        let sigma = scene.atmosphere.noise_sigma.max(0.0);
+        let mut sigma = scene.atmosphere.noise_sigma.max(0.0);
+        if scene.style == RenderStyle::Realistic {
+            // A sensor's noise shows more as light falls (the gain goes up).
+            let dark = if light.is_ir() {
+                1.0
+            } else {
+                1.0 - light.ambient
+            };
+            sigma *= 1.0 + 1.5 * dark;
+        }
         if sigma != self.noise_sigma {
             post::scale_table(&self.normal, sigma, &mut self.noise, &mut self.noise_grey3);
             self.noise_sigma = sigma;
@@ -709,6 +718,7 @@ impl Renderer {
         ground_overlays(&mut pm, cam, light, near);
         draw_ops(&mut pm, None, &ops[split..], light);
         if scene.style == RenderStyle::Realistic {
+            lens::apply_falloff(pm.data_mut(), cam, light.is_ir());
             lens::soften(pm.data_mut(), w, h, (0, 0, w, h), &mut self.blur_tmp);
         }
         self.bg.clear();

@@ -239,11 +239,19 @@ fn vertex(cam: &Camera, light: &Light, w: V3, n: V3, rest: V3) -> SVert {
     } else {
         (0.0, 0.0)
     };
+    let k = super::lens::falloff(cam, x, y, light.is_ir());
     SVert {
         x,
         y,
         inv_z: if depth >= NEAR_M { 1.0 / depth } else { -1.0 },
-        a: [rest.x, rest.y, rest.z, diffuse, retro, light.haze_at(depth)],
+        a: [
+            rest.x,
+            rest.y,
+            rest.z,
+            diffuse * k,
+            retro * k,
+            light.haze_at(depth),
+        ],
     }
 }
 
@@ -377,8 +385,7 @@ pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
         _ => s.outfit.surface(part, rest, &JOINTS_UNSCALED),
     };
     let mut c = if s.ir {
-        let lum = 0.30 * surface.rgb[0] + 0.59 * surface.rgb[1] + 0.11 * surface.rgb[2];
-        let g = (lum * 1.6 + 0.02) * diffuse;
+        let g = nir_albedo(&surface) * diffuse;
         let g = if surface.finish == Finish::Retro {
             g.max(retro)
         } else {
@@ -399,6 +406,20 @@ pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
     }
     let hz = if s.ir { 0.35 } else { 0.7 };
     c.map(|x| ((x + (hz - x) * haze).clamp(0.0, 1.0) * 255.0 + 0.5) as u8)
+}
+
+/// How bright a surface is in near infrared (850 nm). Textile dyes are largely transparent
+/// there, so dark work clothes look light grey under an IR illuminator; skin is bright; black
+/// rubber stays dark; a helmet's plastic is bright whatever its colour.
+fn nir_albedo(s: &Surface) -> f32 {
+    let lum = 0.30 * s.rgb[0] + 0.59 * s.rgb[1] + 0.11 * s.rgb[2];
+    match s.finish {
+        Finish::Cloth => 0.32 + 0.5 * lum,
+        Finish::Skin => 0.55,
+        Finish::Gloss if lum < 0.05 => 0.06,
+        Finish::Gloss => 0.7,
+        Finish::Retro => 0.8,
+    }
 }
 
 /// Rest-frame joints of the unshaped body (garment edges are measured on it).
