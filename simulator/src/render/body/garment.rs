@@ -122,7 +122,7 @@ impl Outfit {
             bone::HEAD => {
                 let hair = p.z > 1.60 || (p.z > 1.50 && p.x < -0.01);
                 Surface {
-                    rgb: if hair { HAIR } else { self.skin },
+                    rgb: if hair { HAIR } else { self.face(p) },
                     finish: Finish::Skin,
                 }
             }
@@ -172,6 +172,35 @@ impl Outfit {
             }
             _ => self.torso(p, suit, tape),
         }
+    }
+
+    /// Skin with the face's features on the front of the head: eyes, brows and lips. Their
+    /// places are the MakeHuman mesh's own (eye centres at x 0.110, y ±0.031, z 1.545; the mouth
+    /// joint at z 1.505, from the `helper-*-eye` and `joint-mouth` groups of the base mesh).
+    fn face(&self, p: V3) -> [f32; 3] {
+        if p.x < 0.085 {
+            return self.skin;
+        }
+        let (y, z) = (p.y.abs(), p.z);
+        let eye = ((y - 0.031) / 0.016).powi(2) + ((z - 1.545) / 0.009).powi(2);
+        if eye < 1.0 {
+            return [0.018, 0.014, 0.012];
+        }
+        if (1.558..1.568).contains(&z) && (0.012..0.052).contains(&y) {
+            return HAIR;
+        }
+        if (1.490..1.502).contains(&z) && y < 0.022 {
+            return [
+                self.skin[0] * 0.75,
+                self.skin[1] * 0.45,
+                self.skin[2] * 0.45,
+            ];
+        }
+        if eye < 2.2 {
+            // The socket's shade around the eye.
+            return self.skin.map(|c| c * 0.7);
+        }
+        self.skin
     }
 
     fn torso(&self, p: V3, suit: [f32; 3], tape: Surface) -> Surface {

@@ -158,6 +158,7 @@ pub(crate) fn build(
     let scale = look.height_m.clamp(0.5, 2.5) * SCALP / a.height;
     shaped_rest(a, &t.shape, scale, &mut scratch.rest);
     scratch.normals = skin::vertex_normals(&scratch.rest, &a.tris);
+    dress(a, &t.outfit, scale, &mut scratch.rest, &scratch.normals);
     let joints: Vec<V3> = a.bones.iter().map(|b| b.joint * scale).collect();
     let pose = gait::pose(a, &joints, look.gait_phase, look.walking, &t.style);
     let bones = skin::bone_transforms(a, &joints, &pose);
@@ -211,6 +212,36 @@ fn shaped_rest(a: &BodyAsset, w: &[f32; shape::COUNT], scale: f32, out: &mut Vec
             }
         }
         out.push(p * scale);
+    }
+}
+
+/// Clothes have volume: each vertex moves out along its normal by the thickness of what covers
+/// it (a work jacket over a shirt ~3 cm at the torso, sleeves and trousers ~2 cm, boots ~1.5 cm,
+/// nothing on the face and hands; a coverall a little less). Skinning then carries the cloth with
+/// the body.
+fn dress(a: &BodyAsset, outfit: &Outfit, scale: f32, rest: &mut [V3], normals: &[V3]) {
+    let coverall = outfit.cut == Cut::Coverall;
+    for ((p, n), (b, _)) in rest.iter_mut().zip(normals).zip(&a.skin) {
+        let thick = match b[0] as usize {
+            bone::HEAD | bone::HAND_L | bone::HAND_R => 0.0,
+            bone::NECK => 0.008,
+            bone::FOOT_L | bone::FOOT_R => 0.015,
+            bone::PELVIS | bone::SPINE | bone::CHEST => {
+                if coverall {
+                    0.022
+                } else {
+                    0.03
+                }
+            }
+            _ => {
+                if coverall {
+                    0.016
+                } else {
+                    0.02
+                }
+            }
+        };
+        *p = *p + *n * (thick * scale);
     }
 }
 
