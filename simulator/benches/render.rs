@@ -1,6 +1,8 @@
 //! Rendering alone: frames/s at 1280×720 and 2560×1440 with 10 people in view, day colour and
 //! night IR (goal in issue 3: ≥ 400 and ≥ 100 frames/s per core). The background cache is warm
 //! (the camera does not move between frames), as in a real run; people walk between frames.
+//! `render_10_people/1280x720_day_left_edge` has the same people moved so that several are cut
+//! by the left image edge.
 #![allow(clippy::unwrap_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -106,6 +108,32 @@ fn bench(c: &mut Criterion) {
             });
         }
     }
+    // The 10 people moved towards the left image edge, so that several are cut by it: the cost
+    // of measuring their pixels beyond the border.
+    let (w, h) = (1280u32, 720u32);
+    let mut s = scene(w, h, false);
+    let depth = s.camera.project(s.actors[0].position).map_or(5.0, |p| p.2);
+    let cam = eseal_simulator::render::Camera::new(&s.camera);
+    let shift = w as f32 * 0.5 * depth / cam.focal_px();
+    for a in &mut s.actors {
+        a.position.y += shift;
+    }
+    let mut r = Renderer::new();
+    let mut out = Rendered::empty();
+    r.render_into(&s, &mut out).unwrap();
+    g.bench_function(format!("{w}x{h}_day_left_edge"), |b| {
+        b.iter(|| {
+            s.frame_index += 1;
+            s.noise_seed = s.noise_seed.wrapping_add(1);
+            for a in &mut s.actors {
+                if let ActorKind::Person(p) = &mut a.kind {
+                    p.gait_phase = (p.gait_phase + 0.04) % 1.0;
+                }
+            }
+            r.render_into(&s, &mut out).unwrap();
+            std::hint::black_box(&out);
+        })
+    });
     g.finish();
     // The same frames without people: the fixed per-frame cost (background restore, RGB
     // conversion with noise, id mask clear); the difference to the above is the people.
