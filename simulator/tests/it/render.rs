@@ -266,6 +266,43 @@ fn object_off_screen_has_no_boxes() {
     assert!(r.ids.ids.iter().all(|v| *v == 0));
 }
 
+/// A person facing a level camera 6 m away, with no tool (its left and right halves alike),
+/// standing where its vertical axis meets image column `px` (image right is world −y).
+fn person_at_column(id: u32, w: u32, h: u32, px: f32) -> RenderScene {
+    let mut s = scene(w, h, vec![]);
+    // Level, at hip height: the person's vertical axis stays one image column.
+    s.camera.tilt = 0.0;
+    s.camera.position = Vec3::new(0.0, 0.0, 0.9);
+    let focal = eseal_simulator::render::Camera::new(&s.camera).focal_px();
+    let y = (w as f32 * 0.5 - px) * 6.0 / focal;
+    s.actors = vec![person(id, 6.0, y, std::f32::consts::PI, 0.0)];
+    s
+}
+
+#[test]
+fn a_person_half_outside_the_left_edge_is_half_visible() {
+    let (w, h) = (320, 180);
+    for (id, px, expect) in [(1, w as f32 * 0.5, 1.0f32), (2, 0.0, 0.5)] {
+        let r = render(&person_at_column(id, w, h, px)).unwrap();
+        save(&format!("cut_by_edge_{id}"), &r);
+        check_truth(&r);
+        let o = &r.objects[0];
+        assert_eq!(o.full_box.unwrap().x0 == 0, expect < 1.0, "{o:?}");
+        assert!(
+            (o.visible_fraction - expect).abs() < 0.05,
+            "person {id} reads visible_fraction {}, expected about {expect}: {o:?}",
+            o.visible_fraction
+        );
+        assert_eq!(o.visible_px, o.unoccluded_px, "nothing in front of it");
+        if expect == 1.0 {
+            assert_eq!(o.visible_fraction, 1.0);
+            assert_eq!(o.whole_px, o.unoccluded_px);
+        } else {
+            assert!(o.whole_px > o.unoccluded_px, "{o:?}");
+        }
+    }
+}
+
 #[test]
 fn facing_front_and_back() {
     let ex = edge_x();
