@@ -3,7 +3,8 @@
 //! Key design decision: **the world stays virtual; only the live streams look at the wall
 //! clock.** Everything here takes finished [`Frame`]s and their virtual `pts_ns`. Files (PNG
 //! frames, a contact sheet, MP4 through GStreamer) are timestamped from `pts_ns` alone, so the
-//! same scenario gives a file of the same length however fast the machine renders. Live streams
+//! same scenario gives a file of the same length however fast the machine renders, and the same
+//! bytes (see [`mp4`] for what that takes of the encoders and the muxer). Live streams
 //! for external devices (RTSP through gst-rtsp-server, MJPEG over HTTP as mjpg-streamer serves
 //! it, U6) are fed through a [`FrameSink`] by a caller that paces frames against a wall-clock
 //! start with [`pace`]; the servers themselves never hold frames back or invent them.

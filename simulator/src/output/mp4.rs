@@ -4,9 +4,26 @@
 //! duration of exactly one frame period, so a clip of 250 frames at 25 fps is 10.000 s long
 //! whatever the wall clock did. The I420 caps before the encoder keep x264 from choosing
 //! "High 4:4:4", which most players refuse.
+//!
+//! The same frames give the same bytes (issue 16), on any machine and however busy it is:
+//! - x264 encodes in one thread. Its constant bit rate is held by a VBV model that, with
+//!   several threads, reads how far the other threads have got: `tune=zerolatency`'s sliced
+//!   threads read the sizes of the other slices of the picture, frame threads whether the
+//!   previous pictures are still being encoded. The quantisers then depended on thread timing
+//!   (two renders of one scenario decoded up to 24 grey levels apart). One thread encodes 720p
+//!   many times faster than real time, and the renderer runs beside it.
+//! - x265 encodes with one frame thread (as `tune=zerolatency` sets it) and wavefront rows, at an
+//!   average bit rate without VBV: its output depends neither on timing nor on the cores.
+//! - videoconvert runs with a fixed number of threads (`CONVERT_THREADS`): its I420 differs
+//!   between one thread and several for some sizes, and the default follows the cores.
+//! - mp4mux stamps the wall clock into the headers: `header_times` sets those times to 0.
+//!
+//! The bit rate is x264enc's and x265enc's default, 2048 kbit/s, as a CCTV camera's main stream.
+
+mod header_times;
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
 use std::time::Duration;
@@ -94,6 +111,7 @@ pub struct Mp4Info {
 /// [`finish`]: Mp4Writer::finish
 #[derive(Debug)]
 pub struct Mp4Writer {
+    path: PathBuf,
     pipeline: gst::Pipeline,
     src: gst_app::AppSrc,
     codec: Codec,
@@ -158,21 +176,27 @@ pub(crate) fn rgb_caps(width: u32, height: u32, fps: u32) -> gst::Caps {
         .build()
 }
 
-/// Threads for `videoconvert` (RGB→I420 is a large part of the cost at 1440p).
+/// Threads of `videoconvert` for MP4 files: a constant, so that the bytes do not depend on the
+/// machine's cores (RGB→I420 is a large part of the cost at 1440p).
+const CONVERT_THREADS: u32 = 4;
+
+/// Threads for `videoconvert` in live streams (RGB→I420 is a large part of the cost at 1440p).
 pub(crate) fn convert_threads() -> u32 {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get() as u32)
         .min(4)
 }
 
-/// Sets the encoder for fast, low-latency encoding with a keyframe every `key_int` frames.
-pub(crate) fn configure_encoder(enc: &gst::Element, codec: Codec, key_int: u32) {
+/// Sets the encoder of an MP4 file for fast encoding without B-frames, a keyframe every
+/// `key_int` frames and output that depends on the frames alone (see the module's notes).
+fn configure_encoder(enc: &gst::Element, codec: Codec, key_int: u32) {
     enc.set_property_from_str("speed-preset", "ultrafast");
     enc.set_property_from_str("tune", "zerolatency");
     enc.set_property_from_str("key-int-max", &key_int.to_string());
-    if codec == Codec::H265 {
-        // x265 otherwise prints its banner and statistics on stderr.
-        enc.set_property("option-string", "log-level=error");
+    match codec {
+        Codec::H264 => enc.set_property("threads", 1u32),
+        // log-level: x265 otherwise prints its banner and statistics on stderr.
+        Codec::H265 => enc.set_property("option-string", "log-level=error:frame-threads=1"),
     }
 }
 
@@ -211,7 +235,7 @@ impl Mp4Writer {
             .max_bytes(frame_bytes * 4)
             .build();
         let convert = make("videoconvert")?;
-        convert.set_property("n-threads", convert_threads());
+        convert.set_property("n-threads", CONVERT_THREADS);
         let i420 = make("capsfilter")?;
         i420.set_property(
             "caps",
@@ -240,6 +264,7 @@ impl Mp4Writer {
             return Err(err);
         }
         Ok(Mp4Writer {
+            path: path.to_owned(),
             pipeline,
             src,
             codec,
@@ -312,7 +337,8 @@ impl Mp4Writer {
         self.frames
     }
 
-    /// Ends the stream, waits for the muxer to finish the file and stops the pipeline.
+    /// Ends the stream, waits for the muxer to finish the file, stops the pipeline and clears the
+    /// wall-clock times from the file's headers.
     pub fn finish(mut self) -> Result<Mp4Info, Error> {
         self.finished = true;
         let result = self.drain();
@@ -321,6 +347,7 @@ impl Mp4Writer {
         if self.frames == 0 {
             return Err(Error::NoFrames);
         }
+        header_times::clear(&self.path)?;
         Ok(Mp4Info {
             codec: self.codec,
             width: self.width,

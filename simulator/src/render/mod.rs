@@ -25,6 +25,7 @@
 //! The same scene gives the same bytes whether or not the background cache was warm.
 
 mod body;
+mod border;
 mod camera;
 mod emit;
 mod geom;
@@ -51,7 +52,7 @@ use tiny_skia::{
 
 use crate::frame::Frame;
 use crate::scene::{
-    ActorKind, CameraPose, ColourMode, RenderScene, RenderStyle, SiteKind, Tamper, Vec2,
+    Actor, ActorKind, CameraPose, ColourMode, RenderScene, RenderStyle, SiteKind, Tamper, Vec2,
 };
 use emit::Emitter;
 use geom::{Op, Shape};
@@ -126,12 +127,22 @@ pub struct ObjectTruth {
     /// Bounds of the object's pixels in the id mask (what is actually seen); `None` when fully
     /// occluded or outside.
     pub visible_box: Option<BoxPx>,
-    /// Visible pixels / unoccluded pixels (0 when it has no pixel in the image).
+    /// How much of the whole object is seen: `visible_px / whole_px`, so both what nearer
+    /// objects hide and what lies beyond the image border count as unseen (a person cut in half
+    /// by the image edge reads about 0.5). 1 only for an object wholly inside the image with
+    /// nothing in front of it; 0 when it has no pixel in the image.
     pub visible_fraction: f32,
     /// Visible pixel count in the id mask.
     pub visible_px: u32,
-    /// Pixel count were it alone (inside the image).
+    /// Pixel count were it alone (nothing in front of it), inside the image.
     pub unoccluded_px: u32,
+    /// Pixel count were it alone and the image unbounded: `unoccluded_px` plus its pixels beyond
+    /// the image border. Those are counted by drawing the object's mask shapes alone into a
+    /// scratch canvas shifted to cover its whole projected bounds; an object whose bounds
+    /// exceed the image size is drawn there at 1/2, 1/4, … scale and each pixel beyond the
+    /// border counts for 4, 16, … (an estimate, for objects very close to the camera). Equals
+    /// `unoccluded_px` for an object wholly inside the image.
+    pub whole_px: u32,
     /// People: projected bounds of the head-and-shoulders region (from 1.30 m to 1.80 m on a
     /// 1.75 m person, shoulder-wide), clipped to the image; geometric, ignores occlusion.
     pub head_shoulder_box: Option<BoxPx>,
@@ -533,43 +544,7 @@ impl Renderer {
         }
         for (k, d) in self.draws.iter().enumerate() {
             let actor = &scene.actors[d.index];
-            let pos = V3::from(actor.position);
-            let (class, facing, hs) = match &actor.kind {
-                ActorKind::Person(look) => {
-                    let f = match person::view_of(pos, actor.heading, cam.centre) {
-                        person::View::Front => Facing::Front,
-                        person::View::Back => Facing::Back,
-                        person::View::Side => Facing::Side,
-                    };
-                    let pts = person::head_shoulder_pts(pos, actor.heading, look);
-                    (
-                        Class::Person,
-                        f,
-                        corners_rect(&cam, &pts, w, h).map(rect_box),
-                    )
-                }
-                ActorKind::Truck(_) => {
-                    let f = match person::view_of(pos, actor.heading, cam.centre) {
-                        person::View::Front => Facing::Front,
-                        person::View::Back => Facing::Back,
-                        person::View::Side => Facing::Side,
-                    };
-                    (Class::Truck, f, None)
-                }
-            };
-            let value = IdMask::value_of(actor.id);
-            let mut truth = ObjectTruth {
-                id: actor.id,
-                class,
-                full_box: None,
-                visible_box: None,
-                visible_fraction: 0.0,
-                visible_px: 0,
-                unoccluded_px: 0,
-                head_shoulder_box: hs,
-                facing,
-                depth_m: cam.depth(pos),
-            };
+            let mut truth = describe(actor, &cam);
             if let Some(r) = d.rect {
                 // Only an object that a nearer one's rect overlaps can be occluded; otherwise its
                 // pixels in the shared mask are exactly its pixels alone.
@@ -578,33 +553,13 @@ impl Renderer {
                         && o.rect
                             .is_some_and(|q| q.0 < r.2 && r.0 < q.2 && q.1 < r.3 && r.1 < q.3)
                 });
-                let (vb, n_vis) = scan(mask, r, value);
-                let (fb, n_alone) = if covered {
-                    draw_ops(alone, Some(value), &self.ops[d.ops.0..d.ops.1], &light);
-                    if let Some(m) = d.mesh {
-                        draw_mesh(
-                            alone,
-                            &mut self.zbuf,
-                            r,
-                            &self.meshes[m].mesh,
-                            &Ink::Id(value),
-                        );
-                    }
-                    let res = scan(alone, r, value);
-                    clear_rect(alone, r);
-                    res
-                } else {
-                    (vb, n_vis)
+                let ops = &self.ops[d.ops.0..d.ops.1];
+                let mesh = d.mesh.map(|m| &self.meshes[m].mesh);
+                let scratch = Scratch {
+                    alone,
+                    zbuf: &mut self.zbuf,
                 };
-                truth.full_box = fb;
-                truth.visible_box = vb;
-                truth.unoccluded_px = n_alone;
-                truth.visible_px = n_vis;
-                truth.visible_fraction = if n_alone > 0 {
-                    (n_vis as f32 / n_alone as f32).min(1.0)
-                } else {
-                    0.0
-                };
+                measure(&mut truth, mask, scratch, (ops, mesh), r, covered, &light);
                 copy_ids(mask, r, &mut out.ids.ids, w);
             }
             out.objects.push(truth);
@@ -779,6 +734,11 @@ fn ground_overlays(pm: &mut Pixmap, cam: &Camera, light: &Light, near: f32) {
 
 /// Draws ops: lit and anti-aliased (`id = None`), or flat id colour without anti-aliasing.
 fn draw_ops(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light) {
+    draw_ops_with(pm, id, ops, light, Transform::identity());
+}
+
+/// [`draw_ops`] with the image coordinates mapped by `ts` onto the pixmap.
+fn draw_ops_with(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light, ts: Transform) {
     let mut paint = Paint::default();
     for op in ops {
         match id {
@@ -796,9 +756,7 @@ fn draw_ops(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light) {
             }
         }
         match &op.shape {
-            Shape::Fill(p) => {
-                pm.fill_path(p, &paint, FillRule::Winding, Transform::identity(), None)
-            }
+            Shape::Fill(p) => pm.fill_path(p, &paint, FillRule::Winding, ts, None),
             Shape::Stroke(p, wd) => {
                 let stroke = Stroke {
                     width: *wd,
@@ -806,7 +764,7 @@ fn draw_ops(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light) {
                     line_join: tiny_skia::LineJoin::Round,
                     ..Stroke::default()
                 };
-                pm.stroke_path(p, &paint, &stroke, Transform::identity(), None);
+                pm.stroke_path(p, &paint, &stroke, ts, None);
             }
         }
     }
@@ -907,29 +865,26 @@ fn cast_shadow(
 
 /// Pixel rect `(x0, y0, x1, y1)` (half-open) covering the ops' bounds, clipped; `None` if empty.
 fn ops_rect(ops: &[Op], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
-    let mut b: Option<(f32, f32, f32, f32)> = None;
-    for op in ops.iter().filter(|o| o.in_mask()) {
-        let r = op.shape.bounds();
-        b = Some(match b {
-            None => (r.left(), r.top(), r.right(), r.bottom()),
-            Some(a) => (
-                a.0.min(r.left()),
-                a.1.min(r.top()),
-                a.2.max(r.right()),
-                a.3.max(r.bottom()),
-            ),
-        });
-    }
-    let b = b?;
-    clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)
+    let b = mask_bounds(ops)?;
+    clip_rect(b.0, b.1, b.2, b.3, w, h)
 }
 
 /// Pixel rect covering all ops (glows included): what drawing them may have changed.
 fn all_ops_rect(ops: &[Op], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
-    let mut b: Option<(f32, f32, f32, f32)> = None;
-    for op in ops {
-        let r = op.shape.bounds();
-        b = Some(match b {
+    let b = bounds(ops.iter())?;
+    clip_rect(b.0 - 2.0, b.1 - 2.0, b.2 + 2.0, b.3 + 2.0, w, h)
+}
+
+/// Unclipped bounds `(left, top, right, bottom)` of the ops drawn into the id mask, one pixel
+/// wider on each side than their shapes: every mask pixel they set lies inside.
+fn mask_bounds(ops: &[Op]) -> Option<(f32, f32, f32, f32)> {
+    let b = bounds(ops.iter().filter(|o| o.in_mask()))?;
+    Some((b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0))
+}
+
+fn bounds<'a>(ops: impl Iterator<Item = &'a Op>) -> Option<(f32, f32, f32, f32)> {
+    ops.map(|op| op.shape.bounds()).fold(None, |b, r| {
+        Some(match b {
             None => (r.left(), r.top(), r.right(), r.bottom()),
             Some(a) => (
                 a.0.min(r.left()),
@@ -937,10 +892,8 @@ fn all_ops_rect(ops: &[Op], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
                 a.2.max(r.right()),
                 a.3.max(r.bottom()),
             ),
-        });
-    }
-    let b = b?;
-    clip_rect(b.0 - 2.0, b.1 - 2.0, b.2 + 2.0, b.3 + 2.0, w, h)
+        })
+    })
 }
 
 fn clip_rect(x0: f32, y0: f32, x1: f32, y1: f32, w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
@@ -976,6 +929,88 @@ fn rect_box(r: (u32, u32, u32, u32)) -> BoxPx {
         x1: r.2,
         y1: r.3,
     }
+}
+
+/// The truth of `actor` that does not depend on its pixels: id, class, facing, head and
+/// shoulders, depth. The pixel counts are zero and the pixel boxes `None` (see [`measure`]).
+fn describe(actor: &Actor, cam: &Camera) -> ObjectTruth {
+    let pos = V3::from(actor.position);
+    let facing = match person::view_of(pos, actor.heading, cam.centre) {
+        person::View::Front => Facing::Front,
+        person::View::Back => Facing::Back,
+        person::View::Side => Facing::Side,
+    };
+    let (class, head_shoulder_box) = match &actor.kind {
+        ActorKind::Person(look) => {
+            let pts = person::head_shoulder_pts(pos, actor.heading, look);
+            let hs = corners_rect(cam, &pts, cam.width, cam.height).map(rect_box);
+            (Class::Person, hs)
+        }
+        ActorKind::Truck(_) => (Class::Truck, None),
+    };
+    ObjectTruth {
+        id: actor.id,
+        class,
+        full_box: None,
+        visible_box: None,
+        visible_fraction: 0.0,
+        visible_px: 0,
+        unoccluded_px: 0,
+        whole_px: 0,
+        head_shoulder_box,
+        facing,
+        depth_m: cam.depth(pos),
+    }
+}
+
+/// Measures one drawn object (its mask `ops`, inside the clipped rect `r`) into `truth`: what
+/// is seen in the shared `mask`, what it covers alone (drawn into the clear scratch `alone` when
+/// a nearer object may hide part of it, else the same as seen), and its pixels beyond the image
+/// border. Leaves `alone` clear.
+fn measure(
+    truth: &mut ObjectTruth,
+    mask: &Pixmap,
+    scratch: Scratch<'_>,
+    (ops, mesh): (&[Op], Option<&body::Mesh>),
+    r: (u32, u32, u32, u32),
+    covered: bool,
+    light: &Light,
+) {
+    let Scratch { alone, zbuf } = scratch;
+    let value = IdMask::value_of(truth.id);
+    let (vb, n_vis) = scan(mask, r, value);
+    let (fb, n_alone) = if covered {
+        draw_ops(alone, Some(value), ops, light);
+        if let Some(m) = mesh {
+            draw_mesh(alone, zbuf, r, m, &Ink::Id(value));
+        }
+        let res = scan(alone, r, value);
+        clear_rect(alone, r);
+        res
+    } else {
+        (vb, n_vis)
+    };
+    let beyond = match mesh {
+        Some(m) => border::mesh_pixels_beyond(alone, zbuf, m, value),
+        None => border::pixels_beyond(alone, ops, value, light),
+    };
+    let whole = n_alone.saturating_add(beyond);
+    truth.full_box = fb;
+    truth.visible_box = vb;
+    truth.visible_px = n_vis;
+    truth.unoccluded_px = n_alone;
+    truth.whole_px = whole;
+    truth.visible_fraction = if n_alone > 0 {
+        (n_vis as f32 / whole as f32).min(1.0)
+    } else {
+        0.0
+    };
+}
+
+/// The scratch canvases of the truth pass: the object-alone mask and the depth buffer.
+struct Scratch<'a> {
+    alone: &'a mut Pixmap,
+    zbuf: &'a mut [f32],
 }
 
 /// Bounds and count of pixels with mask value `v` inside rect `r`.

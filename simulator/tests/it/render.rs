@@ -267,6 +267,67 @@ fn object_off_screen_has_no_boxes() {
     assert!(r.ids.ids.iter().all(|v| *v == 0));
 }
 
+/// A person facing a level camera 6 m away, with no tool (its left and right halves alike),
+/// standing where its vertical axis meets image column `px` (image right is world −y).
+fn person_at_column(id: u32, w: u32, h: u32, px: f32) -> RenderScene {
+    let mut s = scene(w, h, vec![]);
+    // Level, at hip height: the person's vertical axis stays one image column.
+    s.camera.tilt = 0.0;
+    s.camera.position = Vec3::new(0.0, 0.0, 0.9);
+    let focal = eseal_simulator::render::Camera::new(&s.camera).focal_px();
+    let y = (w as f32 * 0.5 - px) * 6.0 / focal;
+    s.actors = vec![person(id, 6.0, y, std::f32::consts::PI, 0.0)];
+    s
+}
+
+#[test]
+fn a_person_half_outside_the_left_edge_is_half_visible() {
+    let (w, h) = (320, 180);
+    let cases = [(1, w as f32 * 0.5, 1.0f32), (2, 0.0, 0.5)];
+    for ((id, px, expect), style) in cases
+        .into_iter()
+        .flat_map(|c| [RenderStyle::Flat, RenderStyle::Realistic].map(|s| (c, s)))
+    {
+        let mut scene = person_at_column(id, w, h, px);
+        scene.style = style;
+        let r = render(&scene).unwrap();
+        save(&format!("cut_by_edge_{id}"), &r);
+        check_truth(&r);
+        let o = &r.objects[0];
+        assert_eq!(o.full_box.unwrap().x0 == 0, expect < 1.0, "{o:?}");
+        // A realistic body is not symmetric about its ground point (arms, stride).
+        let tolerance = if style == RenderStyle::Flat {
+            0.05
+        } else {
+            0.1
+        };
+        assert!(
+            (o.visible_fraction - expect).abs() < tolerance,
+            "person {id} ({style:?}) reads visible_fraction {}, expected about {expect}: {o:?}",
+            o.visible_fraction
+        );
+        assert_eq!(o.visible_px, o.unoccluded_px, "nothing in front of it");
+        if expect == 1.0 {
+            assert_eq!(o.visible_fraction, 1.0);
+            assert_eq!(o.whole_px, o.unoccluded_px);
+        } else {
+            assert!(o.whole_px > o.unoccluded_px, "{o:?}");
+            // The whole person counted beyond the border is about the size of the same person
+            // seen whole in the middle of the picture.
+            let mut centred = person_at_column(id, w, h, w as f32 * 0.5);
+            centred.style = style;
+            let whole = render(&centred).unwrap().objects[0].unoccluded_px as f32;
+            let ratio = o.whole_px as f32 / whole;
+            // (Seen 40° off the axis a solid body shows more of its side: up to a fifth more.)
+            assert!(
+                (0.85..1.25).contains(&ratio),
+                "{style:?}: {} vs {whole}",
+                o.whole_px
+            );
+        }
+    }
+}
+
 #[test]
 fn facing_front_and_back() {
     let ex = edge_x();
