@@ -47,48 +47,57 @@ pub(crate) fn soften(
     rect: (u32, u32, u32, u32),
     tmp: &mut Vec<u8>,
 ) {
-    let (x0, y0, x1, y1) = rect;
+    let (x0, y0, x1, y1) = (
+        rect.0 as usize,
+        rect.1 as usize,
+        rect.2 as usize,
+        rect.3 as usize,
+    );
     if x1 <= x0 || y1 <= y0 {
         return;
     }
     let (w, h) = (w as usize, h as usize);
-    let rw = (x1 - x0) as usize;
-    let rh = (y1 - y0) as usize;
+    let rw = (x1 - x0) * 4;
     tmp.clear();
-    tmp.resize(rw * rh * 4, 0);
-    // Horizontal pass into tmp.
-    for (ty, y) in (y0 as usize..y1 as usize).enumerate() {
-        let row = y * w;
-        for (tx, x) in (x0 as usize..x1 as usize).enumerate() {
-            let l = row + x.saturating_sub(1);
-            let r = row + (x + 1).min(w - 1);
-            let c = row + x;
+    tmp.resize(rw * (y1 - y0), 0);
+    // Horizontal pass into tmp, row by row.
+    for y in y0..y1 {
+        let row = &data[y * w * 4..(y + 1) * w * 4];
+        let out = &mut tmp[(y - y0) * rw..(y - y0 + 1) * rw];
+        for x in x0..x1 {
+            let (l, c, r) = (x.saturating_sub(1) * 4, x * 4, (x + 1).min(w - 1) * 4);
+            let o = (x - x0) * 4;
             for ch in 0..3 {
-                let v =
-                    data[l * 4 + ch] as u32 + 2 * data[c * 4 + ch] as u32 + data[r * 4 + ch] as u32;
-                tmp[(ty * rw + tx) * 4 + ch] = ((v + 2) >> 2) as u8;
+                let v = row[l + ch] as u32 + 2 * row[c + ch] as u32 + row[r + ch] as u32;
+                out[o + ch] = ((v + 2) >> 2) as u8;
             }
         }
     }
-    // Vertical pass back into data (rows outside the rect are read unblurred horizontally: the
-    // one-pixel seam this leaves is below the sensor noise).
-    for (tx, x) in (x0 as usize..x1 as usize).enumerate() {
-        for y in y0 as usize..y1 as usize {
-            let at = |yy: usize| -> [u32; 3] {
-                if (y0 as usize..y1 as usize).contains(&yy) {
-                    let i = ((yy - y0 as usize) * rw + tx) * 4;
-                    [tmp[i] as u32, tmp[i + 1] as u32, tmp[i + 2] as u32]
-                } else {
-                    let i = (yy * w + x) * 4;
-                    [data[i] as u32, data[i + 1] as u32, data[i + 2] as u32]
-                }
-            };
-            let (u, c, d) = (at(y.saturating_sub(1)), at(y), at((y + 1).min(h - 1)));
-            let i = (y * w + x) * 4;
+    // Vertical pass back into data. A row just outside the rect is read as it is (not blurred
+    // horizontally): the one-pixel seam this leaves is below the sensor noise.
+    let mut above = vec![0u8; rw];
+    for y in y0..y1 {
+        let pick = |yy: usize, buf: &mut [u8]| {
+            if (y0..y1).contains(&yy) {
+                buf.copy_from_slice(&tmp[(yy - y0) * rw..(yy - y0 + 1) * rw]);
+            } else {
+                buf.copy_from_slice(&data[(yy * w + x0) * 4..(yy * w + x1) * 4]);
+            }
+        };
+        if y == y0 {
+            pick(y.saturating_sub(1), &mut above);
+        }
+        let mut below = vec![0u8; rw];
+        pick((y + 1).min(h - 1), &mut below);
+        let mid = &tmp[(y - y0) * rw..(y - y0 + 1) * rw];
+        let out = &mut data[(y * w + x0) * 4..(y * w + x1) * 4];
+        for i in (0..rw).step_by(4) {
             for ch in 0..3 {
-                data[i + ch] = ((u[ch] + 2 * c[ch] + d[ch] + 2) >> 2) as u8;
+                let v = above[i + ch] as u32 + 2 * mid[i + ch] as u32 + below[i + ch] as u32;
+                out[i + ch] = ((v + 2) >> 2) as u8;
             }
         }
+        above.copy_from_slice(mid);
     }
 }
 

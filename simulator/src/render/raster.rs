@@ -8,7 +8,7 @@
 //! are a few pixels wide at CCTV distances).
 
 /// Attributes carried per vertex and interpolated per pixel.
-pub(crate) const N_ATTR: usize = 6;
+pub(crate) const N_ATTR: usize = 8;
 
 /// A projected vertex.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -62,52 +62,67 @@ pub(crate) fn draw(
             continue;
         }
         let inv = 1.0 / area;
-        // Edge functions of the pixel centre, and the top-left rule's bias per edge.
-        let edge = |p: SVert, q: SVert| {
+        // Edge functions at the pixel centre, stepped incrementally along each row: for edge
+        // p→q, e(x, y) = dx·(y − p.y) − dy·(x − p.x), so e(x + 1) = e(x) − dy.
+        let edges = [(b, c), (c, a), (a, b)].map(|(p, q)| {
             let (dx, dy) = (q.x - p.x, q.y - p.y);
+            // Top-left rule: on an edge (e = 0) only top or left edges own the pixel.
             let top_left = dy > 0.0 || (dy == 0.0 && dx < 0.0);
             (p, dx, dy, top_left)
-        };
-        let edges = [edge(b, c), edge(c, a), edge(a, b)];
+        });
+        let px0 = x0 as f32 + 0.5;
         for y in y0..y1 {
             let py = y as f32 + 0.5;
             let row = y as usize * w as usize;
+            let mut e = edges.map(|(p, dx, dy, _)| dx * (py - p.y) - dy * (px0 - p.x));
             for x in x0..x1 {
-                let px = x as f32 + 0.5;
-                let mut wts = [0.0f32; 3];
-                let mut inside = true;
-                for (k, (p, dx, dy, tl)) in edges.iter().enumerate() {
-                    let e = dx * (py - p.y) - dy * (px - p.x);
-                    // Inside is e < 0 for these (negative-area) triangles; on an edge, only
-                    // top-left edges own the pixel.
-                    if e > 0.0 || (e == 0.0 && !tl) {
-                        inside = false;
-                        break;
-                    }
-                    wts[k] = e * inv;
+                let inside = (0..3).all(|k| e[k] < 0.0 || (e[k] == 0.0 && edges[k].3));
+                if inside {
+                    let wts = [e[0] * inv, e[1] * inv, e[2] * inv];
+                    plot(
+                        data,
+                        zbuf,
+                        row + x as usize,
+                        &wts,
+                        [&a, &b, &c],
+                        t.part,
+                        ink,
+                    );
                 }
-                if !inside {
-                    continue;
-                }
-                let z = wts[0] * a.inv_z + wts[1] * b.inv_z + wts[2] * c.inv_z;
-                let i = row + x as usize;
-                if z <= zbuf[i] {
-                    continue;
-                }
-                zbuf[i] = z;
-                let px4 = &mut data[i * 4..i * 4 + 4];
-                match ink {
-                    Ink::Id(v) => px4.copy_from_slice(&[(v & 0xff) as u8, (v >> 8) as u8, 0, 255]),
-                    Ink::Colour(shade) => {
-                        let mut at = [0.0f32; N_ATTR];
-                        for (j, x) in at.iter_mut().enumerate() {
-                            *x = wts[0] * a.a[j] + wts[1] * b.a[j] + wts[2] * c.a[j];
-                        }
-                        let rgb = shade(t.part, &at);
-                        px4.copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
-                    }
+                for k in 0..3 {
+                    e[k] -= edges[k].2;
                 }
             }
+        }
+    }
+}
+
+/// Writes one covered pixel if it is nearer than what the depth buffer holds.
+#[inline]
+fn plot(
+    data: &mut [u8],
+    zbuf: &mut [f32],
+    i: usize,
+    wts: &[f32; 3],
+    v: [&SVert; 3],
+    part: u8,
+    ink: &Ink<'_>,
+) {
+    let z = wts[0] * v[0].inv_z + wts[1] * v[1].inv_z + wts[2] * v[2].inv_z;
+    if z <= zbuf[i] {
+        return;
+    }
+    zbuf[i] = z;
+    let px4 = &mut data[i * 4..i * 4 + 4];
+    match ink {
+        Ink::Id(id) => px4.copy_from_slice(&[(id & 0xff) as u8, (id >> 8) as u8, 0, 255]),
+        Ink::Colour(shade) => {
+            let mut at = [0.0f32; N_ATTR];
+            for (j, x) in at.iter_mut().enumerate() {
+                *x = wts[0] * v[0].a[j] + wts[1] * v[1].a[j] + wts[2] * v[2].a[j];
+            }
+            let rgb = shade(part, &at);
+            px4.copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
         }
     }
 }
@@ -137,24 +152,24 @@ pub(crate) fn shadow(
         let y0 = a.1.min(b.1).min(c.1).floor().max(0.0) as i64;
         let x1 = (a.0.max(b.0).max(c.0).ceil() as i64).min(w as i64);
         let y1 = (a.1.max(b.1).max(c.1).ceil() as i64).min(h as i64);
+        let edges = [(b, c), (c, a), (a, b)].map(|(p, q)| (p, s * (q.0 - p.0), s * (q.1 - p.1)));
+        let px0 = x0 as f32 + 0.5;
         for y in y0..y1 {
             let py = y as f32 + 0.5;
+            let mut e = edges.map(|(p, dx, dy)| dx * (py - p.1) - dy * (px0 - p.0));
             for x in x0..x1 {
-                let px = x as f32 + 0.5;
-                let e = |p: (f32, f32), q: (f32, f32)| {
-                    s * ((q.0 - p.0) * (py - p.1) - (q.1 - p.1) * (px - p.0))
-                };
                 // Inside: every edge function has the sign of the area (either winding).
-                if e(b, c) < 0.0 || e(c, a) < 0.0 || e(a, b) < 0.0 {
-                    continue;
+                if e[0] >= 0.0 && e[1] >= 0.0 && e[2] >= 0.0 {
+                    let i = y as usize * w as usize + x as usize;
+                    if stamp[i] != generation {
+                        stamp[i] = generation;
+                        for ch in &mut data[i * 4..i * 4 + 3] {
+                            *ch = ((*ch as u32 * k) >> 8) as u8;
+                        }
+                    }
                 }
-                let i = y as usize * w as usize + x as usize;
-                if stamp[i] == generation {
-                    continue;
-                }
-                stamp[i] = generation;
-                for ch in &mut data[i * 4..i * 4 + 3] {
-                    *ch = ((*ch as u32 * k) >> 8) as u8;
+                for (ek, edge) in e.iter_mut().zip(&edges) {
+                    *ek -= edge.2;
                 }
             }
         }

@@ -76,7 +76,20 @@ const DUST: [f32; 3] = [0.03, 0.028, 0.026];
 
 impl Outfit {
     /// The surface at rest-frame point `p` of a triangle carried by bone `part`.
-    pub fn surface(&self, part: u8, p: V3, joints: &[V3]) -> Surface {
+    /// Low-frequency cloth variation at a rest-frame point, computed per vertex and
+    /// interpolated: (fold shading factor, coal-dust amount).
+    pub fn folds_and_dust(&self, p: V3) -> (f32, f32) {
+        let folds =
+            1.0 + 0.22 * (noise(V3::new(p.x * 9.0, p.y * 9.0, p.z * 22.0), self.seed ^ 7) - 0.5);
+        // Dust: patchy, heavier low on the legs.
+        let low = (1.0 - p.z / 0.9).clamp(0.0, 1.0);
+        let d = noise(p * 7.0, self.seed ^ 0x55) * (0.5 + low);
+        (folds, (self.dirt * d * 0.9).clamp(0.0, 0.85))
+    }
+
+    /// The surface at rest-frame point `p` of a triangle carried by bone `part`, with the
+    /// interpolated [`Outfit::folds_and_dust`] there.
+    pub fn surface(&self, part: u8, p: V3, joints: &[V3], folds: f32, dust: f32) -> Surface {
         let s = self.base(part as usize, p, joints);
         if s.finish == Finish::Retro {
             // Tape gets dusty too, but stays bright.
@@ -85,18 +98,14 @@ impl Outfit {
                 ..s
             };
         }
-        let grain = 1.0 + 0.07 * (noise(p * 90.0, self.seed) - 0.5);
-        let folds =
-            1.0 + 0.22 * (noise(V3::new(p.x * 9.0, p.y * 9.0, p.z * 22.0), self.seed ^ 7) - 0.5);
+        // The weave: one lattice value per 1.1 cm cell (finer than a pixel at CCTV range).
+        let cell = |v: f32| (v * 90.0).floor() as i32;
+        let grain = 1.0 + 0.07 * (hash(cell(p.x), cell(p.y), cell(p.z), self.seed) - 0.5);
         let k = match s.finish {
             Finish::Cloth => grain * folds,
-            Finish::Skin => 1.0 + 0.05 * (noise(p * 40.0, self.seed) - 0.5),
+            Finish::Skin => 1.0 + 0.5 * (grain - 1.0),
             _ => folds.sqrt(),
         };
-        // Dust: patchy, heavier low on the legs.
-        let low = (1.0 - p.z / 0.9).clamp(0.0, 1.0);
-        let d = noise(p * 7.0, self.seed ^ 0x55) * (0.5 + low);
-        let dust = (self.dirt * d * 0.9).clamp(0.0, 0.85);
         Surface {
             rgb: mix(s.rgb.map(|c| c * k), DUST, dust),
             finish: s.finish,

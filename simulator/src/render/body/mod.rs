@@ -180,7 +180,9 @@ pub(crate) fn build(
     for (i, (p, n)) in scratch.pos.iter().zip(&scratch.nrm).enumerate() {
         let w = to_world(*p);
         out.world.push(w);
-        out.verts.push(vertex(cam, light, w, turn(*n), a.rest[i]));
+        let mut v = vertex(cam, light, w, turn(*n), a.rest[i]);
+        (v.a[6], v.a[7]) = t.outfit.folds_and_dust(a.rest[i]);
+        out.verts.push(v);
     }
     for (tri, &part) in a.tris.iter().zip(&a.part) {
         out.tris.push(STri {
@@ -282,6 +284,9 @@ fn vertex(cam: &Camera, light: &Light, w: V3, n: V3, rest: V3) -> SVert {
             diffuse * k,
             retro * k,
             light.haze_at(depth),
+            // Folds and dust: body vertices fill them in; 1 and 0 leave a surface as it is.
+            1.0,
+            0.0,
         ],
     }
 }
@@ -413,7 +418,7 @@ pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
             let v = if s.lamp_on { 1.0 } else { 0.05 };
             return [v, v, v * 0.92].map(|x| (x * 255.0) as u8);
         }
-        _ => s.outfit.surface(part, rest, &JOINTS_UNSCALED),
+        _ => s.outfit.surface(part, rest, &JOINTS_UNSCALED, at[6], at[7]),
     };
     let mut c = if s.ir {
         let g = nir_albedo(&surface) * diffuse;
