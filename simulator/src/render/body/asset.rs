@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn the_committed_asset_parses_and_is_a_standing_adult() {
-        let b = parse(BYTES).unwrap();
+        let b = parse(BYTES).expect("the committed asset parses");
         assert_eq!(b.bones.len(), bone::COUNT);
         assert!(
             b.rest.len() > 1000 && b.tris.len() > 2000,
@@ -246,6 +246,10 @@ mod tests {
         assert!(parse(b"GLTF").is_err());
         let mut bad = BYTES.to_vec();
         bad[0] = b'X';
-        assert!(parse(&bad).unwrap_err().contains("ESBODY01"));
+        assert!(
+            parse(&bad)
+                .expect_err("a foreign magic")
+                .contains("ESBODY01")
+        );
     }
 }

@@ -12,6 +12,7 @@
 //!   swings forward;
 //! - pelvis: rises twice a cycle (~3 cm), turns about the vertical (±4°) and drops on the swing
 //!   side (±3°); the chest turns against the pelvis.
+//!
 //! The left side runs half a cycle behind the right. Amplitudes scale with a per-person vigour;
 //! the stride of one cycle is the world's (`world::STRIDE_M`, 1.5 m), which these angles cover
 //! with a 0.9 m leg.
@@ -185,7 +186,7 @@ mod tests {
             .iter()
             .enumerate()
             .max_by(|a, b| a.1[1].total_cmp(&b.1[1]))
-            .unwrap()
+            .expect("a hundred samples")
             .0;
         assert!((65..80).contains(&k), "{k}");
     }
