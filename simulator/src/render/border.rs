@@ -85,14 +85,7 @@ pub(super) fn mesh_pixels_beyond(
     mesh: &Mesh,
     value: u16,
 ) -> u32 {
-    let mut b: Option<(f32, f32, f32, f32)> = None;
-    for v in mesh.verts.iter().filter(|v| v.inv_z > 0.0) {
-        b = Some(match b {
-            None => (v.x, v.y, v.x, v.y),
-            Some(a) => (a.0.min(v.x), a.1.min(v.y), a.2.max(v.x), a.3.max(v.y)),
-        });
-    }
-    let Some(b) = b else {
+    let Some(b) = mesh.screen_bounds() else {
         return 0;
     };
     count_beyond(scratch, b, value, |pm, place| {

@@ -789,14 +789,7 @@ fn draw_mesh(
 
 /// Pixel rect covering a mesh's vertices in front of the camera, clipped.
 fn mesh_rect(mesh: &body::Mesh, w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
-    let mut b: Option<(f32, f32, f32, f32)> = None;
-    for v in mesh.verts.iter().filter(|v| v.inv_z > 0.0) {
-        b = Some(match b {
-            None => (v.x, v.y, v.x, v.y),
-            Some(a) => (a.0.min(v.x), a.1.min(v.y), a.2.max(v.x), a.3.max(v.y)),
-        });
-    }
-    let b = b?;
+    let b = mesh.screen_bounds()?;
     clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)
 }
 

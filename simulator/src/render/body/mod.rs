@@ -140,6 +140,20 @@ pub(crate) struct Mesh {
     pub world: Vec<V3>,
 }
 
+impl Mesh {
+    /// Pixel bounds (x0, y0, x1, y1) of the vertices in front of the camera, unclipped.
+    pub fn screen_bounds(&self) -> Option<(f32, f32, f32, f32)> {
+        let mut b: Option<(f32, f32, f32, f32)> = None;
+        for v in self.verts.iter().filter(|v| v.inv_z > 0.0) {
+            b = Some(match b {
+                None => (v.x, v.y, v.x, v.y),
+                Some(a) => (a.0.min(v.x), a.1.min(v.y), a.2.max(v.x), a.3.max(v.y)),
+            });
+        }
+        b
+    }
+}
+
 /// Builds the person's mesh for this frame into `out` (cleared first) and returns how to shade
 /// it. Vertices behind the camera's near plane make their triangles vanish (`inv_z` ≤ 0).
 #[allow(clippy::too_many_arguments)]
