@@ -25,6 +25,8 @@ use skin::Affine;
 /// Triangle part codes beyond the body's bones.
 const PART_HELMET: u8 = 100;
 const PART_LAMP: u8 = 101;
+const PART_HANDLE: u8 = 102;
+const PART_BLADE: u8 = 103;
 
 /// Head-top of the flat model's 1.75 m person is 1.80 m with its helmet; the body is sized so its
 /// scalp is at `height_m × SCALP`, and the helmet adds the rest.
@@ -205,6 +207,10 @@ pub(crate) fn build(
         });
     }
     helmet(out, cam, light, &bones[bone::HEAD], scale, &to_world, &turn);
+    if look.carrying_tool {
+        let grip = bones[bone::HAND_R].apply(joints[bone::HAND_R]);
+        tool(out, cam, light, grip, scale, &to_world, &turn);
+    }
     Shading {
         outfit: t.outfit,
         helmet: lin(look.helmet),
@@ -419,11 +425,83 @@ fn helmet(
     });
 }
 
+/// A shovel carried at the side in the right hand: a wooden handle from just behind the grip to
+/// 0.8 m in front of it, sloping down, and a steel blade at its end (both faces drawn).
+fn tool(
+    out: &mut Mesh,
+    cam: &Camera,
+    light: &Light,
+    grip: V3,
+    scale: f32,
+    to_world: &dyn Fn(V3) -> V3,
+    turn: &dyn Fn(V3) -> V3,
+) {
+    let dir = V3::new(0.94, -0.05, -0.34).norm();
+    let side = V3::new(0.0, 1.0, 0.0).cross(dir).norm();
+    let up = dir.cross(side).norm();
+    let (a, b) = (grip - dir * (0.15 * scale), grip + dir * (0.8 * scale));
+    let r = 0.018 * scale;
+    let base = out.verts.len() as u32;
+    const SIDES: u32 = 6;
+    for end in [a, b] {
+        for k in 0..SIDES {
+            let t = k as f32 / SIDES as f32 * std::f32::consts::TAU;
+            let n = side * t.cos() + up * t.sin();
+            let w = to_world(end + n * r);
+            out.world.push(w);
+            out.verts
+                .push(vertex(cam, light, w, turn(n), V3::default()));
+        }
+    }
+    for k in 0..SIDES {
+        let (i0, i1) = (base + k, base + (k + 1) % SIDES);
+        let (j0, j1) = (i0 + SIDES, i1 + SIDES);
+        out.tris.push(STri {
+            v: [i0, j0, j1],
+            part: PART_HANDLE,
+        });
+        out.tris.push(STri {
+            v: [i0, j1, i1],
+            part: PART_HANDLE,
+        });
+    }
+    // The blade: a flat plate below the handle's end, facing sideways and up.
+    let (hw, hl) = (0.11 * scale, 0.28 * scale);
+    let c = b + dir * (0.5 * hl);
+    let corners = [
+        c - side * hw - dir * (0.5 * hl),
+        c + side * hw - dir * (0.5 * hl),
+        c + side * hw + dir * (0.5 * hl),
+        c - side * hw + dir * (0.5 * hl),
+    ];
+    let bb = out.verts.len() as u32;
+    for p in corners {
+        let w = to_world(p);
+        out.world.push(w);
+        out.verts
+            .push(vertex(cam, light, w, turn(up), V3::default()));
+    }
+    for v in [[0, 1, 2], [0, 2, 3], [0, 2, 1], [0, 3, 2]] {
+        out.tris.push(STri {
+            v: v.map(|i| bb + i),
+            part: PART_BLADE,
+        });
+    }
+}
+
 /// The colour of a pixel of a person (sRGB bytes).
 pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
     let rest = V3::new(at[0], at[1], at[2]);
     let (diffuse, retro, haze) = (at[3].max(0.0), at[4].max(0.0), at[5]);
     let surface = match part {
+        PART_HANDLE => Surface {
+            rgb: [0.30, 0.17, 0.07],
+            finish: Finish::Cloth,
+        },
+        PART_BLADE => Surface {
+            rgb: [0.22, 0.23, 0.24],
+            finish: Finish::Gloss,
+        },
         PART_HELMET => Surface {
             rgb: s.helmet,
             finish: Finish::Gloss,
