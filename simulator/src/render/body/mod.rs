@@ -143,6 +143,17 @@ pub(crate) struct Mesh {
 }
 
 impl Mesh {
+    /// Appends a vertex at world point `w` with world normal `n`, lit and projected.
+    fn push_vertex(&mut self, cam: &Camera, light: &Light, w: V3, n: V3, rest: V3) {
+        self.world.push(w);
+        self.verts.push(vertex(cam, light, w, n, rest));
+    }
+
+    /// Appends triangles (vertex indices) of one part.
+    fn push_tris(&mut self, part: u8, tris: &[[u32; 3]]) {
+        self.tris.extend(tris.iter().map(|&v| STri { v, part }));
+    }
+
     /// Pixel bounds (x0, y0, x1, y1) of the vertices in front of the camera, unclipped.
     pub fn screen_bounds(&self) -> Option<(f32, f32, f32, f32)> {
         let mut b: Option<(f32, f32, f32, f32)> = None;
@@ -338,9 +349,7 @@ fn helmet(
     let base = out.verts.len() as u32;
     let mut add = |p: V3, nrm: V3, rest: V3| {
         let w = to_world(head.apply(p));
-        out.world.push(w);
-        out.verts
-            .push(vertex(cam, light, w, turn(head.rotate(nrm)).norm(), rest));
+        out.push_vertex(cam, light, w, turn(head.rotate(nrm)).norm(), rest);
     };
     // Dome rings from the rim (k = 0) to the pole, and the brim's outer ring.
     for k in 0..=RINGS {
@@ -361,68 +370,27 @@ fn helmet(
     let ring = |k: usize, i: usize| base + (k * SEG + i % SEG) as u32;
     for k in 0..RINGS {
         for i in 0..SEG {
-            let (a0, a1, b0, b1) = (
-                ring(k, i),
-                ring(k, i + 1),
-                ring(k + 1, i),
-                ring(k + 1, i + 1),
-            );
-            out.tris.push(STri {
-                v: [a0, a1, b1],
-                part: PART_HELMET,
-            });
-            out.tris.push(STri {
-                v: [a0, b1, b0],
-                part: PART_HELMET,
-            });
+            let (a0, a1) = (ring(k, i), ring(k, i + 1));
+            let (b0, b1) = (ring(k + 1, i), ring(k + 1, i + 1));
+            out.push_tris(PART_HELMET, &[[a0, a1, b1], [a0, b1, b0]]);
         }
     }
     for i in 0..SEG {
         let (r0, r1) = (ring(0, i), ring(0, i + 1));
         let (o0, o1) = (ring(RINGS + 1, i), ring(RINGS + 1, i + 1));
         // The brim, seen from above and from below.
-        out.tris.push(STri {
-            v: [o0, o1, r1],
-            part: PART_HELMET,
-        });
-        out.tris.push(STri {
-            v: [o0, r1, r0],
-            part: PART_HELMET,
-        });
-        out.tris.push(STri {
-            v: [o0, r1, o1],
-            part: PART_HELMET,
-        });
-        out.tris.push(STri {
-            v: [o0, r0, r1],
-            part: PART_HELMET,
-        });
+        let brim = [[o0, o1, r1], [o0, r1, r0], [o0, r1, o1], [o0, r0, r1]];
+        out.push_tris(PART_HELMET, &brim);
     }
     // The cap lamp: a small square facing forward on the front of the dome.
     let lamp_c = centre + V3::new(rx * 0.97, 0.0, rz * 0.35);
     let (h, lb) = (0.024 * scale, out.verts.len() as u32);
-    let mut add2 = |p: V3| {
-        let w = to_world(head.apply(p));
-        out.world.push(w);
-        out.verts.push(vertex(
-            cam,
-            light,
-            w,
-            turn(head.rotate(V3::new(1.0, 0.0, 0.0))),
-            V3::default(),
-        ));
-    };
+    let facing = turn(head.rotate(V3::new(1.0, 0.0, 0.0)));
     for (dy, dz) in [(-h, -h), (h, -h), (h, h), (-h, h)] {
-        add2(lamp_c + V3::new(0.012 * scale, dy, dz));
+        let w = to_world(head.apply(lamp_c + V3::new(0.012 * scale, dy, dz)));
+        out.push_vertex(cam, light, w, facing, V3::default());
     }
-    out.tris.push(STri {
-        v: [lb, lb + 1, lb + 2],
-        part: PART_LAMP,
-    });
-    out.tris.push(STri {
-        v: [lb, lb + 2, lb + 3],
-        part: PART_LAMP,
-    });
+    out.push_tris(PART_LAMP, &[[lb, lb + 1, lb + 2], [lb, lb + 2, lb + 3]]);
 }
 
 /// A shovel carried at the side in the right hand: a wooden handle from just behind the grip to
@@ -447,23 +415,13 @@ fn tool(
         for k in 0..SIDES {
             let t = k as f32 / SIDES as f32 * std::f32::consts::TAU;
             let n = side * t.cos() + up * t.sin();
-            let w = to_world(end + n * r);
-            out.world.push(w);
-            out.verts
-                .push(vertex(cam, light, w, turn(n), V3::default()));
+            out.push_vertex(cam, light, to_world(end + n * r), turn(n), V3::default());
         }
     }
     for k in 0..SIDES {
         let (i0, i1) = (base + k, base + (k + 1) % SIDES);
         let (j0, j1) = (i0 + SIDES, i1 + SIDES);
-        out.tris.push(STri {
-            v: [i0, j0, j1],
-            part: PART_HANDLE,
-        });
-        out.tris.push(STri {
-            v: [i0, j1, i1],
-            part: PART_HANDLE,
-        });
+        out.push_tris(PART_HANDLE, &[[i0, j0, j1], [i0, j1, i1]]);
     }
     // The blade: a flat plate below the handle's end, facing sideways and up.
     let (hw, hl) = (0.11 * scale, 0.28 * scale);
@@ -476,17 +434,10 @@ fn tool(
     ];
     let bb = out.verts.len() as u32;
     for p in corners {
-        let w = to_world(p);
-        out.world.push(w);
-        out.verts
-            .push(vertex(cam, light, w, turn(up), V3::default()));
+        out.push_vertex(cam, light, to_world(p), turn(up), V3::default());
     }
-    for v in [[0, 1, 2], [0, 2, 3], [0, 2, 1], [0, 3, 2]] {
-        out.tris.push(STri {
-            v: v.map(|i| bb + i),
-            part: PART_BLADE,
-        });
-    }
+    let faces = [[0, 1, 2], [0, 2, 3], [0, 2, 1], [0, 3, 2]];
+    out.push_tris(PART_BLADE, &faces.map(|f: [u32; 3]| f.map(|i| bb + i)));
 }
 
 /// The colour of a pixel of a person (sRGB bytes).
