@@ -9,6 +9,10 @@
 use super::geom::Mat;
 use crate::scene::{ColourMode, Lighting};
 
+/// Direction toward the sun (not normalised), the same for every site and camera: shading of
+/// the flat primitives, the realistic bodies and their cast shadows all use it.
+pub(crate) const SUN: [f32; 3] = [0.35, 0.25, 0.90];
+
 /// Lighting quantised so the cached background is a pure function of the key.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Light {
@@ -119,7 +123,7 @@ impl Light {
             let d = n[0] * to_cam[0] + n[1] * to_cam[1] + n[2] * to_cam[2];
             0.55 + 0.45 * d.max(0.0)
         } else {
-            let s = [0.35f32, 0.25, 0.90];
+            let s = SUN;
             let sl = (s[0] * s[0] + s[1] * s[1] + s[2] * s[2]).sqrt();
             let d = (n[0] * s[0] + n[1] * s[1] + n[2] * s[2]) / sl;
             0.62 + 0.38 * d.max(0.0)

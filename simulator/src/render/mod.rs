@@ -824,7 +824,7 @@ fn cast_shadow(
     mesh: &body::Mesh,
 ) -> Option<(u32, u32, u32, u32)> {
     let (w, h) = (canvas.width(), canvas.height());
-    let sun = V3::new(0.35, 0.25, 0.90).norm();
+    let sun = V3::from_array(light::SUN).norm();
     let mut pts = Vec::with_capacity(mesh.world.len());
     let mut b: Option<(f32, f32, f32, f32)> = None;
     for p in &mesh.world {

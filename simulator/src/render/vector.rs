@@ -17,6 +17,9 @@ impl V3 {
     pub const fn new(x: f32, y: f32, z: f32) -> V3 {
         V3 { x, y, z }
     }
+    pub const fn from_array(a: [f32; 3]) -> V3 {
+        V3::new(a[0], a[1], a[2])
+    }
     pub fn dot(self, o: V3) -> f32 {
         self.x * o.x + self.y * o.y + self.z * o.z
     }

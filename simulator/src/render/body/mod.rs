@@ -292,7 +292,7 @@ fn vertex(cam: &Camera, light: &Light, w: V3, n: V3, rest: V3) -> SVert {
             (2.6 * fill * facing_cam.sqrt()).min(1.6),
         )
     } else {
-        let sun = V3::new(0.35, 0.25, 0.90).norm();
+        let sun = V3::from_array(super::light::SUN).norm();
         let level = light.light_level();
         let sky = 0.45 + 0.2 * n.z;
         let direct = 0.75 * n.dot(sun).max(0.0);
