@@ -85,7 +85,7 @@ fn traits(id: u32, look: &PersonLook) -> Traits {
         _ => Cut::Coverall,
     };
     let tone = r.range(0.0, 1.0);
-    let outfit = Outfit {
+    let mut outfit = Outfit {
         cut,
         clothes: lin(look.clothes),
         vest: lin(look.vest),
@@ -98,6 +98,9 @@ fn traits(id: u32, look: &PersonLook) -> Traits {
         gloves: r.next() < 0.5,
         dirt: r.range(0.1, 0.8),
         seed: (h >> 32) as u32,
+        nir_jacket: 0.0,
+        nir_trousers: 0.0,
+        nir_vest: 0.0,
     };
     let style = gait::Style {
         vigour: r.range(0.8, 1.15),
@@ -107,6 +110,18 @@ fn traits(id: u32, look: &PersonLook) -> Traits {
         weight_side: r.range(-1.0, 1.0),
         shoulder_tool: look.carrying_tool,
     };
+    // NIR reflectance of the fabrics (drawn last, so the draws above keep their values): most
+    // dyed work wear is light in NIR, one garment in five is carbon-black dyed and dark.
+    let mut fabric = |lo: f32, hi: f32| {
+        if r.next() < 0.2 {
+            r.range(0.10, 0.22)
+        } else {
+            r.range(lo, hi)
+        }
+    };
+    outfit.nir_jacket = fabric(0.38, 0.70);
+    outfit.nir_trousers = fabric(0.38, 0.70);
+    outfit.nir_vest = r.range(0.55, 0.80);
     Traits {
         shape,
         outfit,
@@ -342,8 +357,11 @@ fn helmet(
             n += 1.0;
         }
     }
-    let centre = V3::new(cx / n.max(1.0), 0.0, top - 0.07) * scale;
-    let (rx, ry, rz) = (0.145 * scale, 0.128 * scale, 0.12 * scale);
+    // A miner's hard hat: shell about 25 × 21 cm and 15 cm tall, its rim at the brow, a peak
+    // some 4 cm beyond the shell at the front and a narrow brim elsewhere (so a camera above
+    // still sees the face below the peak).
+    let centre = V3::new(cx / n.max(1.0), 0.0, top - 0.065) * scale;
+    let (rx, ry, rz) = (0.125 * scale, 0.106 * scale, 0.11 * scale);
     const SEG: usize = 14;
     const RINGS: usize = 4;
     let base = out.verts.len() as u32;
@@ -363,8 +381,8 @@ fn helmet(
     }
     for i in 0..SEG {
         let az = i as f32 / SEG as f32 * std::f32::consts::TAU;
-        let peak = if az.cos() > 0.3 { 1.45 } else { 1.18 };
-        let p = centre + V3::new(az.cos() * rx * peak, az.sin() * ry * 1.18, -0.012 * scale);
+        let peak = if az.cos() > 0.3 { 1.3 } else { 1.12 };
+        let p = centre + V3::new(az.cos() * rx * peak, az.sin() * ry * 1.12, -0.012 * scale);
         add(p, V3::new(0.0, 0.0, 1.0), V3::new(0.0, 0.0, 10.0));
     }
     let ring = |k: usize, i: usize| base + (k * SEG + i % SEG) as u32;
@@ -445,18 +463,14 @@ pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
     let rest = V3::new(at[0], at[1], at[2]);
     let (diffuse, retro, haze) = (at[3].max(0.0), at[4].max(0.0), at[5]);
     let surface = match part {
-        PART_HANDLE => Surface {
-            rgb: [0.30, 0.17, 0.07],
-            finish: Finish::Cloth,
-        },
-        PART_BLADE => Surface {
-            rgb: [0.22, 0.23, 0.24],
-            finish: Finish::Gloss,
-        },
-        PART_HELMET => Surface {
-            rgb: s.helmet,
-            finish: Finish::Gloss,
-        },
+        // Wood is bright in NIR, bare steel middling; a hard hat's plastic is bright whatever
+        // its colour unless it is black.
+        PART_HANDLE => Surface::new([0.30, 0.17, 0.07], 0.55, Finish::Cloth),
+        PART_BLADE => Surface::new([0.22, 0.23, 0.24], 0.30, Finish::Gloss),
+        PART_HELMET => {
+            let lum = 0.30 * s.helmet[0] + 0.59 * s.helmet[1] + 0.11 * s.helmet[2];
+            Surface::new(s.helmet, if lum < 0.05 { 0.06 } else { 0.7 }, Finish::Gloss)
+        }
         PART_LAMP => {
             let v = if s.lamp_on { 1.0 } else { 0.05 };
             return [v, v, v * 0.92].map(|x| (x * 255.0) as u8);
@@ -464,7 +478,7 @@ pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
         _ => s.outfit.surface(part, rest, &JOINTS_UNSCALED, at[6], at[7]),
     };
     let mut c = if s.ir {
-        let g = nir_albedo(&surface) * diffuse;
+        let g = surface.nir * diffuse;
         let g = if surface.finish == Finish::Retro {
             g.max(retro)
         } else {
@@ -485,20 +499,6 @@ pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
     }
     let hz = if s.ir { 0.35 } else { 0.7 };
     c.map(|x| ((x + (hz - x) * haze).clamp(0.0, 1.0) * 255.0 + 0.5) as u8)
-}
-
-/// How bright a surface is in near infrared (850 nm). Textile dyes are largely transparent
-/// there, so dark work clothes look light grey under an IR illuminator; skin is bright; black
-/// rubber stays dark; a helmet's plastic is bright whatever its colour.
-fn nir_albedo(s: &Surface) -> f32 {
-    let lum = 0.30 * s.rgb[0] + 0.59 * s.rgb[1] + 0.11 * s.rgb[2];
-    match s.finish {
-        Finish::Cloth => 0.32 + 0.5 * lum,
-        Finish::Skin => 0.55,
-        Finish::Gloss if lum < 0.05 => 0.06,
-        Finish::Gloss => 0.7,
-        Finish::Retro => 0.8,
-    }
 }
 
 /// Rest-frame joints of the unshaped body (garment edges are measured on it).
