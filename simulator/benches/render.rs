@@ -11,8 +11,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use eseal_simulator::render::{Rendered, Renderer};
 use eseal_simulator::scene::{
-    Actor, ActorKind, Atmosphere, CameraPose, ColourMode, Equipment, Lighting, PersonLook,
-    RenderScene, RenderStyle, SiteKind, Vec2, Vec3,
+    Actor, ActorKind, Atmosphere, CameraPose, ColourMode, Equipment, Exposure, Lighting,
+    PersonLook, RenderScene, RenderStyle, SiteKind, Vec2, Vec3,
 };
 
 fn scene(w: u32, h: u32, ir: bool, style: RenderStyle) -> RenderScene {
@@ -40,6 +40,8 @@ fn scene(w: u32, h: u32, ir: bool, style: RenderStyle) -> RenderScene {
                 lamp_on: true,
                 gait_phase: i as f32 * 0.1,
                 walking: true,
+                speed_mps: 1.3,
+                gait_hz: 1.3 / 1.5,
             }),
         })
         .collect();
@@ -83,6 +85,12 @@ fn scene(w: u32, h: u32, ir: bool, style: RenderStyle) -> RenderScene {
         },
         noise_seed: 1,
         style,
+        // What the automatic exposure picks: a short shutter by day, the frame time at night
+        // (so the realistic IR figure includes the motion blur).
+        exposure: Exposure {
+            shutter_s: if ir { 0.04 } else { 0.002 },
+            lag_gain: 1.0,
+        },
     }
 }
 

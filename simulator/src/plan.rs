@@ -16,7 +16,7 @@ use crate::scenario::{
     Behaviour, BeltState, Edge, Formation, GeneratorDirection, GeneratorKind, IR_SWITCH_AMBIENT,
     LightKey, LightMode, PeopleSpec, PersonDirection, Scenario, TruckDirection, TruckSpec,
 };
-use crate::scene::{ColourMode, PersonLook, TruckLook};
+use crate::scene::{ColourMode, Exposure, PersonLook, TruckLook};
 
 // ---------------------------------------------------------------------------------------------
 // Tracks
@@ -533,6 +533,8 @@ fn plan_group(
             lamp_on: false,
             gait_phase: r.random(),
             walking: true,
+            speed_mps: 0.0,
+            gait_hz: 0.0,
         };
         out.push(PlannedPerson {
             id: *next_id,
@@ -629,4 +631,39 @@ pub fn light_level(s: &Scenario, t: u64) -> (f64, f64, ColourMode) {
         LightMode::Auto => ColourMode::Colour,
     };
     (ambient, dusk, mode)
+}
+
+/// The camera's automatic exposure at `t` (the realistic path's shutter and exposure lag).
+///
+/// The camera meters the scene's light `B` (the ambient level in colour, the IR illuminator's
+/// fixed level at night) and aims at a gain `B^-0.7` (it brightens dark scenes only partly, as
+/// CCTV does) by lengthening the shutter first: `1/(500·B)` s, from 1/2000 s in full sun to the
+/// frame time, 1/25 s, in the dark. Its gain follows the aim with a 0.5 s time constant (a
+/// first-order filter of the aim over the last 2.5 s, at frame steps), so right after a sudden
+/// change of light the picture is over- or under-exposed for a moment. The renderer draws the
+/// settled picture; `lag_gain` is the ratio of the lagging gain to the aim.
+pub fn exposure_at(s: &Scenario, t: u64) -> Exposure {
+    const STEP_NS: u64 = 40_000_000;
+    const TAU_S: f64 = 0.5;
+    const TAPS: u64 = 63;
+    let metered = |t: u64| {
+        let (ambient, _, mode) = light_level(s, t);
+        match mode {
+            ColourMode::Colour => ambient.clamp(0.02, 1.0),
+            ColourMode::InfraredMono => 0.05,
+        }
+    };
+    let aim = |b: f64| -0.7 * b.ln();
+    let now = metered(t);
+    let (mut num, mut den) = (0.0, 0.0);
+    for k in 0..TAPS {
+        let w = (-(k as f64) * STEP_NS as f64 * 1e-9 / TAU_S).exp();
+        num += w * aim(metered(t.saturating_sub(k * STEP_NS)));
+        den += w;
+    }
+    let lag = (num / den - aim(now)).exp().clamp(0.25, 4.0);
+    Exposure {
+        shutter_s: (1.0 / (500.0 * now)).clamp(1.0 / 2000.0, 1.0 / 25.0) as f32,
+        lag_gain: lag as f32,
+    }
 }

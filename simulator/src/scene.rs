@@ -154,6 +154,12 @@ pub struct PersonLook {
     pub gait_phase: f32,
     /// Walking (true) or standing still (false).
     pub walking: bool,
+    /// Ground speed this frame, m/s (the realistic path's motion blur).
+    #[serde(default)]
+    pub speed_mps: f32,
+    /// How fast the walking cycle turns, cycles/s (the realistic path's motion blur).
+    #[serde(default)]
+    pub gait_hz: f32,
 }
 
 /// A truck's look this frame.
@@ -257,4 +263,27 @@ pub struct RenderScene {
     /// How actors are drawn.
     #[serde(default)]
     pub style: RenderStyle,
+    /// The camera's automatic exposure this frame (used by the realistic path).
+    #[serde(default)]
+    pub exposure: Exposure,
+}
+
+/// What the camera's automatic exposure chose for a frame: a shutter time (long in the dark, so
+/// moving limbs blur) and the gain error while it catches up with a change of light.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Exposure {
+    /// Shutter (exposure) time, seconds; 0 draws no motion blur.
+    pub shutter_s: f32,
+    /// Brightness factor of the lag: 1 once the exposure has settled, above 1 just after the
+    /// scene got brighter (over-exposed), below 1 just after it got darker.
+    pub lag_gain: f32,
+}
+
+impl Default for Exposure {
+    fn default() -> Self {
+        Exposure {
+            shutter_s: 0.0,
+            lag_gain: 1.0,
+        }
+    }
 }

@@ -23,7 +23,7 @@ use crate::plan::{active_key, belt_travel};
 use crate::rng::{self, labels};
 use crate::scenario::{BeltState, Scenario, TamperKindSpec};
 use crate::scene::{
-    Actor, ActorKind, Atmosphere, BeltView, CameraPose, ColourMode, Equipment, Lighting,
+    Actor, ActorKind, Atmosphere, BeltView, CameraPose, ColourMode, Equipment, Exposure, Lighting,
     PersonLook, RenderScene, SiteKind, SkipView, Tamper, Vec2, Vec3,
 };
 use crate::truth::{self, Event};
@@ -235,6 +235,11 @@ impl World {
                 continue;
             }
             let phase = (f64::from(p.look.gait_phase) + st.distance / STRIDE_M).fract() as f32;
+            // Speed over the next 40 ms of the track (motion blur; 0 at its end).
+            let speed = p
+                .track
+                .at(wt + 40_000_000)
+                .map_or(0.0, |n| (n.distance - st.distance) / 0.04);
             actors.push(Actor {
                 id: p.id,
                 position: pos,
@@ -243,6 +248,8 @@ impl World {
                     gait_phase: phase,
                     walking: st.moving,
                     lamp_on,
+                    speed_mps: speed as f32,
+                    gait_hz: (speed / STRIDE_M) as f32,
                     ..p.look
                 }),
             });
@@ -308,6 +315,7 @@ impl World {
                 rng::camera_frame_index(code, world_frame),
             ),
             style: self.scenario.render,
+            exposure: crate::plan::exposure_at(&self.scenario, wt),
         }
     }
 
@@ -344,6 +352,7 @@ impl World {
             },
             noise_seed: 0,
             style: self.scenario.render,
+            exposure: Exposure::default(),
         }
     }
 

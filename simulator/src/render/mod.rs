@@ -24,11 +24,13 @@
 //! Determinism: no global state, no wall clock, no threads; every loop runs in a fixed order.
 //! The same scene gives the same bytes whether or not the background cache was warm.
 
+mod blur;
 mod body;
 mod border;
 mod camera;
 mod emit;
 mod geom;
+mod glare;
 mod lens;
 mod light;
 mod person;
@@ -271,6 +273,8 @@ pub struct Renderer {
     /// Cast-shadow stamps: a pixel is darkened once per actor.
     stamp: Vec<u16>,
     stamp_gen: u16,
+    /// Motion blur's scratch buffers.
+    blur: blur::Blur,
 }
 
 impl Default for Renderer {
@@ -304,6 +308,7 @@ impl Renderer {
             zbuf: Vec::new(),
             stamp: Vec::new(),
             stamp_gen: 0,
+            blur: blur::Blur::default(),
         }
     }
 
@@ -442,6 +447,7 @@ impl Renderer {
                             pos,
                             heading,
                             look,
+                            scene.exposure.shutter_s,
                         );
                         slot.shading = Some(sh);
                         mesh = Some(index);
@@ -516,6 +522,12 @@ impl Renderer {
                     && let Some(sh) = slot.shading
                 {
                     let shade = |part: u8, at: &[f32; raster::N_ATTR]| body::shade(&sh, part, at);
+                    let reach = blur::reach(&slot.mesh);
+                    let sweep =
+                        (reach >= blur::MIN_PX).then(|| blur::sweep_rect(rect, reach, w, h));
+                    if let Some(r) = sweep {
+                        self.blur.save_behind(canvas.data(), w, r);
+                    }
                     draw_mesh(
                         canvas,
                         &mut self.zbuf,
@@ -524,6 +536,21 @@ impl Renderer {
                         &Ink::Colour(&shade),
                     );
                     self.dirty.push(rect);
+                    if let Some(r) = sweep {
+                        let data = canvas.data_mut();
+                        self.blur.smear(data, &mut self.zbuf, (w, h), r, &slot.mesh);
+                        self.dirty.push(r);
+                    }
+                    if let Some(g) = &slot.mesh.glare {
+                        let dark = if light.is_ir() {
+                            1.0
+                        } else {
+                            1.0 - light.ambient
+                        };
+                        let data = canvas.data_mut();
+                        self.dirty
+                            .extend(glare::bloom(data, (w, h), g, dark, light.is_ir()));
+                    }
                 }
             }
             draw_ops(mask, Some(id), ops, &light);
@@ -584,6 +611,10 @@ impl Renderer {
 
         // Image effects and the final pass.
         let mut gain = lamp_gain(scene);
+        if scene.style == RenderStyle::Realistic {
+            // The automatic exposure catching up with a change of light.
+            gain *= scene.exposure.lag_gain.clamp(0.25, 4.0);
+        }
         if let Some(t) = scene.tamper {
             if !frozen
                 && matches!(

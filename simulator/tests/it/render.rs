@@ -6,7 +6,7 @@
 
 use eseal_simulator::render::{Class, Facing, IdMask, ObjectTruth, Rendered, Renderer, render};
 use eseal_simulator::scene::{
-    Actor, ActorKind, Atmosphere, BeltView, CameraPose, ColourMode, Equipment, Lighting,
+    Actor, ActorKind, Atmosphere, BeltView, CameraPose, ColourMode, Equipment, Exposure, Lighting,
     PersonLook, RenderScene, RenderStyle, SiteKind, SkipView, Tamper, TruckLook, Vec2, Vec3,
 };
 use sha2::{Digest, Sha256};
@@ -50,6 +50,8 @@ fn person(id: u32, x: f32, y: f32, heading: f32, phase: f32) -> Actor {
             lamp_on: true,
             gait_phase: phase,
             walking: true,
+            speed_mps: 0.0,
+            gait_hz: 0.0,
         }),
     }
 }
@@ -94,6 +96,7 @@ fn scene(w: u32, h: u32, actors: Vec<Actor>) -> RenderScene {
         },
         noise_seed: 42,
         style: RenderStyle::Flat,
+        exposure: Exposure::default(),
     }
 }
 
@@ -679,6 +682,14 @@ fn a_reused_realistic_renderer_gives_the_same_bytes_as_a_fresh_one_by_day_and_by
         if i == 3 {
             s.lighting.mode = ColourMode::InfraredMono;
             s.lighting.ambient = 0.05;
+            // ... with the night's long shutter: the blur's scratch buffers are reused too.
+            s.exposure.shutter_s = 0.04;
+            s.actors.iter_mut().for_each(|a| {
+                if let ActorKind::Person(p) = &mut a.kind {
+                    p.speed_mps = 1.2;
+                    p.gait_hz = 0.8;
+                }
+            });
         }
         r.render_into(&s, &mut out).unwrap();
         let fresh = render(&s).unwrap();
@@ -686,6 +697,61 @@ fn a_reused_realistic_renderer_gives_the_same_bytes_as_a_fresh_one_by_day_and_by
         assert_eq!(out.objects, fresh.objects);
         check_truth(&out);
     }
+}
+
+/// Issue 16: at night the shutter stays open for the frame time and walking people blur (their
+/// swinging limbs most); the truth stays the sharp body at the frame's instant, the middle of the
+/// exposure. Nothing blurs with a short shutter or when people stand still.
+#[test]
+fn a_long_shutter_blurs_the_walkers_but_not_their_truth() {
+    let mut s = realistic(crowd(640, 360));
+    s.lighting = Lighting {
+        mode: ColourMode::InfraredMono,
+        ambient: 0.03,
+        dusk: 0.0,
+        lamp: 1.0,
+    };
+    s.actors.iter_mut().for_each(|a| {
+        if let ActorKind::Person(p) = &mut a.kind {
+            p.speed_mps = 1.4;
+            p.gait_hz = 1.4 / 1.5;
+        }
+    });
+    let sharp = render(&s).unwrap();
+    s.exposure.shutter_s = 0.04;
+    let blurred = render(&s).unwrap();
+    assert_eq!(blurred.objects, sharp.objects);
+    assert_eq!(mask_bytes(&blurred.ids), mask_bytes(&sharp.ids));
+    check_truth(&blurred);
+    let (mut inside, mut outside) = (0, 0);
+    for (i, id) in blurred.ids.ids.iter().enumerate() {
+        let d = (0..3)
+            .map(|c| blurred.frame.rgb[i * 3 + c].abs_diff(sharp.frame.rgb[i * 3 + c]))
+            .max()
+            .unwrap_or(0);
+        if d > 12 {
+            if *id == 0 { outside += 1 } else { inside += 1 }
+        }
+    }
+    // The smear reaches beyond the silhouettes and mixes inside them.
+    assert!(
+        outside > 100 && inside > 100,
+        "{outside} outside, {inside} inside"
+    );
+    assert_eq!(sha(&render(&s).unwrap().frame.rgb), sha(&blurred.frame.rgb));
+    // A short (daylight) shutter moves nothing by a pixel; standing people do not blur.
+    s.exposure.shutter_s = 0.0005;
+    assert_eq!(sha(&render(&s).unwrap().frame.rgb), sha(&sharp.frame.rgb));
+    s.exposure.shutter_s = 0.04;
+    s.actors.iter_mut().for_each(|a| {
+        if let ActorKind::Person(p) = &mut a.kind {
+            p.speed_mps = 0.0;
+            p.gait_hz = 0.0;
+        }
+    });
+    let still = render(&s).unwrap();
+    s.exposure.shutter_s = 0.0;
+    assert_eq!(sha(&render(&s).unwrap().frame.rgb), sha(&still.frame.rgb));
 }
 
 /// Issue 3 acceptance, on the public scenarios themselves: for sampled frames with people or

@@ -316,3 +316,38 @@ fn generated_flows_both_ways_pass_side_by_side() {
         "too few crossings to tell: {down} down, {up} up"
     );
 }
+
+/// Issue 16: the camera's automatic exposure. A short shutter in daylight, the frame time at
+/// night; right after the light drops the picture is under-exposed for a moment, and it has
+/// settled again two seconds later.
+#[test]
+fn the_automatic_exposure_lags_a_sudden_change_of_light() {
+    let dir = crate::scenario::scenarios_dir().join("tuning");
+    let text = std::fs::read_to_string(dir.join("realism-day.toml")).unwrap()
+        + r#"
+[[lighting]]
+at = "+00:00:00"
+ambient = 1.0
+[[lighting]]
+at = "+00:00:10"
+ambient = 1.0
+mode = "colour"
+[[lighting]]
+at = "+00:00:11"
+ambient = 0.05
+mode = "colour"
+"#;
+    let s = Scenario::parse(&text, "lighting-drop.toml").unwrap();
+    let at = |sec: f64| eseal_simulator::plan::exposure_at(&s, (sec * 1e9) as u64);
+    let day = at(5.0);
+    assert!(day.shutter_s <= 1.0 / 400.0, "{day:?}");
+    assert!((day.lag_gain - 1.0).abs() < 1e-3, "settled by day: {day:?}");
+    let just_after = at(11.1);
+    assert!(just_after.lag_gain < 0.6, "under-exposed right after: {just_after:?}");
+    let later = at(13.5);
+    assert!((later.lag_gain - 1.0).abs() < 0.02, "settled 2.5 s later: {later:?}");
+    assert!(later.shutter_s > 1.0 / 40.0, "a long shutter in the dark: {later:?}");
+    // The scene carries it.
+    let world = World::new(&s);
+    assert_eq!(world.scene_at(0, 278).exposure, at(278.0 / 25.0));
+}

@@ -11,6 +11,7 @@
 mod asset;
 mod gait;
 mod garment;
+mod motion;
 mod skin;
 
 use super::camera::{Camera, NEAR_M};
@@ -136,6 +137,8 @@ pub(crate) struct Scratch {
     normals: Vec<V3>,
     pos: Vec<V3>,
     nrm: Vec<V3>,
+    pos2: Vec<V3>,
+    nrm2: Vec<V3>,
 }
 
 /// What the pixel shader needs of each person drawn this frame.
@@ -155,6 +158,21 @@ pub(crate) struct Mesh {
     pub tris: Vec<STri>,
     /// World positions of the vertices (for the cast shadow).
     pub world: Vec<V3>,
+    /// Screen displacement of each vertex over half the shutter time, pixels (empty: still).
+    pub motion: Vec<(f32, f32)>,
+    /// The cap lamp's glare when it is lit and turned toward the camera.
+    pub glare: Option<Glare>,
+}
+
+/// A lit cap lamp seen from in front: where it is on screen, how big, how straight at the camera.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Glare {
+    pub x: f32,
+    pub y: f32,
+    /// The lamp's radius on screen, pixels.
+    pub radius_px: f32,
+    /// 0 (turned away) ..= 1 (straight at the camera): the LED's beam is a cone.
+    pub toward: f32,
 }
 
 impl Mesh {
@@ -194,6 +212,7 @@ pub(crate) fn build(
     pos: V3,
     heading: f32,
     look: &PersonLook,
+    shutter_s: f32,
 ) -> Shading {
     let a = asset::body();
     let t = traits(id, look);
@@ -232,11 +251,23 @@ pub(crate) fn build(
             part,
         });
     }
-    helmet(out, cam, light, &bones[bone::HEAD], scale, &to_world, &turn);
+    let body_verts = out.verts.len();
+    let lamp = helmet(out, cam, light, &bones[bone::HEAD], scale, &to_world, &turn);
+    out.glare = look.lamp_on.then_some(lamp).flatten();
+    let tool_start = out.verts.len();
     if look.carrying_tool {
         let grip = bones[bone::HAND_R].apply(joints[bone::HAND_R]);
         tool(out, cam, light, grip, scale, &to_world, &turn);
     }
+    let placed = motion::Placed {
+        joints: &joints,
+        style: &t.style,
+        pos,
+        heading,
+        body_verts,
+        tool_start,
+    };
+    motion::fill(out, scratch, cam, a, look, &placed, shutter_s);
     Shading {
         outfit: t.outfit,
         helmet: lin(look.helmet),
@@ -346,7 +377,7 @@ fn helmet(
     scale: f32,
     to_world: &dyn Fn(V3) -> V3,
     turn: &dyn Fn(V3) -> V3,
-) {
+) -> Option<Glare> {
     let a = asset::body();
     // The skull's top and centre on the rest mesh.
     let (mut top, mut cx, mut n) = (0.0f32, 0.0f32, 0.0f32);
@@ -409,6 +440,18 @@ fn helmet(
         out.push_vertex(cam, light, w, facing, V3::default());
     }
     out.push_tris(PART_LAMP, &[[lb, lb + 1, lb + 2], [lb, lb + 2, lb + 3]]);
+    let q = &out.verts[lb as usize..];
+    if q.iter().any(|v| v.inv_z <= 0.0) {
+        return None;
+    }
+    let lamp_w = to_world(head.apply(lamp_c));
+    let toward = facing.dot((cam.centre - lamp_w).norm()).max(0.0);
+    Some(Glare {
+        x: q.iter().map(|v| v.x).sum::<f32>() / 4.0,
+        y: q.iter().map(|v| v.y).sum::<f32>() / 4.0,
+        radius_px: 0.5 * ((q[2].x - q[0].x).powi(2) + (q[2].y - q[0].y).powi(2)).sqrt(),
+        toward,
+    })
 }
 
 /// A shovel carried at the side in the right hand: a wooden handle from just behind the grip to
