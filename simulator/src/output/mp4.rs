@@ -176,6 +176,12 @@ pub(crate) fn rgb_caps(width: u32, height: u32, fps: u32) -> gst::Caps {
         .build()
 }
 
+/// The YUV matrix of what leaves the simulator: BT.601 (limited range), what most CCTV cameras
+/// and decoders assume. With BT.709, GStreamer's videoconvert turns grey into U = 127, so a
+/// night (IR monochrome) picture decoded to RGB came out faintly coloured (B 2–3 levels below R);
+/// a camera in black-and-white mode sends neutral chroma, U = V = 128.
+pub(crate) const COLORIMETRY: &str = "bt601";
+
 /// Threads of `videoconvert` for MP4 files: a constant, so that the bytes do not depend on the
 /// machine's cores (RGB→I420 is a large part of the cost at 1440p).
 const CONVERT_THREADS: u32 = 4;
@@ -241,6 +247,7 @@ impl Mp4Writer {
             "caps",
             gst::Caps::builder("video/x-raw")
                 .field("format", "I420")
+                .field("colorimetry", COLORIMETRY)
                 .build(),
         );
         let enc = make(codec.encoder())?;

@@ -260,8 +260,9 @@ fn launch_line(codec: Codec, fps: u32) -> String {
     };
     format!(
         "( appsrc name=src is-live=true format=time do-timestamp=true block=false \
-         ! videoconvert n-threads={threads} ! video/x-raw,format=I420 ! {enc} \
+         ! videoconvert n-threads={threads} ! video/x-raw,format=I420,colorimetry={matrix} ! {enc} \
          ! {pay} name=pay0 pt=96 config-interval=-1 )",
-        threads = super::mp4::convert_threads()
+        threads = super::mp4::convert_threads(),
+        matrix = super::mp4::COLORIMETRY,
     )
 }

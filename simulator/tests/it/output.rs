@@ -202,6 +202,61 @@ fn the_same_frames_give_byte_identical_mp4_files() {
     }
 }
 
+/// A night picture is monochrome and must stay so in the file: a camera in black-and-white mode
+/// sends neutral chroma. With the BT.709 matrix GStreamer's videoconvert wrote U = 127 for grey,
+/// so decoders saw a faint colour cast (issue 16).
+#[test]
+fn a_grey_picture_is_encoded_with_neutral_chroma() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("grey.mp4");
+    let (w, h) = (1280u32, 720u32);
+    let frames = (0..5u64).map(|i| {
+        let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let g = ((x / 8 + y / 8 + i as u32) % 200 + 20) as u8;
+                rgb.extend([g, g, g]);
+            }
+        }
+        Frame {
+            width: w,
+            height: h,
+            index: i,
+            pts_ns: i * NS_PER_S / 25,
+            rgb,
+        }
+    });
+    write_mp4(&path, Codec::H264, 25, frames, |_| {}).expect("writes");
+    let raw = dir.path().join("grey.yuv");
+    let status = Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "filesrc",
+            &format!("location={}", path.display()),
+            "!",
+            "qtdemux",
+            "!",
+            "h264parse",
+            "!",
+            "avdec_h264",
+            "!",
+            "video/x-raw,format=I420",
+            "!",
+            "filesink",
+            &format!("location={}", raw.display()),
+        ])
+        .status()
+        .expect("gst-launch-1.0 runs");
+    assert!(status.success());
+    let yuv = std::fs::read(&raw).expect("decoded");
+    let (luma, chroma) = ((w * h) as usize, (w * h / 4) as usize);
+    assert_eq!(yuv.len(), 5 * (luma + 2 * chroma));
+    for (i, f) in yuv.chunks(luma + 2 * chroma).enumerate() {
+        let off = f[luma..].iter().filter(|&&c| c != 128).count();
+        assert_eq!(off, 0, "frame {i}: {off} chroma samples are not neutral");
+    }
+}
+
 #[test]
 fn c7_maximum_resolution_2560x1440_encodes() {
     let dir = tempfile::tempdir().expect("tempdir");

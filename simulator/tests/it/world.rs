@@ -343,10 +343,19 @@ mode = "colour"
     assert!(day.shutter_s <= 1.0 / 400.0, "{day:?}");
     assert!((day.lag_gain - 1.0).abs() < 1e-3, "settled by day: {day:?}");
     let just_after = at(11.1);
-    assert!(just_after.lag_gain < 0.6, "under-exposed right after: {just_after:?}");
+    assert!(
+        just_after.lag_gain < 0.6,
+        "under-exposed right after: {just_after:?}"
+    );
     let later = at(13.5);
-    assert!((later.lag_gain - 1.0).abs() < 0.02, "settled 2.5 s later: {later:?}");
-    assert!(later.shutter_s > 1.0 / 40.0, "a long shutter in the dark: {later:?}");
+    assert!(
+        (later.lag_gain - 1.0).abs() < 0.02,
+        "settled 2.5 s later: {later:?}"
+    );
+    assert!(
+        later.shutter_s > 1.0 / 40.0,
+        "a long shutter in the dark: {later:?}"
+    );
     // The scene carries it.
     let world = World::new(&s);
     assert_eq!(world.scene_at(0, 278).exposure, at(278.0 / 25.0));
