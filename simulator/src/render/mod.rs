@@ -57,7 +57,6 @@ use crate::scene::{
 use emit::Emitter;
 use geom::{Op, Shape};
 use light::Light;
-use raster::Ink;
 use vector::V3;
 
 /// Largest image side accepted (pixels).
@@ -231,6 +230,9 @@ struct ActorDraw {
     depth: f32,
     /// Index into the renderer's meshes (realistic people).
     mesh: Option<usize>,
+    /// Bounds and count of the mesh's pixels drawn alone, known from its rasterisation when
+    /// the actor has no mask ops besides it (then no alone draw is needed to measure it).
+    alone: Option<(Option<BoxPx>, u32)>,
 }
 
 /// A realistic person's triangles this frame and how to shade them.
@@ -266,8 +268,10 @@ pub struct Renderer {
     /// Realistic people: one slot per actor index, reused.
     meshes: Vec<MeshSlot>,
     scratch: body::Scratch,
-    /// Depth buffer (1/z) for meshes, cleared per actor in its rect.
+    /// Depth buffer (1/z) for meshes drawn into a pixmap (the border measure).
     zbuf: Vec<f32>,
+    /// The mesh being drawn, rasterised once for the canvas, the mask and its alone measure.
+    cover: raster::Coverage,
     /// Cast-shadow stamps: a pixel is darkened once per actor.
     stamp: Vec<u16>,
     stamp_gen: u16,
@@ -302,6 +306,7 @@ impl Renderer {
             meshes: Vec::new(),
             scratch: body::Scratch::default(),
             zbuf: Vec::new(),
+            cover: raster::Coverage::default(),
             stamp: Vec::new(),
             stamp_gen: 0,
         }
@@ -488,6 +493,7 @@ impl Renderer {
                 rect,
                 depth,
                 mesh,
+                alone: None,
             });
         }
     }
@@ -531,6 +537,7 @@ impl Renderer {
     }
 
     /// Draws the actors far to near: lit into the canvas (when `pixels`), as ids into the mask.
+    /// A mesh is rasterised once; its pixels are shaded into the canvas and inked into the mask.
     fn draw_actors(&mut self, scene: &RenderScene, order: &[usize], light: &Light, pixels: bool) {
         let (Some(canvas), Some(mask)) = (self.canvas.as_mut(), self.mask.as_mut()) else {
             return;
@@ -544,26 +551,28 @@ impl Renderer {
             let ops = &self.ops[d.ops.0..d.ops.1];
             let id = IdMask::value_of(scene.actors[d.index].id);
             let slot = d.mesh.map(|m| &self.meshes[m]);
+            if let Some(slot) = slot {
+                self.cover
+                    .rasterise(&slot.mesh.verts, &slot.mesh.tris, rect);
+            }
             if pixels {
                 draw_ops(canvas, None, ops, light);
                 self.dirty.extend(all_ops_rect(ops, w, h));
                 if let Some(slot) = slot
                     && let Some(sh) = slot.shading
                 {
+                    let (verts, tris) = (&slot.mesh.verts, &slot.mesh.tris);
                     let shade = |part: u8, at: &[f32; raster::N_ATTR]| body::shade(&sh, part, at);
-                    draw_mesh(
-                        canvas,
-                        &mut self.zbuf,
-                        rect,
-                        &slot.mesh,
-                        &Ink::Colour(&shade),
-                    );
+                    self.cover.shade(canvas.data_mut(), w, verts, tris, shade);
                     self.dirty.push(rect);
                 }
             }
             draw_ops(mask, Some(id), ops, light);
-            if let Some(slot) = slot {
-                draw_mesh(mask, &mut self.zbuf, rect, &slot.mesh, &Ink::Id(id));
+            if slot.is_some() {
+                let (b, n) = self.cover.ink_ids(mask.data_mut(), w, id);
+                if !ops.iter().any(Op::in_mask) {
+                    self.draws[k].alone = Some((b.map(rect_box), n));
+                }
             }
         }
     }
@@ -608,7 +617,12 @@ impl Renderer {
                     alone,
                     zbuf: &mut self.zbuf,
                 };
-                measure(&mut truth, mask, scratch, (ops, mesh), r, covered, light);
+                let alone_px = match (covered, d.alone) {
+                    (false, _) => Alone::AsSeen,
+                    (true, Some((b, n))) => Alone::Known(b, n),
+                    (true, None) => Alone::Draw,
+                };
+                measure(&mut truth, mask, scratch, (ops, mesh), r, alone_px, light);
                 copy_ids(mask, r, &mut out.ids.ids, w);
             }
             out.objects.push(truth);
@@ -833,13 +847,13 @@ fn draw_ops_with(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light, ts
     }
 }
 
-/// Draws a mesh into `pm` with a fresh depth buffer over `rect`.
-fn draw_mesh(
+/// Draws a mesh's mask value `id` into `pm` with a fresh depth buffer over `rect`.
+fn draw_mesh_ids(
     pm: &mut Pixmap,
     zbuf: &mut [f32],
     rect: (u32, u32, u32, u32),
     mesh: &body::Mesh,
-    ink: &Ink<'_>,
+    id: u16,
 ) {
     let w = pm.width();
     let h = pm.height();
@@ -847,7 +861,7 @@ fn draw_mesh(
         let a = (y * w + rect.0) as usize;
         zbuf[a..a + (rect.2 - rect.0) as usize].fill(0.0);
     }
-    raster::draw(pm.data_mut(), zbuf, w, h, &mesh.verts, &mesh.tris, ink);
+    raster::draw_ids(pm.data_mut(), zbuf, w, h, &mesh.verts, &mesh.tris, id);
 }
 
 /// Pixel rect covering a mesh's vertices in front of the camera, clipped.
@@ -1038,32 +1052,44 @@ fn describe(actor: &Actor, cam: &Camera) -> ObjectTruth {
     }
 }
 
+/// How to know what an object covers alone (nothing in front of it).
+#[derive(Debug, Clone, Copy)]
+enum Alone {
+    /// No nearer object overlaps its rect: what is seen.
+    AsSeen,
+    /// Measured when it was drawn: bounds and pixel count.
+    Known(Option<BoxPx>, u32),
+    /// Draw it alone into the scratch mask and measure that.
+    Draw,
+}
+
 /// Measures one drawn object (its mask `ops`, inside the clipped rect `r`) into `truth`: what
-/// is seen in the shared `mask`, what it covers alone (drawn into the clear scratch `alone` when
-/// a nearer object may hide part of it, else the same as seen), and its pixels beyond the image
-/// border. Leaves `alone` clear.
+/// is seen in the shared `mask`, what it covers alone (see [`Alone`]; drawn into the clear
+/// scratch `alone` when needed), and its pixels beyond the image border. Leaves `alone` clear.
 fn measure(
     truth: &mut ObjectTruth,
     mask: &Pixmap,
     scratch: Scratch<'_>,
     (ops, mesh): (&[Op], Option<&body::Mesh>),
     r: (u32, u32, u32, u32),
-    covered: bool,
+    alone_px: Alone,
     light: &Light,
 ) {
     let Scratch { alone, zbuf } = scratch;
     let value = IdMask::value_of(truth.id);
     let (vb, n_vis) = scan(mask, r, value);
-    let (fb, n_alone) = if covered {
-        draw_ops(alone, Some(value), ops, light);
-        if let Some(m) = mesh {
-            draw_mesh(alone, zbuf, r, m, &Ink::Id(value));
+    let (fb, n_alone) = match alone_px {
+        Alone::AsSeen => (vb, n_vis),
+        Alone::Known(b, n) => (b, n),
+        Alone::Draw => {
+            draw_ops(alone, Some(value), ops, light);
+            if let Some(m) = mesh {
+                draw_mesh_ids(alone, zbuf, r, m, value);
+            }
+            let res = scan(alone, r, value);
+            clear_rect(alone, r);
+            res
         }
-        let res = scan(alone, r, value);
-        clear_rect(alone, r);
-        res
-    } else {
-        (vb, n_vis)
     };
     let beyond = match mesh {
         Some(m) => border::mesh_pixels_beyond(alone, zbuf, m, value),
