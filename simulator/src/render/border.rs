@@ -12,7 +12,7 @@ use tiny_skia::{Pixmap, Transform};
 use super::body::Mesh;
 use super::geom::Op;
 use super::light::Light;
-use super::raster::{self, Ink, SVert};
+use super::raster::{self, SVert};
 use super::{clear_rect, draw_ops_with, mask_bounds};
 
 /// Halvings at most: past 2^-20 an object is far larger than any image could show.
@@ -105,15 +105,7 @@ pub(super) fn mesh_pixels_beyond(
             let a = (y * w) as usize;
             zbuf[a..a + dw as usize].fill(0.0);
         }
-        raster::draw(
-            pm.data_mut(),
-            zbuf,
-            w,
-            h,
-            &verts,
-            &mesh.tris,
-            &Ink::Id(value),
-        );
+        raster::draw_ids(pm.data_mut(), zbuf, w, h, &verts, &mesh.tris, value);
     })
 }
 

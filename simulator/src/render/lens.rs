@@ -39,7 +39,9 @@ pub(crate) fn apply_falloff(data: &mut [u8], cam: &Camera, ir: bool) {
 }
 
 /// Softens the RGBA image `data` (`w` wide) inside `rect` (half-open, clipped by the caller),
-/// reading one pixel beyond it where the image has one. `tmp` is scratch.
+/// reading one pixel beyond it where the image has one. `tmp` is scratch. All four bytes of a
+/// pixel go through the same [1 2 1]/4 sums (an opaque alpha stays 255), so the loops run over
+/// plain byte rows and vectorise.
 pub(crate) fn soften(
     data: &mut [u8],
     w: u32,
@@ -58,46 +60,58 @@ pub(crate) fn soften(
     }
     let (w, h) = (w as usize, h as usize);
     let rw = (x1 - x0) * 4;
+    let n = rw * (y1 - y0);
+    // tmp: the rect's rows blurred horizontally, one padded source row, and the two rows just
+    // outside the rect as they are.
     tmp.clear();
-    tmp.resize(rw * (y1 - y0), 0);
-    // Horizontal pass into tmp, row by row.
+    tmp.resize(n + (rw + 8) + 2 * rw, 0);
+    let (rows, rest) = tmp.split_at_mut(n);
+    let (pad, outer) = rest.split_at_mut(rw + 8);
+    // Horizontal pass into tmp, row by row, through the row padded with its neighbours (the
+    // image's edge pixel repeated beyond it).
+    let (l, r) = (x0.saturating_sub(1) * 4, x1.min(w - 1) * 4);
     for y in y0..y1 {
         let row = &data[y * w * 4..(y + 1) * w * 4];
-        let out = &mut tmp[(y - y0) * rw..(y - y0 + 1) * rw];
-        for x in x0..x1 {
-            let (l, c, r) = (x.saturating_sub(1) * 4, x * 4, (x + 1).min(w - 1) * 4);
-            let o = (x - x0) * 4;
-            for ch in 0..3 {
-                let v = row[l + ch] as u32 + 2 * row[c + ch] as u32 + row[r + ch] as u32;
-                out[o + ch] = ((v + 2) >> 2) as u8;
-            }
-        }
+        pad[..4].copy_from_slice(&row[l..l + 4]);
+        pad[4..4 + rw].copy_from_slice(&row[x0 * 4..x1 * 4]);
+        pad[4 + rw..].copy_from_slice(&row[r..r + 4]);
+        let out = &mut rows[(y - y0) * rw..(y - y0 + 1) * rw];
+        blur3(out, &pad[..rw], &pad[4..4 + rw], &pad[8..]);
     }
     // Vertical pass back into data. A row just outside the rect is read as it is (not blurred
-    // horizontally): the one-pixel seam this leaves is below the sensor noise.
-    let mut above = vec![0u8; rw];
+    // horizontally): the one-pixel seam this leaves is below the sensor noise. At the image's
+    // top and bottom the edge row is repeated.
+    let seg = |y: usize| (y * w + x0) * 4..(y * w + x1) * 4;
+    let (above_out, below_out) = outer.split_at_mut(rw);
+    let has_above = y0 > 0;
+    let has_below = y1 < h;
+    if has_above {
+        above_out.copy_from_slice(&data[seg(y0 - 1)]);
+    }
+    if has_below {
+        below_out.copy_from_slice(&data[seg(y1)]);
+    }
+    let row = |yy: usize| &rows[(yy - y0) * rw..(yy - y0 + 1) * rw];
     for y in y0..y1 {
-        let pick = |yy: usize, buf: &mut [u8]| {
-            if (y0..y1).contains(&yy) {
-                buf.copy_from_slice(&tmp[(yy - y0) * rw..(yy - y0 + 1) * rw]);
-            } else {
-                buf.copy_from_slice(&data[(yy * w + x0) * 4..(yy * w + x1) * 4]);
-            }
+        let above: &[u8] = if y == y0 && has_above {
+            above_out
+        } else {
+            row(y.saturating_sub(1).max(y0))
         };
-        if y == y0 {
-            pick(y.saturating_sub(1), &mut above);
-        }
-        let mut below = vec![0u8; rw];
-        pick((y + 1).min(h - 1), &mut below);
-        let mid = &tmp[(y - y0) * rw..(y - y0 + 1) * rw];
-        let out = &mut data[(y * w + x0) * 4..(y * w + x1) * 4];
-        for i in (0..rw).step_by(4) {
-            for ch in 0..3 {
-                let v = above[i + ch] as u32 + 2 * mid[i + ch] as u32 + below[i + ch] as u32;
-                out[i + ch] = ((v + 2) >> 2) as u8;
-            }
-        }
-        above.copy_from_slice(mid);
+        let below: &[u8] = if y + 1 == y1 && has_below {
+            below_out
+        } else {
+            row((y + 1).min(y1 - 1))
+        };
+        blur3(&mut data[seg(y)], above, row(y), below);
+    }
+}
+
+/// `out = (a + 2 b + c + 2) / 4`, byte by byte.
+#[inline]
+fn blur3(out: &mut [u8], a: &[u8], b: &[u8], c: &[u8]) {
+    for (((o, a), b), c) in out.iter_mut().zip(a).zip(b).zip(c) {
+        *o = ((*a as u16 + 2 * *b as u16 + *c as u16 + 2) >> 2) as u8;
     }
 }
 

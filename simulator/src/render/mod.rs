@@ -59,7 +59,6 @@ use crate::scene::{
 use emit::Emitter;
 use geom::{Op, Shape};
 use light::Light;
-use raster::Ink;
 use vector::V3;
 
 /// Largest image side accepted (pixels).
@@ -233,6 +232,9 @@ struct ActorDraw {
     depth: f32,
     /// Index into the renderer's meshes (realistic people).
     mesh: Option<usize>,
+    /// Bounds and count of the mesh's pixels drawn alone, known from its rasterisation when
+    /// the actor has no mask ops besides it (then no alone draw is needed to measure it).
+    alone: Option<(Option<BoxPx>, u32)>,
 }
 
 /// A realistic person's triangles this frame and how to shade them.
@@ -268,8 +270,10 @@ pub struct Renderer {
     /// Realistic people: one slot per actor index, reused.
     meshes: Vec<MeshSlot>,
     scratch: body::Scratch,
-    /// Depth buffer (1/z) for meshes, cleared per actor in its rect.
+    /// Depth buffer (1/z) for meshes drawn into a pixmap (the border measure).
     zbuf: Vec<f32>,
+    /// The mesh being drawn, rasterised once for the canvas, the mask and its alone measure.
+    cover: raster::Coverage,
     /// Cast-shadow stamps: a pixel is darkened once per actor.
     stamp: Vec<u16>,
     stamp_gen: u16,
@@ -306,6 +310,7 @@ impl Renderer {
             meshes: Vec::new(),
             scratch: body::Scratch::default(),
             zbuf: Vec::new(),
+            cover: raster::Coverage::default(),
             stamp: Vec::new(),
             stamp_gen: 0,
             blur: blur::Blur::default(),
@@ -342,6 +347,8 @@ impl Renderer {
         Ok(())
     }
 
+    /// One frame: the scene's pixels (unless `pixels` is false: a freeze keeps the last ones),
+    /// its id mask and its truth.
     fn render_inner(
         &mut self,
         scene: &RenderScene,
@@ -349,11 +356,37 @@ impl Renderer {
         pixels: bool,
     ) -> Result<(), RenderError> {
         let (w, h) = (scene.camera.width, scene.camera.height);
+        self.ensure_size(w, h)?;
+        let cam = Camera::new(&scene.camera);
+        let light = Light::new(&scene.lighting, scene.atmosphere.haze);
+        self.ensure_background(scene, &cam, &light);
+        let realistic = scene.style == RenderStyle::Realistic;
+        if pixels {
+            self.restore_background();
+            self.draw_equipment(scene, &cam, &light);
+        }
+        self.build_draws(scene, &cam, &light);
+        let order = self.paint_order(scene);
+        if pixels && realistic && !light.is_ir() {
+            self.cast_shadows(&cam, &light);
+        }
+        self.draw_actors(scene, &order, &light, pixels);
+        self.measure_truth(scene, &order, &cam, &light, out);
+        if pixels && realistic {
+            self.soften_dirty();
+        }
+        self.finish_frame(scene, &light, pixels, out);
+        Ok(())
+    }
+
+    /// Checks the image size and (re)allocates the canvases for it.
+    fn ensure_size(&mut self, w: u32, h: u32) -> Result<(), RenderError> {
+        let bad = RenderError::BadSize {
+            width: w,
+            height: h,
+        };
         if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
-            return Err(RenderError::BadSize {
-                width: w,
-                height: h,
-            });
+            return Err(bad);
         }
         if self.size != (w, h) {
             self.size = (w, h);
@@ -365,70 +398,58 @@ impl Renderer {
             self.bg_key = None;
             self.last_scene = None;
         }
-        let cam = Camera::new(&scene.camera);
-        let light = Light::new(&scene.lighting, scene.atmosphere.haze);
-        self.ensure_background(scene, &cam, &light);
+        if self.canvas.is_none() || self.mask.is_none() || self.alone.is_none() {
+            return Err(bad);
+        }
+        Ok(())
+    }
 
-        let (Some(canvas), Some(mask), Some(alone)) = (
-            self.canvas.as_mut(),
-            self.mask.as_mut(),
-            self.alone.as_mut(),
-        ) else {
-            return Err(RenderError::BadSize {
-                width: w,
-                height: h,
-            });
+    /// Restores what the last frame drew over the cached background.
+    fn restore_background(&mut self) {
+        let Some(canvas) = self.canvas.as_mut() else {
+            return;
         };
-        let frozen = !pixels;
-        if pixels {
-            // Restore what the last frame drew over the background.
-            if self.dirty_all {
-                canvas.data_mut().copy_from_slice(&self.bg);
-            } else {
-                let stride = w as usize * 4;
-                let data = canvas.data_mut();
-                for r in &self.dirty {
-                    for y in r.1 as usize..r.3 as usize {
-                        let a = y * stride + r.0 as usize * 4;
-                        let b = y * stride + r.2 as usize * 4;
-                        data[a..b].copy_from_slice(&self.bg[a..b]);
-                    }
+        if self.dirty_all {
+            canvas.data_mut().copy_from_slice(&self.bg);
+        } else {
+            let stride = self.size.0 as usize * 4;
+            let data = canvas.data_mut();
+            for r in &self.dirty {
+                for y in r.1 as usize..r.3 as usize {
+                    let a = y * stride + r.0 as usize * 4;
+                    let b = y * stride + r.2 as usize * 4;
+                    data[a..b].copy_from_slice(&self.bg[a..b]);
                 }
             }
-            self.dirty.clear();
-            self.dirty_all = false;
         }
+        self.dirty.clear();
+        self.dirty_all = false;
+    }
 
-        // Equipment, then actors far to near.
+    /// Draws the moving equipment (belt surface, skip) into the canvas.
+    fn draw_equipment(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
         self.ops.clear();
         {
-            let mut e = Emitter::new(&cam, &light, &mut self.ops);
+            let mut e = Emitter::new(cam, light, &mut self.ops);
             site::equipment(&mut e, scene);
         }
-        if !frozen {
-            draw_ops(canvas, None, &self.ops, &light);
-            self.dirty.extend(all_ops_rect(&self.ops, w, h));
+        if let Some(canvas) = self.canvas.as_mut() {
+            draw_ops(canvas, None, &self.ops, light);
+            self.dirty
+                .extend(all_ops_rect(&self.ops, self.size.0, self.size.1));
         }
+    }
+
+    /// Builds every actor's geometry (ops, or a mesh for a realistic person) with its pixel rect
+    /// and paint depth into `self.draws`, in the scene's actor order.
+    fn build_draws(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
+        let (w, h) = self.size;
         self.ops.clear();
         self.draws.clear();
         for (index, actor) in scene.actors.iter().enumerate() {
             let pos = V3::from(actor.position);
             let start = self.ops.len();
-            let corners = match &actor.kind {
-                ActorKind::Person(look) => {
-                    let s = look.height_m / 1.75;
-                    let mut c = [V3::default(); 8];
-                    for (i, c) in c.iter_mut().enumerate() {
-                        let dx = if i & 1 == 0 { -0.9 } else { 0.9 } * s;
-                        let dy = if i & 2 == 0 { -0.9 } else { 0.9 } * s;
-                        let dz = if i & 4 == 0 { 0.0 } else { 1.95 } * s;
-                        *c = pos + V3::new(dx, dy, dz);
-                    }
-                    c
-                }
-                ActorKind::Truck(look) => truck::bounds_pts(pos, actor.heading, look),
-            };
-            let in_view = corners_rect(&cam, &corners, w, h).is_some();
+            let in_view = corners_rect(cam, &view_corners(actor), w, h).is_some();
             let mut mesh = None;
             if in_view {
                 match &actor.kind {
@@ -441,8 +462,8 @@ impl Renderer {
                         let sh = body::build(
                             &mut slot.mesh,
                             &mut self.scratch,
-                            &cam,
-                            &light,
+                            cam,
+                            light,
                             id,
                             pos,
                             heading,
@@ -453,11 +474,11 @@ impl Renderer {
                         mesh = Some(index);
                     }
                     ActorKind::Person(look) => {
-                        let mut e = Emitter::new(&cam, &light, &mut self.ops);
+                        let mut e = Emitter::new(cam, light, &mut self.ops);
                         person::emit(&mut e, pos, actor.heading, look);
                     }
                     ActorKind::Truck(look) => {
-                        let mut e = Emitter::new(&cam, &light, &mut self.ops);
+                        let mut e = Emitter::new(cam, light, &mut self.ops);
                         truck::emit(&mut e, pos, actor.heading, look);
                     }
                 }
@@ -478,8 +499,13 @@ impl Renderer {
                 rect,
                 depth,
                 mesh,
+                alone: None,
             });
         }
+    }
+
+    /// Indices into `self.draws`, far to near (ties by actor id).
+    fn paint_order(&self, scene: &RenderScene) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.draws.len()).collect();
         order.sort_by(|&a, &b| {
             let (da, db) = (&self.draws[a], &self.draws[b]);
@@ -487,27 +513,43 @@ impl Renderer {
                 .total_cmp(&da.depth)
                 .then(scene.actors[da.index].id.cmp(&scene.actors[db.index].id))
         });
-        if !frozen && scene.style == RenderStyle::Realistic && !light.is_ir() {
-            for d in &self.draws {
-                if let Some(m) = d.mesh {
-                    self.stamp_gen = self.stamp_gen.wrapping_add(1);
-                    if self.stamp_gen == 0 {
-                        self.stamp.fill(0);
-                        self.stamp_gen = 1;
-                    }
-                    let r = cast_shadow(
-                        canvas,
-                        &mut self.stamp,
-                        self.stamp_gen,
-                        &cam,
-                        &light,
-                        &self.meshes[m].mesh,
-                    );
-                    self.dirty.extend(r);
+        order
+    }
+
+    /// The realistic people's cast shadows on the ground (by day), each pixel darkened once per
+    /// person.
+    fn cast_shadows(&mut self, cam: &Camera, light: &Light) {
+        let Some(canvas) = self.canvas.as_mut() else {
+            return;
+        };
+        for d in &self.draws {
+            if let Some(m) = d.mesh {
+                self.stamp_gen = self.stamp_gen.wrapping_add(1);
+                if self.stamp_gen == 0 {
+                    self.stamp.fill(0);
+                    self.stamp_gen = 1;
                 }
+                let r = cast_shadow(
+                    canvas,
+                    &mut self.stamp,
+                    self.stamp_gen,
+                    cam,
+                    light,
+                    &self.meshes[m].mesh,
+                );
+                self.dirty.extend(r);
             }
         }
-        for &k in &order {
+    }
+
+    /// Draws the actors far to near: lit into the canvas (when `pixels`), as ids into the mask.
+    /// A mesh is rasterised once; its pixels are shaded into the canvas and inked into the mask.
+    fn draw_actors(&mut self, scene: &RenderScene, order: &[usize], light: &Light, pixels: bool) {
+        let (Some(canvas), Some(mask)) = (self.canvas.as_mut(), self.mask.as_mut()) else {
+            return;
+        };
+        let (w, h) = self.size;
+        for &k in order {
             let d = self.draws[k];
             let Some(rect) = d.rect else {
                 continue;
@@ -515,12 +557,17 @@ impl Renderer {
             let ops = &self.ops[d.ops.0..d.ops.1];
             let id = IdMask::value_of(scene.actors[d.index].id);
             let slot = d.mesh.map(|m| &self.meshes[m]);
-            if !frozen {
-                draw_ops(canvas, None, ops, &light);
+            if let Some(slot) = slot {
+                self.cover
+                    .rasterise(&slot.mesh.verts, &slot.mesh.tris, rect);
+            }
+            if pixels {
+                draw_ops(canvas, None, ops, light);
                 self.dirty.extend(all_ops_rect(ops, w, h));
                 if let Some(slot) = slot
                     && let Some(sh) = slot.shading
                 {
+                    let (verts, tris) = (&slot.mesh.verts, &slot.mesh.tris);
                     let shade = |part: u8, at: &[f32; raster::N_ATTR]| body::shade(&sh, part, at);
                     let reach = blur::reach(&slot.mesh);
                     let sweep =
@@ -528,17 +575,11 @@ impl Renderer {
                     if let Some(r) = sweep {
                         self.blur.save_behind(canvas.data(), w, r);
                     }
-                    draw_mesh(
-                        canvas,
-                        &mut self.zbuf,
-                        rect,
-                        &slot.mesh,
-                        &Ink::Colour(&shade),
-                    );
+                    self.cover.shade(canvas.data_mut(), w, verts, tris, shade);
                     self.dirty.push(rect);
                     if let Some(r) = sweep {
                         let data = canvas.data_mut();
-                        self.blur.smear(data, &mut self.zbuf, (w, h), r, &slot.mesh);
+                        self.blur.smear(data, w, r, &slot.mesh, &self.cover);
                         self.dirty.push(r);
                     }
                     if let Some(g) = &slot.mesh.glare {
@@ -553,25 +594,42 @@ impl Renderer {
                     }
                 }
             }
-            draw_ops(mask, Some(id), ops, &light);
-            if let Some(slot) = slot {
-                draw_mesh(mask, &mut self.zbuf, rect, &slot.mesh, &Ink::Id(id));
+            draw_ops(mask, Some(id), ops, light);
+            if slot.is_some() {
+                let (b, n) = self.cover.ink_ids(mask.data_mut(), w, id);
+                if !ops.iter().any(Op::in_mask) {
+                    self.draws[k].alone = Some((b.map(rect_box), n));
+                }
             }
         }
+    }
 
-        // Truth: each object alone into the scratch mask, then measured on the shared mask.
+    /// Truth: each object measured on the shared mask (and alone where a nearer one may hide
+    /// part of it), the id mask copied out, then the shared mask cleared for the next frame.
+    fn measure_truth(
+        &mut self,
+        scene: &RenderScene,
+        order: &[usize],
+        cam: &Camera,
+        light: &Light,
+        out: &mut Rendered,
+    ) {
+        let (w, h) = self.size;
         out.objects.clear();
         out.ids.width = w;
         out.ids.height = h;
         out.ids.ids.clear();
         out.ids.ids.resize((w * h) as usize, 0);
+        let (Some(mask), Some(alone)) = (self.mask.as_mut(), self.alone.as_mut()) else {
+            return;
+        };
         let mut rank = vec![0usize; self.draws.len()];
         for (i, &k) in order.iter().enumerate() {
             rank[k] = i;
         }
         for (k, d) in self.draws.iter().enumerate() {
             let actor = &scene.actors[d.index];
-            let mut truth = describe(actor, &cam);
+            let mut truth = describe(actor, cam);
             if let Some(r) = d.rect {
                 // Only an object that a nearer one's rect overlaps can be occluded; otherwise its
                 // pixels in the shared mask are exactly its pixels alone.
@@ -586,7 +644,12 @@ impl Renderer {
                     alone,
                     zbuf: &mut self.zbuf,
                 };
-                measure(&mut truth, mask, scratch, (ops, mesh), r, covered, &light);
+                let alone_px = match (covered, d.alone) {
+                    (false, _) => Alone::AsSeen,
+                    (true, Some((b, n))) => Alone::Known(b, n),
+                    (true, None) => Alone::Draw,
+                };
+                measure(&mut truth, mask, scratch, (ops, mesh), r, alone_px, light);
                 copy_ids(mask, r, &mut out.ids.ids, w);
             }
             out.objects.push(truth);
@@ -596,27 +659,42 @@ impl Renderer {
                 clear_rect(mask, r);
             }
         }
+    }
 
-        // The lens (realistic path): soften what was drawn this frame over the softened
-        // background.
-        if !frozen && scene.style == RenderStyle::Realistic {
-            let n = self.dirty.len();
-            for i in 0..n {
-                // Softening reads and writes one pixel around what was drawn: restore that too.
-                let r = grow(self.dirty[i], 1, w, h);
-                lens::soften(canvas.data_mut(), w, h, r, &mut self.blur_tmp);
-                self.dirty[i] = r;
-            }
+    /// The lens (realistic path): softens what was drawn this frame over the softened
+    /// background.
+    fn soften_dirty(&mut self) {
+        let Some(canvas) = self.canvas.as_mut() else {
+            return;
+        };
+        let (w, h) = self.size;
+        for r in &mut self.dirty {
+            // Softening reads and writes one pixel around what was drawn: restore that too.
+            *r = grow(*r, 1, w, h);
+            lens::soften(canvas.data_mut(), w, h, *r, &mut self.blur_tmp);
         }
+    }
 
-        // Image effects and the final pass.
+    /// Image effects (tampering, lamp flicker, exposure) and the final pass into `out.frame`:
+    /// RGBA → RGB with gain and sensor noise (not when the pixels are kept: a freeze).
+    fn finish_frame(
+        &mut self,
+        scene: &RenderScene,
+        light: &Light,
+        pixels: bool,
+        out: &mut Rendered,
+    ) {
+        let (w, h) = self.size;
+        let Some(canvas) = self.canvas.as_mut() else {
+            return;
+        };
         let mut gain = lamp_gain(scene);
         if scene.style == RenderStyle::Realistic {
             // The automatic exposure catching up with a change of light.
             gain *= scene.exposure.lag_gain.clamp(0.25, 4.0);
         }
         if let Some(t) = scene.tamper {
-            if !frozen
+            if pixels
                 && matches!(
                     t,
                     Tamper::Cover { .. } | Tamper::Smear { .. } | Tamper::Defocus { .. }
@@ -634,8 +712,8 @@ impl Renderer {
         out.frame.index = scene.frame_index;
         out.frame.pts_ns = scene.time_ns;
         out.frame.rgb.resize((w * h * 3) as usize, 0);
-        if frozen {
-            return Ok(());
+        if !pixels {
+            return;
         }
         let mut sigma = scene.atmosphere.noise_sigma.max(0.0);
         if scene.style == RenderStyle::Realistic {
@@ -662,7 +740,6 @@ impl Renderer {
             noise,
             light.is_ir(),
         );
-        Ok(())
     }
 
     fn ensure_background(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
@@ -801,13 +878,13 @@ fn draw_ops_with(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light, ts
     }
 }
 
-/// Draws a mesh into `pm` with a fresh depth buffer over `rect`.
-fn draw_mesh(
+/// Draws a mesh's mask value `id` into `pm` with a fresh depth buffer over `rect`.
+fn draw_mesh_ids(
     pm: &mut Pixmap,
     zbuf: &mut [f32],
     rect: (u32, u32, u32, u32),
     mesh: &body::Mesh,
-    ink: &Ink<'_>,
+    id: u16,
 ) {
     let w = pm.width();
     let h = pm.height();
@@ -815,7 +892,7 @@ fn draw_mesh(
         let a = (y * w + rect.0) as usize;
         zbuf[a..a + (rect.2 - rect.0) as usize].fill(0.0);
     }
-    raster::draw(pm.data_mut(), zbuf, w, h, &mesh.verts, &mesh.tris, ink);
+    raster::draw_ids(pm.data_mut(), zbuf, w, h, &mesh.verts, &mesh.tris, id);
 }
 
 /// Pixel rect covering a mesh's vertices in front of the camera, clipped.
@@ -928,6 +1005,25 @@ fn clip_rect(x0: f32, y0: f32, x1: f32, y1: f32, w: u32, h: u32) -> Option<(u32,
     (x1 > x0 && y1 > y0).then_some((x0, y0, x1, y1))
 }
 
+/// Corners of a box that holds the actor whatever its pose: in view when any is.
+fn view_corners(actor: &Actor) -> [V3; 8] {
+    let pos = V3::from(actor.position);
+    match &actor.kind {
+        ActorKind::Person(look) => {
+            let s = look.height_m / 1.75;
+            let mut c = [V3::default(); 8];
+            for (i, c) in c.iter_mut().enumerate() {
+                let dx = if i & 1 == 0 { -0.9 } else { 0.9 } * s;
+                let dy = if i & 2 == 0 { -0.9 } else { 0.9 } * s;
+                let dz = if i & 4 == 0 { 0.0 } else { 1.95 } * s;
+                *c = pos + V3::new(dx, dy, dz);
+            }
+            c
+        }
+        ActorKind::Truck(look) => truck::bounds_pts(pos, actor.heading, look),
+    }
+}
+
 /// Bounds of projected points, clipped; `None` if all are behind the camera or outside.
 fn corners_rect(cam: &Camera, pts: &[V3], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
     let mut b: Option<(f32, f32, f32, f32)> = None;
@@ -987,32 +1083,44 @@ fn describe(actor: &Actor, cam: &Camera) -> ObjectTruth {
     }
 }
 
+/// How to know what an object covers alone (nothing in front of it).
+#[derive(Debug, Clone, Copy)]
+enum Alone {
+    /// No nearer object overlaps its rect: what is seen.
+    AsSeen,
+    /// Measured when it was drawn: bounds and pixel count.
+    Known(Option<BoxPx>, u32),
+    /// Draw it alone into the scratch mask and measure that.
+    Draw,
+}
+
 /// Measures one drawn object (its mask `ops`, inside the clipped rect `r`) into `truth`: what
-/// is seen in the shared `mask`, what it covers alone (drawn into the clear scratch `alone` when
-/// a nearer object may hide part of it, else the same as seen), and its pixels beyond the image
-/// border. Leaves `alone` clear.
+/// is seen in the shared `mask`, what it covers alone (see [`Alone`]; drawn into the clear
+/// scratch `alone` when needed), and its pixels beyond the image border. Leaves `alone` clear.
 fn measure(
     truth: &mut ObjectTruth,
     mask: &Pixmap,
     scratch: Scratch<'_>,
     (ops, mesh): (&[Op], Option<&body::Mesh>),
     r: (u32, u32, u32, u32),
-    covered: bool,
+    alone_px: Alone,
     light: &Light,
 ) {
     let Scratch { alone, zbuf } = scratch;
     let value = IdMask::value_of(truth.id);
     let (vb, n_vis) = scan(mask, r, value);
-    let (fb, n_alone) = if covered {
-        draw_ops(alone, Some(value), ops, light);
-        if let Some(m) = mesh {
-            draw_mesh(alone, zbuf, r, m, &Ink::Id(value));
+    let (fb, n_alone) = match alone_px {
+        Alone::AsSeen => (vb, n_vis),
+        Alone::Known(b, n) => (b, n),
+        Alone::Draw => {
+            draw_ops(alone, Some(value), ops, light);
+            if let Some(m) = mesh {
+                draw_mesh_ids(alone, zbuf, r, m, value);
+            }
+            let res = scan(alone, r, value);
+            clear_rect(alone, r);
+            res
         }
-        let res = scan(alone, r, value);
-        clear_rect(alone, r);
-        res
-    } else {
-        (vb, n_vis)
     };
     let beyond = match mesh {
         Some(m) => border::mesh_pixels_beyond(alone, zbuf, m, value),
