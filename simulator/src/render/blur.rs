@@ -83,8 +83,9 @@ impl Blur {
                 (i / w as usize) as i64 - rect.1 as i64,
             );
             let c = [data[i * 4], data[i * 4 + 1], data[i * 4 + 2]].map(f32::from);
-            // An odd number of taps, one per pixel swept, so the pixel itself gets one.
-            let taps = ((2.0 * vx.abs().max(vy.abs())).ceil() as i64 | 1).min(63);
+            // An odd number of taps, at most two pixels apart (the lens softening after fills
+            // between), so the pixel itself gets one.
+            let taps = (vx.abs().max(vy.abs()).ceil() as i64 | 1).min(31);
             let wt = 1.0 / taps as f32;
             for k in 0..taps {
                 let f = if taps == 1 {
