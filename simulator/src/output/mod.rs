@@ -29,7 +29,7 @@ pub mod rtsp;
 
 pub use live::{LiveFeed, LiveServer};
 pub use mjpeg::{MjpegServer, MjpegSink};
-pub use mp4::{Codec, Mp4Info, Mp4Writer, probe_mp4, write_mp4};
+pub use mp4::{Codec, Mp4Info, Mp4Writer, cctv_kbps, probe_mp4, write_mp4};
 pub use pace::{PaceReport, Pacer, pace};
 pub use png::{contact_sheet, read_png, write_png, write_pngs};
 pub use rtsp::{RtspServer, RtspSink};

@@ -154,7 +154,7 @@ impl RtspServer {
         })?;
         let slot = Slot::default();
         let factory = rtsp::RTSPMediaFactory::new();
-        factory.set_launch(&launch_line(codec, fps));
+        factory.set_launch(&launch_line(codec, width, height, fps));
         factory.set_shared(true);
         let caps = rgb_caps(width, height, fps);
         let frame_bytes = u64::from(width) * u64::from(height) * 3;
@@ -242,18 +242,19 @@ impl Drop for RtspServer {
 /// GStreamer's own depayloader keeps the RTP frame together, so `avdec_h264` never showed it.
 /// An IDR every second lets a viewer that joins mid-stream start within a second; B-frames
 /// are off (zerolatency) so that the decoding order is the display order.
-fn launch_line(codec: Codec, fps: u32) -> String {
+fn launch_line(codec: Codec, width: u32, height: u32, fps: u32) -> String {
     let key_int = fps.max(1);
+    let kbps = super::mp4::cctv_kbps(codec, width, height);
     let (enc, pay) = match codec {
         Codec::H264 => (
             format!(
-                "x264enc speed-preset=ultrafast tune=zerolatency sliced-threads=false bframes=0 key-int-max={key_int}"
+                "x264enc speed-preset=ultrafast tune=zerolatency sliced-threads=false bframes=0 key-int-max={key_int} bitrate={kbps}"
             ),
             "rtph264pay",
         ),
         Codec::H265 => (
             format!(
-                "x265enc speed-preset=ultrafast tune=zerolatency key-int-max={key_int} option-string=log-level=error"
+                "x265enc speed-preset=ultrafast tune=zerolatency key-int-max={key_int} bitrate={kbps} option-string=log-level=error"
             ),
             "rtph265pay",
         ),

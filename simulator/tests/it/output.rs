@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use eseal_simulator::frame::Frame;
 use eseal_simulator::output::{
-    self, Codec, Error, FrameSink, LiveServer, MjpegServer, Mp4Writer, RtspServer, contact_sheet,
-    font, probe_mp4, read_png, write_mp4, write_png,
+    self, Codec, Error, FrameSink, LiveServer, MjpegServer, Mp4Writer, RtspServer, cctv_kbps,
+    contact_sheet, font, probe_mp4, read_png, write_mp4, write_png,
 };
 use eseal_simulator::render::{Rendered, Renderer};
 
@@ -200,6 +200,40 @@ fn the_same_frames_give_byte_identical_mp4_files() {
             );
         }
     }
+}
+
+/// Issue 16: what leaves the simulator is streamed at a CCTV camera's bit rate for its size
+/// (about 2 Mbit/s H.264 at 720p, 4 at 1080p, 6 at 1440p; H.265 at 60 %), and the encoder keeps
+/// to it on busy (noisy) pictures.
+#[test]
+fn video_is_encoded_at_cctv_bit_rates_for_its_size() {
+    assert_eq!(cctv_kbps(Codec::H264, 1280, 720), 2048);
+    assert!((3800..4100).contains(&cctv_kbps(Codec::H264, 1920, 1080)));
+    assert!((6000..6400).contains(&cctv_kbps(Codec::H264, 2560, 1440)));
+    assert!((2300..2500).contains(&cctv_kbps(Codec::H265, 1920, 1080)));
+    assert_eq!(cctv_kbps(Codec::H264, 64, 48), 256);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("busy.mp4");
+    let (w, h) = (640u32, 360u32);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let frames = (0..50u64).map(|i| {
+        let mut f = pattern(w, h, i, 25);
+        for px in f.rgb.iter_mut() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            *px = px.saturating_add((seed % 48) as u8);
+        }
+        f
+    });
+    write_mp4(&path, Codec::H264, 25, frames, |_| {}).expect("writes");
+    let bytes = std::fs::metadata(&path).expect("file").len() as f64;
+    let kbps = bytes * 8.0 / 2.0 / 1000.0;
+    let want = f64::from(cctv_kbps(Codec::H264, w, h)) * 1.024;
+    assert!(
+        (0.6 * want..1.4 * want).contains(&kbps),
+        "{kbps:.0} kbit/s for a target of {want:.0}"
+    );
 }
 
 /// A night picture is monochrome and must stay so in the file: a camera in black-and-white mode
