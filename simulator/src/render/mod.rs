@@ -272,9 +272,8 @@ pub struct Renderer {
     zbuf: Vec<f32>,
     /// The mesh being drawn, rasterised once for the canvas, the mask and its alone measure.
     cover: raster::Coverage,
-    /// Cast-shadow stamps: a pixel is darkened once per actor.
-    stamp: Vec<u16>,
-    stamp_gen: u16,
+    /// Cast-shadow scratch: the projected points and the marks of the pixels in shadow.
+    shadow: (Vec<(f32, f32)>, Vec<[u8; 4]>),
 }
 
 impl Default for Renderer {
@@ -307,8 +306,7 @@ impl Renderer {
             scratch: body::Scratch::default(),
             zbuf: Vec::new(),
             cover: raster::Coverage::default(),
-            stamp: Vec::new(),
-            stamp_gen: 0,
+            shadow: (Vec::new(), Vec::new()),
         }
     }
 
@@ -389,7 +387,6 @@ impl Renderer {
             self.mask = Pixmap::new(w, h);
             self.alone = Pixmap::new(w, h);
             self.zbuf = vec![0.0; (w * h) as usize];
-            self.stamp = vec![0; (w * h) as usize];
             self.bg_key = None;
             self.last_scene = None;
         }
@@ -518,19 +515,7 @@ impl Renderer {
         };
         for d in &self.draws {
             if let Some(m) = d.mesh {
-                self.stamp_gen = self.stamp_gen.wrapping_add(1);
-                if self.stamp_gen == 0 {
-                    self.stamp.fill(0);
-                    self.stamp_gen = 1;
-                }
-                let r = cast_shadow(
-                    canvas,
-                    &mut self.stamp,
-                    self.stamp_gen,
-                    cam,
-                    light,
-                    &self.meshes[m].mesh,
-                );
+                let r = cast_shadow(canvas, &mut self.shadow, cam, light, &self.meshes[m].mesh);
                 self.dirty.extend(r);
             }
         }
@@ -891,18 +876,19 @@ fn grow(r: (u32, u32, u32, u32), by: u32, w: u32, h: u32) -> (u32, u32, u32, u32
 }
 
 /// Darkens the ground where the sun does not reach past the person (its mesh projected along
-/// the sun's direction onto z = 0); returns the pixel rect changed.
+/// the sun's direction onto z = 0), each pixel once; returns the pixel rect changed. `scratch`
+/// holds the projected points and the shadow's marks.
 fn cast_shadow(
     canvas: &mut Pixmap,
-    stamp: &mut [u16],
-    generation: u16,
+    scratch: &mut (Vec<(f32, f32)>, Vec<[u8; 4]>),
     cam: &Camera,
     light: &Light,
     mesh: &body::Mesh,
 ) -> Option<(u32, u32, u32, u32)> {
     let (w, h) = (canvas.width(), canvas.height());
     let sun = V3::from_array(light::SUN).norm();
-    let mut pts = Vec::with_capacity(mesh.world.len());
+    let (pts, marks) = scratch;
+    pts.clear();
     let mut b: Option<(f32, f32, f32, f32)> = None;
     for p in &mesh.world {
         let g = *p - sun * (p.z.max(0.0) / sun.z);
@@ -920,16 +906,7 @@ fn cast_shadow(
     let b = b?;
     let rect = clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)?;
     let keep = 1.0 - 0.55 * light.ambient * (1.0 - light.haze);
-    raster::shadow(
-        canvas.data_mut(),
-        stamp,
-        generation,
-        w,
-        h,
-        &pts,
-        &mesh.tris,
-        keep,
-    );
+    raster::shadow(canvas.data_mut(), w, pts, &mesh.tris, keep, rect, marks);
     Some(rect)
 }
 
