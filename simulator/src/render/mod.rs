@@ -31,6 +31,7 @@ mod emit;
 mod geom;
 mod lens;
 mod light;
+mod num;
 mod person;
 mod post;
 mod raster;
@@ -602,7 +603,16 @@ impl Renderer {
                     alone,
                     zbuf: &mut self.zbuf,
                 };
+                // Nor, then, can its pixels be told from another's but for one with the same
+                // mask value (congruent ids).
+                let shared = self.draws.iter().enumerate().any(|(j, o)| {
+                    j != k
+                        && IdMask::value_of(scene.actors[o.index].id) == IdMask::value_of(actor.id)
+                        && o.rect
+                            .is_some_and(|q| q.0 < r.2 && r.0 < q.2 && q.1 < r.3 && r.1 < q.3)
+                });
                 let alone_px = match (covered, d.alone) {
+                    (false, Some((b, n))) if !shared => Alone::Unhidden(b, n),
                     (false, _) => Alone::AsSeen,
                     (true, Some((b, n))) => Alone::Known(b, n),
                     (true, None) => Alone::Draw,
@@ -1032,6 +1042,9 @@ fn describe(actor: &Actor, cam: &Camera) -> ObjectTruth {
 /// How to know what an object covers alone (nothing in front of it).
 #[derive(Debug, Clone, Copy)]
 enum Alone {
+    /// No nearer object overlaps its rect and its pixels were measured when it was drawn: what
+    /// is seen is what it covers alone, these bounds and pixel count.
+    Unhidden(Option<BoxPx>, u32),
     /// No nearer object overlaps its rect: what is seen.
     AsSeen,
     /// Measured when it was drawn: bounds and pixel count.
@@ -1054,9 +1067,12 @@ fn measure(
 ) {
     let Scratch { alone, zbuf } = scratch;
     let value = IdMask::value_of(truth.id);
-    let (vb, n_vis) = scan(mask, r, value);
+    let (vb, n_vis) = match alone_px {
+        Alone::Unhidden(b, n) => (b, n),
+        _ => scan(mask, r, value),
+    };
     let (fb, n_alone) = match alone_px {
-        Alone::AsSeen => (vb, n_vis),
+        Alone::Unhidden(..) | Alone::AsSeen => (vb, n_vis),
         Alone::Known(b, n) => (b, n),
         Alone::Draw => {
             draw_ops(alone, Some(value), ops, light);
@@ -1091,7 +1107,8 @@ struct Scratch<'a> {
     zbuf: &'a mut [f32],
 }
 
-/// Bounds and count of pixels with mask value `v` inside rect `r`.
+/// Bounds and count of pixels with mask value `v` inside rect `r`. Each row is counted with a
+/// branch-free loop; only rows with a pixel are searched for their first and last.
 fn scan(pm: &Pixmap, r: (u32, u32, u32, u32), v: u16) -> (Option<BoxPx>, u32) {
     let w = pm.width() as usize;
     let data = pm.data();
@@ -1102,19 +1119,16 @@ fn scan(pm: &Pixmap, r: (u32, u32, u32, u32), v: u16) -> (Option<BoxPx>, u32) {
         let a = y as usize * w + r.0 as usize;
         let b = y as usize * w + r.2 as usize;
         let (row, _) = data[a * 4..b * 4].as_chunks::<4>();
-        let mut first = None;
-        let mut last = 0;
-        let mut count = 0u32;
-        for (i, px) in row.iter().enumerate() {
-            if u32::from_le_bytes(*px) == want {
-                count += 1;
-                first.get_or_insert(i);
-                last = i;
-            }
-        }
-        if let Some(f) = first {
+        let count: u32 = row
+            .iter()
+            .map(|px| u32::from(u32::from_le_bytes(*px) == want))
+            .sum();
+        if count > 0 {
+            let is = |px: &[u8; 4]| u32::from_le_bytes(*px) == want;
+            let first = row.iter().position(is).unwrap_or(0);
+            let last = row.iter().rposition(is).unwrap_or(0);
             n += count;
-            x0 = x0.min(r.0 + f as u32);
+            x0 = x0.min(r.0 + first as u32);
             x1 = x1.max(r.0 + last as u32 + 1);
             y0 = y0.min(y);
             y1 = y1.max(y + 1);
@@ -1138,9 +1152,8 @@ fn copy_ids(pm: &Pixmap, r: (u32, u32, u32, u32), ids: &mut [u16], w: u32) {
         let (a, b) = (y * w + r.0 as usize, y * w + r.2 as usize);
         let (src, _) = data[a * 4..b * 4].as_chunks::<4>();
         for (d, px) in ids[a..b].iter_mut().zip(src) {
-            if px[3] == 255 {
-                *d = px[0] as u16 | (px[1] as u16) << 8;
-            }
+            let v = px[0] as u16 | (px[1] as u16) << 8;
+            *d = if px[3] == 255 { v } else { *d };
         }
     }
 }

@@ -10,6 +10,8 @@
 /// Attributes carried per vertex and interpolated per pixel.
 pub(crate) const N_ATTR: usize = 8;
 
+use super::num::{ceil, floor};
+
 /// A projected vertex.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct SVert {
@@ -52,10 +54,10 @@ fn setup(a: &SVert, b: &SVert, c: &SVert, clip: (i64, i64, i64, i64)) -> Option<
     if area >= 0.0 || a.inv_z <= 0.0 || b.inv_z <= 0.0 || c.inv_z <= 0.0 {
         return None;
     }
-    let x0 = (a.x.min(b.x).min(c.x).floor().max(0.0) as i64).max(clip.0);
-    let y0 = (a.y.min(b.y).min(c.y).floor().max(0.0) as i64).max(clip.1);
-    let x1 = (a.x.max(b.x).max(c.x).ceil() as i64).min(clip.2);
-    let y1 = (a.y.max(b.y).max(c.y).ceil() as i64).min(clip.3);
+    let x0 = (floor(a.x.min(b.x).min(c.x)).max(0.0) as i64).max(clip.0);
+    let y0 = (floor(a.y.min(b.y).min(c.y)).max(0.0) as i64).max(clip.1);
+    let x1 = (ceil(a.x.max(b.x).max(c.x)) as i64).min(clip.2);
+    let y1 = (ceil(a.y.max(b.y).max(c.y)) as i64).min(clip.3);
     if x0 >= x1 || y0 >= y1 {
         return None;
     }
@@ -366,10 +368,10 @@ fn shadow_setup(
         return None;
     }
     let s = -area.signum();
-    let x0 = (a.0.min(b.0).min(c.0).floor().max(0.0) as i64).max(i64::from(rect.0));
-    let y0 = (a.1.min(b.1).min(c.1).floor().max(0.0) as i64).max(i64::from(rect.1));
-    let x1 = (a.0.max(b.0).max(c.0).ceil() as i64).min(i64::from(rect.2));
-    let y1 = (a.1.max(b.1).max(c.1).ceil() as i64).min(i64::from(rect.3));
+    let x0 = (floor(a.0.min(b.0).min(c.0)).max(0.0) as i64).max(i64::from(rect.0));
+    let y0 = (floor(a.1.min(b.1).min(c.1)).max(0.0) as i64).max(i64::from(rect.1));
+    let x1 = (ceil(a.0.max(b.0).max(c.0)) as i64).min(i64::from(rect.2));
+    let y1 = (ceil(a.1.max(b.1).max(c.1)) as i64).min(i64::from(rect.3));
     if x0 >= x1 || y0 >= y1 {
         return None;
     }

@@ -10,6 +10,7 @@
 //! knee boots; white cotton gloves.
 
 use super::asset::bone;
+use crate::render::num::floor;
 use crate::render::vector::V3;
 
 /// How a surface answers light.
@@ -99,7 +100,7 @@ impl Outfit {
             };
         }
         // The weave: one lattice value per 1.1 cm cell (finer than a pixel at CCTV range).
-        let cell = |v: f32| (v * 90.0).floor() as i32;
+        let cell = |v: f32| floor(v * 90.0) as i32;
         let grain = 1.0 + 0.07 * (hash(cell(p.x), cell(p.y), cell(p.z), self.seed) - 0.5);
         let k = match s.finish {
             Finish::Cloth => grain * folds,
@@ -266,7 +267,7 @@ fn hash(x: i32, y: i32, z: i32, seed: u32) -> f32 {
 
 /// Trilinear value noise in 0..1 at lattice spacing 1.
 pub(crate) fn noise(p: V3, seed: u32) -> f32 {
-    let (fx, fy, fz) = (p.x.floor(), p.y.floor(), p.z.floor());
+    let (fx, fy, fz) = (floor(p.x), floor(p.y), floor(p.z));
     let (x, y, z) = (fx as i32, fy as i32, fz as i32);
     let s = |t: f32| t * t * (3.0 - 2.0 * t);
     let (tx, ty, tz) = (s(p.x - fx), s(p.y - fy), s(p.z - fz));
