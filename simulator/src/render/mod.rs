@@ -1153,7 +1153,9 @@ fn copy_ids(pm: &Pixmap, r: (u32, u32, u32, u32), ids: &mut [u16], w: u32) {
         let (src, _) = data[a * 4..b * 4].as_chunks::<4>();
         for (d, px) in ids[a..b].iter_mut().zip(src) {
             let v = px[0] as u16 | (px[1] as u16) << 8;
-            *d = if px[3] == 255 { v } else { *d };
+            // All ones where the mask has a pixel, else zero: a select without a branch.
+            let m = 0u16.wrapping_sub(u16::from(px[3] == 255));
+            *d = (v & m) | (*d & !m);
         }
     }
 }

@@ -280,22 +280,43 @@ impl Coverage {
     }
 
     /// Writes mask value `id` at every covered pixel of the RGBA8 image `data` (`w` wide) and
-    /// returns the bounds `(x0, y0, x1, y1)` (half-open) and count of the covered pixels.
+    /// returns the bounds `(x0, y0, x1, y1)` (half-open) and count of the covered pixels. Rows
+    /// are written and counted without a branch per pixel; only rows with a pixel are searched
+    /// for their first and last.
     pub(crate) fn ink_ids(
         &self,
         data: &mut [u8],
         w: u32,
         id: u16,
     ) -> (Option<(u32, u32, u32, u32)>, u32) {
-        let px = [(id & 0xff) as u8, (id >> 8) as u8, 0, 255];
+        let ink = u32::from_le_bytes([(id & 0xff) as u8, (id >> 8) as u8, 0, 255]);
+        let r = self.rect;
+        let rw = (r.2 - r.0) as usize;
         let (mut n, mut b) = (0u32, (u32::MAX, u32::MAX, 0, 0));
-        let (ox, rw) = (self.rect.0 as usize, (self.rect.2 - self.rect.0) as usize);
-        self.each(w, |i, j| {
-            data[i * 4..i * 4 + 4].copy_from_slice(&px);
-            let (x, y) = ((j % rw + ox) as u32, (i / w as usize) as u32);
-            n += 1;
-            b = (b.0.min(x), b.1.min(y), b.2.max(x + 1), b.3.max(y + 1));
-        });
+        for (row, y) in (r.1..r.3).enumerate() {
+            let a = (y as usize * w as usize + r.0 as usize) * 4;
+            let (px, _) = data[a..a + rw * 4].as_chunks_mut::<4>();
+            let tri = &self.tri[row * rw..(row + 1) * rw];
+            let mut count = 0u32;
+            for (p, &t) in px.iter_mut().zip(tri) {
+                let on = t != NONE;
+                // All ones where covered, else zero: a select without a branch.
+                let m = 0u32.wrapping_sub(u32::from(on));
+                *p = ((ink & m) | (u32::from_le_bytes(*p) & !m)).to_le_bytes();
+                count += u32::from(on);
+            }
+            if count > 0 {
+                let first = tri.iter().position(|&t| t != NONE).unwrap_or(0) as u32;
+                let last = tri.iter().rposition(|&t| t != NONE).unwrap_or(0) as u32;
+                n += count;
+                b = (
+                    b.0.min(r.0 + first),
+                    b.1.min(y),
+                    b.2.max(r.0 + last + 1),
+                    b.3.max(y + 1),
+                );
+            }
+        }
         ((n > 0).then_some(b), n)
     }
 }

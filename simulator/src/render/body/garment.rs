@@ -90,6 +90,7 @@ impl Outfit {
 
     /// The surface at rest-frame point `p` of a triangle carried by bone `part`, with the
     /// interpolated [`Outfit::folds_and_dust`] there.
+    #[inline(always)]
     pub fn surface(&self, part: u8, p: V3, joints: &[V3], folds: f32, dust: f32) -> Surface {
         let s = self.base(part as usize, p, joints);
         if s.finish == Finish::Retro {
