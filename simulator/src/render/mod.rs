@@ -364,7 +364,11 @@ impl Renderer {
         if pixels && realistic && !light.is_ir() {
             self.cast_shadows(&cam, &light);
         }
-        self.draw_actors(scene, &order, &light, pixels);
+        out.ids.width = w;
+        out.ids.height = h;
+        out.ids.ids.clear();
+        out.ids.ids.resize((w * h) as usize, 0);
+        self.draw_actors(scene, &order, &light, pixels, &mut out.ids.ids);
         self.measure_truth(scene, &order, &cam, &light, out);
         if pixels && realistic {
             self.soften_dirty();
@@ -523,8 +527,16 @@ impl Renderer {
     }
 
     /// Draws the actors far to near: lit into the canvas (when `pixels`), as ids into the mask.
-    /// A mesh is rasterised once; its pixels are shaded into the canvas and inked into the mask.
-    fn draw_actors(&mut self, scene: &RenderScene, order: &[usize], light: &Light, pixels: bool) {
+    /// A mesh is rasterised once; its pixels are shaded into the canvas and inked into the mask
+    /// and into the frame's `ids` (the other actors' ids are copied from the mask when measured).
+    fn draw_actors(
+        &mut self,
+        scene: &RenderScene,
+        order: &[usize],
+        light: &Light,
+        pixels: bool,
+        ids: &mut [u16],
+    ) {
         let (Some(canvas), Some(mask)) = (self.canvas.as_mut(), self.mask.as_mut()) else {
             return;
         };
@@ -555,7 +567,7 @@ impl Renderer {
             }
             draw_ops(mask, Some(id), ops, light);
             if slot.is_some() {
-                let (b, n) = self.cover.ink_ids(mask.data_mut(), w, id);
+                let (b, n) = self.cover.ink_ids(mask.data_mut(), ids, w, id);
                 if !ops.iter().any(Op::in_mask) {
                     self.draws[k].alone = Some((b.map(rect_box), n));
                 }
@@ -564,7 +576,8 @@ impl Renderer {
     }
 
     /// Truth: each object measured on the shared mask (and alone where a nearer one may hide
-    /// part of it), the id mask copied out, then the shared mask cleared for the next frame.
+    /// part of it), the id mask copied out (where not inked already), then the shared mask
+    /// cleared for the next frame.
     fn measure_truth(
         &mut self,
         scene: &RenderScene,
@@ -573,12 +586,8 @@ impl Renderer {
         light: &Light,
         out: &mut Rendered,
     ) {
-        let (w, h) = self.size;
+        let w = self.size.0;
         out.objects.clear();
-        out.ids.width = w;
-        out.ids.height = h;
-        out.ids.ids.clear();
-        out.ids.ids.resize((w * h) as usize, 0);
         let (Some(mask), Some(alone)) = (self.mask.as_mut(), self.alone.as_mut()) else {
             return;
         };
@@ -618,7 +627,11 @@ impl Renderer {
                     (true, None) => Alone::Draw,
                 };
                 measure(&mut truth, mask, scratch, (ops, mesh), r, alone_px, light);
-                copy_ids(mask, r, &mut out.ids.ids, w);
+                if d.alone.is_none() {
+                    // A lone mesh inked its ids already, and a nearer object's ids over them
+                    // are copied with that object's.
+                    copy_ids(mask, r, &mut out.ids.ids, w);
+                }
             }
             out.objects.push(truth);
         }

@@ -279,13 +279,14 @@ impl Coverage {
         });
     }
 
-    /// Writes mask value `id` at every covered pixel of the RGBA8 image `data` (`w` wide) and
-    /// returns the bounds `(x0, y0, x1, y1)` (half-open) and count of the covered pixels. Rows
-    /// are written and counted without a branch per pixel; only rows with a pixel are searched
-    /// for their first and last.
+    /// Writes mask value `id` at every covered pixel of the RGBA8 image `data` and of the id
+    /// image `ids` (both `w` wide) and returns the bounds `(x0, y0, x1, y1)` (half-open) and
+    /// count of the covered pixels. Rows are written and counted without a branch per pixel;
+    /// only rows with a pixel are searched for their first and last.
     pub(crate) fn ink_ids(
         &self,
         data: &mut [u8],
+        ids: &mut [u16],
         w: u32,
         id: u16,
     ) -> (Option<(u32, u32, u32, u32)>, u32) {
@@ -304,6 +305,11 @@ impl Coverage {
                 let m = 0u32.wrapping_sub(u32::from(on));
                 *p = ((ink & m) | (u32::from_le_bytes(*p) & !m)).to_le_bytes();
                 count += u32::from(on);
+            }
+            let a = a / 4;
+            for (v, &t) in ids[a..a + rw].iter_mut().zip(tri) {
+                let m = 0u16.wrapping_sub(u16::from(t != NONE));
+                *v = (id & m) | (*v & !m);
             }
             if count > 0 {
                 let first = tri.iter().position(|&t| t != NONE).unwrap_or(0) as u32;
@@ -475,12 +481,13 @@ mod tests {
             7,
             "the far one fills only where nothing was"
         );
-        let mut ids = vec![0u8; (w * h * 4) as usize];
+        let mut ink = vec![0u8; (w * h * 4) as usize];
+        let mut ids = vec![0u16; (w * h) as usize];
         assert_eq!(
-            cover.ink_ids(&mut ids, w, 0x0102),
+            cover.ink_ids(&mut ink, &mut ids, w, 0x0102),
             (Some((0, 0, 16, 16)), 256)
         );
-        assert_eq!(&ids[..4], &[2, 1, 0, 255]);
+        assert_eq!((&ink[..4], ids[0]), (&[2, 1, 0, 255][..], 0x0102));
     }
 
     /// Triangles of a small pseudo-random mesh, overlapping at various depths.
@@ -548,9 +555,15 @@ mod tests {
         draw_ids(&mut direct, &mut z, w, h, &verts, &tris, 5);
         let mut cover = Coverage::default();
         cover.rasterise(&verts, &tris, (0, 0, w, h));
-        let mut ids = vec![0u8; (w * h * 4) as usize];
-        let (_, n) = cover.ink_ids(&mut ids, w, 5);
-        assert_eq!(ids, direct);
+        let mut ink = vec![0u8; (w * h * 4) as usize];
+        let mut ids = vec![0u16; (w * h) as usize];
+        let (_, n) = cover.ink_ids(&mut ink, &mut ids, w, 5);
+        assert_eq!(ink, direct);
+        assert!(
+            ids.iter()
+                .zip(ink.chunks(4))
+                .all(|(v, p)| *v == u16::from(p[0]))
+        );
         assert_eq!(n as usize, direct.chunks(4).filter(|p| p[3] == 255).count());
         assert!(n > 100);
     }
