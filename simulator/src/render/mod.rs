@@ -273,6 +273,8 @@ pub struct Renderer {
     zbuf: Vec<f32>,
     /// The mesh being drawn, rasterised once for the canvas, the mask and its alone measure.
     cover: raster::Coverage,
+    /// A mesh's vertices moved onto the border measure's scratch canvas.
+    shifted: Vec<raster::SVert>,
     /// Cast-shadow scratch: the projected points and the marks of the pixels in shadow.
     shadow: (Vec<(f32, f32)>, Vec<[u8; 4]>),
 }
@@ -307,6 +309,7 @@ impl Renderer {
             scratch: body::Scratch::default(),
             zbuf: Vec::new(),
             cover: raster::Coverage::default(),
+            shifted: Vec::new(),
             shadow: (Vec::new(), Vec::new()),
         }
     }
@@ -611,6 +614,8 @@ impl Renderer {
                 let scratch = Scratch {
                     alone,
                     zbuf: &mut self.zbuf,
+                    cover: &mut self.cover,
+                    shifted: &mut self.shifted,
                 };
                 // Nor, then, can its pixels be told from another's but for one with the same
                 // mask value (congruent ids).
@@ -1078,7 +1083,12 @@ fn measure(
     alone_px: Alone,
     light: &Light,
 ) {
-    let Scratch { alone, zbuf } = scratch;
+    let Scratch {
+        alone,
+        zbuf,
+        cover,
+        shifted,
+    } = scratch;
     let value = IdMask::value_of(truth.id);
     let (vb, n_vis) = match alone_px {
         Alone::Unhidden(b, n) => (b, n),
@@ -1098,7 +1108,7 @@ fn measure(
         }
     };
     let beyond = match mesh {
-        Some(m) => border::mesh_pixels_beyond(alone, zbuf, m, value),
+        Some(m) => border::mesh_pixels_beyond(cover, shifted, (mask.width(), mask.height()), m),
         None => border::pixels_beyond(alone, ops, value, light),
     };
     let whole = n_alone.saturating_add(beyond);
@@ -1114,10 +1124,13 @@ fn measure(
     };
 }
 
-/// The scratch canvases of the truth pass: the object-alone mask and the depth buffer.
+/// The scratch of the truth pass: the object-alone mask and the depth buffer, and for a mesh's
+/// pixels beyond the border a coverage and its shifted vertices.
 struct Scratch<'a> {
     alone: &'a mut Pixmap,
     zbuf: &'a mut [f32],
+    cover: &'a mut raster::Coverage,
+    shifted: &'a mut Vec<raster::SVert>,
 }
 
 /// Bounds and count of pixels with mask value `v` inside rect `r`. Each row is counted with a

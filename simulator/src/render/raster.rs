@@ -262,6 +262,20 @@ impl Coverage {
         }
     }
 
+    /// How many covered pixels `(x, y)` satisfy `f(x, y)`.
+    pub(crate) fn count(&self, f: impl Fn(u32, u32) -> bool) -> u64 {
+        let r = self.rect;
+        let rw = (r.2 - r.0) as usize;
+        let mut n = 0;
+        for (row, y) in (r.1..r.3).enumerate() {
+            let tri = &self.tri[row * rw..(row + 1) * rw];
+            for (x, _) in tri.iter().enumerate().filter(|(_, t)| **t != NONE) {
+                n += u64::from(f(r.0 + x as u32, y));
+            }
+        }
+        n
+    }
+
     /// Writes the shaded colour of every covered pixel into the RGBA8 image `data` (`w` wide).
     pub(crate) fn shade(
         &self,
