@@ -206,6 +206,9 @@ pub(crate) struct Coverage {
     /// Per pixel: the nearest triangle (index into the mesh's), or `NONE`.
     tri: Vec<u32>,
     wts: Vec<[f32; 3]>,
+    /// Per row of the rect: the columns from its first covered pixel to past its last
+    /// (rect-relative, empty when none).
+    spans: Vec<(usize, usize)>,
 }
 
 impl Coverage {
@@ -244,6 +247,15 @@ impl Coverage {
                 self.wts[i] = wts;
             });
         }
+        self.spans.clear();
+        for row in self.tri.chunks_exact(rw) {
+            let first = row.iter().position(|&t| t != NONE);
+            let last = row.iter().rposition(|&t| t != NONE);
+            self.spans.push(match (first, last) {
+                (Some(f), Some(l)) => (f, l + 1),
+                _ => (0, 0),
+            });
+        }
     }
 
     /// Calls `f(image index, rect-local index)` for every covered pixel, row by row.
@@ -251,12 +263,11 @@ impl Coverage {
     fn each(&self, w: u32, mut f: impl FnMut(usize, usize)) {
         let r = self.rect;
         let rw = (r.2 - r.0) as usize;
-        for (row, y) in (r.1..r.3).enumerate() {
+        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
             let base = y as usize * w as usize + r.0 as usize;
-            let tri = &self.tri[row * rw..(row + 1) * rw];
-            for (x, &t) in tri.iter().enumerate() {
+            for (x, &t) in self.tri[row * rw + x0..row * rw + x1].iter().enumerate() {
                 if t != NONE {
-                    f(base + x, row * rw + x);
+                    f(base + x0 + x, row * rw + x0 + x);
                 }
             }
         }
@@ -267,10 +278,10 @@ impl Coverage {
         let r = self.rect;
         let rw = (r.2 - r.0) as usize;
         let mut n = 0;
-        for (row, y) in (r.1..r.3).enumerate() {
-            let tri = &self.tri[row * rw..(row + 1) * rw];
+        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
+            let tri = &self.tri[row * rw + x0..row * rw + x1];
             for (x, _) in tri.iter().enumerate().filter(|(_, t)| **t != NONE) {
-                n += u64::from(f(r.0 + x as u32, y));
+                n += u64::from(f(r.0 + (x0 + x) as u32, y));
             }
         }
         n
@@ -308,10 +319,13 @@ impl Coverage {
         let r = self.rect;
         let rw = (r.2 - r.0) as usize;
         let (mut n, mut b) = (0u32, (u32::MAX, u32::MAX, 0, 0));
-        for (row, y) in (r.1..r.3).enumerate() {
-            let a = (y as usize * w as usize + r.0 as usize) * 4;
-            let (px, _) = data[a..a + rw * 4].as_chunks_mut::<4>();
-            let tri = &self.tri[row * rw..(row + 1) * rw];
+        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
+            if x0 == x1 {
+                continue;
+            }
+            let a = y as usize * w as usize + r.0 as usize;
+            let (px, _) = data[(a + x0) * 4..(a + x1) * 4].as_chunks_mut::<4>();
+            let tri = &self.tri[row * rw + x0..row * rw + x1];
             let mut count = 0u32;
             for (p, &t) in px.iter_mut().zip(tri) {
                 let on = t != NONE;
@@ -320,22 +334,17 @@ impl Coverage {
                 *p = ((ink & m) | (u32::from_le_bytes(*p) & !m)).to_le_bytes();
                 count += u32::from(on);
             }
-            let a = a / 4;
-            for (v, &t) in ids[a..a + rw].iter_mut().zip(tri) {
+            for (v, &t) in ids[a + x0..a + x1].iter_mut().zip(tri) {
                 let m = 0u16.wrapping_sub(u16::from(t != NONE));
                 *v = (id & m) | (*v & !m);
             }
-            if count > 0 {
-                let first = tri.iter().position(|&t| t != NONE).unwrap_or(0) as u32;
-                let last = tri.iter().rposition(|&t| t != NONE).unwrap_or(0) as u32;
-                n += count;
-                b = (
-                    b.0.min(r.0 + first),
-                    b.1.min(y),
-                    b.2.max(r.0 + last + 1),
-                    b.3.max(y + 1),
-                );
-            }
+            n += count;
+            b = (
+                b.0.min(r.0 + x0 as u32),
+                b.1.min(y),
+                b.2.max(r.0 + x1 as u32),
+                b.3.max(y + 1),
+            );
         }
         ((n > 0).then_some(b), n)
     }
