@@ -12,7 +12,7 @@ use tiny_skia::{Pixmap, Transform};
 use super::body::Mesh;
 use super::geom::Op;
 use super::light::Light;
-use super::raster::{self, SVert};
+use super::raster::{Coverage, SVert};
 use super::{clear_rect, draw_ops_with, mask_bounds};
 
 /// Halvings at most: past 2^-20 an object is far larger than any image could show.
@@ -77,36 +77,36 @@ pub(super) fn pixels_beyond(scratch: &mut Pixmap, ops: &[Op], value: u16, light:
     })
 }
 
-/// The same for a realistic person's mesh (rasterised with the same coverage rule as the id
-/// mask, its vertices scaled and shifted like the shapes above); `zbuf` is scratch.
+/// The same for a realistic person's mesh, on an image of `size`: its vertices scaled and
+/// shifted like the shapes above into `shifted`, rasterised into `cover` with the same coverage
+/// rule as the id mask, and its covered pixels that stand for image pixels outside counted.
 pub(super) fn mesh_pixels_beyond(
-    scratch: &mut Pixmap,
-    zbuf: &mut [f32],
+    cover: &mut Coverage,
+    shifted: &mut Vec<SVert>,
+    (w, h): (u32, u32),
     mesh: &Mesh,
-    value: u16,
 ) -> u32 {
     let Some(b) = mesh.screen_bounds() else {
         return 0;
     };
-    count_beyond(scratch, b, value, |pm, place| {
-        let s = (-(place.halvings as f32)).exp2();
-        let verts: Vec<SVert> = mesh
-            .verts
-            .iter()
-            .map(|v| SVert {
-                x: v.x * s - place.x0 as f32,
-                y: v.y * s - place.y0 as f32,
-                ..*v
-            })
-            .collect();
-        let (w, h) = (pm.width(), pm.height());
-        let (dw, dh) = ((place.width + 1).min(w), (place.height + 1).min(h));
-        for y in 0..dh {
-            let a = (y * w) as usize;
-            zbuf[a..a + dw as usize].fill(0.0);
-        }
-        raster::draw_ids(pm.data_mut(), zbuf, w, h, &verts, &mesh.tris, value);
-    })
+    if b.0 >= 0.0 && b.1 >= 0.0 && b.2 <= w as f32 && b.3 <= h as f32 {
+        return 0;
+    }
+    let Some(place) = Placement::of(b, w, h) else {
+        return 0;
+    };
+    let s = (-(place.halvings as f32)).exp2();
+    shifted.clear();
+    shifted.extend(mesh.verts.iter().map(|v| SVert {
+        x: v.x * s - place.x0 as f32,
+        y: v.y * s - place.y0 as f32,
+        ..*v
+    }));
+    // One pixel of slack past the bounds, as for the shapes.
+    let (dw, dh) = ((place.width + 1).min(w), (place.height + 1).min(h));
+    cover.rasterise(shifted, &mesh.tris, (0, 0, dw, dh));
+    let n = cover.count(|sx, sy| place.outside(sx, sy, w, h));
+    u32::try_from(n << (2 * place.halvings)).unwrap_or(u32::MAX)
 }
 
 /// Places bounds `b` on the scratch canvas, lets `draw` draw the object there, counts its

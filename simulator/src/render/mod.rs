@@ -33,6 +33,7 @@ mod geom;
 mod glare;
 mod lens;
 mod light;
+mod num;
 mod person;
 mod post;
 mod raster;
@@ -274,11 +275,12 @@ pub struct Renderer {
     zbuf: Vec<f32>,
     /// The mesh being drawn, rasterised once for the canvas, the mask and its alone measure.
     cover: raster::Coverage,
-    /// Cast-shadow stamps: a pixel is darkened once per actor.
-    stamp: Vec<u16>,
-    stamp_gen: u16,
     /// Motion blur's scratch buffers.
     blur: blur::Blur,
+    /// A mesh's vertices moved onto the border measure's scratch canvas.
+    shifted: Vec<raster::SVert>,
+    /// Cast-shadow scratch: the projected points and the marks of the pixels in shadow.
+    shadow: (Vec<(f32, f32)>, Vec<[u8; 4]>),
 }
 
 impl Default for Renderer {
@@ -311,9 +313,9 @@ impl Renderer {
             scratch: body::Scratch::default(),
             zbuf: Vec::new(),
             cover: raster::Coverage::default(),
-            stamp: Vec::new(),
-            stamp_gen: 0,
             blur: blur::Blur::default(),
+            shifted: Vec::new(),
+            shadow: (Vec::new(), Vec::new()),
         }
     }
 
@@ -370,7 +372,11 @@ impl Renderer {
         if pixels && realistic && !light.is_ir() {
             self.cast_shadows(&cam, &light);
         }
-        self.draw_actors(scene, &order, &light, pixels);
+        out.ids.width = w;
+        out.ids.height = h;
+        out.ids.ids.clear();
+        out.ids.ids.resize((w * h) as usize, 0);
+        self.draw_actors(scene, &order, &light, pixels, &mut out.ids.ids);
         self.measure_truth(scene, &order, &cam, &light, out);
         if pixels && realistic {
             self.soften_dirty();
@@ -394,7 +400,6 @@ impl Renderer {
             self.mask = Pixmap::new(w, h);
             self.alone = Pixmap::new(w, h);
             self.zbuf = vec![0.0; (w * h) as usize];
-            self.stamp = vec![0; (w * h) as usize];
             self.bg_key = None;
             self.last_scene = None;
         }
@@ -524,27 +529,23 @@ impl Renderer {
         };
         for d in &self.draws {
             if let Some(m) = d.mesh {
-                self.stamp_gen = self.stamp_gen.wrapping_add(1);
-                if self.stamp_gen == 0 {
-                    self.stamp.fill(0);
-                    self.stamp_gen = 1;
-                }
-                let r = cast_shadow(
-                    canvas,
-                    &mut self.stamp,
-                    self.stamp_gen,
-                    cam,
-                    light,
-                    &self.meshes[m].mesh,
-                );
+                let r = cast_shadow(canvas, &mut self.shadow, cam, light, &self.meshes[m].mesh);
                 self.dirty.extend(r);
             }
         }
     }
 
     /// Draws the actors far to near: lit into the canvas (when `pixels`), as ids into the mask.
-    /// A mesh is rasterised once; its pixels are shaded into the canvas and inked into the mask.
-    fn draw_actors(&mut self, scene: &RenderScene, order: &[usize], light: &Light, pixels: bool) {
+    /// A mesh is rasterised once; its pixels are shaded into the canvas and inked into the mask
+    /// and into the frame's `ids` (the other actors' ids are copied from the mask when measured).
+    fn draw_actors(
+        &mut self,
+        scene: &RenderScene,
+        order: &[usize],
+        light: &Light,
+        pixels: bool,
+        ids: &mut [u16],
+    ) {
         let (Some(canvas), Some(mask)) = (self.canvas.as_mut(), self.mask.as_mut()) else {
             return;
         };
@@ -596,7 +597,7 @@ impl Renderer {
             }
             draw_ops(mask, Some(id), ops, light);
             if slot.is_some() {
-                let (b, n) = self.cover.ink_ids(mask.data_mut(), w, id);
+                let (b, n) = self.cover.ink_ids(mask.data_mut(), ids, w, id);
                 if !ops.iter().any(Op::in_mask) {
                     self.draws[k].alone = Some((b.map(rect_box), n));
                 }
@@ -605,7 +606,8 @@ impl Renderer {
     }
 
     /// Truth: each object measured on the shared mask (and alone where a nearer one may hide
-    /// part of it), the id mask copied out, then the shared mask cleared for the next frame.
+    /// part of it), the id mask copied out (where not inked already), then the shared mask
+    /// cleared for the next frame.
     fn measure_truth(
         &mut self,
         scene: &RenderScene,
@@ -614,12 +616,8 @@ impl Renderer {
         light: &Light,
         out: &mut Rendered,
     ) {
-        let (w, h) = self.size;
+        let w = self.size.0;
         out.objects.clear();
-        out.ids.width = w;
-        out.ids.height = h;
-        out.ids.ids.clear();
-        out.ids.ids.resize((w * h) as usize, 0);
         let (Some(mask), Some(alone)) = (self.mask.as_mut(), self.alone.as_mut()) else {
             return;
         };
@@ -643,14 +641,29 @@ impl Renderer {
                 let scratch = Scratch {
                     alone,
                     zbuf: &mut self.zbuf,
+                    cover: &mut self.cover,
+                    shifted: &mut self.shifted,
                 };
+                // Nor, then, can its pixels be told from another's but for one with the same
+                // mask value (congruent ids).
+                let shared = self.draws.iter().enumerate().any(|(j, o)| {
+                    j != k
+                        && IdMask::value_of(scene.actors[o.index].id) == IdMask::value_of(actor.id)
+                        && o.rect
+                            .is_some_and(|q| q.0 < r.2 && r.0 < q.2 && q.1 < r.3 && r.1 < q.3)
+                });
                 let alone_px = match (covered, d.alone) {
+                    (false, Some((b, n))) if !shared => Alone::Unhidden(b, n),
                     (false, _) => Alone::AsSeen,
                     (true, Some((b, n))) => Alone::Known(b, n),
                     (true, None) => Alone::Draw,
                 };
                 measure(&mut truth, mask, scratch, (ops, mesh), r, alone_px, light);
-                copy_ids(mask, r, &mut out.ids.ids, w);
+                if d.alone.is_none() {
+                    // A lone mesh inked its ids already, and a nearer object's ids over them
+                    // are copied with that object's.
+                    copy_ids(mask, r, &mut out.ids.ids, w);
+                }
             }
             out.objects.push(truth);
         }
@@ -926,18 +939,19 @@ fn grow(r: (u32, u32, u32, u32), by: u32, w: u32, h: u32) -> (u32, u32, u32, u32
 }
 
 /// Darkens the ground where the sun does not reach past the person (its mesh projected along
-/// the sun's direction onto z = 0); returns the pixel rect changed.
+/// the sun's direction onto z = 0), each pixel once; returns the pixel rect changed. `scratch`
+/// holds the projected points and the shadow's marks.
 fn cast_shadow(
     canvas: &mut Pixmap,
-    stamp: &mut [u16],
-    generation: u16,
+    scratch: &mut (Vec<(f32, f32)>, Vec<[u8; 4]>),
     cam: &Camera,
     light: &Light,
     mesh: &body::Mesh,
 ) -> Option<(u32, u32, u32, u32)> {
     let (w, h) = (canvas.width(), canvas.height());
     let sun = V3::from_array(light::SUN).norm();
-    let mut pts = Vec::with_capacity(mesh.world.len());
+    let (pts, marks) = scratch;
+    pts.clear();
     let mut b: Option<(f32, f32, f32, f32)> = None;
     for p in &mesh.world {
         let g = *p - sun * (p.z.max(0.0) / sun.z);
@@ -955,16 +969,7 @@ fn cast_shadow(
     let b = b?;
     let rect = clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)?;
     let keep = 1.0 - 0.55 * light.ambient * (1.0 - light.haze);
-    raster::shadow(
-        canvas.data_mut(),
-        stamp,
-        generation,
-        w,
-        h,
-        &pts,
-        &mesh.tris,
-        keep,
-    );
+    raster::shadow(canvas.data_mut(), w, pts, &mesh.tris, keep, rect, marks);
     Some(rect)
 }
 
@@ -1090,6 +1095,9 @@ fn describe(actor: &Actor, cam: &Camera) -> ObjectTruth {
 /// How to know what an object covers alone (nothing in front of it).
 #[derive(Debug, Clone, Copy)]
 enum Alone {
+    /// No nearer object overlaps its rect and its pixels were measured when it was drawn: what
+    /// is seen is what it covers alone, these bounds and pixel count.
+    Unhidden(Option<BoxPx>, u32),
     /// No nearer object overlaps its rect: what is seen.
     AsSeen,
     /// Measured when it was drawn: bounds and pixel count.
@@ -1110,11 +1118,19 @@ fn measure(
     alone_px: Alone,
     light: &Light,
 ) {
-    let Scratch { alone, zbuf } = scratch;
+    let Scratch {
+        alone,
+        zbuf,
+        cover,
+        shifted,
+    } = scratch;
     let value = IdMask::value_of(truth.id);
-    let (vb, n_vis) = scan(mask, r, value);
+    let (vb, n_vis) = match alone_px {
+        Alone::Unhidden(b, n) => (b, n),
+        _ => scan(mask, r, value),
+    };
     let (fb, n_alone) = match alone_px {
-        Alone::AsSeen => (vb, n_vis),
+        Alone::Unhidden(..) | Alone::AsSeen => (vb, n_vis),
         Alone::Known(b, n) => (b, n),
         Alone::Draw => {
             draw_ops(alone, Some(value), ops, light);
@@ -1127,7 +1143,7 @@ fn measure(
         }
     };
     let beyond = match mesh {
-        Some(m) => border::mesh_pixels_beyond(alone, zbuf, m, value),
+        Some(m) => border::mesh_pixels_beyond(cover, shifted, (mask.width(), mask.height()), m),
         None => border::pixels_beyond(alone, ops, value, light),
     };
     let whole = n_alone.saturating_add(beyond);
@@ -1143,13 +1159,17 @@ fn measure(
     };
 }
 
-/// The scratch canvases of the truth pass: the object-alone mask and the depth buffer.
+/// The scratch of the truth pass: the object-alone mask and the depth buffer, and for a mesh's
+/// pixels beyond the border a coverage and its shifted vertices.
 struct Scratch<'a> {
     alone: &'a mut Pixmap,
     zbuf: &'a mut [f32],
+    cover: &'a mut raster::Coverage,
+    shifted: &'a mut Vec<raster::SVert>,
 }
 
-/// Bounds and count of pixels with mask value `v` inside rect `r`.
+/// Bounds and count of pixels with mask value `v` inside rect `r`. Each row is counted with a
+/// branch-free loop; only rows with a pixel are searched for their first and last.
 fn scan(pm: &Pixmap, r: (u32, u32, u32, u32), v: u16) -> (Option<BoxPx>, u32) {
     let w = pm.width() as usize;
     let data = pm.data();
@@ -1160,19 +1180,16 @@ fn scan(pm: &Pixmap, r: (u32, u32, u32, u32), v: u16) -> (Option<BoxPx>, u32) {
         let a = y as usize * w + r.0 as usize;
         let b = y as usize * w + r.2 as usize;
         let (row, _) = data[a * 4..b * 4].as_chunks::<4>();
-        let mut first = None;
-        let mut last = 0;
-        let mut count = 0u32;
-        for (i, px) in row.iter().enumerate() {
-            if u32::from_le_bytes(*px) == want {
-                count += 1;
-                first.get_or_insert(i);
-                last = i;
-            }
-        }
-        if let Some(f) = first {
+        let count: u32 = row
+            .iter()
+            .map(|px| u32::from(u32::from_le_bytes(*px) == want))
+            .sum();
+        if count > 0 {
+            let is = |px: &[u8; 4]| u32::from_le_bytes(*px) == want;
+            let first = row.iter().position(is).unwrap_or(0);
+            let last = row.iter().rposition(is).unwrap_or(0);
             n += count;
-            x0 = x0.min(r.0 + f as u32);
+            x0 = x0.min(r.0 + first as u32);
             x1 = x1.max(r.0 + last as u32 + 1);
             y0 = y0.min(y);
             y1 = y1.max(y + 1);
@@ -1196,9 +1213,10 @@ fn copy_ids(pm: &Pixmap, r: (u32, u32, u32, u32), ids: &mut [u16], w: u32) {
         let (a, b) = (y * w + r.0 as usize, y * w + r.2 as usize);
         let (src, _) = data[a * 4..b * 4].as_chunks::<4>();
         for (d, px) in ids[a..b].iter_mut().zip(src) {
-            if px[3] == 255 {
-                *d = px[0] as u16 | (px[1] as u16) << 8;
-            }
+            let v = px[0] as u16 | (px[1] as u16) << 8;
+            // All ones where the mask has a pixel, else zero: a select without a branch.
+            let m = 0u16.wrapping_sub(u16::from(px[3] == 255));
+            *d = (v & m) | (*d & !m);
         }
     }
 }

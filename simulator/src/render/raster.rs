@@ -10,6 +10,8 @@
 /// Attributes carried per vertex and interpolated per pixel.
 pub(crate) const N_ATTR: usize = 8;
 
+use super::num::{ceil, floor};
+
 /// A projected vertex.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct SVert {
@@ -52,10 +54,10 @@ fn setup(a: &SVert, b: &SVert, c: &SVert, clip: (i64, i64, i64, i64)) -> Option<
     if area >= 0.0 || a.inv_z <= 0.0 || b.inv_z <= 0.0 || c.inv_z <= 0.0 {
         return None;
     }
-    let x0 = (a.x.min(b.x).min(c.x).floor().max(0.0) as i64).max(clip.0);
-    let y0 = (a.y.min(b.y).min(c.y).floor().max(0.0) as i64).max(clip.1);
-    let x1 = (a.x.max(b.x).max(c.x).ceil() as i64).min(clip.2);
-    let y1 = (a.y.max(b.y).max(c.y).ceil() as i64).min(clip.3);
+    let x0 = (floor(a.x.min(b.x).min(c.x)).max(0.0) as i64).max(clip.0);
+    let y0 = (floor(a.y.min(b.y).min(c.y)).max(0.0) as i64).max(clip.1);
+    let x1 = (ceil(a.x.max(b.x).max(c.x)) as i64).min(clip.2);
+    let y1 = (ceil(a.y.max(b.y).max(c.y)) as i64).min(clip.3);
     if x0 >= x1 || y0 >= y1 {
         return None;
     }
@@ -79,11 +81,52 @@ fn setup(a: &SVert, b: &SVert, c: &SVert, clip: (i64, i64, i64, i64)) -> Option<
     })
 }
 
+/// Rows scanned together: one lane each.
+const BAND: usize = 4;
+
+/// Per edge, its function on the rows of a band: `e[k][r]` is edge k on row `y + r`.
+type Band = [[f32; BAND]; 3];
+
+/// Edge functions of the band of rows from `y` at the triangle's left bound: for edge p→q,
+/// e(x, y) = dx·(y − p.y) − dy·(x − p.x) at the pixel centre. Rows outside the triangle's bounds
+/// hold NaN, which is never inside.
+#[inline(always)]
+fn band_start(s: &Setup, y: i64) -> Band {
+    let px0 = s.x0 as f32 + 0.5;
+    let mut e = [[f32::NAN; BAND]; 3];
+    for r in 0..BAND {
+        let yr = y + r as i64;
+        if (s.y0..s.y1).contains(&yr) {
+            let py = yr as f32 + 0.5;
+            for (ek, &(ex, ey, dx, dy)) in e.iter_mut().zip(&s.edges) {
+                ek[r] = dx * (py - ey) - dy * (px0 - ex);
+            }
+        }
+    }
+    e
+}
+
+/// Which rows of the band are inside all three edges at the current column.
+#[inline(always)]
+fn band_inside(e: &Band, thr: &[f32; 3]) -> [bool; BAND] {
+    let le = |k: usize| e[k].map(|v| v <= thr[k]);
+    let (a, b, c) = (le(0), le(1), le(2));
+    std::array::from_fn(|r| a[r] & b[r] & c[r])
+}
+
+/// One column to the right: e(x + 1) = e(x) − dy.
+#[inline(always)]
+fn band_step(e: &mut Band, s: &Setup) {
+    for (ek, edge) in e.iter_mut().zip(&s.edges) {
+        *ek = ek.map(|v| v - edge.3);
+    }
+}
+
 /// Calls `plot(x, y, e)` for every pixel centre inside the set-up triangle, with its three edge
-/// functions. Edge functions at the pixel centre are stepped incrementally along each row: for
-/// edge p→q, e(x, y) = dx·(y − p.y) − dy·(x − p.x), so e(x + 1) = e(x) − dy. Each e is monotone
-/// along a row (a constant is subtracted, and rounding is monotone), so the pixels inside all
-/// three edges form one run per row and the scan of a row ends where its run ends.
+/// functions there. Edge functions at the pixel centre are stepped incrementally along each
+/// row: for edge p→q, e(x, y) = dx·(y − p.y) − dy·(x − p.x), so e(x + 1) = e(x) − dy. Each e is
+/// monotone along a row (a constant is subtracted, and rounding is monotone), so the pixels
+/// inside all three edges form one run per row and the scan of a row ends where its run ends.
 #[inline(always)]
 fn scan(s: &Setup, mut plot: impl FnMut(usize, usize, &[f32; 3])) {
     let px0 = s.x0 as f32 + 0.5;
@@ -163,10 +206,14 @@ pub(crate) struct Coverage {
     /// Per pixel: the nearest triangle (index into the mesh's), or `NONE`.
     tri: Vec<u32>,
     wts: Vec<[f32; 3]>,
+    /// Per row of the rect: the columns from its first covered pixel to past its last
+    /// (rect-relative, empty when none).
+    spans: Vec<(usize, usize)>,
 }
 
 impl Coverage {
     /// Rasterises `tris` inside `rect` (half-open, inside the image), replacing what was there.
+    #[inline(never)]
     pub(crate) fn rasterise(&mut self, verts: &[SVert], tris: &[STri], rect: (u32, u32, u32, u32)) {
         self.rect = rect;
         let rw = (rect.2 - rect.0) as usize;
@@ -200,6 +247,15 @@ impl Coverage {
                 self.wts[i] = wts;
             });
         }
+        self.spans.clear();
+        for row in self.tri.chunks_exact(rw) {
+            let first = row.iter().position(|&t| t != NONE);
+            let last = row.iter().rposition(|&t| t != NONE);
+            self.spans.push(match (first, last) {
+                (Some(f), Some(l)) => (f, l + 1),
+                _ => (0, 0),
+            });
+        }
     }
 
     /// Calls `f(image index, rect-local index)` for every covered pixel, row by row.
@@ -207,12 +263,11 @@ impl Coverage {
     fn each(&self, w: u32, mut f: impl FnMut(usize, usize)) {
         let r = self.rect;
         let rw = (r.2 - r.0) as usize;
-        for (row, y) in (r.1..r.3).enumerate() {
+        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
             let base = y as usize * w as usize + r.0 as usize;
-            let tri = &self.tri[row * rw..(row + 1) * rw];
-            for (x, &t) in tri.iter().enumerate() {
+            for (x, &t) in self.tri[row * rw + x0..row * rw + x1].iter().enumerate() {
                 if t != NONE {
-                    f(base + x, row * rw + x);
+                    f(base + x0 + x, row * rw + x0 + x);
                 }
             }
         }
@@ -222,6 +277,20 @@ impl Coverage {
     /// image `w` wide, row by row.
     pub(crate) fn for_each_pixel(&self, w: u32, mut f: impl FnMut(usize, usize, &[f32; 3])) {
         self.each(w, |i, j| f(i, self.tri[j] as usize, &self.wts[j]));
+    }
+
+    /// How many covered pixels `(x, y)` satisfy `f(x, y)`.
+    pub(crate) fn count(&self, f: impl Fn(u32, u32) -> bool) -> u64 {
+        let r = self.rect;
+        let rw = (r.2 - r.0) as usize;
+        let mut n = 0;
+        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
+            let tri = &self.tri[row * rw + x0..row * rw + x1];
+            for (x, _) in tri.iter().enumerate().filter(|(_, t)| **t != NONE) {
+                n += u64::from(f(r.0 + (x0 + x) as u32, y));
+            }
+        }
+        n
     }
 
     /// Writes the shaded colour of every covered pixel into the RGBA8 image `data` (`w` wide).
@@ -241,81 +310,137 @@ impl Coverage {
         });
     }
 
-    /// Writes mask value `id` at every covered pixel of the RGBA8 image `data` (`w` wide) and
-    /// returns the bounds `(x0, y0, x1, y1)` (half-open) and count of the covered pixels.
+    /// Writes mask value `id` at every covered pixel of the RGBA8 image `data` and of the id
+    /// image `ids` (both `w` wide) and returns the bounds `(x0, y0, x1, y1)` (half-open) and
+    /// count of the covered pixels. Rows are written and counted without a branch per pixel;
+    /// only rows with a pixel are searched for their first and last.
     pub(crate) fn ink_ids(
         &self,
         data: &mut [u8],
+        ids: &mut [u16],
         w: u32,
         id: u16,
     ) -> (Option<(u32, u32, u32, u32)>, u32) {
-        let px = [(id & 0xff) as u8, (id >> 8) as u8, 0, 255];
+        let ink = u32::from_le_bytes([(id & 0xff) as u8, (id >> 8) as u8, 0, 255]);
+        let r = self.rect;
+        let rw = (r.2 - r.0) as usize;
         let (mut n, mut b) = (0u32, (u32::MAX, u32::MAX, 0, 0));
-        let (ox, rw) = (self.rect.0 as usize, (self.rect.2 - self.rect.0) as usize);
-        self.each(w, |i, j| {
-            data[i * 4..i * 4 + 4].copy_from_slice(&px);
-            let (x, y) = ((j % rw + ox) as u32, (i / w as usize) as u32);
-            n += 1;
-            b = (b.0.min(x), b.1.min(y), b.2.max(x + 1), b.3.max(y + 1));
-        });
+        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
+            if x0 == x1 {
+                continue;
+            }
+            let a = y as usize * w as usize + r.0 as usize;
+            let (px, _) = data[(a + x0) * 4..(a + x1) * 4].as_chunks_mut::<4>();
+            let tri = &self.tri[row * rw + x0..row * rw + x1];
+            let mut count = 0u32;
+            for (p, &t) in px.iter_mut().zip(tri) {
+                let on = t != NONE;
+                // All ones where covered, else zero: a select without a branch.
+                let m = 0u32.wrapping_sub(u32::from(on));
+                *p = ((ink & m) | (u32::from_le_bytes(*p) & !m)).to_le_bytes();
+                count += u32::from(on);
+            }
+            for (v, &t) in ids[a + x0..a + x1].iter_mut().zip(tri) {
+                let m = 0u16.wrapping_sub(u16::from(t != NONE));
+                *v = (id & m) | (*v & !m);
+            }
+            n += count;
+            b = (
+                b.0.min(r.0 + x0 as u32),
+                b.1.min(y),
+                b.2.max(r.0 + x1 as u32),
+                b.3.max(y + 1),
+            );
+        }
         ((n > 0).then_some(b), n)
     }
 }
 
-/// Darkens (once per pixel per `stamp` generation) the pixels covered by `tris`, both faces:
-/// a cast shadow on the ground. `keep` is the fraction of light left (0..1). Rows are scanned
-/// as in [`draw`]: one run of inside pixels per row.
-#[allow(clippy::too_many_arguments)]
+/// Darkens the pixels covered by `tris` (both faces), each once: a cast shadow on the ground.
+/// `keep` is the fraction of light left (0..1); `rect` (half-open, inside the image) bounds the
+/// points; `marks` is scratch. The triangles' pixels are marked first, bands of [`BAND`] rows
+/// from the rect's top (a byte per row of a band's column side by side), without a branch per
+/// pixel; then the marked pixels are darkened in one pass.
+#[inline(never)]
 pub(crate) fn shadow(
     data: &mut [u8],
-    stamp: &mut [u16],
-    generation: u16,
     w: u32,
-    h: u32,
     pts: &[(f32, f32)],
     tris: &[STri],
     keep: f32,
+    rect: (u32, u32, u32, u32),
+    marks: &mut Vec<[u8; BAND]>,
 ) {
-    let k = (keep.clamp(0.0, 1.0) * 256.0) as u32;
+    let k = (keep.clamp(0.0, 1.0) * 256.0) as u16;
+    let (rw, rh) = ((rect.2 - rect.0) as usize, (rect.3 - rect.1) as usize);
+    marks.clear();
+    marks.resize(rw * rh.div_ceil(BAND), [0; BAND]);
+    let (ox, oy) = (i64::from(rect.0), i64::from(rect.1));
     for t in tris {
         let [a, b, c] = t.v.map(|i| pts[i as usize]);
-        let area = (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0);
-        if area == 0.0 {
+        let Some(s) = shadow_setup(a, b, c, rect) else {
             continue;
-        }
-        let s = area.signum();
-        let x0 = a.0.min(b.0).min(c.0).floor().max(0.0) as i64;
-        let y0 = a.1.min(b.1).min(c.1).floor().max(0.0) as i64;
-        let x1 = (a.0.max(b.0).max(c.0).ceil() as i64).min(w as i64);
-        let y1 = (a.1.max(b.1).max(c.1).ceil() as i64).min(h as i64);
-        let edges = [(b, c), (c, a), (a, b)].map(|(p, q)| (p, s * (q.0 - p.0), s * (q.1 - p.1)));
-        let (d0, d1, d2) = (edges[0].2, edges[1].2, edges[2].2);
-        let px0 = x0 as f32 + 0.5;
-        for y in y0..y1 {
-            let py = y as f32 + 0.5;
-            let mut e = edges.map(|(p, dx, dy)| dx * (py - p.1) - dy * (px0 - p.0));
-            let row = y as usize * w as usize;
-            let mut run = false;
-            for x in x0..x1 {
-                // Inside: every edge function has the sign of the area (either winding).
-                if (e[0] >= 0.0) & (e[1] >= 0.0) & (e[2] >= 0.0) {
-                    run = true;
-                    let i = row + x as usize;
-                    if stamp[i] != generation {
-                        stamp[i] = generation;
-                        for ch in &mut data[i * 4..i * 4 + 3] {
-                            *ch = ((*ch as u32 * k) >> 8) as u8;
-                        }
-                    }
-                } else if run {
-                    break;
+        };
+        // The first band is the rect's band holding the triangle's top row.
+        let mut y = oy + (s.y0 - oy) / BAND as i64 * BAND as i64;
+        while y < s.y1 {
+            let mut e = band_start(&s, y);
+            let col = (y - oy) as usize / BAND * rw + (s.x0 - ox) as usize;
+            for m in &mut marks[col..col + (s.x1 - s.x0) as usize] {
+                let inside = band_inside(&e, &s.thr);
+                for (mr, ir) in m.iter_mut().zip(inside) {
+                    *mr |= u8::from(ir);
                 }
-                e[0] -= d0;
-                e[1] -= d1;
-                e[2] -= d2;
+                band_step(&mut e, &s);
+            }
+            y += BAND as i64;
+        }
+    }
+    for (row, y) in (rect.1..rect.3).enumerate() {
+        let a = (y as usize * w as usize + rect.0 as usize) * 4;
+        let px = &mut data[a..a + rw * 4];
+        let band = &marks[row / BAND * rw..(row / BAND + 1) * rw];
+        for (p, m) in px.chunks_exact_mut(4).zip(band) {
+            if m[row % BAND] != 0 {
+                for ch in &mut p[..3] {
+                    *ch = ((*ch as u16 * k) >> 8) as u8;
+                }
             }
         }
     }
+}
+
+/// Sets up a shadow triangle, either winding, inside `rect`: a pixel is inside when every edge
+/// function has the sign of the area (or is 0). The edges are negated (which is exact) so that
+/// the test is e ≤ 0 as in [`setup`].
+fn shadow_setup(
+    a: (f32, f32),
+    b: (f32, f32),
+    c: (f32, f32),
+    rect: (u32, u32, u32, u32),
+) -> Option<Setup> {
+    let area = (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0);
+    if area == 0.0 {
+        return None;
+    }
+    let s = -area.signum();
+    let x0 = (floor(a.0.min(b.0).min(c.0)).max(0.0) as i64).max(i64::from(rect.0));
+    let y0 = (floor(a.1.min(b.1).min(c.1)).max(0.0) as i64).max(i64::from(rect.1));
+    let x1 = (ceil(a.0.max(b.0).max(c.0)) as i64).min(i64::from(rect.2));
+    let y1 = (ceil(a.1.max(b.1).max(c.1)) as i64).min(i64::from(rect.3));
+    if x0 >= x1 || y0 >= y1 {
+        return None;
+    }
+    let edges = [(b, c), (c, a), (a, b)].map(|(p, q)| (p.0, p.1, s * (q.0 - p.0), s * (q.1 - p.1)));
+    Some(Setup {
+        x0,
+        y0,
+        x1,
+        y1,
+        inv: 0.0,
+        edges,
+        thr: [0.0; 3],
+    })
 }
 
 #[cfg(test)]
@@ -385,12 +510,13 @@ mod tests {
             7,
             "the far one fills only where nothing was"
         );
-        let mut ids = vec![0u8; (w * h * 4) as usize];
+        let mut ink = vec![0u8; (w * h * 4) as usize];
+        let mut ids = vec![0u16; (w * h) as usize];
         assert_eq!(
-            cover.ink_ids(&mut ids, w, 0x0102),
+            cover.ink_ids(&mut ink, &mut ids, w, 0x0102),
             (Some((0, 0, 16, 16)), 256)
         );
-        assert_eq!(&ids[..4], &[2, 1, 0, 255]);
+        assert_eq!((&ink[..4], ids[0]), (&[2, 1, 0, 255][..], 0x0102));
     }
 
     /// Triangles of a small pseudo-random mesh, overlapping at various depths.
@@ -424,7 +550,8 @@ mod tests {
                 continue;
             };
             let mut fast = Vec::new();
-            scan(&s, |x, y, e| fast.push((x, y, *e)));
+            scan(&s, |x, y, e| fast.push((y, x, *e)));
+            fast.sort_by_key(|p| (p.0, p.1));
             // The reference: every pixel of the bounds, edges stepped one pixel at a time.
             let mut every = Vec::new();
             for y in s.y0..s.y1 {
@@ -437,7 +564,7 @@ mod tests {
                         e[k] < 0.0 || (e[k] == 0.0 && (dy > 0.0 || (dy == 0.0 && dx < 0.0)))
                     };
                     if on(0) && on(1) && on(2) {
-                        every.push((x as usize, y as usize, e));
+                        every.push((y as usize, x as usize, e));
                     }
                     for (ek, edge) in e.iter_mut().zip(&s.edges) {
                         *ek -= edge.3;
@@ -457,9 +584,15 @@ mod tests {
         draw_ids(&mut direct, &mut z, w, h, &verts, &tris, 5);
         let mut cover = Coverage::default();
         cover.rasterise(&verts, &tris, (0, 0, w, h));
-        let mut ids = vec![0u8; (w * h * 4) as usize];
-        let (_, n) = cover.ink_ids(&mut ids, w, 5);
-        assert_eq!(ids, direct);
+        let mut ink = vec![0u8; (w * h * 4) as usize];
+        let mut ids = vec![0u16; (w * h) as usize];
+        let (_, n) = cover.ink_ids(&mut ink, &mut ids, w, 5);
+        assert_eq!(ink, direct);
+        assert!(
+            ids.iter()
+                .zip(ink.chunks(4))
+                .all(|(v, p)| *v == u16::from(p[0]))
+        );
         assert_eq!(n as usize, direct.chunks(4).filter(|p| p[3] == 255).count());
         assert!(n > 100);
     }
@@ -467,22 +600,66 @@ mod tests {
     #[test]
     fn a_shadow_darkens_its_triangle_once_whatever_the_winding() {
         let pts = [(2.0, 2.0), (2.0, 12.0), (12.0, 12.0), (12.0, 2.0)];
-        let tris = [
-            STri {
-                v: [0, 1, 2],
-                part: 0,
-            },
-            STri {
-                v: [0, 3, 2],
-                part: 0,
-            },
-        ];
+        let tris = [tri([0, 1, 2], 0), tri([0, 3, 2], 0), tri([0, 1, 2], 0)];
         let mut data = vec![200u8; 16 * 16 * 4];
-        let mut stamp = vec![0u16; 16 * 16];
-        shadow(&mut data, &mut stamp, 1, 16, 16, &pts, &tris, 0.5);
+        let mut marks = Vec::new();
+        shadow(&mut data, 16, &pts, &tris, 0.5, (1, 1, 13, 13), &mut marks);
+        assert_eq!(
+            data[(11 * 16 + 5) * 4],
+            100,
+            "last row, in the rect's last band"
+        );
         assert_eq!(data[(5 * 16 + 5) * 4], 100, "inside, darkened once");
         assert_eq!(data[(5 * 16 + 10) * 4], 100, "the other winding too");
         assert_eq!(data[(14 * 16 + 14) * 4], 200, "outside untouched");
+        assert_eq!(data[(5 * 16 + 5) * 4 + 3], 200, "alpha untouched");
+    }
+
+    #[test]
+    fn a_shadow_marks_what_a_scan_of_every_bounding_box_pixel_covers() {
+        let (verts, tris) = jumble(300, 40.0);
+        let pts: Vec<(f32, f32)> = verts.iter().map(|v| (v.x, v.y)).collect();
+        let (w, h) = (32u32, 32u32);
+        let mut data: Vec<u8> = (0..w * h * 4).map(|i| (i * 7 % 251) as u8).collect();
+        let mut want = data.clone();
+        // The reference: every pixel of each triangle's bounds, edges stepped one at a time,
+        // a pixel darkened the first time a triangle covers it.
+        let mut done = vec![false; (w * h) as usize];
+        for t in &tris {
+            let [a, b, c] = t.v.map(|i| pts[i as usize]);
+            let area = (b.0 - a.0) * (c.1 - a.1) - (b.1 - a.1) * (c.0 - a.0);
+            if area == 0.0 {
+                continue;
+            }
+            let sg = area.signum();
+            let x0 = a.0.min(b.0).min(c.0).floor().max(0.0) as i64;
+            let y0 = a.1.min(b.1).min(c.1).floor().max(0.0) as i64;
+            let x1 = (a.0.max(b.0).max(c.0).ceil() as i64).min(w as i64);
+            let y1 = (a.1.max(b.1).max(c.1).ceil() as i64).min(h as i64);
+            let edges =
+                [(b, c), (c, a), (a, b)].map(|(p, q)| (p, sg * (q.0 - p.0), sg * (q.1 - p.1)));
+            for y in y0..y1 {
+                let (py, px0) = (y as f32 + 0.5, x0 as f32 + 0.5);
+                let mut e = edges.map(|(p, dx, dy)| dx * (py - p.1) - dy * (px0 - p.0));
+                for x in x0..x1 {
+                    let i = (y * w as i64 + x) as usize;
+                    if e.iter().all(|&v| v >= 0.0) && !done[i] {
+                        done[i] = true;
+                        for ch in &mut want[i * 4..i * 4 + 3] {
+                            *ch = ((*ch as u32 * 128) >> 8) as u8;
+                        }
+                    }
+                    for (ek, edge) in e.iter_mut().zip(&edges) {
+                        *ek -= edge.2;
+                    }
+                }
+            }
+        }
+        let mut marks = Vec::new();
+        shadow(&mut data, w, &pts, &tris, 0.5, (0, 3, w, h), &mut marks);
+        // Rows above the rect are not the shadow's: the points' bounds are all inside it.
+        assert_eq!(data[3 * 128..], want[3 * 128..]);
+        assert!(done.iter().filter(|d| **d).count() > 200);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! knee boots; white cotton gloves.
 
 use super::asset::bone;
+use crate::render::num::floor;
 use crate::render::vector::V3;
 
 /// How a surface answers light.
@@ -114,6 +115,7 @@ impl Outfit {
 
     /// The surface at rest-frame point `p` of a triangle carried by bone `part`, with the
     /// interpolated [`Outfit::folds_and_dust`] there.
+    #[inline(always)]
     pub fn surface(&self, part: u8, p: V3, joints: &[V3], folds: f32, dust: f32) -> Surface {
         let s = self.base(part as usize, p, joints);
         if s.finish == Finish::Retro {
@@ -126,7 +128,7 @@ impl Outfit {
             };
         }
         // The weave: one lattice value per 1.1 cm cell (finer than a pixel at CCTV range).
-        let cell = |v: f32| (v * 90.0).floor() as i32;
+        let cell = |v: f32| floor(v * 90.0) as i32;
         let grain = 1.0 + 0.07 * (hash(cell(p.x), cell(p.y), cell(p.z), self.seed) - 0.5);
         let k = match s.finish {
             Finish::Cloth => grain * folds,
@@ -277,7 +279,7 @@ fn hash(x: i32, y: i32, z: i32, seed: u32) -> f32 {
 
 /// Trilinear value noise in 0..1 at lattice spacing 1.
 pub(crate) fn noise(p: V3, seed: u32) -> f32 {
-    let (fx, fy, fz) = (p.x.floor(), p.y.floor(), p.z.floor());
+    let (fx, fy, fz) = (floor(p.x), floor(p.y), floor(p.z));
     let (x, y, z) = (fx as i32, fy as i32, fz as i32);
     let s = |t: f32| t * t * (3.0 - 2.0 * t);
     let (tx, ty, tz) = (s(p.x - fx), s(p.y - fy), s(p.z - fz));

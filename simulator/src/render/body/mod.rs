@@ -133,12 +133,21 @@ fn traits(id: u32, look: &PersonLook) -> Traits {
 /// Scratch buffers reused from frame to frame.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    rest: Vec<V3>,
-    normals: Vec<V3>,
     pos: Vec<V3>,
     nrm: Vec<V3>,
     pos2: Vec<V3>,
     nrm2: Vec<V3>,
+}
+
+/// A person's shaped and dressed rest mesh, its normals and its folds and dust: they depend only
+/// on who the person is (id and look), so they are kept from frame to frame while the same
+/// person is built into the same mesh.
+#[derive(Debug, Default)]
+struct Dressed {
+    key: Option<(u32, [[u8; 3]; 3], u32)>,
+    rest: Vec<V3>,
+    normals: Vec<V3>,
+    folds: Vec<(f32, f32)>,
 }
 
 /// What the pixel shader needs of each person drawn this frame.
@@ -162,6 +171,7 @@ pub(crate) struct Mesh {
     pub motion: Vec<(f32, f32)>,
     /// The cap lamp's glare when it is lit and turned toward the camera.
     pub glare: Option<Glare>,
+    dressed: Dressed,
 }
 
 /// A lit cap lamp seen from in front: where it is on screen, how big, how straight at the camera.
@@ -217,17 +227,29 @@ pub(crate) fn build(
     let a = asset::body();
     let t = traits(id, look);
     let scale = look.height_m.clamp(0.5, 2.5) * SCALP / a.height;
-    shaped_rest(a, &t.shape, scale, &mut scratch.rest);
-    scratch.normals = skin::vertex_normals(&scratch.rest, &a.tris);
-    dress(a, &t.outfit, scale, &mut scratch.rest, &scratch.normals);
+    let d = &mut out.dressed;
+    let key = (
+        id,
+        [look.helmet, look.vest, look.clothes],
+        look.height_m.to_bits(),
+    );
+    if d.key != Some(key) {
+        shaped_rest(a, &t.shape, scale, &mut d.rest);
+        d.normals = skin::vertex_normals(&d.rest, &a.tris);
+        dress(a, &t.outfit, scale, &mut d.rest, &d.normals);
+        d.folds.clear();
+        d.folds
+            .extend(a.rest.iter().map(|r| t.outfit.folds_and_dust(*r)));
+        d.key = Some(key);
+    }
     let joints: Vec<V3> = a.bones.iter().map(|b| b.joint * scale).collect();
     let pose = gait::pose(a, &joints, look.gait_phase, look.walking, &t.style);
     let bones = skin::bone_transforms(a, &joints, &pose);
     skin::skin(
         a,
         &bones,
-        &scratch.rest,
-        &scratch.normals,
+        &out.dressed.rest,
+        &out.dressed.normals,
         &mut scratch.pos,
         &mut scratch.nrm,
     );
@@ -242,7 +264,7 @@ pub(crate) fn build(
         let w = to_world(*p);
         out.world.push(w);
         let mut v = vertex(cam, light, w, turn(*n), a.rest[i]);
-        (v.a[6], v.a[7]) = t.outfit.folds_and_dust(a.rest[i]);
+        (v.a[6], v.a[7]) = out.dressed.folds[i];
         out.verts.push(v);
     }
     for (tri, &part) in a.tris.iter().zip(&a.part) {

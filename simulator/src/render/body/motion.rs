@@ -46,8 +46,8 @@ pub(super) fn fill(
     skin::skin(
         a,
         &bones,
-        &scratch.rest,
-        &scratch.normals,
+        &out.dressed.rest,
+        &out.dressed.normals,
         &mut scratch.pos2,
         &mut scratch.nrm2,
     );
