@@ -17,6 +17,9 @@ pub(crate) enum Mat {
     Emissive,
     /// Translucent glow around a lamp (not part of the object's silhouette).
     Glow,
+    /// Bloom around a bright lamp: like [`Mat::Glow`], but fading from the shape's centre to
+    /// nothing at its edge (a radial gradient). Only the realistic trucks use it.
+    Bloom,
 }
 
 /// A shape in pixel coordinates.
@@ -59,7 +62,7 @@ pub(crate) struct Op {
 impl Op {
     /// Part of the object's silhouette (drawn into the id mask).
     pub fn in_mask(&self) -> bool {
-        self.mat != Mat::Glow && self.alpha >= 1.0
+        !matches!(self.mat, Mat::Glow | Mat::Bloom) && self.alpha >= 1.0
     }
 }
 

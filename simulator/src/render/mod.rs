@@ -37,6 +37,7 @@ mod raster;
 mod site;
 mod truck;
 mod vector;
+mod vehicle;
 
 pub use camera::{Camera, NEAR_M};
 pub use site::{
@@ -46,8 +47,8 @@ pub use site::{
 
 use serde::{Deserialize, Serialize};
 use tiny_skia::{
-    Color, FillRule, GradientStop, LinearGradient, Paint, Pixmap, Point, Rect, SpreadMode, Stroke,
-    Transform,
+    Color, FillRule, GradientStop, LinearGradient, Paint, Pixmap, Point, RadialGradient, Rect,
+    SpreadMode, Stroke, Transform,
 };
 
 use crate::frame::Frame;
@@ -55,7 +56,7 @@ use crate::scene::{
     Actor, ActorKind, CameraPose, ColourMode, RenderScene, RenderStyle, SiteKind, Tamper, Vec2,
 };
 use emit::Emitter;
-use geom::{Op, Shape};
+use geom::{Mat, Op, Shape};
 use light::Light;
 use raster::Ink;
 use vector::V3;
@@ -233,11 +234,27 @@ struct ActorDraw {
     mesh: Option<usize>,
 }
 
-/// A realistic person's triangles this frame and how to shade them.
+/// A realistic person's or truck's triangles this frame and how to shade them.
 #[derive(Debug, Default)]
 struct MeshSlot {
     mesh: body::Mesh,
-    shading: Option<body::Shading>,
+    shading: Option<Shading>,
+}
+
+/// How a mesh's pixels are shaded.
+#[derive(Debug, Clone, Copy)]
+enum Shading {
+    Body(body::Shading),
+    Vehicle(vehicle::Shading),
+}
+
+impl Shading {
+    fn shade(&self, part: u8, at: &[f32; raster::N_ATTR]) -> [u8; 3] {
+        match self {
+            Shading::Body(s) => body::shade(s, part, at),
+            Shading::Vehicle(s) => vehicle::shade(s, part, at),
+        }
+    }
 }
 
 /// A reusable renderer: caches the static background per camera and lighting, keeps scratch
@@ -443,7 +460,18 @@ impl Renderer {
                             heading,
                             look,
                         );
-                        slot.shading = Some(sh);
+                        slot.shading = Some(Shading::Body(sh));
+                        mesh = Some(index);
+                    }
+                    ActorKind::Truck(look) if scene.style == RenderStyle::Realistic => {
+                        if self.meshes.len() <= index {
+                            self.meshes.resize_with(index + 1, MeshSlot::default);
+                        }
+                        let slot = &mut self.meshes[index];
+                        let mut e = Emitter::new(&cam, &light, &mut self.ops);
+                        let (id, heading) = (actor.id, actor.heading);
+                        let sh = vehicle::build(&mut slot.mesh, &mut e, id, pos, heading, look);
+                        slot.shading = Some(Shading::Vehicle(sh));
                         mesh = Some(index);
                     }
                     ActorKind::Person(look) => {
@@ -510,12 +538,11 @@ impl Renderer {
             let id = IdMask::value_of(scene.actors[d.index].id);
             let slot = d.mesh.map(|m| &self.meshes[m]);
             if !frozen {
-                draw_ops(canvas, None, ops, &light);
-                self.dirty.extend(all_ops_rect(ops, w, h));
+                // A mesh first, then ops (a realistic truck's lamp glows bloom over it).
                 if let Some(slot) = slot
                     && let Some(sh) = slot.shading
                 {
-                    let shade = |part: u8, at: &[f32; raster::N_ATTR]| body::shade(&sh, part, at);
+                    let shade = |part: u8, at: &[f32; raster::N_ATTR]| sh.shade(part, at);
                     draw_mesh(
                         canvas,
                         &mut self.zbuf,
@@ -525,6 +552,8 @@ impl Renderer {
                     );
                     self.dirty.push(rect);
                 }
+                draw_ops(canvas, None, ops, &light);
+                self.dirty.extend(all_ops_rect(ops, w, h));
             }
             draw_ops(mask, Some(id), ops, &light);
             if let Some(slot) = slot {
@@ -753,6 +782,26 @@ fn draw_ops_with(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light, ts
                 let c = light.shade(op.rgb, op.mat, op.facing_light.abs(), op.depth);
                 paint.set_color(color(c, op.alpha));
                 paint.anti_alias = true;
+                if op.mat == Mat::Bloom {
+                    let b = op.shape.bounds();
+                    let centre =
+                        Point::from_xy(0.5 * (b.left() + b.right()), 0.5 * (b.top() + b.bottom()));
+                    let stops = vec![
+                        GradientStop::new(0.0, color(c, op.alpha)),
+                        GradientStop::new(0.3, color(c, 0.4 * op.alpha)),
+                        GradientStop::new(1.0, color(c, 0.0)),
+                    ];
+                    if let Some(sh) = RadialGradient::new(
+                        centre,
+                        centre,
+                        0.5 * b.width(),
+                        stops,
+                        SpreadMode::Pad,
+                        Transform::identity(),
+                    ) {
+                        paint.shader = sh;
+                    }
+                }
             }
         }
         match &op.shape {
