@@ -57,6 +57,10 @@ pub(crate) struct Op {
     pub facing_light: f32,
     /// Depth (m) for haze and IR fall-off.
     pub depth: f32,
+    /// The world plane of a flat polygon, `(nx, ny, nz, d)` with `n·p = d` and `n` the unit
+    /// normal it was given; `None` for hulls, strokes and discs. The realistic site's texture
+    /// finds the point seen at a pixel with it.
+    pub plane: Option<[f32; 4]>,
 }
 
 impl Op {

@@ -35,6 +35,7 @@ mod person;
 mod post;
 mod raster;
 mod site;
+mod texture;
 mod truck;
 mod vector;
 mod vehicle;
@@ -288,6 +289,8 @@ pub struct Renderer {
     /// Cast-shadow stamps: a pixel is darkened once per actor.
     stamp: Vec<u16>,
     stamp_gen: u16,
+    /// The realistic site's texture per pixel (issue 16), kept per camera pose.
+    texture: texture::Cache,
 }
 
 impl Default for Renderer {
@@ -321,6 +324,7 @@ impl Renderer {
             zbuf: Vec::new(),
             stamp: Vec::new(),
             stamp_gen: 0,
+            texture: texture::Cache::default(),
         }
     }
 
@@ -702,6 +706,7 @@ impl Renderer {
         ground_overlays(&mut pm, cam, light, near);
         draw_ops(&mut pm, None, &ops[split..], light);
         if scene.style == RenderStyle::Realistic {
+            self.texture.apply(&mut pm, scene, cam, &ops);
             lens::apply_falloff(pm.data_mut(), cam, light.is_ir());
             lens::soften(pm.data_mut(), w, h, (0, 0, w, h), &mut self.blur_tmp);
         }
