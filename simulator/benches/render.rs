@@ -5,14 +5,16 @@
 //! place wobbles by a few centimetres), so every frame has all ten in view. The flat style of
 //! the same frames is the anchor the realistic one is compared with.
 //! `render_10_people/1280x720_day_left_edge` has the same people moved so that several are cut
-//! by the left image edge.
+//! by the left image edge. `render_gate_trucks` is a vehicle gate with a loaded dump truck coming
+//! toward the camera and a light truck driving away (issue 16: a realistic truck should cost no
+//! more than about two realistic people); its `_empty` frames are the same gate without them.
 #![allow(clippy::unwrap_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use eseal_simulator::render::{Rendered, Renderer};
 use eseal_simulator::scene::{
     Actor, ActorKind, Atmosphere, CameraPose, ColourMode, Equipment, Exposure, Lighting,
-    PersonLook, RenderScene, RenderStyle, SiteKind, Vec2, Vec3,
+    PersonLook, RenderScene, RenderStyle, SiteKind, TruckLook, Vec2, Vec3,
 };
 
 fn scene(w: u32, h: u32, ir: bool, style: RenderStyle) -> RenderScene {
@@ -176,6 +178,66 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+    let mut g = c.benchmark_group("render_gate_trucks");
+    g.sample_size(20);
+    for (style, prefix) in [
+        (RenderStyle::Flat, ""),
+        (RenderStyle::Realistic, "realistic_"),
+    ] {
+        for (ir, empty) in [(false, false), (true, false), (false, true)] {
+            let mut s = gate(ir, style);
+            if empty {
+                s.actors.clear();
+            }
+            let name = format!(
+                "{prefix}1280x720_{}{}",
+                if ir { "night_ir" } else { "day" },
+                if empty { "_empty" } else { "" }
+            );
+            let mut r = Renderer::new();
+            let mut out = Rendered::empty();
+            r.render_into(&s, &mut out).unwrap();
+            g.bench_function(&name, |b| {
+                b.iter(|| {
+                    s.frame_index += 1;
+                    s.noise_seed = s.noise_seed.wrapping_add(1);
+                    let dx = if s.frame_index % 20 < 10 { 0.02 } else { -0.02 };
+                    for a in &mut s.actors {
+                        a.position.y += dx;
+                    }
+                    r.render_into(&s, &mut out).unwrap();
+                    std::hint::black_box(&out);
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+/// A vehicle gate seen from a 6 m pole: a loaded 8 m dump truck 14 m away coming toward the
+/// camera, an empty 6.6 m light truck 24 m away driving off.
+fn gate(ir: bool, style: RenderStyle) -> RenderScene {
+    let mut s = scene(1280, 720, ir, style);
+    s.site = SiteKind::VehicleGate;
+    s.camera.position = Vec3::new(0.0, 0.0, 6.0);
+    s.camera.tilt = 25f32.to_radians();
+    s.counting_edge = Some((Vec2::new(16.0, -5.0), Vec2::new(16.0, 5.0)));
+    let truck = |id, x: f32, y, heading, length_m, loaded| Actor {
+        id,
+        position: Vec3::new(x, y, 0.0),
+        heading,
+        kind: ActorKind::Truck(TruckLook {
+            length_m,
+            width_m: 2.5,
+            cab: [200, 40, 30],
+            loaded,
+        }),
+    };
+    s.actors = vec![
+        truck(1, 14.0, 1.8, std::f32::consts::PI, 8.0, true),
+        truck(2, 24.0, -1.8, 0.0, 6.6, false),
+    ];
+    s
 }
 
 criterion_group!(benches, bench);

@@ -50,6 +50,7 @@ impl<'a> Emitter<'a> {
             let c = pts.iter().fold(V3::default(), |a, b| a + *b) * (1.0 / pts.len() as f32);
             let facing = self.facing(n, c);
             let depth = self.mean_depth(pts);
+            let u = n.norm();
             self.ops.push(Op {
                 shape: Shape::Fill(p),
                 rgb,
@@ -57,6 +58,7 @@ impl<'a> Emitter<'a> {
                 mat,
                 facing_light: facing,
                 depth,
+                plane: Some([u.x, u.y, u.z, u.dot(c)]),
             });
         }
     }
@@ -72,6 +74,7 @@ impl<'a> Emitter<'a> {
                 mat,
                 facing_light: facing,
                 depth,
+                plane: None,
             });
         }
     }
@@ -88,6 +91,7 @@ impl<'a> Emitter<'a> {
                 mat,
                 facing_light: facing,
                 depth,
+                plane: None,
             });
         }
     }
@@ -109,6 +113,7 @@ impl<'a> Emitter<'a> {
                 mat,
                 facing_light: facing,
                 depth: cc.z,
+                plane: None,
             });
         }
     }

@@ -17,6 +17,9 @@ pub(crate) enum Mat {
     Emissive,
     /// Translucent glow around a lamp (not part of the object's silhouette).
     Glow,
+    /// Bloom around a bright lamp: like [`Mat::Glow`], but fading from the shape's centre to
+    /// nothing at its edge (a radial gradient). Only the realistic trucks use it.
+    Bloom,
 }
 
 /// A shape in pixel coordinates.
@@ -54,12 +57,16 @@ pub(crate) struct Op {
     pub facing_light: f32,
     /// Depth (m) for haze and IR fall-off.
     pub depth: f32,
+    /// The world plane of a flat polygon, `(nx, ny, nz, d)` with `n·p = d` and `n` the unit
+    /// normal it was given; `None` for hulls, strokes and discs. The realistic site's texture
+    /// finds the point seen at a pixel with it.
+    pub plane: Option<[f32; 4]>,
 }
 
 impl Op {
     /// Part of the object's silhouette (drawn into the id mask).
     pub fn in_mask(&self) -> bool {
-        self.mat != Mat::Glow && self.alpha >= 1.0
+        !matches!(self.mat, Mat::Glow | Mat::Bloom) && self.alpha >= 1.0
     }
 }
 

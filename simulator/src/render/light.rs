@@ -91,14 +91,14 @@ impl Light {
             let lum = 0.30 * b[0] + 0.59 * b[1] + 0.11 * b[2];
             let fill = Self::ir_fill(depth);
             let g = match mat {
-                Mat::Emissive | Mat::Glow => 1.0,
+                Mat::Emissive | Mat::Glow | Mat::Bloom => 1.0,
                 Mat::Retro => (2.5 * fill).min(1.0),
                 Mat::Diffuse => (lum * 1.4 + 0.06) * fill * facing,
             };
             [g; 3]
         } else {
             match mat {
-                Mat::Emissive | Mat::Glow => b,
+                Mat::Emissive | Mat::Glow | Mat::Bloom => b,
                 Mat::Retro | Mat::Diffuse => {
                     let l = self.light_level() * facing;
                     let t = self.tint();
@@ -106,7 +106,7 @@ impl Light {
                 }
             }
         };
-        if !matches!(mat, Mat::Emissive | Mat::Glow) {
+        if !matches!(mat, Mat::Emissive | Mat::Glow | Mat::Bloom) {
             let h = self.haze_at(depth);
             let hz = self.haze_rgb();
             for i in 0..3 {

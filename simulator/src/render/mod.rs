@@ -38,8 +38,10 @@ mod person;
 mod post;
 mod raster;
 mod site;
+mod texture;
 mod truck;
 mod vector;
+mod vehicle;
 
 pub use camera::{Camera, NEAR_M};
 pub use site::{
@@ -49,8 +51,8 @@ pub use site::{
 
 use serde::{Deserialize, Serialize};
 use tiny_skia::{
-    Color, FillRule, GradientStop, LinearGradient, Paint, Pixmap, Point, Rect, SpreadMode, Stroke,
-    Transform,
+    Color, FillRule, GradientStop, LinearGradient, Paint, Pixmap, Point, RadialGradient, Rect,
+    SpreadMode, Stroke, Transform,
 };
 
 use crate::frame::Frame;
@@ -58,7 +60,7 @@ use crate::scene::{
     Actor, ActorKind, CameraPose, ColourMode, RenderScene, RenderStyle, SiteKind, Tamper, Vec2,
 };
 use emit::Emitter;
-use geom::{Op, Shape};
+use geom::{Mat, Op, Shape};
 use light::Light;
 use vector::V3;
 
@@ -238,11 +240,27 @@ struct ActorDraw {
     alone: Option<(Option<BoxPx>, u32)>,
 }
 
-/// A realistic person's triangles this frame and how to shade them.
+/// A realistic person's or truck's triangles this frame and how to shade them.
 #[derive(Debug, Default)]
 struct MeshSlot {
     mesh: body::Mesh,
-    shading: Option<body::Shading>,
+    shading: Option<Shading>,
+}
+
+/// How a mesh's pixels are shaded.
+#[derive(Debug, Clone, Copy)]
+enum Shading {
+    Body(body::Shading),
+    Vehicle(vehicle::Shading),
+}
+
+impl Shading {
+    fn shade(&self, part: u8, at: &[f32; raster::N_ATTR]) -> [u8; 3] {
+        match self {
+            Shading::Body(s) => body::shade(s, part, at),
+            Shading::Vehicle(s) => vehicle::shade(s, part, at),
+        }
+    }
 }
 
 /// A reusable renderer: caches the static background per camera and lighting, keeps scratch
@@ -281,6 +299,8 @@ pub struct Renderer {
     shifted: Vec<raster::SVert>,
     /// Cast-shadow scratch: the projected points and the marks of the pixels in shadow.
     shadow: (Vec<(f32, f32)>, Vec<[u8; 4]>),
+    /// The realistic site's texture per pixel (issue 16), kept per camera pose.
+    texture: texture::Cache,
 }
 
 impl Default for Renderer {
@@ -316,6 +336,7 @@ impl Renderer {
             blur: blur::Blur::default(),
             shifted: Vec::new(),
             shadow: (Vec::new(), Vec::new()),
+            texture: texture::Cache::default(),
         }
     }
 
@@ -475,7 +496,21 @@ impl Renderer {
                             look,
                             scene.exposure.shutter_s,
                         );
-                        slot.shading = Some(sh);
+                        slot.shading = Some(Shading::Body(sh));
+                        mesh = Some(index);
+                    }
+                    ActorKind::Truck(look) if scene.style == RenderStyle::Realistic => {
+                        if self.meshes.len() <= index {
+                            self.meshes.resize_with(index + 1, MeshSlot::default);
+                        }
+                        let slot = &mut self.meshes[index];
+                        let mut e = Emitter::new(cam, light, &mut self.ops);
+                        let (id, heading) = (actor.id, actor.heading);
+                        let sh = vehicle::build(&mut slot.mesh, &mut e, id, pos, heading, look);
+                        // A slot a person used keeps no motion or lamp glare for a truck.
+                        slot.mesh.motion.clear();
+                        slot.mesh.glare = None;
+                        slot.shading = Some(Shading::Vehicle(sh));
                         mesh = Some(index);
                     }
                     ActorKind::Person(look) => {
@@ -563,13 +598,12 @@ impl Renderer {
                     .rasterise(&slot.mesh.verts, &slot.mesh.tris, rect);
             }
             if pixels {
-                draw_ops(canvas, None, ops, light);
-                self.dirty.extend(all_ops_rect(ops, w, h));
+                // A mesh first, then ops (a realistic truck's lamp glows bloom over it).
                 if let Some(slot) = slot
                     && let Some(sh) = slot.shading
                 {
                     let (verts, tris) = (&slot.mesh.verts, &slot.mesh.tris);
-                    let shade = |part: u8, at: &[f32; raster::N_ATTR]| body::shade(&sh, part, at);
+                    let shade = |part: u8, at: &[f32; raster::N_ATTR]| sh.shade(part, at);
                     let reach = blur::reach(&slot.mesh);
                     let sweep =
                         (reach >= blur::MIN_PX).then(|| blur::sweep_rect(rect, reach, w, h));
@@ -594,6 +628,8 @@ impl Renderer {
                             .extend(glare::bloom(data, (w, h), g, dark, light.is_ir()));
                     }
                 }
+                draw_ops(canvas, None, ops, light);
+                self.dirty.extend(all_ops_rect(ops, w, h));
             }
             draw_ops(mask, Some(id), ops, light);
             if slot.is_some() {
@@ -798,6 +834,7 @@ impl Renderer {
         ground_overlays(&mut pm, cam, light, near);
         draw_ops(&mut pm, None, &ops[split..], light);
         if scene.style == RenderStyle::Realistic {
+            self.texture.apply(&mut pm, scene, cam, &ops);
             lens::apply_falloff(pm.data_mut(), cam, light.is_ir());
             lens::soften(pm.data_mut(), w, h, (0, 0, w, h), &mut self.blur_tmp);
         }
@@ -878,6 +915,26 @@ fn draw_ops_with(pm: &mut Pixmap, id: Option<u16>, ops: &[Op], light: &Light, ts
                 let c = light.shade(op.rgb, op.mat, op.facing_light.abs(), op.depth);
                 paint.set_color(color(c, op.alpha));
                 paint.anti_alias = true;
+                if op.mat == Mat::Bloom {
+                    let b = op.shape.bounds();
+                    let centre =
+                        Point::from_xy(0.5 * (b.left() + b.right()), 0.5 * (b.top() + b.bottom()));
+                    let stops = vec![
+                        GradientStop::new(0.0, color(c, op.alpha)),
+                        GradientStop::new(0.3, color(c, 0.4 * op.alpha)),
+                        GradientStop::new(1.0, color(c, 0.0)),
+                    ];
+                    if let Some(sh) = RadialGradient::new(
+                        centre,
+                        centre,
+                        0.5 * b.width(),
+                        stops,
+                        SpreadMode::Pad,
+                        Transform::identity(),
+                    ) {
+                        paint.shader = sh;
+                    }
+                }
             }
         }
         match &op.shape {

@@ -17,7 +17,7 @@ use super::camera::Camera;
 use super::emit::{Emitter, upright_box};
 use super::geom::{Mat, ellipse_pts};
 use super::vector::V3;
-use crate::scene::{BeltView, RenderScene, SiteKind, SkipView};
+use crate::scene::{BeltView, RenderScene, RenderStyle, SiteKind, SkipView};
 
 /// Distance from the counting edge to the portal's front wall (m).
 pub const PORTAL_SETBACK_M: f32 = 3.0;
@@ -98,17 +98,24 @@ pub(crate) fn hash01(seed: u64, i: u64) -> f32 {
 }
 
 const UP: V3 = V3::new(0.0, 0.0, 1.0);
-const DIRT: [u8; 3] = [122, 108, 90];
-const CONCRETE: [u8; 3] = [150, 148, 142];
-const ASPHALT: [u8; 3] = [72, 72, 74];
-const PAINT_YELLOW: [u8; 3] = [226, 190, 40];
-const WHITE: [u8; 3] = [230, 230, 225];
+pub(crate) const DIRT: [u8; 3] = [122, 108, 90];
+pub(crate) const CONCRETE: [u8; 3] = [150, 148, 142];
+pub(crate) const ASPHALT: [u8; 3] = [72, 72, 74];
+pub(crate) const PAINT_YELLOW: [u8; 3] = [226, 190, 40];
+pub(crate) const WHITE: [u8; 3] = [230, 230, 225];
+/// The shaft portal's wall, the return-air shaft's, the canopy over the mouth.
+pub(crate) const PORTAL_WALL: [u8; 3] = [168, 162, 150];
+pub(crate) const RETURN_AIR_WALL: [u8; 3] = [120, 112, 100];
+pub(crate) const CANOPY: [u8; 3] = [128, 124, 118];
+/// Gate posts and the guard booth's walls.
+pub(crate) const POST: [u8; 3] = [200, 200, 195];
+pub(crate) const BOOTH: [u8; 3] = [215, 210, 200];
 const DARK: [u8; 3] = [14, 14, 16];
 const STEEL: [u8; 3] = [96, 104, 112];
 const RUBBER: [u8; 3] = [38, 38, 40];
 
 /// Ground texture seed: a function of where the camera is (stable per camera, not per frame).
-fn ground_seed(scene: &RenderScene) -> u64 {
+pub(crate) fn ground_seed(scene: &RenderScene) -> u64 {
     let p = scene.camera.position;
     (p.x.to_bits() as u64) << 32
         ^ (p.y.to_bits() as u64)
@@ -132,8 +139,10 @@ pub(crate) fn background(e: &mut Emitter<'_>, scene: &RenderScene) -> usize {
         DIRT,
         Mat::Diffuse,
     );
-    // Dirt texture: translucent blotches on a 1.6 m grid around the anchor.
-    let (r0, r1) = (-24i32, 40i32);
+    // Dirt texture: translucent blotches on a 1.6 m grid around the anchor (the realistic style
+    // textures the ground per pixel instead, `texture`).
+    let flat = scene.style == RenderStyle::Flat;
+    let (r0, r1) = if flat { (-24i32, 40i32) } else { (0, 0) };
     for j in r0..r1 {
         for i in -24i32..24 {
             let k = ((j as i64 + 1000) as u64) << 20 | (i as i64 + 1000) as u64;
@@ -160,7 +169,7 @@ pub(crate) fn background(e: &mut Emitter<'_>, scene: &RenderScene) -> usize {
             CONCRETE,
             Mat::Diffuse,
         );
-        for k in 0..60u64 {
+        for k in 0..if flat { 60u64 } else { 0 } {
             let u = -w + hash01(seed, 7000 + k) * 2.0 * w;
             let v = d0 + hash01(seed, 8000 + k) * (d1 - d0);
             let r = 0.2 + hash01(seed, 9000 + k) * 0.5;
@@ -201,7 +210,7 @@ pub(crate) fn background(e: &mut Emitter<'_>, scene: &RenderScene) -> usize {
         }
     }
     match scene.site {
-        SiteKind::VehicleGate => road(e, &lay, seed),
+        SiteKind::VehicleGate => road(e, &lay, seed, flat),
         SiteKind::Belt => walkway(e, &lay),
         SiteKind::SkipHeadframe => collar(e, &lay),
         SiteKind::ShaftMouth | SiteKind::ReturnAirShaft => {}
@@ -249,9 +258,9 @@ pub(crate) fn background(e: &mut Emitter<'_>, scene: &RenderScene) -> usize {
 fn portal(e: &mut Emitter<'_>, lay: &SiteLayout, return_air: bool) {
     let (a, across, away) = lay.v();
     let wall_rgb = if return_air {
-        [120, 112, 100]
+        RETURN_AIR_WALL
     } else {
-        [168, 162, 150]
+        PORTAL_WALL
     };
     let front = a + away * PORTAL_SETBACK_M;
     let depth = 4.0;
@@ -286,7 +295,7 @@ fn portal(e: &mut Emitter<'_>, lay: &SiteLayout, return_air: bool) {
         across,
         [0.9, hw + 0.2, 0.18],
     );
-    e.cuboid(&canopy, [128, 124, 118], |_, _| {});
+    e.cuboid(&canopy, CANOPY, |_, _| {});
     if return_air {
         // Fan duct beside the mouth.
         let duct = upright_box(
@@ -309,7 +318,7 @@ fn portal(e: &mut Emitter<'_>, lay: &SiteLayout, return_air: bool) {
     }
 }
 
-fn road(e: &mut Emitter<'_>, lay: &SiteLayout, seed: u64) {
+fn road(e: &mut Emitter<'_>, lay: &SiteLayout, seed: u64, flat: bool) {
     let (a, across, away) = lay.v();
     let g = |u: f32, v: f32| a + across * u + away * v + UP * 0.002;
     let hw = ROAD_WIDTH_M * 0.5;
@@ -319,7 +328,7 @@ fn road(e: &mut Emitter<'_>, lay: &SiteLayout, seed: u64) {
         ASPHALT,
         Mat::Diffuse,
     );
-    for k in 0..40u64 {
+    for k in 0..if flat { 40u64 } else { 0 } {
         let u = -hw + hash01(seed, 100 + k) * ROAD_WIDTH_M;
         let v = -20.0 + hash01(seed, 200 + k) * 50.0;
         let r = 0.3 + hash01(seed, 300 + k) * 0.8;
@@ -374,7 +383,7 @@ fn gate(e: &mut Emitter<'_>, lay: &SiteLayout) {
             across,
             [0.25, 0.25, 0.6],
         );
-        e.cuboid(&post, [200, 200, 195], |_, _| {});
+        e.cuboid(&post, POST, |_, _| {});
     }
     let pivot = a + across * (-(hw + 0.6)) + UP * 1.2;
     let tip = pivot + across * 1.2 + UP * 5.0;
@@ -396,7 +405,7 @@ fn gate(e: &mut Emitter<'_>, lay: &SiteLayout) {
         across,
         [1.2, 1.2, 1.3],
     );
-    e.cuboid(&booth, [215, 210, 200], |e, f| {
+    e.cuboid(&booth, BOOTH, |e, f| {
         if f.axis != 2 {
             e.poly(
                 &f.sub(0.15, 0.85, 0.5, 0.85),
