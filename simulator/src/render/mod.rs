@@ -693,7 +693,13 @@ impl Renderer {
         pm.fill(color(sky, 1.0));
         let mut ops = Vec::with_capacity(4096);
         let mut e = Emitter::new(cam, light, &mut ops);
-        site::background(&mut e, scene);
+        if scene.style == RenderStyle::Flat {
+            // A first copy of the background, drawn and then covered: a defect kept because
+            // leaving it out changes the flat style's frames (structures rising above the
+            // horizon are drawn twice, their anti-aliased edges blend twice), and those are
+            // golden. The realistic style draws the background once.
+            site::background(&mut e, scene);
+        }
         // The ground is the first op; shade it at a reference depth, then lay depth overlays.
         let split = site::background(&mut e, scene);
         // Flat ground ops are shaded at the nearest ground depth; the gradient overlays add the
@@ -904,7 +910,7 @@ fn cast_shadow(
         w,
         h,
         &pts,
-        &mesh.tris,
+        mesh.shadow_tris(),
         keep,
     );
     Some(rect)

@@ -140,6 +140,9 @@ pub(crate) struct Mesh {
     pub tris: Vec<STri>,
     /// World positions of the vertices (for the cast shadow).
     pub world: Vec<V3>,
+    /// The triangles that cast the shadow when they are not simply `tris` (a truck's shadow is
+    /// cast by its large parts and stand-ins for its wheels); empty: `tris`.
+    pub shadow: Vec<STri>,
 }
 
 impl Mesh {
@@ -152,6 +155,15 @@ impl Mesh {
     /// Appends triangles (vertex indices) of one part.
     fn push_tris(&mut self, part: u8, tris: &[[u32; 3]]) {
         self.tris.extend(tris.iter().map(|&v| STri { v, part }));
+    }
+
+    /// The triangles that cast the mesh's shadow.
+    pub fn shadow_tris(&self) -> &[STri] {
+        if self.shadow.is_empty() {
+            &self.tris
+        } else {
+            &self.shadow
+        }
     }
 
     /// Pixel bounds (x0, y0, x1, y1) of the vertices in front of the camera, unclipped.
@@ -204,6 +216,7 @@ pub(crate) fn build(
     out.verts.clear();
     out.tris.clear();
     out.world.clear();
+    out.shadow.clear();
     for (i, (p, n)) in scratch.pos.iter().zip(&scratch.nrm).enumerate() {
         let w = to_world(*p);
         out.world.push(w);
