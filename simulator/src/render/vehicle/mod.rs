@@ -769,8 +769,8 @@ fn dump_body(b: &mut Builder<'_>, p: &Plan) {
             let x = bx0 + (bx1 - bx0) * k as f32 / ribs as f32;
             b.block(
                 part::BED,
-                v(x - 0.045, s * hw, bz0 + 0.14),
-                v(x + 0.045, s * (hw + 0.05), bz1 - 0.1),
+                v(x - 0.05, s * hw, bz0 + 0.14),
+                v(x + 0.05, s * (hw + 0.065), bz1 - 0.1),
                 if s > 0.0 { Face::RIGHT } else { Face::LEFT },
             );
         }

@@ -274,13 +274,38 @@ pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
             return finish(s, c, haze * (1.0 - s.lamps));
         }
         part::GLASS => {
-            // Dark glass: the cab's shadowy inside, the sky mirrored, dust low on the pane.
+            // Dark glass: the cab's shadowy inside, the sky mirrored (more toward the top of a
+            // windscreen, which curves back), dust low on the pane, the wipers at rest.
+            let pl = &s.plan;
             let dust = s.dirt * 0.25 * noise(p.x * 3.0 + p.y * 3.0, p.z * 6.0, s.seed ^ 0x91);
+            let (gz0, gz1) = pl.glass_z;
+            let screen = p.x > pl.front_at(p.z) - 0.05;
+            let (mut sheen, mut wiper) = (0.0, 0.0);
+            if screen {
+                sheen = ((p.z - gz0) / (gz1 - gz0)).clamp(0.0, 1.0);
+                for (py, len) in [
+                    (-0.55 * pl.cab_hw, 0.75 * pl.cab_hw),
+                    (0.1, 0.7 * pl.cab_hw),
+                ] {
+                    // An arm from its pivot low on the glass, lying almost flat.
+                    let (dy, dz) = (p.y - py, p.z - (gz0 + 0.05));
+                    let along = dy * 0.985 + dz * 0.17;
+                    if (0.0..len).contains(&along) {
+                        wiper = f32::max(wiper, line(dz * 0.985 - dy * 0.17, 0.025, fp));
+                    }
+                }
+            }
             let c = if s.ir {
-                [0.02 * diffuse + 0.9 * gloss + 0.1 * dust * diffuse; 3]
+                [(0.02 * diffuse + 0.9 * gloss + 0.1 * dust * diffuse) * (1.0 - wiper); 3]
             } else {
                 let inside = [0.010, 0.011, 0.012];
-                rgb(|i| inside[i] * diffuse + 1.6 * gloss * s.sky[i] + dust * s.mud[i] * diffuse)
+                let level = diffuse.min(1.0);
+                rgb(|i| {
+                    let glass = inside[i] * diffuse
+                        + (1.6 * gloss + level * (0.01 + 0.05 * sheen)) * s.sky[i]
+                        + dust * s.mud[i] * diffuse;
+                    glass * (1.0 - wiper) + wiper * 0.01 * diffuse
+                })
             };
             return finish(s, c, haze);
         }
@@ -572,20 +597,32 @@ fn rim(s: &Shading, axle: usize, p: V3, fp: f32) -> ([f32; 3], Finish) {
 /// Coal or ore: lumps of a few centimetres, each its own shade, coal with glinting facets.
 fn load(s: &Shading, p: V3, fp: f32, big: f32) -> [f32; 3] {
     let cell = 0.09;
-    let (cx, cy) = (
-        floor(p.x / cell) as i32,
-        floor(p.y / cell + 0.5 * p.x / cell) as i32,
-    );
-    let lump = if fp < cell * 0.7 {
-        hash(cx, cy, s.seed ^ 0x61)
+    // Close up, lumps: the nearest of four jittered centres, dark in the gaps between lumps.
+    let (lump, gap) = if fp < cell * 0.5 {
+        let (gu, gv) = (p.x / cell, p.y / cell);
+        let (cu, cv) = (floor(gu - 0.5) as i32, floor(gv - 0.5) as i32);
+        let (mut d1, mut d2, mut id) = (f32::MAX, f32::MAX, (0, 0));
+        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+            let (x, y) = (cu + dx, cv + dy);
+            let cx = x as f32 + hash(x, y, s.seed ^ 0x63);
+            let cy = y as f32 + hash(x, y, s.seed ^ 0x64);
+            let d = (cx - gu) * (cx - gu) + (cy - gv) * (cy - gv);
+            if d < d1 {
+                (d2, d1, id) = (d1, d, (x, y));
+            } else if d < d2 {
+                d2 = d;
+            }
+        }
+        let edge = 1.0 - ((d2.sqrt() - d1.sqrt()) * 5.0).min(1.0);
+        (hash(id.0, id.1, s.seed ^ 0x61), edge * edge)
     } else {
-        0.5
+        (0.5, 0.0)
     };
+    let k = (0.6 + 0.8 * lump) * (1.0 - 0.6 * gap);
     if s.coal {
-        let k = 0.6 + 0.8 * lump * (0.7 + 0.6 * big);
-        scale([0.011, 0.011, 0.012], k)
+        scale([0.011, 0.011, 0.012], k * (0.8 + 0.4 * big))
     } else {
         let base = mix([0.10, 0.055, 0.035], [0.09, 0.085, 0.08], big);
-        scale(base, 0.6 + 0.8 * lump)
+        scale(base, k)
     }
 }
