@@ -821,7 +821,13 @@ impl Renderer {
         pm.fill(color(sky, 1.0));
         let mut ops = Vec::with_capacity(4096);
         let mut e = Emitter::new(cam, light, &mut ops);
-        site::background(&mut e, scene);
+        if scene.style == RenderStyle::Flat {
+            // A first copy of the background, drawn and then covered: a defect kept because
+            // leaving it out changes the flat style's frames (structures rising above the
+            // horizon are drawn twice, their anti-aliased edges blend twice), and those are
+            // golden. The realistic style draws the background once.
+            site::background(&mut e, scene);
+        }
         // The ground is the first op; shade it at a reference depth, then lay depth overlays.
         let split = site::background(&mut e, scene);
         // Flat ground ops are shaded at the nearest ground depth; the gradient overlays add the
@@ -1026,7 +1032,15 @@ fn cast_shadow(
     let b = b?;
     let rect = clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)?;
     let keep = 1.0 - 0.55 * light.ambient * (1.0 - light.haze);
-    raster::shadow(canvas.data_mut(), w, pts, &mesh.tris, keep, rect, marks);
+    raster::shadow(
+        canvas.data_mut(),
+        w,
+        pts,
+        mesh.shadow_tris(),
+        keep,
+        rect,
+        marks,
+    );
     Some(rect)
 }
 

@@ -856,6 +856,22 @@ fn realistic_trucks_keep_the_truth_exact_by_day_and_by_ir() {
         assert!(l.visible_fraction > 0.99, "{}", l.visible_fraction);
         assert_eq!(l.visible_px, l.unoccluded_px);
     }
+    // The renderer keeps a mesh slot per actor index: a person where a truck was (and back)
+    // must draw as a fresh renderer does.
+    s.actors.reverse();
+    s.lighting.mode = ColourMode::Colour;
+    s.lighting.ambient = 0.9;
+    for _ in 0..2 {
+        reused.render_into(&s, &mut out).unwrap();
+        let fresh = render(&s).unwrap();
+        assert!(
+            out.frame.rgb == fresh.frame.rgb,
+            "slots reused across kinds"
+        );
+        assert_eq!(out.objects, fresh.objects);
+        check_truth(&out);
+        s.actors.reverse();
+    }
 }
 
 /// Issue 3 acceptance, on the public scenarios themselves: for sampled frames with people or

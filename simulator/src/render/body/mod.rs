@@ -171,6 +171,9 @@ pub(crate) struct Mesh {
     pub motion: Vec<(f32, f32)>,
     /// The cap lamp's glare when it is lit and turned toward the camera.
     pub glare: Option<Glare>,
+    /// The triangles that cast the shadow when they are not simply `tris` (a truck's shadow is
+    /// cast by its large parts and stand-ins for its wheels); empty: `tris`.
+    pub shadow: Vec<STri>,
     dressed: Dressed,
 }
 
@@ -195,6 +198,15 @@ impl Mesh {
     /// Appends triangles (vertex indices) of one part.
     fn push_tris(&mut self, part: u8, tris: &[[u32; 3]]) {
         self.tris.extend(tris.iter().map(|&v| STri { v, part }));
+    }
+
+    /// The triangles that cast the mesh's shadow.
+    pub fn shadow_tris(&self) -> &[STri] {
+        if self.shadow.is_empty() {
+            &self.tris
+        } else {
+            &self.shadow
+        }
     }
 
     /// Pixel bounds (x0, y0, x1, y1) of the vertices in front of the camera, unclipped.
@@ -260,6 +272,7 @@ pub(crate) fn build(
     out.verts.clear();
     out.tris.clear();
     out.world.clear();
+    out.shadow.clear();
     for (i, (p, n)) in scratch.pos.iter().zip(&scratch.nrm).enumerate() {
         let w = to_world(*p);
         out.world.push(w);

@@ -37,7 +37,7 @@ use super::emit::Emitter;
 use super::geom::Mat;
 use super::vector::V3;
 use crate::scene::TruckLook;
-use shapes::{Builder, Face, box_corners};
+use shapes::{Builder, Casts, Face, box_corners};
 
 /// Triangle part codes (the pixel shader decides by them).
 pub(super) mod part {
@@ -240,16 +240,32 @@ pub(crate) fn build(
     let plan = Plan::of(look);
     let seed = seed_of(id, look);
     let mut b = Builder::new(out, e.cam, e.light, pos, heading);
-    wheels(&mut b, &plan);
-    chassis(&mut b, &plan);
-    cab(&mut b, &plan);
-    match plan.kind {
-        Kind::Dump => dump_body(&mut b, &plan),
-        Kind::Light => flatbed(&mut b, &plan),
+    // Nearer parts first: a pixel hidden by what is already drawn is neither shaded nor written
+    // again. Cab and body in the order the camera sees them; the load hides the bed's inside;
+    // chassis and wheels are mostly hidden.
+    let depth = |x: f32, z: f32| e.cam.depth(b.world(v(x, 0.0, z)));
+    let cab_first = depth(
+        plan.cab_x0.midpoint(plan.cab_x1),
+        plan.cab_z0.midpoint(plan.cab_z1),
+    ) < depth(
+        plan.bed_x.0.midpoint(plan.bed_x.1),
+        plan.bed_z.0.midpoint(plan.bed_z.1),
+    );
+    if cab_first {
+        cab(&mut b, &plan);
     }
     if look.loaded {
         load(&mut b, &plan, seed);
     }
+    match plan.kind {
+        Kind::Dump => dump_body(&mut b, &plan),
+        Kind::Light => flatbed(&mut b, &plan),
+    }
+    if !cab_first {
+        cab(&mut b, &plan);
+    }
+    chassis(&mut b, &plan);
+    wheels(&mut b, &plan);
     let lamps = lamps(&plan);
     // The distance along the heading stands in for the distance driven: the wheels turn.
     let roll = (pos.x * heading.cos() + pos.y * heading.sin()) / plan.tyre_r;
@@ -348,17 +364,43 @@ fn v(x: f32, y: f32, z: f32) -> V3 {
 }
 
 fn wheels(b: &mut Builder<'_>, p: &Plan) {
+    b.casts = Casts::Drawn;
     for (k, &(x, dual)) in p.axle[..p.axles].iter().enumerate() {
         let width = if dual { 0.6 } else { 0.32 };
         let y_out = if dual { p.hw - 0.06 } else { p.hw - 0.12 };
         for s in [-1.0f32, 1.0] {
             let parts = (part::TYRE + k as u8, part::RIM + k as u8);
             b.wheel(parts, x, s * y_out, p.tyre_r, p.rim_r, width);
+            // The shadow's stand-in: an octagonal drum.
+            b.casts = Casts::Shadow;
+            let r = p.tyre_r;
+            let oct: Vec<(f32, f32)> = (0..8)
+                .map(|k| {
+                    let a = std::f32::consts::TAU * (k as f32 + 0.5) / 8.0;
+                    (x + r * a.cos(), r + r * a.sin())
+                })
+                .collect();
+            let (ya, yb) = (s * y_out, s * (y_out - width));
+            for w in 0..8 {
+                let (c0, c1) = (oct[w], oct[(w + 1) % 8]);
+                b.quad(
+                    parts.0,
+                    [
+                        v(c0.0, ya, c0.1),
+                        v(c1.0, ya, c1.1),
+                        v(c1.0, yb, c1.1),
+                        v(c0.0, yb, c0.1),
+                    ],
+                    v(0.0, 1.0, 0.0),
+                );
+            }
+            b.casts = Casts::Drawn;
         }
     }
 }
 
 fn chassis(b: &mut Builder<'_>, p: &Plan) {
+    b.casts = Casts::Drawn;
     let (z0, z1) = p.rail;
     b.ao = 0.6;
     // Frame rails, a cross member at each end.
@@ -403,12 +445,14 @@ fn chassis(b: &mut Builder<'_>, p: &Plan) {
     let x0 = p.cab_x0 - 0.95;
     let x1 = p.cab_x0 - 0.15;
     let (tz0, tz1) = (p.rail.0 - 0.4, p.rail.1 - 0.05);
+    b.casts = Casts::Both;
     b.block(
         part::TANK,
         v(x0, -(p.hw - 0.22), tz0),
         v(x1, -0.5, tz1),
         Face::LEFT,
     );
+    b.casts = Casts::Drawn;
     b.block(
         part::STEEL,
         v(x0 + 0.2, 0.5, tz0 + 0.1),
@@ -473,6 +517,7 @@ fn chassis(b: &mut Builder<'_>, p: &Plan) {
 
 /// The cab: a box raked at the front, glass, visor, grille, bumper and lamps, steps, mirrors.
 fn cab(b: &mut Builder<'_>, p: &Plan) {
+    b.casts = Casts::Drawn;
     let (x0, x1, x1t) = (p.cab_x0, p.cab_x1, p.cab_x1_top);
     let (z0, z1) = (p.cab_z0, p.cab_z1);
     let (w0, w1) = (p.cab_hw, p.cab_hw_top);
@@ -510,10 +555,6 @@ fn cab(b: &mut Builder<'_>, p: &Plan) {
         outline(waist, 0.0),
         outline(eave, 0.0),
         outline(z1, 0.06),
-    );
-    b.prism(
-        part::CAB,
-        &[(z0, &l0), (waist, &l1), (eave, &l2), (z1, &l3)],
     );
     // The front face's normal (leaning back) and a point on it at (y, z), lifted off it.
     let lean = (x1t - x1) / (z1 - z0);
@@ -636,7 +677,6 @@ fn cab(b: &mut Builder<'_>, p: &Plan) {
     // Bumper with its lamps and the plate.
     let (bx0, bz0, bz1) = p.bumper;
     let bw = p.hw - 0.12;
-    b.block(part::BUMPER, v(bx0, -bw, bz0), v(p.xf - 0.01, bw, bz1), 0);
     if p.kind == Kind::Light {
         // The apron between bumper and cab, over the frame.
         b.block(
@@ -688,6 +728,16 @@ fn cab(b: &mut Builder<'_>, p: &Plan) {
         ],
         v(1.0, 0.0, 0.0),
     );
+    // The large surfaces last: the details in front of them are drawn already.
+    b.casts = Casts::Both;
+    b.block(part::BUMPER, v(bx0, -bw, bz0), v(p.xf - 0.01, bw, bz1), 0);
+    b.casts = Casts::Drawn;
+    b.casts = Casts::Both;
+    b.prism(
+        part::CAB,
+        &[(z0, &l0), (waist, &l1), (eave, &l2), (z1, &l3)],
+    );
+    b.casts = Casts::Drawn;
 }
 
 /// Corners of the box `x0..x1 × y0..y1 × z0..z1` from ranges.
@@ -697,6 +747,7 @@ fn box_like(x: [f32; 2], y: [f32; 2], z: [f32; 2]) -> [V3; 8] {
 
 /// A box dump body: outer walls with ribs and rails, the inside, the raised headboard, tape.
 fn dump_body(b: &mut Builder<'_>, p: &Plan) {
+    b.casts = Casts::Drawn;
     let (bx0, bx1) = p.bed_x;
     let (bz0, bz1) = p.bed_z;
     let hw = p.bed_hw;
@@ -710,16 +761,16 @@ fn dump_body(b: &mut Builder<'_>, p: &Plan) {
         0,
     );
     b.ao = 1.0;
-    walls(b, p, (bx0, bx1), (bz0, bz1), hw, t, p.head_top);
-    // Ribs: vertical stiffeners along the sides, rails along the top and the bottom.
+    // Ribs: vertical stiffeners along the sides, rails along the top and the bottom (before the
+    // walls they stand on, which they hide in part).
     let ribs = ((bx1 - bx0) / 0.75).round().max(3.0) as usize;
     for s in [-1.0f32, 1.0] {
         for k in 1..ribs {
             let x = bx0 + (bx1 - bx0) * k as f32 / ribs as f32;
             b.block(
                 part::BED,
-                v(x - 0.045, s * hw, bz0 + 0.14),
-                v(x + 0.045, s * (hw + 0.05), bz1 - 0.1),
+                v(x - 0.05, s * hw, bz0 + 0.14),
+                v(x + 0.05, s * (hw + 0.065), bz1 - 0.1),
                 if s > 0.0 { Face::RIGHT } else { Face::LEFT },
             );
         }
@@ -772,10 +823,12 @@ fn dump_body(b: &mut Builder<'_>, p: &Plan) {
         v(bx1 + 0.16, 0.09, bz1 - 0.3),
         0,
     );
+    walls(b, p, (bx0, bx1), (bz0, bz1), hw, t, p.head_top);
 }
 
 /// A drop-side flatbed: floor, low sides, a tall headboard frame, tape on the sides.
 fn flatbed(b: &mut Builder<'_>, p: &Plan) {
+    b.casts = Casts::Drawn;
     let (bx0, bx1) = p.bed_x;
     let (bz0, bz1) = p.bed_z;
     let hw = p.bed_hw;
@@ -787,7 +840,6 @@ fn flatbed(b: &mut Builder<'_>, p: &Plan) {
         0,
     );
     b.ao = 1.0;
-    walls(b, p, (bx0, bx1), (bz0, bz1), hw, 0.035, p.head_top);
     for s in [-1.0f32, 1.0] {
         // Stakes at the ends and the middle of each side.
         for x in [bx0 + 0.04, 0.5 * (bx0 + bx1), bx1 - 0.04] {
@@ -820,6 +872,7 @@ fn flatbed(b: &mut Builder<'_>, p: &Plan) {
         ],
         v(-1.0, 0.0, 0.0),
     );
+    walls(b, p, (bx0, bx1), (bz0, bz1), hw, 0.035, p.head_top);
 }
 
 /// The bed's walls, outside (`BED`) and inside (`BED_INSIDE`), the floor and the headboard.
@@ -833,6 +886,7 @@ fn walls(
     t: f32,
     head_top: f32,
 ) {
+    b.casts = Casts::Both;
     let floor = z0 + 0.1;
     // Outside: the sides, the tailgate, the underside; the headboard is its own block.
     b.block(
@@ -865,6 +919,7 @@ fn walls(
         v(0.0, 0.0, -1.0),
     );
     // Inside faces of the walls and the floor.
+    b.casts = Casts::Drawn;
     let inside = |b: &mut Builder<'_>, q: [V3; 4], n: V3| b.quad(part::BED_INSIDE, q, n);
     let (ix0, ix1, iy) = (x0 + t + 0.002, x1 - t - 0.002, hw - t - 0.002);
     inside(
@@ -914,6 +969,7 @@ fn walls(
 /// The heap of coal or ore in the bed: a height field rising from just under the walls' top at
 /// the edges to a ridge along the middle, lumpy.
 fn load(b: &mut Builder<'_>, p: &Plan, seed: u64) {
+    b.casts = Casts::Drawn;
     let (bx0, bx1) = p.bed_x;
     let (_, z1) = p.bed_z;
     let t = if p.kind == Kind::Dump { 0.06 } else { 0.035 };

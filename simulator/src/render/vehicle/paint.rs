@@ -146,23 +146,57 @@ fn hash(x: i32, y: i32, seed: u32) -> f32 {
     (h & 0xffff) as f32 / 65535.0
 }
 
-/// Bilinear value noise in 0..1 at lattice spacing 1.
+/// Side of the value-noise lattice table (it repeats every `TABLE` lattice cells, 38 m and more
+/// at the scales used: never twice on one truck).
+const TABLE: usize = 128;
+
+/// The lattice values of [`noise`], hashed once.
+static LATTICE: std::sync::LazyLock<Vec<f32>> = std::sync::LazyLock::new(|| {
+    (0..TABLE * TABLE)
+        .map(|i| hash((i % TABLE) as i32, (i / TABLE) as i32, 0x6e6f_6973))
+        .collect()
+});
+
+/// `x.floor()` without the library call baseline x86-64 makes for it (the pixel path is hot).
+#[inline(always)]
+fn floor(x: f32) -> f32 {
+    let t = x as i32 as f32;
+    if t > x { t - 1.0 } else { t }
+}
+
+/// Bilinear value noise in 0..1 at lattice spacing 1; `seed` shifts the lattice.
+#[inline]
 fn noise(u: f32, v: f32, seed: u32) -> f32 {
-    let (fu, fv) = (u.floor(), v.floor());
-    let (x, y) = (fu as i32, fv as i32);
+    let (u, v) = (
+        u + (seed & 0xff) as f32 * 7.31,
+        v + (seed >> 8 & 0xff) as f32 * 5.17,
+    );
+    let (fu, fv) = (floor(u), floor(v));
+    let (x, y) = (fu as i32 as usize, fv as i32 as usize);
     let s = |t: f32| t * t * (3.0 - 2.0 * t);
     let (tu, tv) = (s(u - fu), s(v - fv));
-    let a = hash(x, y, seed) + (hash(x + 1, y, seed) - hash(x, y, seed)) * tu;
-    let b = hash(x, y + 1, seed) + (hash(x + 1, y + 1, seed) - hash(x, y + 1, seed)) * tu;
+    let l: &[f32] = &LATTICE;
+    let at = |x: usize, y: usize| l[(y % TABLE) * TABLE + x % TABLE];
+    let (x1, y1) = (x.wrapping_add(1), y.wrapping_add(1));
+    let a = at(x, y) + (at(x1, y) - at(x, y)) * tu;
+    let b = at(x, y1) + (at(x1, y1) - at(x, y1)) * tu;
     a + (b - a) * tv
 }
 
-fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
-    [0, 1, 2].map(|i| a[i] + (b[i] - a[i]) * t)
+/// `f` per colour channel (written out: the per-pixel path stays inlined).
+#[inline(always)]
+fn rgb(f: impl Fn(usize) -> f32) -> [f32; 3] {
+    [f(0), f(1), f(2)]
 }
 
+#[inline(always)]
+fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
+    rgb(|i| a[i] + (b[i] - a[i]) * t)
+}
+
+#[inline(always)]
 fn scale(a: [f32; 3], k: f32) -> [f32; 3] {
-    a.map(|x| x * k)
+    rgb(|i| a[i] * k)
 }
 
 /// Coverage (0..1) of a line `width` m wide at signed distance `d` m, seen with a pixel
@@ -235,33 +269,62 @@ pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
                 let g = (0.5 * diffuse + gloss).max(if head { 1.0 } else { 0.8 } * k);
                 [g; 3]
             } else {
-                [0, 1, 2].map(|i| (lens[i] * diffuse + gloss * s.sky[i]).max(emit[i] * k))
+                rgb(|i| (lens[i] * diffuse + gloss * s.sky[i]).max(emit[i] * k))
             };
             return finish(s, c, haze * (1.0 - s.lamps));
         }
         part::GLASS => {
-            // Dark glass: the cab's shadowy inside, the sky mirrored, dust low on the pane.
+            // Dark glass: the cab's shadowy inside, the sky mirrored (more toward the top of a
+            // windscreen, which curves back), dust low on the pane, the wipers at rest.
+            let pl = &s.plan;
             let dust = s.dirt * 0.25 * noise(p.x * 3.0 + p.y * 3.0, p.z * 6.0, s.seed ^ 0x91);
+            let (gz0, gz1) = pl.glass_z;
+            let screen = p.x > pl.front_at(p.z) - 0.05;
+            let (mut sheen, mut wiper) = (0.0, 0.0);
+            if screen {
+                sheen = ((p.z - gz0) / (gz1 - gz0)).clamp(0.0, 1.0);
+                for (py, len) in [
+                    (-0.55 * pl.cab_hw, 0.75 * pl.cab_hw),
+                    (0.1, 0.7 * pl.cab_hw),
+                ] {
+                    // An arm from its pivot low on the glass, lying almost flat.
+                    let (dy, dz) = (p.y - py, p.z - (gz0 + 0.05));
+                    let along = dy * 0.985 + dz * 0.17;
+                    if (0.0..len).contains(&along) {
+                        wiper = f32::max(wiper, line(dz * 0.985 - dy * 0.17, 0.025, fp));
+                    }
+                }
+            }
             let c = if s.ir {
-                [0.02 * diffuse + 0.9 * gloss + 0.1 * dust * diffuse; 3]
+                [(0.02 * diffuse + 0.9 * gloss + 0.1 * dust * diffuse) * (1.0 - wiper); 3]
             } else {
                 let inside = [0.010, 0.011, 0.012];
-                [0, 1, 2].map(|i| {
-                    inside[i] * diffuse + 1.6 * gloss * s.sky[i] + dust * s.mud[i] * diffuse
+                let level = diffuse.min(1.0);
+                rgb(|i| {
+                    let glass = inside[i] * diffuse
+                        + (1.6 * gloss + level * (0.01 + 0.05 * sheen)) * s.sky[i]
+                        + dust * s.mud[i] * diffuse;
+                    glass * (1.0 - wiper) + wiper * 0.01 * diffuse
                 })
             };
             return finish(s, c, haze);
         }
         _ => {}
     }
-    let (mut rgb, fin) = surface(s, part, p, fp);
+    // One patchiness noise for the mud, the paint's fading, rust and the heap's tone.
+    let n = noise(
+        (p.x + 0.71 * p.z) * 3.5,
+        (p.y + 1.37 * p.z) * 3.5,
+        s.seed ^ 0x3d,
+    );
+    let (mut base, fin) = surface(s, part, p, fp, n);
     // Mud and dust: heavier low down and on the wheels, patchy.
     if fin != Finish::Retro && fin != Finish::Load {
-        let m = mud(s, p, part);
-        rgb = mix(rgb, s.mud, m);
+        let m = mud(s, p, part, n);
+        base = mix(base, s.mud, m);
     }
     let c = if s.ir {
-        let lum = 0.30 * rgb[0] + 0.59 * rgb[1] + 0.11 * rgb[2];
+        let lum = 0.30 * base[0] + 0.59 * base[1] + 0.11 * base[2];
         let nir = match fin {
             // Paint pigments reflect near infrared strongly, whatever their colour.
             Finish::Paint => 0.25 + 0.6 * lum.sqrt(),
@@ -291,23 +354,24 @@ pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
             Finish::Retro => (0.2, retro * 0.3),
             Finish::Load => (if s.coal { 0.3 } else { 0.05 }, 0.0),
         };
-        [0, 1, 2].map(|i| rgb[i] * diffuse + spec * gloss * s.sky[i].max(0.3) + extra)
+        rgb(|i| base[i] * diffuse + spec * gloss * s.sky[i].max(0.3) + extra)
     };
     finish(s, c, haze)
 }
 
 /// Tint, display encoding and haze.
+#[inline(always)]
 fn finish(s: &Shading, c: [f32; 3], haze: f32) -> [u8; 3] {
     let hz = if s.ir { 0.35 } else { 0.7 };
-    [0, 1, 2].map(|i| {
+    let one = |i: usize| {
         let x = (c[i] * s.tint[i]).max(0.0).sqrt();
         ((x + (hz - x) * haze).clamp(0.0, 1.0) * 255.0 + 0.5) as u8
-    })
+    };
+    [one(0), one(1), one(2)]
 }
 
 /// Mud on the truck at `p`: 0 (clean) .. ~0.9.
-fn mud(s: &Shading, p: V3, part: u8) -> f32 {
-    let pl = &s.plan;
+fn mud(s: &Shading, p: V3, part: u8, n: f32) -> f32 {
     // Low parts, and everything a wheel throws mud at.
     let low = ((1.4 - p.z) / 1.2).clamp(0.0, 1.0);
     let wheel = if (part::TYRE..part::RIM + 3).contains(&part) {
@@ -315,21 +379,15 @@ fn mud(s: &Shading, p: V3, part: u8) -> f32 {
     } else {
         0.0
     };
-    let n = noise(
-        (p.x + 0.71 * p.z) * 3.5,
-        (p.y + 1.37 * p.z) * 3.5,
-        s.seed ^ 0x3d,
-    );
     let m = s.dirt * (0.3 * n + (low * low + wheel) * (0.3 + 0.9 * n));
-    let _ = pl;
     ((m - 0.18) * 1.6).clamp(0.0, 0.9)
 }
 
 /// The base colour (linear) and finish of the point `p` on a triangle of `part`.
-fn surface(s: &Shading, part: u8, p: V3, fp: f32) -> ([f32; 3], Finish) {
+fn surface(s: &Shading, part: u8, p: V3, fp: f32, n: f32) -> ([f32; 3], Finish) {
     let pl = &s.plan;
     match part {
-        part::CAB => (cab_paint(s, p, fp), Finish::Paint),
+        part::CAB => (cab_paint(s, p, fp, n), Finish::Paint),
         part::BED => (bed_paint(s, p, fp), Finish::Paint),
         part::STEEL => {
             let rust = noise(p.x * 5.0 + p.z * 3.0, p.y * 5.0 + p.z * 4.0, s.seed ^ 0x77);
@@ -416,7 +474,7 @@ fn surface(s: &Shading, part: u8, p: V3, fp: f32) -> ([f32; 3], Finish) {
             );
             (mix(c, s.mud, 0.45 * s.dirt), Finish::Matte)
         }
-        part::LOAD => (load(s, p, fp), Finish::Load),
+        part::LOAD => (load(s, p, fp, n), Finish::Load),
         t if (part::TYRE..part::TYRE + 3).contains(&t) => {
             (tyre(s, (t - part::TYRE) as usize, p, fp), Finish::Rubber)
         }
@@ -426,7 +484,7 @@ fn surface(s: &Shading, part: u8, p: V3, fp: f32) -> ([f32; 3], Finish) {
 }
 
 /// Cab paint with its seams: door outline, handle, the tilting front panel's edge.
-fn cab_paint(s: &Shading, p: V3, fp: f32) -> [f32; 3] {
+fn cab_paint(s: &Shading, p: V3, fp: f32, n: f32) -> [f32; 3] {
     let pl = &s.plan;
     let mut seam = 0.0f32;
     let side = p.y.abs() > pl.cab_hw_top - 0.01 && p.x < pl.front_at(p.z) - 0.14;
@@ -455,8 +513,7 @@ fn cab_paint(s: &Shading, p: V3, fp: f32) -> [f32; 3] {
         // The front: the panel edge under the windscreen.
         seam = seam.max(line(p.z - (pl.glass_z.0 - 0.1), 0.012, fp));
     }
-    let fade = noise(p.x * 0.8 + p.z, p.y * 0.8 + p.z, s.seed ^ 0x11);
-    scale(s.cab, (0.9 + 0.2 * fade) * (1.0 - 0.85 * seam))
+    scale(s.cab, (0.95 + 0.1 * n) * (1.0 - 0.85 * seam))
 }
 
 /// Body paint: streaks of grime running down, worn rims, the plate number painted large on the
@@ -538,23 +595,34 @@ fn rim(s: &Shading, axle: usize, p: V3, fp: f32) -> ([f32; 3], Finish) {
 }
 
 /// Coal or ore: lumps of a few centimetres, each its own shade, coal with glinting facets.
-fn load(s: &Shading, p: V3, fp: f32) -> [f32; 3] {
+fn load(s: &Shading, p: V3, fp: f32, big: f32) -> [f32; 3] {
     let cell = 0.09;
-    let (cx, cy) = (
-        (p.x / cell).floor() as i32,
-        (p.y / cell + 0.5 * p.x / cell).floor() as i32,
-    );
-    let lump = if fp < cell * 0.7 {
-        hash(cx, cy, s.seed ^ 0x61)
+    // Close up, lumps: the nearest of four jittered centres, dark in the gaps between lumps.
+    let (lump, gap) = if fp < cell * 0.5 {
+        let (gu, gv) = (p.x / cell, p.y / cell);
+        let (cu, cv) = (floor(gu - 0.5) as i32, floor(gv - 0.5) as i32);
+        let (mut d1, mut d2, mut id) = (f32::MAX, f32::MAX, (0, 0));
+        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+            let (x, y) = (cu + dx, cv + dy);
+            let cx = x as f32 + hash(x, y, s.seed ^ 0x63);
+            let cy = y as f32 + hash(x, y, s.seed ^ 0x64);
+            let d = (cx - gu) * (cx - gu) + (cy - gv) * (cy - gv);
+            if d < d1 {
+                (d2, d1, id) = (d1, d, (x, y));
+            } else if d < d2 {
+                d2 = d;
+            }
+        }
+        let edge = 1.0 - ((d2.sqrt() - d1.sqrt()) * 5.0).min(1.0);
+        (hash(id.0, id.1, s.seed ^ 0x61), edge * edge)
     } else {
-        0.5
+        (0.5, 0.0)
     };
-    let big = noise(p.x * 1.5, p.y * 1.5, s.seed ^ 0x62);
+    let k = (0.6 + 0.8 * lump) * (1.0 - 0.6 * gap);
     if s.coal {
-        let k = 0.6 + 0.8 * lump * (0.7 + 0.6 * big);
-        scale([0.011, 0.011, 0.012], k)
+        scale([0.011, 0.011, 0.012], k * (0.8 + 0.4 * big))
     } else {
         let base = mix([0.10, 0.055, 0.035], [0.09, 0.085, 0.08], big);
-        scale(base, 0.6 + 0.8 * lump)
+        scale(base, k)
     }
 }

@@ -45,6 +45,19 @@ pub(super) struct Builder<'a> {
     sun: V3,
     /// Occlusion applied to the diffuse light of the vertices added next (1 = open sky).
     pub ao: f32,
+    /// Where the triangles added next go: drawn, casting the shadow, or both.
+    pub casts: Casts,
+}
+
+/// Whether a triangle is drawn, casts the truck's shadow, or both: the shadow is cast by the
+/// large parts and by stand-ins for the wheels, not by every detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Casts {
+    Both,
+    /// Drawn only (details, wheels).
+    Drawn,
+    /// Shadow only (the wheels' stand-ins).
+    Shadow,
 }
 
 impl<'a> Builder<'a> {
@@ -58,6 +71,7 @@ impl<'a> Builder<'a> {
         out.verts.clear();
         out.tris.clear();
         out.world.clear();
+        out.shadow.clear();
         Builder {
             out,
             cam,
@@ -67,6 +81,7 @@ impl<'a> Builder<'a> {
             left: V3::new(-heading.sin(), heading.cos(), 0.0),
             sun: V3::from_array(SUN).norm(),
             ao: 1.0,
+            casts: Casts::Both,
         }
     }
 
@@ -132,9 +147,14 @@ impl<'a> Builder<'a> {
         (self.out.verts.len() - 1) as u32
     }
 
-    /// Adds a triangle of `part`.
+    /// Adds a triangle of `part` (drawn, shadow or both: [`Builder::casts`]).
     pub fn tri(&mut self, part: u8, v: [u32; 3]) {
-        self.out.tris.push(STri { v, part });
+        if self.casts != Casts::Shadow {
+            self.out.tris.push(STri { v, part });
+        }
+        if self.casts != Casts::Drawn {
+            self.out.shadow.push(STri { v, part });
+        }
     }
 
     /// A flat quad (corners in order around it, either way) facing along the local normal `n`.
