@@ -25,7 +25,8 @@ pub(crate) struct Shading {
     sky: [f32; 3],
     /// How much the lamps outshine their surroundings: 0 in daylight … 1 in the dark.
     lamps: f32,
-    focal: f32,
+    /// 1 / focal length in pixels.
+    inv_focal: f32,
     seed: u32,
     cab: [f32; 3],
     bed: [f32; 3],
@@ -103,7 +104,7 @@ impl Shading {
             } else {
                 ((0.55 - light.ambient) / 0.3).clamp(0.0, 1.0)
             },
-            focal: cam.focal_px(),
+            inv_focal: 1.0 / cam.focal_px(),
             seed: (seed >> 32) as u32,
             cab,
             bed,
@@ -235,14 +236,14 @@ fn lettering(seed: u32, u: f32, v: f32, w: f32, h: f32, n: i32) -> bool {
 
 /// The colour of a pixel of a truck (sRGB bytes).
 pub(crate) fn shade(s: &Shading, part: u8, at: &[f32; N_ATTR]) -> [u8; 3] {
-    let iz = at[attr::INV_Z].max(1e-6);
+    // The depth here (one division), the point on the truck, and metres per pixel.
+    let z = 1.0 / at[attr::INV_Z].max(1e-6);
     let p = V3::new(
-        at[attr::POS] / iz,
-        at[attr::POS + 1] / iz,
-        at[attr::POS + 2] / iz,
+        at[attr::POS] * z,
+        at[attr::POS + 1] * z,
+        at[attr::POS + 2] * z,
     );
-    // Metres per pixel here.
-    let fp = 1.0 / (iz * s.focal);
+    let fp = z * s.inv_focal;
     let diffuse = at[attr::DIFFUSE].max(0.0);
     let gloss = at[attr::GLOSS].max(0.0);
     let retro = at[attr::RETRO].max(0.0);
