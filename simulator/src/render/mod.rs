@@ -31,6 +31,7 @@ mod camera;
 mod emit;
 mod geom;
 mod glare;
+mod hash;
 mod lens;
 mod light;
 mod num;

@@ -165,15 +165,7 @@ struct Ground {
     shaft: bool,
 }
 
-fn hash(x: i32, y: i32, seed: u32) -> f32 {
-    let mut h = (x as u32).wrapping_mul(0x8da6_b343) ^ (y as u32).wrapping_mul(0xd816_3841) ^ seed;
-    h ^= h >> 15;
-    h = h.wrapping_mul(0x2c1b_3c6d);
-    h ^= h >> 12;
-    h = h.wrapping_mul(0x297a_2d39);
-    h ^= h >> 15;
-    (h & 0xffff) as f32 / 65535.0
-}
+use crate::render::hash::cell01 as hash;
 
 /// Bilinear value noise in 0..1 at lattice spacing 1.
 fn noise(u: f32, v: f32, seed: u32) -> f32 {

@@ -41,13 +41,7 @@ struct Traits {
     style: gait::Style,
 }
 
-fn mix32(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
+use crate::render::hash::mix64 as mix32;
 
 /// A stream of uniform numbers in 0..1 from a seed (splitmix-style; no global state).
 struct Draws(u64);

@@ -203,13 +203,7 @@ impl Plan {
     }
 }
 
-fn mix32(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
+use crate::render::hash::mix64 as mix32;
 
 /// A truck's seed: its id and look, so the same truck looks the same in every frame and run.
 fn seed_of(id: u32, look: &TruckLook) -> u64 {

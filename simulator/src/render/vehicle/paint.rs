@@ -137,15 +137,7 @@ enum Finish {
     Load,
 }
 
-fn hash(x: i32, y: i32, seed: u32) -> f32 {
-    let mut h = (x as u32).wrapping_mul(0x8da6_b343) ^ (y as u32).wrapping_mul(0xd816_3841) ^ seed;
-    h ^= h >> 15;
-    h = h.wrapping_mul(0x2c1b_3c6d);
-    h ^= h >> 12;
-    h = h.wrapping_mul(0x297a_2d39);
-    h ^= h >> 15;
-    (h & 0xffff) as f32 / 65535.0
-}
+use crate::render::hash::cell01 as hash;
 
 /// Side of the value-noise lattice table (it repeats every `TABLE` lattice cells, 38 m and more
 /// at the scales used: never twice on one truck).
