@@ -338,8 +338,8 @@ impl Ground {
         // Puddle stains: darker, smoother ground where water stood.
         let wet =
             0.7 * noise(p.x / 3.5, p.y / 3.5, s ^ 6) + 0.3 * noise(p.x / 0.7, p.y / 0.7, s ^ 9);
-        let stain = smooth(0.66, 0.72, wet);
-        c = mix3(c, tinted(0.72, [0.96, 1.0, 1.05], 1.0), 0.6 * stain);
+        let stain = smooth(0.6, 0.78, wet);
+        c = mix3(c, tinted(0.72, [0.96, 1.0, 1.05], 1.0), 0.5 * stain);
         // Tyre tracks pressed into the dirt beside the road's ends.
         let t = self.tracks(u, v, fp);
         mix3(c, mul3(c, grey(0.75)), 0.8 * t)
@@ -383,7 +383,8 @@ impl Ground {
         let slab = hash((u / 4.5).floor() as i32, (v / 4.0).floor() as i32, s);
         let mut k = 0.93 + 0.12 * slab;
         k *= 1.0 + 0.12 * (fnoise(p.x, p.y, 0.6, fp, s ^ 1) - 0.5);
-        k *= 1.0 + 0.22 * grain(p.x, p.y, 0.015, fp, s ^ 2);
+        // Aggregate in the cement: fine and low in contrast (a broom finish, not terrazzo).
+        k *= 1.0 + 0.1 * grain(p.x, p.y, 0.015, fp, s ^ 2);
         let mut c = grey(k);
         // Worn and coal-dusted where people walk (toward the mouth), stains, rust drips.
         let path = if self.shaft {
@@ -393,21 +394,19 @@ impl Ground {
         };
         let patch =
             0.6 * noise(p.x / 1.8, p.y / 1.8, s ^ 3) + 0.4 * noise(p.x / 0.45, p.y / 0.45, s ^ 6);
-        let dust = smooth(0.45, 0.9, 0.75 * patch + 0.4 * path);
-        c = mix3(c, mul3(c, COAL), 0.55 * dust);
-        // Water and oil stains: darker, irregular.
+        // A film of dust trodden thin, not a dark cloud: seen from a camera, a dark cloud on the
+        // apron reads as a shadow.
+        let dust = smooth(0.4, 0.95, 0.75 * patch + 0.4 * path);
+        c = mix3(c, mul3(c, COAL), 0.3 * dust);
+        // Water and oil stains: darker, irregular, their edges soaked in (not cut out).
         let wet =
             0.65 * noise(p.x / 2.5, p.y / 2.5, s ^ 4) + 0.35 * noise(p.x / 0.6, p.y / 0.6, s ^ 7);
-        let stain = smooth(0.68, 0.74, wet);
-        c = mix3(
-            c,
-            mul3(c, tinted(0.75, [1.02, 1.0, 0.97], 1.0)),
-            0.7 * stain,
-        );
-        // Rust spots from steel left lying, small and rare.
-        let rust = smooth(0.82, 0.86, noise(p.x / 0.25, p.y / 0.25, s ^ 5))
-            * smooth(0.6, 0.7, noise(p.x / 3.0, p.y / 3.0, s ^ 8));
-        mix3(c, mul3(c, [0.85, 0.7, 0.55]), 0.6 * rust)
+        let stain = smooth(0.62, 0.8, wet);
+        c = mix3(c, mul3(c, tinted(0.8, [1.02, 1.0, 0.97], 1.0)), 0.5 * stain);
+        // Rust stains where steel lay: rare, irregular and faint (not a field of spots).
+        let rust = smooth(0.78, 0.9, noise(p.x / 0.6, p.y / 0.35, s ^ 5))
+            * smooth(0.72, 0.82, noise(p.x / 4.0, p.y / 4.0, s ^ 8));
+        mix3(c, mul3(c, [0.88, 0.78, 0.66]), 0.45 * rust)
     }
 
     fn paint(&self, p: V3, fp: f32) -> [f32; 3] {
