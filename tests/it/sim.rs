@@ -96,6 +96,69 @@ fn sim_render_writes_truth_and_a_contact_sheet() {
     assert!(sheet.width() > 0);
 }
 
+/// Issue 17: a training set samples frames; `--every N` renders and records only every Nth
+/// frame, the same pixels and truth as a full render of those frames, and refuses a video.
+#[test]
+fn sim_render_every_nth_frame_gives_the_same_frames_and_truth_as_a_full_render() {
+    let (full, some) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let file = format!("{ROOT}/scenarios/conformant/shaft-day-groups.toml");
+    for (dir, every) in [(&full, "1"), (&some, "10")] {
+        let out = eseal(&[
+            "sim",
+            "render",
+            &file,
+            "--out",
+            dir.path().to_str().unwrap(),
+            "--seconds",
+            "3",
+            "--png",
+            "--every",
+            every,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let lines = |d: &tempfile::TempDir| {
+        std::fs::read_to_string(d.path().join("objects.jsonl"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let (all, sampled) = (lines(&full), lines(&some));
+    assert_eq!(sampled.len(), 8, "frames 0, 10, .., 70 of 3 s at 25 fps");
+    for (k, line) in sampled.iter().enumerate() {
+        assert_eq!(line, &all[k * 10], "truth of frame {}", k * 10);
+        let name = format!("20/frame-{:06}.png", k * 10);
+        let (a, b) = (full.path().join(&name), some.path().join(&name));
+        assert_eq!(
+            std::fs::read(a).unwrap(),
+            std::fs::read(b).unwrap(),
+            "{name}"
+        );
+    }
+    assert!(!some.path().join("20/frame-000001.png").exists());
+    let out = eseal(&[
+        "sim",
+        "render",
+        &file,
+        "--out",
+        some.path().to_str().unwrap(),
+        "--mp4",
+        "h264",
+        "--every",
+        "5",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--every"),
+        "{out:?}"
+    );
+}
+
 /// Issue 3 acceptance: an RTSP stream from `eseal sim serve` is pulled by `gst-launch-1.0
 /// rtspsrc` and an MJPEG stream by `curl`, on loopback.
 #[test]
