@@ -6,7 +6,10 @@
 //! the round numbers of the public suite. A pose is drawn from ranges, written with the
 //! precision of a hand-written file, and kept only if the *written* pose passes the checks of
 //! its site (C3/C4 at a shaft mouth, C5 at a gate); otherwise it is drawn again from the same
-//! stream. The ranges:
+//! stream. The counting edge lands anywhere in the picture those checks allow: the optical axis
+//! meets the ground from 0.5 m before to 2 m beyond the edge and up to 0.8 m to its side, the
+//! camera turned up to 20° off square, the edge 3.4–6 m long (never narrower than the portal's
+//! opening). The ranges:
 //!
 //! | site | height | tilt | field of view | image |
 //! |---|---|---|---|---|
