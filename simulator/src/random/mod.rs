@@ -6,9 +6,11 @@
 //! Key design decision: **the generator writes a scenario file, never a model.** It builds the
 //! file's own serde structs (`crate::scenario::file`, the keys of `scenarios/EXAMPLE.toml` and no
 //! others), serialises them to TOML and parses the text back through the ordinary loader and
-//! validator, then checks what the validator does not (C4 on every people camera). What the
-//! device is judged on is therefore exactly the text written out: the truth comes from the
-//! simulator reading that file, as for any hand-written scenario.
+//! validator, then checks what the validator does not (C4 on every people camera) and what the
+//! judge needs (no tamper window over most of a count: the simulator's truth of the written text
+//! is solved, and such a window dropped). What the device is judged on is therefore exactly the
+//! text written out: the truth comes from the simulator reading that file, as for any
+//! hand-written scenario.
 //!
 //! Every choice comes from the seed through [`crate::rng::stream`], one stream per concern
 //! (labels `draw.*` in [`crate::rng::labels`]), so the same seed, kind, length and style give
@@ -36,6 +38,7 @@ use crate::scene::{RenderStyle, SiteKind};
 
 pub use camera::{MIN_PERSON_FRACTION, shaft_view_problem};
 pub use light::LightKind;
+pub use tamper::EXCLUDED_AT_MOST;
 
 /// Length of a drawn scenario when `--minutes` is not given.
 pub const DEFAULT_MINUTES: u32 = 2;
@@ -269,20 +272,30 @@ pub fn draw(options: &Options) -> Result<Drawn, DrawError> {
         site::locks(&mut equipment, &cameras, duration_s, &mut root);
     }
     root.cameras = cameras;
-    let text = write(options, kind, light.kind, &root)?;
-    let scenario = Scenario::parse(&text, &format!("<sim random --seed {seed}>")).map_err(|e| {
-        DrawError::Invalid {
+    loop {
+        let text = write(options, kind, light.kind, &root)?;
+        let label = format!("<sim random --seed {seed}>");
+        let scenario = Scenario::parse(&text, &label).map_err(|e| DrawError::Invalid {
             seed,
             problem: e.to_string(),
+        })?;
+        self_check(&scenario)?;
+        // The truth of the text as written: a tamper window over most of a count is dropped.
+        let world = crate::World::new(&scenario);
+        match tamper::overshadowing(&scenario, world.events()) {
+            Some(i) if i < root.tamper.len() => {
+                root.tamper.remove(i);
+            }
+            _ => {
+                return Ok(Drawn {
+                    kind,
+                    lighting: light.kind,
+                    text,
+                    scenario,
+                });
+            }
         }
-    })?;
-    self_check(&scenario)?;
-    Ok(Drawn {
-        kind,
-        lighting: light.kind,
-        text,
-        scenario,
-    })
+    }
 }
 
 /// The header comment and the keys.

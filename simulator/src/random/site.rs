@@ -177,8 +177,9 @@ pub(super) fn skips(
     }
 }
 
-/// E-lock events of the equipment on site: hoist 10 and skip 50 with a skip headframe, belt 20
-/// with a belt, winch 30 and tram 40 anywhere.
+/// E-lock events of the equipment on site: hoist 1x and skip 5x with a skip headframe, belt 2x
+/// with a belt, winch 3x and tram 4x anywhere; the first of its kind (10, 20, …) four times in
+/// five, else the second (11, 21, …).
 pub(super) fn locks(
     r: &mut ChaCha12Rng,
     cameras: &[file::Camera],
@@ -200,7 +201,9 @@ pub(super) fn locks(
             break;
         }
         let kind = kinds[r.random_range(0..kinds.len())];
-        let code = LockCode::new(kind, 0).expect("index 0 is a lock code");
+        // Now and then the second lock of its kind (11, 21, …: U5's numbering).
+        let index = u8::from(r.random_bool(0.2));
+        let code = LockCode::new(kind, index).expect("index 0 or 1 is a lock code");
         root.locks.push(file::Lock {
             code,
             state: pick(r, &[(LockState::Moved, 0.7), (LockState::Damaged, 0.3)]),

@@ -9,13 +9,19 @@
 //! end at the latest (the U4 comes after a check), keep 15 s apart (the device learns the view
 //! again in between) and together cover at most a quarter of the run — the judge leaves a
 //! tamper window's events out of the counts, and a scene mostly left out proves nothing.
+//!
+//! The quarter bounds time, not events: traffic may bunch in a window. So once the scene is
+//! written, [`overshadowing`] reads the truth the simulator solves from it and finds a window
+//! that leaves out more than [`EXCLUDED_AT_MOST`] of a camera's crossings of one direction (or
+//! trucks of one direction); the generator drops it and writes the scene again.
 
 use rand::Rng;
 use rand_chacha::ChaCha12Rng;
 
 use super::{offset, uniform};
-use crate::scenario::TamperKindSpec;
 use crate::scenario::file;
+use crate::scenario::{Scenario, TamperKindSpec};
+use crate::truth::EventKind;
 
 /// Every kind, drawn uniformly.
 const KINDS: [TamperKindSpec; 7] = [
@@ -32,6 +38,12 @@ const LAST_BEFORE_END_S: f64 = 10.0;
 const GAP_S: f64 = 15.0;
 const SHORTEST_S: f64 = 12.0;
 const BUDGET: f64 = 0.25;
+/// The judge leaves the events within 1 s of a tamper window out of the counts
+/// (`src/judge/checks/exclusion.rs`, `MARGIN_S`) ...
+const MARGIN_NS: u64 = 1_000_000_000;
+/// ... and finds a count check INCONCLUSIVE when over half of them are left out
+/// (`EXCLUSION_LIMIT`); drawn scenes keep below this share.
+pub const EXCLUDED_AT_MOST: f64 = 0.4;
 
 /// The tampering of camera `cam` in a run of `duration_s`, in time order.
 pub(super) fn draw(
@@ -117,4 +129,51 @@ fn window(
         TamperKindSpec::UnderExposure => t.gain = Some(uniform(r, 0.03, 0.25, 0.01)),
     }
     t
+}
+
+/// The index (in file order) of a tamper window that leaves out more than [`EXCLUDED_AT_MOST`]
+/// of one camera's people crossing one way, or trucks going one way, in the truth of `s` — the
+/// window with the most of them — or `None` when every count stays judgeable.
+pub fn overshadowing(s: &Scenario, events: &[crate::truth::Event]) -> Option<usize> {
+    for (c, cam) in s.cameras.iter().enumerate() {
+        let windows: Vec<(usize, u64, u64)> = s
+            .tamper
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.camera == c)
+            .map(|(i, t)| {
+                (
+                    i,
+                    t.from_ns.saturating_sub(MARGIN_NS),
+                    t.until_ns + MARGIN_NS,
+                )
+            })
+            .collect();
+        if windows.is_empty() {
+            continue;
+        }
+        // One class per direction of people and of trucks: what a count check scores.
+        let mut classes: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+        for e in events.iter().filter(|e| e.camera == Some(cam.code)) {
+            let class = match &e.kind {
+                EventKind::Crossing { direction, .. } => format!("people {direction:?}"),
+                EventKind::Truck { direction, .. } => format!("trucks {direction:?}"),
+                _ => continue,
+            };
+            classes.entry(class).or_default().push(e.t_ns);
+        }
+        for times in classes.values() {
+            let inside = |&(_, a, b): &(usize, u64, u64)| {
+                times.iter().filter(|&&t| (a..=b).contains(&t)).count()
+            };
+            let left_out: usize = times
+                .iter()
+                .filter(|&&t| windows.iter().any(|&(_, a, b)| (a..=b).contains(&t)))
+                .count();
+            if left_out as f64 > EXCLUDED_AT_MOST * times.len() as f64 {
+                return windows.iter().max_by_key(|w| inside(w)).map(|w| w.0);
+            }
+        }
+    }
+    None
 }

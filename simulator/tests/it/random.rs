@@ -131,6 +131,42 @@ fn check_judgeable(kind: Kind, s: &Scenario) {
             }
         )
     });
+    // The judge's exclusion rule: events within 1 s of a camera's tamper window are left out;
+    // drawn scenes leave out at most 40 % of any camera's count of one kind and direction.
+    for (c, cam) in s.cameras.iter().enumerate() {
+        for class in ["Crossing Down", "Crossing Up", "Truck Out", "Truck In"] {
+            let times: Vec<u64> = world
+                .events()
+                .iter()
+                .filter(|e| e.camera == Some(cam.code))
+                .filter(|e| match &e.kind {
+                    EventKind::Crossing { direction, .. } => {
+                        format!("Crossing {direction:?}") == class
+                    }
+                    EventKind::Truck { direction, .. } => format!("Truck {direction:?}") == class,
+                    _ => false,
+                })
+                .map(|e| e.t_ns)
+                .collect();
+            let out = times
+                .iter()
+                .filter(|&&t| {
+                    s.tamper.iter().any(|w| {
+                        w.camera == c
+                            && t + 1_000_000_000 >= w.from_ns
+                            && t <= w.until_ns + 1_000_000_000
+                    })
+                })
+                .count();
+            assert!(
+                out as f64 <= random::EXCLUDED_AT_MOST * times.len() as f64,
+                "seed {}: camera {} leaves {out} of {} {class} out",
+                s.seed,
+                cam.code,
+                times.len()
+            );
+        }
+    }
     if kind != Kind::Gate {
         assert!(down, "seed {}: nobody goes down", s.seed);
     }
