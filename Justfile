@@ -97,6 +97,10 @@ verify DIR *ARGS:
 certify-seeds SEEDS="11 12 13":
     status=0; for s in {{SEEDS}}; do cargo run --release --quiet --locked --bin eseal -- certify --scenarios scenarios/conformant --seed $s --out var/certify-seed-$s || status=1; done; exit $status
 
+# Certify the reference device on N scenarios nobody chose (issue 17): seeds from --from SEED (default 1), each drawn by `eseal sim random` into var/random/; a pass/fail table with seeds and files, non-zero if any FAILs (e.g. just certify-random 5 --from 100 --minutes 1; also --kind, --render, and -- certify's options)
+certify-random N *ARGS:
+    bash scripts/certify-random.sh {{N}} {{ARGS}}
+
 # The judge on the violation suite: every faulty device must fail exactly what its case names
 certify-violations:
     cargo run --release --locked --bin eseal -- certify --scenarios scenarios/violations --out var/certify-violations

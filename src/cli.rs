@@ -85,6 +85,9 @@ enum SimCommand {
     /// Serve every camera as RTSP and MJPEG (U6) at real time, for an external device; prints
     /// the URLs.
     Serve(crate::sim::ServeArgs),
+    /// Draw a whole, valid scenario from a seed — a scene nobody chose (issue 17) — and write
+    /// its TOML to --out (a file, or a directory ending in /) or to stdout; prints the seed.
+    Random(crate::sim::RandomArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +247,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Sim(SimCommand::Check { file }) => crate::sim::check(&file),
         Command::Sim(SimCommand::Render(args)) => crate::sim::render(&args),
         Command::Sim(SimCommand::Serve(args)) => crate::sim::serve(&args),
+        Command::Sim(SimCommand::Random(args)) => crate::sim::random(&args),
         Command::Edge(EdgeCommand::Run(args)) => runtime()?.block_on(crate::edge::cli::run(&args)),
         Command::Edge(EdgeCommand::People(args)) => crate::edge::cli::people(&args),
         Command::Certify(args) => crate::judge::cli::certify(&args),

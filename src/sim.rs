@@ -1,6 +1,7 @@
-//! `eseal sim check | render`: the simulator from the command line.
+//! `eseal sim check | render | serve | random`: the simulator from the command line.
 //!
-//! `check` validates a scenario and prints its timeline. `render` steps the world at the
+//! `check` validates a scenario and prints its timeline. `random` draws a whole scenario from
+//! a seed (`eseal_simulator::random`) and writes its TOML. `render` steps the world at the
 //! cameras' frame rates on the virtual clock, renders every camera's frames and writes, per run:
 //! `events.jsonl` (ground-truth events, `eseal_simulator::truth`), `objects.jsonl` (per-frame
 //! object truth: boxes, visible fraction, facing), a contact sheet PNG per camera, and on request
@@ -39,6 +40,79 @@ pub fn check(file: &Path) -> Result<ExitCode> {
         }
         Err(err) => Ok(report_scenario_error(&err)),
     }
+}
+
+/// Options of `eseal sim random`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RandomArgs {
+    /// Seed of every choice, 0–9223372036854775807: the same seed (and flags) writes the same
+    /// bytes; it is also the scenario's own seed.
+    #[arg(long)]
+    pub seed: u64,
+    /// shaft (one people camera), gate (trucks) or site (shaft mouth, gate, belt and/or skip,
+    /// e-locks); default: drawn from the seed.
+    #[arg(long, value_name = "shaft|gate|site")]
+    pub kind: Option<String>,
+    /// Length of the scenario in whole minutes, 1–10080 [default: 2].
+    #[arg(long, value_name = "M")]
+    pub minutes: Option<String>,
+    /// How people and trucks are drawn [default: realistic].
+    #[arg(long, value_name = "flat|realistic")]
+    pub render: Option<String>,
+    /// Write the TOML to this file, or into this directory as <kind>-<seed>.toml when the path
+    /// ends in / or is a directory (created if need be); default: stdout.
+    #[arg(long, value_name = "FILE|DIR/")]
+    pub out: Option<PathBuf>,
+}
+
+/// `eseal sim random`: the drawn TOML to `--out` (then its path on stdout) or to stdout; the
+/// seed and what was drawn on stderr. A bad flag is a one-line error naming the flag and the
+/// expected form, exit 2.
+pub fn random(args: &RandomArgs) -> Result<ExitCode> {
+    use eseal_simulator::random::{Options, draw};
+    let options = match Options::from_flags(
+        args.seed,
+        args.kind.as_deref(),
+        args.minutes.as_deref(),
+        args.render.as_deref(),
+    ) {
+        Ok(o) => o,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let drawn = draw(&options)?;
+    let style = match drawn.scenario.render {
+        eseal_simulator::scene::RenderStyle::Flat => "flat",
+        eseal_simulator::scene::RenderStyle::Realistic => "realistic",
+    };
+    let what = format!(
+        "seed {}: {} scene, {} min, {} lighting, {style}",
+        options.seed,
+        drawn.kind.name(),
+        options.minutes,
+        drawn.lighting.name()
+    );
+    let Some(out) = &args.out else {
+        print!("{}", drawn.text);
+        eprintln!("{what}");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let path = if out.is_dir() || out.as_os_str().to_string_lossy().ends_with('/') {
+        out.join(drawn.file_name())
+    } else {
+        out.clone()
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    std::fs::write(&path, &drawn.text)
+        .with_context(|| format!("could not write {}", path.display()))?;
+    eprintln!("{what} → {}", path.display());
+    println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Options of `eseal sim render`.

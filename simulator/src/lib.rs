@@ -14,6 +14,7 @@ pub mod frame;
 pub mod ground;
 pub mod output;
 pub mod plan;
+pub mod random;
 pub mod render;
 pub mod rng;
 pub mod scenario;

@@ -42,6 +42,25 @@ pub mod labels {
     pub const LANE: &str = "lane";
     /// A belt's ore-lump pattern (index = camera code).
     pub const BELT: &str = "belt";
+
+    // The scenario generator (`crate::random`, `eseal sim random`): one stream per concern, so
+    // a change to how one concern is drawn leaves the others' draws as they were.
+    /// Which kind of scene, when not given.
+    pub const DRAW_KIND: &str = "draw.kind";
+    /// The mine under seal.
+    pub const DRAW_MINE: &str = "draw.mine";
+    /// Start instant and lighting keys.
+    pub const DRAW_LIGHT: &str = "draw.light";
+    /// One camera's pose, image and haze (index = camera number in the file).
+    pub const DRAW_CAMERA: &str = "draw.camera";
+    /// People at one camera (index = camera number in the file).
+    pub const DRAW_PEOPLE: &str = "draw.people";
+    /// Trucks at one camera (index = camera number in the file).
+    pub const DRAW_TRUCKS: &str = "draw.trucks";
+    /// Tampering of one camera (index = camera number in the file).
+    pub const DRAW_TAMPER: &str = "draw.tamper";
+    /// Belt changes, skip trips and lock events.
+    pub const DRAW_EQUIPMENT: &str = "draw.equipment";
 }
 
 /// 64-bit FNV-1a of the label's UTF-8 bytes.

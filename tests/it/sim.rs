@@ -62,6 +62,72 @@ fn sim_check_names_file_line_and_field_of_a_bad_scenario() {
     assert!(err.contains("tilt"), "{err}");
 }
 
+/// Issue 17: `sim random` writes a file `sim check` accepts, the same bytes for the same seed
+/// (to stdout too), and prints the seed.
+#[test]
+fn sim_random_writes_a_valid_scenario_and_prints_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = format!("{}/", dir.path().display());
+    let args = [
+        "sim",
+        "random",
+        "--seed",
+        "31",
+        "--kind",
+        "site",
+        "--minutes",
+        "1",
+    ];
+    let out = eseal(&[&args[..], &["--out", &dir_arg]].concat());
+    assert!(out.status.success(), "{out:?}");
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(path.ends_with("site-31.toml"), "{path}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("seed 31"),
+        "{out:?}"
+    );
+    let check = eseal(&["sim", "check", &path]);
+    assert!(check.status.success(), "{check:?}");
+    assert!(String::from_utf8_lossy(&check.stdout).contains("seed 31"));
+    let again = eseal(&args);
+    assert!(again.status.success(), "{again:?}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        again.stdout,
+        "same seed, same bytes"
+    );
+}
+
+/// A bad --kind or --minutes is one line naming the flag and the expected form, exit 2.
+#[test]
+fn sim_random_refuses_a_bad_kind_or_length_naming_the_flag() {
+    for (flag, value, expected) in [
+        (
+            "--kind",
+            "mine",
+            "--kind: expected shaft, gate or site, found \"mine\"",
+        ),
+        (
+            "--minutes",
+            "0",
+            "--minutes: expected whole minutes 1–10080",
+        ),
+        (
+            "--minutes",
+            "1.5",
+            "--minutes: expected whole minutes 1–10080",
+        ),
+        ("--render", "photo", "--render: expected flat or realistic"),
+    ] {
+        let out = eseal(&["sim", "random", "--seed", "1", flag, value]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with(&format!("error: {expected}")), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(out.stdout.is_empty(), "nothing drawn");
+    }
+}
+
 #[test]
 fn sim_render_writes_truth_and_a_contact_sheet() {
     let dir = tempfile::tempdir().unwrap();

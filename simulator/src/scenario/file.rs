@@ -1,9 +1,11 @@
 //! The file as written: the serde structs of the TOML, one per table (every key documented in
-//! `scenarios/EXAMPLE.toml`; `deny_unknown_fields` everywhere). Private to the scenario module:
-//! validation turns a [`Root`] into a [`super::Scenario`].
+//! `scenarios/EXAMPLE.toml`; `deny_unknown_fields` everywhere). Validation turns a [`Root`] into
+//! a [`super::Scenario`]; the scenario generator (`crate::random`) builds a [`Root`] and writes
+//! it out (absent optional keys are left out), so a drawn file uses exactly the keys a written
+//! one may.
 
 use eseal_protocol::{CameraCode, LockCode, LockState, MineCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::time::TimeSpec;
 use super::vocabulary::{
@@ -12,35 +14,44 @@ use super::vocabulary::{
 };
 use crate::scene::{RenderStyle, SiteKind};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Root {
     pub seed: u64,
     pub start: TimeSpec,
+    #[serde(serialize_with = "super::time::serialize_length")]
     pub duration: TimeSpec,
     #[serde(default)]
     pub render: RenderStyle,
     pub mine: Mine,
     pub cameras: Vec<Camera>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lighting: Vec<Light>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<People>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trucks: Vec<Trucks>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub belt: Vec<Belt>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skips: Vec<Skip>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tamper: Vec<Tamper>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub locks: Vec<Lock>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub generators: Vec<Generator>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mine {
     pub code: MineCode,
@@ -49,11 +60,12 @@ pub struct Mine {
     pub state: MineState,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Camera {
     pub code: CameraCode,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub site: SiteKind,
     pub width: u32,
@@ -64,14 +76,17 @@ pub struct Camera {
     pub yaw_deg: f64,
     pub hfov_deg: f64,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub edge: Option<[[f64; 2]; 2]>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub noise_sigma: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub haze: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Light {
     pub at: TimeSpec,
@@ -84,7 +99,7 @@ pub struct Light {
     pub flicker: f64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct People {
     pub camera: CameraCode,
@@ -95,20 +110,25 @@ pub struct People {
     pub formation: Formation,
     pub direction: PersonDirection,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub speed_mps: Option<f64>,
     #[serde(default)]
     pub behaviour: Behaviour,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pause_s: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pause_at_m: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset_m: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tools: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trucks {
     pub camera: CameraCode,
@@ -119,22 +139,25 @@ pub struct Trucks {
     #[serde(default = "yes")]
     pub loaded: bool,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spacing_s: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub speed_mps: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Belt {
     pub camera: CameraCode,
     pub at: TimeSpec,
     pub state: BeltState,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub speed_mps: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Skip {
     pub camera: CameraCode,
@@ -144,14 +167,17 @@ pub struct Skip {
     #[serde(default = "yes")]
     pub loaded: bool,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub travel_s: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dwell_s: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height_m: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tamper {
     pub camera: CameraCode,
@@ -159,20 +185,26 @@ pub struct Tamper {
     pub from: TimeSpec,
     pub until: TimeSpec,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fraction: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub strength: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub radius_px: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pan_deg: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tilt_deg: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gain: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lock {
     pub code: LockCode,
@@ -180,7 +212,7 @@ pub struct Lock {
     pub at: TimeSpec,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Generator {
     pub kind: GeneratorKind,
@@ -191,12 +223,16 @@ pub struct Generator {
     #[serde(default = "both")]
     pub direction: GeneratorDirection,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_max: Option<u8>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p_stop_and_go: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p_turn_back: Option<f64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p_loaded: Option<f64>,
 }
 

@@ -22,7 +22,7 @@
 //! (any offset, converted to CST).
 
 mod diagnostic;
-mod file;
+pub(crate) mod file;
 mod model;
 mod time;
 mod validate;

@@ -5,7 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
 use eseal_protocol::MineTime;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock::NS_PER_S;
 
@@ -76,6 +76,25 @@ fn parse_hms(s: &str) -> Result<u64, String> {
 pub(super) fn seconds_to_ns(s: f64) -> u64 {
     // Non-negative and bounded by the callers.
     (s * 1e9).round() as u64
+}
+
+/// Written as it is read back: an offset as `"+HH:MM:SS[.fff]"` (millisecond precision), an
+/// absolute instant as RFC 3339 in CST (`"2026-11-28T08:00:00+08:00"`).
+impl Serialize for TimeSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TimeSpec::Offset(ns) => s.collect_str(&super::fmt_offset(*ns)),
+            TimeSpec::Absolute(at) => s.collect_str(&at.with_timezone(&MineTime::CST).to_rfc3339()),
+        }
+    }
+}
+
+/// A length (`duration`) as the documentation writes it: `"HH:MM:SS[.fff]"`, no `+`.
+pub(super) fn serialize_length<S: Serializer>(t: &TimeSpec, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        TimeSpec::Offset(ns) => s.collect_str(super::fmt_offset(*ns).trim_start_matches('+')),
+        TimeSpec::Absolute(_) => t.serialize(s),
+    }
 }
 
 impl<'de> Deserialize<'de> for TimeSpec {

@@ -118,7 +118,7 @@ impl TamperKindSpec {
 }
 
 /// Forced colour mode for a lighting key, or automatic switching (C6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LightMode {
     /// Infrared monochrome when `ambient` < [`IR_SWITCH_AMBIENT`], colour otherwise.
@@ -132,7 +132,7 @@ pub enum LightMode {
 pub const IR_SWITCH_AMBIENT: f64 = 0.25;
 
 /// What a generator produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GeneratorKind {
     People,
@@ -140,7 +140,7 @@ pub enum GeneratorKind {
 }
 
 /// Directions a generator draws from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GeneratorDirection {
     Down,
