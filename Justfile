@@ -125,3 +125,7 @@ report-screenshot DIR="var/certify":
 cross-check DIR="var/matchings":
     cargo run --release --locked --bin eseal -- certify --scenarios scenarios/conformant --out var/certify-cross-check --export-matching {{DIR}} || test $? -eq 2
     python3 tests/scorers/sed_eval_check.py {{DIR}}
+
+# Learned detector (issue 17): training set from random seeds 100000.., validation 200000.., train, export ONNX (hours on 2 cores; see scripts/detector/README.md)
+train-detector TRAIN="100000:100239" VAL="200000:200039" STEPS="12000":
+    bash scripts/detector/train.sh {{TRAIN}} {{VAL}} {{STEPS}}
