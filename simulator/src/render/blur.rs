@@ -9,12 +9,37 @@
 //! only part of the exposure.
 
 use super::body::Mesh;
+use super::num::{ceil, round_i32};
 use super::raster::Coverage;
 
-/// Displacements below this many pixels (half the sweep) are not worth blurring.
+/// A person moving less than this (half the sweep, pixels) is not swept: its rect is not
+/// marked as smeared.
 pub(crate) const MIN_PX: f32 = 0.35;
+/// A person whose every pixel moves less than this is not smeared: below one pixel each way
+/// each pixel's only tap is the pixel itself, so the smear would give back the sharp person
+/// (the margin keeps that true through the rounding of the interpolated displacements).
+pub(crate) const SMEAR_PX: f32 = 0.99;
 /// The longest half-sweep drawn, pixels (a faster limb is clamped).
 const MAX_PX: f32 = 31.0;
+/// The most taps a pixel is spread over (odd).
+const MAX_TAPS: usize = 31;
+
+/// Where along its sweep each tap of a pixel with `2 n + 1` taps lies: `TAP_AT[n][k]` is
+/// `2 k / (taps − 1) − 1`, from −1 (half a shutter time before) to 1 (after); 0 for one tap.
+const TAP_AT: [[f32; MAX_TAPS]; MAX_TAPS / 2 + 1] = {
+    let mut t = [[0.0; MAX_TAPS]; MAX_TAPS / 2 + 1];
+    let mut n = 1;
+    while n <= MAX_TAPS / 2 {
+        let taps = 2 * n + 1;
+        let mut k = 0;
+        while k < taps {
+            t[n][k] = 2.0 * k as f32 / (taps - 1) as f32 - 1.0;
+            k += 1;
+        }
+        n += 1;
+    }
+    t
+};
 
 /// Scratch buffers for the blur, reused from frame to frame.
 #[derive(Debug, Default)]
@@ -46,6 +71,7 @@ pub(crate) fn sweep_rect(r: (u32, u32, u32, u32), by: f32, w: u32, h: u32) -> (u
 
 impl Blur {
     /// Keeps what lies under `rect` of `data` before the person is drawn there.
+    #[inline(never)]
     pub fn save_behind(&mut self, data: &[u8], w: u32, rect: (u32, u32, u32, u32)) {
         self.behind.clear();
         for y in rect.1..rect.3 {
@@ -58,6 +84,7 @@ impl Blur {
     /// Smears the person just drawn into `data` (`w` wide) over `rect` (the one given to
     /// [`Blur::save_behind`]): every pixel `cover` says the mesh covers is spread along its
     /// displacement, interpolated from the mesh's per-vertex motion.
+    #[inline(never)]
     pub fn smear(
         &mut self,
         data: &mut [u8],
@@ -69,46 +96,41 @@ impl Blur {
         if mesh.motion.len() != mesh.verts.len() {
             return;
         }
-        let (rw, rh) = ((rect.2 - rect.0) as i64, (rect.3 - rect.1) as i64);
+        let (rw, rh) = ((rect.2 - rect.0) as usize, (rect.3 - rect.1) as usize);
         self.acc.clear();
-        self.acc.resize((rw * rh) as usize, [0.0; 4]);
+        self.acc.resize(rw * rh, [0.0; 4]);
         let acc = &mut self.acc;
-        cover.for_each_pixel(w, |i, t, wts| {
+        let (ox, oy) = (rect.0 as i32, rect.1 as i32);
+        cover.for_each_xy(|(px, py), t, wts| {
             let tri = &mesh.tris[t];
             let m = tri.v.map(|k| mesh.motion[k as usize]);
             let vx = (wts[0] * m[0].0 + wts[1] * m[1].0 + wts[2] * m[2].0).clamp(-MAX_PX, MAX_PX);
             let vy = (wts[0] * m[0].1 + wts[1] * m[1].1 + wts[2] * m[2].1).clamp(-MAX_PX, MAX_PX);
-            let (x, y) = (
-                (i % w as usize) as i64 - rect.0 as i64,
-                (i / w as usize) as i64 - rect.1 as i64,
-            );
-            let c = [data[i * 4], data[i * 4 + 1], data[i * 4 + 2]].map(f32::from);
+            let (x, y) = (px as i32 - ox, py as i32 - oy);
+            let i = (py as usize * w as usize + px as usize) * 4;
+            let c = [data[i], data[i + 1], data[i + 2]].map(f32::from);
             // An odd number of taps, at most two pixels apart (the lens softening after fills
             // between), so the pixel itself gets one.
-            let taps = (vx.abs().max(vy.abs()).ceil() as i64 | 1).min(31);
+            let taps = (ceil(vx.abs().max(vy.abs())) as usize | 1).min(MAX_TAPS);
             let wt = 1.0 / taps as f32;
-            for k in 0..taps {
-                let f = if taps == 1 {
-                    0.0
-                } else {
-                    2.0 * k as f32 / (taps - 1) as f32 - 1.0
-                };
-                let qx = x + (vx * f).round() as i64;
-                let qy = y + (vy * f).round() as i64;
-                if qx < 0 || qy < 0 || qx >= rw || qy >= rh {
-                    continue;
+            let cw = [c[0] * wt, c[1] * wt, c[2] * wt, wt];
+            for &f in &TAP_AT[taps / 2][..taps] {
+                let qx = x + round_i32(vx * f);
+                let qy = y + round_i32(vy * f);
+                // Negative coordinates wrap to large ones: one unsigned test per axis.
+                if (qx as u32 as usize) < rw && (qy as u32 as usize) < rh {
+                    let a = &mut acc[qy as usize * rw + qx as usize];
+                    for (a, c) in a.iter_mut().zip(cw) {
+                        *a += c;
+                    }
                 }
-                let a = &mut acc[(qy * rw + qx) as usize];
-                a[0] += c[0] * wt;
-                a[1] += c[1] * wt;
-                a[2] += c[2] * wt;
-                a[3] += wt;
             }
         });
         self.compose(data, w, rect);
     }
 
     /// The smeared person over what was behind it, where it stayed for part of the exposure.
+    #[inline(never)]
     fn compose(&self, data: &mut [u8], w: u32, rect: (u32, u32, u32, u32)) {
         let (rw, rh) = ((rect.2 - rect.0) as usize, (rect.3 - rect.1) as usize);
         for y in 0..rh {

@@ -408,6 +408,7 @@ impl Renderer {
     }
 
     /// Checks the image size and (re)allocates the canvases for it.
+    #[inline(never)]
     fn ensure_size(&mut self, w: u32, h: u32) -> Result<(), RenderError> {
         let bad = RenderError::BadSize {
             width: w,
@@ -432,6 +433,7 @@ impl Renderer {
     }
 
     /// Restores what the last frame drew over the cached background.
+    #[inline(never)]
     fn restore_background(&mut self) {
         let Some(canvas) = self.canvas.as_mut() else {
             return;
@@ -454,6 +456,7 @@ impl Renderer {
     }
 
     /// Draws the moving equipment (belt surface, skip) into the canvas.
+    #[inline(never)]
     fn draw_equipment(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
         self.ops.clear();
         {
@@ -469,6 +472,7 @@ impl Renderer {
 
     /// Builds every actor's geometry (ops, or a mesh for a realistic person) with its pixel rect
     /// and paint depth into `self.draws`, in the scene's actor order.
+    #[inline(never)]
     fn build_draws(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
         let (w, h) = self.size;
         self.ops.clear();
@@ -546,6 +550,7 @@ impl Renderer {
     }
 
     /// Indices into `self.draws`, far to near (ties by actor id).
+    #[inline(never)]
     fn paint_order(&self, scene: &RenderScene) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.draws.len()).collect();
         order.sort_by(|&a, &b| {
@@ -559,6 +564,7 @@ impl Renderer {
 
     /// The realistic people's cast shadows on the ground (by day), each pixel darkened once per
     /// person.
+    #[inline(never)]
     fn cast_shadows(&mut self, cam: &Camera, light: &Light) {
         let Some(canvas) = self.canvas.as_mut() else {
             return;
@@ -574,6 +580,7 @@ impl Renderer {
     /// Draws the actors far to near: lit into the canvas (when `pixels`), as ids into the mask.
     /// A mesh is rasterised once; its pixels are shaded into the canvas and inked into the mask
     /// and into the frame's `ids` (the other actors' ids are copied from the mask when measured).
+    #[inline(never)]
     fn draw_actors(
         &mut self,
         scene: &RenderScene,
@@ -608,16 +615,19 @@ impl Renderer {
                     let reach = blur::reach(&slot.mesh);
                     let sweep =
                         (reach >= blur::MIN_PX).then(|| blur::sweep_rect(rect, reach, w, h));
-                    if let Some(r) = sweep {
+                    // Below a pixel each way the smear gives the sharp person back.
+                    let smear = sweep.filter(|_| reach >= blur::SMEAR_PX);
+                    if let Some(r) = smear {
                         self.blur.save_behind(canvas.data(), w, r);
                     }
                     self.cover.shade(canvas.data_mut(), w, verts, tris, shade);
                     self.dirty.push(rect);
-                    if let Some(r) = sweep {
+                    if let Some(r) = smear {
                         let data = canvas.data_mut();
                         self.blur.smear(data, w, r, &slot.mesh, &self.cover);
-                        self.dirty.push(r);
                     }
+                    // The swept rect is softened once more (see `soften_dirty`).
+                    self.dirty.extend(sweep);
                     if let Some(g) = &slot.mesh.glare {
                         let dark = if light.is_ir() {
                             1.0
@@ -645,6 +655,7 @@ impl Renderer {
     /// Truth: each object measured on the shared mask (and alone where a nearer one may hide
     /// part of it), the id mask copied out (where not inked already), then the shared mask
     /// cleared for the next frame.
+    #[inline(never)]
     fn measure_truth(
         &mut self,
         scene: &RenderScene,
@@ -713,6 +724,7 @@ impl Renderer {
 
     /// The lens (realistic path): softens what was drawn this frame over the softened
     /// background.
+    #[inline(never)]
     fn soften_dirty(&mut self) {
         let Some(canvas) = self.canvas.as_mut() else {
             return;
@@ -727,6 +739,7 @@ impl Renderer {
 
     /// Image effects (tampering, lamp flicker, exposure) and the final pass into `out.frame`:
     /// RGBA → RGB with gain and sensor noise (not when the pixels are kept: a freeze).
+    #[inline(never)]
     fn finish_frame(
         &mut self,
         scene: &RenderScene,
@@ -796,6 +809,7 @@ impl Renderer {
         );
     }
 
+    #[inline(never)]
     fn ensure_background(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
         let key = BgKey {
             pose: scene.camera,

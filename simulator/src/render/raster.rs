@@ -273,10 +273,20 @@ impl Coverage {
         }
     }
 
-    /// Calls `f(image index, triangle index, barycentric weights)` for every covered pixel of an
-    /// image `w` wide, row by row.
-    pub(crate) fn for_each_pixel(&self, w: u32, mut f: impl FnMut(usize, usize, &[f32; 3])) {
-        self.each(w, |i, j| f(i, self.tri[j] as usize, &self.wts[j]));
+    /// Calls `f((x, y), triangle index, barycentric weights)` for every covered pixel, row by
+    /// row, with its image column and row.
+    #[inline(always)]
+    pub(crate) fn for_each_xy(&self, mut f: impl FnMut((u32, u32), usize, &[f32; 3])) {
+        let r = self.rect;
+        let rw = (r.2 - r.0) as usize;
+        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
+            let (tri, wts) = (&self.tri[row * rw..][x0..x1], &self.wts[row * rw..][x0..x1]);
+            for (x, (&t, wt)) in tri.iter().zip(wts).enumerate() {
+                if t != NONE {
+                    f((r.0 + (x0 + x) as u32, y), t as usize, wt);
+                }
+            }
+        }
     }
 
     /// How many covered pixels `(x, y)` satisfy `f(x, y)`.
@@ -294,6 +304,7 @@ impl Coverage {
     }
 
     /// Writes the shaded colour of every covered pixel into the RGBA8 image `data` (`w` wide).
+    #[inline(never)]
     pub(crate) fn shade(
         &self,
         data: &mut [u8],
@@ -314,6 +325,7 @@ impl Coverage {
     /// image `ids` (both `w` wide) and returns the bounds `(x0, y0, x1, y1)` (half-open) and
     /// count of the covered pixels. Rows are written and counted without a branch per pixel;
     /// only rows with a pixel are searched for their first and last.
+    #[inline(never)]
     pub(crate) fn ink_ids(
         &self,
         data: &mut [u8],
