@@ -235,17 +235,40 @@ impl Coverage {
             let Some(s) = setup(a, b, c, clip) else {
                 continue;
             };
-            scan(&s, |x, y, e| {
-                let wts = [e[0] * s.inv, e[1] * s.inv, e[2] * s.inv];
-                let z = wts[0] * a.inv_z + wts[1] * b.inv_z + wts[2] * c.inv_z;
-                let i = (y - oy) * rw + (x - ox);
-                if z <= self.zbuf[i] {
-                    return;
+            // `scan`, with each row's slices of the buffers taken once (no bounds test per
+            // pixel): the same pixels and edge values.
+            let px0 = s.x0 as f32 + 0.5;
+            let [t0, t1, t2] = s.thr;
+            let (d0, d1, d2) = (s.edges[0].3, s.edges[1].3, s.edges[2].3);
+            let (c0, c1) = (s.x0 as usize - ox, s.x1 as usize - ox);
+            for y in s.y0..s.y1 {
+                let py = y as f32 + 0.5;
+                let mut e = s.edges.map(|(x, y, dx, dy)| dx * (py - y) - dy * (px0 - x));
+                let row = (y as usize - oy) * rw;
+                let (zr, tr, wr) = (
+                    &mut self.zbuf[row + c0..row + c1],
+                    &mut self.tri[row + c0..row + c1],
+                    &mut self.wts[row + c0..row + c1],
+                );
+                let mut run = false;
+                for ((zp, tp), wp) in zr.iter_mut().zip(tr.iter_mut()).zip(wr.iter_mut()) {
+                    if (e[0] <= t0) & (e[1] <= t1) & (e[2] <= t2) {
+                        run = true;
+                        let wts = [e[0] * s.inv, e[1] * s.inv, e[2] * s.inv];
+                        let z = wts[0] * a.inv_z + wts[1] * b.inv_z + wts[2] * c.inv_z;
+                        if z > *zp {
+                            *zp = z;
+                            *tp = ti as u32;
+                            *wp = wts;
+                        }
+                    } else if run {
+                        break;
+                    }
+                    e[0] -= d0;
+                    e[1] -= d1;
+                    e[2] -= d2;
                 }
-                self.zbuf[i] = z;
-                self.tri[i] = ti as u32;
-                self.wts[i] = wts;
-            });
+            }
         }
         self.spans.clear();
         for row in self.tri.chunks_exact(rw) {
