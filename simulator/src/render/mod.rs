@@ -298,8 +298,8 @@ pub struct Renderer {
     blur: blur::Blur,
     /// A mesh's vertices moved onto the border measure's scratch canvas.
     shifted: Vec<raster::SVert>,
-    /// Cast-shadow scratch: the projected points and the marks of the pixels in shadow.
-    shadow: (Vec<(f32, f32)>, Vec<[u8; 4]>),
+    /// Cast-shadow scratch.
+    shadow: ShadowScratch,
     /// The realistic site's texture per pixel (issue 16), kept per camera pose.
     texture: texture::Cache,
 }
@@ -336,7 +336,7 @@ impl Renderer {
             cover: raster::Coverage::default(),
             blur: blur::Blur::default(),
             shifted: Vec::new(),
-            shadow: (Vec::new(), Vec::new()),
+            shadow: ShadowScratch::default(),
             texture: texture::Cache::default(),
         }
     }
@@ -1019,16 +1019,25 @@ fn grow(r: (u32, u32, u32, u32), by: u32, w: u32, h: u32) -> (u32, u32, u32, u32
 /// Darkens the ground where the sun does not reach past the person (its mesh projected along
 /// the sun's direction onto z = 0), each pixel once; returns the pixel rect changed. `scratch`
 /// holds the projected points and the shadow's marks.
+/// Cast-shadow scratch: the projected points, the marks of the pixels in shadow and the
+/// triangles that cast it.
+#[derive(Debug, Default)]
+struct ShadowScratch {
+    pts: Vec<(f32, f32)>,
+    marks: Vec<[u8; 4]>,
+    lit: Vec<raster::STri>,
+}
+
 fn cast_shadow(
     canvas: &mut Pixmap,
-    scratch: &mut (Vec<(f32, f32)>, Vec<[u8; 4]>),
+    scratch: &mut ShadowScratch,
     cam: &Camera,
     light: &Light,
     mesh: &body::Mesh,
 ) -> Option<(u32, u32, u32, u32)> {
     let (w, h) = (canvas.width(), canvas.height());
     let sun = V3::from_array(light::SUN).norm();
-    let (pts, marks) = scratch;
+    let ShadowScratch { pts, marks, lit } = scratch;
     pts.clear();
     let mut b: Option<(f32, f32, f32, f32)> = None;
     for p in &mesh.world {
@@ -1047,15 +1056,21 @@ fn cast_shadow(
     let b = b?;
     let rect = clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)?;
     let keep = 1.0 - 0.55 * light.ambient * (1.0 - light.haze);
-    raster::shadow(
-        canvas.data_mut(),
-        w,
-        pts,
-        mesh.shadow_tris(),
-        keep,
-        rect,
-        marks,
-    );
+    let tris = if mesh.shadow.is_empty() {
+        // A person: its body is closed, so every ray from the ground toward the sun that meets
+        // it leaves it through a triangle facing the sun, and those alone cast the body's
+        // shadow (half its triangles). The hard hat, its lamp and the tool are open or
+        // one-sided: all of theirs cast.
+        lit.clear();
+        lit.extend(mesh.tris.iter().filter(|t| {
+            let [a, b, c] = t.v.map(|i| mesh.world[i as usize]);
+            !body::is_closed_part(t.part) || (b - a).cross(c - a).dot(sun) > 0.0
+        }));
+        &lit[..]
+    } else {
+        &mesh.shadow[..]
+    };
+    raster::shadow(canvas.data_mut(), w, pts, tris, keep, rect, marks);
     Some(rect)
 }
 
