@@ -15,11 +15,11 @@
 //! first pixel and taken off past its last. Rows' runs and columns' runs go into two arrays,
 //! summed along rows and along columns afterwards, so a pixel costs a few writes however far it
 //! travels. The shares are integers (1.0 = 2¹⁶), so the sums are exact and the same on every
-//! machine.
+//! machine. Each pixel is spread as it is shaded ([`Blur::add`] from the rasteriser's shading
+//! pass), and only the spans the lines wrote are summed, composed and zeroed again.
 
 use super::body::Mesh;
 use super::num::round_i32;
-use super::raster::Coverage;
 
 /// A person moving less than this (half the sweep, pixels) is not swept: its rect is not
 /// marked as smeared.
@@ -59,6 +59,8 @@ pub(crate) struct Blur {
     /// Per row and per column: the entries written, `lo..hi` (empty when `lo ≥ hi`).
     row_span: Vec<(u32, u32)>,
     col_span: Vec<(u32, u32)>,
+    /// The rect being smeared.
+    rect: (u32, u32, u32, u32),
 }
 
 /// The longest half-sweep of a mesh, pixels (0 when it is still).
@@ -82,36 +84,19 @@ pub(crate) fn sweep_rect(r: (u32, u32, u32, u32), by: f32, w: u32, h: u32) -> (u
 }
 
 impl Blur {
-    /// Keeps what lies under `rect` of `data` before the person is drawn there.
+    /// Starts a smear over `rect` of `data` (`w` wide): keeps what lies there before the
+    /// person is drawn, and the rect's size for [`Blur::add`].
     #[inline(never)]
-    pub fn save_behind(&mut self, data: &[u8], w: u32, rect: (u32, u32, u32, u32)) {
+    pub fn begin(&mut self, data: &[u8], w: u32, rect: (u32, u32, u32, u32)) {
         self.behind.clear();
         for y in rect.1..rect.3 {
             let a = ((y * w + rect.0) * 4) as usize;
             let b = ((y * w + rect.2) * 4) as usize;
             self.behind.extend_from_slice(&data[a..b]);
         }
-    }
-
-    /// Smears the person just drawn into `data` (`w` wide) over `rect` (the one given to
-    /// [`Blur::save_behind`]): every pixel `cover` says the mesh covers is spread along its
-    /// displacement, interpolated from the mesh's per-vertex motion.
-    #[inline(never)]
-    pub fn smear(
-        &mut self,
-        data: &mut [u8],
-        w: u32,
-        rect: (u32, u32, u32, u32),
-        mesh: &Mesh,
-        cover: &Coverage,
-    ) {
-        if mesh.motion.len() != mesh.verts.len() {
-            return;
-        }
         let (rw, rh) = ((rect.2 - rect.0) as usize, (rect.3 - rect.1) as usize);
-        let n = (rw + 1) * rh;
-        if self.rows.len() < n {
-            self.rows.resize(n, [0; 4]);
+        if self.rows.len() < (rw + 1) * rh {
+            self.rows.resize((rw + 1) * rh, [0; 4]);
         }
         if self.cols.len() < rw * (rh + 1) {
             self.cols.resize(rw * (rh + 1), [0; 4]);
@@ -120,26 +105,47 @@ impl Blur {
         self.row_span.resize(rh, (u32::MAX, 0));
         self.col_span.clear();
         self.col_span.resize(rw, (u32::MAX, 0));
+        self.rect = rect;
+    }
+
+    /// Spreads the colour `rgb` of the person's pixel `(x, y)` (inside the rect) along its
+    /// displacement, interpolated with weights `wts` from the motion of triangle `t`'s
+    /// vertices. Does nothing for a mesh without motion.
+    #[inline(always)]
+    pub fn add(&mut self, (x, y): (u32, u32), mesh: &Mesh, t: usize, wts: &[f32; 3], rgb: [u8; 3]) {
+        if mesh.motion.len() != mesh.verts.len() {
+            return;
+        }
+        let m = mesh.tris[t].v.map(|k| mesh.motion[k as usize]);
+        let vx = (wts[0] * m[0].0 + wts[1] * m[1].0 + wts[2] * m[2].0).clamp(-MAX_PX, MAX_PX);
+        let vy = (wts[0] * m[0].1 + wts[1] * m[1].1 + wts[2] * m[2].1).clamp(-MAX_PX, MAX_PX);
+        let r = self.rect;
         let mut runs = Runs {
             rows: &mut self.rows,
             cols: &mut self.cols,
             row_span: &mut self.row_span,
             col_span: &mut self.col_span,
-            rw,
-            rh,
+            rw: (r.2 - r.0) as usize,
+            rh: (r.3 - r.1) as usize,
         };
-        let (ox, oy) = (rect.0 as i32, rect.1 as i32);
-        cover.for_each_xy(|(px, py), t, wts| {
-            let tri = &mesh.tris[t];
-            let m = tri.v.map(|k| mesh.motion[k as usize]);
-            let vx = (wts[0] * m[0].0 + wts[1] * m[1].0 + wts[2] * m[2].0).clamp(-MAX_PX, MAX_PX);
-            let vy = (wts[0] * m[0].1 + wts[1] * m[1].1 + wts[2] * m[2].1).clamp(-MAX_PX, MAX_PX);
-            let i = (py as usize * w as usize + px as usize) * 4;
-            let c = [data[i], data[i + 1], data[i + 2]].map(i32::from);
-            runs.line((px as i32 - ox, py as i32 - oy), (vx, vy), c);
-        });
-        runs.total();
-        self.compose(data, w, rect);
+        let at = ((x - r.0) as i32, (y - r.1) as i32);
+        runs.line(at, (vx, vy), rgb.map(i32::from));
+    }
+
+    /// Ends the smear: the person's smeared pixels over what was behind them, into `data`.
+    #[inline(never)]
+    pub fn finish(&mut self, data: &mut [u8], w: u32) {
+        let r = self.rect;
+        Runs {
+            rows: &mut self.rows,
+            cols: &mut self.cols,
+            row_span: &mut self.row_span,
+            col_span: &mut self.col_span,
+            rw: (r.2 - r.0) as usize,
+            rh: (r.3 - r.1) as usize,
+        }
+        .total();
+        self.compose(data, w, r);
     }
 
     /// The smeared person over what was behind it, where it stayed for part of the exposure;
@@ -198,14 +204,16 @@ impl Runs<'_> {
         let n = round_i32(major.abs()).clamp(0, 31);
         let share = SHARE[n as usize];
         let cw = [c[0] * share, c[1] * share, c[2] * share, share];
-        // The slope in 16.16 fixed point (|slope| ≤ 1); minor offset = (d · slope + ½) >> 16.
-        let slope = if n == 0 {
-            0
-        } else {
-            round_i32(minor / major * ONE as f32)
-        };
-        let off = |d: i32| (d * slope + ONE / 2) >> 16;
         let (x0, y0) = if along_row { (x, y) } else { (y, x) };
+        // A line whose minor offset stays under half a pixel is one run (most of a walker's
+        // pixels): no slope needed.
+        if n == 0 || minor.abs() * (n as f32) < 0.5 * major.abs() {
+            self.run(along_row, y0, x0 - n, x0 + n, cw);
+            return;
+        }
+        // The slope in 16.16 fixed point (|slope| ≤ 1); minor offset = (d · slope + ½) >> 16.
+        let slope = round_i32(minor / major * ONE as f32);
+        let off = |d: i32| (d * slope + ONE / 2) >> 16;
         let mut start = -n;
         let mut at = off(-n);
         if at == off(n) {

@@ -610,7 +610,7 @@ impl Renderer {
                 if let Some(slot) = slot
                     && let Some(sh) = slot.shading
                 {
-                    let (verts, tris) = (&slot.mesh.verts, &slot.mesh.tris);
+                    let mesh = &slot.mesh;
                     let shade = |part: u8, at: &[f32; raster::N_ATTR]| sh.shade(part, at);
                     let reach = blur::reach(&slot.mesh);
                     let sweep =
@@ -618,13 +618,20 @@ impl Renderer {
                     // Below a pixel each way the smear gives the sharp person back.
                     let smear = sweep.filter(|_| reach >= blur::SMEAR_PX);
                     if let Some(r) = smear {
-                        self.blur.save_behind(canvas.data(), w, r);
+                        self.blur.begin(canvas.data(), w, r);
                     }
-                    self.cover.shade(canvas.data_mut(), w, verts, tris, shade);
+                    // Each pixel shaded is spread along its path right away (when smeared).
+                    let blur = &mut self.blur;
+                    let data = canvas.data_mut();
+                    self.cover
+                        .shade(data, w, (&mesh.verts, &mesh.tris), shade, |xy, t, wt, c| {
+                            if smear.is_some() {
+                                blur.add(xy, mesh, t, wt, c);
+                            }
+                        });
                     self.dirty.push(rect);
-                    if let Some(r) = smear {
-                        let data = canvas.data_mut();
-                        self.blur.smear(data, w, r, &slot.mesh, &self.cover);
+                    if smear.is_some() {
+                        self.blur.finish(canvas.data_mut(), w);
                     }
                     // The swept rect is softened once more (see `soften_dirty`).
                     self.dirty.extend(sweep);

@@ -281,37 +281,6 @@ impl Coverage {
         }
     }
 
-    /// Calls `f(image index, rect-local index)` for every covered pixel, row by row.
-    #[inline(always)]
-    fn each(&self, w: u32, mut f: impl FnMut(usize, usize)) {
-        let r = self.rect;
-        let rw = (r.2 - r.0) as usize;
-        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
-            let base = y as usize * w as usize + r.0 as usize;
-            for (x, &t) in self.tri[row * rw + x0..row * rw + x1].iter().enumerate() {
-                if t != NONE {
-                    f(base + x0 + x, row * rw + x0 + x);
-                }
-            }
-        }
-    }
-
-    /// Calls `f((x, y), triangle index, barycentric weights)` for every covered pixel, row by
-    /// row, with its image column and row.
-    #[inline(always)]
-    pub(crate) fn for_each_xy(&self, mut f: impl FnMut((u32, u32), usize, &[f32; 3])) {
-        let r = self.rect;
-        let rw = (r.2 - r.0) as usize;
-        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
-            let (tri, wts) = (&self.tri[row * rw..][x0..x1], &self.wts[row * rw..][x0..x1]);
-            for (x, (&t, wt)) in tri.iter().zip(wts).enumerate() {
-                if t != NONE {
-                    f((r.0 + (x0 + x) as u32, y), t as usize, wt);
-                }
-            }
-        }
-    }
-
     /// How many covered pixels `(x, y)` satisfy `f(x, y)`.
     pub(crate) fn count(&self, f: impl Fn(u32, u32) -> bool) -> u64 {
         let r = self.rect;
@@ -326,22 +295,34 @@ impl Coverage {
         n
     }
 
-    /// Writes the shaded colour of every covered pixel into the RGBA8 image `data` (`w` wide).
+    /// Writes the shaded colour of every covered pixel into the RGBA8 image `data` (`w` wide),
+    /// and hands each pixel's `(x, y)`, triangle, barycentric weights and colour to `then`.
     #[inline(never)]
     pub(crate) fn shade(
         &self,
         data: &mut [u8],
         w: u32,
-        verts: &[SVert],
-        tris: &[STri],
+        (verts, tris): (&[SVert], &[STri]),
         shade: impl Fn(u8, &[f32; N_ATTR]) -> [u8; 3],
+        mut then: impl FnMut((u32, u32), usize, &[f32; 3], [u8; 3]),
     ) {
-        self.each(w, |i, j| {
-            let t = &tris[self.tri[j] as usize];
-            let v = t.v.map(|k| &verts[k as usize]);
-            let rgb = shade(t.part, &attributes(&self.wts[j], v));
-            data[i * 4..i * 4 + 4].copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
-        });
+        let r = self.rect;
+        let rw = (r.2 - r.0) as usize;
+        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
+            let (tri, wts) = (&self.tri[row * rw..][x0..x1], &self.wts[row * rw..][x0..x1]);
+            let a = (y as usize * w as usize + r.0 as usize + x0) * 4;
+            let (px, _) = data[a..a + (x1 - x0) * 4].as_chunks_mut::<4>();
+            for (x, ((&ti, wt), p)) in tri.iter().zip(wts).zip(px).enumerate() {
+                if ti == NONE {
+                    continue;
+                }
+                let t = &tris[ti as usize];
+                let v = t.v.map(|k| &verts[k as usize]);
+                let rgb = shade(t.part, &attributes(wt, v));
+                *p = [rgb[0], rgb[1], rgb[2], 255];
+                then((r.0 + (x0 + x) as u32, y), ti as usize, wt, rgb);
+            }
+        }
     }
 
     /// Writes mask value `id` at every covered pixel of the RGBA8 image `data` and of the id
@@ -523,7 +504,7 @@ mod tests {
             count.set(count.get() + 1);
             [p, 0, 0]
         };
-        cover.shade(&mut data, w, &verts, &square, shade);
+        cover.shade(&mut data, w, (&verts, &square), shade, |_, _, _, _| {});
         assert_eq!(
             count.get(),
             100,
@@ -537,7 +518,13 @@ mod tests {
             tri([7, 9, 10], 7),
         ];
         cover.rasterise(&verts, &all, (0, 0, w, h));
-        cover.shade(&mut data, w, &verts, &all, |p, _| [p, 0, 0]);
+        cover.shade(
+            &mut data,
+            w,
+            (&verts, &all),
+            |p, _| [p, 0, 0],
+            |_, _, _, _| {},
+        );
         assert_eq!(data[(3 * 16 + 3) * 4], 9);
         assert_eq!(data[(10 * 16 + 10) * 4], 2);
         assert_eq!(
