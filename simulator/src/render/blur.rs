@@ -196,12 +196,19 @@ struct Runs<'a> {
 impl Runs<'_> {
     /// Spreads colour `c` of the pixel at `(x, y)` over the digital line from `(x, y) − v` to
     /// `(x, y) + v`: `2 n + 1` pixels along the major axis (`n` = the larger of `|vx|`, `|vy|`,
-    /// rounded), the minor offset `round(d · slope)` at step `d` — runs of equal minor offset.
+    /// rounded; 0 up to one pixel, as the taps of the earlier scatter), the minor offset
+    /// `round(d · slope)` at step `d` — runs of equal minor offset.
     #[inline(always)]
     fn line(&mut self, (x, y): (i32, i32), (vx, vy): (f32, f32), c: [i32; 3]) {
         let along_row = vx.abs() >= vy.abs();
         let (major, minor) = if along_row { (vx, vy) } else { (vy, vx) };
-        let n = round_i32(major.abs()).clamp(0, 31);
+        // A pixel moving at most one pixel each way stays where it is (its sweep is within
+        // the lens softening).
+        let n = if major.abs() <= 1.0 {
+            0
+        } else {
+            round_i32(major.abs()).clamp(0, 31)
+        };
         let share = SHARE[n as usize];
         let cw = [c[0] * share, c[1] * share, c[2] * share, share];
         let (x0, y0) = if along_row { (x, y) } else { (y, x) };
