@@ -6,6 +6,7 @@ use super::body::Glare;
 
 /// Adds the lamp's bloom to an RGBA8 canvas (`w`×`h`); `dark` is 1 at night and 0 in full
 /// daylight; `ir` draws it white. Returns the rect it touched.
+#[inline(never)]
 pub(crate) fn bloom(
     data: &mut [u8],
     (w, h): (u32, u32),

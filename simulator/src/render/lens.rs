@@ -42,6 +42,7 @@ pub(crate) fn apply_falloff(data: &mut [u8], cam: &Camera, ir: bool) {
 /// reading one pixel beyond it where the image has one. `tmp` is scratch. All four bytes of a
 /// pixel go through the same [1 2 1]/4 sums (an opaque alpha stays 255), so the loops run over
 /// plain byte rows and vectorise.
+#[inline(never)]
 pub(crate) fn soften(
     data: &mut [u8],
     w: u32,

@@ -298,8 +298,8 @@ pub struct Renderer {
     blur: blur::Blur,
     /// A mesh's vertices moved onto the border measure's scratch canvas.
     shifted: Vec<raster::SVert>,
-    /// Cast-shadow scratch: the projected points and the marks of the pixels in shadow.
-    shadow: (Vec<(f32, f32)>, Vec<[u8; 4]>),
+    /// Cast-shadow scratch.
+    shadow: ShadowScratch,
     /// The realistic site's texture per pixel (issue 16), kept per camera pose.
     texture: texture::Cache,
 }
@@ -336,7 +336,7 @@ impl Renderer {
             cover: raster::Coverage::default(),
             blur: blur::Blur::default(),
             shifted: Vec::new(),
-            shadow: (Vec::new(), Vec::new()),
+            shadow: ShadowScratch::default(),
             texture: texture::Cache::default(),
         }
     }
@@ -408,6 +408,7 @@ impl Renderer {
     }
 
     /// Checks the image size and (re)allocates the canvases for it.
+    #[inline(never)]
     fn ensure_size(&mut self, w: u32, h: u32) -> Result<(), RenderError> {
         let bad = RenderError::BadSize {
             width: w,
@@ -432,6 +433,7 @@ impl Renderer {
     }
 
     /// Restores what the last frame drew over the cached background.
+    #[inline(never)]
     fn restore_background(&mut self) {
         let Some(canvas) = self.canvas.as_mut() else {
             return;
@@ -454,6 +456,7 @@ impl Renderer {
     }
 
     /// Draws the moving equipment (belt surface, skip) into the canvas.
+    #[inline(never)]
     fn draw_equipment(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
         self.ops.clear();
         {
@@ -469,6 +472,7 @@ impl Renderer {
 
     /// Builds every actor's geometry (ops, or a mesh for a realistic person) with its pixel rect
     /// and paint depth into `self.draws`, in the scene's actor order.
+    #[inline(never)]
     fn build_draws(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
         let (w, h) = self.size;
         self.ops.clear();
@@ -546,6 +550,7 @@ impl Renderer {
     }
 
     /// Indices into `self.draws`, far to near (ties by actor id).
+    #[inline(never)]
     fn paint_order(&self, scene: &RenderScene) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.draws.len()).collect();
         order.sort_by(|&a, &b| {
@@ -559,6 +564,7 @@ impl Renderer {
 
     /// The realistic people's cast shadows on the ground (by day), each pixel darkened once per
     /// person.
+    #[inline(never)]
     fn cast_shadows(&mut self, cam: &Camera, light: &Light) {
         let Some(canvas) = self.canvas.as_mut() else {
             return;
@@ -574,6 +580,7 @@ impl Renderer {
     /// Draws the actors far to near: lit into the canvas (when `pixels`), as ids into the mask.
     /// A mesh is rasterised once; its pixels are shaded into the canvas and inked into the mask
     /// and into the frame's `ids` (the other actors' ids are copied from the mask when measured).
+    #[inline(never)]
     fn draw_actors(
         &mut self,
         scene: &RenderScene,
@@ -603,21 +610,31 @@ impl Renderer {
                 if let Some(slot) = slot
                     && let Some(sh) = slot.shading
                 {
-                    let (verts, tris) = (&slot.mesh.verts, &slot.mesh.tris);
+                    let mesh = &slot.mesh;
                     let shade = |part: u8, at: &[f32; raster::N_ATTR]| sh.shade(part, at);
                     let reach = blur::reach(&slot.mesh);
                     let sweep =
                         (reach >= blur::MIN_PX).then(|| blur::sweep_rect(rect, reach, w, h));
-                    if let Some(r) = sweep {
-                        self.blur.save_behind(canvas.data(), w, r);
+                    // Below a pixel each way the smear gives the sharp person back.
+                    let smear = sweep.filter(|_| reach >= blur::SMEAR_PX);
+                    if let Some(r) = smear {
+                        self.blur.begin(canvas.data(), w, r);
                     }
-                    self.cover.shade(canvas.data_mut(), w, verts, tris, shade);
+                    // Each pixel shaded is spread along its path right away (when smeared).
+                    let blur = &mut self.blur;
+                    let data = canvas.data_mut();
+                    self.cover
+                        .shade(data, w, (&mesh.verts, &mesh.tris), shade, |xy, t, wt, c| {
+                            if smear.is_some() {
+                                blur.add(xy, mesh, t, wt, c);
+                            }
+                        });
                     self.dirty.push(rect);
-                    if let Some(r) = sweep {
-                        let data = canvas.data_mut();
-                        self.blur.smear(data, w, r, &slot.mesh, &self.cover);
-                        self.dirty.push(r);
+                    if smear.is_some() {
+                        self.blur.finish(canvas.data_mut(), w);
                     }
+                    // The swept rect is softened once more (see `soften_dirty`).
+                    self.dirty.extend(sweep);
                     if let Some(g) = &slot.mesh.glare {
                         let dark = if light.is_ir() {
                             1.0
@@ -645,6 +662,7 @@ impl Renderer {
     /// Truth: each object measured on the shared mask (and alone where a nearer one may hide
     /// part of it), the id mask copied out (where not inked already), then the shared mask
     /// cleared for the next frame.
+    #[inline(never)]
     fn measure_truth(
         &mut self,
         scene: &RenderScene,
@@ -713,6 +731,7 @@ impl Renderer {
 
     /// The lens (realistic path): softens what was drawn this frame over the softened
     /// background.
+    #[inline(never)]
     fn soften_dirty(&mut self) {
         let Some(canvas) = self.canvas.as_mut() else {
             return;
@@ -727,6 +746,7 @@ impl Renderer {
 
     /// Image effects (tampering, lamp flicker, exposure) and the final pass into `out.frame`:
     /// RGBA → RGB with gain and sensor noise (not when the pixels are kept: a freeze).
+    #[inline(never)]
     fn finish_frame(
         &mut self,
         scene: &RenderScene,
@@ -796,6 +816,7 @@ impl Renderer {
         );
     }
 
+    #[inline(never)]
     fn ensure_background(&mut self, scene: &RenderScene, cam: &Camera, light: &Light) {
         let key = BgKey {
             pose: scene.camera,
@@ -1005,16 +1026,25 @@ fn grow(r: (u32, u32, u32, u32), by: u32, w: u32, h: u32) -> (u32, u32, u32, u32
 /// Darkens the ground where the sun does not reach past the person (its mesh projected along
 /// the sun's direction onto z = 0), each pixel once; returns the pixel rect changed. `scratch`
 /// holds the projected points and the shadow's marks.
+/// Cast-shadow scratch: the projected points, the marks of the pixels in shadow and the
+/// triangles that cast it.
+#[derive(Debug, Default)]
+struct ShadowScratch {
+    pts: Vec<(f32, f32)>,
+    marks: Vec<[u8; 4]>,
+    lit: Vec<raster::STri>,
+}
+
 fn cast_shadow(
     canvas: &mut Pixmap,
-    scratch: &mut (Vec<(f32, f32)>, Vec<[u8; 4]>),
+    scratch: &mut ShadowScratch,
     cam: &Camera,
     light: &Light,
     mesh: &body::Mesh,
 ) -> Option<(u32, u32, u32, u32)> {
     let (w, h) = (canvas.width(), canvas.height());
     let sun = V3::from_array(light::SUN).norm();
-    let (pts, marks) = scratch;
+    let ShadowScratch { pts, marks, lit } = scratch;
     pts.clear();
     let mut b: Option<(f32, f32, f32, f32)> = None;
     for p in &mesh.world {
@@ -1033,15 +1063,21 @@ fn cast_shadow(
     let b = b?;
     let rect = clip_rect(b.0 - 1.0, b.1 - 1.0, b.2 + 1.0, b.3 + 1.0, w, h)?;
     let keep = 1.0 - 0.55 * light.ambient * (1.0 - light.haze);
-    raster::shadow(
-        canvas.data_mut(),
-        w,
-        pts,
-        mesh.shadow_tris(),
-        keep,
-        rect,
-        marks,
-    );
+    let tris = if mesh.shadow.is_empty() {
+        // A person: its body is closed, so every ray from the ground toward the sun that meets
+        // it leaves it through a triangle facing the sun, and those alone cast the body's
+        // shadow (half its triangles). The hard hat, its lamp and the tool are open or
+        // one-sided: all of theirs cast.
+        lit.clear();
+        lit.extend(mesh.tris.iter().filter(|t| {
+            let [a, b, c] = t.v.map(|i| mesh.world[i as usize]);
+            !body::is_closed_part(t.part) || (b - a).cross(c - a).dot(sun) > 0.0
+        }));
+        &lit[..]
+    } else {
+        &mesh.shadow[..]
+    };
+    raster::shadow(canvas.data_mut(), w, pts, tris, keep, rect, marks);
     Some(rect)
 }
 

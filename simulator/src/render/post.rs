@@ -45,6 +45,7 @@ fn row_offset(seed: u64, y: u32, row_len: usize) -> usize {
 /// per-channel table (`grey3` its per-pixel version, each sample repeated three times) and the
 /// frame's seed. Two simple passes per row (convert, then add noise over the flat bytes) so
 /// the compiler vectorises them.
+#[inline(never)]
 pub(crate) fn to_rgb(
     src: &[u8],
     dst: &mut [u8],

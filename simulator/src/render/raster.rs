@@ -235,17 +235,40 @@ impl Coverage {
             let Some(s) = setup(a, b, c, clip) else {
                 continue;
             };
-            scan(&s, |x, y, e| {
-                let wts = [e[0] * s.inv, e[1] * s.inv, e[2] * s.inv];
-                let z = wts[0] * a.inv_z + wts[1] * b.inv_z + wts[2] * c.inv_z;
-                let i = (y - oy) * rw + (x - ox);
-                if z <= self.zbuf[i] {
-                    return;
+            // `scan`, with each row's slices of the buffers taken once (no bounds test per
+            // pixel): the same pixels and edge values.
+            let px0 = s.x0 as f32 + 0.5;
+            let [t0, t1, t2] = s.thr;
+            let (d0, d1, d2) = (s.edges[0].3, s.edges[1].3, s.edges[2].3);
+            let (c0, c1) = (s.x0 as usize - ox, s.x1 as usize - ox);
+            for y in s.y0..s.y1 {
+                let py = y as f32 + 0.5;
+                let mut e = s.edges.map(|(x, y, dx, dy)| dx * (py - y) - dy * (px0 - x));
+                let row = (y as usize - oy) * rw;
+                let (zr, tr, wr) = (
+                    &mut self.zbuf[row + c0..row + c1],
+                    &mut self.tri[row + c0..row + c1],
+                    &mut self.wts[row + c0..row + c1],
+                );
+                let mut run = false;
+                for ((zp, tp), wp) in zr.iter_mut().zip(tr.iter_mut()).zip(wr.iter_mut()) {
+                    if (e[0] <= t0) & (e[1] <= t1) & (e[2] <= t2) {
+                        run = true;
+                        let wts = [e[0] * s.inv, e[1] * s.inv, e[2] * s.inv];
+                        let z = wts[0] * a.inv_z + wts[1] * b.inv_z + wts[2] * c.inv_z;
+                        if z > *zp {
+                            *zp = z;
+                            *tp = ti as u32;
+                            *wp = wts;
+                        }
+                    } else if run {
+                        break;
+                    }
+                    e[0] -= d0;
+                    e[1] -= d1;
+                    e[2] -= d2;
                 }
-                self.zbuf[i] = z;
-                self.tri[i] = ti as u32;
-                self.wts[i] = wts;
-            });
+            }
         }
         self.spans.clear();
         for row in self.tri.chunks_exact(rw) {
@@ -256,27 +279,6 @@ impl Coverage {
                 _ => (0, 0),
             });
         }
-    }
-
-    /// Calls `f(image index, rect-local index)` for every covered pixel, row by row.
-    #[inline(always)]
-    fn each(&self, w: u32, mut f: impl FnMut(usize, usize)) {
-        let r = self.rect;
-        let rw = (r.2 - r.0) as usize;
-        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
-            let base = y as usize * w as usize + r.0 as usize;
-            for (x, &t) in self.tri[row * rw + x0..row * rw + x1].iter().enumerate() {
-                if t != NONE {
-                    f(base + x0 + x, row * rw + x0 + x);
-                }
-            }
-        }
-    }
-
-    /// Calls `f(image index, triangle index, barycentric weights)` for every covered pixel of an
-    /// image `w` wide, row by row.
-    pub(crate) fn for_each_pixel(&self, w: u32, mut f: impl FnMut(usize, usize, &[f32; 3])) {
-        self.each(w, |i, j| f(i, self.tri[j] as usize, &self.wts[j]));
     }
 
     /// How many covered pixels `(x, y)` satisfy `f(x, y)`.
@@ -293,27 +295,41 @@ impl Coverage {
         n
     }
 
-    /// Writes the shaded colour of every covered pixel into the RGBA8 image `data` (`w` wide).
+    /// Writes the shaded colour of every covered pixel into the RGBA8 image `data` (`w` wide),
+    /// and hands each pixel's `(x, y)`, triangle, barycentric weights and colour to `then`.
+    #[inline(never)]
     pub(crate) fn shade(
         &self,
         data: &mut [u8],
         w: u32,
-        verts: &[SVert],
-        tris: &[STri],
+        (verts, tris): (&[SVert], &[STri]),
         shade: impl Fn(u8, &[f32; N_ATTR]) -> [u8; 3],
+        mut then: impl FnMut((u32, u32), usize, &[f32; 3], [u8; 3]),
     ) {
-        self.each(w, |i, j| {
-            let t = &tris[self.tri[j] as usize];
-            let v = t.v.map(|k| &verts[k as usize]);
-            let rgb = shade(t.part, &attributes(&self.wts[j], v));
-            data[i * 4..i * 4 + 4].copy_from_slice(&[rgb[0], rgb[1], rgb[2], 255]);
-        });
+        let r = self.rect;
+        let rw = (r.2 - r.0) as usize;
+        for ((row, y), &(x0, x1)) in (r.1..r.3).enumerate().zip(&self.spans) {
+            let (tri, wts) = (&self.tri[row * rw..][x0..x1], &self.wts[row * rw..][x0..x1]);
+            let a = (y as usize * w as usize + r.0 as usize + x0) * 4;
+            let (px, _) = data[a..a + (x1 - x0) * 4].as_chunks_mut::<4>();
+            for (x, ((&ti, wt), p)) in tri.iter().zip(wts).zip(px).enumerate() {
+                if ti == NONE {
+                    continue;
+                }
+                let t = &tris[ti as usize];
+                let v = t.v.map(|k| &verts[k as usize]);
+                let rgb = shade(t.part, &attributes(wt, v));
+                *p = [rgb[0], rgb[1], rgb[2], 255];
+                then((r.0 + (x0 + x) as u32, y), ti as usize, wt, rgb);
+            }
+        }
     }
 
     /// Writes mask value `id` at every covered pixel of the RGBA8 image `data` and of the id
     /// image `ids` (both `w` wide) and returns the bounds `(x0, y0, x1, y1)` (half-open) and
     /// count of the covered pixels. Rows are written and counted without a branch per pixel;
     /// only rows with a pixel are searched for their first and last.
+    #[inline(never)]
     pub(crate) fn ink_ids(
         &self,
         data: &mut [u8],
@@ -488,7 +504,7 @@ mod tests {
             count.set(count.get() + 1);
             [p, 0, 0]
         };
-        cover.shade(&mut data, w, &verts, &square, shade);
+        cover.shade(&mut data, w, (&verts, &square), shade, |_, _, _, _| {});
         assert_eq!(
             count.get(),
             100,
@@ -502,7 +518,13 @@ mod tests {
             tri([7, 9, 10], 7),
         ];
         cover.rasterise(&verts, &all, (0, 0, w, h));
-        cover.shade(&mut data, w, &verts, &all, |p, _| [p, 0, 0]);
+        cover.shade(
+            &mut data,
+            w,
+            (&verts, &all),
+            |p, _| [p, 0, 0],
+            |_, _, _, _| {},
+        );
         assert_eq!(data[(3 * 16 + 3) * 4], 9);
         assert_eq!(data[(10 * 16 + 10) * 4], 2);
         assert_eq!(

@@ -29,6 +29,12 @@ const PART_LAMP: u8 = 101;
 const PART_HANDLE: u8 = 102;
 const PART_BLADE: u8 = 103;
 
+/// Whether triangles of `part` belong to the closed body (the skin and clothes of the skinned
+/// MakeHuman mesh), not to the open hard hat, the one-sided lamp or the tool.
+pub(crate) fn is_closed_part(part: u8) -> bool {
+    part < PART_HELMET
+}
+
 /// Head-top of the flat model's 1.75 m person is 1.80 m with its helmet; the body is sized so its
 /// scalp is at `height_m × SCALP`, and the helmet adds the rest.
 const SCALP: f32 = 1.72 / 1.75;
@@ -192,15 +198,6 @@ impl Mesh {
     /// Appends triangles (vertex indices) of one part.
     fn push_tris(&mut self, part: u8, tris: &[[u32; 3]]) {
         self.tris.extend(tris.iter().map(|&v| STri { v, part }));
-    }
-
-    /// The triangles that cast the mesh's shadow.
-    pub fn shadow_tris(&self) -> &[STri] {
-        if self.shadow.is_empty() {
-            &self.tris
-        } else {
-            &self.shadow
-        }
     }
 
     /// Pixel bounds (x0, y0, x1, y1) of the vertices in front of the camera, unclipped.
