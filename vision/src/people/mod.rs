@@ -10,6 +10,7 @@
 
 pub mod detect;
 pub mod foreground;
+pub mod learned;
 pub mod track;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use crate::config::CameraConfig;
 use crate::frame::Frame;
 
 pub use detect::{Detection, PersonDetector, TemplateDetector, TemplateSettings};
+pub use learned::{LearnedDetector, LearnedModel, LearnedSettings};
 pub use track::{CrossingEvent, Direction, TrackSettings, Tracker};
 
 /// How far from the edge a view out of the capture range may be and still serve a track that
