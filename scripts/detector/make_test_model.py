@@ -24,7 +24,7 @@ PEAKS = [
     (0, 40, 45, 0.9, (40, 100), (0.25, 0.75)),
     (0, 41, 45, 0.85, None, None),
     (0, 40, 46, 0.5, None, None),
-    # A weaker person: [386, 142, 418, 222]; gone at a threshold of 0.7.
+    # A weaker person: [386, 122, 418, 202]; gone at a threshold of 0.7.
     (0, 100, 40, 0.6, (32, 80), (0.5, 0.5)),
     # Below the default threshold of 0.3.
     (0, 70, 60, 0.25, (32, 80), (0.5, 0.5)),
@@ -32,7 +32,7 @@ PEAKS = [
     (0, 2, 50, 0.8, (40, 80), None),
     # Far beyond the counting edge (feet high in the picture): [250, 10, 262, 22].
     (0, 64, 4, 0.9, (12, 12), None),
-    # Head and shoulders: a plateau of two equal cells gives one box, [158, 150, 178, 170] at x 40.
+    # Head and shoulders: a plateau of two equal cells gives one box, [150, 150, 170, 170] (x 40).
     (1, 40, 40, 0.75, (20, 20), None),
     (1, 41, 40, 0.75, (20, 20), None),
     # A truck: [380, 80, 500, 160].

@@ -118,6 +118,14 @@ static RUNTIME: Mutex<Option<(PathBuf, Environment)>> = Mutex::new(None);
 /// Loads ONNX Runtime from `library` (once per process; later calls reuse the first library)
 /// and returns the environment sessions are made in.
 pub fn load_runtime(library: &Path) -> Result<Environment, Error> {
+    if !library.is_file() {
+        return Err(Error::Detector(format!(
+            "ONNX Runtime library {} not found: install onnxruntime=={ORT_VERSION} \
+             (bash scripts/setup.sh puts it in var/onnxruntime) or name the library's file \
+             in ESEAL_ORT_DYLIB",
+            library.display()
+        )));
+    }
     let mut rt = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((loaded, env)) = rt.as_ref() {
         if loaded != library {
@@ -128,14 +136,6 @@ pub fn load_runtime(library: &Path) -> Result<Environment, Error> {
             );
         }
         return Ok(env.clone());
-    }
-    if !library.is_file() {
-        return Err(Error::Detector(format!(
-            "ONNX Runtime library {} not found: install onnxruntime=={ORT_VERSION} \
-             (bash scripts/setup.sh puts it in var/onnxruntime) or name the library's file \
-             in ESEAL_ORT_DYLIB",
-            library.display()
-        )));
     }
     let env = ort::init_from(library)
         .map_err(|e| {
@@ -588,14 +588,17 @@ impl LearnedDetector {
                     return None;
                 }
                 let visibility = b.share_inside(width, height) as f32;
-                let clip = |v: f64, max: u32| v.clamp(0.0, f64::from(max));
+                // Whole pixels covering the box (a hundredth of a pixel of the map's f32
+                // noise does not widen it), inside the image.
+                let clip = |v: f64, max: u32| v.clamp(0.0, f64::from(max)) as u32;
+                let (lo, hi) = (|v: f64| (v + 0.01).floor(), |v: f64| (v - 0.01).ceil());
                 Some(Detection {
                     ground,
                     bbox: [
-                        clip(x0.floor(), width) as u32,
-                        clip(y0.floor(), height) as u32,
-                        clip(x1.ceil(), width) as u32,
-                        clip(y1.ceil(), height) as u32,
+                        clip(lo(x0), width),
+                        clip(lo(y0), height),
+                        clip(hi(x1), width),
+                        clip(hi(y1), height),
                     ],
                     score: b.score,
                     visibility,
@@ -617,5 +620,87 @@ impl PersonDetector for LearnedDetector {
             }
         }
         self.people(&self.last, frame.width, frame.height)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn letterboxed(frame: &Frame) -> Vec<f32> {
+        let mut out = vec![0.0; 3 * INPUT_W * INPUT_H];
+        Letterbox::new(frame.width, frame.height).fill(frame, &mut out, &mut Vec::new());
+        out
+    }
+
+    fn at(input: &[f32], c: usize, x: usize, y: usize) -> f32 {
+        input[c * INPUT_W * INPUT_H + y * INPUT_W + x]
+    }
+
+    #[test]
+    fn area_resampling_averages_the_pixels_an_input_pixel_covers() {
+        // 1024 × 576 → 512 × 288: each input pixel is the mean of a 2 × 2 block.
+        let (w, h) = (1024u32, 576u32);
+        let mut rgb = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                rgb.extend_from_slice(&[(x % 2 * 100 + y % 2 * 40) as u8, x as u8, 7]);
+            }
+        }
+        let input = letterboxed(&Frame::new(w, h, rgb, 0).unwrap());
+        for (x, y) in [(0, 0), (17, 3), (511, 287)] {
+            assert!((at(&input, 0, x, y) - 70.0).abs() < 1e-3);
+            let g = ((2 * x) % 256) as f32 + 0.5;
+            assert!((at(&input, 1, x, y) - g).abs() < 1e-3, "{x},{y}");
+            assert!((at(&input, 2, x, y) - 7.0).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn a_frame_of_another_aspect_is_padded_with_grey() {
+        // 640 × 480 → 384 × 288 at x 64..448.
+        let f = Frame::new(640, 480, vec![200; 640 * 480 * 3], 0).unwrap();
+        let input = letterboxed(&f);
+        for c in 0..3 {
+            assert_eq!(at(&input, c, 63, 100), PAD);
+            assert!((at(&input, c, 64, 100) - 200.0).abs() < 1e-3);
+            assert!((at(&input, c, 447, 287) - 200.0).abs() < 1e-3);
+            assert_eq!(at(&input, c, 448, 0), PAD);
+        }
+        let lb = Letterbox::new(640, 480);
+        assert_eq!(lb.to_frame(64.0, 0.0), (0.0, 0.0));
+        assert_eq!(lb.to_frame(448.0, 288.0), (640.0, 480.0));
+    }
+
+    #[test]
+    fn a_small_frame_is_enlarged_linearly() {
+        // 256 × 144 → 512 × 288; a horizontal ramp stays a ramp, the ends held.
+        let (w, h) = (256u32, 144u32);
+        let mut rgb = Vec::new();
+        for _ in 0..h {
+            for x in 0..w {
+                rgb.extend_from_slice(&[x as u8, 0, 0]);
+            }
+        }
+        let input = letterboxed(&Frame::new(w, h, rgb, 0).unwrap());
+        assert_eq!(at(&input, 0, 0, 10), 0.0);
+        assert!((at(&input, 0, 100, 10) - 49.75).abs() < 1e-3);
+        assert_eq!(at(&input, 0, 511, 10), 255.0);
+    }
+
+    #[test]
+    fn a_plateau_is_one_peak_and_a_shoulder_none() {
+        let mut heat = vec![0.0f32; GRID_W * GRID_H];
+        heat[10 * GRID_W + 20] = 0.7;
+        heat[10 * GRID_W + 21] = 0.7;
+        heat[11 * GRID_W + 21] = 0.6;
+        let peaks: Vec<_> = (0..GRID_H)
+            .flat_map(|y| (0..GRID_W).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                heat[y * GRID_W + x] > 0.0 && is_peak(&heat, x, y, heat[y * GRID_W + x])
+            })
+            .collect();
+        assert_eq!(peaks, [(20, 10)]);
     }
 }
