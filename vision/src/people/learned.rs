@@ -254,9 +254,18 @@ impl Letterbox {
         )
     }
 
-    /// Writes `frame` letterboxed into `out`, planar RGB `[3][288][512]`, 0–255.
-    fn fill(&self, frame: &Frame, out: &mut [f32], acc: &mut Vec<f32>) {
+    /// Writes `frame` (of this letterbox's size) letterboxed into `out`, planar RGB
+    /// `[3][288][512]`, 0–255; `acc` is scratch space.
+    pub fn fill(&self, frame: &Frame, out: &mut [f32], acc: &mut Vec<f32>) {
         out.fill(PAD);
+        if (frame.width, frame.height) != (self.width, self.height) {
+            tracing::warn!(
+                frame = ?(frame.width, frame.height),
+                letterbox = ?(self.width, self.height),
+                "frame of another size than its letterbox: left grey"
+            );
+            return;
+        }
         let stride = self.width as usize * 3;
         acc.resize(stride, 0.0);
         let plane = INPUT_W * INPUT_H;
