@@ -268,7 +268,9 @@ impl Letterbox {
         }
         let stride = self.width as usize * 3;
         acc.resize(stride, 0.0);
-        let plane = INPUT_W * INPUT_H;
+        let (pad_x, nw) = (self.pad.0, self.size.0);
+        let (r, rest) = out.split_at_mut(INPUT_W * INPUT_H);
+        let (g, b) = rest.split_at_mut(INPUT_W * INPUT_H);
         for (yy, &(first, at, n)) in self.rows.spans.iter().enumerate() {
             // The source rows this output row covers, weighted, then the columns.
             acc.fill(0.0);
@@ -278,18 +280,20 @@ impl Letterbox {
                     *a += wy * f32::from(p);
                 }
             }
-            let base = (self.pad.1 + yy) * INPUT_W + self.pad.0;
-            for (xx, &(fx, at, n)) in self.cols.spans.iter().enumerate() {
+            let base = (self.pad.1 + yy) * INPUT_W + pad_x;
+            let rows = r[base..base + nw]
+                .iter_mut()
+                .zip(&mut g[base..base + nw])
+                .zip(&mut b[base..base + nw]);
+            for (((r, g), b), &(fx, at, n)) in rows.zip(&self.cols.spans) {
                 let mut px = [0.0f32; 3];
-                for (k, &wx) in self.cols.weights[at..at + n].iter().enumerate() {
-                    let s = &acc[(fx + k) * 3..(fx + k) * 3 + 3];
+                let src = acc[fx * 3..(fx + n) * 3].chunks_exact(3);
+                for (&wx, s) in self.cols.weights[at..at + n].iter().zip(src) {
                     px[0] += wx * s[0];
                     px[1] += wx * s[1];
                     px[2] += wx * s[2];
                 }
-                for (c, v) in px.into_iter().enumerate() {
-                    out[c * plane + base + xx] = v;
-                }
+                (*r, *g, *b) = (px[0], px[1], px[2]);
             }
         }
     }
