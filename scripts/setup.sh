@@ -3,9 +3,11 @@
 # (used to make and inspect test videos), curl (a real FTP client for tests), FFmpeg (decodes the
 # served RTSP streams the way vendors' boxes and OpenCV do, in tests and for the judge's own
 # stream check), headless Chromium with CJK fonts (screenshots of the HTML certification report),
-# just, and the Python packages of the tests (sed_eval, the independent scorer; OpenCV and NumPy
-# for the external test device tests/fixtures/external_device.py).
+# just, the Python packages of the tests (sed_eval, the independent scorer; OpenCV and NumPy
+# for the external test device tests/fixtures/external_device.py), and ONNX Runtime's library
+# for the learned person detector (var/onnxruntime, from the onnxruntime wheel).
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 pkgs=(pkg-config curl ca-certificates
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev gstreamer1.0-tools
@@ -47,3 +49,16 @@ if ! python3 -c "import cv2, numpy" 2>/dev/null; then
     python3 -m pip install -q --break-system-packages opencv-python-headless numpy
 fi
 python3 -c "import cv2, numpy" || { echo "setup: python3 cannot import cv2 and numpy" >&2; exit 1; }
+
+# ONNX Runtime for the learned detector (vision/src/people/learned.rs, loaded at run time by
+# `ort`'s load-dynamic): only the shared library of the PyPI wheel is used, so the wheel goes into
+# var/onnxruntime without its Python dependencies. The device and the tests look for it there
+# unless ESEAL_ORT_DYLIB or ORT_DYLIB_PATH names another copy.
+ort_version=1.32.0
+ort_lib="$root/var/onnxruntime/onnxruntime/capi/libonnxruntime.so.$ort_version"
+if [ ! -f "$ort_lib" ]; then
+  echo "setup: installing onnxruntime==$ort_version (its libonnxruntime) into var/onnxruntime" >&2
+  rm -rf "$root/var/onnxruntime"
+  python3 -m pip install -q --root-user-action=ignore --no-deps --target "$root/var/onnxruntime" "onnxruntime==$ort_version"
+fi
+[ -f "$ort_lib" ] || { echo "setup: $ort_lib is missing after installing onnxruntime==$ort_version" >&2; exit 1; }

@@ -99,6 +99,44 @@ pub struct AnalysisConfig {
     pub clip_s: f64,
     /// Part of a clip before the event, seconds.
     pub clip_pre_s: f64,
+    /// The person detector of the shaft-mouth cameras.
+    pub detector: DetectorConfig,
+}
+
+/// Which person detector the shaft-mouth cameras run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorKind {
+    /// Calibrated person templates on the foreground (`people::detect`), the default.
+    #[default]
+    Classical,
+    /// The learned network through ONNX Runtime (`people::learned`); needs `model`.
+    Learned,
+}
+
+/// The person detector's settings (`[analysis.detector]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectorConfig {
+    pub kind: DetectorKind,
+    /// The learned detector's ONNX file (relative paths from the working directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<PathBuf>,
+    /// Least heat-map peak the learned detector keeps, 0–1.
+    pub threshold: f32,
+    /// Threads ONNX Runtime uses inside one operator, per camera.
+    pub threads: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            kind: DetectorKind::Classical,
+            model: None,
+            threshold: 0.3,
+            threads: 1,
+        }
+    }
 }
 
 impl Default for AnalysisConfig {
@@ -107,6 +145,7 @@ impl Default for AnalysisConfig {
             tamper_interval_s: 3600.0,
             clip_s: 10.0,
             clip_pre_s: 5.0,
+            detector: DetectorConfig::default(),
         }
     }
 }
@@ -288,6 +327,28 @@ impl DeviceConfig {
             return Err(ConfigError::new(
                 "analysis.clip_s",
                 "expected 1 ≤ clip_s ≤ 60 and 0 ≤ clip_pre_s ≤ clip_s",
+            ));
+        }
+        let d = &a.detector;
+        if d.kind == DetectorKind::Learned && d.model.is_none() {
+            return Err(ConfigError::new(
+                "analysis.detector.model",
+                "expected the ONNX file of the learned detector for kind = \"learned\"",
+            ));
+        }
+        if !(d.threshold > 0.0 && d.threshold < 1.0) {
+            return Err(ConfigError::new(
+                "analysis.detector.threshold",
+                format!(
+                    "expected a heat-map score between 0 and 1, found {}",
+                    d.threshold
+                ),
+            ));
+        }
+        if !(1..=16).contains(&d.threads) {
+            return Err(ConfigError::new(
+                "analysis.detector.threads",
+                format!("expected 1–16, found {}", d.threads),
             ));
         }
         if let Some(st) = &self.streams {

@@ -303,15 +303,17 @@ impl Device {
         let lock_cameras: Vec<CameraCode> = config.locks.iter().map(|l| l.camera).collect();
         let mut units = Vec::new();
         for c in &config.cameras {
-            let analysis =
-                match c.site {
-                    Site::ShaftMouth | Site::ReturnAirShaft => PeopleAnalyzer::new(c)
-                        .map_or(Analysis::None, |a| Analysis::People(Box::new(a))),
-                    Site::VehicleGate => TruckAnalyzer::new(c)
-                        .map_or(Analysis::None, |a| Analysis::Trucks(Box::new(a))),
-                    Site::Belt => Analysis::Belt(Box::new(BeltAnalyzer::new(c))),
-                    Site::SkipHeadframe => Analysis::Skip(Box::new(SkipAnalyzer::new(c))),
-                };
+            let analysis = match c.site {
+                Site::ShaftMouth | Site::ReturnAirShaft => {
+                    PeopleAnalyzer::with_config(c, &config.analysis.detector)?
+                        .map_or(Analysis::None, |a| Analysis::People(Box::new(a)))
+                }
+                Site::VehicleGate => {
+                    TruckAnalyzer::new(c).map_or(Analysis::None, |a| Analysis::Trucks(Box::new(a)))
+                }
+                Site::Belt => Analysis::Belt(Box::new(BeltAnalyzer::new(c))),
+                Site::SkipHeadframe => Analysis::Skip(Box::new(SkipAnalyzer::new(c))),
+            };
             let needs_clips = matches!(c.site, Site::Belt | Site::SkipHeadframe)
                 || lock_cameras.contains(&c.code);
             let clips = if needs_clips {

@@ -47,6 +47,10 @@ pub enum Error {
     /// An image could not be encoded or decoded.
     #[error("image: {0}")]
     Image(String),
+    /// The learned detector could not be loaded or run: ONNX Runtime's library or the model
+    /// (the message names the path and what to install).
+    #[error("detector: {0}")]
+    Detector(String),
     /// An upload failed; it stays in the spool and is retried.
     #[error("upload of {label}: {message}")]
     Upload {

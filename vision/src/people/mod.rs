@@ -10,15 +10,17 @@
 
 pub mod detect;
 pub mod foreground;
+pub mod learned;
 pub mod track;
 
 use std::collections::HashMap;
 
 use crate::calib::Projector;
-use crate::config::CameraConfig;
+use crate::config::{CameraConfig, DetectorConfig, DetectorKind};
 use crate::frame::Frame;
 
 pub use detect::{Detection, PersonDetector, TemplateDetector, TemplateSettings};
+pub use learned::{LearnedDetector, LearnedModel, LearnedSettings};
 pub use track::{CrossingEvent, Direction, TrackSettings, Tracker};
 
 /// How far from the edge a view out of the capture range may be and still serve a track that
@@ -101,6 +103,40 @@ impl PeopleAnalyzer {
             edge,
             TrackSettings::default(),
         ))
+    }
+
+    /// The analyser for a camera with a counting edge running the configured detector; `None`
+    /// without an edge. The learned detector's model and ONNX Runtime are loaded here, so a
+    /// missing one is an error at start-up naming the path.
+    pub fn with_config(
+        camera: &CameraConfig,
+        detector: &DetectorConfig,
+    ) -> Result<Option<PeopleAnalyzer>, crate::Error> {
+        let Some(edge) = camera.edge else {
+            return Ok(None);
+        };
+        let model = match (detector.kind, &detector.model) {
+            (DetectorKind::Classical, _) => return Ok(Self::new(camera)),
+            (DetectorKind::Learned, Some(model)) => model,
+            (DetectorKind::Learned, None) => {
+                return Err(crate::Error::Detector(
+                    "analysis.detector.model: expected the ONNX file of the learned detector"
+                        .to_owned(),
+                ));
+            }
+        };
+        let settings = LearnedSettings {
+            threshold: detector.threshold,
+            intra_threads: detector.threads,
+            ..LearnedSettings::default()
+        };
+        let model = LearnedModel::open(model, settings)?;
+        let projector = Projector::new(&camera.calibration, camera.width, camera.height);
+        Ok(Some(Self::with_detector(
+            Box::new(LearnedDetector::new(model, projector, edge)),
+            edge,
+            TrackSettings::default(),
+        )))
     }
 
     /// The analyser with another detector (e.g. a learned one) and tracker settings.
