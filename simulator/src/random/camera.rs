@@ -170,7 +170,7 @@ fn shaft(r: &mut ChaCha12Rng, f: Frame, cam: &mut file::Camera) -> bool {
     cam.yaw_deg = f.yaw_deg(turn.sin(), turn.cos());
     let (a, b) = (f.at(-len / 2.0, 0.0), f.at(len / 2.0, 0.0));
     cam.edge = Some([a, b]);
-    shaft_view_problem(&pose_of(cam), &Edge { a, b }).is_none()
+    shaft_view_problem(&cam.pose(), &Edge { a, b }).is_none()
 }
 
 /// Why a shaft-mouth camera does not show what C3/C4 ask, or `None` when it does: a person
@@ -241,7 +241,7 @@ fn gate(r: &mut ChaCha12Rng, f: Frame, cam: &mut file::Camera) -> bool {
     cam.yaw_deg = f.yaw_deg(dl, ds);
     let (a, b) = (f.at(-len / 2.0, 0.0), f.at(len / 2.0, 0.0));
     cam.edge = Some([a, b]);
-    let pose = pose_of(cam);
+    let pose = cam.pose();
     let edge = Edge { a, b };
     let [ux, uy] = edge.along();
     let [nx, ny] = edge.inward();
@@ -314,22 +314,6 @@ fn public_pose(cam: &mut file::Camera) {
     cam.yaw_deg = 90.0;
     cam.hfov_deg = hfov;
     cam.edge = edge;
-}
-
-/// The pose as the validator builds it from the file's values.
-fn pose_of(c: &file::Camera) -> CameraPose {
-    CameraPose {
-        position: Vec3::new(
-            c.position[0] as f32,
-            c.position[1] as f32,
-            c.position[2] as f32,
-        ),
-        yaw: c.yaw_deg.to_radians() as f32,
-        tilt: c.tilt_deg.to_radians() as f32,
-        hfov: c.hfov_deg.to_radians() as f32,
-        width: c.width,
-        height: c.height,
-    }
 }
 
 /// The pixel of `p` when it lies inside the image with `margin` (share of its size) kept clear.

@@ -86,6 +86,24 @@ pub struct Camera {
     pub haze: Option<f64>,
 }
 
+impl Camera {
+    /// The camera's pose as the renderer and the checks use it (degrees to radians, f32).
+    pub fn pose(&self) -> crate::scene::CameraPose {
+        crate::scene::CameraPose {
+            position: crate::scene::Vec3::new(
+                self.position[0] as f32,
+                self.position[1] as f32,
+                self.position[2] as f32,
+            ),
+            yaw: self.yaw_deg.to_radians() as f32,
+            tilt: self.tilt_deg.to_radians() as f32,
+            hfov: self.hfov_deg.to_radians() as f32,
+            width: self.width,
+            height: self.height,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Light {

@@ -35,18 +35,7 @@ impl Validator<'_> {
         );
         let haze = c.haze.unwrap_or(0.0);
         self.range(&format!("{p}.haze"), haze, 0.0, 1.0, "haze");
-        let pose = CameraPose {
-            position: Vec3::new(
-                c.position[0] as f32,
-                c.position[1] as f32,
-                c.position[2] as f32,
-            ),
-            yaw: c.yaw_deg.to_radians() as f32,
-            tilt: c.tilt_deg.to_radians() as f32,
-            hfov: c.hfov_deg.to_radians() as f32,
-            width: c.width,
-            height: c.height,
-        };
+        let pose = c.pose();
         let edge = self.camera_edge(p, &c, &pose);
         Camera {
             code: c.code,
