@@ -119,22 +119,12 @@ impl Blur {
         let m = mesh.tris[t].v.map(|k| mesh.motion[k as usize]);
         let vx = (wts[0] * m[0].0 + wts[1] * m[1].0 + wts[2] * m[2].0).clamp(-MAX_PX, MAX_PX);
         let vy = (wts[0] * m[0].1 + wts[1] * m[1].1 + wts[2] * m[2].1).clamp(-MAX_PX, MAX_PX);
-        let r = self.rect;
-        let mut runs = Runs {
-            rows: &mut self.rows,
-            cols: &mut self.cols,
-            row_span: &mut self.row_span,
-            col_span: &mut self.col_span,
-            rw: (r.2 - r.0) as usize,
-            rh: (r.3 - r.1) as usize,
-        };
-        let at = ((x - r.0) as i32, (y - r.1) as i32);
-        runs.line(at, (vx, vy), rgb.map(i32::from));
+        let at = ((x - self.rect.0) as i32, (y - self.rect.1) as i32);
+        self.runs().line(at, (vx, vy), rgb.map(i32::from));
     }
 
-    /// Ends the smear: the person's smeared pixels over what was behind them, into `data`.
-    #[inline(never)]
-    pub fn finish(&mut self, data: &mut [u8], w: u32) {
+    /// The run buffers over the current rect.
+    fn runs(&mut self) -> Runs<'_> {
         let r = self.rect;
         Runs {
             rows: &mut self.rows,
@@ -144,8 +134,13 @@ impl Blur {
             rw: (r.2 - r.0) as usize,
             rh: (r.3 - r.1) as usize,
         }
-        .total();
-        self.compose(data, w, r);
+    }
+
+    /// Ends the smear: the person's smeared pixels over what was behind them, into `data`.
+    #[inline(never)]
+    pub fn finish(&mut self, data: &mut [u8], w: u32) {
+        self.runs().total();
+        self.compose(data, w, self.rect);
     }
 
     /// The smeared person over what was behind it, where it stayed for part of the exposure;
