@@ -113,8 +113,14 @@ def augment(img, boxes, rng):
 
 
 def gaussian_sigma(bw, bh):
-    """Peak spread on the grid: a third of the box's smaller side in cells, at least 0.6."""
-    return max(0.6, min(bw, bh) / STRIDE / 3.0)
+    """Peak spread on the grid (sx, sy) in cells, at least 0.6: a third of the smaller side
+    across it, and along the longer side a sixth of that side if more, so that a long truck or
+    a tall person has one elongated peak rather than a round one that leaves room for a second
+    maximum further along the body."""
+    short = min(bw, bh) / STRIDE / 3.0
+    sx = max(0.6, short, bw / STRIDE / 6.0 if bw > bh else 0.0)
+    sy = max(0.6, short, bh / STRIDE / 6.0 if bh > bw else 0.0)
+    return sx, sy
 
 
 def targets(boxes, w, h):
@@ -142,8 +148,8 @@ def targets(boxes, w, h):
             ign[c, gy0:gy1, gx0:gx1] = 1
             continue
         ix, iy = min(GW - 1, int(cx)), min(GH - 1, int(cy))
-        s = gaussian_sigma(bw, bh)
-        g = np.exp(-((xs - ix) ** 2 + (ys - iy) ** 2) / (2 * s * s))
+        sx, sy = gaussian_sigma(bw, bh)
+        g = np.exp(-((xs - ix) ** 2 / (2 * sx * sx) + (ys - iy) ** 2 / (2 * sy * sy)))
         heat[c] = np.maximum(heat[c], g)
         if n < MAX_OBJ:
             cls[n], idx[n] = c, iy * GW + ix

@@ -61,7 +61,41 @@ def detections(out, thr=0.3, k=100):
         cx = (xi + float(out[9, yi, xi])) * STRIDE
         cy = (yi + float(out[10, yi, xi])) * STRIDE
         res.append([ci, cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, float(s[i])])
-    return res
+    return suppress(res)
+
+
+# Same class, same object: two peaks whose boxes overlap this much (IoU), or a truck box lying
+# this much inside a stronger truck box, are one object (vision/src/people/learned.rs decodes
+# the same way).
+SAME_IOU = 0.6
+TRUCK_INSIDE = 0.8
+
+
+def suppress(dets):
+    """Keep the strongest of boxes that are one object; dets sorted by score, strongest first."""
+    kept = []
+    for d in dets:
+        same = False
+        for k in kept:
+            if k[0] != d[0]:
+                continue
+            if iou(d[1:5], k[1:5]) >= SAME_IOU:
+                same = True
+            elif d[0] == 2 and inside(d[1:5], k[1:5]) >= TRUCK_INSIDE:
+                same = True
+            if same:
+                break
+        if not same:
+            kept.append(d)
+    return kept
+
+
+def inside(a, b):
+    """Share of box a's area inside box b."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = (a[2] - a[0]) * (a[3] - a[1])
+    return ix * iy / area if area > 0 else 0.0
 
 
 def iou(a, b):
