@@ -15,6 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use eseal_vision::DeviceConfig;
 use eseal_vision::clock::DeviceClock;
+use eseal_vision::config::{DetectorConfig, DetectorKind};
 use eseal_vision::device::Device;
 use eseal_vision::frame::FrameSource;
 use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings, stream_url};
@@ -30,16 +31,71 @@ pub struct PeopleArgs {
     /// Matching window, seconds.
     #[arg(long, default_value_t = 3.0)]
     pub window: f64,
+    #[command(flatten)]
+    pub detector: DetectorArgs,
+}
+
+/// The learned detector's model as committed (issue 17; `scripts/detector/`).
+pub const DEFAULT_MODEL: &str = "vision/models/detector.onnx";
+
+/// Which person detector the reference device runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DetectorArgs {
+    /// The reference device's person detector: `classical` (calibrated templates on the
+    /// foreground) or `learned` (the network through ONNX Runtime).
+    #[arg(long, default_value = "classical")]
+    pub detector: String,
+    /// The learned detector's ONNX model.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: PathBuf,
+}
+
+impl DetectorArgs {
+    /// The device's detector settings; a bad name or a missing model is an error naming the flag.
+    pub fn config(&self) -> Result<DetectorConfig> {
+        let kind = match self.detector.as_str() {
+            "classical" => DetectorKind::Classical,
+            "learned" => DetectorKind::Learned,
+            other => anyhow::bail!("--detector {other}: expected `classical` or `learned`"),
+        };
+        if kind == DetectorKind::Learned && !self.model.is_file() {
+            anyhow::bail!(
+                "--model {}: no such file (the learned detector's ONNX model; `just train-detector` makes one)",
+                self.model.display()
+            );
+        }
+        Ok(DetectorConfig {
+            kind,
+            model: (kind == DetectorKind::Learned).then(|| self.model.clone()),
+            ..DetectorConfig::default()
+        })
+    }
+
+    /// What the certificate names: the detector, and the model file's SHA-256 when learned.
+    pub fn describe(&self) -> Result<String> {
+        if self.detector != "learned" {
+            return Ok(self.detector.clone());
+        }
+        use sha2::Digest as _;
+        let bytes = std::fs::read(&self.model)
+            .with_context(|| format!("--model {}: reading", self.model.display()))?;
+        Ok(format!(
+            "learned {} sha256:{}",
+            self.model.display(),
+            hex::encode(sha2::Sha256::digest(&bytes))
+        ))
+    }
 }
 
 /// `eseal edge people`: people figures per counting camera with every match, miss and extra.
 pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
+    let detector = args.detector.config()?;
     for file in &args.files {
         let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
         let started = Instant::now();
-        for s in super::people::score_people(&scenario, args.window) {
+        for s in super::people::score_people(&scenario, args.window, &detector)? {
             let mut text = format!(
                 "{} camera {} (seed {}): down {}/{} matched {} · up {}/{} matched {} · captured {}/{} ({:.1} s)\n",
                 file.display(),

@@ -8,6 +8,7 @@ use eseal_simulator::render::{Rendered, Renderer};
 use eseal_simulator::scenario::PersonDirection;
 use eseal_simulator::truth::EventKind;
 use eseal_simulator::{Scenario, Simulation};
+use eseal_vision::config::DetectorConfig;
 use eseal_vision::frame::Frame;
 use eseal_vision::people::{Direction, PeopleAnalyzer, PersonCrossing};
 
@@ -58,13 +59,17 @@ fn debug_window() -> Option<(f64, f64)> {
 }
 
 /// Runs people counting on every counting camera of `scenario` and scores it.
-pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
+pub fn score_people(
+    scenario: &Scenario,
+    window_s: f64,
+    detector: &DetectorConfig,
+) -> Result<Vec<PeopleScore>, eseal_vision::Error> {
     let dir = std::env::temp_dir();
     let config = device_config(scenario, &dir);
     let mut analyzers: BTreeMap<usize, PeopleAnalyzer> = BTreeMap::new();
     for (i, c) in config.cameras.iter().enumerate() {
         if c.site.counts_people()
-            && let Some(a) = PeopleAnalyzer::new(c)
+            && let Some(a) = PeopleAnalyzer::with_config(c, detector)?
         {
             analyzers.insert(i, a);
         }
@@ -290,5 +295,5 @@ pub fn score_people(scenario: &Scenario, window_s: f64) -> Vec<PeopleScore> {
         }
         scores.push(s);
     }
-    scores
+    Ok(scores)
 }

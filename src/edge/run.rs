@@ -23,7 +23,7 @@ use eseal_simulator::scenario::Mine;
 use eseal_simulator::truth::{Event, EventKind};
 use eseal_simulator::{Scenario, Simulation};
 use eseal_vision::clock::DeviceClock;
-use eseal_vision::config::{DeviceConfig, PlatformLink};
+use eseal_vision::config::{DetectorConfig, DeviceConfig, PlatformLink};
 use eseal_vision::device::{Counted, DailyReport, Decision, Device, Faults};
 use eseal_vision::frame::Frame;
 use eseal_vision::media::mjpeg::{MjpegHub, MjpegServer, MjpegSettings};
@@ -75,6 +75,8 @@ pub struct RunOptions {
     /// A device fault: every item is held this long before it is sent (uploads late with right
     /// names; R2.latency).
     pub upload_hold_s: Option<f64>,
+    /// The person detector the device runs (default: the device configuration's default).
+    pub detector: Option<DetectorConfig>,
 }
 
 /// What a run produced.
@@ -341,6 +343,9 @@ pub fn run_in_process(scenario: &Scenario, opts: &RunOptions) -> Result<RunResul
     }
     if let Some(c) = opts.clip_s {
         config.analysis.clip_s = c;
+    }
+    if let Some(d) = &opts.detector {
+        config.analysis.detector = d.clone();
     }
     let pump_every_ns = opts.upload_batch_s.map_or(S / 5, |b| (b * 1e9) as u64);
     config.platform = Some(the_link.clone());

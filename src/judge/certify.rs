@@ -17,6 +17,7 @@ use eseal_simulator::Scenario;
 use eseal_simulator::scenario::{PersonDirection, TruckDirection};
 use eseal_simulator::scene::SiteKind;
 use eseal_simulator::truth::EventKind;
+use eseal_vision::config::DetectorConfig;
 use eseal_vision::device::{Counter, Faults};
 use sha2::{Digest, Sha256};
 
@@ -104,6 +105,10 @@ pub struct CertifyOptions {
     pub out_dir: Option<PathBuf>,
     /// Cases run at once.
     pub jobs: usize,
+    /// The reference device's person detector (default: the device configuration's default).
+    pub detector: Option<DetectorConfig>,
+    /// How the report names that detector (e.g. the model file and its SHA-256).
+    pub detector_name: Option<String>,
 }
 
 impl Default for CertifyOptions {
@@ -115,6 +120,8 @@ impl Default for CertifyOptions {
             },
             out_dir: None,
             jobs: 1,
+            detector: None,
+            detector_name: None,
         }
     }
 }
@@ -256,6 +263,7 @@ pub fn judge_case(case: &Case, opts: &CertifyOptions) -> Result<CaseOutcome> {
         platform_push_disabled: case.platform_push_disabled,
         clock_offset_s: case.clock_offset_s,
         upload_hold_s: case.upload_hold_s,
+        detector: opts.detector.clone(),
         ..RunOptions::default()
     };
     let run = run_in_process(&case.scenario, &run_opts)
@@ -399,6 +407,7 @@ pub fn certification(outcomes: &[CaseOutcome], opts: &CertifyOptions) -> Certifi
             name: "eseal reference edge device 参考前置分析设备".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             faults,
+            detector: opts.detector_name.clone(),
         },
         skew_s: opts.judge.window.skew_s,
         latency_s: opts.judge.window.latency_s,

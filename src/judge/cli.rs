@@ -81,6 +81,9 @@ pub struct CertifyArgs {
     /// written beside the manifest, and report.html shows the key's fingerprint.
     #[arg(long)]
     pub sign_key: Option<PathBuf>,
+    /// The reference device's detector (`--device reference` only).
+    #[command(flatten)]
+    pub detector: crate::edge::cli::DetectorArgs,
 }
 
 /// Runs `eseal certify`; exit 0 when the device passes (or every violation case comes out as it
@@ -133,6 +136,8 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
         },
         out_dir: Some(args.out.clone()),
         jobs,
+        detector: Some(args.detector.config()?),
+        detector_name: Some(args.detector.describe()?),
     };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -180,6 +185,7 @@ pub fn certify(args: &CertifyArgs) -> Result<ExitCode> {
         report.device.kind = "external".to_owned();
         report.device.name = "device under test 被测设备".to_owned();
         report.device.version = "as configured by the operator".to_owned();
+        report.device.detector = None;
     }
     let timings: Vec<_> = outcomes.iter().map(|o| o.timing.clone()).collect();
     let paths = super::report::write_signed_report(&args.out, &report, &timings, signer.as_ref())?;

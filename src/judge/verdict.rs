@@ -175,6 +175,9 @@ pub struct DeviceIdentity {
     /// Deliberate faults switched on (violation cases), e.g. `drop_every_nth_person=5`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<String>,
+    /// The reference device's person detector: `classical`, or `learned <model> sha256:<hex>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<String>,
 }
 
 /// One evidence file the device uploaded, as kept next to the report.

@@ -298,6 +298,13 @@ fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command()
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["device"]["detector"], "classical",
+        "{}",
+        report["device"]
+    );
     // A case whose expectation the device does not meet: the uploads are late (latency fails),
     // but the case claims only E5 fails.
     let case = dir.path().join("wrong-expectation.toml");
@@ -342,6 +349,26 @@ fn certify_exits_by_the_verdict_and_names_the_seed_and_the_reproducing_command()
         !o.status.success() && stderr.contains("--device vendor-x: expected `reference`"),
         "{stderr}"
     );
+    for (args, want) in [
+        (
+            &["--detector", "yolo"][..],
+            "--detector yolo: expected `classical` or `learned`",
+        ),
+        (
+            &["--detector", "learned", "--model", "no/such.onnx"][..],
+            "--model no/such.onnx: no such file",
+        ),
+    ] {
+        let mut all = vec![
+            "certify",
+            "--scenarios",
+            "scenarios/conformant/gate-trucks.toml",
+        ];
+        all.extend_from_slice(args);
+        let o = eseal(&all);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && stderr.contains(want), "{stderr}");
+    }
     let o = eseal(&["certify", "--scenarios", "no/such/dir"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/dir: no such file or directory"));
 }

@@ -9,7 +9,7 @@ use eseal::edge::people::{PeopleScore, score_people};
 
 fn check(file: &str, down: u32, up: u32) {
     let (scenario, _) = eseal_simulator::check(std::path::Path::new(file)).unwrap();
-    let scores = score_people(&scenario, 2.0);
+    let scores = score_people(&scenario, 2.0, &Default::default()).unwrap();
     assert_eq!(scores.len(), 1);
     let s: &PeopleScore = &scores[0];
     println!(

@@ -111,6 +111,7 @@ fn sample(dir: &Path) -> CertificationReport {
             name: "eseal reference edge device".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             faults: vec!["drop_every_nth_person=3".to_owned()],
+            detector: None,
         },
         skew_s: 5.0,
         latency_s: 10.0,

@@ -183,6 +183,13 @@ pub fn render_html_signed(
         escape(&report.device.name),
         escape(&report.schema)
     );
+    if let Some(d) = &report.device.detector {
+        w!(
+            o,
+            "<p class=\"sub\">检测器 / Detector: <span class=\"mono\" id=\"detector\">{}</span></p>\n",
+            escape(d)
+        );
+    }
     w!(
         o,
         "<div class=\"banner {}\" id=\"overall\"><span>总体结论 <span style=\"font-weight:400\">/ Overall verdict</span></span><span class=\"big\">{} {}</span></div>\n",

@@ -59,6 +59,7 @@ fn sample() -> CertificationReport {
             name: "eseal-vision".to_owned(),
             version: "0.1.0".to_owned(),
             faults: vec!["drop_every_nth_person=5".to_owned()],
+            detector: None,
         },
         skew_s: 5.0,
         latency_s: 10.0,

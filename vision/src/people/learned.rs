@@ -300,11 +300,13 @@ impl Letterbox {
 
     /// Boxes of every class in one image's output map (`CHANNELS × GRID_H × GRID_W`), in frame
     /// pixels: cells at or above `threshold` that are 3×3 local maxima (of a plateau, the first
-    /// cell in row order), the strongest `max_per_class` of each class, strongest first.
+    /// cell in row order), the strongest `max_per_class` of each class, strongest first, less
+    /// the weaker of two peaks that are one object (see [`suppress`]).
     pub fn decode(&self, map: &[f32], threshold: f32, max_per_class: usize) -> Vec<BoxDetection> {
         let cells = GRID_W * GRID_H;
         let mut out = Vec::new();
         for class in Class::ALL {
+            let first = out.len();
             let c = class.index();
             let heat = &map[c * cells..(c + 1) * cells];
             let mut peaks: Vec<(usize, usize, f32)> = Vec::new();
@@ -333,9 +335,56 @@ impl Letterbox {
                     score,
                 });
             }
+            suppress(&mut out, first);
         }
         out
     }
+}
+
+/// Two boxes of one class overlapping this much (IoU) are one object seen twice.
+const SAME_IOU: f64 = 0.6;
+/// A truck box lying this much inside a stronger truck box is part of that truck (a long truck
+/// can give a second peak along its body). `scripts/detector/train.py` scores the same way.
+const TRUCK_INSIDE: f64 = 0.8;
+
+/// Drops from `boxes[first..]` (one class, strongest first) each box that is the same object
+/// as a stronger one kept before it.
+fn suppress(boxes: &mut Vec<BoxDetection>, first: usize) {
+    let mut kept = first;
+    for i in first..boxes.len() {
+        let b = boxes[i];
+        let same = boxes[first..kept].iter().any(|k| {
+            iou(&b.bbox, &k.bbox) >= SAME_IOU
+                || (b.class == Class::Truck && inside(&b.bbox, &k.bbox) >= TRUCK_INSIDE)
+        });
+        if !same {
+            boxes[kept] = b;
+            kept += 1;
+        }
+    }
+    boxes.truncate(kept);
+}
+
+fn overlap(a: &[f64; 4], b: &[f64; 4]) -> f64 {
+    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    w * h
+}
+
+fn area(a: &[f64; 4]) -> f64 {
+    (a[2] - a[0]).max(0.0) * (a[3] - a[1]).max(0.0)
+}
+
+fn iou(a: &[f64; 4], b: &[f64; 4]) -> f64 {
+    let i = overlap(a, b);
+    let u = area(a) + area(b) - i;
+    if u > 0.0 { i / u } else { 0.0 }
+}
+
+/// Share of `a`'s area inside `b`.
+fn inside(a: &[f64; 4], b: &[f64; 4]) -> f64 {
+    let s = area(a);
+    if s > 0.0 { overlap(a, b) / s } else { 0.0 }
 }
 
 /// Whether cell `(x, y)` of `heat` is a peak: not below any of its 8 neighbours, and above
@@ -700,6 +749,31 @@ mod tests {
         assert_eq!(at(&input, 0, 0, 10), 0.0);
         assert!((at(&input, 0, 100, 10) - 49.75).abs() < 1e-3);
         assert_eq!(at(&input, 0, 511, 10), 255.0);
+    }
+
+    #[test]
+    fn a_second_peak_on_the_same_object_is_dropped_and_a_neighbour_kept() {
+        let b = |class, bbox, score| BoxDetection { class, bbox, score };
+        let mut trucks = vec![
+            b(Class::Person, [0.0, 0.0, 10.0, 30.0], 0.9),
+            b(Class::Truck, [0.0, 0.0, 300.0, 100.0], 0.9),
+            // Along the same truck: small IoU, but wholly inside it.
+            b(Class::Truck, [150.0, 10.0, 290.0, 95.0], 0.6),
+            // A second truck behind, overlapping a third of the first.
+            b(Class::Truck, [200.0, 0.0, 500.0, 100.0], 0.5),
+        ];
+        suppress(&mut trucks, 1);
+        assert_eq!(trucks.len(), 3);
+        assert_eq!(trucks[2].bbox[0], 200.0);
+        let mut people = vec![
+            b(Class::Person, [0.0, 0.0, 10.0, 30.0], 0.9),
+            b(Class::Person, [1.0, 0.0, 11.0, 30.0], 0.8),
+            // The person behind in a file: half inside, IoU under 0.6, kept.
+            b(Class::Person, [3.0, -10.0, 13.0, 20.0], 0.7),
+        ];
+        suppress(&mut people, 0);
+        let xs: Vec<f64> = people.iter().map(|p| p.bbox[0]).collect();
+        assert_eq!(xs, [0.0, 3.0]);
     }
 
     #[test]
