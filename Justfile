@@ -101,6 +101,10 @@ certify-seeds SEEDS="11 12 13":
 certify-random N *ARGS:
     bash scripts/certify-random.sh {{N}} {{ARGS}}
 
+# People counting/capture pooled over COUNT random shaft scenes of the tuning range 70000-79999 only (issue 17): per-camera lines, recall/precision/F1 per direction, capture (e.g. just tune-people 70001 20 -- --detector learned)
+tune-people FROM COUNT *ARGS:
+    python3 scripts/tune-people.py {{FROM}} {{COUNT}} {{ARGS}}
+
 # The judge on the violation suite: every faulty device must fail exactly what its case names
 certify-violations:
     cargo run --release --locked --bin eseal -- certify --scenarios scenarios/violations --out var/certify-violations
