@@ -97,7 +97,7 @@ pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
         let started = Instant::now();
         for s in super::people::score_people(&scenario, args.window, &detector)? {
             let mut text = format!(
-                "{} camera {} (seed {}): down {}/{} matched {} · up {}/{} matched {} · captured {}/{} ({:.1} s)\n",
+                "{} camera {} (seed {}): down {}/{} matched {} · up {}/{} matched {} · captured {}/{} · left out (tampered) {} ({:.1} s)\n",
                 file.display(),
                 s.camera,
                 scenario.seed,
@@ -109,6 +109,7 @@ pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
                 s.matched_up,
                 s.captured,
                 s.true_down,
+                s.excluded,
                 started.elapsed().as_secs_f64()
             );
             for d in &s.details {

@@ -31,6 +31,8 @@ pub struct PeopleScore {
     pub captured: u32,
     /// Device crossings per direction with their times (s) and capture IoU, for diagnosis.
     pub details: Vec<String>,
+    /// True and device crossings left out because the camera was tampered with then.
+    pub excluded: u32,
 }
 
 impl PeopleScore {
@@ -87,7 +89,9 @@ pub fn score_people(
         .enumerate()
         .map(|(i, c)| (c.code, i))
         .collect();
+    let mut events = Vec::new();
     for step in Simulation::new(scenario) {
+        events.extend(step.events.iter().cloned());
         for e in &step.events {
             if let EventKind::Crossing { id, direction, .. } = &e.kind
                 && let Some(cam) = e.camera.and_then(|c| code_index.get(&c).copied())
@@ -127,7 +131,7 @@ pub fn score_people(
                     .iter()
                     .map(|d| {
                         format!(
-                            "({:.2},{:.2}) {:?} v{:.2} s{:.0}",
+                            "({:.2},{:.2}) {:?} v{:.2} s{:.2}",
                             d.ground[0], d.ground[1], d.bbox, d.visibility, d.score
                         )
                     })
@@ -193,14 +197,33 @@ pub fn score_people(
             crossings.entry(*cam).or_default().extend(out);
         }
     }
+    let windows = crate::judge::checks::exclusion::tamper_windows(&events);
     let mut scores = Vec::new();
     for (cam, _) in analyzers {
         let mut s = PeopleScore {
             camera: scenario.cameras[cam].code.to_string(),
             ..Default::default()
         };
-        let t = truth.remove(&cam).unwrap_or_default();
-        let d = crossings.remove(&cam).unwrap_or_default();
+        // While the camera is covered or turned nothing is asked of it: crossings of either side
+        // in its exclusion windows are left out, as the judge leaves them out of E3/E5
+        // (`judge::checks::exclusion`; here each side by its own time).
+        let duration_s = scenario.duration_ns as f64 / 1e9;
+        let spans: Vec<(f64, f64)> = windows
+            .get(&s.camera)
+            .into_iter()
+            .flatten()
+            .map(|w| w.exclusion(duration_s))
+            .collect();
+        let blind = |ns: u64| {
+            let at = ns as f64 / 1e9;
+            spans.iter().any(|&(a, b)| (a..=b).contains(&at))
+        };
+        let mut t = truth.remove(&cam).unwrap_or_default();
+        let mut d = crossings.remove(&cam).unwrap_or_default();
+        s.excluded = (t.len() + d.len()) as u32;
+        t.retain(|x| !blind(x.0));
+        d.retain(|x| !blind(x.crossing_ns));
+        s.excluded -= (t.len() + d.len()) as u32;
         s.true_down = t.iter().filter(|x| x.2 == PersonDirection::Down).count() as u32;
         s.true_up = t.len() as u32 - s.true_down;
         s.device_down = d.iter().filter(|x| x.direction == Direction::Down).count() as u32;

@@ -54,3 +54,33 @@ fn groups_side_by_side_and_in_file_count_one_each() {
     // 2, 3 and 5 abreast, then 4 in file: 14 down.
     check("scenarios/conformant/shaft-day-groups.toml", 14, 0);
 }
+
+/// Issue 17: the committed learned model (`vision/models/detector.onnx`, through `ort`) on a
+/// random shaft scene of the tuning range — never rendered into its training or validation
+/// sets — counts every person both ways and captures everyone going down. In-sample for the
+/// tracker's `sure_score` (chosen on seeds 70 001–70 020), so a regression test of the model
+/// file and the path from pixels to counts, not a figure; the figures are in README.md.
+#[test]
+fn the_committed_learned_detector_counts_a_random_tuning_scene_exactly() {
+    use eseal_simulator::random::{Kind, Options, draw};
+    use eseal_vision::config::{DetectorConfig, DetectorKind};
+    let drawn = draw(&Options {
+        kind: Some(Kind::Shaft),
+        ..Options::new(70014)
+    })
+    .unwrap();
+    let detector = DetectorConfig {
+        kind: DetectorKind::Learned,
+        model: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/vision/models/detector.onnx").into()),
+        ..DetectorConfig::default()
+    };
+    let scores = score_people(&drawn.scenario, 3.0, &detector).unwrap();
+    assert_eq!(scores.len(), 1);
+    let s = &scores[0];
+    let shown = format!("{s:?}");
+    // One person up and the device's count of them fall in a tamper window (left out).
+    assert_eq!((s.true_down, s.true_up, s.excluded), (5, 3, 2), "{shown}");
+    assert_eq!((s.device_down, s.matched_down), (5, 5), "{shown}");
+    assert_eq!((s.device_up, s.matched_up), (3, 3), "{shown}");
+    assert_eq!(s.captured, 5, "{shown}");
+}

@@ -55,6 +55,7 @@ impl TruckAnalyzer {
             alpha: 0.6,
             beta: 0.2,
             extent_margin_m: 3.0,
+            sure_score: 0.0,
         };
         Some(TruckAnalyzer {
             projector: Projector::new(&camera.calibration, camera.width, camera.height),

@@ -341,6 +341,13 @@ impl Letterbox {
     }
 }
 
+/// A person box scoring at least this is sure enough to start or confirm a track; fainter ones
+/// only carry tracks on ([`super::track::TrackSettings::sure_score`]). Chosen on the tuning
+/// seeds 70 001–70 020 only (`just tune-people 70001 20 -- --detector learned`, 2026-12-07,
+/// pooled F1 down/up: 0 → 0.834/0.759, 0.5 → 0.895/0.823, 0.6 → 0.917/0.815, 0.65 →
+/// 0.929/0.831, 0.8 → 0.842/0.748), never on the public suite or the random gate.
+pub const SURE_SCORE: f32 = 0.65;
+
 /// Two boxes of one class overlapping this much (IoU) are one object seen twice.
 const SAME_IOU: f64 = 0.6;
 /// A truck box lying this much inside a stronger truck box is part of that truck (a long truck

@@ -135,7 +135,10 @@ impl PeopleAnalyzer {
         Ok(Some(Self::with_detector(
             Box::new(LearnedDetector::new(model, projector, edge)),
             edge,
-            TrackSettings::default(),
+            TrackSettings {
+                sure_score: learned::SURE_SCORE,
+                ..TrackSettings::default()
+            },
         )))
     }
 

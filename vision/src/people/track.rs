@@ -58,6 +58,10 @@ pub struct TrackSettings {
     pub beta: f64,
     /// Crossings must lie within the edge's extent plus this margin, metres.
     pub extent_margin_m: f64,
+    /// Detections scoring below this only carry on tracks that exist, after every sure
+    /// detection has been given its track; they start none and confirm none (a learned
+    /// detector's faint second box on a crowd is not a person). 0: every detection is sure.
+    pub sure_score: f32,
 }
 
 impl Default for TrackSettings {
@@ -72,6 +76,7 @@ impl Default for TrackSettings {
             alpha: 0.55,
             beta: 0.15,
             extent_margin_m: 1.0,
+            sure_score: 0.0,
         }
     }
 }
@@ -243,7 +248,7 @@ impl Tracker {
                 }
             }
         }
-        let assign = hungarian(&cost, big);
+        let assign = self.assign_in_two_stages(&cost, detections, big);
         let mut det_track = vec![0u64; m];
         let mut used = vec![false; m];
         let mut events = Vec::new();
@@ -269,7 +274,9 @@ impl Tracker {
                     t.last_seen_ns = pts_ns;
                     t.seen_pos = t.pos;
                     t.seen_vel = t.vel;
-                    t.hits += 1;
+                    if d.score >= st.sure_score {
+                        t.hits += 1;
+                    }
                     t.last_detection = Some(d);
                     t.history.push_back((pts_ns, t.pos, t.vel));
                     while t
@@ -375,6 +382,7 @@ impl Tracker {
             // not from a faint fit (foreground someone else's pick left over).
             if self.tracks.iter().any(|t| dist(t.pos, d.ground) < 0.35)
                 || d.visibility < BIRTH_VISIBILITY
+                || d.score < st.sure_score
             {
                 continue;
             }
@@ -484,6 +492,47 @@ impl Tracker {
 }
 
 impl Tracker {
+    /// The optimal assignment of tracks (rows of `cost`) to detections, first to the sure
+    /// detections only, then what is left of both to the faint ones (as ByteTrack does): a
+    /// faint box never takes a track from a sure one.
+    fn assign_in_two_stages(
+        &self,
+        cost: &[Vec<f64>],
+        detections: &[Detection],
+        big: f64,
+    ) -> Vec<Option<usize>> {
+        let sure = |j: usize| detections[j].score >= self.settings.sure_score;
+        if (0..detections.len()).all(sure) {
+            return hungarian(cost, big);
+        }
+        let only = |keep: &dyn Fn(usize) -> bool, rows: &[bool]| -> Vec<Vec<f64>> {
+            cost.iter()
+                .zip(rows)
+                .map(|(row, &open)| {
+                    row.iter()
+                        .enumerate()
+                        .map(|(j, &c)| if open && keep(j) { c } else { big })
+                        .collect()
+                })
+                .collect()
+        };
+        let all_rows = vec![true; cost.len()];
+        let first = hungarian(&only(&sure, &all_rows), big);
+        let first: Vec<Option<usize>> = first
+            .iter()
+            .enumerate()
+            .map(|(i, a)| a.filter(|&j| cost[i][j] < big && sure(j)))
+            .collect();
+        let open: Vec<bool> = first.iter().map(Option::is_none).collect();
+        let second = hungarian(&only(&|j| !sure(j), &open), big);
+        first
+            .iter()
+            .zip(second)
+            .enumerate()
+            .map(|(i, (a, b))| a.or(b.filter(|&j| cost[i][j] < big && open[i] && !sure(j))))
+            .collect()
+    }
+
     /// Whether a person first seen at `g`, in zone `z` (not the band), within
     /// [`EMERGE_DEPTH_M`] past the band, has someone seen now in front of them in the same file
     /// still anchored on the other side and less than [`EMERGE_GAP_M`] away: people walking in
@@ -812,6 +861,48 @@ mod tests {
         (0..=n)
             .map(|k| Some([x, from + (to - from) * k as f64 / n as f64]))
             .collect()
+    }
+
+    /// Issue 17: a learned detector's faint boxes (below `sure_score`) start no track and so
+    /// count nobody, however many frames they last; a person seen surely carries on through
+    /// faint frames and a faint box never takes their track from a sure one beside it.
+    #[test]
+    fn faint_boxes_start_no_track_but_carry_one_on() {
+        let settings = TrackSettings {
+            sure_score: 0.65,
+            ..TrackSettings::default()
+        };
+        let faint = |x: f64, y: f64| Detection {
+            score: 0.4,
+            ..det(x, y)
+        };
+        // A faint box walking down across the edge for 4 s: nothing.
+        let mut t = Tracker::new(EDGE, settings);
+        let mut events = Vec::new();
+        for k in 0..100u64 {
+            let y = -2.0 + 0.04 * k as f64;
+            events.extend(t.update(k * 40_000_000, &[faint(0.0, y)]).0);
+        }
+        assert!(events.is_empty(), "{events:?}");
+        assert!(t.tracks().is_empty());
+        // A sure person who is seen only faintly while crossing still counts, once, and the faint
+        // box half a metre beside them on the first sure frames neither steals nor doubles.
+        let mut t = Tracker::new(EDGE, settings);
+        let mut events = Vec::new();
+        for k in 0..100u64 {
+            let y = -2.0 + 0.04 * k as f64;
+            let mut dets = vec![if (30..70).contains(&k) {
+                faint(0.0, y)
+            } else {
+                det(0.0, y)
+            }];
+            if k < 10 {
+                dets.insert(0, faint(0.02, y + 0.03));
+            }
+            events.extend(t.update(k * 40_000_000, &dets).0);
+        }
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].direction, Direction::Down);
     }
 
     #[test]
