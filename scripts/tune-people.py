@@ -48,8 +48,10 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--eseal", default="target/release/eseal")
     ap.add_argument("--quiet", action="store_true", help="totals only")
-    ap.add_argument("extra", nargs="*")
-    a = ap.parse_args()
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    a.extra = extra
     last = a.first + a.count - 1
     if a.first < TUNING[0] or last > TUNING[1]:
         sys.exit(f"seeds {a.first}..{last}: the tuning range is {TUNING[0]}..{TUNING[1]}")

@@ -136,6 +136,10 @@ const JUDGE_MAY_USE: &[&str] = &[
     // people-up counts from it, as an external device's day report is read. A name, not an
     // algorithm.
     "eseal_vision::device::Counter",
+    // Which person detector the reference device under test runs (`eseal certify --detector`,
+    // issue 17): a setting the judge passes through to the device it builds, as it passes the
+    // fault knobs; the judge never runs a detector.
+    "eseal_vision::config::DetectorConfig",
 ];
 
 /// What the judge's own unit tests may use besides: the reference device's JPEG writer and
