@@ -55,7 +55,7 @@ def main():
     last = a.first + a.count - 1
     if a.first < TUNING[0] or last > TUNING[1]:
         sys.exit(f"seeds {a.first}..{last}: the tuning range is {TUNING[0]}..{TUNING[1]}")
-    tot = [0] * 8
+    tot = [0] * 7
     with ThreadPoolExecutor(a.jobs) as pool:
         for seed, rows, notes in pool.map(lambda s: one(a.eseal, s, a.kind, a.extra),
                                           range(a.first, last + 1)):
@@ -66,14 +66,13 @@ def main():
                 v = [int(x) for x in (dr, dt, dm, ur, ut, um, cap)]
                 for i, x in enumerate(v):
                     tot[i] += x
-                tot[7] += v[1]
                 ok = v[0] == v[2] == v[1] and v[3] == v[5] == v[4]
                 if not a.quiet:
                     print(f"seed {seed} camera {cam}: down {dr}/{dt} matched {dm} · up {ur}/{ut} "
                           f"matched {um} · captured {cap}/{dt}{'' if ok else '   ✗'}")
             if notes and not a.quiet:
                 print("   " + notes.replace("\n", "\n   "))
-    dr, dt, dm, ur, ut, um, cap, _ = tot
+    dr, dt, dm, ur, ut, um, cap = tot
     for name, (m, r, t) in (("down", (dm, dr, dt)), ("up", (um, ur, ut))):
         rec, prec, f = f1(m, r, t)
         print(f"{name}: {m} matched of {t} true, {r} reported · recall {rec:.3f} precision {prec:.3f} F1 {f:.3f}")
