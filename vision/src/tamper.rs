@@ -10,8 +10,9 @@
 //! compared with the reference view:
 //! - frozen: no probe pixel changed for ≥ 1 s although the sensor was alive when the reference
 //!   was learnt → 04;
-//! - exposure: most of the picture saturated white, or the whole picture crushed dark (95th
-//!   percentile far below the reference's) → 04;
+//! - exposure: most of the picture saturated white, or a dim picture's 95th percentile jumped
+//!   near white, or the whole picture crushed dark (95th percentile far below the
+//!   reference's) → 04;
 //! - colour mode changed (day colour ↔ IR monochrome, C6) with a sane exposure → the view is
 //!   learnt as the new reference, no finding: at the switch the brightness, contrast and
 //!   texture all change but the geometry does not, and the next check compares night with
@@ -22,8 +23,15 @@
 //!   structured cells lost while the rest lines up → 04; the median per-cell gradient
 //!   peakiness `mean(E²)/mean(E)²` fallen (blur spreads an edge: defocus, smear) → 04; the
 //!   median per-cell contrast fallen while the edges still line up (a veil) → 04;
-//! - still sharp but the edge map no longer lines up (normalised correlation at zero shift low,
-//!   or clearly better at a shift) → 05.
+//! - still sharp but the edge map no longer lines up (normalised correlation at zero shift
+//!   very low — another scene — or clearly better at a shift) → 05.
+//!
+//! A structural finding stands only if the newest 2.5 s of thumbnails show one too (the ring's
+//! median lags, so a cover taken away just before a check would be reported late), and a move
+//! only if they do not show a cover (a cover that came as the light changed looks moved in
+//! the long view). After a
+//! colour-mode switch the reference is made of the few thumbnails of the new mode, so the next
+//! check learns again rather than judging against it.
 //!
 //! A structural finding must hold against the reference before the current one too, so a
 //! reference learnt with people standing in it cannot make their leaving a tamper. A clean
@@ -65,6 +73,9 @@ pub enum Verdict {
     Occluded(&'static str),
     /// Moved off its angle (05).
     Moved,
+    /// The view over the last seconds looks tampered but the newest thumbnails do not: the
+    /// tamper has just ended (or the light just changed). No finding, nothing learnt.
+    Ended,
 }
 
 /// The measures of one check (diagnostics and tuning).
@@ -115,6 +126,11 @@ const ALIVE: f32 = 0.8;
 /// Over-exposure: share of the picture at ≥ 245, and its rise over the reference.
 const BRIGHT_MIN: f32 = 0.4;
 const BRIGHT_RISE: f32 = 0.3;
+/// Over-exposure of a dim scene (dusk, night): little saturates, but the 95th percentile
+/// jumps near white and to this many times the reference's (tuning seed 70005 at dusk, gain
+/// 4.3: 65 → 230; light never triples between two checks without a colour-mode switch).
+const OVER_P95: f32 = 200.0;
+const OVER_RATIO: f32 = 2.5;
 /// Under-exposure: 95th percentile at most this, and at most this share of the reference's.
 const DARK_P95: f32 = 45.0;
 const DARK_RATIO: f32 = 0.4;
@@ -142,6 +158,14 @@ const SHARP_MIN: f32 = 0.7;
 const CONTRAST_MIN: f32 = 0.7;
 /// Edges line up when the correlation is at least this.
 const ALIGNED: f32 = 0.5;
+/// A sharp view whose edges correlate with the reference's less than this at zero shift shows
+/// another scene: moved. Measured 2026-12-07 on tuning seeds 70006 and 70019 (turned cameras:
+/// 0.03–0.09) and 70013 (the same gate after dusk fell to night under IR: 0.39–0.46).
+const MOVED_NCC: f32 = 0.25;
+/// Much structure lost while what is left still lines up this well: a cover. Lower than
+/// [`ALIGNED`]: a cover that came as night fell leaves the rest lit otherwise (tuning seed
+/// 70012: 0.42); turned cameras measured 0.14–0.15 (70005) and lose less (0.10–0.22).
+const COVER_ALIGNED: f32 = 0.35;
 /// Shift search on the half-size edge maps (px, each way), and how much better a shifted
 /// match must be to count as a move.
 const SEARCH: i32 = 8;
@@ -194,6 +218,9 @@ pub struct TamperAnalyzer {
     reference: Option<Reference>,
     /// The reference before the current one: a structural finding must hold against both.
     previous: Option<Reference>,
+    /// The reference was learnt at a colour-mode switch, from the few thumbnails of the new
+    /// mode: the next check learns again rather than judging against it.
+    settling: bool,
     last_check: Option<TamperCheck>,
 }
 
@@ -302,6 +329,7 @@ impl TamperAnalyzer {
             changed_since_sample: false,
             reference: None,
             previous: None,
+            settling: false,
             last_check: None,
         }
     }
@@ -329,6 +357,31 @@ impl TamperAnalyzer {
             moving,
             stats,
             alive,
+        })
+    }
+
+    /// The view of the newest [`RECENT`] thumbnails alone (same colour mode): what the camera
+    /// shows now, where the whole ring's median still holds seconds of the past.
+    fn recent(&self) -> Option<View> {
+        let last = self.ring.back()?;
+        let (w, h) = (last.grey.w, last.grey.h);
+        let samples: Vec<&Sample> = self
+            .ring
+            .iter()
+            .rev()
+            .take(RECENT)
+            .filter(|s| s.grey.w == w && s.grey.h == h && s.mono == last.mono)
+            .collect();
+        let same: Vec<&Grey> = samples.iter().map(|s| &s.grey).collect();
+        let grey = median(&same, w, h);
+        let moving = moving_cells(&same, &grey);
+        let stats = ViewStats::of(&grey);
+        Some(View {
+            grey,
+            mono: last.mono,
+            moving,
+            stats,
+            alive: samples.iter().all(|s| s.alive),
         })
     }
 
@@ -373,7 +426,9 @@ impl TamperAnalyzer {
             && view.mono != reference.view.mono;
         let verdict = if f64::from(c.frozen_s) >= FREEZE_S && reference.alive >= ALIVE {
             Verdict::Occluded("frozen")
-        } else if vs.bright >= BRIGHT_MIN && vs.bright >= rs.bright + BRIGHT_RISE {
+        } else if (vs.bright >= BRIGHT_MIN && vs.bright >= rs.bright + BRIGHT_RISE)
+            || (vs.p95 >= OVER_P95 && vs.p95 >= OVER_RATIO * rs.p95)
+        {
             Verdict::Occluded("over-exposed")
         } else if vs.p95 <= DARK_P95 && vs.p95 <= DARK_RATIO * rs.p95 {
             Verdict::Occluded("under-exposed")
@@ -399,18 +454,22 @@ impl TamperAnalyzer {
                 v => v,
             }
         };
+        let settling = std::mem::take(&mut self.settling);
+        let verdict = self.confirm(verdict, &reference, settling, &mut c);
         c.verdict = verdict;
         tracing::debug!(pts_s = pts as f64 / 1e9, ?verdict, blank = c.blank, lost = c.lost, ncc0 = c.ncc0,
             ncc_visible = c.ncc_visible, ncc_best = c.ncc_best, shift = ?c.shift, contrast = c.contrast,
             sharpness = c.sharpness, bright = c.bright, p95 = c.p95, "tamper check");
         self.last_check = Some(c);
         let score = |v: f32| v.clamp(0.0, 1.0);
+        self.settling = verdict == Verdict::Relearned && !settling;
         match verdict {
             Verdict::Learning => None,
             Verdict::Clean | Verdict::Relearned => {
                 self.learn(Some(view));
                 None
             }
+            Verdict::Ended => None,
             Verdict::Occluded(why) => Some(TamperFinding {
                 pts_ns: pts,
                 kind: TamperKind::Occlusion,
@@ -428,6 +487,47 @@ impl TamperAnalyzer {
                 kind: TamperKind::AngleMoved,
                 score: score(1.0 - c.ncc0),
             }),
+        }
+    }
+}
+
+impl TamperAnalyzer {
+    /// A structural finding stands only if the newest thumbnails show one too: the ring's
+    /// median lags seconds behind, so a cover just taken away would be reported late; and a
+    /// move seen in the long view that is a cover now is a cover. Right after a
+    /// colour-mode switch the reference is young: the check learns again instead.
+    fn confirm(
+        &self,
+        verdict: Verdict,
+        reference: &Reference,
+        settling: bool,
+        c: &mut TamperCheck,
+    ) -> Verdict {
+        if !matches!(verdict, Verdict::Occluded(_) | Verdict::Moved)
+            || matches!(
+                verdict,
+                Verdict::Occluded("frozen" | "over-exposed" | "under-exposed")
+            )
+        {
+            return verdict;
+        }
+        if settling {
+            return Verdict::Relearned;
+        }
+        let Some(now) = self.recent() else {
+            return verdict;
+        };
+        if (now.grey.w, now.grey.h) != (reference.view.grey.w, reference.view.grey.h) {
+            return verdict;
+        }
+        let mut q = *c;
+        q.set(&structure(&now, &reference.view));
+        match (verdict, structural(&q)) {
+            (_, Verdict::Clean) => Verdict::Ended,
+            // Fewer thumbnails are noisier: the long view's kind stands, except that a cover
+            // seen now is a cover (a move is found in both).
+            (Verdict::Moved, v @ Verdict::Occluded(_)) => v,
+            (v, _) => v,
         }
     }
 }
@@ -452,13 +552,13 @@ fn structural(c: &TamperCheck) -> Verdict {
     // the reference's structure is gone with them; a turned camera that now sees a plain wall
     // has new blank cells too, but neither (it is moved, below).
     let blank = c.blank >= BLANK_NEW && (c.lost >= LOST_MIN || c.ncc_visible >= ALIGNED);
-    if blank || (c.lost >= LOST_MIN && c.ncc_visible >= ALIGNED) {
+    if blank || (c.lost >= LOST_MIN && c.ncc_visible >= COVER_ALIGNED) {
         Verdict::Occluded("covered")
     } else if c.sharpness < SHARP_MIN {
         Verdict::Occluded("blurred")
     } else if c.contrast < CONTRAST_MIN && c.ncc0 >= ALIGNED {
         Verdict::Occluded("veiled")
-    } else if c.ncc0 < ALIGNED || (c.ncc_best - c.ncc0 >= SHIFT_GAIN && c.shift != (0, 0)) {
+    } else if c.ncc0 < MOVED_NCC || (c.ncc_best - c.ncc0 >= SHIFT_GAIN && c.shift != (0, 0)) {
         Verdict::Moved
     } else {
         Verdict::Clean
@@ -829,6 +929,8 @@ mod tests {
     enum Knob {
         None,
         Cover,
+        /// A cover from 12 s taken away at 23.5 s, 1.5 s before the check at 25 s.
+        CoverBriefly,
         Freeze,
         Moved,
         Blur,
@@ -940,7 +1042,12 @@ mod tests {
                                 * (0.5 + y as f32 / H as f32);
                             c = [g; 3];
                         }
-                        if knob == Knob::Cover && t >= 12.0 && y < (H as usize * 7 / 10) {
+                        let covered = match knob {
+                            Knob::Cover => t >= 12.0,
+                            Knob::CoverBriefly => (12.0..23.5).contains(&t),
+                            _ => false,
+                        };
+                        if covered && y < (H as usize * 7 / 10) {
                             c = [18.0, 16.0, 14.0];
                         }
                         let n = hash(k * 7_919 + i as u64, 3);
@@ -1028,6 +1135,17 @@ mod tests {
     #[test]
     fn a_cover_is_an_occlusion() {
         assert_found(Knob::Cover, TamperKind::Occlusion);
+    }
+
+    #[test]
+    fn a_cover_taken_away_before_the_check_is_not_reported_there() {
+        // The ring's median at 25 s still holds 6 s of cover; the newest thumbnails do not.
+        let f: Vec<(u64, TamperKind)> = run(Knob::CoverBriefly, 31.0)
+            .iter()
+            .map(|f| (f.pts_ns / 1_000_000_000, f.kind))
+            .collect();
+        assert!(f.contains(&(20, TamperKind::Occlusion)), "{f:?}");
+        assert!(f.iter().all(|(t, _)| *t <= 20), "{f:?}");
     }
 
     #[test]
