@@ -155,6 +155,8 @@ def main():
     ap.add_argument("--seed", type=int, default=17001)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val-every", type=int, default=1000)
+    ap.add_argument("--size-weight", type=float, default=0.5,
+                    help="weight of the box-size loss (the feet of a person are the box's bottom)")
     a = ap.parse_args()
     print(f"seed {a.seed}", flush=True)
     random.seed(a.seed)
@@ -175,7 +177,7 @@ def main():
         lh, ls, lo = model.forward_raw(torch.from_numpy(x))
         l_heat = focal(lh, heat, ign)
         l_size, l_off = regression(ls, lo, cls, idx, size, off, valid)
-        loss = l_heat + 0.5 * l_size + l_off
+        loss = l_heat + a.size_weight * l_size + l_off
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -200,7 +202,8 @@ def main():
     export(model, os.path.join(a.out, "detector.onnx"))
     v = score(model, val_items)
     with open(os.path.join(a.out, "validation.md"), "w") as f:
-        f.write(f"seed {a.seed}, {a.steps} steps, batch {a.batch}; validation at IoU 0.5, score 0.3\n\n")
+        f.write(f"seed {a.seed}, {a.steps} steps, batch {a.batch}, size weight {a.size_weight}; "
+                "validation at IoU 0.5, score 0.3\n\n")
         f.write("| class | recall | precision | boxes |\n|---|---|---|---|\n")
         for c, r in v.items():
             f.write(f"| {c} | {r['recall']:.3f} | {r['precision']:.3f} | {r['gt']} |\n")
