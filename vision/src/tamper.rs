@@ -338,13 +338,27 @@ impl TamperAnalyzer {
     /// colour mode (so right after a day → IR switch it is the IR view alone), with the cells
     /// that moved in the newest thumbnails.
     fn current(&self) -> Option<View> {
+        self.view_of(RING)
+    }
+
+    /// The view of the newest [`RECENT`] thumbnails alone (same colour mode): what the camera
+    /// shows now, where the whole ring's median still holds seconds of the past.
+    fn recent(&self) -> Option<View> {
+        self.view_of(RECENT)
+    }
+
+    /// The view of the newest `n` thumbnails in the newest one's colour mode.
+    fn view_of(&self, n: usize) -> Option<View> {
         let last = self.ring.back()?;
         let (w, h) = (last.grey.w, last.grey.h);
-        let samples: Vec<&Sample> = self
+        let mut samples: Vec<&Sample> = self
             .ring
             .iter()
+            .rev()
+            .take(n)
             .filter(|s| s.grey.w == w && s.grey.h == h && s.mono == last.mono)
             .collect();
+        samples.reverse();
         let alive = samples.iter().skip(1).all(|s| s.alive);
         let same: Vec<&Grey> = samples.iter().map(|s| &s.grey).collect();
         let grey = median(&same, w, h);
@@ -357,31 +371,6 @@ impl TamperAnalyzer {
             moving,
             stats,
             alive,
-        })
-    }
-
-    /// The view of the newest [`RECENT`] thumbnails alone (same colour mode): what the camera
-    /// shows now, where the whole ring's median still holds seconds of the past.
-    fn recent(&self) -> Option<View> {
-        let last = self.ring.back()?;
-        let (w, h) = (last.grey.w, last.grey.h);
-        let samples: Vec<&Sample> = self
-            .ring
-            .iter()
-            .rev()
-            .take(RECENT)
-            .filter(|s| s.grey.w == w && s.grey.h == h && s.mono == last.mono)
-            .collect();
-        let same: Vec<&Grey> = samples.iter().map(|s| &s.grey).collect();
-        let grey = median(&same, w, h);
-        let moving = moving_cells(&same, &grey);
-        let stats = ViewStats::of(&grey);
-        Some(View {
-            grey,
-            mono: last.mono,
-            moving,
-            stats,
-            alive: samples.iter().all(|s| s.alive),
         })
     }
 
