@@ -131,5 +131,5 @@ cross-check DIR="var/matchings":
     python3 tests/scorers/sed_eval_check.py {{DIR}}
 
 # Learned detector (issue 17): training set from random seeds 100000.., validation 200000.., train, export ONNX (hours on 2 cores; see scripts/detector/README.md)
-train-detector TRAIN="100000:100299" VAL="200000:200039" STEPS="4000":
+train-detector TRAIN="100000:100299" VAL="200000:200039" STEPS="10000":
     bash scripts/detector/train.sh {{TRAIN}} {{VAL}} {{STEPS}}
