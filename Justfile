@@ -105,6 +105,10 @@ certify-random N *ARGS:
 tune-people FROM COUNT *ARGS:
     python3 scripts/tune-people.py {{FROM}} {{COUNT}} {{ARGS}}
 
+# Truck counting (E5) pooled over COUNT random gate scenes of the tuning range only (issue 17): per-camera lines with misses and extras, recall/precision/F1 per direction (e.g. just tune-trucks 71001 20)
+tune-trucks FROM COUNT *ARGS:
+    python3 scripts/tune-trucks.py {{FROM}} {{COUNT}} {{ARGS}}
+
 # The judge on the violation suite: every faulty device must fail exactly what its case names
 certify-violations:
     cargo run --release --locked --bin eseal -- certify --scenarios scenarios/violations --out var/certify-violations

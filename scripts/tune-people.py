@@ -9,35 +9,26 @@ into), runs `eseal edge people` on each, prints every camera's line and the pool
 figures per direction (recall, precision, F1) and capture. Files go to var/tune/.
 """
 import argparse
-import os
 import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-TUNING = (70000, 79999)
+from tuning import check_range, draw, f1, split_extra
+
 LINE = re.compile(
     r"camera (\S+) \(seed (\d+)\): down (\d+)/(\d+) matched (\d+) · up (\d+)/(\d+) matched (\d+)"
     r" · captured (\d+)/(\d+)")
 
 
 def one(eseal, seed, kind, extra):
-    os.makedirs("var/tune", exist_ok=True)
-    toml = f"var/tune/{seed}.toml"
-    subprocess.run([eseal, "sim", "random", "--seed", str(seed), "--kind", kind, "--out", toml],
-                   check=True, capture_output=True)
+    toml = draw(eseal, seed, kind)
     out = subprocess.run([eseal, "edge", "people", toml, *extra], capture_output=True, text=True)
     if out.returncode != 0:
         return seed, [], out.stderr.strip()
     rows = [m.groups() for m in map(LINE.search, out.stdout.splitlines()) if m]
     misses = [l.strip() for l in out.stdout.splitlines() if "MISSED" in l or "EXTRA" in l]
     return seed, rows, "\n".join(misses)
-
-
-def f1(matched, reported, truth):
-    r = matched / truth if truth else 1.0
-    p = matched / reported if reported else 1.0
-    return r, p, (2 * r * p / (r + p) if r + p else 0.0)
 
 
 def main():
@@ -48,13 +39,10 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--eseal", default="target/release/eseal")
     ap.add_argument("--quiet", action="store_true", help="totals only")
-    argv = sys.argv[1:]
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
-    a = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
-    a.extra = extra
-    last = a.first + a.count - 1
-    if a.first < TUNING[0] or last > TUNING[1]:
-        sys.exit(f"seeds {a.first}..{last}: the tuning range is {TUNING[0]}..{TUNING[1]}")
+    own, a_extra = split_extra(sys.argv[1:])
+    a = ap.parse_args(own)
+    a.extra = a_extra
+    last = check_range(a.first, a.count)
     tot = [0] * 7
     with ThreadPoolExecutor(a.jobs) as pool:
         for seed, rows, notes in pool.map(lambda s: one(a.eseal, s, a.kind, a.extra),

@@ -71,6 +71,9 @@ enum EdgeCommand {
     /// People counting and capture only, match by match (diagnosis of E3/E4 figures;
     /// `ESEAL_DEBUG_PEOPLE=FROM..TO` adds per-frame detections, tracks and truth boxes).
     People(crate::edge::cli::PeopleArgs),
+    /// Truck counting only, match by match (diagnosis of E5; `ESEAL_DEBUG_TRUCKS=FROM..TO` adds
+    /// per-frame blobs, tracks and true trucks).
+    Trucks(crate::edge::cli::TrucksArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +253,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Sim(SimCommand::Random(args)) => crate::sim::random(&args),
         Command::Edge(EdgeCommand::Run(args)) => runtime()?.block_on(crate::edge::cli::run(&args)),
         Command::Edge(EdgeCommand::People(args)) => crate::edge::cli::people(&args),
+        Command::Edge(EdgeCommand::Trucks(args)) => crate::edge::cli::trucks(&args),
         Command::Certify(args) => crate::judge::cli::certify(&args),
         Command::Keygen(args) => crate::judge::sign_cli::keygen(&args),
         Command::Verify(args) => crate::judge::sign_cli::verify(&args),

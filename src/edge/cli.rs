@@ -1,4 +1,4 @@
-//! `eseal edge run | people`: the reference device from the command line.
+//! `eseal edge run | people | trucks`: the reference device from the command line.
 //!
 //! `run --config FILE` is the live device: one GStreamer source thread per camera (RTSP, MJPEG
 //! or MP4 at wall time), the device on the frames as they come, its own MJPEG server (U6
@@ -35,14 +35,28 @@ pub struct PeopleArgs {
     pub detector: DetectorArgs,
 }
 
+/// Options of `eseal edge trucks`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrucksArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Matching window, seconds.
+    #[arg(long, default_value_t = 3.0)]
+    pub window: f64,
+    #[command(flatten)]
+    pub detector: DetectorArgs,
+}
+
 /// The learned detector's model as committed (issue 17; `scripts/detector/`).
 pub const DEFAULT_MODEL: &str = "vision/models/detector.onnx";
 
 /// Which person detector the reference device runs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DetectorArgs {
-    /// The reference device's person detector: `classical` (calibrated templates on the
-    /// foreground) or `learned` (the network through ONNX Runtime).
+    /// The reference device's detector of people (and of trucks at the gate): `classical`
+    /// (calibrated templates and blobs on the foreground) or `learned` (the network through
+    /// ONNX Runtime).
     #[arg(long, default_value = "classical")]
     pub detector: String,
     /// The learned detector's ONNX model.
@@ -89,14 +103,13 @@ impl DetectorArgs {
 
 /// `eseal edge people`: people figures per counting camera with every match, miss and extra.
 pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
-    use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let detector = args.detector.config()?;
     for file in &args.files {
         let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
         let started = Instant::now();
         for s in super::people::score_people(&scenario, args.window, &detector)? {
-            let mut text = format!(
+            let text = format!(
                 "{} camera {} (seed {}): down {}/{} matched {} · up {}/{} matched {} · captured {}/{} · left out (tampered) {} ({:.1} s)\n",
                 file.display(),
                 s.camera,
@@ -112,15 +125,50 @@ pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
                 s.excluded,
                 started.elapsed().as_secs_f64()
             );
-            for d in &s.details {
-                text.push_str(&format!("  {d}\n"));
+            if !emit(&mut out, text, &s.details)? {
+                return Ok(ExitCode::SUCCESS);
             }
-            // A closed pipe (`| head`) ends the listing, it is not an error.
-            match out.write_all(text.as_bytes()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                    return Ok(ExitCode::SUCCESS);
-                }
-                r => r.context("writing to stdout")?,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one camera's line and its details to stdout; `false` when the reader has gone (a
+/// closed pipe, `| head`, ends the listing: it is not an error).
+fn emit(out: &mut impl std::io::Write, mut text: String, details: &[String]) -> Result<bool> {
+    for d in details {
+        text.push_str(&format!("  {d}\n"));
+    }
+    match out.write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        r => r.context("writing to stdout").map(|()| true),
+    }
+}
+
+/// `eseal edge trucks`: truck figures per gate camera with every match, miss and extra.
+pub fn trucks(args: &TrucksArgs) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let detector = args.detector.config()?;
+    for file in &args.files {
+        let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = Instant::now();
+        for s in super::trucks::score_trucks(&scenario, args.window, &detector)? {
+            let text = format!(
+                "{} camera {} (seed {}): out {}/{} matched {} · in {}/{} matched {} · left out (tampered) {} ({:.1} s)\n",
+                file.display(),
+                s.camera,
+                scenario.seed,
+                s.device_out,
+                s.true_out,
+                s.matched_out,
+                s.device_in,
+                s.true_in,
+                s.matched_in,
+                s.excluded,
+                started.elapsed().as_secs_f64()
+            );
+            if !emit(&mut out, text, &s.details)? {
+                return Ok(ExitCode::SUCCESS);
             }
         }
     }

@@ -1,4 +1,4 @@
-//! The reference edge device from the command line (`edge run`, `edge people`) and in process
+//! The reference edge device from the command line (`edge run`, `edge people`, `edge trucks`) and in process
 //! against the simulator: installation from a scenario and frames on the virtual clock, the run
 //! the judge (`crate::judge`) scores.
 
@@ -7,3 +7,4 @@ pub mod install;
 pub mod people;
 pub mod provision;
 pub mod run;
+pub mod trucks;

@@ -53,11 +53,38 @@ impl PeopleScore {
     }
 }
 
-/// `ESEAL_DEBUG_PEOPLE=FROM..TO` (seconds): print detections, tracks and truth boxes per frame.
-fn debug_window() -> Option<(f64, f64)> {
-    let v = std::env::var("ESEAL_DEBUG_PEOPLE").ok()?;
+/// The window `FROM..TO` (seconds) set in the environment variable `var`
+/// (`ESEAL_DEBUG_PEOPLE`: print detections, tracks and truth boxes per frame).
+pub(super) fn debug_window(var: &str) -> Option<(f64, f64)> {
+    let v = std::env::var(var).ok()?;
     let (a, b) = v.split_once("..")?;
     Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Detections and tracks as diagnosis lines, positions to `digits` decimals.
+pub(super) fn shown(
+    detections: &[eseal_vision::people::Detection],
+    tracks: &[eseal_vision::people::track::Track],
+    digits: usize,
+) -> (Vec<String>, Vec<String>) {
+    let dets = (detections.iter())
+        .map(|d| {
+            format!(
+                "({:.digits$},{:.digits$}) {:?} v{:.2} s{:.2}",
+                d.ground[0], d.ground[1], d.bbox, d.visibility, d.score
+            )
+        })
+        .collect();
+    let tracks = (tracks.iter())
+        .map(|t| {
+            let q = if t.confirmed { "" } else { "?" };
+            format!(
+                "#{}({:.digits$},{:.digits$}){q}{:?}",
+                t.id, t.pos[0], t.pos[1], t.anchor
+            )
+        })
+        .collect();
+    (dets, tracks)
 }
 
 /// Runs people counting on every counting camera of `scenario` and scores it.
@@ -123,33 +150,10 @@ pub fn score_people(
                     .collect(),
             );
             let out = a.push(&frame);
-            if let Some((from, to)) = debug_window()
+            if let Some((from, to)) = debug_window("ESEAL_DEBUG_PEOPLE")
                 && (from..to).contains(&(frame.pts_ns as f64 / 1e9))
             {
-                let dets: Vec<String> = a
-                    .last_detections
-                    .iter()
-                    .map(|d| {
-                        format!(
-                            "({:.2},{:.2}) {:?} v{:.2} s{:.2}",
-                            d.ground[0], d.ground[1], d.bbox, d.visibility, d.score
-                        )
-                    })
-                    .collect();
-                let tracks: Vec<String> = a
-                    .tracks()
-                    .iter()
-                    .map(|t| {
-                        format!(
-                            "#{}({:.2},{:.2}){}{:?}",
-                            t.id,
-                            t.pos[0],
-                            t.pos[1],
-                            if t.confirmed { "" } else { "?" },
-                            t.anchor
-                        )
-                    })
-                    .collect();
+                let (dets, tracks) = shown(&a.last_detections, a.tracks(), 2);
                 let objs: Vec<String> = rendered
                     .objects
                     .iter()

@@ -12,6 +12,7 @@ mod edge_device;
 mod edge_equipment;
 pub mod edge_live;
 mod edge_people;
+mod edge_trucks;
 mod external_streams;
 mod ingest;
 mod load_alarms;

@@ -308,9 +308,8 @@ impl Device {
                     PeopleAnalyzer::with_config(c, &config.analysis.detector)?
                         .map_or(Analysis::None, |a| Analysis::People(Box::new(a)))
                 }
-                Site::VehicleGate => {
-                    TruckAnalyzer::new(c).map_or(Analysis::None, |a| Analysis::Trucks(Box::new(a)))
-                }
+                Site::VehicleGate => TruckAnalyzer::with_config(c, &config.analysis.detector)?
+                    .map_or(Analysis::None, |a| Analysis::Trucks(Box::new(a))),
                 Site::Belt => Analysis::Belt(Box::new(BeltAnalyzer::new(c))),
                 Site::SkipHeadframe => Analysis::Skip(Box::new(SkipAnalyzer::new(c))),
             };

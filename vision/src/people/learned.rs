@@ -448,6 +448,30 @@ impl Maps {
 }
 
 impl LearnedModel {
+    /// Opens the model the device's `[analysis.detector]` names; `None` for the classical
+    /// detector, an error naming the key when the learned one has no model file.
+    pub fn from_config(
+        detector: &crate::config::DetectorConfig,
+    ) -> Result<Option<LearnedModel>, Error> {
+        use crate::config::DetectorKind;
+        let model = match (detector.kind, &detector.model) {
+            (DetectorKind::Classical, _) => return Ok(None),
+            (DetectorKind::Learned, Some(model)) => model,
+            (DetectorKind::Learned, None) => {
+                return Err(Error::Detector(
+                    "analysis.detector.model: expected the ONNX file of the learned detector"
+                        .to_owned(),
+                ));
+            }
+        };
+        let settings = LearnedSettings {
+            threshold: detector.threshold,
+            intra_threads: detector.threads,
+            ..LearnedSettings::default()
+        };
+        Self::open(model, settings).map(Some)
+    }
+
     /// Opens the model file with ONNX Runtime from [`default_library`].
     pub fn open(model: &Path, settings: LearnedSettings) -> Result<LearnedModel, Error> {
         Self::open_with_library(model, &default_library(), settings)

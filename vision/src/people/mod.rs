@@ -16,7 +16,7 @@ pub mod track;
 use std::collections::HashMap;
 
 use crate::calib::Projector;
-use crate::config::{CameraConfig, DetectorConfig, DetectorKind};
+use crate::config::{CameraConfig, DetectorConfig};
 use crate::frame::Frame;
 
 pub use detect::{Detection, PersonDetector, TemplateDetector, TemplateSettings};
@@ -115,22 +115,9 @@ impl PeopleAnalyzer {
         let Some(edge) = camera.edge else {
             return Ok(None);
         };
-        let model = match (detector.kind, &detector.model) {
-            (DetectorKind::Classical, _) => return Ok(Self::new(camera)),
-            (DetectorKind::Learned, Some(model)) => model,
-            (DetectorKind::Learned, None) => {
-                return Err(crate::Error::Detector(
-                    "analysis.detector.model: expected the ONNX file of the learned detector"
-                        .to_owned(),
-                ));
-            }
+        let Some(model) = LearnedModel::from_config(detector)? else {
+            return Ok(Self::new(camera));
         };
-        let settings = LearnedSettings {
-            threshold: detector.threshold,
-            intra_threads: detector.threads,
-            ..LearnedSettings::default()
-        };
-        let model = LearnedModel::open(model, settings)?;
         let projector = Projector::new(&camera.calibration, camera.width, camera.height);
         Ok(Some(Self::with_detector(
             Box::new(LearnedDetector::new(model, projector, edge)),
