@@ -61,6 +61,18 @@ pub(super) fn debug_window(var: &str) -> Option<(f64, f64)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// Renders one camera's scene into `rendered` and returns it as the device's frame (a copy:
+/// the renderer draws the next frame incrementally over this one); `None` if it cannot.
+pub(super) fn render_frame(
+    r: &mut Renderer,
+    scene: &eseal_simulator::scene::RenderScene,
+    rendered: &mut Rendered,
+) -> Option<Frame> {
+    r.render_into(scene, rendered).ok()?;
+    let f = &rendered.frame;
+    Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns)
+}
+
 /// Detections and tracks as diagnosis lines, positions to `digits` decimals.
 pub(super) fn shown(
     detections: &[eseal_vision::people::Detection],
@@ -133,12 +145,7 @@ pub fn score_people(
             let (Some(a), Some(r)) = (analyzers.get_mut(cam), renderers.get_mut(cam)) else {
                 continue;
             };
-            if r.render_into(scene, &mut rendered).is_err() {
-                continue;
-            }
-            let f = &rendered.frame;
-            // A copy: the renderer draws the next frame incrementally over this one.
-            let Some(frame) = Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns) else {
+            let Some(frame) = render_frame(r, scene, &mut rendered) else {
                 continue;
             };
             boxes.insert(

@@ -10,7 +10,6 @@ use eseal_simulator::scene::ActorKind;
 use eseal_simulator::truth::EventKind;
 use eseal_simulator::{Scenario, Simulation};
 use eseal_vision::config::{DetectorConfig, Site};
-use eseal_vision::frame::Frame;
 use eseal_vision::people::Direction;
 use eseal_vision::trucks::{TruckAnalyzer, TruckCrossing};
 
@@ -110,11 +109,7 @@ pub fn score_trucks(
             let (Some(a), Some(r)) = (analyzers.get_mut(cam), renderers.get_mut(cam)) else {
                 continue;
             };
-            if r.render_into(scene, &mut rendered).is_err() {
-                continue;
-            }
-            let f = &rendered.frame;
-            let Some(frame) = Frame::new(f.width, f.height, f.rgb.clone(), f.pts_ns) else {
+            let Some(frame) = super::people::render_frame(r, scene, &mut rendered) else {
                 continue;
             };
             let out = a.push(&frame);
