@@ -7,4 +7,5 @@ pub mod install;
 pub mod people;
 pub mod provision;
 pub mod run;
+mod scoring;
 pub mod trucks;

@@ -217,7 +217,7 @@ pub fn score_people(
         };
         // While the camera is covered or turned nothing is asked of it: crossings of either side
         // in its exclusion windows are left out, as the judge leaves them out of E3/E5
-        // (`judge::checks::exclusion`; here each side by its own time).
+        // (`judge::checks::exclusion`: a report leaves with the crossing it matches).
         let duration_s = scenario.duration_ns as f64 / 1e9;
         let spans: Vec<(f64, f64)> = windows
             .get(&s.camera)
@@ -225,16 +225,15 @@ pub fn score_people(
             .flatten()
             .map(|w| w.exclusion(duration_s))
             .collect();
-        let blind = |ns: u64| {
-            let at = ns as f64 / 1e9;
-            spans.iter().any(|&(a, b)| (a..=b).contains(&at))
-        };
         let mut t = truth.remove(&cam).unwrap_or_default();
         let mut d = crossings.remove(&cam).unwrap_or_default();
-        s.excluded = (t.len() + d.len()) as u32;
-        t.retain(|x| !blind(x.0));
-        d.retain(|x| !blind(x.crossing_ns));
-        s.excluded -= (t.len() + d.len()) as u32;
+        s.excluded = super::scoring::retain_as_judged(
+            &mut t,
+            |x| (x.0, x.2 == PersonDirection::Down),
+            &mut d,
+            &spans,
+            window_s,
+        );
         s.true_down = t.iter().filter(|x| x.2 == PersonDirection::Down).count() as u32;
         s.true_up = t.len() as u32 - s.true_down;
         s.device_down = d.iter().filter(|x| x.direction == Direction::Down).count() as u32;

@@ -146,18 +146,17 @@ fn score_camera(
     spans: &[(f64, f64)],
     window_s: f64,
 ) -> TruckScore {
-    let blind = |ns: u64| {
-        let at = ns as f64 / 1e9;
-        spans.iter().any(|&(a, b)| (a..=b).contains(&at))
-    };
     let mut s = TruckScore {
         camera,
-        excluded: (t.len() + d.len()) as u32,
         ..TruckScore::default()
     };
-    t.retain(|x| !blind(x.0));
-    d.retain(|x| !blind(x.crossing_ns));
-    s.excluded -= (t.len() + d.len()) as u32;
+    s.excluded = super::scoring::retain_as_judged(
+        &mut t,
+        |x| (x.0, x.2 == Direction::Down),
+        &mut d,
+        spans,
+        window_s,
+    );
     let name = |dir: Direction| if dir == Direction::Up { "out" } else { "in" };
     let big = 1e6;
     let mut used = vec![false; d.len()];

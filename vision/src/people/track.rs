@@ -47,6 +47,8 @@ pub struct TrackSettings {
     pub gate_m: f64,
     /// Fastest plausible speed, m/s (widens the gate while coasting).
     pub max_speed: f64,
+    /// Widest the gate grows, metres.
+    pub max_gate_m: f64,
     /// Hits before a track is confirmed.
     pub confirm_hits: u32,
     /// Seconds a confirmed track coasts without detections before it is lost.
@@ -70,6 +72,7 @@ impl Default for TrackSettings {
             band_m: 0.4,
             gate_m: 0.45,
             max_speed: 2.5,
+            max_gate_m: 1.6,
             confirm_hits: 3,
             max_coast_s: 1.2,
             ghost_s: 2.5,
@@ -237,7 +240,7 @@ impl Tracker {
         let mut cost = vec![vec![big; m]; n];
         for (i, t) in self.tracks.iter().enumerate() {
             let gap = pts_ns.saturating_sub(t.last_seen_ns) as f64 / NS;
-            let gate = (st.gate_m + st.max_speed * 0.5 * gap).min(1.6);
+            let gate = (st.gate_m + st.max_speed * 0.5 * gap).min(st.max_gate_m);
             for (j, d) in detections.iter().enumerate() {
                 let dx = d.ground[0] - preds[i][0];
                 let dy = d.ground[1] - preds[i][1];
