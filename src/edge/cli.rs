@@ -28,9 +28,9 @@ pub struct PeopleArgs {
     /// Scenario files (TOML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Matching window, seconds.
-    #[arg(long, default_value_t = 3.0)]
-    pub window: f64,
+    /// Matching window, seconds either side (default: the judge's, R2: 5 s early to 15 s late).
+    #[arg(long)]
+    pub window: Option<f64>,
     #[command(flatten)]
     pub detector: DetectorArgs,
 }
@@ -41,9 +41,9 @@ pub struct TrucksArgs {
     /// Scenario files (TOML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Matching window, seconds.
-    #[arg(long, default_value_t = 3.0)]
-    pub window: f64,
+    /// Matching window, seconds either side (default: the judge's, R2: 5 s early to 15 s late).
+    #[arg(long)]
+    pub window: Option<f64>,
     #[command(flatten)]
     pub detector: DetectorArgs,
 }
@@ -108,7 +108,9 @@ pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
     for file in &args.files {
         let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
         let started = Instant::now();
-        for s in super::people::score_people(&scenario, args.window, &detector)? {
+        for s in
+            super::people::score_people(&scenario, super::scoring::window(args.window), &detector)?
+        {
             let text = format!(
                 "{} camera {} (seed {}): down {}/{} matched {} · up {}/{} matched {} · captured {}/{} · left out (tampered) {} ({:.1} s)\n",
                 file.display(),
@@ -152,7 +154,9 @@ pub fn trucks(args: &TrucksArgs) -> Result<ExitCode> {
     for file in &args.files {
         let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
         let started = Instant::now();
-        for s in super::trucks::score_trucks(&scenario, args.window, &detector)? {
+        for s in
+            super::trucks::score_trucks(&scenario, super::scoring::window(args.window), &detector)?
+        {
             let text = format!(
                 "{} camera {} (seed {}): out {}/{} matched {} · in {}/{} matched {} · left out (tampered) {} ({:.1} s)\n",
                 file.display(),

@@ -102,7 +102,7 @@ pub(super) fn shown(
 /// Runs people counting on every counting camera of `scenario` and scores it.
 pub fn score_people(
     scenario: &Scenario,
-    window_s: f64,
+    window: crate::judge::matching::Window,
     detector: &DetectorConfig,
 ) -> Result<Vec<PeopleScore>, eseal_vision::Error> {
     let dir = std::env::temp_dir();
@@ -232,7 +232,7 @@ pub fn score_people(
             |x| (x.0, x.2 == PersonDirection::Down),
             &mut d,
             &spans,
-            window_s,
+            window,
         );
         s.true_down = t.iter().filter(|x| x.2 == PersonDirection::Down).count() as u32;
         s.true_up = t.len() as u32 - s.true_down;
@@ -265,13 +265,14 @@ pub fn score_people(
                 .map(|&i| {
                     dj.iter()
                         .map(|&j| {
-                            let dt = (d[j].crossing_ns as f64 - t[i].0 as f64).abs() / 1e9;
-                            if dt > window_s {
-                                big
-                            } else if want == Direction::Down {
-                                dt / window_s + 2.0 * (1.0 - capture_iou(&d[j], t[i].1))
-                            } else {
-                                dt / window_s
+                            let (truth_s, got_s) =
+                                (t[i].0 as f64 / 1e9, d[j].crossing_ns as f64 / 1e9);
+                            match super::scoring::pair_cost(window, truth_s, got_s) {
+                                None => big,
+                                Some(c) if want == Direction::Down => {
+                                    c + 2.0 * (1.0 - capture_iou(&d[j], t[i].1))
+                                }
+                                Some(c) => c,
                             }
                         })
                         .collect()

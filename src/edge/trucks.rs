@@ -69,7 +69,7 @@ fn debug_frame(
 /// Runs truck counting on every gate camera of `scenario` and scores it.
 pub fn score_trucks(
     scenario: &Scenario,
-    window_s: f64,
+    window: crate::judge::matching::Window,
     detector: &DetectorConfig,
 ) -> Result<Vec<TruckScore>, eseal_vision::Error> {
     let config = device_config(scenario, &std::env::temp_dir());
@@ -133,7 +133,7 @@ pub fn score_trucks(
             .collect();
         let t = truth.remove(cam).unwrap_or_default();
         let d = crossings.remove(cam).unwrap_or_default();
-        scores.push(score_camera(camera, t, d, &spans, window_s));
+        scores.push(score_camera(camera, t, d, &spans, window));
     }
     Ok(scores)
 }
@@ -144,7 +144,7 @@ fn score_camera(
     mut t: Vec<(u64, u32, Direction)>,
     mut d: Vec<TruckCrossing>,
     spans: &[(f64, f64)],
-    window_s: f64,
+    window: crate::judge::matching::Window,
 ) -> TruckScore {
     let mut s = TruckScore {
         camera,
@@ -155,7 +155,7 @@ fn score_camera(
         |x| (x.0, x.2 == Direction::Down),
         &mut d,
         spans,
-        window_s,
+        window,
     );
     let name = |dir: Direction| if dir == Direction::Up { "out" } else { "in" };
     let big = 1e6;
@@ -167,8 +167,8 @@ fn score_camera(
             .map(|&i| {
                 (dj.iter())
                     .map(|&j| {
-                        let dt = (d[j].crossing_ns as f64 - t[i].0 as f64).abs() / 1e9;
-                        if dt > window_s { big } else { dt / window_s }
+                        let (truth_s, got_s) = (t[i].0 as f64 / 1e9, d[j].crossing_ns as f64 / 1e9);
+                        super::scoring::pair_cost(window, truth_s, got_s).unwrap_or(big)
                     })
                     .collect()
             })
