@@ -124,6 +124,55 @@ fn vision_never_sees_ground_truth() {
     );
 }
 
+/// Issue 17: nothing in the reference device knows a scenario or a seed. Outside its tests and
+/// comments, `vision/src` names no scenario file of the project (the public suite, tuning,
+/// faults, violations, live), never says "scenario", and its only seed is the uploader's own
+/// retry jitter (`jitter_seed`), which is the device's randomness, not the footage's.
+#[test]
+fn vision_knows_no_scenario_and_no_seed() {
+    fn tomls(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                tomls(&path, out);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                out.push(path.file_stem().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut stems = Vec::new();
+    tomls(&root().join("scenarios"), &mut stems);
+    assert!(stems.iter().any(|s| s == "shaft-day-groups"), "{stems:?}");
+    let mut files = Vec::new();
+    rust_files(&root().join("vision/src"), &mut files);
+    let tests = test_module_files(&files);
+    let mut checked = 0;
+    for f in files.iter().filter(|f| !tests.contains(f)) {
+        let mut code = without_comments(&std::fs::read_to_string(f).unwrap());
+        for r in test_module_ranges(&code).into_iter().rev() {
+            code.replace_range(r, "");
+        }
+        let lower = code.to_lowercase();
+        let at = f.strip_prefix(root()).unwrap().display();
+        assert!(!lower.contains("scenario"), "{at} speaks of a scenario");
+        for stem in &stems {
+            assert!(
+                !code.contains(stem.as_str()),
+                "{at} names the scenario {stem}"
+            );
+        }
+        for (i, _) in lower.match_indices("seed") {
+            assert!(
+                lower[..i].ends_with("jitter_"),
+                "{at} knows a seed: …{}…",
+                &code[i.saturating_sub(30)..(i + 10).min(code.len())]
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 20, "only {checked} files of vision/src read");
+}
+
 /// What the judge may use of the reference device (`eseal_vision`), outside its tests: only the
 /// knobs needed to build a faulty reference device and to read what it delivers. The judge must
 /// not borrow the device's algorithms (matching, probing, detection …): a bug there would be
