@@ -11,10 +11,7 @@ use eseal_vision::people::track::{Direction, hungarian};
 
 /// The matching window of `--window S` (±S seconds), or the judge's without it.
 pub(super) fn window(symmetric_s: Option<f64>) -> Window {
-    symmetric_s.map_or_else(Window::default, |s| Window {
-        skew_s: s,
-        latency_s: 0.0,
-    })
+    symmetric_s.map_or_else(Window::default, Window::symmetric)
 }
 
 /// The cost of pairing a true crossing at `truth_s` with a report at `reported_s`: `|Δt|` over

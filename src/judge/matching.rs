@@ -35,6 +35,14 @@ impl Default for Window {
 }
 
 impl Window {
+    /// A window of ±`s` seconds with no latency allowance (stricter than R2's).
+    pub fn symmetric(s: f64) -> Window {
+        Window {
+            skew_s: s,
+            latency_s: 0.0,
+        }
+    }
+
     /// Whether a report at `reported_s` may be the event at `truth_s`.
     pub fn admits(&self, truth_s: f64, reported_s: f64) -> bool {
         let d = reported_s - truth_s;

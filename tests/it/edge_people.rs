@@ -6,10 +6,11 @@
 //! FROM..TO` prints detections, tracks and truth boxes per frame for diagnosis.
 
 use eseal::edge::people::{PeopleScore, score_people};
+use eseal::judge::matching::Window;
 
 fn check(file: &str, down: u32, up: u32) {
     let (scenario, _) = eseal_simulator::check(std::path::Path::new(file)).unwrap();
-    let scores = score_people(&scenario, within(2.0), &Default::default()).unwrap();
+    let scores = score_people(&scenario, Window::symmetric(2.0), &Default::default()).unwrap();
     assert_eq!(scores.len(), 1);
     let s: &PeopleScore = &scores[0];
     println!(
@@ -74,7 +75,7 @@ fn the_committed_learned_detector_counts_a_random_tuning_scene() {
         model: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/vision/models/detector.onnx").into()),
         ..DetectorConfig::default()
     };
-    let scores = score_people(&drawn.scenario, within(3.0), &detector).unwrap();
+    let scores = score_people(&drawn.scenario, Window::symmetric(3.0), &detector).unwrap();
     assert_eq!(scores.len(), 1);
     let s = &scores[0];
     let shown = format!("{s:?}");
@@ -87,13 +88,4 @@ fn the_committed_learned_detector_counts_a_random_tuning_scene() {
     // matched. The 4 000-step model matched all three.
     assert_eq!((s.device_up, s.matched_up), (3, 2), "{shown}");
     assert_eq!(s.captured, 5, "{shown}");
-}
-
-/// A symmetric matching window of ±`s` seconds (stricter than the judge's 5 s early to 15 s
-/// late): a count this test expects on time.
-fn within(s: f64) -> eseal::judge::matching::Window {
-    eseal::judge::matching::Window {
-        skew_s: s,
-        latency_s: 0.0,
-    }
 }

@@ -2,6 +2,7 @@
 //! (`eseal edge trucks`; `ESEAL_DEBUG_TRUCKS=FROM..TO` prints blobs, tracks and true trucks).
 
 use eseal::edge::trucks::score_trucks;
+use eseal::judge::matching::Window;
 use eseal_simulator::random::{Kind, Options, draw};
 use eseal_vision::config::{DetectorConfig, DetectorKind};
 
@@ -24,7 +25,7 @@ fn the_learned_detector_counts_a_truck_hidden_behind_another_as_it_leaves() {
         model: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/vision/models/detector.onnx").into()),
         ..DetectorConfig::default()
     };
-    let scores = score_trucks(&drawn.scenario, within(3.0), &learned).unwrap();
+    let scores = score_trucks(&drawn.scenario, Window::symmetric(3.0), &learned).unwrap();
     assert_eq!(scores.len(), 1);
     let s = &scores[0];
     let shown = format!("{s:#?}");
@@ -35,13 +36,4 @@ fn the_learned_detector_counts_a_truck_hidden_behind_another_as_it_leaves() {
     );
     assert_eq!((s.device_out, s.matched_out), (7, 7), "{shown}");
     assert_eq!((s.device_in, s.matched_in), (1, 1), "{shown}");
-}
-
-/// A symmetric matching window of ±`s` seconds (stricter than the judge's 5 s early to 15 s
-/// late): a count this test expects on time.
-fn within(s: f64) -> eseal::judge::matching::Window {
-    eseal::judge::matching::Window {
-        skew_s: s,
-        latency_s: 0.0,
-    }
 }
