@@ -5,9 +5,10 @@
 //! match here as it is in the certificate, not a miss. Reports pair with true crossings inside
 //! the judge's window too (R2: 5 s early to 15 s late) unless `--window S` asks for ±S.
 
-use crate::judge::matching::Window;
+use crate::judge::checks::exclusion;
+use crate::judge::matching::{Window, match_times};
 use eseal_vision::people::PersonCrossing;
-use eseal_vision::people::track::{Direction, hungarian};
+use eseal_vision::people::track::Direction;
 
 /// The matching window of `--window S` (±S seconds), or the judge's without it.
 pub(super) fn window(symmetric_s: Option<f64>) -> Window {
@@ -26,41 +27,27 @@ pub(super) fn pair_cost(w: Window, truth_s: f64, reported_s: f64) -> Option<f64>
 pub(super) type Timed = (f64, bool);
 
 /// Which true crossings and which reports stay, given the camera's exclusion spans (s) and the
-/// matching window (s). Reports are paired to true crossings of the same direction one to one,
-/// nearest first, within the window.
+/// matching window: the judge's matching (`judge::matching::match_times`, per direction) and
+/// its exclusion rule (`judge::checks::exclusion::keep`), unchanged.
 pub(super) fn kept_as_judged(
     truth: &[Timed],
     reports: &[Timed],
     spans: &[(f64, f64)],
     window: Window,
 ) -> (Vec<bool>, Vec<bool>) {
-    let inside = |a: f64, b: f64| spans.iter().any(|&(s, e)| b >= s && a <= e);
-    let keep_t: Vec<bool> = truth.iter().map(|t| !inside(t.0, t.0)).collect();
-    let mut keep_r: Vec<bool> = reports
-        .iter()
-        .map(|r| !inside(r.0, r.0 + 1.0 - 1e-9))
-        .collect();
-    if spans.is_empty() {
-        return (keep_t, keep_r);
-    }
-    let big = 1e6;
+    let mut keep_t = vec![true; truth.len()];
+    let mut keep_r = vec![true; reports.len()];
     for dir in [true, false] {
         let ti: Vec<usize> = (0..truth.len()).filter(|i| truth[*i].1 == dir).collect();
         let rj: Vec<usize> = (0..reports.len())
             .filter(|j| reports[*j].1 == dir)
             .collect();
-        let cost: Vec<Vec<f64>> = (ti.iter())
-            .map(|&i| {
-                (rj.iter())
-                    .map(|&j| pair_cost(window, truth[i].0, reports[j].0).unwrap_or(big))
-                    .collect()
-            })
-            .collect();
-        for (k, a) in hungarian(&cost, big).into_iter().enumerate() {
-            if let Some(c) = a.filter(|c| cost[k][*c] < big) {
-                keep_r[rj[c]] = keep_t[ti[k]];
-            }
-        }
+        let t: Vec<f64> = ti.iter().map(|&i| truth[i].0).collect();
+        let r: Vec<f64> = rj.iter().map(|&j| reports[j].0).collect();
+        let m = match_times(&t, &r, window);
+        let (kt, kr) = exclusion::keep(spans, &t, &r, &m);
+        ti.iter().zip(kt).for_each(|(&i, k)| keep_t[i] = k);
+        rj.iter().zip(kr).for_each(|(&j, k)| keep_r[j] = k);
     }
     (keep_t, keep_r)
 }

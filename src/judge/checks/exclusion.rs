@@ -138,15 +138,7 @@ pub fn apply(
     m: &Matching,
 ) -> Kept {
     let spans: Vec<(f64, f64)> = windows.iter().map(|w| w.exclusion(duration_s)).collect();
-    let inside = |a: f64, b: f64| spans.iter().any(|(s, e)| b >= *s && a <= *e);
-    let keep_t: Vec<bool> = truth.iter().map(|t| !inside(*t, *t)).collect();
-    let mut keep_r = vec![true; reported.len()];
-    for (i, j) in &m.pairs {
-        keep_r[*j] = keep_t[*i];
-    }
-    for j in &m.extra {
-        keep_r[*j] = !inside(reported[*j], reported[*j] + 1.0 - 1e-9);
-    }
+    let (keep_t, keep_r) = keep(&spans, truth, reported, m);
     let excluded = (!windows.is_empty()).then(|| Excluded {
         truth: keep_t.iter().filter(|k| !**k).count() as u32,
         reports: keep_r.iter().filter(|k| !**k).count() as u32,
@@ -157,6 +149,27 @@ pub fn apply(
         reports: keep_r,
         excluded,
     }
+}
+
+/// The rule itself on exclusion spans `[start, end]` (s): which true events and which reports
+/// of matching `m` stay. Also used by `eseal edge people|trucks`, so the diagnosis tools leave
+/// out exactly what the certificate leaves out.
+pub fn keep(
+    spans: &[(f64, f64)],
+    truth: &[f64],
+    reported: &[f64],
+    m: &Matching,
+) -> (Vec<bool>, Vec<bool>) {
+    let inside = |a: f64, b: f64| spans.iter().any(|(s, e)| b >= *s && a <= *e);
+    let keep_t: Vec<bool> = truth.iter().map(|t| !inside(*t, *t)).collect();
+    let mut keep_r = vec![true; reported.len()];
+    for (i, j) in &m.pairs {
+        keep_r[*j] = keep_t[*i];
+    }
+    for j in &m.extra {
+        keep_r[*j] = !inside(reported[*j], reported[*j] + 1.0 - 1e-9);
+    }
+    (keep_t, keep_r)
 }
 
 /// `camera 20 occluded 00:01:05–00:02:10, moved 00:03:00–end` (windows as the rule takes them).
