@@ -74,6 +74,9 @@ enum EdgeCommand {
     /// Truck counting only, match by match (diagnosis of E5; `ESEAL_DEBUG_TRUCKS=FROM..TO` adds
     /// per-frame blobs, tracks and true trucks).
     Trucks(crate::edge::cli::TrucksArgs),
+    /// Belt and skip state changes (U3) and skip trips only, match by match (diagnosis of E2;
+    /// `ESEAL_DEBUG_SKIP=FROM..TO` adds the skip analyser's view per frame).
+    Equipment(crate::edge::cli::EquipmentArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +257,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Edge(EdgeCommand::Run(args)) => runtime()?.block_on(crate::edge::cli::run(&args)),
         Command::Edge(EdgeCommand::People(args)) => crate::edge::cli::people(&args),
         Command::Edge(EdgeCommand::Trucks(args)) => crate::edge::cli::trucks(&args),
+        Command::Edge(EdgeCommand::Equipment(args)) => crate::edge::cli::equipment(&args),
         Command::Certify(args) => crate::judge::cli::certify(&args),
         Command::Keygen(args) => crate::judge::sign_cli::keygen(&args),
         Command::Verify(args) => crate::judge::sign_cli::verify(&args),

@@ -48,6 +48,17 @@ pub struct TrucksArgs {
     pub detector: DetectorArgs,
 }
 
+/// Options of `eseal edge equipment`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EquipmentArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Matching window, seconds either side (default: the judge's, R2: 5 s early to 15 s late).
+    #[arg(long)]
+    pub window: Option<f64>,
+}
+
 /// The learned detector's model as committed (issue 17; `scripts/detector/`).
 pub const DEFAULT_MODEL: &str = "vision/models/detector.onnx";
 
@@ -103,31 +114,107 @@ impl DetectorArgs {
 
 /// `eseal edge people`: people figures per counting camera with every match, miss and extra.
 pub fn people(args: &PeopleArgs) -> Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
     let detector = args.detector.config()?;
-    for file in &args.files {
+    let window = super::scoring::window(args.window);
+    list(&args.files, |scenario| {
+        let scores = super::people::score_people(scenario, window, &detector)?;
+        Ok(scores
+            .into_iter()
+            .map(|s| {
+                let line = format!(
+                    "camera {} (seed {}): down {}/{} matched {} · up {}/{} matched {} · captured {}/{} · left out (tampered) {}",
+                    s.camera,
+                    scenario.seed,
+                    s.device_down,
+                    s.true_down,
+                    s.matched_down,
+                    s.device_up,
+                    s.true_up,
+                    s.matched_up,
+                    s.captured,
+                    s.true_down,
+                    s.excluded,
+                );
+                (line, s.details)
+            })
+            .collect())
+    })
+}
+
+/// `eseal edge trucks`: truck figures per gate camera with every match, miss and extra.
+pub fn trucks(args: &TrucksArgs) -> Result<ExitCode> {
+    let detector = args.detector.config()?;
+    let window = super::scoring::window(args.window);
+    list(&args.files, |scenario| {
+        let scores = super::trucks::score_trucks(scenario, window, &detector)?;
+        Ok(scores
+            .into_iter()
+            .map(|s| {
+                let line = format!(
+                    "camera {} (seed {}): out {}/{} matched {} · in {}/{} matched {} · left out (tampered) {}",
+                    s.camera,
+                    scenario.seed,
+                    s.device_out,
+                    s.true_out,
+                    s.matched_out,
+                    s.device_in,
+                    s.true_in,
+                    s.matched_in,
+                    s.excluded,
+                );
+                (line, s.details)
+            })
+            .collect())
+    })
+}
+
+/// `eseal edge equipment`: belt and skip state changes (U3) and skip trips per camera with every
+/// match, miss and extra.
+pub fn equipment(args: &EquipmentArgs) -> Result<ExitCode> {
+    let window = super::scoring::window(args.window);
+    list(&args.files, |scenario| {
+        let scores = super::equipment::score_equipment(scenario, window);
+        Ok(scores
+            .into_iter()
+            .map(|s| {
+                let line = format!(
+                    "camera {} {} (seed {}): changes {}/{} matched {} · trips {}/{} with the true load {}",
+                    s.camera,
+                    s.equipment,
+                    scenario.seed,
+                    s.device_changes,
+                    s.true_changes,
+                    s.matched,
+                    s.device_trips,
+                    s.true_trips,
+                    s.trips_with_true_load,
+                );
+                (line, s.details)
+            })
+            .collect())
+    })
+}
+
+/// One camera's line and its detail lines.
+type Listing = Vec<(String, Vec<String>)>;
+
+/// Checks each scenario file, scores it with `score` and lists every camera's line (prefixed by
+/// the file, followed by the seconds taken) and its details on stdout.
+fn list(
+    files: &[PathBuf],
+    score: impl Fn(&eseal_simulator::Scenario) -> Result<Listing, eseal_vision::Error>,
+) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    for file in files {
         let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
         let started = Instant::now();
-        for s in
-            super::people::score_people(&scenario, super::scoring::window(args.window), &detector)?
-        {
+        for (line, details) in score(&scenario)? {
             let text = format!(
-                "{} camera {} (seed {}): down {}/{} matched {} · up {}/{} matched {} · captured {}/{} · left out (tampered) {} ({:.1} s)\n",
+                "{} {line} ({:.1} s)\n",
                 file.display(),
-                s.camera,
-                scenario.seed,
-                s.device_down,
-                s.true_down,
-                s.matched_down,
-                s.device_up,
-                s.true_up,
-                s.matched_up,
-                s.captured,
-                s.true_down,
-                s.excluded,
                 started.elapsed().as_secs_f64()
             );
-            if !emit(&mut out, text, &s.details)? {
+            if !emit(&mut out, text, &details)? {
                 return Ok(ExitCode::SUCCESS);
             }
         }
@@ -145,38 +232,6 @@ fn emit(out: &mut impl std::io::Write, mut text: String, details: &[String]) -> 
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
         r => r.context("writing to stdout").map(|()| true),
     }
-}
-
-/// `eseal edge trucks`: truck figures per gate camera with every match, miss and extra.
-pub fn trucks(args: &TrucksArgs) -> Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    let detector = args.detector.config()?;
-    for file in &args.files {
-        let (scenario, _) = eseal_simulator::check(file).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let started = Instant::now();
-        for s in
-            super::trucks::score_trucks(&scenario, super::scoring::window(args.window), &detector)?
-        {
-            let text = format!(
-                "{} camera {} (seed {}): out {}/{} matched {} · in {}/{} matched {} · left out (tampered) {} ({:.1} s)\n",
-                file.display(),
-                s.camera,
-                scenario.seed,
-                s.device_out,
-                s.true_out,
-                s.matched_out,
-                s.device_in,
-                s.true_in,
-                s.matched_in,
-                s.excluded,
-                started.elapsed().as_secs_f64()
-            );
-            if !emit(&mut out, text, &s.details)? {
-                return Ok(ExitCode::SUCCESS);
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// E3 "report statistics": the day report as JSON, served at `/report.json` by the device's own
