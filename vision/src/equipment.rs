@@ -581,9 +581,10 @@ struct Episode {
     /// First and last frame that showed the motion.
     since: u64,
     last: u64,
-    /// Views of the body's top that looked loaded / empty.
+    /// Views of the body's top that looked loaded / empty, and when the first was had.
     loaded_votes: u32,
     empty_votes: u32,
+    first_vote: Option<u64>,
     /// The latest cap ratio seen (fallback when the body's top is never seen).
     cap: f32,
     /// The load, once called (it then holds for the whole run).
@@ -592,12 +593,23 @@ struct Episode {
 
 impl Episode {
     /// Loaded, empty, or not known yet; once known it stays.
+    /// The votes must span [`SKIP_VOTE_SPAN_S`]: the first whole views come as the body's top
+    /// clears the picture's lower part, where the heap is seen from above rather than against
+    /// the sky, and at 25 frames/s five of them take 0.2 s.
     fn loaded(&mut self, pts: u64) -> Option<bool> {
         if self.decided.is_none() {
-            if self.loaded_votes + self.empty_votes >= SKIP_VOTES {
-                self.decided = Some(self.loaded_votes > self.empty_votes);
+            let votes = self.loaded_votes + self.empty_votes;
+            let spanned =
+                (self.first_vote).is_some_and(|f| pts.saturating_sub(f) >= ns(SKIP_VOTE_SPAN_S));
+            let majority = self.loaded_votes > self.empty_votes;
+            if votes >= SKIP_VOTES && spanned {
+                self.decided = Some(majority);
             } else if pts.saturating_sub(self.since) >= ns(SKIP_UNSEEN_S) {
-                self.decided = Some(self.cap < SKIP_LOADED_CAP);
+                self.decided = Some(if votes > 0 {
+                    majority
+                } else {
+                    self.cap < SKIP_LOADED_CAP
+                });
             }
         }
         self.decided
@@ -615,6 +627,8 @@ const SKIP_MIN_SPEED: f32 = 2.0;
 const SKIP_LOADED_CAP: f32 = 0.75;
 /// Views of the body's top needed to call the load, and the fewest body rows for a view.
 const SKIP_VOTES: u32 = 5;
+/// The votes must come from views at least this far apart in time (s).
+const SKIP_VOTE_SPAN_S: f64 = 0.6;
 const SKIP_MIN_BODY: usize = 12;
 /// After this long in motion without a whole view, the load is called from what was seen (s).
 const SKIP_UNSEEN_S: f64 = 3.0;
@@ -698,6 +712,7 @@ impl SkipAnalyzer {
                 last: pts,
                 loaded_votes: 0,
                 empty_votes: 0,
+                first_vote: None,
                 cap: 1.0,
                 decided: None,
             });
@@ -705,6 +720,7 @@ impl SkipAnalyzer {
             if seen.cap.is_finite() {
                 e.cap = seen.cap;
                 if seen.whole {
+                    e.first_vote.get_or_insert(pts);
                     if seen.cap < SKIP_LOADED_CAP {
                         e.loaded_votes += 1;
                     } else {
@@ -1129,12 +1145,17 @@ mod tests {
     }
 
     /// Skip scene: a 40 × 60 px box between columns 140 and 180, its top at `top` (may be
-    /// outside the picture), a dark ore cap on the top 12 rows when loaded.
-    fn skip_scene(top: f32, loaded: bool) -> impl Fn(u32, u32) -> [f32; 3] {
+    /// outside the picture), a dark ore cap on the top 12 rows when loaded — light instead while
+    /// the top is below row `from_above` (the heap seen from above, lit, before the body rises
+    /// past the camera's eye level).
+    fn skip_scene(top: f32, loaded: bool, from_above: f32) -> impl Fn(u32, u32) -> [f32; 3] {
         move |x, y| {
             let yf = y as f32;
             if (140..180).contains(&x) && yf >= top && yf < top + 60.0 {
                 if loaded && yf < top + 12.0 {
+                    if top > from_above {
+                        return [175.0, 170.0, 160.0];
+                    }
                     return [50.0, 45.0, 40.0];
                 }
                 if (yf - top - 30.0).abs() < 3.0 {
@@ -1152,8 +1173,9 @@ mod tests {
     }
 
     /// Skip trips: each rises from below the picture (top 200) to above it (top −80) in
-    /// `travel` s, dwells, comes back down empty, dwells.
-    fn run_skip(trips: &[bool], look: Look) -> Vec<SkipEvent> {
+    /// `travel` s, dwells, comes back down empty, dwells; the heap looks light while the top is
+    /// below row `from_above` ([`skip_scene`]).
+    fn run_skip(trips: &[bool], look: Look, from_above: f32) -> Vec<SkipEvent> {
         let mut a = SkipAnalyzer::new(&camera(Site::SkipHeadframe));
         let (travel, dwell) = (5.0, 2.0);
         let trip_s = 2.0 * (travel + dwell);
@@ -1177,26 +1199,46 @@ mod tests {
                 };
                 (200.0 - 280.0 * f as f32, trips[i] && p < travel + dwell)
             };
-            out.extend(a.push(&frame(k, look, skip_scene(top, loaded))));
+            out.extend(a.push(&frame(k, look, skip_scene(top, loaded, from_above))));
         }
         out
+    }
+
+    /// The skip's trips as `(loaded, trip of the day)`.
+    fn trips_of(ev: &[SkipEvent]) -> Vec<(bool, u32)> {
+        ev.iter()
+            .filter_map(|e| match e {
+                SkipEvent::Trip {
+                    loaded,
+                    trip_of_day,
+                    ..
+                } => Some((*loaded, *trip_of_day)),
+                SkipEvent::Transport(_) => None,
+            })
+            .collect()
+    }
+
+    /// The first whole views of a rising skip come while its top is still low in the picture,
+    /// where a camera looking up sees the heap from above, lit (realistic renders, tuning site
+    /// 72 001): 0.2 s of views that look empty must not decide the load.
+    #[test]
+    fn a_loaded_skip_first_seen_from_above_is_still_called_loaded() {
+        for look in [DAY, NIGHT] {
+            let ev = run_skip(&[true, false], look, 115.0);
+            assert_eq!(trips_of(&ev), vec![(true, 1), (false, 2)], "{ev:?}");
+            let first = ev.iter().find_map(|e| match e {
+                SkipEvent::Transport(c) => Some(c.state),
+                SkipEvent::Trip { .. } => None,
+            });
+            assert_eq!(first, Some(TransportState::RunningLoaded), "{ev:?}");
+        }
     }
 
     #[test]
     fn skip_trips_are_counted_with_their_load() {
         for look in [DAY, NIGHT] {
-            let ev = run_skip(&[true, true, false], look);
-            let trips: Vec<(bool, u32)> = ev
-                .iter()
-                .filter_map(|e| match e {
-                    SkipEvent::Trip {
-                        loaded,
-                        trip_of_day,
-                        ..
-                    } => Some((*loaded, *trip_of_day)),
-                    SkipEvent::Transport(_) => None,
-                })
-                .collect();
+            let ev = run_skip(&[true, true, false], look, f32::INFINITY);
+            let trips = trips_of(&ev);
             assert_eq!(trips, vec![(true, 1), (true, 2), (false, 3)], "{ev:?}");
             let states: Vec<TransportState> = ev
                 .iter()
