@@ -178,7 +178,7 @@ pub fn equipment(args: &EquipmentArgs) -> Result<ExitCode> {
             .into_iter()
             .map(|s| {
                 let line = format!(
-                    "camera {} {} (seed {}): changes {}/{} matched {} · trips {}/{} with the true load {}",
+                    "camera {} {} (seed {}): changes {}/{} matched {} · trips {}/{} with the true load {} · left out (tampered) {}",
                     s.camera,
                     s.equipment,
                     scenario.seed,
@@ -188,6 +188,7 @@ pub fn equipment(args: &EquipmentArgs) -> Result<ExitCode> {
                     s.device_trips,
                     s.true_trips,
                     s.trips_with_true_load,
+                    s.excluded,
                 );
                 (line, s.details)
             })

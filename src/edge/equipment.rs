@@ -12,7 +12,8 @@ use eseal_vision::config::Site;
 use eseal_vision::equipment::{BeltAnalyzer, SkipAnalyzer, SkipEvent, TransportChange};
 
 use super::install::device_config;
-use crate::judge::matching::{Window, match_all};
+use crate::judge::checks::exclusion;
+use crate::judge::matching::{Matching, Window, match_all};
 
 /// One belt or skip camera's figures.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -28,6 +29,8 @@ pub struct EquipmentScore {
     pub true_trips: u32,
     pub device_trips: u32,
     pub trips_with_true_load: u32,
+    /// True changes and reports left out because the camera was tampered with then.
+    pub excluded: u32,
     /// Every match, miss and extra with its time and state, for diagnosis.
     pub details: Vec<String>,
 }
@@ -116,7 +119,16 @@ pub fn score_equipment(scenario: &Scenario, window: Window) -> Vec<EquipmentScor
                 Analyzer::Skip(_) => "skip",
             };
             let got = reported.remove(cam).unwrap_or_default();
-            score_camera(code.to_string(), equipment, &events, code, got, window)
+            let end_s = scenario.duration_ns as f64 / 1e9;
+            score_camera(
+                code.to_string(),
+                equipment,
+                &events,
+                code,
+                got,
+                window,
+                end_s,
+            )
         })
         .collect()
 }
@@ -130,6 +142,8 @@ fn score_camera(
     code: eseal_protocol::CameraCode,
     got: Reported,
     window: Window,
+    // The scenario's duration (s): where an unended tamper window ends.
+    end_s: f64,
 ) -> EquipmentScore {
     let mine = events.iter().filter(|e| e.camera == Some(code));
     let mut truth: Vec<(&'static str, f64)> = Vec::new();
@@ -148,6 +162,21 @@ fn score_camera(
         .map(|c| (c.state.code(), c.pts_ns as f64 / 1e9))
         .collect();
     let m = match_all(&truth, &reports, window);
+    // Left out while the camera was covered or turned, as the judge leaves them out.
+    let spans: Vec<(f64, f64)> = (exclusion::tamper_windows(events).get(&camera))
+        .into_iter()
+        .flatten()
+        .map(|w| w.exclusion(end_s))
+        .collect();
+    let truth_s: Vec<f64> = truth.iter().map(|t| t.1).collect();
+    let reports_s: Vec<f64> = reports.iter().map(|r| r.1).collect();
+    let (keep_t, keep_r) = exclusion::keep(&spans, &truth_s, &reports_s, &m);
+    let m = Matching {
+        pairs: (m.pairs.into_iter()).filter(|(i, _)| keep_t[*i]).collect(),
+        missed: (m.missed.into_iter()).filter(|i| keep_t[*i]).collect(),
+        extra: (m.extra.into_iter()).filter(|j| keep_r[*j]).collect(),
+    };
+    let excluded = (keep_t.iter().chain(&keep_r)).filter(|k| !**k).count() as u32;
     let mut details: Vec<String> = Vec::new();
     for &(i, j) in &m.pairs {
         let (s, t) = truth[i];
@@ -178,8 +207,9 @@ fn score_camera(
     EquipmentScore {
         camera,
         equipment,
-        true_changes: truth.len() as u32,
-        device_changes: reports.len() as u32,
+        true_changes: (m.pairs.len() + m.missed.len()) as u32,
+        device_changes: (m.pairs.len() + m.extra.len()) as u32,
+        excluded,
         matched: m.pairs.len() as u32,
         true_trips: trips.len() as u32,
         device_trips: got.trips.len() as u32,

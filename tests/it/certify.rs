@@ -672,3 +672,92 @@ fn a_registered_stream_served_from_another_address_fails_u6() {
     assert_eq!(unknown.verdict, Verdict::Inconclusive, "{unknown:?}");
     assert!(unknown.supply.as_deref().unwrap().contains("peer"));
 }
+
+/// The belt scenario with `tamper` appended, its truth, and a U3 clip named at each of
+/// `clips` (seconds from the start, state code).
+fn belt_case(
+    tamper: &str,
+    clips: &[(f64, &str)],
+) -> (
+    eseal_simulator::Scenario,
+    Vec<eseal_simulator::truth::Event>,
+    eseal::judge::checks::Observed,
+) {
+    use eseal::judge::checks::{Observed, Upload};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("belt.toml");
+    let text = std::fs::read_to_string("scenarios/conformant/belt-state-changes.toml").unwrap();
+    std::fs::write(&path, format!("{text}\n{tamper}")).unwrap();
+    let (scenario, _) = eseal_simulator::check(&path).unwrap();
+    let truth: Vec<_> = eseal_simulator::Simulation::new(&scenario)
+        .flat_map(|s| s.events)
+        .collect();
+    let uploads = clips
+        .iter()
+        .map(|(t, state)| {
+            let at = scenario.start + chrono::Duration::milliseconds((t * 1000.0) as i64);
+            Upload {
+                name: format!(
+                    "{}1003{state}{}.mp4",
+                    scenario.mine.code,
+                    at.format("%Y%m%d%H%M%S")
+                ),
+                bytes: Vec::new(),
+                arrived_s: None,
+            }
+        })
+        .collect();
+    let seen = Observed {
+        uploads,
+        ..Observed::default()
+    };
+    (scenario, truth, seen)
+}
+
+/// E2 on a covered belt camera: the change under the cover (01 at 55 s, cover 53–60 s) and a
+/// clip named inside the cover are left out and disclosed; a change missed outside it still
+/// fails; a cover over most changes is no evidence either way.
+#[test]
+fn state_changes_under_a_cover_are_left_out_and_disclosed_and_the_rest_still_judged() {
+    use eseal::judge::checks::judge;
+    use eseal::judge::verdict::Verdict;
+    let cover = |from: &str, until: &str| {
+        format!(
+            "[[tamper]]\ncamera = \"10\"\nkind = \"cover\"\nfrom = \"+00:00:{from}\"\nuntil = \"+00:00:{until}\"\nfraction = 1.0\n"
+        )
+    };
+    let e2 = |tamper: &str, clips: &[(f64, &str)]| {
+        let (scenario, truth, seen) = belt_case(tamper, clips);
+        let opts = eseal::judge::certify::CertifyOptions::default().judge;
+        let checks = judge(&scenario, &truth, &seen, &opts).checks;
+        (checks.into_iter())
+            .find(|c| c.id == "E2.transport.10")
+            .expect("an E2 check of camera 10")
+    };
+    let all_but_covered = [(10.0, "01"), (35.0, "02"), (57.0, "00"), (75.0, "00")];
+    let c = e2(&cover("53", "59"), &all_but_covered);
+    assert_eq!(c.verdict, Verdict::Pass, "{c:?}");
+    assert!(
+        c.actual
+            .ends_with("excluded: 1 state changes, 1 U3 clips (camera 10 occluded 00:00:52–00:01:00 (tamper interval ± 1 s))"),
+        "{}",
+        c.actual
+    );
+    // Without the cover the same clips miss the change at 55 s and name one that never was.
+    let c = e2("", &all_but_covered);
+    assert_eq!(c.verdict, Verdict::Fail, "{c:?}");
+    assert!(c.excluded.is_none());
+    // A change outside the cover missed: FAIL, whatever was left out.
+    let c = e2(&cover("53", "59"), &[(10.0, "01"), (75.0, "00")]);
+    assert_eq!(c.verdict, Verdict::Fail, "{c:?}");
+    assert!(
+        c.findings
+            .iter()
+            .any(|f| f.starts_with("state 02 at 35.0 s: no U3")),
+        "{c:?}"
+    );
+    // Three of the four changes under a cover: no verdict, and what to supply.
+    let c = e2(&cover("05", "59"), &[(75.0, "00")]);
+    assert_eq!(c.verdict, Verdict::Inconclusive, "{c:?}");
+    assert!(c.supply.is_some(), "{c:?}");
+}

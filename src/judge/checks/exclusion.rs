@@ -1,6 +1,7 @@
 //! Don't-care regions (issue 15 "exclusions disclosed and bounded"): while a camera is covered
-//! or turned it cannot see, so what happens then is left out of E3/E4/E5 — as MOT benchmarks do
-//! with their ignore regions — and U4 is what the device owes instead.
+//! or turned it cannot see, so what happens then is left out of E3/E4/E5 and of E2's state
+//! changes — as MOT benchmarks do with their ignore regions — and U4 is what the device owes
+//! instead.
 //!
 //! The rule, in full: a camera's exclusion window is each tamper interval ± [`MARGIN_S`]; an
 //! interval with no end runs to the end of the scenario. After matching,

@@ -1,12 +1,15 @@
-//! E2/U3: belt and skip state changes, each one 10-second H.264 clip (R3: 9.5–10.5 s).
+//! E2/U3: belt and skip state changes, each one 10-second H.264 clip (R3: 9.5–10.5 s). While
+//! the camera is covered or turned, its state changes are left out as E3–E5 leave out crossings
+//! (`exclusion`), disclosed on the check.
 
 use eseal_protocol::Clause;
 use eseal_simulator::scenario::Camera;
 use eseal_simulator::truth::EventKind;
 
 use super::counting::events_line;
+use super::exclusion;
 use super::pairing::{Stamp, pair_by_key};
-use super::{CLIP_RANGE_S, Ctx, Out, Parsed, Req, Timed, base, pass_if};
+use super::{CLIP_RANGE_S, Ctx, EXCLUSION_LIMIT, Out, Parsed, Req, Timed, base, pass_if, pct};
 use crate::judge::verdict::{Check, Verdict};
 
 const E2: Req = Req {
@@ -49,7 +52,20 @@ pub(super) fn check(ctx: &Ctx<'_>, cam: &Camera, out: &mut Out) {
         .iter()
         .map(|p| (key(p.name.transport_state().map(|s| s.code())), stamp(p)))
         .collect();
-    let m = pair_by_key(&truth, &reports, ctx.opts.window).matching;
+    let all = pair_by_key(&truth, &reports, ctx.opts.window).matching;
+    // What a covered or turned camera cannot see is left out, as of E3–E5 (issue 15's rule,
+    // disclosed and bounded): a change inside a tamper window, and a clip named inside one
+    // unless it is paired with a change outside.
+    let truth_s: Vec<f64> = changes.iter().map(|c| c.1).collect();
+    let names: Vec<f64> = u3.iter().map(|p| p.t_s).collect();
+    let windows = ctx.windows_of(&code);
+    let kept = exclusion::apply(windows, &code, ctx.duration_s, &truth_s, &names, &all);
+    if !changes.is_empty() && kept.excluded_share() > EXCLUSION_LIMIT {
+        out.checks.push(not_evidence(&code, &kept));
+        clips(ctx, out, &U3, format!("U3.clip.{code}"), &u3);
+        return;
+    }
+    let m = kept.restrict(&all);
     let ev = m.event_level();
     let mut f: Vec<String> = m
         .missed
@@ -72,7 +88,7 @@ pub(super) fn check(ctx: &Ctx<'_>, cam: &Camera, out: &mut Out) {
         });
     }
     let id = format!("E2.transport.{code}");
-    out.checks.push(if changes.is_empty() && u3.is_empty() {
+    let mut check = if changes.is_empty() && u3.is_empty() {
         Check {
             expected: "—".into(),
             actual: "no state change".into(),
@@ -89,8 +105,35 @@ pub(super) fn check(ctx: &Ctx<'_>, cam: &Camera, out: &mut Out) {
             findings: f,
             ..base(&E2, id, pass_if(ev.recall >= 1.0 && ev.precision >= 1.0))
         }
-    });
+    };
+    exclusion::disclose(&mut check, kept.excluded.as_ref(), NOUNS);
+    out.checks.push(check);
     clips(ctx, out, &U3, format!("U3.clip.{code}"), &u3);
+}
+
+/// What the exclusion disclosure calls the true events and the reports.
+const NOUNS: (&str, &str) = ("state changes", "U3 clips");
+
+/// Most of the camera's state changes fall in tamper windows: no verdict on E2.
+fn not_evidence(code: &str, kept: &exclusion::Kept) -> Check {
+    let n = kept.truth.len();
+    let left = kept.truth.iter().filter(|k| !**k).count();
+    let mut c = Check {
+        expected: format!(
+            "at most {} of the camera's state changes in tamper windows",
+            pct(EXCLUSION_LIMIT)
+        ),
+        actual: format!(
+            "{left} of {n} state changes fall in tamper windows: the scenario is not evidence for E2 on camera {code}"
+        ),
+        unit: "ratio".into(),
+        supply: Some(format!(
+            "摄像机 {code} 大部分时间未被遮挡的场景 / a scenario in which camera {code} sees most of its equipment's state changes"
+        )),
+        ..base(&E2, format!("E2.transport.{code}"), Verdict::Inconclusive)
+    };
+    exclusion::disclose(&mut c, kept.excluded.as_ref(), NOUNS);
+    c
 }
 
 /// Every clip H.264 and 9.5–10.5 s long (U3, U5).
