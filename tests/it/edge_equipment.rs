@@ -448,3 +448,39 @@ fn tamper_checks_stay_quiet_through_dusk_the_ir_switch_flicker_haze_and_crowds()
         }
     }
 }
+
+/// `eseal edge equipment`'s scoring (the E2 diagnosis): the public belt and skip scenarios are
+/// matched change for change in the judge's window, skip trips with their loads; asked for
+/// ±0.05 s, the same reports (backdated to estimated onsets) show as misses and extras.
+#[test]
+fn the_equipment_diagnosis_pairs_as_the_judge_and_shows_misses() {
+    use eseal::edge::equipment::score_equipment;
+    use eseal::judge::matching::Window;
+    for name in ["belt-state-changes.toml", "skip-trips-locks.toml"] {
+        let path = format!("{ROOT}/scenarios/conformant/{name}");
+        let (scenario, _) = eseal_simulator::check(Path::new(&path)).unwrap();
+        let scores = score_equipment(&scenario, Window::default());
+        assert_eq!(scores.len(), 1, "{name}: {scores:?}");
+        let s = &scores[0];
+        assert!(s.true_changes > 0, "{name}: {s:?}");
+        assert_eq!(
+            (s.matched, s.device_changes),
+            (s.true_changes, s.true_changes),
+            "{name}: {:#?}",
+            s.details
+        );
+        assert_eq!(s.trips_with_true_load, s.true_trips, "{name}: {s:?}");
+        let strict = &score_equipment(&scenario, Window::symmetric(0.05))[0];
+        assert!(strict.matched < strict.true_changes, "{name}: {strict:?}");
+        let misses = strict
+            .details
+            .iter()
+            .filter(|d| d.starts_with("MISSED"))
+            .count();
+        assert_eq!(
+            misses as u32,
+            strict.true_changes - strict.matched,
+            "{name}: {strict:?}"
+        );
+    }
+}
