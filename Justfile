@@ -117,6 +117,10 @@ certify-violations:
 edge-people +FILES:
     cargo run --release --locked --bin eseal -- edge people {{FILES}}
 
+# Belt and skip state changes (E2, U3) and skip trips of the reference device, match by match (e.g. just edge-equipment scenarios/conformant/belt-state-changes.toml)
+edge-equipment +FILES:
+    cargo run --release --locked --bin eseal -- edge equipment {{FILES}}
+
 # Reference edge device live (RTSP/MJPEG/MP4 in, FTP/HTTPS out), e.g. just edge-run docs/edge.toml.example
 edge-run CONFIG:
     cargo run --locked --bin eseal -- edge run --config {{CONFIG}}
