@@ -75,7 +75,8 @@ enum EdgeCommand {
     /// per-frame blobs, tracks and true trucks).
     Trucks(crate::edge::cli::TrucksArgs),
     /// Belt and skip state changes (U3) and skip trips only, match by match (diagnosis of E2;
-    /// `ESEAL_DEBUG_SKIP=FROM..TO` adds the skip analyser's view per frame).
+    /// `ESEAL_DEBUG_SKIP=FROM..TO` and `ESEAL_DEBUG_BELT=FROM..TO` add the analysers' view per
+    /// frame).
     Equipment(crate::edge::cli::EquipmentArgs),
 }
 

@@ -62,6 +62,21 @@ fn debug_skip(a: &SkipAnalyzer, at: f64, out: &[SkipEvent]) {
     );
 }
 
+/// One frame's belt observation on stderr (`ESEAL_DEBUG_BELT=FROM..TO`).
+fn debug_belt(a: &BeltAnalyzer, at: f64, out: &[TransportChange]) {
+    let o = a.observation();
+    eprintln!(
+        "{at:.2}s belt cells {} moving {:.2} smooth {:.2} busy {:.3} noise {:.2} global {} state {:?} {out:?}",
+        o.belt_cells,
+        o.moving,
+        o.moving_smooth,
+        o.busy,
+        o.noise,
+        o.global_change,
+        a.state()
+    );
+}
+
 /// Runs the belt and skip analysers on every equipment camera of `scenario` and scores them.
 pub fn score_equipment(scenario: &Scenario, window: Window) -> Vec<EquipmentScore> {
     let config = device_config(scenario, &std::env::temp_dir());
@@ -81,6 +96,7 @@ pub fn score_equipment(scenario: &Scenario, window: Window) -> Vec<EquipmentScor
     let mut reported: BTreeMap<usize, Reported> = BTreeMap::new();
     let mut events = Vec::new();
     let debug = super::people::debug_window("ESEAL_DEBUG_SKIP");
+    let debug_belt_at = super::people::debug_window("ESEAL_DEBUG_BELT");
     for step in Simulation::new(scenario) {
         events.extend(step.events);
         for (cam, scene) in &step.scenes {
@@ -92,7 +108,14 @@ pub fn score_equipment(scenario: &Scenario, window: Window) -> Vec<EquipmentScor
             };
             let got = reported.entry(*cam).or_default();
             match a {
-                Analyzer::Belt(b) => got.changes.extend(b.push(&frame)),
+                Analyzer::Belt(b) => {
+                    let out = b.push(&frame);
+                    let at = frame.pts_ns as f64 / 1e9;
+                    if debug_belt_at.is_some_and(|(from, to)| (from..to).contains(&at)) {
+                        debug_belt(b, at, &out);
+                    }
+                    got.changes.extend(out);
+                }
                 Analyzer::Skip(s) => {
                     let out = s.push(&frame);
                     let at = frame.pts_ns as f64 / 1e9;
