@@ -13,7 +13,7 @@ use eseal_vision::equipment::{BeltAnalyzer, SkipAnalyzer, SkipEvent, TransportCh
 
 use super::install::device_config;
 use crate::judge::checks::exclusion;
-use crate::judge::matching::{Matching, Window, match_all};
+use crate::judge::matching::{Window, match_all};
 
 /// One belt or skip camera's figures.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -185,21 +185,15 @@ fn score_camera(
         .map(|c| (c.state.code(), c.pts_ns as f64 / 1e9))
         .collect();
     let m = match_all(&truth, &reports, window);
-    // Left out while the camera was covered or turned, as the judge leaves them out.
-    let spans: Vec<(f64, f64)> = (exclusion::tamper_windows(events).get(&camera))
-        .into_iter()
-        .flatten()
-        .map(|w| w.exclusion(end_s))
-        .collect();
+    // Left out while the camera was covered or turned, by the judge's own rule.
+    let windows = exclusion::tamper_windows(events)
+        .remove(&camera)
+        .unwrap_or_default();
     let truth_s: Vec<f64> = truth.iter().map(|t| t.1).collect();
     let reports_s: Vec<f64> = reports.iter().map(|r| r.1).collect();
-    let (keep_t, keep_r) = exclusion::keep(&spans, &truth_s, &reports_s, &m);
-    let m = Matching {
-        pairs: (m.pairs.into_iter()).filter(|(i, _)| keep_t[*i]).collect(),
-        missed: (m.missed.into_iter()).filter(|i| keep_t[*i]).collect(),
-        extra: (m.extra.into_iter()).filter(|j| keep_r[*j]).collect(),
-    };
-    let excluded = (keep_t.iter().chain(&keep_r)).filter(|k| !**k).count() as u32;
+    let kept = exclusion::apply(&windows, &camera, end_s, &truth_s, &reports_s, &m);
+    let m = kept.restrict(&m);
+    let excluded = kept.excluded.map_or(0, |e| e.truth + e.reports);
     let mut details: Vec<String> = Vec::new();
     for &(i, j) in &m.pairs {
         let (s, t) = truth[i];
